@@ -1,0 +1,100 @@
+/**
+ * A small seedable pseudo-random generator (xoshiro128**) whose whole state is four 32-bit words, so
+ * that training state (dropout masks, sampling, shuffling) can be saved in a checkpoint and resumed
+ * bit for bit.
+ */
+
+/** The serialisable state of a {@link Random}: four unsigned 32-bit words. */
+export type RandomState = [number, number, number, number];
+
+function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/**
+ * Seeded random numbers with a saveable state.
+ *
+ * @example
+ * ```ts
+ * const rng = new Random(42);
+ * const u = rng.next();          // float in [0, 1)
+ * const saved = rng.getState();  // store in a checkpoint
+ * const again = Random.fromState(saved);
+ * ```
+ */
+export class Random {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  /** @param seed any integer; equal seeds give equal streams */
+  constructor(seed = 0) {
+    const mix = splitmix32(seed);
+    this.s0 = mix();
+    this.s1 = mix();
+    this.s2 = mix();
+    this.s3 = mix();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** A generator continuing exactly from a state returned by {@link Random.getState}. */
+  static fromState(state: RandomState): Random {
+    const r = new Random(0);
+    r.setState(state);
+    return r;
+  }
+
+  /** The next unsigned 32-bit integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 = (this.s2 ^ this.s0) >>> 0;
+    this.s3 = (this.s3 ^ this.s1) >>> 0;
+    this.s1 = (this.s1 ^ this.s2) >>> 0;
+    this.s0 = (this.s0 ^ this.s3) >>> 0;
+    this.s2 = (this.s2 ^ t) >>> 0;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** A float in [0, 1) with 32 random bits. */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** An integer in [0, n). */
+  nextInt(n: number): number {
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Random.nextInt: n must be a positive integer, got ${n}`);
+    return Math.floor(this.next() * n);
+  }
+
+  /** A seed for a tfjs op that takes one (e.g. `tf.dropout`, `tf.randomUniform`), drawn from this stream. */
+  nextSeed(): number {
+    return this.nextUint32();
+  }
+
+  /** The current state, to be stored and passed to {@link Random.fromState} or {@link Random.setState}. */
+  getState(): RandomState {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  /** Restores a state returned by {@link Random.getState}. */
+  setState(state: RandomState): void {
+    if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
+      throw new RangeError('Random.setState: expected four unsigned 32-bit integers');
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
