@@ -14,3 +14,17 @@ export {
   type SafetensorsEntry,
   type SafetensorsFile,
 } from './io/safetensors';
+export {
+  Module,
+  defaultRandom,
+  manualSeed,
+  type ModuleOptions,
+  type ModuleJSON,
+  type StateDict,
+  type StateDictInput,
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+} from './nn/module';
+export { ModuleError, StateDictError, type ShapeMismatch } from './nn/errors';
+export { uniformInit, normalInit, constantInit, type Initializer } from './nn/init';
+export { registerModuleClass, registeredModuleClasses, moduleFromJSON, type ModuleFactory } from './nn/registry';
