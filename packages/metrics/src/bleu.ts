@@ -1,0 +1,175 @@
+/**
+ * BLEU-1..4 exactly as coco-caption computes it (`pycocoevalcap/bleu/bleu_scorer.py`, option `closest`):
+ * n-gram counts clipped by the maximum count in any one reference, corpus score from counts summed over
+ * images, the reference length closest to the candidate length (ties: the shorter), and the reference's
+ * guards `tiny = 1e-15` (numerator) and `small = 1e-9` (denominator) in every ratio, per image and corpus.
+ */
+import { NgramVocabulary, orderStart } from './internal/ngram-vocabulary';
+import { pythonSplit } from './internal/python-compat';
+import { grown } from './internal/typed-arrays';
+import type { TokenizedCands, TokenizedRefs } from './types';
+import { checkScoringInput } from './validate';
+
+/** The sufficient statistics of BLEU, summed over images (coco-caption's `totalcomps`). */
+export interface BleuStats {
+  /** Total candidate length in tokens. */
+  testlen: number;
+  /** Total effective reference length (per image: the reference length closest to the candidate's). */
+  reflen: number;
+  /** Candidate n-gram counts, n = 1..4. */
+  guess: number[];
+  /** Candidate n-grams matched in the references (clipped counts), n = 1..4. */
+  correct: number[];
+}
+
+/** BLEU-1..4 of a corpus and of each image. */
+export interface BleuResult {
+  /** Corpus BLEU-1..4 (`Bleu_1`..`Bleu_4` of COCOEvalCap). */
+  score: number[];
+  /** Per-image BLEU-1..4 (coco-caption's sentence-level values, brevity penalty included). */
+  perImage: Record<string, number[]>;
+  /** Corpus count statistics. */
+  stats: BleuStats;
+}
+
+/** Options of {@link bleu}. */
+export interface BleuOptions {
+  /** Largest n-gram order (coco-caption: 4). */
+  n?: number;
+}
+
+const TINY = 1e-15;
+const SMALL = 1e-9;
+
+/**
+ * Computes BLEU-1..n exactly as coco-caption's `Bleu(4).compute_score(gts, res)`.
+ *
+ * @param refs tokenized references per image (space-separated tokens)
+ * @param cands the one tokenized candidate per image; ids must equal those of `refs`
+ * @throws MetricsInputError when ids differ, a caption is not a string or an image has no reference
+ *
+ * @example
+ * ```ts
+ * const { score } = bleu({ '1': ['a dog runs on the grass'] }, { '1': 'a dog runs' });
+ * ```
+ */
+export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOptions = {}): BleuResult {
+  const n = options.n ?? 4;
+  const ids = checkScoringInput(refs, cands, 'BLEU');
+  const vocab = new NgramVocabulary(n);
+  let refMax = new Int32Array(1024);
+  let counts = new Int32Array(1024);
+  const touched: number[] = [];
+  const refTouched: number[] = [];
+  const ensure = (): void => {
+    const need = vocab.endId;
+    if (refMax.length < need) {
+      refMax = grown(refMax, need);
+      counts = grown(counts, need);
+    }
+  };
+
+  const totals: BleuStats = { testlen: 0, reflen: 0, guess: new Array<number>(n).fill(0), correct: new Array<number>(n).fill(0) };
+  const perImageLists: number[][] = Array.from({ length: n }, () => []);
+  const correct = new Array<number>(n);
+  const guess = new Array<number>(n);
+
+  for (const id of ids) {
+    const refList = refs[id] as readonly string[];
+    const encodedRefs = refList.map((ref) => vocab.encode(pythonSplit(ref)));
+    const cand = vocab.encode(pythonSplit(cands[id] as string));
+    ensure();
+    // Maximum count of each n-gram in any single reference.
+    for (const ref of encodedRefs) {
+      const ngrams = ref.ngrams;
+      for (let i = 0; i < ngrams.length; i++) {
+        const g = ngrams[i] as number;
+        if (counts[g] === 0) touched.push(g);
+        counts[g] = (counts[g] as number) + 1;
+      }
+      for (const g of touched) {
+        const c = counts[g] as number;
+        if (refMax[g] === 0) refTouched.push(g);
+        if (c > (refMax[g] as number)) refMax[g] = c;
+        counts[g] = 0;
+      }
+      touched.length = 0;
+    }
+    // Clipped matches of the candidate, per order.
+    const testlen = cand.length;
+    for (let k = 1; k <= n; k++) {
+      guess[k - 1] = Math.max(0, testlen - k + 1);
+      let matched = 0;
+      const start = orderStart(testlen, k);
+      const end = start + Math.max(0, testlen - k + 1);
+      for (let i = start; i < end; i++) {
+        const g = cand.ngrams[i] as number;
+        if (counts[g] === 0) touched.push(g);
+        counts[g] = (counts[g] as number) + 1;
+      }
+      for (const g of touched) {
+        matched += Math.min(refMax[g] as number, counts[g] as number);
+        counts[g] = 0;
+      }
+      touched.length = 0;
+      correct[k - 1] = matched;
+    }
+    for (const g of refTouched) refMax[g] = 0;
+    refTouched.length = 0;
+
+    // 'closest' effective reference length: min over (|l - testlen|, l).
+    let reflen = Number.POSITIVE_INFINITY;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const ref of encodedRefs) {
+      const distance = Math.abs(ref.length - testlen);
+      if (distance < bestDistance || (distance === bestDistance && ref.length < reflen)) {
+        bestDistance = distance;
+        reflen = ref.length;
+      }
+    }
+
+    totals.testlen += testlen;
+    totals.reflen += reflen;
+    for (let k = 0; k < n; k++) {
+      (totals.guess[k] as number) += guess[k] as number;
+      (totals.correct[k] as number) += correct[k] as number;
+    }
+    const sentence = bleuFromCounts(testlen, reflen, guess, correct);
+    for (let k = 0; k < n; k++) (perImageLists[k] as number[]).push(sentence[k] as number);
+  }
+
+  const perImage: Record<string, number[]> = {};
+  ids.forEach((id, i) => {
+    perImage[id] = perImageLists.map((list) => list[i] as number);
+  });
+  return {
+    score: bleuFromCounts(totals.testlen, totals.reflen, totals.guess, totals.correct),
+    perImage,
+    stats: totals,
+  };
+}
+
+/**
+ * BLEU-1..n from counts, as `BleuScorer.compute_score` does for one image and for the corpus: cumulative
+ * products of (correct + 1e-15) / (guess + 1e-9), the k-th root, then the brevity penalty
+ * exp(1 - 1/ratio) when ratio = (testlen + 1e-15) / (reflen + 1e-9) is below 1.
+ */
+export function bleuFromCounts(
+  testlen: number,
+  reflen: number,
+  guess: readonly number[],
+  correct: readonly number[],
+): number[] {
+  const scores: number[] = [];
+  let product = 1;
+  for (let k = 0; k < guess.length; k++) {
+    product *= ((correct[k] as number) + TINY) / ((guess[k] as number) + SMALL);
+    scores.push(product ** (1 / (k + 1)));
+  }
+  const ratio = (testlen + TINY) / (reflen + SMALL);
+  if (ratio < 1) {
+    const penalty = Math.exp(1 - 1 / ratio);
+    for (let k = 0; k < scores.length; k++) scores[k] = (scores[k] as number) * penalty;
+  }
+  return scores;
+}

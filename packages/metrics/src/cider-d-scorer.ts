@@ -1,0 +1,465 @@
+/**
+ * CIDEr-D with document frequencies fixed in advance: the self-critical training reward of
+ * ruotianluo/cider (`pyciderevalcap/ciderD`, used by ImageCaptioning.pytorch and AoANet), and the engine
+ * behind coco-caption's "CIDEr" (which is the same CIDEr-D with the frequencies taken from the evaluated
+ * references; see {@link cider}).
+ *
+ * Per candidate c and its references r_1..r_m, for n = 1..4: tf-idf vectors g(n-gram) = tf · (log N − log
+ * max(1, df)), where N is the number of reference sets of the corpus and df the number of sets whose
+ * captions contain the n-gram; sim_n = Σ min(g_c, g_r) · g_r / (‖g_c‖ ‖g_r‖) (the division only when both
+ * norms are non-zero) · exp(−δ²/2σ²), δ = difference of the bigram counts of c and r, σ = 6. The score is
+ * 10 · mean_n(Σ_r sim_n) / m. Every sum runs in the reference's order, so values match to the last bits.
+ */
+import { MetricsInputError } from './errors';
+import { NgramVocabulary, orderStart, type EncodedSentence } from './internal/ngram-vocabulary';
+import { numpyMean, numpySum, pythonSplit } from './internal/python-compat';
+import { grown } from './internal/typed-arrays';
+import { describeType } from './validate';
+
+/**
+ * One caption for CIDEr-D: a space-separated token string, or a row of token ids. A row is cut after its
+ * first end token (kept, as ImageCaptioning.pytorch's `array_to_str` does); a row without one is used whole.
+ */
+export type CaptionTokens = string | Int32Array | readonly number[];
+
+/** Options of {@link CiderDScorer.fromCorpus}. */
+export interface CiderDOptions {
+  /** Largest n-gram order (ruotianluo/cider: 4). */
+  n?: number;
+  /** Standard deviation of the length penalty (ruotianluo/cider: 6). */
+  sigma?: number;
+  /** Token id that ends a row of ids (ImageCaptioning.pytorch: 0). */
+  endToken?: number;
+}
+
+/** The JSON form of a {@link CiderDScorer}: what ruotianluo/cider keeps in its `*.p` document-frequency pickle. */
+export interface CiderDScorerJson {
+  /** Format tag. */
+  format: 'caption-cider-d/v1';
+  /** Largest n-gram order. */
+  n: number;
+  /** Standard deviation of the length penalty. */
+  sigma: number;
+  /** Token id that ends a row of ids. */
+  endToken: number;
+  /** Number of reference sets (images) in the corpus: the pickle's `ref_len` (the scorer uses its log). */
+  referenceSetCount: number;
+  /** Document frequency of each n-gram, keyed by its tokens joined with single spaces. */
+  documentFrequency: Record<string, number>;
+}
+
+/** CIDEr-D of a batch: the mean and one value per candidate, in input order. */
+export interface CiderDScores {
+  /** Mean over candidates (numpy.mean of the per-candidate values). */
+  score: number;
+  /** Per-candidate CIDEr-D. */
+  scores: Float64Array;
+}
+
+/** tf-idf vectors of one sentence, per order, in first-occurrence order. */
+interface TfIdfVector {
+  /** Distinct n-gram ids, order 1 first. */
+  readonly ids: Int32Array;
+  /** tf · idf of each id. */
+  readonly weights: Float64Array;
+  /** End (exclusive) of each order's segment in {@link ids}. */
+  readonly orderEnds: Int32Array;
+  /** Euclidean norm of each order's vector. */
+  readonly norms: Float64Array;
+  /** Number of bigrams: the "length" the reference's penalty compares. */
+  readonly length: number;
+}
+
+/**
+ * The reference captions of one image with their tf-idf vectors computed, to be scored against many
+ * candidates (make them with {@link CiderDScorer.prepareReferences}; they belong to that scorer).
+ */
+export class PreparedReferences {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly owner: CiderDScorer,
+    /** @internal */ readonly vectors: readonly TfIdfVector[],
+  ) {}
+
+  /** Number of reference captions. */
+  get count(): number {
+    return this.vectors.length;
+  }
+}
+
+/**
+ * CIDEr-D with document frequencies computed once from a reference corpus (the training captions), then
+ * `score(candidates, refs)` per batch. Reference vectors are computed once per distinct reference list per
+ * call (pass the same array object for the samples of one image), or once for good with
+ * {@link prepareReferences}. Unseen n-grams of candidates do not grow the scorer's memory.
+ *
+ * @example
+ * ```ts
+ * const trainRefs = [['a dog runs on grass', 'a brown dog running'], ['two cats sleep on a bed']];
+ * const scorer = CiderDScorer.fromCorpus(trainRefs);
+ * const imageRefs = trainRefs[0];
+ * const { scores } = scorer.score(['a dog runs', 'a cat sleeps'], [imageRefs, imageRefs]);
+ * const saved = JSON.stringify(scorer.toJSON()); // CiderDScorer.fromJSON(JSON.parse(saved)) restores it
+ * ```
+ */
+export class CiderDScorer {
+  /** Largest n-gram order. */
+  readonly n: number;
+  /** Standard deviation of the length penalty. */
+  readonly sigma: number;
+  /** Token id that ends a row of ids. */
+  readonly endToken: number;
+  /** Number of reference sets the document frequencies were counted over. */
+  readonly referenceSetCount: number;
+  private readonly vocab: NgramVocabulary;
+  /** Document frequency per n-gram id (ids past the end: 0). */
+  private readonly documentFrequency: Int32Array;
+  /** log(referenceSetCount) − log(max(1, df)) per n-gram id; ids past the end get log(referenceSetCount). */
+  private readonly idf: Float64Array;
+  private readonly logReferenceSetCount: number;
+  private readonly penaltyDenominator: number;
+  private slotOf = new Int32Array(1024);
+  private referenceWeight = new Float64Array(1024);
+
+  private constructor(vocab: NgramVocabulary, documentFrequency: Int32Array, referenceSetCount: number, options: Required<CiderDOptions>) {
+    this.n = options.n;
+    this.sigma = options.sigma;
+    this.endToken = options.endToken;
+    this.vocab = vocab;
+    this.documentFrequency = documentFrequency;
+    this.referenceSetCount = referenceSetCount;
+    this.logReferenceSetCount = Math.log(referenceSetCount);
+    this.penaltyDenominator = 2 * this.sigma ** 2;
+    this.idf = new Float64Array(documentFrequency.length);
+    for (let id = 0; id < documentFrequency.length; id++) {
+      this.idf[id] = this.logReferenceSetCount - Math.log(Math.max(1, documentFrequency[id] as number));
+    }
+  }
+
+  /**
+   * Counts document frequencies over a corpus: one entry per image, holding that image's reference captions.
+   *
+   * @throws MetricsInputError when the corpus is empty or an entry is not a non-empty list of captions
+   */
+  static fromCorpus(corpus: Iterable<readonly CaptionTokens[]>, options: CiderDOptions = {}): CiderDScorer {
+    return CiderDScorer.fromCorpusWithReferences(corpus, options, false).scorer;
+  }
+
+  /**
+   * @internal {@link fromCorpus}, also returning each corpus entry's references prepared (coco-caption's
+   * CIDEr scores exactly the corpus it counted, so nothing is encoded twice).
+   */
+  static fromCorpusWithReferences(
+    corpus: Iterable<readonly CaptionTokens[]>,
+    options: CiderDOptions,
+    keepReferences: boolean,
+  ): { scorer: CiderDScorer; prepared: PreparedReferences[] } {
+    const settings: Required<CiderDOptions> = {
+      n: options.n ?? 4,
+      sigma: options.sigma ?? 6,
+      endToken: options.endToken ?? 0,
+    };
+    const vocab = new NgramVocabulary(settings.n);
+    let df = new Int32Array(4096);
+    let lastSet = new Int32Array(4096);
+    let setCount = 0;
+    const encodedSets: EncodedSentence[][] = [];
+    for (const refs of corpus) {
+      if (!Array.isArray(refs) || refs.length === 0) {
+        throw new MetricsInputError(`CIDEr-D: corpus entry ${setCount} is not a non-empty list of captions`, {
+          field: `corpus[${setCount}]`,
+        });
+      }
+      const field = `corpus[${setCount}]`;
+      setCount += 1;
+      const encoded = refs.map((ref: CaptionTokens, i: number) =>
+        vocab.encode(captionTokens(ref, settings.endToken, `${field}[${i}]`)),
+      );
+      if (df.length < vocab.endId) {
+        df = grown(df, vocab.endId);
+        lastSet = grown(lastSet, vocab.endId);
+      }
+      // An n-gram counts once per reference set (image), however many of its captions hold it.
+      for (const sentence of encoded) {
+        const ngrams = sentence.ngrams;
+        for (let i = 0; i < ngrams.length; i++) {
+          const id = ngrams[i] as number;
+          if (lastSet[id] !== setCount) {
+            lastSet[id] = setCount;
+            df[id] = (df[id] as number) + 1;
+          }
+        }
+      }
+      if (keepReferences) encodedSets.push(encoded);
+    }
+    if (setCount === 0) throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
+    const scorer = new CiderDScorer(vocab, df.slice(0, vocab.endId), setCount, settings);
+    return { scorer, prepared: encodedSets.map((sentences) => scorer.prepareEncoded(sentences)) };
+  }
+
+  /**
+   * Restores a scorer from {@link toJSON}'s output (also from a converted ruotianluo/cider pickle: its
+   * `document_frequency` tuples joined with spaces, its `ref_len` as `referenceSetCount`).
+   *
+   * @throws MetricsInputError when the object is not a valid scorer JSON
+   */
+  static fromJSON(json: unknown): CiderDScorer {
+    const data = parseScorerJson(json);
+    const vocab = new NgramVocabulary(data.n);
+    const entries = Object.entries(data.documentFrequency);
+    const ids = new Int32Array(entries.length);
+    entries.forEach(([ngram, df], i) => {
+      const tokens = ngram.split(' ');
+      if (tokens.length > data.n || tokens.some((t) => t === '')) {
+        throw new MetricsInputError(`n-gram "${ngram}" is not 1..${data.n} tokens joined by single spaces`, {
+          field: 'documentFrequency',
+        });
+      }
+      if (!Number.isInteger(df) || df < 0) {
+        throw new MetricsInputError(`document frequency of "${ngram}" is not a non-negative integer`, {
+          field: 'documentFrequency',
+        });
+      }
+      ids[i] = vocab.internNgram(tokens);
+    });
+    const documentFrequency = new Int32Array(vocab.endId);
+    entries.forEach(([, df], i) => {
+      documentFrequency[ids[i] as number] = df;
+    });
+    return new CiderDScorer(vocab, documentFrequency, data.referenceSetCount, data);
+  }
+
+  /** The document frequencies and settings as plain JSON (n-grams with a frequency of 0 are left out). */
+  toJSON(): CiderDScorerJson {
+    const entries: [string, number][] = [];
+    for (let id = 0; id < this.documentFrequency.length; id++) {
+      const df = this.documentFrequency[id] as number;
+      if (df > 0) entries.push([this.vocab.spell(id), df]);
+    }
+    return {
+      format: 'caption-cider-d/v1',
+      n: this.n,
+      sigma: this.sigma,
+      endToken: this.endToken,
+      referenceSetCount: this.referenceSetCount,
+      documentFrequency: Object.fromEntries(entries),
+    };
+  }
+
+  /** Document frequency of an n-gram given as space-separated tokens (0 when unseen). */
+  documentFrequencyOf(ngram: string): number {
+    const tokens = pythonSplit(ngram);
+    if (tokens.length === 0 || tokens.length > this.n) return 0;
+    this.vocab.beginTransient();
+    try {
+      const encoded = this.vocab.encodeTransient(tokens);
+      const id = encoded.ngrams[encoded.ngrams.length - 1] as number;
+      return id < this.documentFrequency.length ? (this.documentFrequency[id] as number) : 0;
+    } finally {
+      this.vocab.endTransient();
+    }
+  }
+
+  /**
+   * Computes the tf-idf vectors of one image's references once, for reuse in many {@link score} calls.
+   *
+   * @throws MetricsInputError when `refs` is empty or holds something other than captions
+   */
+  prepareReferences(refs: readonly CaptionTokens[]): PreparedReferences {
+    if (!Array.isArray(refs) || refs.length === 0) {
+      throw new MetricsInputError('CIDEr-D: a reference list must be a non-empty array of captions', { field: 'refs' });
+    }
+    return this.prepareEncoded(refs.map((ref, i) => this.vocab.encode(captionTokens(ref, this.endToken, `refs[${i}]`))));
+  }
+
+  /**
+   * CIDEr-D of each candidate against its references.
+   *
+   * @param candidates captions to score (token strings or rows of token ids)
+   * @param refs for each candidate, its references: a list of captions or {@link PreparedReferences}; pass the
+   *   same list object for candidates of the same image and it is prepared once
+   * @throws MetricsInputError when the lengths differ or an entry is malformed
+   */
+  score(candidates: readonly CaptionTokens[], refs: readonly (readonly CaptionTokens[] | PreparedReferences)[]): CiderDScores {
+    if (candidates.length !== refs.length) {
+      throw new MetricsInputError(
+        `CIDEr-D: ${candidates.length} candidates but ${refs.length} reference lists (one per candidate)`,
+        { field: 'refs' },
+      );
+    }
+    if (candidates.length === 0) throw new MetricsInputError('CIDEr-D: no candidates to score', { field: 'candidates' });
+    const prepared = new Map<object, PreparedReferences>();
+    const references = refs.map((entry, i) => {
+      if (entry instanceof PreparedReferences) {
+        if (entry.owner !== this) {
+          throw new MetricsInputError('CIDEr-D: prepared references belong to another scorer', { field: `refs[${i}]` });
+        }
+        return entry;
+      }
+      let done = prepared.get(entry);
+      if (done === undefined) {
+        done = this.prepareReferences(entry);
+        prepared.set(entry, done);
+      }
+      return done;
+    });
+    const scores = new Float64Array(candidates.length);
+    this.vocab.beginTransient();
+    try {
+      for (let i = 0; i < candidates.length; i++) {
+        const tokens = captionTokens(candidates[i] as CaptionTokens, this.endToken, `candidates[${i}]`);
+        const vector = this.vectorOf(this.vocab.encodeTransient(tokens));
+        scores[i] = this.scoreVector(vector, (references[i] as PreparedReferences).vectors);
+      }
+    } finally {
+      this.vocab.endTransient();
+    }
+    return { score: numpyMean(scores), scores };
+  }
+
+  /** @internal Prepared references from sentences already encoded by this scorer's vocabulary. */
+  prepareEncoded(encoded: readonly EncodedSentence[]): PreparedReferences {
+    return new PreparedReferences(
+      this,
+      encoded.map((sentence) => this.vectorOf(sentence)),
+    );
+  }
+
+  private vectorOf(sentence: EncodedSentence): TfIdfVector {
+    const n = this.n;
+    const { length, ngrams } = sentence;
+    const needed = this.vocab.endIdWithTransient;
+    if (this.slotOf.length < needed) {
+      this.slotOf = grown(this.slotOf, needed);
+      this.referenceWeight = grown(this.referenceWeight, needed);
+    }
+    const slotOf = this.slotOf;
+    const ids: number[] = [];
+    const counts: number[] = [];
+    const orderEnds = new Int32Array(n);
+    let bigrams = 0;
+    for (let k = 1; k <= n; k++) {
+      const start = orderStart(length, k);
+      const end = start + Math.max(0, length - k + 1);
+      for (let i = start; i < end; i++) {
+        const id = ngrams[i] as number;
+        const slot = slotOf[id] as number;
+        if (slot === 0) {
+          ids.push(id);
+          counts.push(1);
+          slotOf[id] = ids.length;
+        } else {
+          (counts[slot - 1] as number) += 1;
+        }
+      }
+      if (k === 2) bigrams = end - start;
+      orderEnds[k - 1] = ids.length;
+    }
+    const idArray = Int32Array.from(ids);
+    const weights = new Float64Array(ids.length);
+    const norms = new Float64Array(n);
+    const idf = this.idf;
+    let segment = 0;
+    let squares = 0;
+    for (let i = 0; i < idArray.length; i++) {
+      while (i >= (orderEnds[segment] as number)) {
+        norms[segment] = Math.sqrt(squares);
+        squares = 0;
+        segment += 1;
+      }
+      const id = idArray[i] as number;
+      slotOf[id] = 0;
+      const weight = (counts[i] as number) * (id < idf.length ? (idf[id] as number) : this.logReferenceSetCount);
+      weights[i] = weight;
+      squares += weight ** 2;
+    }
+    for (; segment < n; segment++) {
+      norms[segment] = Math.sqrt(squares);
+      squares = 0;
+    }
+    return { ids: idArray, weights, orderEnds, norms, length: bigrams };
+  }
+
+  private scoreVector(candidate: TfIdfVector, references: readonly TfIdfVector[]): number {
+    const n = this.n;
+    const referenceWeight = this.referenceWeight;
+    const perOrder = new Float64Array(n);
+    for (const reference of references) {
+      for (let i = 0; i < reference.ids.length; i++) referenceWeight[reference.ids[i] as number] = reference.weights[i] as number;
+      const delta = candidate.length - reference.length;
+      const penalty = Math.E ** (-(delta ** 2) / this.penaltyDenominator);
+      let start = 0;
+      for (let k = 0; k < n; k++) {
+        const end = candidate.orderEnds[k] as number;
+        let value = 0;
+        for (let i = start; i < end; i++) {
+          const mine = candidate.weights[i] as number;
+          const theirs = referenceWeight[candidate.ids[i] as number] as number;
+          value += (theirs < mine ? theirs : mine) * theirs;
+        }
+        start = end;
+        const candidateNorm = candidate.norms[k] as number;
+        const referenceNorm = reference.norms[k] as number;
+        if (candidateNorm !== 0 && referenceNorm !== 0) value /= candidateNorm * referenceNorm;
+        value *= penalty;
+        perOrder[k] = (perOrder[k] as number) + value;
+      }
+      for (let i = 0; i < reference.ids.length; i++) referenceWeight[reference.ids[i] as number] = 0;
+    }
+    let score = numpySum(perOrder) / n;
+    score /= references.length;
+    score *= 10;
+    return score;
+  }
+}
+
+
+/** The tokens of one caption: a string split as Python's `split()`, or a row of ids cut after the end token. */
+function captionTokens(caption: CaptionTokens, endToken: number, field: string): string[] {
+  if (typeof caption === 'string') return pythonSplit(caption);
+  if (caption instanceof Int32Array || Array.isArray(caption)) {
+    const tokens: string[] = [];
+    for (let i = 0; i < caption.length; i++) {
+      const token = caption[i] as number;
+      if (!Number.isInteger(token)) {
+        throw new MetricsInputError(`CIDEr-D: token ${i} is ${String(token)}, not an integer id`, { field });
+      }
+      tokens.push(String(token));
+      if (token === endToken) break;
+    }
+    return tokens;
+  }
+  throw new MetricsInputError(`CIDEr-D: a caption is a ${describeType(caption)}, not a string or a row of token ids`, {
+    field,
+  });
+}
+
+/** Checks the shape of a scorer JSON object. */
+function parseScorerJson(json: unknown): CiderDScorerJson {
+  const fail = (problem: string, field?: string): never => {
+    throw new MetricsInputError(`CIDEr-D scorer JSON: ${problem}`, field === undefined ? {} : { field });
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail(`expected an object, got a ${describeType(json)}`);
+  const data = json as Partial<Record<keyof CiderDScorerJson, unknown>>;
+  if (data.format !== 'caption-cider-d/v1') return fail(`unknown format ${JSON.stringify(data.format)}`, 'format');
+  const n = data.n;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) return fail('n must be a positive integer', 'n');
+  const sigma = data.sigma;
+  if (typeof sigma !== 'number' || !(sigma > 0)) return fail('sigma must be a positive number', 'sigma');
+  const endToken = data.endToken ?? 0;
+  if (typeof endToken !== 'number' || !Number.isInteger(endToken)) return fail('endToken must be an integer', 'endToken');
+  const count = data.referenceSetCount;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+    return fail('referenceSetCount must be a positive integer', 'referenceSetCount');
+  }
+  const df = data.documentFrequency;
+  if (typeof df !== 'object' || df === null || Array.isArray(df)) return fail('documentFrequency must be an object', 'documentFrequency');
+  return {
+    format: 'caption-cider-d/v1',
+    n,
+    sigma,
+    endToken,
+    referenceSetCount: count,
+    documentFrequency: df as Record<string, number>,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * coco-caption's "CIDEr" (`pycocoevalcap/cider/cider_scorer.py`), which is CIDEr-D: n = 1..4, σ = 6,
+ * clipped tf-idf similarity, ×10, with document frequencies and log(number of images) taken from the
+ * references being evaluated. Computed by {@link CiderDScorer} built on those references.
+ */
+import { CiderDScorer, type CiderDOptions } from './cider-d-scorer';
+import type { MetricResult, TokenizedCands, TokenizedRefs } from './types';
+import { checkScoringInput } from './validate';
+
+/** Options of {@link cider}: the n-gram order and σ (coco-caption: 4 and 6). */
+export type CiderOptions = Pick<CiderDOptions, 'n' | 'sigma'>;
+
+/**
+ * Computes CIDEr (CIDEr-D) as coco-caption's `Cider().compute_score(gts, res)`.
+ *
+ * The scores depend on the whole set of evaluated images (document frequencies), so a subset scored alone
+ * gives different per-image values than the same images scored within a larger set.
+ *
+ * @throws MetricsInputError when ids differ, a caption is not a string or an image has no reference
+ *
+ * @example
+ * ```ts
+ * const { score, perImage } = cider(
+ *   { '1': ['a dog runs on the grass'], '2': ['two cats sleep on a bed'] },
+ *   { '1': 'a dog runs', '2': 'a cat on a bed' },
+ * );
+ * ```
+ */
+export function cider(refs: TokenizedRefs, cands: TokenizedCands, options: CiderOptions = {}): MetricResult {
+  const ids = checkScoringInput(refs, cands, 'CIDEr');
+  const { scorer, prepared } = CiderDScorer.fromCorpusWithReferences(
+    ids.map((id) => refs[id] as readonly string[]),
+    options,
+    true,
+  );
+  const { score, scores } = scorer.score(
+    ids.map((id) => cands[id] as string),
+    prepared,
+  );
+  const perImage: Record<string, number> = {};
+  ids.forEach((id, i) => {
+    perImage[id] = scores[i] as number;
+  });
+  return { score, perImage };
+}

@@ -1,0 +1,99 @@
+/**
+ * ROUGE-L exactly as coco-caption computes it (`pycocoevalcap/rouge/rouge.py`): tokens from `split(" ")`,
+ * the longest common subsequence with each reference, the maximum precision and the maximum recall over the
+ * references taken separately, F-measure with beta = 1.2, and the corpus score as the mean over images.
+ */
+import { numpyMean, pythonSplitOnSpace } from './internal/python-compat';
+import type { MetricResult, TokenizedCands, TokenizedRefs } from './types';
+import { checkScoringInput } from './validate';
+
+/** Options of {@link rouge}. */
+export interface RougeOptions {
+  /** Weight of recall against precision (coco-caption: 1.2). */
+  beta?: number;
+}
+
+/**
+ * Computes ROUGE-L as coco-caption's `Rouge().compute_score(gts, res)`.
+ *
+ * Because tokens come from `split(" ")`, an empty candidate is the one empty token: its score is 0 unless a
+ * reference is empty too (then 1), as in the reference.
+ *
+ * @throws MetricsInputError when ids differ, a caption is not a string or an image has no reference
+ *
+ * @example
+ * ```ts
+ * const { score, perImage } = rouge({ '1': ['a dog runs on the grass'] }, { '1': 'a dog on grass' });
+ * ```
+ */
+export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: RougeOptions = {}): MetricResult {
+  const beta = options.beta ?? 1.2;
+  const betaSquared = beta ** 2;
+  const ids = checkScoringInput(refs, cands, 'ROUGE_L');
+  const tokenIds = new Map<string, number>();
+  const toIds = (text: string): Int32Array => {
+    const tokens = pythonSplitOnSpace(text);
+    const out = new Int32Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i] as string;
+      let id = tokenIds.get(token);
+      if (id === undefined) {
+        id = tokenIds.size;
+        tokenIds.set(token, id);
+      }
+      out[i] = id;
+    }
+    return out;
+  };
+  const lcs = new LcsTable();
+  const scores = new Float64Array(ids.length);
+  ids.forEach((id, index) => {
+    const candidate = toIds(cands[id] as string);
+    let precisionMax = 0;
+    let recallMax = 0;
+    for (const ref of refs[id] as readonly string[]) {
+      const reference = toIds(ref);
+      const common = lcs.length(reference, candidate);
+      const precision = common / candidate.length;
+      const recall = common / reference.length;
+      if (precision > precisionMax) precisionMax = precision;
+      if (recall > recallMax) recallMax = recall;
+    }
+    scores[index] =
+      precisionMax !== 0 && recallMax !== 0
+        ? ((1 + betaSquared) * precisionMax * recallMax) / (recallMax + betaSquared * precisionMax)
+        : 0;
+  });
+  const perImage: Record<string, number> = {};
+  ids.forEach((id, i) => {
+    perImage[id] = scores[i] as number;
+  });
+  return { score: numpyMean(scores), perImage };
+}
+
+/** Length of the longest common subsequence of two token-id sequences, with one reused row buffer. */
+class LcsTable {
+  private row = new Int32Array(64);
+
+  length(a: Int32Array, b: Int32Array): number {
+    const [long, short] = a.length >= b.length ? [a, b] : [b, a];
+    if (this.row.length < short.length + 1) this.row = new Int32Array((short.length + 1) * 2);
+    const row = this.row;
+    row.fill(0, 0, short.length + 1);
+    for (let i = 0; i < long.length; i++) {
+      const token = long[i] as number;
+      let diagonal = 0; // row[j - 1] of the previous line
+      for (let j = 1; j <= short.length; j++) {
+        const above = row[j] as number;
+        if (token === short[j - 1]) {
+          row[j] = diagonal + 1;
+        } else {
+          const left = row[j - 1] as number;
+          row[j] = above > left ? above : left;
+        }
+        diagonal = above;
+      }
+    }
+    return row[short.length] as number;
+  }
+}
