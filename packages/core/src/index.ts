@@ -28,3 +28,12 @@ export {
 export { ModuleError, StateDictError, type ShapeMismatch } from './nn/errors';
 export { uniformInit, normalInit, constantInit, type Initializer } from './nn/init';
 export { registerModuleClass, registeredModuleClasses, moduleFromJSON, type ModuleFactory } from './nn/registry';
+export {
+  initBackend,
+  currentBackend,
+  type BackendInfo,
+  type BackendKind,
+  type InitBackendOptions,
+  type ResolvedBackendKind,
+} from './backend/init-backend';
+export { BackendError, WasmMemoryError } from './backend/errors';

@@ -1,0 +1,475 @@
+/**
+ * A `BatchMatMul` for the wasm backend that keeps every product on XNNPACK's fast path.
+ *
+ * tfjs-backend-wasm 4.22 sends a product to XNNPACK's fully-connected operator (~30 GFLOP/s on one
+ * SIMD thread here) only when neither operand is transposed and neither is batched. Everything else,
+ * i.e. every matmul of a backward pass and every attention product, runs in a naive blocked triple
+ * loop at ~2.4 GFLOP/s. XNNPACK also treats `b` as weights: it packs `b` into its own layout when it
+ * first sees `b`'s tensor id and caches the packed operator on that id until the tensor is disposed.
+ * Packing a fresh `b` costs a few ns per element, which matters when `a` has few rows.
+ *
+ * This kernel rewrites every product into non-transposed, non-batched XNNPACK calls:
+ * - a transposed operand is transposed in JS (cache-blocked, 2-4x faster than the backend's
+ *   `Transpose` on power-of-two shapes);
+ * - of the two equivalent forms `C = op(A)·op(B)` and `Cᵀ = op(B)ᵀ·op(A)ᵀ` it picks the one that
+ *   moves and packs fewer elements;
+ * - the transposed copy of a 2-D `b` seen transposed twice (a weight in the backward pass of a
+ *   recurrent network) is kept until `b` is disposed, so it is packed once;
+ * - a batched `a` against a shared `b` is folded into one tall product; a shared `a` against a batched
+ *   `b` is folded through the transposed form; truly batched products loop over the batch with views
+ *   into the heap (no copies), except tiny ones, which stay in the backend's loop.
+ * The result equals the cpu backend's within float32 rounding (tested).
+ */
+import {
+  BatchMatMul,
+  broadcast_util,
+  type BatchMatMulAttrs,
+  type DataId,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { BackendError } from '../errors';
+import { asWasmBackend, sizeOf, type WasmBackendInternals } from './wasm-internals';
+
+/** Cost weights, in units of one element transposed in JS (measured on the reference machine). */
+const PACK_COST = 1.5;
+const TRANSPOSE_COST = 1;
+/** Below this many multiply-adds per batch slice, batched products stay in the backend's own loop. */
+const SMALL_SLICE_MACS = 32 * 1024;
+/** Block edge of the JS transpose. */
+const BLOCK = 16;
+
+type CBatchMatMul = (
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: boolean,
+  transposeB: boolean,
+  outId: number,
+) => void;
+
+/** Per-backend state of the kernel. */
+interface MatMulState {
+  call: CBatchMatMul;
+  /** transposed copies of 2-D `b` operands, by the source's dataId */
+  transposed: Map<DataId, TensorInfo>;
+  /** dataIds seen once as a transposed 2-D `b` */
+  seenTransposed: WeakSet<DataId>;
+  /** `K,N` under which each tensor id was handed to XNNPACK as `b` (its operator cache ignores shape) */
+  packedAs: Map<number, string>;
+}
+
+const states = new WeakMap<WasmBackendInternals, MatMulState>();
+
+function stateOf(backend: WasmBackendInternals): MatMulState {
+  let state = states.get(backend);
+  if (state != null) return state;
+  const raw = backend.wasm.cwrap('BatchMatMul', null, [
+    'number',
+    'array',
+    'number',
+    'number',
+    'array',
+    'number',
+    'number',
+    'number',
+    'number',
+  ]);
+  state = {
+    call: raw as unknown as CBatchMatMul,
+    transposed: new Map(),
+    seenTransposed: new WeakSet(),
+    packedAs: new Map(),
+  };
+  states.set(backend, state);
+  installDisposeHook(backend, state);
+  return state;
+}
+
+/**
+ * Frees our transposed copy of a tensor, and forgets the shape it was packed under, when the backend
+ * releases that tensor. Installed once per backend instance by wrapping its `disposeData`.
+ */
+function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): void {
+  const original = backend.disposeData.bind(backend);
+  backend.disposeData = (dataId: DataId, force?: boolean): boolean => {
+    const id = backend.dataIdMap.has(dataId) ? backend.dataIdMap.get(dataId).id : undefined;
+    const released = original(dataId, force);
+    if (released) {
+      if (id !== undefined) state.packedAs.delete(id);
+      const copy = state.transposed.get(dataId);
+      if (copy != null) {
+        state.transposed.delete(dataId);
+        const copyId = backend.dataIdMap.get(copy.dataId).id;
+        state.packedAs.delete(copyId);
+        original(copy.dataId, true);
+      }
+    }
+    return released;
+  };
+}
+
+/** Number of transposed weight copies currently held by the kernel (for tests and diagnostics). */
+export function transposedCopyCount(backend: unknown): number {
+  return states.get(asWasmBackend(backend))?.transposed.size ?? 0;
+}
+
+/** A row-major matrix (or a stack of them) somewhere in the wasm heap. */
+interface HeapMatrix {
+  /** C-side tensor id (a real tensor or a registered view) */
+  id: number;
+  /** byte offset in the heap */
+  offset: number;
+  rows: number;
+  cols: number;
+  /** a view registered for this call only (never in XNNPACK's cache after the call) */
+  ephemeral?: boolean;
+}
+
+/** Temporaries and views created during one kernel call, released at its end. */
+class Scratch {
+  private readonly temps: TensorInfo[] = [];
+  private readonly views: number[] = [];
+
+  constructor(private readonly backend: WasmBackendInternals) {}
+
+  /** Allocates a float32 buffer of `size` elements. Heap views taken before this may be detached. */
+  alloc(size: number): TensorInfo {
+    const info = this.backend.makeOutput([size], 'float32');
+    this.temps.push(info);
+    return info;
+  }
+
+  /** Registers a C-side tensor id over `size` floats at `offset` bytes, without owning the memory. */
+  view(offset: number, size: number): number {
+    const id = this.backend.dataIdNextNumber++;
+    this.backend.wasm.tfjs.registerTensor(id, size, offset);
+    this.views.push(id);
+    return id;
+  }
+
+  release(): void {
+    for (const id of this.views) this.backend.wasm.tfjs.disposeData(id);
+    for (const info of this.temps) this.backend.disposeData(info.dataId, true);
+  }
+}
+
+function offsetOf(backend: WasmBackendInternals, info: TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId).memoryOffset;
+}
+
+function idOf(backend: WasmBackendInternals, info: TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId).id;
+}
+
+function heap(backend: WasmBackendInternals): Float32Array {
+  const u8 = backend.wasm.HEAPU8;
+  return new Float32Array(u8.buffer, 0, u8.byteLength >>> 2);
+}
+
+/**
+ * Transposes `batch` row-major `rows × cols` matrices at float index `src` into `dst` (cache-blocked).
+ */
+export function transposeBatched(
+  h: Float32Array,
+  src: number,
+  dst: number,
+  batch: number,
+  rows: number,
+  cols: number,
+): void {
+  const size = rows * cols;
+  for (let b = 0; b < batch; b++) {
+    const s = src + b * size;
+    const d = dst + b * size;
+    if (rows === 1 || cols === 1) {
+      h.copyWithin(d, s, s + size);
+      continue;
+    }
+    for (let i0 = 0; i0 < rows; i0 += BLOCK) {
+      const i1 = Math.min(rows, i0 + BLOCK);
+      for (let j0 = 0; j0 < cols; j0 += BLOCK) {
+        const j1 = Math.min(cols, j0 + BLOCK);
+        for (let i = i0; i < i1; i++) {
+          const row = s + i * cols;
+          for (let j = j0; j < j1; j++) h[d + j * rows + i] = h[row + j]!;
+        }
+      }
+    }
+  }
+}
+
+function shapeBytes(batch: number, rows: number, cols: number): Uint8Array {
+  return new Uint8Array(new Int32Array([batch, rows, cols]).buffer);
+}
+
+/**
+ * Makes sure XNNPACK's operator cache cannot confuse two interpretations of one tensor id: if `m.id`
+ * was packed before under another `K,N`, a fresh view id over the same memory is used instead.
+ */
+function packableId(backend: WasmBackendInternals, state: MatMulState, scratch: Scratch, m: HeapMatrix): number {
+  const key = `${m.rows},${m.cols}`;
+  const previous = state.packedAs.get(m.id);
+  if (previous === undefined) {
+    state.packedAs.set(m.id, key);
+    return m.id;
+  }
+  if (previous === key) return m.id;
+  return scratch.view(m.offset, m.rows * m.cols);
+}
+
+/** `out[M,N] = a[M,K] · b[K,N]` on XNNPACK (no transposes, no batch). */
+function fastProduct(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  scratch: Scratch,
+  a: HeapMatrix,
+  b: HeapMatrix,
+  outId: number,
+): void {
+  const bId = b.ephemeral === true ? b.id : packableId(backend, state, scratch, b);
+  state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
+}
+
+/** A heap matrix for the whole of a tensor viewed as `rows × cols`. */
+function whole(backend: WasmBackendInternals, info: TensorInfo, rows: number, cols: number): HeapMatrix {
+  return { id: idOf(backend, info), offset: offsetOf(backend, info), rows, cols };
+}
+
+/** A fresh heap matrix holding the transpose of `m` (`batch` stacked matrices). */
+function transposedCopy(
+  backend: WasmBackendInternals,
+  scratch: Scratch | null,
+  m: HeapMatrix,
+  batch = 1,
+): { matrix: HeapMatrix; info: TensorInfo } {
+  const size = batch * m.rows * m.cols;
+  const info = scratch != null ? scratch.alloc(size) : backend.makeOutput([m.cols, m.rows], 'float32');
+  const offset = offsetOf(backend, info);
+  transposeBatched(heap(backend), m.offset >>> 2, offset >>> 2, batch, m.rows, m.cols);
+  return { matrix: { id: idOf(backend, info), offset, rows: m.cols, cols: m.rows }, info };
+}
+
+/**
+ * `out = op(a) · op(b)` for 2-D operands stored as `a` (`aRows × aCols`) and `b`, where `op` transposes
+ * when the flag is set. Chooses between the direct and the transposed form by estimated data movement.
+ */
+function product2d(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  scratch: Scratch,
+  a: HeapMatrix,
+  transposeA: boolean,
+  b: HeapMatrix,
+  transposeB: boolean,
+  bDataId: DataId | null,
+  out: HeapMatrix,
+): void {
+  const m = transposeA ? a.cols : a.rows;
+  const k = transposeA ? a.rows : a.cols;
+  const n = transposeB ? b.rows : b.cols;
+  if (!transposeA && !transposeB) {
+    fastProduct(backend, state, scratch, a, b, out.id);
+    return;
+  }
+  const cachedB = transposeB && bDataId != null ? state.transposed.get(bDataId) : undefined;
+  const direct =
+    (transposeA ? m * k * TRANSPOSE_COST : 0) +
+    (transposeB ? (cachedB != null ? 0 : k * n * (TRANSPOSE_COST + PACK_COST)) : k * n * PACK_COST);
+  const swapped =
+    (transposeB ? 0 : n * k * TRANSPOSE_COST) +
+    (transposeA ? k * m * PACK_COST : k * m * (TRANSPOSE_COST + PACK_COST)) +
+    n * m * TRANSPOSE_COST;
+  if (direct <= swapped) {
+    const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
+    let right = b;
+    if (transposeB) {
+      if (cachedB != null) {
+        right = whole(backend, cachedB, k, n);
+      } else if (bDataId != null && state.seenTransposed.has(bDataId)) {
+        const copy = transposedCopy(backend, null, b);
+        state.transposed.set(bDataId, copy.info);
+        right = copy.matrix;
+      } else {
+        if (bDataId != null) state.seenTransposed.add(bDataId);
+        right = transposedCopy(backend, scratch, b).matrix;
+      }
+    }
+    fastProduct(backend, state, scratch, left, right, out.id);
+    return;
+  }
+  // Cᵀ[N,M] = op(b)ᵀ[N,K] · op(a)ᵀ[K,M], then transpose into out.
+  const left = transposeB ? b : transposedCopy(backend, scratch, b).matrix;
+  const right = transposeA ? a : transposedCopy(backend, scratch, a).matrix;
+  const tmp = scratch.alloc(n * m);
+  const tmpMatrix: HeapMatrix = { id: idOf(backend, tmp), offset: offsetOf(backend, tmp), rows: n, cols: m };
+  fastProduct(backend, state, scratch, left, right, tmpMatrix.id);
+  transposeBatched(heap(backend), tmpMatrix.offset >>> 2, out.offset >>> 2, 1, n, m);
+}
+
+const batchMatMul: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = asWasmBackend(anyBackend);
+  const state = stateOf(backend);
+  const a = inputs['a'] as TensorInfo;
+  const b = inputs['b'] as TensorInfo;
+  const { transposeA, transposeB } = attrs as unknown as BatchMatMulAttrs;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    throw new BackendError(`BatchMatMul: only float32 is supported, got ${a.dtype} and ${b.dtype}`);
+  }
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  if (aRank < 2 || bRank < 2) throw new BackendError('BatchMatMul: operands must have rank >= 2');
+  const aRows = a.shape[aRank - 2]!;
+  const aCols = a.shape[aRank - 1]!;
+  const bRows = b.shape[bRank - 2]!;
+  const bCols = b.shape[bRank - 1]!;
+  const m = transposeA ? aCols : aRows;
+  const k = transposeA ? aRows : aCols;
+  const kB = transposeB ? bCols : bRows;
+  const n = transposeB ? bRows : bCols;
+  if (k !== kB) {
+    throw new BackendError(
+      `Error in matMul: inner shapes (${k}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+        `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  }
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const outBatchShape = broadcast_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
+  const batchA = sizeOf(aBatchShape);
+  const batchB = sizeOf(bBatchShape);
+  const batch = sizeOf(outBatchShape);
+  const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
+  if (batch === 0 || m === 0 || n === 0) return out;
+  if (k === 0) {
+    heap(backend).fill(0, offsetOf(backend, out) >>> 2, (offsetOf(backend, out) >>> 2) + batch * m * n);
+    return out;
+  }
+  const scratch = new Scratch(backend);
+  try {
+    const outMatrix = whole(backend, out, batch * m, n);
+    if (batchA === 1 && batchB === 1) {
+      product2d(
+        backend, state, scratch,
+        whole(backend, a, aRows, aCols), transposeA,
+        whole(backend, b, bRows, bCols), transposeB,
+        b.dataId, outMatrix,
+      );
+    } else if (batchB === 1) {
+      // A shared b: stack the batch of a into one tall [batch·M, K] product.
+      let left = whole(backend, a, batchA * aRows, aCols);
+      if (transposeA) {
+        const t = transposedCopy(backend, scratch, { ...left, rows: aRows, cols: aCols }, batchA);
+        left = { ...t.matrix, rows: batchA * m, cols: k };
+      }
+      product2d(
+        backend, state, scratch,
+        left, false,
+        whole(backend, b, bRows, bCols), transposeB,
+        b.dataId, outMatrix,
+      );
+    } else if (batchA === 1) {
+      // A shared a: Cᵢᵀ[N,M] = op(bᵢ)ᵀ · op(a)ᵀ, stacked into [batch·N, M], then transposed per slice.
+      let left = whole(backend, b, batchB * bRows, bCols);
+      if (!transposeB) {
+        const t = transposedCopy(backend, scratch, { ...left, rows: bRows, cols: bCols }, batchB);
+        left = t.matrix;
+      }
+      left = { ...left, rows: batchB * n, cols: k };
+      const right = transposeA ? whole(backend, a, aRows, aCols) : transposedCopy(backend, scratch, whole(backend, a, aRows, aCols)).matrix;
+      const tmp = scratch.alloc(batchB * n * m);
+      fastProduct(backend, state, scratch, left, right, idOf(backend, tmp));
+      transposeBatched(heap(backend), offsetOf(backend, tmp) >>> 2, offsetOf(backend, out) >>> 2, batchB, n, m);
+    } else {
+      batchedProducts(backend, state, scratch, a, transposeA, b, transposeB, outBatchShape, m, k, n, out);
+    }
+  } finally {
+    scratch.release();
+  }
+  return out;
+};
+
+/** Index of output batch `o` in an operand whose batch shape broadcasts to `outBatch`. */
+function broadcastIndex(o: number, outBatch: number[], operandBatch: number[]): number {
+  const offset = outBatch.length - operandBatch.length;
+  let index = 0;
+  let stride = 1;
+  let rest = o;
+  const coords: number[] = new Array<number>(outBatch.length);
+  for (let d = outBatch.length - 1; d >= 0; d--) {
+    coords[d] = rest % outBatch[d]!;
+    rest = Math.floor(rest / outBatch[d]!);
+  }
+  for (let d = operandBatch.length - 1; d >= 0; d--) {
+    const size = operandBatch[d]!;
+    const c = size === 1 ? 0 : coords[d + offset]!;
+    index += c * stride;
+    stride *= size;
+  }
+  return index;
+}
+
+/** Products where both operands are batched: one XNNPACK call per slice, through heap views. */
+function batchedProducts(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  scratch: Scratch,
+  a: TensorInfo,
+  transposeA: boolean,
+  b: TensorInfo,
+  transposeB: boolean,
+  outBatchShape: number[],
+  m: number,
+  k: number,
+  n: number,
+  out: TensorInfo,
+): void {
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const batch = sizeOf(outBatchShape);
+  const sameBatch =
+    aBatchShape.length === bBatchShape.length && aBatchShape.every((d, i) => d === bBatchShape[i]);
+  if (sameBatch && m * k * n < SMALL_SLICE_MACS) {
+    // Tiny slices (attention over a few regions): the backend's loop beats per-slice operator setup.
+    state.call(
+      idOf(backend, a), shapeBytes(batch, a.shape[a.shape.length - 2]!, a.shape[a.shape.length - 1]!), 3,
+      idOf(backend, b), shapeBytes(batch, b.shape[b.shape.length - 2]!, b.shape[b.shape.length - 1]!), 3,
+      transposeA, transposeB, idOf(backend, out),
+    );
+    return;
+  }
+  const batchA = sizeOf(aBatchShape);
+  const batchB = sizeOf(bBatchShape);
+  let aOffset = offsetOf(backend, a);
+  let bOffset = offsetOf(backend, b);
+  if (transposeA) {
+    const t = transposedCopy(backend, scratch, whole(backend, a, k, m), batchA);
+    aOffset = t.matrix.offset;
+  }
+  if (transposeB) {
+    const t = transposedCopy(backend, scratch, whole(backend, b, n, k), batchB);
+    bOffset = t.matrix.offset;
+  }
+  const outOffset = offsetOf(backend, out);
+  for (let o = 0; o < batch; o++) {
+    const ia = broadcastIndex(o, outBatchShape, aBatchShape);
+    const ib = broadcastIndex(o, outBatchShape, bBatchShape);
+    const aSlice = aOffset + ia * m * k * 4;
+    const bSlice = bOffset + ib * k * n * 4;
+    const left: HeapMatrix = { id: scratch.view(aSlice, m * k), offset: aSlice, rows: m, cols: k, ephemeral: true };
+    const right: HeapMatrix = { id: scratch.view(bSlice, k * n), offset: bSlice, rows: k, cols: n, ephemeral: true };
+    const outId = scratch.view(outOffset + o * m * n * 4, m * n);
+    fastProduct(backend, state, scratch, left, right, outId);
+  }
+}
+
+/** Our `BatchMatMul` for the wasm backend. */
+export const wasmBatchMatMulConfig: KernelConfig = {
+  kernelName: BatchMatMul,
+  backendName: 'wasm',
+  kernelFunc: batchMatMul,
+};

@@ -1,0 +1,82 @@
+/**
+ * Registration of our kernels in tfjs's global kernel registry, idempotently, keeping the stock
+ * kernels they replace so that tests can compare against them.
+ */
+import {
+  getGradient,
+  getKernel,
+  registerGradient,
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+} from '@tensorflow/tfjs-core';
+import { batchMatMulGradConfig } from '../gradients/batch-mat-mul-grad';
+import { wasmBatchMatMulConfig } from './batch-mat-mul';
+import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
+import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum';
+
+/** The kernels `@caption/core` registers for a tfjs backend name. */
+export function captionKernelsFor(backendName: string): KernelConfig[] {
+  switch (backendName) {
+    case 'wasm':
+      return [
+        wasmUnsortedSegmentSumConfig,
+        wasmBatchMatMulConfig,
+        ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
+      ];
+    case 'cpu':
+      return [cpuUnsortedSegmentSumConfig];
+    default:
+      return [];
+  }
+}
+
+const ours = new Set<KernelConfig['kernelFunc']>();
+const stock = new Map<string, KernelConfig>();
+
+function key(kernelName: string, backendName: string): string {
+  return `${backendName}/${kernelName}`;
+}
+
+/**
+ * Registers our kernels for `backendName`, replacing stock ones of the same name. Calling it again is
+ * harmless. Must run before the backend executes its first kernel of these names (a backend calls a
+ * kernel's `setupFunc` only when it is initialised, and ours have none).
+ *
+ * @returns the names of the kernels that are ours after the call
+ */
+export function registerCaptionKernels(backendName: string): string[] {
+  registerCaptionGradients();
+  const configs = captionKernelsFor(backendName);
+  for (const config of configs) {
+    const existing = getKernel(config.kernelName, backendName);
+    if (existing != null && ours.has(existing.kernelFunc)) continue;
+    if (existing != null) {
+      stock.set(key(config.kernelName, backendName), existing);
+      unregisterKernel(config.kernelName, backendName);
+    }
+    registerKernel(config);
+    ours.add(config.kernelFunc);
+  }
+  return configs.map((c) => c.kernelName);
+}
+
+/**
+ * The stock tfjs kernel that {@link registerCaptionKernels} replaced, if any (for reference tests).
+ */
+export function stockKernel(kernelName: string, backendName: string): KernelConfig | undefined {
+  return stock.get(key(kernelName, backendName));
+}
+
+/** Whether the kernel currently registered under this name is one of ours. */
+export function isCaptionKernel(kernelName: string, backendName: string): boolean {
+  const current = getKernel(kernelName, backendName);
+  return current != null && ours.has(current.kernelFunc);
+}
+
+/**
+ * Registers our gradients (backend-independent): a broadcast-aware `BatchMatMul` gradient. Idempotent.
+ */
+export function registerCaptionGradients(): void {
+  if (getGradient(batchMatMulGradConfig.kernelName) !== batchMatMulGradConfig) registerGradient(batchMatMulGradConfig);
+}

@@ -1,0 +1,83 @@
+/**
+ * Detection of the optional native backends `@tensorflow/tfjs-node-gpu` and `@tensorflow/tfjs-node`.
+ *
+ * Both are optional peer dependencies: nothing installs them, and their install script downloads
+ * libtensorflow, which fails offline. So an import can fail in two ways that must be told apart:
+ * the package is absent (normal: stay silent), or it is installed but unusable (its native addon was
+ * never built, CUDA libraries are missing, it brought its own copy of tfjs-core): worth one warning.
+ */
+import * as tfc from '@tensorflow/tfjs-core';
+
+/** The two native packages, in the order `auto` tries them. */
+export type NativePackage = '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node';
+
+/** Outcome of trying to load a native package. */
+export type NativeLoadResult =
+  | { status: 'absent'; packageName: NativePackage }
+  | { status: 'broken'; packageName: NativePackage; reason: string }
+  | { status: 'loaded'; packageName: NativePackage };
+
+/** Imports a module by name; injectable so that tests can simulate each failure. */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+/** The default importer: a dynamic `import()` the bundler leaves alone (the specifier is a variable). */
+export const dynamicImport: ModuleImporter = (specifier) => import(/* @vite-ignore */ specifier);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+/**
+ * Whether an import error says that `packageName` itself is not installed (as opposed to the package
+ * being there and failing to load something it needs).
+ */
+export function isAbsentPackageError(error: unknown, packageName: string): boolean {
+  const code = errorCode(error);
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  const message = firstLine(error);
+  return message.includes(`'${packageName}'`) || message.includes(`"${packageName}"`);
+}
+
+/**
+ * Imports a native tfjs package and checks that it registered the `tensorflow` backend in *our*
+ * tfjs-core (the same module, the same version): a second copy of tfjs-core would keep our kernels,
+ * gradients and tensors apart from its backend.
+ */
+export async function loadNativeBackend(
+  packageName: NativePackage,
+  importer: ModuleImporter = dynamicImport,
+): Promise<NativeLoadResult> {
+  let loaded: unknown;
+  try {
+    loaded = await importer(packageName);
+  } catch (error) {
+    if (isAbsentPackageError(error, packageName)) return { status: 'absent', packageName };
+    return { status: 'broken', packageName, reason: firstLine(error) };
+  }
+  const module = (loaded ?? {}) as { version_core?: unknown; Tensor?: unknown; default?: { Tensor?: unknown } };
+  const theirTensor = module.Tensor ?? module.default?.Tensor;
+  if (theirTensor !== undefined && theirTensor !== tfc.Tensor) {
+    const theirVersion = typeof module.version_core === 'string' ? module.version_core : 'unknown';
+    return {
+      status: 'broken',
+      packageName,
+      reason:
+        `it uses another copy of @tensorflow/tfjs-core (${theirVersion}) than @caption/core (${tfc.version_core}); ` +
+        `install every @tensorflow/* package at exactly ${tfc.version_core} and check \`npm ls @tensorflow/tfjs-core\``,
+    };
+  }
+  if (tfc.findBackendFactory('tensorflow') == null) {
+    return {
+      status: 'broken',
+      packageName,
+      reason: `it loaded but registered no 'tensorflow' backend in @tensorflow/tfjs-core ${tfc.version_core}`,
+    };
+  }
+  return { status: 'loaded', packageName };
+}
