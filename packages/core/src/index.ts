@@ -37,3 +37,32 @@ export {
   type ResolvedBackendKind,
 } from './backend/init-backend';
 export { BackendError, WasmMemoryError } from './backend/errors';
+export {
+  captionTokens,
+  DecodingError,
+  REFERENCE_SPECIAL_TOKENS,
+  type CaptionModel,
+  type DecodedSequences,
+  type DecoderState,
+  type DecoderStepOutput,
+  type SpecialTokens,
+} from './decoding/caption-model';
+export {
+  DECODING_BAD_ENDINGS,
+  TRIM_BAD_ENDINGS,
+  tokenIdsOf,
+  trimBadEndings,
+  type RowConstraintOptions,
+  type TrigramBlocking,
+} from './decoding/constraints';
+export { greedyDecode, sampleDecode, type SampleOptions, type SequentialDecodeOptions } from './decoding/sequential';
+export {
+  beamSearch,
+  parseLengthPenalty,
+  applyLengthPenalty,
+  type BeamHypothesis,
+  type BeamSearchOptions,
+  type BeamSearchResult,
+  type LengthPenalty,
+} from './decoding/beam-search';
+export { EnsembleCaptionModel } from './decoding/ensemble';
