@@ -23,25 +23,25 @@ export type ModuleImporter = (specifier: string) => Promise<unknown>;
 /** The default importer: a dynamic `import()` the bundler leaves alone (the specifier is a variable). */
 export const dynamicImport: ModuleImporter = (specifier) => import(/* @vite-ignore */ specifier);
 
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 /**
- * Whether an import error says that `packageName` itself is not installed (as opposed to the package
- * being there and failing to load something it needs).
+ * Whether an import error says that `packageName` itself is not installed, as opposed to the package
+ * being there and failing to load something it needs (a missing file or dependency, an unbuilt addon).
+ * Recognises Node's ESM (`Cannot find package 'x'`) and CJS (`Cannot find module 'x'`) messages and
+ * Vite's (`Could not resolve "x"`, when running under vitest).
  */
 export function isAbsentPackageError(error: unknown, packageName: string): boolean {
-  const code = errorCode(error);
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
-  const message = firstLine(error);
-  return message.includes(`'${packageName}'`) || message.includes(`"${packageName}"`);
+  const name = escapeRegExp(packageName);
+  const pattern = new RegExp(`^(Cannot find (package|module)|Could not resolve) ['"]${name}['"]`);
+  return pattern.test(firstLine(error));
 }
 
 /**
