@@ -1,0 +1,72 @@
+import { describeWithShared } from '@caption/test-support';
+import { describe, expect, it } from 'vitest';
+import { bleu, bleuFromCounts } from './bleu';
+import { MetricsInputError } from './errors';
+import { EDGE_CASES, REAL_CASES, expectPerImage, expectRelativeClose, loadEdgeCases, loadRealCase } from './testing/expected-cases';
+
+const BLEU_KEYS = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'];
+
+for (const [name, path] of Object.entries(REAL_CASES)) {
+  describeWithShared(`bleu parity on ${name}`, [path], (data) => {
+    it('matches the oracle corpus scores, count statistics and every per-image score', () => {
+      const expected = loadRealCase(data, path);
+      const result = bleu(expected.refs, expected.cands);
+      expect(result.stats).toEqual(expected.bleuStats);
+      BLEU_KEYS.forEach((key, k) => {
+        expectRelativeClose(result.score[k], expected.corpus[key], `corpus ${key}`);
+        const perImage = Object.fromEntries(Object.entries(result.perImage).map(([id, s]) => [id, s[k] as number]));
+        expectPerImage(perImage, expected, key);
+      });
+    });
+  });
+}
+
+describeWithShared('bleu parity on the metric edge cases', [EDGE_CASES], (data) => {
+  it('matches the oracle on empty, one-word, repeated, reversed and copied candidates', () => {
+    const expected = loadEdgeCases(data);
+    const result = bleu(expected.refs, expected.cands);
+    BLEU_KEYS.forEach((key, k) => {
+      expectRelativeClose(result.score[k], expected.corpus[key], `corpus ${key}`);
+      const perImage = Object.fromEntries(Object.entries(result.perImage).map(([id, s]) => [id, s[k] as number]));
+      expectPerImage(perImage, expected, key);
+    });
+  });
+});
+
+describe('bleu', () => {
+  it('gives 1 (up to the reference guards) for a candidate equal to its only reference', () => {
+    const { score } = bleu({ a: ['the cat sat on the mat'] }, { a: 'the cat sat on the mat' });
+    for (const value of score) expect(value).toBeCloseTo(1, 8);
+  });
+
+  it('clips candidate n-gram counts by the largest count in any one reference', () => {
+    // "the" ×4 in the candidate; at most 2 in one reference, although 3 across both.
+    const { stats } = bleu({ a: ['the the cat', 'the dog'] }, { a: 'the the the the' });
+    expect(stats.correct[0]).toBe(2);
+    expect(stats.guess).toEqual([4, 3, 2, 1]);
+  });
+
+  it("picks the closest reference length, the shorter one on ties ('closest' option)", () => {
+    // candidate length 4; references of length 3 and 5 are both at distance 1: 3 wins.
+    const { stats } = bleu({ a: ['a b c', 'a b c d e'] }, { a: 'a b c d' });
+    expect(stats.reflen).toBe(3);
+  });
+
+  it('applies the brevity penalty computed from the guarded ratio', () => {
+    const [b1] = bleuFromCounts(2, 4, [2, 1, 0, 0], [2, 1, 0, 0]);
+    const ratio = (2 + 1e-15) / (4 + 1e-9);
+    expect(b1).toBe(((2 + 1e-15) / (2 + 1e-9)) * Math.exp(1 - 1 / ratio));
+  });
+
+  it('scores an empty candidate 0 without NaN', () => {
+    const { score, perImage } = bleu({ a: ['a dog'] }, { a: '' });
+    expect(score).toEqual([0, 0, 0, 0]);
+    expect(perImage.a).toEqual([0, 0, 0, 0]);
+  });
+
+  it('rejects ids that differ between references and candidates, naming the image', () => {
+    expect(() => bleu({ a: ['x'], b: ['y'] }, { a: 'x' })).toThrow(/image id b/);
+    expect(() => bleu({ a: ['x'] }, { a: 'x', c: 'z' })).toThrow(MetricsInputError);
+    expect(() => bleu({ a: [] }, { a: 'x' })).toThrow(/reference list is empty/);
+  });
+});

@@ -1,0 +1,44 @@
+import { describeWithShared } from '@caption/test-support';
+import { describe, expect, it } from 'vitest';
+import { cider } from './cider';
+import { EDGE_CASES, REAL_CASES, expectPerImage, expectRelativeClose, loadEdgeCases, loadRealCase } from './testing/expected-cases';
+
+for (const [name, path] of Object.entries(REAL_CASES)) {
+  describeWithShared(`cider parity on ${name}`, [path], (data) => {
+    it('matches the oracle corpus CIDEr and every per-image score', () => {
+      const expected = loadRealCase(data, path);
+      const result = cider(expected.refs, expected.cands);
+      expectRelativeClose(result.score, expected.corpus.CIDEr, 'corpus CIDEr');
+      expectPerImage(result.perImage, expected, 'CIDEr');
+    });
+  });
+}
+
+describeWithShared('cider parity on the metric edge cases', [EDGE_CASES], (data) => {
+  it('matches the oracle', () => {
+    const expected = loadEdgeCases(data);
+    const result = cider(expected.refs, expected.cands);
+    expectRelativeClose(result.score, expected.corpus.CIDEr, 'corpus CIDEr');
+    expectPerImage(result.perImage, expected, 'CIDEr');
+  });
+});
+
+describe('cider', () => {
+  it('takes document frequencies from the evaluated references: an n-gram in every image weighs nothing', () => {
+    // "a" occurs in the references of both images, so its idf is log(2) - log(2) = 0.
+    const refs = { '1': ['a dog'], '2': ['a cat'] };
+    expect(cider(refs, { '1': 'a', '2': 'a' }).score).toBe(0);
+    expect(cider(refs, { '1': 'a dog', '2': 'a cat' }).perImage['1']).toBeGreaterThan(0);
+  });
+
+  it('penalises a length difference with exp(-delta^2 / 72), delta counted in bigrams', () => {
+    const refs = { '1': ['x y'], '2': ['z w'] };
+    // A copy of a two-token reference: orders 1 and 2 give cosine 1, orders 3 and 4 have no n-gram.
+    expect(cider(refs, { '1': 'x y', '2': 'z w' }).perImage['1']).toBeCloseTo((10 * (1 + 1)) / 4, 12);
+    // "x y q": every weight is log 2 ("q" and "y q" are unseen: df 0 counts as 1). Unigrams: 2 / (√3 √2);
+    // bigrams: 1 / (√2 · 1); delta = 2 − 1 bigrams.
+    const longer = cider(refs, { '1': 'x y q', '2': 'z w' }).perImage['1'] as number;
+    const expected = (10 * ((2 / Math.sqrt(6) + 1 / Math.sqrt(2)) * Math.exp(-1 / 72))) / 4;
+    expect(longer).toBeCloseTo(expected, 12);
+  });
+});
