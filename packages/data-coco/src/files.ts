@@ -1,0 +1,98 @@
+/**
+ * File helpers shared by the readers: gzip detection, JSON parsing with errors that name the file, and
+ * streaming of large JSON documents.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { JSONParser } from '@streamparser/json';
+import { DataFormatError } from './errors.js';
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** The bytes of a file, gunzipped when it is gzip-compressed (detected by its magic bytes, not its name). */
+export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (cause) {
+    throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
+  }
+  if (!isGzip(bytes)) return bytes;
+  try {
+    return new Uint8Array(gunzipSync(bytes));
+  } catch (cause) {
+    throw new DataFormatError('the gzip stream is corrupt', { file: path }, { cause });
+  }
+}
+
+/** Parses a JSON (or gzipped JSON) file; a syntax error becomes a {@link DataFormatError} naming the file. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  const text = new TextDecoder('utf-8').decode(await readMaybeGzip(path));
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new DataFormatError(`invalid JSON (${(cause as Error).message})`, { file: path }, { cause });
+  }
+}
+
+async function firstBytes(path: string): Promise<Uint8Array> {
+  const stream = createReadStream(path, { start: 0, end: 1 });
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+  } catch (cause) {
+    throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** A value found at one of the requested JSON paths while streaming. */
+export interface StreamedJsonValue {
+  /** The key (object key or array index) under which the value was found. */
+  key: string | number | undefined;
+  /** The parent path, as the list of keys from the root (`['images']` for `$.images.*`). */
+  stack: ReadonlyArray<string | number | undefined>;
+  /** The parsed value. */
+  value: unknown;
+}
+
+/**
+ * Streams a (possibly gzipped) JSON file and yields the values at the given JSONPath-like selectors
+ * (`$.images.*`, `$.dataset`) one by one, so that a 144 MB `dataset_coco.json` is never held as one
+ * string nor as one parsed tree. Values are yielded in document order.
+ */
+export async function* streamJsonValues(path: string, selectors: readonly string[]): AsyncGenerator<StreamedJsonValue> {
+  const gz = isGzip(await firstBytes(path));
+  const parser = new JSONParser({ paths: [...selectors], keepStack: false });
+  const pending: StreamedJsonValue[] = [];
+  parser.onValue = (info) => {
+    pending.push({
+      key: info.key as string | number | undefined,
+      stack: info.stack.map((s) => s.key as string | number | undefined).slice(1),
+      value: info.value,
+    });
+  };
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const source: AsyncIterable<Buffer> = gz ? file.pipe(createGunzip()) : file;
+  try {
+    for await (const chunk of source) {
+      if (parser.isEnded) break;
+      parser.write(chunk);
+      while (pending.length > 0) yield pending.shift() as StreamedJsonValue;
+    }
+    if (!parser.isEnded) parser.end();
+  } catch (cause) {
+    file.destroy();
+    if (DataFormatError.isInstance(cause)) throw cause;
+    throw new DataFormatError(`invalid or unreadable JSON (${(cause as Error).message})`, { file: path }, { cause });
+  }
+  while (pending.length > 0) yield pending.shift() as StreamedJsonValue;
+}
+
+/** A plain object (not null, not an array), for narrowing parsed JSON. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,246 @@
+/**
+ * Caption labels in the layout of `cocotalk_label.h5` (`prepro_labels.py` `encode_captions`), and their
+ * HDF5 reading and writing through h5wasm (the HDF5 C library compiled to WebAssembly):
+ *
+ * - `labels` uint32 [M × L]: every caption's word ids, zero-padded, clipped at L = `max_length`;
+ * - `label_start_ix`, `label_end_ix` uint32 [N]: 1-based, inclusive rows of image i (Lua heritage);
+ * - `label_length` uint32 [M]: min(L, caption length).
+ */
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { DataFormatError } from './errors.js';
+import type { Vocabulary } from './vocabulary.js';
+
+/** The four datasets of `cocotalk_label.h5`, as typed arrays. */
+export interface CaptionLabels {
+  /** Word ids, row-major [count × seqLength], zero-padded. */
+  labels: Uint32Array;
+  /** Number of captions M (rows of `labels`). */
+  count: number;
+  /** Row width L (the `max_length` the labels were made with). */
+  seqLength: number;
+  /** 1-based index of each image's first caption row. */
+  labelStartIx: Uint32Array;
+  /** 1-based index of each image's last caption row (inclusive). */
+  labelEndIx: Uint32Array;
+  /** Each caption's length, min(L, number of tokens). */
+  labelLength: Uint32Array;
+}
+
+/**
+ * Encodes every image's captions into the reference layout (`encode_captions`): rows in image order,
+ * words mapped through the vocabulary (unknown → UNK), clipped at `maxLength`.
+ *
+ * @param captions per image, its captions' tokens (image order = order of `cocotalk.json` images)
+ * @throws DataFormatError when an image has no caption or a caption has no token (the reference asserts)
+ */
+export function encodeCaptions(
+  captions: ReadonlyArray<ReadonlyArray<readonly string[]>>,
+  vocabulary: Vocabulary,
+  maxLength: number,
+): CaptionLabels {
+  if (!Number.isInteger(maxLength) || maxLength <= 0) {
+    throw new RangeError(`encodeCaptions: maxLength must be a positive integer, got ${maxLength}`);
+  }
+  const n = captions.length;
+  const m = captions.reduce((sum, caps) => sum + caps.length, 0);
+  const labels = new Uint32Array(m * maxLength);
+  const labelStartIx = new Uint32Array(n);
+  const labelEndIx = new Uint32Array(n);
+  const labelLength = new Uint32Array(m);
+  let row = 0;
+  captions.forEach((caps, i) => {
+    if (caps.length === 0) throw new DataFormatError('image has no captions', { field: `images[${i}].sentences` });
+    labelStartIx[i] = row + 1;
+    for (const tokens of caps) {
+      if (tokens.length === 0) {
+        throw new DataFormatError('a caption has no words', { field: `images[${i}].sentences[${row + 1 - (labelStartIx[i] ?? 0)}].tokens` });
+      }
+      vocabulary.encode(tokens, maxLength, labels.subarray(row * maxLength, (row + 1) * maxLength));
+      labelLength[row] = Math.min(maxLength, tokens.length);
+      row += 1;
+    }
+    labelEndIx[i] = row;
+  });
+  return { labels, count: m, seqLength: maxLength, labelStartIx, labelEndIx, labelLength };
+}
+
+/** The caption rows of image `i` as a [n × L] view of `labels` (no copy). */
+export function imageLabelRows(labels: CaptionLabels, imageIndex: number): Uint32Array {
+  const start = (labels.labelStartIx[imageIndex] ?? 0) - 1;
+  const end = labels.labelEndIx[imageIndex] ?? 0;
+  return labels.labels.subarray(start * labels.seqLength, end * labels.seqLength);
+}
+
+type H5Module = typeof import('h5wasm/node').default;
+let h5Promise: Promise<H5Module> | undefined;
+
+/** Loads the h5wasm module once (Node build: reads and writes files on disk directly). */
+async function loadH5(): Promise<H5Module> {
+  h5Promise ??= import('h5wasm/node').then(async (mod) => {
+    await mod.default.ready;
+    return mod.default;
+  });
+  return h5Promise;
+}
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Whether the file carries the HDF5 format signature (at 0 or after a user block of 512 × 2^k bytes). */
+async function hasHdf5Signature(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buf = new Uint8Array(8);
+    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
+      await handle.read(buf, 0, 8, offset);
+      if (HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
+    }
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
+const DATASETS = ['labels', 'label_start_ix', 'label_end_ix', 'label_length'] as const;
+
+/**
+ * Writes `cocotalk_label.h5` exactly in the reference layout: four contiguous little-endian uint32
+ * datasets (`labels` [M × L], `label_start_ix` [N], `label_end_ix` [N], `label_length` [M]), no
+ * attributes. h5py and the Python loaders read it (checked; see the README).
+ */
+export async function writeLabelsH5(path: string, labels: CaptionLabels): Promise<void> {
+  validateLabels(labels, path);
+  const h5 = await loadH5();
+  const file = new h5.File(path, 'w');
+  try {
+    file.create_dataset({ name: 'labels', data: labels.labels, shape: [labels.count, labels.seqLength], dtype: '<I' });
+    file.create_dataset({ name: 'label_start_ix', data: labels.labelStartIx, shape: [labels.labelStartIx.length], dtype: '<I' });
+    file.create_dataset({ name: 'label_end_ix', data: labels.labelEndIx, shape: [labels.labelEndIx.length], dtype: '<I' });
+    file.create_dataset({ name: 'label_length', data: labels.labelLength, shape: [labels.labelLength.length], dtype: '<I' });
+  } finally {
+    file.close();
+  }
+}
+
+function toUint32(value: unknown, path: string, field: string): Uint32Array {
+  if (value instanceof Uint32Array) return value;
+  const ok =
+    value instanceof Int32Array ||
+    value instanceof Uint16Array ||
+    value instanceof Int16Array ||
+    value instanceof Uint8Array ||
+    value instanceof Int8Array ||
+    value instanceof BigInt64Array ||
+    value instanceof BigUint64Array;
+  if (!ok) throw new DataFormatError('expected an integer dataset', { file: path, field });
+  const src = value as ArrayLike<number | bigint>;
+  const out = new Uint32Array(src.length);
+  for (let i = 0; i < src.length; i += 1) {
+    const v = Number(src[i]);
+    if (v < 0 || v > 0xffffffff) throw new DataFormatError(`value ${v} at index ${i} is not a uint32`, { file: path, field });
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Reads a `cocotalk_label.h5` (ours, or one written by `prepro_labels.py` with h5py). Integer datasets
+ * of other widths are converted to uint32; `label_length` may be absent in old files and is then
+ * recomputed from the zero padding.
+ *
+ * @throws DataFormatError naming the file and the dataset: missing dataset, wrong rank or dtype,
+ *   inconsistent sizes
+ */
+export async function readLabelsH5(path: string): Promise<CaptionLabels> {
+  if (!existsSync(path)) throw new DataFormatError('file not found', { file: path });
+  if (!(await hasHdf5Signature(path))) {
+    throw new DataFormatError('not an HDF5 file (no HDF5 signature at offset 0, 512, 1024, ...)', { file: path });
+  }
+  const h5 = await loadH5();
+  let file: InstanceType<H5Module['File']>;
+  try {
+    file = new h5.File(path, 'r');
+  } catch (cause) {
+    throw new DataFormatError(`not an HDF5 file (${(cause as Error).message})`, { file: path }, { cause });
+  }
+  try {
+    const keys = new Set(file.keys());
+    const read = (name: string, rank: number): { data: Uint32Array; shape: number[] } => {
+      if (!keys.has(name)) throw new DataFormatError('dataset missing', { file: path, field: name });
+      const entity = file.get(name);
+      if (entity === null || !(entity instanceof h5.Dataset)) {
+        throw new DataFormatError('expected a dataset', { file: path, field: name });
+      }
+      const shape = (entity.shape ?? []).map(Number);
+      if (shape.length !== rank) {
+        throw new DataFormatError(`expected rank ${rank}, found shape [${shape.join(', ')}]`, { file: path, field: name });
+      }
+      return { data: toUint32(entity.value, path, name), shape };
+    };
+    const lab = read('labels', 2);
+    const start = read('label_start_ix', 1);
+    const end = read('label_end_ix', 1);
+    const [count, seqLength] = lab.shape as [number, number];
+    let labelLength: Uint32Array;
+    if (keys.has('label_length')) labelLength = read('label_length', 1).data;
+    else {
+      labelLength = new Uint32Array(count);
+      for (let r = 0; r < count; r += 1) {
+        let len = 0;
+        while (len < seqLength && lab.data[r * seqLength + len] !== 0) len += 1;
+        labelLength[r] = len;
+      }
+    }
+    const out: CaptionLabels = {
+      labels: lab.data,
+      count,
+      seqLength,
+      labelStartIx: start.data,
+      labelEndIx: end.data,
+      labelLength,
+    };
+    validateLabels(out, path);
+    return out;
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Checks the internal consistency of labels: array sizes, 1-based inclusive ranges inside `1..M`, and
+ * `label_length` within `1..L`.
+ *
+ * @throws DataFormatError naming the file, the image index and the dataset
+ */
+export function validateLabels(labels: CaptionLabels, file?: string): void {
+  const { count, seqLength } = labels;
+  if (labels.labels.length !== count * seqLength) {
+    throw new DataFormatError(`has ${labels.labels.length} values, expected ${count} × ${seqLength}`, { file, field: 'labels' });
+  }
+  if (labels.labelStartIx.length !== labels.labelEndIx.length) {
+    throw new DataFormatError(
+      `label_start_ix has ${labels.labelStartIx.length} entries but label_end_ix has ${labels.labelEndIx.length}`,
+      { file, field: 'label_end_ix' },
+    );
+  }
+  if (labels.labelLength.length !== count) {
+    throw new DataFormatError(`has ${labels.labelLength.length} entries, expected ${count} (rows of labels)`, {
+      file,
+      field: 'label_length',
+    });
+  }
+  for (let i = 0; i < labels.labelStartIx.length; i += 1) {
+    const s = labels.labelStartIx[i] as number;
+    const e = labels.labelEndIx[i] as number;
+    if (s < 1 || s > count) {
+      throw new DataFormatError(`image index ${i}: ${s} is outside 1..${count} (rows of labels)`, { file, field: 'label_start_ix' });
+    }
+    if (e < s || e > count) {
+      throw new DataFormatError(`image index ${i}: ${e} is outside ${s}..${count}`, { file, field: 'label_end_ix' });
+    }
+  }
+}
+
+/** Names of the datasets in `cocotalk_label.h5`, in the order the reference creates them. */
+export const LABEL_DATASETS: readonly string[] = DATASETS;
