@@ -14,3 +14,4 @@ export type {
   TokenizedCands,
   TokenizedRefs,
 } from './types';
+export { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeLine, type PtbTokenizeLineOptions } from './tokenizer';
