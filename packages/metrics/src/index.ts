@@ -4,7 +4,47 @@
  *
  * @packageDocumentation
  */
+export { bleu, bleuFromCounts, type BleuOptions, type BleuResult, type BleuStats } from './bleu';
+export { cider, type CiderOptions } from './cider';
+export {
+  CiderDScorer,
+  PreparedReferences,
+  type CaptionTokens,
+  type CiderDOptions,
+  type CiderDScorerJson,
+  type CiderDScores,
+} from './cider-d-scorer';
+export {
+  candidatesFromCocoResults,
+  evaluateCoco,
+  readReferences,
+  referencesFromCocoAnnotations,
+  referencesFromKarpathy,
+  type EvaluateCocoOptions,
+  type ReferenceSet,
+} from './coco-files';
 export { MetricsInputError, type MetricsInputLocation } from './errors';
+export {
+  TOKENIZERS,
+  evaluate,
+  type CaptionTokenizer,
+  type EvaluateOptions,
+  type EvaluationProgress,
+  type EvaluationResult,
+  type ImageScores,
+  type MissingCandidatePolicy,
+  type TokenizerName,
+} from './evaluate';
+export {
+  METRIC_FAMILIES,
+  METRIC_NAMES,
+  SCORE_KEY_ORDER,
+  metricFamily,
+  type MetricFamily,
+  type MetricFamilyOptions,
+} from './metric-families';
+export { rouge, type RougeOptions } from './rouge';
+export { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeLine, type PtbTokenizeLineOptions } from './tokenizer';
 export type {
   CocoScoreName,
   MetricName,
@@ -14,4 +54,3 @@ export type {
   TokenizedCands,
   TokenizedRefs,
 } from './types';
-export { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeLine, type PtbTokenizeLineOptions } from './tokenizer';

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * `caption-eval`: score a COCO results file against COCO captions annotations or a Karpathy split, as
+ * coco-caption's COCOEvalCap does.
+ *
+ * ```sh
+ * caption-eval --refs captions_val2014.json --results results.json --json
+ * caption-eval --refs dataset_coco.json --split test --results results.json.gz --metrics bleu,cider --per-image scores.json
+ * ```
+ *
+ * stdout carries only the scores (one JSON object with `--json`, else a table); progress (a bar on a TTY,
+ * plain lines otherwise), warnings and errors go to stderr. Any problem exits non-zero with a message naming
+ * the file, the image id and the field.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import cliProgress from 'cli-progress';
+import { Command, Option } from 'commander';
+import packageJson from '../package.json';
+import { evaluateCoco, type EvaluateCocoOptions } from './coco-files';
+import { MetricsInputError } from './errors';
+import type { EvaluationProgress, EvaluationResult, TokenizerName } from './evaluate';
+import { METRIC_NAMES } from './metric-families';
+import type { MetricName } from './types';
+
+/** Parsed command-line options. */
+interface CliOptions {
+  refs: string;
+  results: string;
+  split: string;
+  metrics?: string;
+  json?: boolean;
+  perImage?: string;
+  tokenize: TokenizerName;
+  requireAll?: boolean;
+}
+
+function buildProgram(): Command {
+  return new Command('caption-eval')
+    .description('Caption scores identical to the coco-caption evaluation (BLEU, METEOR, ROUGE-L, CIDEr, ...).')
+    .version(packageJson.version)
+    .requiredOption('--refs <file>', 'references: COCO captions annotations (captions_*.json) or a Karpathy dataset_*.json (.gz too)')
+    .requiredOption('--results <file>', 'results: COCO results JSON [{image_id, caption}] (.gz too)')
+    .option('--split <name>', 'split of a Karpathy dataset file to take references from', 'test')
+    .option('--metrics <list>', `comma-separated metrics among ${METRIC_NAMES.join(',')} (default: every metric that can run)`)
+    .option('--json', 'print one JSON object of corpus scores on stdout and nothing else')
+    .option('--per-image <file>', 'write per-image scores to this JSON file (gzipped when it ends with .gz)')
+    .addOption(new Option('--tokenize <mode>', 'tokenizer: ptb (as coco-caption) or none (captions already tokenized)').choices(['ptb', 'none']).default('ptb'))
+    .option('--require-all', 'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)');
+}
+
+/** Reads a JSON file, gunzipping `.gz` (or gzip-magic) content. */
+function readJsonFile(file: string): unknown {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new MetricsInputError(`cannot read file: ${(error as Error).message}`, { file }, { cause: error });
+  }
+  if (file.endsWith('.gz') || (bytes[0] === 0x1f && bytes[1] === 0x8b)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      throw new MetricsInputError(`not valid gzip: ${(error as Error).message}`, { file }, { cause: error });
+    }
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new MetricsInputError(`invalid JSON: ${(error as Error).message}`, { file }, { cause: error });
+  }
+}
+
+function parseMetrics(list: string | undefined): MetricName[] | undefined {
+  if (list === undefined) return undefined;
+  const names = list
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!(METRIC_NAMES as readonly string[]).includes(name)) {
+      throw new MetricsInputError(`unknown metric "${name}" (known: ${METRIC_NAMES.join(', ')})`, { field: '--metrics' });
+    }
+  }
+  return names as MetricName[];
+}
+
+/** Progress on stderr: a bar on a TTY, one plain line per stage otherwise. */
+function progressReporter(): { onProgress: (progress: EvaluationProgress) => void; stop: () => void } {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: 'caption-eval [{bar}] {value}/{total} {stage}', hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      onProgress: ({ stage, completed, total }) => {
+        if (!started) {
+          bar.start(total, completed, { stage });
+          started = true;
+        } else {
+          bar.update(completed, { stage });
+        }
+      },
+      stop: () => {
+        if (started) bar.stop();
+      },
+    };
+  }
+  return {
+    onProgress: ({ stage, completed, total }) => {
+      if (stage !== 'done') process.stderr.write(`caption-eval: ${stage} (${completed + 1}/${total})\n`);
+    },
+    stop: () => {},
+  };
+}
+
+function perImageRows(result: EvaluationResult): object[] {
+  return result.imageIds.map((id) => ({
+    image_id: /^(0|[1-9]\d*)$/.test(id) && Number.isSafeInteger(Number(id)) ? Number(id) : id,
+    ...result.perImage[id],
+  }));
+}
+
+function formatTable(result: EvaluationResult, refs: string, results: string): string {
+  const lines = [`${result.imageIds.length} images scored (${basename(results)} against ${basename(refs)})`];
+  const entries = Object.entries(result.corpus);
+  const width = Math.max(...entries.map(([key]) => key.length));
+  for (const [key, value] of entries) lines.push(`  ${key.padEnd(width)}  ${value.toFixed(6)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  program.parse(argv);
+  const options = program.opts<CliOptions>();
+  const progress = progressReporter();
+  try {
+    const references = readJsonFile(options.refs);
+    const results = readJsonFile(options.results);
+    const evaluateOptions: EvaluateCocoOptions = {
+      metrics: parseMetrics(options.metrics),
+      tokenize: options.tokenize,
+      split: options.split,
+      missingCandidates: options.requireAll === true ? 'error' : 'skip',
+      referencesFile: options.refs,
+      candidatesFile: options.results,
+      onProgress: progress.onProgress,
+    };
+    const result = await evaluateCoco(references, results, evaluateOptions);
+    progress.stop();
+    if (result.skippedReferenceIds.length > 0) {
+      process.stderr.write(
+        `caption-eval: warning: ${result.skippedReferenceIds.length} reference image(s) have no result and were not scored (as COCOEvalCap with params['image_id'] = cocoRes.getImgIds()); --require-all makes this an error\n`,
+      );
+    }
+    if (result.emptyCandidateIds.length > 0) {
+      process.stderr.write(
+        `caption-eval: warning: ${result.emptyCandidateIds.length} result caption(s) have no token after tokenization (scored 0, as by coco-caption), e.g. image id ${result.emptyCandidateIds[0]}\n`,
+      );
+    }
+    if (options.perImage !== undefined) {
+      const text = `${JSON.stringify(perImageRows(result))}\n`;
+      try {
+        writeFileSync(options.perImage, options.perImage.endsWith('.gz') ? gzipSync(text) : text);
+      } catch (error) {
+        throw new MetricsInputError(`cannot write per-image scores: ${(error as Error).message}`, { file: options.perImage });
+      }
+    }
+    process.stdout.write(options.json === true ? `${JSON.stringify(result.corpus)}\n` : formatTable(result, options.refs, options.results));
+    return 0;
+  } catch (error) {
+    progress.stop();
+    if (MetricsInputError.isInstance(error)) {
+      process.stderr.write(`caption-eval: error: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`caption-eval: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 2;
+  }
+}
+
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

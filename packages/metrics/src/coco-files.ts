@@ -1,0 +1,199 @@
+/**
+ * The JSON files caption evaluations start from, turned into {@link RawRefs} / {@link RawCands}: COCO
+ * captions annotations (`captions_*.json`), Karpathy split files (`dataset_*.json`) and COCO results
+ * (`[{image_id, caption}]`). Shapes are checked with zod; problems become {@link MetricsInputError}s naming
+ * the file, the image id and the field. Works on parsed objects: no file system needed.
+ */
+import { z } from 'zod';
+import { MetricsInputError } from './errors';
+import { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluate';
+import type { RawCands, RawRefs } from './types';
+import { describeType } from './validate';
+
+const imageIdSchema = z.union([z.number().int(), z.string().min(1)]);
+
+const cocoAnnotationsSchema = z.object({
+  images: z.array(z.object({ id: imageIdSchema })).optional(),
+  annotations: z.array(z.object({ image_id: imageIdSchema, caption: z.string() })),
+});
+
+const cocoResultsSchema = z.array(z.object({ image_id: imageIdSchema, caption: z.string() }));
+
+const karpathySchema = z.object({
+  images: z.array(
+    z.object({
+      split: z.string(),
+      sentences: z.array(z.object({ raw: z.string() })),
+      cocoid: z.number().int().optional(),
+      imgid: z.number().int().optional(),
+    }),
+  ),
+});
+
+/** References read from a file, with the image ids the file declares (COCO `images`), when it has them. */
+export interface ReferenceSet {
+  /** Raw reference captions per image id, in file order. */
+  refs: RawRefs;
+  /** Ids listed in COCO's `images` array (results must be among them), or `null` when the file has none. */
+  declaredImageIds: Set<string> | null;
+}
+
+/** Reads a COCO captions annotation object (`{images?, annotations: [{image_id, caption}]}`). */
+export function referencesFromCocoAnnotations(json: unknown, file?: string): ReferenceSet {
+  const data = parseWith(cocoAnnotationsSchema, json, file, 'COCO captions annotations');
+  const refs: Record<string, string[]> = {};
+  for (const annotation of data.annotations) {
+    const id = String(annotation.image_id);
+    (refs[id] ??= []).push(annotation.caption);
+  }
+  const declaredImageIds = data.images === undefined ? null : new Set(data.images.map((image) => String(image.id)));
+  return { refs, declaredImageIds };
+}
+
+/**
+ * Reads the references of one split of a Karpathy dataset file (`{images: [{split, sentences: [{raw}],
+ * cocoid | imgid}]}`): the `raw` sentences, keyed by `cocoid` (COCO) or else `imgid` (Flickr8k/30k).
+ * `restval` images belong to their own split only.
+ */
+export function referencesFromKarpathy(json: unknown, split: string, file?: string): ReferenceSet {
+  const data = parseWith(karpathySchema, json, file, 'Karpathy dataset');
+  const refs: Record<string, string[]> = {};
+  data.images.forEach((image, index) => {
+    if (image.split !== split) return;
+    const id = image.cocoid ?? image.imgid;
+    if (id === undefined) {
+      throw new MetricsInputError(`images[${index}] has neither "cocoid" nor "imgid"`, { file, field: 'cocoid' });
+    }
+    const key = String(id);
+    if (Object.hasOwn(refs, key)) {
+      throw new MetricsInputError(`images[${index}]: image id appears twice in split "${split}"`, {
+        file,
+        imageId: key,
+        field: image.cocoid === undefined ? 'imgid' : 'cocoid',
+      });
+    }
+    refs[key] = image.sentences.map((sentence) => sentence.raw);
+  });
+  if (Object.keys(refs).length === 0) {
+    const splits = [...new Set(data.images.map((image) => image.split))].join(', ');
+    throw new MetricsInputError(`no image in split "${split}" (splits in the file: ${splits || 'none'})`, {
+      file,
+      field: 'split',
+    });
+  }
+  return { refs, declaredImageIds: null };
+}
+
+/**
+ * Reads references from either format: a COCO annotations object (has `annotations`) or a Karpathy dataset
+ * (has `images` with `sentences`), taking `split` of the latter.
+ */
+export function readReferences(json: unknown, options: { split?: string; file?: string } = {}): ReferenceSet {
+  const { file } = options;
+  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+    if ('annotations' in json) return referencesFromCocoAnnotations(json, file);
+    if ('images' in json) return referencesFromKarpathy(json, options.split ?? 'test', file);
+  }
+  throw new MetricsInputError(
+    `not a COCO captions annotation file ({annotations: [...]}) nor a Karpathy dataset file ({images: [...]}); got a ${describeType(json)}`,
+    { file },
+  );
+}
+
+/**
+ * Reads a COCO results array (`[{image_id, caption}]`; other fields are ignored).
+ *
+ * @throws MetricsInputError for an empty array, a malformed entry or a duplicate image id (COCOEvalCap would
+ *   score such an image with two hypotheses and fail an assertion)
+ */
+export function candidatesFromCocoResults(json: unknown, file?: string): RawCands {
+  const data = parseWith(cocoResultsSchema, json, file, 'COCO results');
+  if (data.length === 0) throw new MetricsInputError('the results array is empty', { file });
+  const cands: Record<string, string> = {};
+  const firstIndex = new Map<string, number>();
+  data.forEach((result, index) => {
+    const id = String(result.image_id);
+    const previous = firstIndex.get(id);
+    if (previous !== undefined) {
+      throw new MetricsInputError(`duplicate result: entries ${previous} and ${index} have the same image id`, {
+        file,
+        imageId: id,
+        field: 'image_id',
+      });
+    }
+    firstIndex.set(id, index);
+    cands[id] = result.caption;
+  });
+  return cands;
+}
+
+/** Options of {@link evaluateCoco}: those of {@link evaluate}, plus the file names for messages. */
+export interface EvaluateCocoOptions extends EvaluateOptions {
+  /** Karpathy split to take references from (default `test`); ignored for COCO annotations. */
+  split?: string;
+}
+
+/**
+ * COCOEvalCap on a COCO captions annotation object (or a Karpathy dataset) and a COCO results array, as
+ * `COCO(annFile)`, `coco.loadRes(resFile)`, `params['image_id'] = cocoRes.getImgIds()`, `evaluate()`:
+ *
+ * - every result image id must be among the annotations' images (loadRes asserts it), else a
+ *   {@link MetricsInputError};
+ * - the images scored are those with a result; annotated images without one are left out (listed in
+ *   `skippedReferenceIds`), unless `missingCandidates: 'error'`;
+ * - duplicate result ids, empty or non-string captions are errors.
+ *
+ * @example
+ * ```ts
+ * const annotations = { annotations: [{ image_id: 1, caption: 'A dog runs on the grass.' }] };
+ * const results = [{ image_id: 1, caption: 'a dog running' }];
+ * const { corpus } = await evaluateCoco(annotations, results, { metrics: ['bleu', 'cider'] });
+ * ```
+ */
+export async function evaluateCoco(annotations: unknown, results: unknown, options: EvaluateCocoOptions = {}): Promise<EvaluationResult> {
+  const references = readReferences(annotations, { split: options.split, file: options.referencesFile });
+  const cands = candidatesFromCocoResults(results, options.candidatesFile);
+  for (const id of Object.keys(cands)) {
+    const declared = references.declaredImageIds === null || references.declaredImageIds.has(id);
+    if (!declared || !Object.hasOwn(references.refs, id)) {
+      throw new MetricsInputError(
+        declared
+          ? 'result image id has no reference caption in the annotations'
+          : 'result image id is not an image of the annotations file (COCOEvalCap: "Results do not correspond to current coco set")',
+        { file: options.candidatesFile, imageId: id, field: 'image_id' },
+      );
+    }
+  }
+  return evaluate(references.refs, cands, options);
+}
+
+/** Parses `json` with `schema`, turning the first problem into a {@link MetricsInputError}. */
+function parseWith<T>(schema: z.ZodType<T>, json: unknown, file: string | undefined, what: string): T {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue === undefined) throw new MetricsInputError(`not valid ${what}`, { file });
+  const path = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
+  const field = [...issue.path].reverse().find((key): key is string => typeof key === 'string');
+  throw new MetricsInputError(`${what}${path === '' ? '' : ` at ${path.replace(/^\./, '')}`}: ${issue.message}`, {
+    file,
+    imageId: imageIdNear(json, issue.path),
+    field,
+  });
+}
+
+/** The `image_id` (or `id`, `cocoid`) of the innermost object on `path` that has one, for messages. */
+function imageIdNear(json: unknown, path: readonly PropertyKey[]): string | undefined {
+  let found: string | undefined;
+  let node: unknown = json;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) break;
+    node = (node as Record<PropertyKey, unknown>)[key as string];
+    if (typeof node === 'object' && node !== null && !Array.isArray(node)) {
+      const record = node as Record<string, unknown>;
+      const id = record.image_id ?? record.cocoid ?? record.imgid ?? record.id;
+      if (typeof id === 'number' || typeof id === 'string') found = String(id);
+    }
+  }
+  return found;
+}

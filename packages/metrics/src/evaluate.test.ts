@@ -1,0 +1,94 @@
+import { describeWithShared } from '@caption/test-support';
+import { describe, expect, it } from 'vitest';
+import { MetricsInputError } from './errors';
+import { evaluate, type EvaluationProgress } from './evaluate';
+import { METRIC_FAMILIES } from './metric-families';
+import { REAL_CASES, expectPerImage, expectRelativeClose, loadRealCase } from './testing/expected-cases';
+import { INLINE_SAMPLE } from './testing/inline-sample';
+
+const KEYS = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr'] as const;
+
+for (const [name, path] of Object.entries(REAL_CASES)) {
+  describeWithShared(`evaluate parity on ${name}`, [path], (data) => {
+    it('raw captions → ptbTokenize → BLEU, ROUGE-L, CIDEr equal the oracle, corpus and per image', async () => {
+      const expected = loadRealCase(data, path);
+      const result = await evaluate(expected.rawRefs ?? {}, expected.rawCands ?? {}, {
+        metrics: ['bleu', 'rouge', 'cider'],
+      });
+      expect(Object.keys(result.corpus)).toEqual(KEYS);
+      for (const key of KEYS) {
+        expectRelativeClose(result.corpus[key], expected.corpus[key], `corpus ${key}`);
+        expectPerImage(
+          Object.fromEntries(result.imageIds.map((id) => [id, result.perImage[id]?.[key] as number])),
+          expected,
+          key,
+        );
+      }
+      expect(result.skippedReferenceIds).toEqual([]);
+    });
+  });
+}
+
+describe('evaluate', () => {
+  const { refs, cands, corpus } = INLINE_SAMPLE;
+
+  it('scores pre-tokenized captions with tokenize: none, keys in coco-caption order', async () => {
+    const result = await evaluate(refs, cands, { tokenize: 'none', metrics: ['cider', 'bleu', 'rouge'] });
+    expect(Object.keys(result.corpus)).toEqual(KEYS);
+    for (const key of KEYS) expectRelativeClose(result.corpus[key], corpus[key], key);
+    expect(result.emptyCandidateIds).toEqual(['4']);
+    expect(result.perImage['4']).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+  });
+
+  it('runs every family that can run by default', async () => {
+    const runnable = METRIC_FAMILIES.filter((family) => family.unavailableReason({}) === null).flatMap((f) => f.keys);
+    const result = await evaluate({ '1': ['a dog runs'] }, { '1': 'a dog' }, { tokenize: 'none' });
+    expect(Object.keys(result.corpus).sort()).toEqual([...runnable].sort());
+  });
+
+  it('scores only images with a candidate (COCOEvalCap with imgIds = cocoRes.getImgIds()), or refuses', async () => {
+    const refs3 = { '1': ['a dog runs'], '2': ['a cat sleeps'], '3': ['a bird flies'] };
+    const result = await evaluate(refs3, { '1': 'a dog', '3': 'a bird' }, { metrics: ['cider'] });
+    expect(result.imageIds).toEqual(['1', '3']);
+    expect(result.skippedReferenceIds).toEqual(['2']);
+    // CIDEr's document frequencies come from the scored images only, as in the reference.
+    const alone = await evaluate({ '1': refs3['1'], '3': refs3['3'] }, { '1': 'a dog', '3': 'a bird' }, { metrics: ['cider'] });
+    expect(result.corpus).toEqual(alone.corpus);
+    await expect(evaluate(refs3, { '1': 'a dog' }, { missingCandidates: 'error' })).rejects.toThrow(/image id 2/);
+  });
+
+  it('reports progress before each stage and at the end', async () => {
+    const stages: EvaluationProgress[] = [];
+    await evaluate({ '1': ['a dog runs'] }, { '1': 'a dog' }, { metrics: ['bleu', 'cider'], onProgress: (p) => stages.push(p) });
+    expect(stages.map((p) => p.stage)).toEqual(['tokenize', 'bleu', 'cider', 'done']);
+    expect(stages.at(-1)).toEqual({ stage: 'done', completed: 3, total: 3 });
+  });
+
+  it('scores a caption that tokenizes to nothing as the reference does (0), and lists it', async () => {
+    const result = await evaluate({ '1': ['a dog runs'], '2': ['a cat'] }, { '1': '...', '2': 'a cat' }, { metrics: ['bleu', 'rouge', 'cider'] });
+    expect(result.emptyCandidateIds).toEqual(['1']);
+    expect(result.perImage['1']).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+  });
+
+  it('accepts a tokenizer function', async () => {
+    const upper = (captions: Record<string, readonly string[]>): Record<string, string[]> =>
+      Object.fromEntries(Object.entries(captions).map(([id, list]) => [id, list.map((c) => c.toLowerCase())]));
+    const result = await evaluate({ '1': ['A DOG'] }, { '1': 'a dog' }, { tokenize: upper, metrics: ['rouge'] });
+    expect(result.corpus.ROUGE_L).toBe(1);
+  });
+
+  it('rejects bad input with MetricsInputError naming the image id and field', async () => {
+    const refs1 = { '1': ['a dog runs'] };
+    const reject = (promise: Promise<unknown>, pattern: RegExp) =>
+      expect(promise).rejects.toSatisfy((e: unknown) => MetricsInputError.isInstance(e) && pattern.test((e as Error).message));
+    await reject(evaluate(refs1, { '1': '  ' }, { candidatesFile: 'res.json' }), /file res.json, image id 1, field "caption": caption is empty/);
+    await reject(evaluate(refs1, { '1': 3 as unknown as string }), /image id 1, field "caption": caption is a number/);
+    await reject(evaluate(refs1, { '2': 'a dog' }), /image id 2, field "image_id": image id has no reference captions/);
+    await reject(evaluate({ '1': [] }, { '1': 'a dog' }), /reference list is empty/);
+    await reject(evaluate({ '1': ['ok', ''] }, { '1': 'a dog' }), /reference caption 1 is empty/);
+    await reject(evaluate(refs1, {}), /no candidate caption/);
+    await reject(evaluate(refs1, { '1': 'a' }, { metrics: ['blue' as 'bleu'] }), /unknown metric "blue"/);
+    await reject(evaluate(refs1, { '1': 'a' }, { metrics: ['wmd'] }), /metric "wmd"/);
+    await reject(evaluate(refs1, { '1': 'a' }, { tokenize: 'zz' as 'ptb' }), /unknown tokenizer "zz"/);
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * `evaluate`: the COCOEvalCap equivalent. Validates the captions, tokenizes references and candidates (two
+ * separate tokenizer calls, as COCOEvalCap does), runs the asked metric families and returns corpus and
+ * per-image scores under coco-caption's key names.
+ */
+import { MetricsInputError } from './errors';
+import { pythonSplit } from './internal/python-compat';
+import { METRIC_FAMILIES, METRIC_NAMES, SCORE_KEY_ORDER, type MetricFamily, type MetricFamilyOptions } from './metric-families';
+import { ptbTokenize } from './tokenizer';
+import type { CocoScoreName, MetricName, RawCands, RawRefs, TokenizedCands, TokenizedRefs } from './types';
+import { describeType } from './validate';
+
+/**
+ * A tokenizer over all captions at once: image id → captions in, image id → space-joined token strings out
+ * (same ids, same number of captions each). `ptbTokenize` has this shape.
+ */
+export type CaptionTokenizer = (captions: Record<string, readonly string[]>) => Record<string, string[]>;
+
+/** Tokenizers by name: `ptb` (coco-caption's PTBTokenizer + punctuation removal) and `none` (pre-tokenized). */
+export const TOKENIZERS = {
+  ptb: ptbTokenize,
+  none: (captions: Record<string, readonly string[]>): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    for (const [id, list] of Object.entries(captions)) out[id] = [...list];
+    return out;
+  },
+} satisfies Record<string, CaptionTokenizer>;
+
+/** A tokenizer name from {@link TOKENIZERS}. */
+export type TokenizerName = keyof typeof TOKENIZERS;
+
+/** What to do with reference images that have no candidate. */
+export type MissingCandidatePolicy = 'skip' | 'error';
+
+/** Progress of an evaluation, reported before each stage and once at the end. */
+export interface EvaluationProgress {
+  /** `tokenize`, a metric family name, or `done`. */
+  stage: 'tokenize' | MetricName | 'done';
+  /** Stages finished so far. */
+  completed: number;
+  /** Number of stages in all. */
+  total: number;
+}
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions extends MetricFamilyOptions {
+  /** Metric families to run (default: every family that can run with these options). */
+  metrics?: readonly MetricName[];
+  /**
+   * How captions become tokens: `'ptb'` (default, as coco-caption), `'none'` (captions are already
+   * space-separated tokens), or a tokenizer function.
+   */
+  tokenize?: TokenizerName | CaptionTokenizer;
+  /**
+   * Reference images without a candidate: `'skip'` (default) leaves them out, as COCOEvalCap does when, as in
+   * its demo, AoANet and ImageCaptioning.pytorch, `params['image_id'] = cocoRes.getImgIds()`; `'error'` raises
+   * (COCOEvalCap with its default `params`, all annotation images, crashes with a KeyError there).
+   */
+  missingCandidates?: MissingCandidatePolicy;
+  /** Called before each stage and once at the end. */
+  onProgress?: (progress: EvaluationProgress) => void;
+  /** Name of the candidates' file, used in error messages. */
+  candidatesFile?: string;
+  /** Name of the references' file, used in error messages. */
+  referencesFile?: string;
+}
+
+/** Scores of one image, by coco-caption key. */
+export type ImageScores = Partial<Record<CocoScoreName, number>>;
+
+/** The result of {@link evaluate}. */
+export interface EvaluationResult {
+  /** Corpus scores (COCOEvalCap's `eval`), keys in coco-caption's order. */
+  corpus: Partial<Record<CocoScoreName, number>>;
+  /** Per-image scores (COCOEvalCap's `imgToEval`), in evaluation order. */
+  perImage: Record<string, ImageScores>;
+  /** The image ids scored, in evaluation order (ascending for integer ids). */
+  imageIds: string[];
+  /** Reference images left out because they have no candidate (see {@link EvaluateOptions.missingCandidates}). */
+  skippedReferenceIds: string[];
+  /**
+   * Images whose candidate has no token after tokenization (e.g. `"..."`). They are scored, as by the
+   * reference: BLEU, ROUGE-L and CIDEr give 0.
+   */
+  emptyCandidateIds: string[];
+}
+
+/**
+ * Evaluates candidate captions against reference captions, as COCOEvalCap does.
+ *
+ * Validation (each a {@link MetricsInputError} naming the file, image id and field): a candidate that is not
+ * a string, or is empty or only spaces when a tokenizer runs; a candidate id without references; a reference
+ * list that is not a non-empty array of strings, or holds an empty caption when a tokenizer runs; an unknown
+ * or unavailable metric. A caption that is not empty but tokenizes to nothing is scored (0), as by the reference.
+ *
+ * @param refs raw reference captions per image
+ * @param cands one raw candidate caption per image
+ *
+ * @example
+ * ```ts
+ * const { corpus } = await evaluate(
+ *   { '1': ['A dog runs on the grass.', 'A brown dog running.'] },
+ *   { '1': 'a dog running on grass' },
+ *   { metrics: ['bleu', 'rouge', 'cider'] },
+ * );
+ * console.log(corpus.Bleu_4, corpus.CIDEr);
+ * ```
+ */
+export async function evaluate(refs: RawRefs, cands: RawCands, options: EvaluateOptions = {}): Promise<EvaluationResult> {
+  const families = selectFamilies(options);
+  const tokenizer = resolveTokenizer(options.tokenize ?? 'ptb');
+  const raw = options.tokenize === 'none' ? false : true;
+  const { imageIds, skippedReferenceIds } = checkEvaluationInput(refs, cands, raw, options);
+
+  const total = families.length + 1;
+  options.onProgress?.({ stage: 'tokenize', completed: 0, total });
+  const refsToTokenize: Record<string, readonly string[]> = {};
+  const candsToTokenize: Record<string, readonly string[]> = {};
+  for (const id of imageIds) {
+    refsToTokenize[id] = refs[id] as readonly string[];
+    candsToTokenize[id] = [cands[id] as string];
+  }
+  const tokenizedRefs: TokenizedRefs = tokenizer(refsToTokenize);
+  const tokenizedCandLists = tokenizer(candsToTokenize);
+  const tokenizedCands: TokenizedCands = {};
+  const emptyCandidateIds: string[] = [];
+  for (const id of imageIds) {
+    const list = tokenizedCandLists[id];
+    const refList = tokenizedRefs[id];
+    if (list?.length !== 1 || refList?.length !== (refs[id] as readonly string[]).length) {
+      throw new Error(`tokenizer returned a different number of captions for image id ${id}`);
+    }
+    const cand = list[0] as string;
+    tokenizedCands[id] = cand;
+    if (pythonSplit(cand).length === 0) emptyCandidateIds.push(id);
+  }
+
+  const corpus: Partial<Record<CocoScoreName, number>> = {};
+  const perImage: Record<string, ImageScores> = {};
+  for (const id of imageIds) perImage[id] = {};
+  const byKey = new Map<CocoScoreName, { score: number; perImage: Record<string, number> }>();
+  for (const [index, family] of families.entries()) {
+    options.onProgress?.({ stage: family.name, completed: index + 1, total });
+    const results = await family.compute(tokenizedRefs, tokenizedCands, options);
+    for (const key of family.keys) {
+      const result = results[key];
+      if (result === undefined) throw new Error(`metric family ${family.name} returned no ${key}`);
+      byKey.set(key, result);
+    }
+  }
+  for (const key of SCORE_KEY_ORDER) {
+    const result = byKey.get(key);
+    if (result === undefined) continue;
+    corpus[key] = finite(result.score, key, 'corpus');
+    for (const id of imageIds) {
+      (perImage[id] as ImageScores)[key] = finite(result.perImage[id], key, id);
+    }
+  }
+  options.onProgress?.({ stage: 'done', completed: total, total });
+  return { corpus, perImage, imageIds, skippedReferenceIds, emptyCandidateIds };
+}
+
+/** The families to run: those asked for (each must exist and be able to run), else every one that can run. */
+export function selectFamilies(options: EvaluateOptions): MetricFamily[] {
+  if (options.metrics === undefined) {
+    return METRIC_FAMILIES.filter((family) => family.unavailableReason(options) === null);
+  }
+  if (options.metrics.length === 0) throw new MetricsInputError('no metric asked for', { field: 'metrics' });
+  const asked = new Set(options.metrics);
+  for (const name of asked) {
+    if (!METRIC_NAMES.includes(name)) {
+      throw new MetricsInputError(`unknown metric "${String(name)}" (known: ${METRIC_NAMES.join(', ')})`, { field: 'metrics' });
+    }
+    const family = METRIC_FAMILIES.find((f) => f.name === name);
+    if (family === undefined) {
+      throw new MetricsInputError(`metric "${name}" is not available in this version of @caption/metrics`, {
+        field: 'metrics',
+      });
+    }
+    const reason = family.unavailableReason(options);
+    if (reason !== null) throw new MetricsInputError(`metric "${name}" cannot run: ${reason}`, { field: 'metrics' });
+  }
+  return METRIC_FAMILIES.filter((family) => asked.has(family.name));
+}
+
+function resolveTokenizer(tokenize: TokenizerName | CaptionTokenizer): CaptionTokenizer {
+  if (typeof tokenize === 'function') return tokenize;
+  if (Object.hasOwn(TOKENIZERS, tokenize)) return TOKENIZERS[tokenize];
+  throw new MetricsInputError(
+    `unknown tokenizer "${String(tokenize)}" (known: ${Object.keys(TOKENIZERS).join(', ')}, or a function)`,
+    { field: 'tokenize' },
+  );
+}
+
+/** Checks captions and ids; returns the ids to score and the reference ids left out. */
+function checkEvaluationInput(
+  refs: RawRefs,
+  cands: RawCands,
+  raw: boolean,
+  options: EvaluateOptions,
+): { imageIds: string[]; skippedReferenceIds: string[] } {
+  const candFile = options.candidatesFile;
+  const refFile = options.referencesFile;
+  if (typeof cands !== 'object' || cands === null || Array.isArray(cands)) {
+    throw new MetricsInputError(`candidates must be an object of image id → caption, got a ${describeType(cands)}`, {
+      file: candFile,
+    });
+  }
+  if (typeof refs !== 'object' || refs === null || Array.isArray(refs)) {
+    throw new MetricsInputError(`references must be an object of image id → captions, got a ${describeType(refs)}`, {
+      file: refFile,
+    });
+  }
+  const imageIds = Object.keys(cands);
+  if (imageIds.length === 0) throw new MetricsInputError('there is no candidate caption to score', { file: candFile });
+  for (const id of imageIds) {
+    const cand = cands[id];
+    if (typeof cand !== 'string') {
+      throw new MetricsInputError(`caption is a ${describeType(cand)}, not a string`, { file: candFile, imageId: id, field: 'caption' });
+    }
+    if (raw && cand.trim() === '') {
+      throw new MetricsInputError('caption is empty', { file: candFile, imageId: id, field: 'caption' });
+    }
+    if (!Object.hasOwn(refs, id)) {
+      throw new MetricsInputError('image id has no reference captions', { file: candFile, imageId: id, field: 'image_id' });
+    }
+    const list = refs[id];
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new MetricsInputError(
+        Array.isArray(list) ? 'reference list is empty' : `references are a ${describeType(list)}, not an array of captions`,
+        { file: refFile, imageId: id, field: 'caption' },
+      );
+    }
+    list.forEach((ref: unknown, i: number) => {
+      if (typeof ref !== 'string') {
+        throw new MetricsInputError(`reference caption ${i} is a ${describeType(ref)}, not a string`, {
+          file: refFile,
+          imageId: id,
+          field: 'caption',
+        });
+      }
+      if (raw && ref.trim() === '') {
+        throw new MetricsInputError(`reference caption ${i} is empty`, { file: refFile, imageId: id, field: 'caption' });
+      }
+    });
+  }
+  const skippedReferenceIds = Object.keys(refs).filter((id) => !Object.hasOwn(cands, id));
+  if (skippedReferenceIds.length > 0 && options.missingCandidates === 'error') {
+    throw new MetricsInputError(
+      `${skippedReferenceIds.length} reference image(s) have no candidate caption (first: ${skippedReferenceIds[0]})`,
+      { file: candFile, imageId: skippedReferenceIds[0], field: 'image_id' },
+    );
+  }
+  return { imageIds, skippedReferenceIds };
+}
+
+function finite(value: number | undefined, key: string, where: string): number {
+  if (value === undefined || !Number.isFinite(value)) {
+    throw new Error(`internal error: ${key} of ${where} is ${String(value)}; please report this input`);
+  }
+  return value;
+}
