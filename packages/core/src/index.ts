@@ -66,3 +66,26 @@ export {
   type LengthPenalty,
 } from './decoding/beam-search';
 export { EnsembleCaptionModel } from './decoding/ensemble';
+export {
+  Adam,
+  AdamW,
+  OptimizerError,
+  type AdamOptions,
+  type AdamState,
+  type NamedGradients,
+  type NamedParameters,
+} from './optim/adam';
+export { computeGradients, clipGradientsByValue, clipGradientsByNorm } from './optim/gradients';
+export {
+  stepDecayLearningRate,
+  noamLearningRate,
+  linearWarmupLearningRate,
+  scheduledSamplingProbability,
+  ReduceLROnPlateau,
+  type StepDecayOptions,
+  type NoamOptions,
+  type LinearWarmupOptions,
+  type ScheduledSamplingOptions,
+  type ReduceLROnPlateauOptions,
+  type ReduceLROnPlateauState,
+} from './optim/schedules';
