@@ -1,0 +1,139 @@
+/**
+ * The built CLI (`node dist/cli.js`, through the `bin/caption-eval.js` launcher npm links) run as a child
+ * process: `npm test` builds first (turbo: test depends on build).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { describeWithShared } from '@caption/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REAL_CASES, expectRelativeClose, loadRealCase } from './testing/expected-cases';
+import { INLINE_SAMPLE } from './testing/inline-sample';
+
+const launcher = fileURLToPath(new URL('../bin/caption-eval.js', import.meta.url));
+const builtCli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+let dir = '';
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [launcher, ...args], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function file(name: string, content: unknown, gzip = false): string {
+  const path = join(dir, name);
+  const text = typeof content === 'string' ? content : JSON.stringify(content);
+  writeFileSync(path, gzip ? gzipSync(text) : text);
+  return path;
+}
+
+/** The inline sample as COCO files: annotations with raw-looking captions, results for every image. */
+const annotations = {
+  images: Object.keys(INLINE_SAMPLE.refs).map((id) => ({ id: Number(id) })),
+  annotations: Object.entries(INLINE_SAMPLE.refs).flatMap(([id, list]) => list.map((caption) => ({ image_id: Number(id), caption }))),
+};
+const results = Object.entries(INLINE_SAMPLE.cands)
+  .filter(([, caption]) => caption !== '')
+  .map(([id, caption]) => ({ image_id: Number(id), caption }));
+
+beforeAll(() => {
+  if (!existsSync(builtCli)) throw new Error(`${builtCli} is missing: build the package first (npm run build -w @caption/metrics)`);
+  dir = mkdtempSync(join(tmpdir(), 'caption-eval-'));
+});
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+describe('caption-eval', () => {
+  it('--json prints exactly one JSON object of corpus scores on stdout', () => {
+    const out = run('--refs', file('ann.json', annotations), '--results', file('res.json', results), '--json', '--metrics', 'bleu,rouge,cider');
+    expect(out.status, out.stderr).toBe(0);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    const scores = JSON.parse(lines[0] as string) as Record<string, number>;
+    expect(Object.keys(scores)).toEqual(['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr']);
+  });
+
+  it('reads gzipped inputs, Karpathy splits, and writes per-image scores', () => {
+    const karpathy = {
+      images: [
+        ...Object.entries(INLINE_SAMPLE.refs).map(([id, list]) => ({ split: 'test', cocoid: Number(id), sentences: list.map((raw) => ({ raw })) })),
+        { split: 'train', cocoid: 99, sentences: [{ raw: 'not scored' }] },
+      ],
+    };
+    const perImage = join(dir, 'per-image.json');
+    const args = ['--results', file('res.json.gz', results, true), '--json', '--metrics', 'bleu,cider'];
+    const fromCoco = run('--refs', file('ann.json.gz', annotations, true), ...args, '--per-image', perImage);
+    const fromKarpathy = run('--refs', file('dataset_test.json', karpathy), '--split', 'test', ...args);
+    expect(fromCoco.status, fromCoco.stderr).toBe(0);
+    expect(fromKarpathy.status, fromKarpathy.stderr).toBe(0);
+    expect(fromKarpathy.stdout).toBe(fromCoco.stdout);
+    const rows = JSON.parse(readFileSync(perImage, 'utf8')) as { image_id: number; CIDEr: number }[];
+    expect(rows.map((row) => row.image_id)).toEqual(results.map((r) => r.image_id));
+    expect(Object.keys(rows[0] as object)).toEqual(['image_id', 'Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'CIDEr']);
+  });
+
+  it('prints a table without --json, and warns on stderr about reference images without a result', () => {
+    const out = run('--refs', file('ann.json', annotations), '--results', file('res.json', results), '--metrics', 'rouge');
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^5 images scored .*\n {2}ROUGE_L {2}0\.\d{6}\n$/);
+    expect(out.stderr).toMatch(/1 reference image\(s\) have no result/);
+    const strict = run('--refs', file('ann.json', annotations), '--results', file('res.json', results), '--require-all');
+    expect(strict.status).not.toBe(0);
+    expect(strict.stderr).toMatch(/image id 4, field "image_id": 1 reference image\(s\) have no candidate/);
+  });
+
+  const refs = (): string => file('ann.json', annotations);
+  const cases: [string, () => string[], RegExp][] = [
+    ['an unreadable file', () => ['--refs', join(dir, 'absent.json'), '--results', file('res.json', results)], /file .*absent\.json: cannot read file: ENOENT/],
+    ['invalid JSON', () => ['--refs', refs(), '--results', file('bad.json', '[{"image_id": 1,')], /file .*bad\.json: invalid JSON/],
+    ['a broken gzip file', () => ['--refs', refs(), '--results', file('bad.json.gz', 'not gzip')], /bad\.json\.gz: not valid gzip/],
+    ['a result id absent from the references', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 7, caption: 'a dog' }])], /image id 7, field "image_id": result image id is not an image of the annotations file/],
+    ['duplicate result ids', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 1, caption: 'a' }, { image_id: 1, caption: 'b' }])], /image id 1, field "image_id": duplicate result: entries 0 and 1/],
+    ['an empty caption', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 2, caption: ' ' }])], /image id 2, field "caption": caption is empty/],
+    ['a non-string caption', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 3, caption: 42 }])], /image id 3, field "caption": COCO results at \[0\]\.caption: Invalid input: expected string, received number/],
+    ['a results file that is not an array', () => ['--refs', refs(), '--results', file('r.json', { image_id: 1 })], /COCO results: Invalid input: expected array/],
+    ['an empty results array', () => ['--refs', refs(), '--results', file('r.json', [])], /the results array is empty/],
+    ['a references file of neither format', () => ['--refs', file('x.json', [1, 2]), '--results', file('res.json', results)], /not a COCO captions annotation file/],
+    ['a split absent from a Karpathy file', () => ['--refs', file('k.json', { images: [{ split: 'train', cocoid: 1, sentences: [{ raw: 'a' }] }] }), '--results', file('res.json', results)], /field "split": no image in split "test" \(splits in the file: train\)/],
+    ['an unknown metric', () => ['--refs', refs(), '--results', file('res.json', results), '--metrics', 'bleu,blue'], /field "--metrics": unknown metric "blue"/],
+    ['a missing required option', () => ['--refs', refs()], /required option '--results <file>' not specified/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`exits non-zero naming the problem: ${what}`, () => {
+      const out = run(...args());
+      expect(out.status).not.toBe(0);
+      expect(out.stdout).toBe('');
+      expect(out.stderr).toMatch(message);
+    });
+  }
+});
+
+describeWithShared(
+  'caption-eval on the real COCO val2014 annotations',
+  ['coco-caption/captions_val2014_reconstructed.json.gz', 'coco-caption/captions_val2014_fakecap_results.json', REAL_CASES.fakecap_first500],
+  (data) => {
+    it('scores the 500 first fakecap results exactly as the oracle (raw captions, all 202,654 annotations read)', () => {
+      const expected = loadRealCase(data, REAL_CASES.fakecap_first500);
+      const all = data.readJson<{ image_id: number; caption: string }[]>('coco-caption/captions_val2014_fakecap_results.json');
+      const first = all.filter((r) => Object.hasOwn(expected.perImage, String(r.image_id)));
+      expect(first).toHaveLength(500);
+      const out = run(
+        '--refs',
+        data.path('coco-caption/captions_val2014_reconstructed.json.gz'),
+        '--results',
+        file('fakecap_first500.json', first),
+        '--json',
+        '--metrics',
+        'bleu,rouge,cider',
+      );
+      expect(out.status, out.stderr).toBe(0);
+      const scores = JSON.parse(out.stdout) as Record<string, number>;
+      for (const key of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr']) {
+        expectRelativeClose(scores[key], expected.corpus[key], key);
+      }
+    });
+  },
+);
