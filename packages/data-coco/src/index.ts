@@ -126,5 +126,17 @@ export {
   readBigFile,
 } from './feature-store.js';
 
+// batches
+export {
+  type LoaderSplit,
+  type CaptionLoaderOptions,
+  type LoaderState,
+  type BatchBounds,
+  type BatchImageInfo,
+  type CaptionBatch,
+  CaptionLoader,
+  splitIndices,
+} from './loader.js';
+
 // randomness
 export { SeededRandom, type SeededRandomState } from './random.js';
