@@ -138,5 +138,33 @@ export {
   splitIndices,
 } from './loader.js';
 
+// images
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type RgbImage,
+  type PreprocessOptions,
+  decodeImage,
+  resizeImage,
+  cropImage,
+  flipImage,
+  normalizeImage,
+  preprocessImage,
+} from './images.js';
+export {
+  type ImageEntry,
+  type ImageProblemKind,
+  type ImageProblem,
+  type CheckImagesOptions,
+  type CheckImagesReport,
+  checkImage,
+  checkImages,
+  sniffImageFormat,
+  imageEntriesFromJson,
+  writeSkipList,
+  readSkipList,
+} from './check-images.js';
+export { type ProgressReporter, createProgress } from './progress.js';
+
 // randomness
 export { SeededRandom, type SeededRandomState } from './random.js';

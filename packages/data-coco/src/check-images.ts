@@ -1,0 +1,175 @@
+/**
+ * `checkImages`: a pass over every image before feature extraction starts, so that a missing, empty,
+ * truncated or mislabelled file is reported (by id and path) up front instead of stopping extraction
+ * hours in. Each image is fully decoded with the same decoder the extraction uses.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { decodeImage } from './images.js';
+import { createProgress, mapConcurrent, silentProgress } from './progress.js';
+import { DataFormatError } from './errors.js';
+import { isRecord, readJsonFile } from './files.js';
+
+/** An image to check. */
+export interface ImageEntry {
+  /** The image id. */
+  id: number | string;
+  /** Path of the file. */
+  path: string;
+}
+
+/** What is wrong with an image. */
+export type ImageProblemKind = 'missing' | 'empty' | 'unreadable' | 'wrong-format' | 'truncated' | 'corrupt';
+
+/** One bad image. */
+export interface ImageProblem {
+  /** The image id. */
+  id: number | string;
+  /** Its path. */
+  path: string;
+  /** The kind of problem. */
+  kind: ImageProblemKind;
+  /** Details, in words. */
+  message: string;
+}
+
+/** Options of {@link checkImages}. */
+export interface CheckImagesOptions {
+  /** Stop at the first problem (`true`) or check every image and report all (default). */
+  failFast?: boolean;
+  /** Images decoded at once. Default 4. */
+  concurrency?: number;
+  /** Show progress on stderr (a bar on a TTY, plain lines otherwise). Default false. */
+  progress?: boolean | NodeJS.WritableStream;
+}
+
+/** The outcome of {@link checkImages}. */
+export interface CheckImagesReport {
+  /** Images checked (fewer than given when `failFast` stopped early). */
+  checked: number;
+  /** Images that decoded fine. */
+  ok: number;
+  /** Every problem found, in input order. */
+  problems: ImageProblem[];
+}
+
+const SIGNATURES: Array<{ format: string; test: (b: Uint8Array) => boolean }> = [
+  { format: 'jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { format: 'png', test: (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 },
+  { format: 'gif', test: (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 },
+  { format: 'webp', test: (b) => b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45 },
+  { format: 'tiff', test: (b) => (b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a) },
+  { format: 'bmp', test: (b) => b[0] === 0x42 && b[1] === 0x4d },
+];
+
+const EXTENSIONS: Record<string, string> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.gif': 'gif', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.bmp': 'bmp' };
+
+/** The format named by a file's first bytes, or undefined. */
+export function sniffImageFormat(bytes: Uint8Array): string | undefined {
+  return SIGNATURES.find((s) => s.test(bytes))?.format;
+}
+
+/** Checks one image; undefined when it is fine. */
+export async function checkImage(entry: ImageEntry): Promise<ImageProblem | undefined> {
+  const problem = (kind: ImageProblemKind, message: string): ImageProblem => ({ id: entry.id, path: entry.path, kind, message });
+  try {
+    const info = await stat(entry.path);
+    if (info.size === 0) return problem('empty', 'the file is empty (0 bytes)');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? problem('missing', 'no such file') : problem('unreadable', (cause as Error).message);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(entry.path));
+  } catch (cause) {
+    return problem('unreadable', (cause as Error).message);
+  }
+  const format = sniffImageFormat(bytes);
+  if (format === undefined) return problem('corrupt', 'not an image (unknown file signature)');
+  const expected = EXTENSIONS[extname(entry.path).toLowerCase()];
+  if (expected !== undefined && expected !== format) {
+    return problem('wrong-format', `${format.toUpperCase()} data in a ${extname(entry.path)} file`);
+  }
+  try {
+    await decodeImage(bytes);
+  } catch (cause) {
+    const message = ((cause as Error).cause as Error | undefined)?.message ?? (cause as Error).message;
+    const truncated = /premature end|truncat|unexpected end|not enough data/i.test(message);
+    return problem(truncated ? 'truncated' : 'corrupt', message);
+  }
+  return undefined;
+}
+
+/**
+ * Checks that every image exists, is not empty, has the format its extension says, and decodes fully.
+ *
+ * @example
+ * ```ts
+ * const report = await checkImages(entries, { progress: true });
+ * for (const p of report.problems) console.error(`${p.id}\t${p.path}\t${p.kind}: ${p.message}`);
+ * const skip = new Set(report.problems.map((p) => p.id)); // skip them explicitly
+ * ```
+ */
+export async function checkImages(entries: readonly ImageEntry[], options: CheckImagesOptions = {}): Promise<CheckImagesReport> {
+  const progress =
+    options.progress === undefined || options.progress === false
+      ? silentProgress
+      : createProgress('check-images', entries.length, options.progress === true ? process.stderr : options.progress);
+  const problems: Array<ImageProblem | undefined> = new Array(entries.length);
+  let checked = 0;
+  let stop = false;
+  await mapConcurrent(entries, options.concurrency ?? 4, async (entry, i) => {
+    if (stop) return;
+    problems[i] = await checkImage(entry);
+    checked += 1;
+    progress.tick();
+    if (problems[i] !== undefined && options.failFast === true) stop = true;
+  });
+  progress.stop();
+  const found = problems.filter((p): p is ImageProblem => p !== undefined);
+  return { checked, ok: checked - found.length, problems: found };
+}
+
+/**
+ * The images listed in a `cocotalk.json` (`file_path`, `id`) or a Karpathy split file (`filepath`/
+ * `filename`, `cocoid`/`imgid`), with paths under `imagesRoot`.
+ */
+export async function imageEntriesFromJson(path: string, imagesRoot: string): Promise<ImageEntry[]> {
+  const json = await readJsonFile(path);
+  if (!isRecord(json) || !Array.isArray(json.images)) {
+    throw new DataFormatError('expected an object with an "images" array (cocotalk.json or a Karpathy split file)', { file: path, field: 'images' });
+  }
+  const { join } = await import('node:path');
+  return json.images.map((raw, i): ImageEntry => {
+    if (!isRecord(raw)) throw new DataFormatError('expected an object', { file: path, field: `images[${i}]` });
+    const rel =
+      typeof raw.file_path === 'string'
+        ? raw.file_path
+        : typeof raw.filename === 'string'
+          ? typeof raw.filepath === 'string' && raw.filepath !== ''
+            ? `${raw.filepath}/${raw.filename}`
+            : raw.filename
+          : undefined;
+    if (rel === undefined) throw new DataFormatError('no file_path or filename', { file: path, field: `images[${i}]` });
+    const id = (raw.id ?? raw.cocoid ?? raw.imgid ?? rel) as number | string;
+    return { id, path: join(imagesRoot, rel) };
+  });
+}
+
+/** Writes the problems as a skip list (JSON `[{id, path, kind, message}]`) for later stages to leave out. */
+export async function writeSkipList(path: string, problems: readonly ImageProblem[]): Promise<void> {
+  await writeFile(path, `${JSON.stringify(problems, null, 1)}\n`);
+}
+
+/** The ids of a skip list written by {@link writeSkipList} (as strings). */
+export async function readSkipList(path: string): Promise<Set<string>> {
+  const json = await readJsonFile(path);
+  if (!Array.isArray(json)) throw new DataFormatError('expected an array of {id, path, kind}', { file: path });
+  return new Set(json.map((p, i) => {
+    if (!isRecord(p) || (typeof p.id !== 'number' && typeof p.id !== 'string')) {
+      throw new DataFormatError('expected an entry with an id', { file: path, field: `[${i}].id` });
+    }
+    return String(p.id);
+  }));
+}
