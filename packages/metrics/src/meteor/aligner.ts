@@ -1,0 +1,370 @@
+/**
+ * METEOR 1.5's aligner (`edu.cmu.meteor.aligner.Aligner` and its matchers), ported rule for rule.
+ *
+ * 1. Matching: each stage in turn (exact, stem, synonym, paraphrase) lists every candidate match between the
+ *    test words (line 1) and the reference words (line 2), grouped by the reference position they start at,
+ *    in the jar's order. Words are compared by Java `String.hashCode`, as the jar does.
+ * 2. One-to-one matches whose words no other candidate touches are fixed.
+ * 3. A beam search (width 40) over the reference positions picks the remaining matches. Paths are ranked by
+ *    weighted match count (integer arithmetic with the jar's truncation), then fewer chunks, then smaller
+ *    distance; ties keep their order (Java's sort is stable, and so is JavaScript's). The jar's quirks are
+ *    kept on purpose: taking a match adds its distance to the path that skips it, not to the new path.
+ * 4. The best path's matches are counted per stage, content and function words apart, and its chunks.
+ *
+ * @internal
+ */
+import type { MeteorLexicon } from './lexicon';
+import type { ParaphraseTable } from './paraphrase-table';
+import { sharesValue } from './synonyms';
+
+/** Stage numbers, in METEOR's order for English. */
+export const STAGE_EXACT = 0;
+export const STAGE_STEM = 1;
+export const STAGE_SYNONYM = 2;
+export const STAGE_PARAPHRASE = 3;
+/** Number of stages (the jar's `MAX_MODULES`). */
+export const STAGE_COUNT = 4;
+
+/** The jar's beam width (`DEFAULT_BEAM_SIZE`). */
+export const BEAM_SIZE = 40;
+
+/**
+ * Stage weights the beam search ranks paths with (`MeteorScorer.loadConfiguration` sets exact 1.0, the others
+ * 0.5); distinct from the scoring weights.
+ */
+const SEARCH_WEIGHTS: readonly number[] = [1.0, 0.5, 0.5, 0.5];
+
+/** Counts of the best alignment of a test sentence with one reference: the inputs of METEOR's statistics. */
+export interface AlignmentCounts {
+  /** Number of test words. */
+  testLength: number;
+  /** Number of reference words. */
+  referenceLength: number;
+  /** Test words in the function-word list. */
+  testFunctionWords: number;
+  /** Reference words in the function-word list. */
+  referenceFunctionWords: number;
+  /** Matched test content words, per stage. */
+  testContentMatches: number[];
+  /** Matched reference content words, per stage. */
+  referenceContentMatches: number[];
+  /** Matched test function words, per stage. */
+  testFunctionMatches: number[];
+  /** Matched reference function words, per stage. */
+  referenceFunctionMatches: number[];
+  /** Number of chunks (runs of matches contiguous and in order in both sentences). */
+  chunks: number;
+}
+
+/**
+ * Candidate matches of one (test, reference) pair. Match `m` pairs reference words
+ * [start[m], start[m] + length[m]) with test words [testStart[m], testStart[m] + testLength[m]).
+ */
+class Candidates {
+  readonly start: number[] = [];
+  readonly length: number[] = [];
+  readonly testStart: number[] = [];
+  readonly testLength: number[] = [];
+  readonly stage: number[] = [];
+  /** Match ids by reference start position, in the order the stages found them. */
+  readonly byStart: number[][];
+  /** How many candidates cover each test / reference word. */
+  readonly testCoverage: Int32Array;
+  readonly referenceCoverage: Int32Array;
+
+  constructor(testLength: number, referenceLength: number) {
+    this.byStart = Array.from({ length: referenceLength }, () => []);
+    this.testCoverage = new Int32Array(testLength);
+    this.referenceCoverage = new Int32Array(referenceLength);
+  }
+
+  add(start: number, length: number, testStart: number, testLength: number, stage: number): void {
+    const m = this.start.length;
+    this.start.push(start);
+    this.length.push(length);
+    this.testStart.push(testStart);
+    this.testLength.push(testLength);
+    this.stage.push(stage);
+    (this.byStart[start] as number[]).push(m);
+    for (let k = 0; k < testLength; k++) this.testCoverage[testStart + k]!++;
+    for (let k = 0; k < length; k++) this.referenceCoverage[start + k]!++;
+  }
+}
+
+/** One path of the beam search (`PartialAlignment`). */
+class SearchPath {
+  matches1 = 0;
+  matches2 = 0;
+  chunks = 0;
+  idx = 0;
+  lastMatchEnd = -1;
+  distance = 0;
+
+  constructor(
+    /** Chosen match id by reference start position, -1 for none. */
+    readonly chosen: number[],
+    /** 1 for test words taken by a chosen match (plain arrays: cheaper to copy than small typed arrays). */
+    readonly testUsed: number[],
+    /** 1 for reference words taken by a chosen match. */
+    readonly referenceUsed: number[],
+  ) {}
+
+  copy(): SearchPath {
+    const path = new SearchPath(this.chosen.slice(), this.testUsed.slice(), this.referenceUsed.slice());
+    path.matches1 = this.matches1;
+    path.matches2 = this.matches2;
+    path.chunks = this.chunks;
+    path.idx = this.idx;
+    path.lastMatchEnd = this.lastMatchEnd;
+    path.distance = this.distance;
+    return path;
+  }
+}
+
+/** `Constants.PARTIAL_COMPARE_TOTAL`: more weighted matches, then fewer chunks, then less distance. */
+function comparePaths(x: SearchPath, y: SearchPath): number {
+  const diff = y.matches1 + y.matches2 - (x.matches1 + x.matches2);
+  if (diff > 0) return 1;
+  if (diff < 0) return -1;
+  if (x.chunks !== y.chunks) return x.chunks - y.chunks;
+  return x.distance - y.distance;
+}
+
+/** Aligns test sentences with references as METEOR 1.5 does for English. */
+export class MeteorAligner {
+  constructor(private readonly lexicon: MeteorLexicon) {}
+
+  /**
+   * The counts of the best alignment of `test` with `reference`: word ids from the lexicon of normalised,
+   * lower-cased words.
+   */
+  align(test: Int32Array, reference: Int32Array): AlignmentCounts {
+    const { hash } = this.lexicon;
+    const candidates = new Candidates(test.length, reference.length);
+
+    // Identical sentences need the exact stage only (the jar's guard against beam search errors).
+    let identical = test.length === reference.length;
+    for (let i = 0; identical && i < test.length; i++) identical = hash[test[i] as number] === hash[reference[i] as number];
+    this.matchWords(test, reference, candidates, identical);
+    const paraphrases = this.lexicon.resources.paraphrases;
+    if (!identical && paraphrases !== null) this.matchParaphrases(test, reference, candidates, paraphrases);
+
+    const chosen = beamSearch(candidates, fixedMatches(candidates, test.length));
+    return this.count(test, reference, candidates, chosen);
+  }
+
+  /** The exact, stem and synonym stages (each over all pairs, reference position outermost). */
+  private matchWords(test: Int32Array, reference: Int32Array, out: Candidates, exactOnly: boolean): void {
+    const { hash, stemHash, synsets } = this.lexicon;
+    for (let j = 0; j < reference.length; j++) {
+      const r = reference[j] as number;
+      for (let i = 0; i < test.length; i++) {
+        if (hash[test[i] as number] === hash[r]) out.add(j, 1, i, 1, STAGE_EXACT);
+      }
+    }
+    if (exactOnly) return;
+    for (let j = 0; j < reference.length; j++) {
+      const r = reference[j] as number;
+      for (let i = 0; i < test.length; i++) {
+        const t = test[i] as number;
+        if (stemHash[t] === stemHash[r] && hash[t] !== hash[r]) out.add(j, 1, i, 1, STAGE_STEM);
+      }
+    }
+    for (let j = 0; j < reference.length; j++) {
+      const r = reference[j] as number;
+      const referenceSets = synsets[r] as Int32Array;
+      if (referenceSets.length === 0) continue;
+      for (let i = 0; i < test.length; i++) {
+        const t = test[i] as number;
+        if (hash[t] !== hash[r] && sharesValue(synsets[t] as Int32Array, referenceSets)) out.add(j, 1, i, 1, STAGE_SYNONYM);
+      }
+    }
+  }
+
+  /** Paraphrases of reference phrases found in the test, then paraphrases of test phrases found in the reference. */
+  private matchParaphrases(test: Int32Array, reference: Int32Array, out: Candidates, table: ParaphraseTable): void {
+    const { paraphraseId } = this.lexicon;
+    const testIds = test.map((word) => paraphraseId[word] as number);
+    const referenceIds = reference.map((word) => paraphraseId[word] as number);
+    const paths: number[] = [];
+    for (let j = 0; j < referenceIds.length; j++) {
+      paths.length = 0;
+      table.referencePaths(referenceIds, j, paths);
+      for (let p = 0; p < paths.length; p += 2) {
+        const phrase = paths[p + 1] as number;
+        for (const i of occurrences(table, phrase, testIds)) {
+          out.add(j, paths[p] as number, i, table.phraseLength(phrase), STAGE_PARAPHRASE);
+        }
+      }
+    }
+    for (let i = 0; i < testIds.length; i++) {
+      paths.length = 0;
+      table.referencePaths(testIds, i, paths);
+      for (let p = 0; p < paths.length; p += 2) {
+        const phrase = paths[p + 1] as number;
+        for (const j of occurrences(table, phrase, referenceIds)) {
+          out.add(j, table.phraseLength(phrase), i, paths[p] as number, STAGE_PARAPHRASE);
+        }
+      }
+    }
+  }
+
+  /** Counts matches per stage and word type, and chunks, of the chosen matches (`getCountAndChunks`). */
+  private count(test: Int32Array, reference: Int32Array, candidates: Candidates, chosen: readonly number[]): AlignmentCounts {
+    const { isFunctionWord } = this.lexicon;
+    const counts: AlignmentCounts = {
+      testLength: test.length,
+      referenceLength: reference.length,
+      testFunctionWords: 0,
+      referenceFunctionWords: 0,
+      testContentMatches: [0, 0, 0, 0],
+      referenceContentMatches: [0, 0, 0, 0],
+      testFunctionMatches: [0, 0, 0, 0],
+      referenceFunctionMatches: [0, 0, 0, 0],
+      chunks: 0,
+    };
+    for (const word of test) if (isFunctionWord[word]) counts.testFunctionWords++;
+    for (const word of reference) if (isFunctionWord[word]) counts.referenceFunctionWords++;
+    for (const m of chosen) {
+      if (m < 0) continue;
+      const stage = candidates.stage[m] as number;
+      const testStart = candidates.testStart[m] as number;
+      for (let k = 0; k < (candidates.testLength[m] as number); k++) {
+        const list = isFunctionWord[test[testStart + k] as number] ? counts.testFunctionMatches : counts.testContentMatches;
+        list[stage]!++;
+      }
+      const start = candidates.start[m] as number;
+      for (let k = 0; k < (candidates.length[m] as number); k++) {
+        const list = isFunctionWord[reference[start + k] as number] ? counts.referenceFunctionMatches : counts.referenceContentMatches;
+        list[stage]!++;
+      }
+    }
+    // Chunks: a gap in the reference or a jump in the test closes the current chunk.
+    let idx = 0;
+    let lastMatchEnd = -1;
+    while (idx < chosen.length) {
+      const m = chosen[idx] as number;
+      if (m < 0) {
+        if (lastMatchEnd !== -1) {
+          counts.chunks++;
+          lastMatchEnd = -1;
+        }
+        idx++;
+      } else {
+        const testStart = candidates.testStart[m] as number;
+        if (lastMatchEnd !== -1 && testStart !== lastMatchEnd) counts.chunks++;
+        idx = (candidates.start[m] as number) + (candidates.length[m] as number);
+        lastMatchEnd = testStart + (candidates.testLength[m] as number);
+      }
+    }
+    if (lastMatchEnd !== -1) counts.chunks++;
+    return counts;
+  }
+}
+
+/** The start path: every one-to-one candidate whose words no other candidate covers is taken. */
+function fixedMatches(candidates: Candidates, testLength: number): SearchPath {
+  const positions = candidates.byStart.length;
+  const start = new SearchPath(
+    new Array<number>(positions).fill(-1),
+    new Array<number>(testLength).fill(0),
+    new Array<number>(positions).fill(0),
+  );
+  candidates.byStart.forEach((list, j) => {
+    if (list.length !== 1) return;
+    const m = list[0] as number;
+    const length = candidates.length[m] as number;
+    const testStart = candidates.testStart[m] as number;
+    const testEnd = testStart + (candidates.testLength[m] as number);
+    for (let k = j; k < j + length; k++) if (candidates.referenceCoverage[k] !== 1) return;
+    for (let k = testStart; k < testEnd; k++) if (candidates.testCoverage[k] !== 1) return;
+    start.chosen[j] = m;
+    start.referenceUsed.fill(1, j, j + length);
+    start.testUsed.fill(1, testStart, testEnd);
+  });
+  return start;
+}
+
+/** The jar's `resolve`: left to right over reference positions, keeping the best {@link BEAM_SIZE} paths. */
+function beamSearch(candidates: Candidates, start: SearchPath): number[] {
+  const { start: mStart, length: mLength, testStart: mTestStart, testLength: mTestLength, stage: mStage } = candidates;
+  /** Takes match `m` on `path` (weighted sizes truncated as Java's `int +=` does, chunk break, position). */
+  const take = (path: SearchPath, m: number): void => {
+    const weight = SEARCH_WEIGHTS[mStage[m] as number] as number;
+    path.matches1 = Math.trunc(path.matches1 + (mTestLength[m] as number) * weight);
+    path.matches2 = Math.trunc(path.matches2 + (mLength[m] as number) * weight);
+    if (path.lastMatchEnd !== -1 && mTestStart[m] !== path.lastMatchEnd) path.chunks++;
+    path.idx = (mStart[m] as number) + (mLength[m] as number);
+    path.lastMatchEnd = (mTestStart[m] as number) + (mTestLength[m] as number);
+  };
+  const isFree = (path: SearchPath, m: number): boolean => {
+    const s = mStart[m] as number;
+    for (let k = s; k < s + (mLength[m] as number); k++) if (path.referenceUsed[k] === 1) return false;
+    const t = mTestStart[m] as number;
+    for (let k = t; k < t + (mTestLength[m] as number); k++) if (path.testUsed[k] === 1) return false;
+    return true;
+  };
+
+  const positions = candidates.byStart.length;
+  let next: SearchPath[] = [start];
+  for (let current = 0; current <= positions; current++) {
+    const paths = next;
+    next = [];
+    paths.sort(comparePaths);
+    for (let rank = 0; rank < BEAM_SIZE && rank < paths.length; rank++) {
+      const path = paths[rank] as SearchPath;
+      if (current === positions) {
+        if (path.lastMatchEnd !== -1) path.chunks++;
+        next.push(path);
+        continue;
+      }
+      if (path.referenceUsed[current] === 1) {
+        if (current < path.idx) {
+          next.push(path);
+        } else {
+          const m = path.chosen[path.idx] as number;
+          if (m >= 0) {
+            // A fixed match starts here.
+            take(path, m);
+            path.distance += Math.abs((mStart[m] as number) - (mTestStart[m] as number));
+            next.push(path);
+          }
+        }
+        continue;
+      }
+      for (const m of candidates.byStart[current] as number[]) {
+        if (!isFree(path, m)) continue;
+        const extended = path.copy();
+        extended.referenceUsed.fill(1, mStart[m] as number, (mStart[m] as number) + (mLength[m] as number));
+        extended.testUsed.fill(1, mTestStart[m] as number, (mTestStart[m] as number) + (mTestLength[m] as number));
+        extended.chosen[current] = m;
+        take(extended, m);
+        path.distance += Math.abs((mStart[m] as number) - (mTestStart[m] as number)); // sic: the jar charges the path that skips m
+        next.push(extended);
+      }
+      // Skip this position.
+      if (path.lastMatchEnd !== -1) {
+        path.chunks++;
+        path.lastMatchEnd = -1;
+      }
+      path.idx++;
+      next.push(path);
+    }
+    if (next.length === 0) next.push(paths[0] as SearchPath);
+  }
+  next.sort(comparePaths);
+  return (next[0] as SearchPath).chosen;
+}
+
+/** Start positions in `line` (paraphrase-table word ids) where the words of `phrase` occur, left to right. */
+function occurrences(table: ParaphraseTable, phrase: number, line: Int32Array): number[] {
+  const first = table.phraseStart(phrase);
+  const length = table.phraseLength(phrase);
+  const found: number[] = [];
+  for (let i = 0; i + length <= line.length; i++) {
+    let k = 0;
+    while (k < length && line[i + k] === table.phraseWord(first + k)) k++;
+    if (k === length) found.push(i);
+  }
+  return found;
+}
