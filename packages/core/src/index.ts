@@ -89,3 +89,34 @@ export {
   type ReduceLROnPlateauOptions,
   type ReduceLROnPlateauState,
 } from './optim/schedules';
+export { type JsonValue, type Stateful } from './training/json';
+export { CheckpointError, NonFiniteLossError, TensorLeakError, type NonFiniteLossDetails } from './training/errors';
+export { writeFileAtomic, writeFileDurable, fsyncDirectory } from './training/atomic-file';
+export {
+  CheckpointStore,
+  CHECKPOINT_FILES,
+  readCheckpoint,
+  tensorsToSafetensors,
+  safetensorsToTensors,
+  type CheckpointPointer,
+  type CheckpointStoreOptions,
+  type LoadedCheckpoint,
+  type SavedTensor,
+  type TrainingState,
+} from './training/checkpoint';
+export { GracefulStop, type GracefulStopOptions } from './training/signals';
+export { TrainingProgress, type ProgressMode, type ProgressOptions, type ProgressStream, type StepReport } from './training/progress';
+export {
+  trainLoop,
+  modelWeights,
+  loadModelWeights,
+  loadOptimizerState,
+  type BatchSource,
+  type EpochEndResult,
+  type StepContext,
+  type StepInfo,
+  type TrainableModel,
+  type TrainingBatch,
+  type TrainLoopOptions,
+  type TrainLoopResult,
+} from './training/train-loop';

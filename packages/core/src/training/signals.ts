@@ -1,0 +1,97 @@
+/**
+ * Graceful stopping on SIGINT / SIGTERM: the first signal only raises a flag, so the training loop can
+ * finish its current step, save a checkpoint and exit with status 0; a second signal exits at once.
+ *
+ * Handlers run on Node's event loop, i.e. between synchronous tensor computations: a training loop must
+ * give the event loop a turn after each step (the loop in `train-loop.ts` does).
+ */
+import { constants } from 'node:os';
+
+/** Options of {@link GracefulStop}. */
+export interface GracefulStopOptions {
+  /** Signals to handle; default SIGINT and SIGTERM. */
+  signals?: NodeJS.Signals[];
+  /** Where notices go (default: standard error). */
+  log?: (message: string) => void;
+  /** What a second signal does: exit immediately with 128 + signal number (default) or nothing. */
+  onSecondSignal?: 'exit' | 'ignore';
+}
+
+/**
+ * A stop request raised by a signal (or by {@link GracefulStop.request}).
+ *
+ * @example
+ * ```ts
+ * const stop = new GracefulStop().install();
+ * while (!stop.requested) { trainOneStep(); await new Promise((r) => setImmediate(r)); }
+ * saveCheckpoint(); stop.uninstall(); process.exit(0);
+ * ```
+ */
+export class GracefulStop {
+  private received: NodeJS.Signals | null = null;
+  private readonly signals: NodeJS.Signals[];
+  private readonly log: (message: string) => void;
+  private readonly onSecondSignal: 'exit' | 'ignore';
+  private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  private waiters: Array<(signal: NodeJS.Signals) => void> = [];
+
+  constructor(options: GracefulStopOptions = {}) {
+    this.signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+    this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.onSecondSignal = options.onSecondSignal ?? 'exit';
+  }
+
+  /** Starts listening (replacing Node's default "exit at once"). Returns `this`. */
+  install(): this {
+    for (const signal of this.signals) {
+      if (this.handlers.has(signal)) continue;
+      const handler = (): void => this.onSignal(signal);
+      this.handlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+    return this;
+  }
+
+  /** Stops listening; signals get Node's default behaviour again. */
+  uninstall(): void {
+    for (const [signal, handler] of this.handlers) process.off(signal, handler);
+    this.handlers.clear();
+  }
+
+  /** True once a stop was requested. */
+  get requested(): boolean {
+    return this.received !== null;
+  }
+
+  /** The signal that requested the stop, or null. */
+  get signal(): NodeJS.Signals | null {
+    return this.received;
+  }
+
+  /** Requests a stop as if `signal` had arrived (tests, or a stop condition of the caller). */
+  request(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.received !== null) return;
+    this.received = signal;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w(signal);
+  }
+
+  /** Resolves when a stop is requested (at once if it already was). */
+  whenRequested(): Promise<NodeJS.Signals> {
+    if (this.received !== null) return Promise.resolve(this.received);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private onSignal(signal: NodeJS.Signals): void {
+    if (this.received === null) {
+      this.log(`received ${signal}: finishing the current step, then saving a checkpoint and exiting (send it again to exit at once)`);
+      this.request(signal);
+      return;
+    }
+    if (this.onSecondSignal === 'exit') {
+      this.log(`received ${signal} again: exiting without saving`);
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    }
+  }
+}
