@@ -120,3 +120,4 @@ export {
   type TrainLoopOptions,
   type TrainLoopResult,
 } from './training/train-loop';
+export { sparseSoftmaxCrossEntropy } from './backend/ops/sparse-softmax-cross-entropy';

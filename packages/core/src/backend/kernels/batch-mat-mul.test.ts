@@ -75,9 +75,11 @@ describe('wasm BatchMatMul', () => {
   ];
   for (const [label, aBatch, bBatch] of layouts) {
     for (const [tA, tB] of flags) {
-      it(`${label}, transposeA=${tA}, transposeB=${tB}: equals cpu (small and large slices)`, async () => {
+      it(`${label}, transposeA=${tA}, transposeB=${tB}: equals cpu, with gradients (small, large, m=1, k=1)`, async () => {
         await compare(aBatch, bBatch, 3, 5, 4, tA, tB);
         await compare(aBatch, bBatch, 37, 64, 29, tA, tB);
+        await compare(aBatch, bBatch, 1, 64, 36, tA, tB); // one query against regions
+        await compare(aBatch, bBatch, 36, 1, 64, tA, tB); // outer products (its gradients)
       });
     }
   }

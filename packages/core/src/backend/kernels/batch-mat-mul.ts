@@ -23,6 +23,7 @@
 import {
   BatchMatMul,
   broadcast_util,
+  getKernel,
   type BatchMatMulAttrs,
   type DataId,
   type KernelConfig,
@@ -413,6 +414,55 @@ function broadcastIndex(o: number, outBatch: number[], operandBatch: number[]): 
   return index;
 }
 
+/**
+ * `out[o] = op(a[aIndex(o)]) · op(b[bIndex(o)])` for `batch` small products, in JS on the heap (float
+ * indices), for small broadcast products the backend's loop cannot do. The loops run along contiguous
+ * memory: `i, p, j` when `b` is not transposed, dot products along `p` when it is.
+ */
+export function smallBatchedProducts(
+  h: Float32Array,
+  aBase: number,
+  bBase: number,
+  outBase: number,
+  aIndex: (o: number) => number,
+  bIndex: (o: number) => number,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): void {
+  const aRowStride = transposeA ? 1 : k;
+  const aColStride = transposeA ? m : 1;
+  for (let o = 0; o < batch; o++) {
+    const a0 = aBase + aIndex(o) * m * k;
+    const b0 = bBase + bIndex(o) * k * n;
+    const o0 = outBase + o * m * n;
+    if (!transposeB) {
+      h.fill(0, o0, o0 + m * n);
+      for (let i = 0; i < m; i++) {
+        const row = o0 + i * n;
+        for (let p = 0; p < k; p++) {
+          const av = h[a0 + i * aRowStride + p * aColStride]!;
+          const bRow = b0 + p * n;
+          for (let j = 0; j < n; j++) h[row + j]! += av * h[bRow + j]!;
+        }
+      }
+    } else {
+      for (let i = 0; i < m; i++) {
+        const aRow = a0 + i * aRowStride;
+        for (let j = 0; j < n; j++) {
+          const bRow = b0 + j * k;
+          let sum = 0;
+          for (let p = 0; p < k; p++) sum += h[aRow + p * aColStride]! * h[bRow + p]!;
+          h[o0 + i * n + j] = sum;
+        }
+      }
+    }
+  }
+}
+
 /** Products where both operands are batched: one XNNPACK call per slice, through heap views. */
 function batchedProducts(
   backend: WasmBackendInternals,
@@ -431,15 +481,40 @@ function batchedProducts(
   const aBatchShape = a.shape.slice(0, -2);
   const bBatchShape = b.shape.slice(0, -2);
   const batch = sizeOf(outBatchShape);
+  if (k === 1) {
+    // Outer products (the gradients of attention over a single query): a broadcast multiply. With an
+    // inner size of 1, a transposed operand has the same memory layout as an untransposed one.
+    const multiply = getKernel('Multiply', 'wasm');
+    if (multiply == null) throw new BackendError('The wasm backend has no Multiply kernel.');
+    const product = multiply.kernelFunc({
+      inputs: {
+        a: { dataId: a.dataId, shape: [...aBatchShape, m, 1], dtype: 'float32' },
+        b: { dataId: b.dataId, shape: [...bBatchShape, 1, n], dtype: 'float32' },
+      },
+      backend,
+    }) as TensorInfo;
+    heap(backend).copyWithin(offsetOf(backend, out) >>> 2, offsetOf(backend, product) >>> 2, (offsetOf(backend, product) >>> 2) + batch * m * n);
+    backend.disposeData(product.dataId, true);
+    return;
+  }
   const sameBatch =
     aBatchShape.length === bBatchShape.length && aBatchShape.every((d, i) => d === bBatchShape[i]);
-  if (sameBatch && m * k * n < SMALL_SLICE_MACS) {
-    // Tiny slices (attention over a few regions): the backend's loop beats per-slice operator setup.
-    state.call(
-      idOf(backend, a), shapeBytes(batch, a.shape[a.shape.length - 2]!, a.shape[a.shape.length - 1]!), 3,
-      idOf(backend, b), shapeBytes(batch, b.shape[b.shape.length - 2]!, b.shape[b.shape.length - 1]!), 3,
-      transposeA, transposeB, idOf(backend, out),
-    );
+  if (m * k * n < SMALL_SLICE_MACS) {
+    if (sameBatch) {
+      // Small slices (attention with one query): the backend's own loop, ~1 ns per multiply-add here,
+      // beats per-slice XNNPACK operator setup.
+      state.call(
+        idOf(backend, a), shapeBytes(batch, a.shape[a.shape.length - 2]!, a.shape[a.shape.length - 1]!), 3,
+        idOf(backend, b), shapeBytes(batch, b.shape[b.shape.length - 2]!, b.shape[b.shape.length - 1]!), 3,
+        transposeA, transposeB, idOf(backend, out),
+      );
+    } else {
+      smallBatchedProducts(
+        heap(backend), offsetOf(backend, a) >>> 2, offsetOf(backend, b) >>> 2, offsetOf(backend, out) >>> 2,
+        (o) => broadcastIndex(o, outBatchShape, aBatchShape), (o) => broadcastIndex(o, outBatchShape, bBatchShape),
+        batch, m, k, n, transposeA, transposeB,
+      );
+    }
     return;
   }
   const batchA = sizeOf(aBatchShape);

@@ -13,6 +13,8 @@ import {
 import { batchMatMulGradConfig } from '../gradients/batch-mat-mul-grad';
 import { wasmBatchMatMulConfig } from './batch-mat-mul';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
+import { wasmIdentityConfig } from './identity';
+import { sparseSoftmaxCrossEntropyKernels } from './sparse-softmax-cross-entropy';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum';
 
 /** The kernels `@caption/core` registers for a tfjs backend name. */
@@ -22,10 +24,12 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
       return [
         wasmUnsortedSegmentSumConfig,
         wasmBatchMatMulConfig,
+        wasmIdentityConfig,
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
+        ...sparseSoftmaxCrossEntropyKernels('wasm'),
       ];
     case 'cpu':
-      return [cpuUnsortedSegmentSumConfig];
+      return [cpuUnsortedSegmentSumConfig, ...sparseSoftmaxCrossEntropyKernels('cpu')];
     default:
       return [];
   }
