@@ -166,5 +166,10 @@ export {
 } from './check-images.js';
 export { type ProgressReporter, createProgress } from './progress.js';
 
+// checks, statistics, command line
+export { type PreflightConfig, type PreflightReport, preflight } from './preflight.js';
+export { type DatasetStats, datasetStats, formatStats } from './stats.js';
+export { type CliIo, createProgram, runCli } from './cli-program.js';
+
 // randomness
 export { SeededRandom, type SeededRandomState } from './random.js';

@@ -149,10 +149,11 @@ function toUint32(value: unknown, path: string, field: string): Uint32Array {
  * of other widths are converted to uint32; `label_length` may be absent in old files and is then
  * recomputed from the zero padding.
  *
+ * @param options `validate: false` skips {@link validateLabels} (for callers that check, and report, each image themselves)
  * @throws DataFormatError naming the file and the dataset: missing dataset, wrong rank or dtype,
  *   inconsistent sizes
  */
-export async function readLabelsH5(path: string): Promise<CaptionLabels> {
+export async function readLabelsH5(path: string, options: { validate?: boolean } = {}): Promise<CaptionLabels> {
   if (!existsSync(path)) throw new DataFormatError('file not found', { file: path });
   if (!(await hasHdf5Signature(path))) {
     throw new DataFormatError('not an HDF5 file (no HDF5 signature at offset 0, 512, 1024, ...)', { file: path });
@@ -200,7 +201,7 @@ export async function readLabelsH5(path: string): Promise<CaptionLabels> {
       labelEndIx: end.data,
       labelLength,
     };
-    validateLabels(out, path);
+    if (options.validate !== false) validateLabels(out, path);
     return out;
   } finally {
     file.close();

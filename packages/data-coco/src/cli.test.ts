@@ -1,0 +1,140 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeWithShared } from '@caption/test-support';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli-program.js';
+import { readCocoTalk } from './cocotalk.js';
+import { readLabelsH5 } from './labels.js';
+import { readDocumentFrequencyCache } from './ngrams.js';
+import { readFixtureJson } from './test-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'data-coco-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
+  return { code, stdout, stderr };
+}
+
+describe('caption-data usage', () => {
+  it('exits 2 on a missing required option and names it', async () => {
+    const r = await run('stats');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--input-json/);
+  });
+
+  it('exits 1 with the file named when the input is unreadable', async () => {
+    const r = await run('stats', '--input-json', join(dir, 'absent.json'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/absent\.json: cannot read the file/);
+  });
+});
+
+describeWithShared('caption-data stats on the real Flickr8k Karpathy file', ['flickr8k/dataset_flickr8k.json.gz'], (data) => {
+  // fixtures/flickr8k-stats.json: plain counting in Python over the same file (fixtures/make-fixtures.py)
+  const expected = readFixtureJson<{
+    images: number; splits: Record<string, number>; sentences: number; distinct_words: number; vocabulary_size_threshold5: number;
+    length_histogram: Record<string, number>; mean_length: number; max_length: number; clipped_at_16: number;
+  }>('flickr8k-stats.json');
+
+  it('prints vocabulary size and caption-length statistics equal to an independent count', async () => {
+    const json = await run('stats', '--input-json', data.path('flickr8k/dataset_flickr8k.json.gz'), '--json');
+    expect(json.code).toBe(0);
+    const stats = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(stats).toMatchObject({
+      images: expected.images,
+      splits: { ...expected.splits, restval: 0 },
+      sentences: expected.sentences,
+      distinctWords: expected.distinct_words,
+      vocabularySize: expected.vocabulary_size_threshold5,
+      longestCaption: expected.max_length,
+      clippedCaptions: expected.clipped_at_16,
+    });
+    expect(stats.meanLength).toBeCloseTo(expected.mean_length, 12);
+    expect(Object.fromEntries((stats.lengthHistogram as Array<[number, number]>).map(([k, v]) => [String(k), v]))).toEqual(expected.length_histogram);
+    const text = await run('stats', '--input-json', data.path('flickr8k/dataset_flickr8k.json.gz'));
+    expect(text.stdout).toContain(`vocabulary size: ${expected.vocabulary_size_threshold5} `);
+    expect(text.stdout).toContain('images: 8000 (train 6000, val 1000, test 1000, restval 0)');
+    expect(text.stdout).toContain(`  37        1  #`);
+  });
+});
+
+const UCM = 'ucm-captions-prepro';
+describeWithShared('caption-data prepro-labels / prepro-ngrams on UCM-captions with the reference settings', [`${UCM}/dataset.json.gz`, `${UCM}/cocotalk.json`, `${UCM}/cocotalk_label.h5`, `${UCM}/coco-train-idxs.p`, `${UCM}/coco-train-words.p`], (data) => {
+  it("reproduces the reference's cocotalk.json, cocotalk_label.h5 and DF pickles", async () => {
+    const out = join(dir, 'ucm');
+    const labels = await run(
+      'prepro-labels', '--input-json', data.path(`${UCM}/dataset.json.gz`), '--output-json', `${out}/cocotalk.json`,
+      '--output-h5', `${out}/cocotalk`, '--max-length', '16', '--word-count-threshold', '5', '--python-dict-order', '2',
+    );
+    expect(labels.code).toBe(0);
+    expect(labels.stdout).toContain('number of words in vocab: 301');
+    expect(readFileSync(`${out}/cocotalk.json`, 'utf8')).toBe(data.readText(`${UCM}/cocotalk.json`));
+    const ours = await readLabelsH5(`${out}/cocotalk_label.h5`);
+    const ref = await readLabelsH5(data.path(`${UCM}/cocotalk_label.h5`));
+    expect(Buffer.from(ours.labels.buffer).equals(Buffer.from(ref.labels.buffer))).toBe(true);
+    expect([ours.count, ours.seqLength]).toEqual([ref.count, ref.seqLength]);
+    expect(ours.labelStartIx).toEqual(ref.labelStartIx);
+    expect(ours.labelEndIx).toEqual(ref.labelEndIx);
+    expect(ours.labelLength).toEqual(ref.labelLength);
+
+    const ngrams = await run(
+      'prepro-ngrams', '--input-json', data.path(`${UCM}/dataset.json.gz`), '--dict-json', `${out}/cocotalk.json`,
+      '--output-pkl', `${out}/coco-train`, '--split', 'train',
+    );
+    expect(ngrams.code).toBe(0);
+    for (const kind of ['idxs', 'words']) {
+      const mine = await readDocumentFrequencyCache(`${out}/coco-train-${kind}.p`);
+      const theirs = await readDocumentFrequencyCache(data.path(`${UCM}/coco-train-${kind}.p`));
+      expect(mine.refLen).toBe(theirs.refLen);
+      expect(new Map([...mine.documentFrequency].sort())).toEqual(new Map([...theirs.documentFrequency].sort()));
+    }
+  });
+});
+
+describeWithShared('caption-data with Chinese captions', ['flickr8k/dataset_flickr8k.json.gz', 'flickr8k-cn/flickr8kzhc.caption.txt.gz'], (data) => {
+  it('builds a jieba vocabulary from Flickr8k-CN and records the tokenizer in cocotalk.json', async () => {
+    const out = join(dir, 'zh');
+    const r = await run(
+      'prepro-labels', '--input-json', data.path('flickr8k/dataset_flickr8k.json.gz'), '--captions', data.path('flickr8k-cn/flickr8kzhc.caption.txt.gz'),
+      '--tokenizer', 'jieba', '--output-json', `${out}/cocotalk.json`, '--output-h5', `${out}/cocotalk`,
+    );
+    expect(r.code).toBe(0);
+    const ct = await readCocoTalk(`${out}/cocotalk.json`);
+    expect(ct.vocabulary.tokenizer).toEqual({ kind: 'jieba', library: 'jieba-wasm@2.4.0', keepPunctuation: false });
+    expect(ct.images).toHaveLength(8000);
+    expect(ct.vocabulary.idOf('女人')).toBeGreaterThan(0);
+  });
+});
+
+describeWithShared('caption-data check-images and preflight', ['images/val2014/COCO_val2014_000000000139.jpg'], (data) => {
+  it('reports bad images and exits 1; with --skip-bad exits 0 and writes the skip list', async () => {
+    const root = join(dir, 'images');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(root, 'val2014'), { recursive: true });
+    copyFileSync(data.path('images/val2014/COCO_val2014_000000000139.jpg'), join(root, 'val2014', 'a.jpg'));
+    writeFileSync(join(root, 'val2014', 'b.jpg'), new Uint8Array(0));
+    const list = join(dir, 'cocotalk-images.json');
+    writeFileSync(list, JSON.stringify({ ix_to_word: { 1: 'a' }, images: [
+      { id: 139, split: 'val', file_path: 'val2014/a.jpg' }, { id: 2, split: 'val', file_path: 'val2014/b.jpg' }, { id: 3, split: 'val', file_path: 'val2014/c.jpg' },
+    ] }));
+    const failing = await run('check-images', '--input-json', list, '--images-root', root, '--no-progress');
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain(`2\t${join(root, 'val2014', 'b.jpg')}\tempty: the file is empty (0 bytes)`);
+    expect(failing.stdout).toContain(`3\t${join(root, 'val2014', 'c.jpg')}\tmissing: no such file`);
+    expect(failing.stdout).toContain('checked 3 of 3 images: 1 ok, 2 bad');
+    const skip = join(dir, 'skip.json');
+    const skipping = await run('check-images', '--input-json', list, '--images-root', root, '--skip-bad', '--skip-list', skip, '--no-progress');
+    expect(skipping.code).toBe(0);
+    expect((JSON.parse(readFileSync(skip, 'utf8')) as Array<{ id: number }>).map((p) => p.id)).toEqual([2, 3]);
+
+    const pre = await run('preflight', '--input-json', list, '--input-fc-dir', join(dir, 'nofc'), '--splits', 'val', '--self-critical', '--no-progress');
+    expect(pre.code).toBe(1);
+    expect(pre.stdout).toMatch(/file .*nofc\/139\.npy, image id 139, field "fc": feature file missing/);
+    expect(pre.stdout).toMatch(/field "cached_tokens": self-critical training needs/);
+    expect(existsSync(skip)).toBe(true);
+  });
+});
