@@ -288,7 +288,8 @@ function align4(n: number): number {
 export class ParaphraseTableBuilder {
   private carry = '';
   private lineNumber = 0;
-  private referencePhrase = -1;
+  private referenceTokens: readonly string[] = [];
+  private dropped = 0;
   private readonly words = new Map<string, number>();
   private readonly wordList: string[] = [];
   private readonly phrases = new Map<string, number>();
@@ -332,21 +333,32 @@ export class ParaphraseTableBuilder {
     return this.sorted();
   }
 
+  /**
+   * Entries left out because a phrase is empty: the jar never matches an empty reference phrase, and an empty
+   * paraphrase would make it loop forever when counting chunks.
+   */
+  get droppedEntries(): number {
+    return this.dropped;
+  }
+
   private addLine(line: string): void {
     const role = this.lineNumber % 3;
     this.lineNumber++;
     if (role === 0) return; // the probability: the jar ignores it
-    const phrase = this.internPhrase(line);
+    const tokens = javaTokenize(line);
     if (role === 1) {
-      this.referencePhrase = phrase;
-    } else {
-      this.entryReference.push(this.referencePhrase);
-      this.entryParaphrase.push(phrase);
+      this.referenceTokens = tokens;
+      return;
     }
+    if (this.referenceTokens.length === 0 || tokens.length === 0) {
+      this.dropped++;
+      return;
+    }
+    this.entryReference.push(this.internPhrase(this.referenceTokens));
+    this.entryParaphrase.push(this.internPhrase(tokens));
   }
 
-  private internPhrase(line: string): number {
-    const tokens = javaTokenize(line);
+  private internPhrase(tokens: readonly string[]): number {
     const key = tokens.join(' ');
     let id = this.phrases.get(key);
     if (id === undefined) {
