@@ -48,9 +48,10 @@ export interface DecoderStepOutput {
 /**
  * A captioner as the decoders see it.
  *
- * Ownership: the tensors returned by `prepare` and `step` belong to the decoder, which disposes them;
- * `step` must not dispose its inputs (it may return an input tensor unchanged inside `recurrent`, e.g. a
- * memory slot it never updates). Decoders call both under `tf.tidy`, so intermediate tensors are freed.
+ * Ownership: `step` must not dispose its inputs. Decoders call `prepare` and `step` under `tf.tidy` (so
+ * intermediate tensors are freed) and keep clones of what they return (`clone` shares the data), so a
+ * model may return its inputs, the caller's features or its own constant tensors unchanged: the decoder
+ * disposes only its clones.
  *
  * @typeParam Features whatever `prepare` takes (region features and masks, pixel tensors, ...)
  * @example
@@ -152,11 +153,11 @@ export function disposeState(state: DecoderState): void {
   }
 }
 
-/** `prepare` under `tf.tidy`, validated. */
+/** `prepare` under `tf.tidy`, validated; the state holds clones the decoder owns. */
 export function prepareState<F>(model: CaptionModel<F>, features: F, where: string): { state: DecoderState; rows: number } {
   const out = tf.tidy(() => {
     const s = model.prepare(features);
-    return { context: [...s.context], recurrent: [...s.recurrent] };
+    return { context: s.context.map((t) => t.clone()), recurrent: s.recurrent.map((t) => t.clone()) };
   });
   const state: DecoderState = out;
   return { state, rows: stateRows(state, `${where}: prepare()`) };
@@ -200,19 +201,19 @@ export function runStep<F>(
   const rows = tokens.length;
   const out = tf.tidy(() => {
     const r = model.step(state, tf.tensor1d(tokens, 'int32'));
-    const lp = transform === undefined ? r.logprobs : transform(r.logprobs);
-    return { logprobs: lp, recurrent: [...r.recurrent] };
+    const lp = transform === undefined ? r.logprobs.clone() : transform(r.logprobs);
+    return { logprobs: lp, recurrent: r.recurrent.map((t) => t.clone()) };
   });
   const { logprobs, recurrent } = out;
   if (logprobs.rank !== 2 || logprobs.shape[0] !== rows || logprobs.shape[1] !== model.vocabSize) {
     const shape = logprobs.shape.join(', ');
     logprobs.dispose();
-    disposeReplaced(recurrent, [...state.recurrent, ...state.context]);
+    disposeReplaced(recurrent, []);
     throw new DecodingError(`${where}: step() returned log-probs of shape [${shape}], expected [${rows}, ${model.vocabSize}]`);
   }
   if (recurrent.length !== state.recurrent.length) {
     logprobs.dispose();
-    disposeReplaced(recurrent, [...state.recurrent, ...state.context]);
+    disposeReplaced(recurrent, []);
     throw new DecodingError(`${where}: step() returned ${recurrent.length} recurrent tensors, expected ${state.recurrent.length}`);
   }
   const values = Float32Array.from(logprobs.dataSync() as Float32Array);

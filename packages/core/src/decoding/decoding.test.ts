@@ -125,6 +125,27 @@ describe('greedy decoding', () => {
     feats.dispose();
   });
 
+  it('never disposes tensors it did not create (features passed through, model constants)', () => {
+    const constant = tf.zeros([1, 2]);
+    const logits = tf.logSoftmax(tf.tensor2d([[0.1, 2, 0.3, 0.2]])) as tf.Tensor2D;
+    const passThrough: CaptionModel<tf.Tensor2D> = {
+      vocabSize: 4,
+      prepare: (f) => ({ context: [f], recurrent: [constant] }),
+      step: (s) => {
+        const rows = s.recurrent[0]!.shape[0]!;
+        return { logprobs: rows === 1 ? logits : (tf.tile(logits, [rows, 1]) as tf.Tensor2D), recurrent: [s.recurrent[0]!] };
+      },
+    };
+    const feats = tf.ones([1, 2]) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    expect(captionTokens(greedyDecode(passThrough, feats, { maxLength: 3 }), 0)).toEqual([1, 1, 1]);
+    expect(captionTokens(beamSearch(passThrough, feats, { beamSize: 2, maxLength: 3, unkToken: null }), 0)).toEqual([1, 1, 1]);
+    expect(sampleDecode(passThrough, feats, { rng: new Random(1), samplesPerImage: 3, maxLength: 3 }).rows).toBe(3);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const t of [constant, logits, feats]) expect(t.isDisposed).toBe(false);
+    tf.dispose([constant, logits, feats]);
+  });
+
   it('rejects NaN log-probs with the step and row', () => {
     const broken: CaptionModel<tf.Tensor2D> = {
       vocabSize: 3,
