@@ -121,3 +121,20 @@ export {
   type TrainLoopResult,
 } from './training/train-loop';
 export { sparseSoftmaxCrossEntropy } from './backend/ops/sparse-softmax-cross-entropy';
+export { Linear, type LinearConfig } from './nn/linear';
+export { Embedding, gatherRows, type EmbeddingConfig } from './nn/embedding';
+export { LayerNorm, sqrtWithZeroGradientAtZero, type LayerNormConfig, type LayerNormVariant } from './nn/layer-norm';
+export { Dropout, type DropoutConfig } from './nn/dropout';
+export { Activation, activation, GLU, glu, type ActivationConfig, type ActivationName, type GLUConfig } from './nn/activation';
+export { LSTMCell, type LSTMCellConfig, type LSTMState } from './nn/lstm-cell';
+export { MultiHeadAttention, type AttentionHeads, type MultiHeadAttentionConfig } from './nn/multi-head-attention';
+export { PositionwiseFeedForward, type PositionwiseFeedForwardConfig } from './nn/feed-forward';
+export { SublayerConnection, type SublayerConnectionConfig } from './nn/sublayer-connection';
+export { ModuleList, Sequential, type ModuleListConfig, type UnaryModule } from './nn/containers';
+export {
+  checkGradients,
+  type GradientCheckEntry,
+  type GradientCheckOptions,
+  type GradientCheckOutput,
+  type GradientCheckReport,
+} from './nn/gradient-check';

@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../random';
 import { ModuleError, StateDictError, type ShapeMismatch } from './errors';
 import type { Initializer } from './init';
+import './tfjs-gradients';
 
 /** Options every module constructor accepts besides its config. */
 export interface ModuleOptions {
