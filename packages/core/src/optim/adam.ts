@@ -64,6 +64,7 @@ interface Moments {
 
 let momentCounter = 0;
 
+/** The `[name, variable]` pairs of a {@link NamedParameters}; names must be unique. */
 export function namedParametersOf(params: NamedParameters): Array<[string, tf.Variable]> {
   const list = 'namedParameters' in params ? params.namedParameters() : [...params].map(([n, v]) => [n, v] as [string, tf.Variable]);
   const seen = new Set<string>();
@@ -74,6 +75,7 @@ export function namedParametersOf(params: NamedParameters): Array<[string, tf.Va
   return list;
 }
 
+/** The `[name, gradient]` pairs of a {@link NamedGradients}. */
 export function gradientEntries(grads: NamedGradients): Array<[string, tf.Tensor]> {
   return grads instanceof Map ? [...(grads as ReadonlyMap<string, tf.Tensor>).entries()] : Object.entries(grads as Record<string, tf.Tensor>);
 }

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,18 +8,12 @@ import { Random } from '../random';
 import { writeFileAtomic } from './atomic-file';
 import { CHECKPOINT_FILES, CheckpointStore, readCheckpoint, type TrainingState } from './checkpoint';
 import { CheckpointError } from './errors';
-import { TinyRegressor } from './test-fixtures';
+import { temporaryDirectories, TinyRegressor } from './test-fixtures';
 import { loadModelWeights, loadOptimizerState, modelWeights } from './train-loop';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'caption-ckpt-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const temporary = temporaryDirectories('caption-ckpt-');
+const tempDir = temporary.make;
+afterEach(temporary.cleanup);
 
 beforeAll(async () => {
   await tf.ready();

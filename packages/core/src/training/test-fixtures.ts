@@ -3,6 +3,9 @@
  * package): a tiny {@link Module} with dropout drawn from its generator, and a resumable, shuffling batch
  * source over a synthetic regression set.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { uniformInit } from '../nn/init';
 import { Module, type ModuleOptions } from '../nn/module';
@@ -136,4 +139,22 @@ export class RegressionSource implements BatchSource<RegressionBatch> {
     this.order = [...s.order];
     this.rng.setState(s.rng);
   }
+}
+
+/**
+ * Fresh temporary directories for one test file: `make()` creates one, `cleanup()` (for `afterEach`)
+ * removes every directory made since the last cleanup.
+ */
+export function temporaryDirectories(prefix: string): { make(): string; cleanup(): void } {
+  const made: string[] = [];
+  return {
+    make: () => {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      made.push(dir);
+      return dir;
+    },
+    cleanup: () => {
+      for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

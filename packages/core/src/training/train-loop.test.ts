@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,20 +11,14 @@ import { Random } from '../random';
 import { CheckpointStore, readCheckpoint } from './checkpoint';
 import { NonFiniteLossError, TensorLeakError } from './errors';
 import { GracefulStop } from './signals';
-import { RegressionSource, TinyRegressor } from './test-fixtures';
+import { RegressionSource, temporaryDirectories, TinyRegressor } from './test-fixtures';
 import { trainLoop, type TrainLoopOptions } from './train-loop';
 import type { RegressionBatch } from './test-fixtures';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'caption-train-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const temporary = temporaryDirectories('caption-train-');
+const tempDir = temporary.make;
+afterEach(temporary.cleanup);
 
 beforeAll(async () => {
   await tf.ready();
@@ -186,6 +180,31 @@ describe('trainLoop', () => {
     expect((error as Error).message).toContain(`step 9 (epoch 1); batch ids: ${details.batchIds!.join(', ')}`);
     expect((error as Error).message).toContain(`last good checkpoint: ${lastGood}`);
     expect(weightBytes(s.model)).toEqual(before);
+    s.model.dispose();
+    s.optimizer.dispose();
+  });
+
+  it('stops when the gradient norm is not finite although the loss is', async () => {
+    const s = setup(7);
+    const run = trainLoop(
+      base(s, {
+        maxSteps: 3,
+        gradientClip: { norm: 1 },
+        // sqrt(w − w) is 0, but its gradient is 0 · ∞ = NaN
+        loss: (batch) => tf.add(s.model.loss(batch), tf.sum(tf.sqrt(tf.sub(s.model.w2, s.model.w2)))) as tf.Scalar,
+      }),
+    );
+    await expect(run).rejects.toThrow(/gradient norm is NaN at step 1 \(epoch 0\)/);
+    s.model.dispose();
+    s.optimizer.dispose();
+  });
+
+  it('draws a progress bar on a terminal', async () => {
+    const s = setup(8);
+    let output = '';
+    const tty = Object.assign(new Writable({ write: (chunk: Buffer, _enc, done) => ((output += chunk.toString()), done()) }), { isTTY: true, columns: 120 });
+    await trainLoop(base(s, { maxEpochs: 1, progress: { mode: 'auto', stream: tty } }));
+    expect(output).toMatch(/epoch 0 \|[█░]+\| 6\/6 \| loss \d+\.\d{4} \| ppl \d+\.\d{2} \| lr 1\.00e-2 \| \d+ tok\/s/);
     s.model.dispose();
     s.optimizer.dispose();
   });
