@@ -42,6 +42,11 @@ for (const folder of ['npy', 'npy-numpy2']) {
       expect(await readNpzHeader(fixturePath(folder, 'deflated-f16.npz'))).toEqual({ shape: [5, 8], dtype: 'float16' });
       expect(await readNpzHeader(fixturePath(folder, 'key-z.npz'))).toEqual({ shape: [2, 2, 3], dtype: 'float32' });
       expect((await readNpz(fixturePath(folder, 'key-z.npz'))).shape).toEqual([2, 2, 3]);
+      // the file reader (zlib inflating off the main thread) agrees with the in-memory decoder
+      for (const name of ['stored.npz', 'deflated-f16.npz']) {
+        const whole = decodeNpz(new Uint8Array(readFileSync(fixturePath(folder, name))));
+        expect(await readNpz(fixturePath(folder, name))).toEqual(whole.get('feat'));
+      }
     });
   });
 }

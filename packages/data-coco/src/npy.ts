@@ -4,7 +4,9 @@
  * header and data) and `fflate` (the zip container), plus float16 conversion.
  */
 import { open, readFile } from 'node:fs/promises';
-import { Unzip, UnzipInflate, unzipSync, zipSync } from 'fflate';
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
+import { Unzip, UnzipInflate, UnzipPassThrough, type FlateError, unzipSync, zipSync } from 'fflate';
 import { dump as npyDump, parse as npyParse } from 'npyjs';
 import { DataFormatError } from './errors.js';
 
@@ -266,6 +268,46 @@ export async function readNpy(path: string): Promise<NpyArray> {
   return decodeNpy(await readBytes(path), path);
 }
 
+const inflateRawAsync = promisify(inflateRaw);
+
+/** An fflate zip decoder that hands deflated members over still compressed (inflated later off the main thread). */
+class RawDeflate {
+  static readonly compression = 8;
+  ondata: (err: FlateError | null, data: Uint8Array, final: boolean) => void = () => undefined;
+  push(chunk: Uint8Array, final: boolean): void {
+    this.ondata(null, chunk, final);
+  }
+}
+
+/**
+ * The members of a zip archive, located by fflate's zip reader; deflated members are inflated by
+ * Node's zlib on the libuv thread pool, so several files (a prefetched batch) decompress in parallel
+ * and the main thread stays free.
+ */
+async function unzipMembersAsync(bytes: Uint8Array, names: ReadonlySet<string>): Promise<Map<string, Uint8Array>> {
+  const found: Array<{ name: string; compression: number; chunks: Uint8Array[] }> = [];
+  const unzip = new Unzip((member) => {
+    if (!names.has(member.name)) return;
+    const entry = { name: member.name, compression: member.compression, chunks: [] as Uint8Array[] };
+    found.push(entry);
+    member.ondata = (err, chunk) => {
+      if (err === null) entry.chunks.push(chunk);
+    };
+    member.start();
+  });
+  unzip.register(UnzipPassThrough);
+  unzip.register(RawDeflate);
+  unzip.push(bytes, true);
+  const out = new Map<string, Uint8Array>();
+  await Promise.all(
+    found.map(async (entry) => {
+      const raw = concat(entry.chunks);
+      out.set(entry.name, entry.compression === 8 ? new Uint8Array(await inflateRawAsync(raw)) : raw);
+    }),
+  );
+  return out;
+}
+
 /**
  * Reads one array of an `.npz` file.
  *
@@ -273,10 +315,23 @@ export async function readNpy(path: string): Promise<NpyArray> {
  *   for `feat` because some released files used it)
  */
 export async function readNpz(path: string, key = 'feat', fallbackKeys: readonly string[] = ['z']): Promise<NpyArray> {
-  const arrays = decodeNpz(await readBytes(path), path, [key, ...fallbackKeys]);
-  for (const k of [key, ...fallbackKeys]) {
-    const a = arrays.get(k);
-    if (a !== undefined) return a;
+  const keys = [key, ...fallbackKeys];
+  let members: Map<string, Uint8Array>;
+  try {
+    members = await unzipMembersAsync(await readBytes(path), new Set(keys.map((k) => `${k}.npy`)));
+  } catch (cause) {
+    if (DataFormatError.isInstance(cause)) throw cause;
+    throw new DataFormatError(`not a readable .npz (zip) archive (${(cause as Error).message})`, { file: path }, { cause });
+  }
+  for (const k of keys) {
+    const content = members.get(`${k}.npy`);
+    if (content === undefined) continue;
+    try {
+      return decodeNpy(content, path);
+    } catch (cause) {
+      if (DataFormatError.isInstance(cause)) throw new DataFormatError(cause.problem, { file: path, field: k }, { cause });
+      throw cause;
+    }
   }
   throw new DataFormatError(`member "${key}.npy" not found`, { file: path, field: key });
 }
