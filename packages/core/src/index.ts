@@ -138,3 +138,6 @@ export {
   type GradientCheckOutput,
   type GradientCheckReport,
 } from './nn/gradient-check';
+export { LossInputError } from './losses/errors';
+export { sequenceCrossEntropy, labelSmoothingLoss, tokenLogprobs } from './losses/sequence-losses';
+export { selfCriticalLoss, greedyBaselineAdvantages, meanOfOthersAdvantages } from './losses/self-critical';
