@@ -20,6 +20,10 @@ describe('checkGradients', () => {
     const good = checkGradients(() => ({ a: tf.square(x), b: tf.mul(tf.sin(x), y) }), { x, y });
     expect(good.passed, good.summary).toBe(true);
     expect(good.entries.map((e) => [e.name, e.checked])).toEqual([['x', 12], ['y', 4]]);
+    // y does not reach the outputs: its zero gradient is confirmed by the finite differences
+    const unused = checkGradients(() => tf.square(x), { x, y });
+    expect(unused.passed, unused.summary).toBe(true);
+    expect(unused.entries[1]?.worst.analytic).toBe(0);
     const bad = checkGradients(() => [wrongSquare(x) as tf.Tensor, tf.mul(x, y)], { x, y });
     expect(bad.passed).toBe(false);
     expect(bad.entries.map((e) => [e.name, e.passed])).toEqual([['x', false], ['y', true]]);

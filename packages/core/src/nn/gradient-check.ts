@@ -139,10 +139,11 @@ export function checkGradients(
         ) as tf.Scalar,
       named.map(([, v]) => v),
     );
-    return named.map(([name, v]) => {
+    // A tensor that does not reach the outputs has no gradient entry: its analytic gradient is 0, which
+    // the finite differences then confirm or refute.
+    return named.map(([, v]) => {
       const g = grads[v.name];
-      if (g === undefined) throw new ModuleError(`checkGradients: no gradient for '${name}'`);
-      return (g.dataSync() as Float32Array).slice();
+      return g === undefined ? new Float32Array(v.size) : (g.dataSync() as Float32Array).slice();
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * The TypeScript examples of the README sections "Decoding", "Optimisation" and "Checkpoints and training"
+ * The TypeScript examples of the README sections "Layers", "Losses", "Decoding", "Optimisation" and "Checkpoints and training"
  * run as they are (each in a child process, `@caption/core` mapped to this package's source), so the
  * documentation cannot drift from the code.
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SECTIONS = ['Decoding', 'Optimisation', 'Checkpoints and training'];
+const SECTIONS = ['Layers', 'Losses', 'Decoding', 'Optimisation', 'Checkpoints and training'];
 
 function section(markdown: string, title: string): string {
   const start = markdown.indexOf(`\n## ${title}\n`);
