@@ -8,7 +8,8 @@ built by build-meteor-jar.sh with CocoMeteor.java) for the METEOR tests of @capt
 Contents:
 - normalizer: inputs (hand-written edge cases and real raw COCO captions with punctuation) and the jar's
   `-norm` output (Normalizer.normalizeLine, English, punctuation kept; before lower-casing).
-- stemmer: the SHA-256 of "word<TAB>stem\\n" lines over a large real word list (rule below) and every 97th pair.
+- stemmer: SHA-256 digests of "word<TAB>stem\\n" lines over two large real word lists (the COCO caption words;
+  the WordNet words of METEOR's synonym files; rules in coco_words / wordnet_words) and a sample of the pairs.
 - segments: focused candidate/reference pairs (one per matcher stage, Java hash equality, '|||' handling,
   ties) scored without a paraphrase table; each with the jar's statistics line and score.
 - paraphrase: a small paraphrase table in the jar's format (the tests write it to disk themselves), focused
@@ -157,9 +158,10 @@ def subprocess_eval(jar, stats, extra):
     return [float(x) for x in out.stdout.split()]
 
 
-def stemmer_words(shared):
-    """Every lower-cased whitespace token of the COCO val2014 captions and of the PTB-tokenized hypo file, every
-    word of METEOR's english.synsets and every form of english.exceptions; sorted by UTF-8 bytes."""
+def coco_words(shared):
+    """Every lower-cased whitespace token (Python str.split) of the captions of
+    captions_val2014_reconstructed.json.gz and of every line of ptb_hypo_coco2014_tokenized.txt.gz, without
+    words holding a StringTokenizer delimiter, sorted by UTF-8 bytes."""
     words = set()
     ann = json.load(gzip.open(os.path.join(shared, 'coco-caption/captions_val2014_reconstructed.json.gz'), 'rt', encoding='utf-8'))
     for a in ann['annotations']:
@@ -167,6 +169,13 @@ def stemmer_words(shared):
     with gzip.open(os.path.join(shared, 'coco-caption/ptb_hypo_coco2014_tokenized.txt.gz'), 'rt', encoding='utf-8') as f:
         for line in f:
             words.update(line.split())
+    return clean_sorted(words)
+
+
+def wordnet_words(shared):
+    """Every word line of meteor/synonym/english.synsets and every token of the form lines of
+    english.exceptions, cleaned and sorted as coco_words."""
+    words = set()
     with open(os.path.join(shared, 'meteor/synonym/english.synsets'), encoding='utf-8') as f:
         lines = f.read().split('\n')
     words.update(w for w in lines[0::2] if w)
@@ -174,9 +183,19 @@ def stemmer_words(shared):
         lines = f.read().split('\n')
     for line in lines[1::2]:
         words.update(line.split())
+    return clean_sorted(words)
+
+
+def clean_sorted(words):
     # STEM lines are split by Java's StringTokenizer: keep words without its delimiters.
     words = [w for w in words if w and not any(c in w for c in ' \t\n\r\f')]
     return sorted(words, key=lambda w: w.encode('utf-8'))
+
+
+def stem_digest(jar, words):
+    stems = run(jar, ['STEM ' + w for w in words])
+    digest = hashlib.sha256(''.join(f'{w}\t{s}\n' for w, s in zip(words, stems)).encode('utf-8')).hexdigest()
+    return stems, digest
 
 
 def main():
@@ -197,9 +216,10 @@ def main():
     norm_inputs = NORMALIZER_CASES + raw_with_punct[:300]
     norm_outputs = run(args.jar, ['NORM ' + s for s in norm_inputs])
 
-    words = stemmer_words(args.shared)
-    stems = run(args.jar, ['STEM ' + w for w in words])
-    digest = hashlib.sha256(''.join(f'{w}\t{s}\n' for w, s in zip(words, stems)).encode('utf-8')).hexdigest()
+    words = coco_words(args.shared)
+    stems, digest = stem_digest(args.jar, words)
+    wn_words = wordnet_words(args.shared)
+    wn_stems, wn_digest = stem_digest(args.jar, wn_words)
 
     segments, _ = score_segments(args.jar, SEGMENTS)
 
@@ -217,12 +237,15 @@ def main():
 
     out = {
         'made_by': 'scripts/meteor/make-meteor-fixtures.py with METEOR 1.5 built from cmu-mtlab/meteor @ 8d84a67 (see scripts/meteor/README.md)',
-        'normalizer': [{'input': i, 'output': o} for i, o in zip(norm_inputs, norm_outputs)],
+        'normalizer': [
+            {'kind': 'hand-written' if k < len(NORMALIZER_CASES) else 'coco', 'input': i, 'output': o}
+            for k, (i, o) in enumerate(zip(norm_inputs, norm_outputs))
+        ],
         'stemmer': {
-            'rule': stemmer_words.__doc__.strip(),
-            'words': len(words),
-            'sha256': digest,
-            'samples': [[w, s] for k, (w, s) in enumerate(zip(words, stems)) if k % 97 == 0],
+            'coco': {'rule': ' '.join(coco_words.__doc__.split()), 'words': len(words), 'sha256': digest},
+            'wordnet': {'rule': ' '.join(wordnet_words.__doc__.split()), 'words': len(wn_words), 'sha256': wn_digest},
+            'samples': [[w, s] for k, (w, s) in enumerate(zip(words, stems)) if k % 29 == 0]
+            + [[w, s] for k, (w, s) in enumerate(zip(wn_words, wn_stems)) if k % 197 == 0],
         },
         'segments': segments,
         'paraphrase': {
@@ -239,7 +262,7 @@ def main():
     with open(args.out, 'w', encoding='utf-8') as f:
         json.dump(out, f, ensure_ascii=False, indent=1)
         f.write('\n')
-    print('wrote', args.out, 'stems', len(words), 'paraphrase corpus', fake_scores[-1])
+    print('wrote', args.out, 'stems', len(words), len(wn_words), 'paraphrase corpus', fake_scores[-1])
 
 
 if __name__ == '__main__':

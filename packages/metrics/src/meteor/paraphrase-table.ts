@@ -312,7 +312,8 @@ export class ParaphraseTableBuilder {
       return;
     }
     this.carry = data.slice(lastNewline + 1);
-    const lines = data.slice(0, lastNewline).split(/\r\n|\r|\n/);
+    const lines = data.slice(0, lastNewline + 1).split(/\r\n|\r|\n/);
+    lines.pop(); // the empty piece after the final line end
     for (const line of lines) this.addLine(line);
   }
 
