@@ -34,6 +34,8 @@ interface CliOptions {
   perImage?: string;
   tokenize: TokenizerName;
   requireAll?: boolean;
+  meteorData?: string;
+  meteorParaphrase?: string;
 }
 
 function buildProgram(): Command {
@@ -47,7 +49,9 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object of corpus scores on stdout and nothing else')
     .option('--per-image <file>', 'write per-image scores to this JSON file (gzipped when it ends with .gz)')
     .addOption(new Option('--tokenize <mode>', 'tokenizer: ptb (as coco-caption) or none (captions already tokenized)').choices(['ptb', 'none']).default('ptb'))
-    .option('--require-all', 'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)');
+    .option('--require-all', 'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)')
+    .option('--meteor-data <path>', 'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)')
+    .option('--meteor-paraphrase <file|none>', 'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)');
 }
 
 /** Reads a JSON file, gunzipping `.gz` (or gzip-magic) content. */
@@ -147,6 +151,8 @@ async function main(argv: readonly string[]): Promise<number> {
       referencesFile: options.refs,
       candidatesFile: options.results,
       onProgress: progress.onProgress,
+      meteorData: options.meteorData,
+      meteorParaphrase: options.meteorParaphrase === 'none' ? false : options.meteorParaphrase,
     };
     const result = await evaluateCoco(references, results, evaluateOptions);
     progress.stop();

@@ -43,6 +43,7 @@ export {
   type MetricFamily,
   type MetricFamilyOptions,
 } from './metric-families';
+export * from './meteor';
 export { rouge, type RougeOptions } from './rouge';
 export { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeLine, type PtbTokenizeLineOptions } from './tokenizer';
 export type {

@@ -5,13 +5,20 @@
  */
 import { bleu } from './bleu';
 import { cider } from './cider';
+import { METEOR_FAMILY } from './meteor/family';
+import type { MeteorScorer } from './meteor/scorer';
 import { rouge } from './rouge';
 import type { CocoScoreName, MetricName, MetricResult, TokenizedCands, TokenizedRefs } from './types';
 
 /** What a family receives besides the captions: the options given to `evaluate`. */
 export interface MetricFamilyOptions {
-  /** Resources for METEOR (its word lists and tables), passed through untouched to the METEOR family. */
-  meteorData?: unknown;
+  /**
+   * METEOR's data: the path of `meteor-1.5.jar`, of a folder holding it or of its resource files (default:
+   * `CAPTION_METEOR_DATA`, else a pycocoevalcap installation), or a `MeteorScorer` built beforehand.
+   */
+  meteorData?: string | MeteorScorer;
+  /** METEOR's paraphrase table: a path, or `false` to score without one (see `MeteorDataOptions`). */
+  meteorParaphrase?: string | false;
 }
 
 /** One metric family (e.g. `bleu`, which yields `Bleu_1`..`Bleu_4`). */
@@ -52,6 +59,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
       return out;
     },
   },
+  METEOR_FAMILY,
   {
     name: 'rouge',
     keys: ['ROUGE_L'],
