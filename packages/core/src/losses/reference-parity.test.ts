@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeWithShared } from '@caption/test-support';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend/init-backend';
 import { loadFixture, maxAbsDiff, readyBackend, type Fixture } from '../nn/test-helpers';
 import { selfCriticalLoss } from './self-critical';
 import { labelSmoothingLoss, sequenceCrossEntropy } from './sequence-losses';
@@ -40,41 +41,49 @@ describeWithShared('AoANet reference parity of the criteria (layers.safetensors,
     expected = data.readJson<CriteriaJson>('aoanet-reference/layers.json').cases.criteria;
   });
 
-  it('LanguageModelCriterion = sequenceCrossEntropy: loss and gradient', () => {
-    const [logprobs, target, mask] = ['crit.in.logprobs', 'crit.in.target', 'crit.in.target_mask'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const { value, grad } = lossAndGrad(logprobs, (x) => sequenceCrossEntropy(x, target, mask));
-    expect(Math.abs(value - expected.losses.language_model)).toBeLessThanOrEqual(LOSS_ATOL);
-    expect(maxAbsDiff(grad, fx.data('crit.grad.language_model.logprobs'))).toBeLessThanOrEqual(GRAD_ATOL);
-    tf.dispose([logprobs, target, mask]);
-  });
+  for (const backend of ['wasm', 'cpu'] as const) {
+    describe(`on ${backend}`, () => {
+      beforeAll(async () => {
+        await initBackend(backend, { quiet: true });
+      });
 
-  it('LabelSmoothing(0.2) = labelSmoothingLoss: KL form over V+1 classes, loss and gradient', () => {
-    const [logprobs, target, mask] = ['crit.in.logprobs', 'crit.in.target', 'crit.in.target_mask'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const { value, grad } = lossAndGrad(logprobs, (x) => labelSmoothingLoss(x, target, mask, expected.config.label_smoothing));
-    expect(Math.abs(value - expected.losses.label_smoothing)).toBeLessThanOrEqual(LOSS_ATOL);
-    expect(maxAbsDiff(grad, fx.data('crit.grad.label_smoothing.logprobs'))).toBeLessThanOrEqual(GRAD_ATOL);
-    tf.dispose([logprobs, target, mask]);
-  });
+      it('LanguageModelCriterion = sequenceCrossEntropy: loss and gradient', () => {
+        const [logprobs, target, mask] = ['crit.in.logprobs', 'crit.in.target', 'crit.in.target_mask'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const { value, grad } = lossAndGrad(logprobs, (x) => sequenceCrossEntropy(x, target, mask));
+        expect(Math.abs(value - expected.losses.language_model)).toBeLessThanOrEqual(LOSS_ATOL);
+        expect(maxAbsDiff(grad, fx.data('crit.grad.language_model.logprobs'))).toBeLessThanOrEqual(GRAD_ATOL);
+        tf.dispose([logprobs, target, mask]);
+      });
 
-  it('the criteria also accept the full label/mask rows cut as labels[:, 1:] (the loss wrapper call)', () => {
-    const [logprobs, labels, masks] = ['crit.in.logprobs', 'crit.in.labels', 'crit.in.masks'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const [n, width] = labels.shape as [number, number];
-    const value = tf.tidy(() =>
-      labelSmoothingLoss(logprobs, tf.slice(labels, [0, 1], [n, width - 1]), tf.slice(masks, [0, 1], [n, width - 1]), 0.2).dataSync()[0] as number,
-    );
-    expect(Math.abs(value - expected.losses.label_smoothing)).toBeLessThanOrEqual(LOSS_ATOL);
-    tf.dispose([logprobs, labels, masks]);
-  });
+      it('LabelSmoothing(0.2) = labelSmoothingLoss: KL form over V+1 classes, loss and gradient', () => {
+        const [logprobs, target, mask] = ['crit.in.logprobs', 'crit.in.target', 'crit.in.target_mask'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const { value, grad } = lossAndGrad(logprobs, (x) => labelSmoothingLoss(x, target, mask, expected.config.label_smoothing));
+        expect(Math.abs(value - expected.losses.label_smoothing)).toBeLessThanOrEqual(LOSS_ATOL);
+        expect(maxAbsDiff(grad, fx.data('crit.grad.label_smoothing.logprobs'))).toBeLessThanOrEqual(GRAD_ATOL);
+        tf.dispose([logprobs, target, mask]);
+      });
 
-  it('RewardCriterion = selfCriticalLoss: loss and gradient (a row that ends at once, a row that never ends)', () => {
-    const [logp, seq, reward] = ['crit.in.sample_logprobs', 'crit.in.seq', 'crit.in.reward'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const { value, grad } = lossAndGrad(logp, (x) => selfCriticalLoss(x, seq, reward));
-    expect(Math.abs(value - expected.losses.reward)).toBeLessThanOrEqual(LOSS_ATOL);
-    expect(maxAbsDiff(grad, fx.data('crit.grad.reward.sample_logprobs'))).toBeLessThanOrEqual(GRAD_ATOL);
-    // The fixture's reward is one value per sequence repeated over time: the [N] form gives the same.
-    const perSequence = tf.tidy(() => tf.squeeze(tf.slice(reward, [0, 0], [-1, 1]), [1]));
-    const { value: value1 } = lossAndGrad(logp, (x) => selfCriticalLoss(x, seq, perSequence));
-    expect(Math.abs(value1 - expected.losses.reward)).toBeLessThanOrEqual(LOSS_ATOL);
-    tf.dispose([logp, seq, reward, perSequence]);
-  });
+      it('the criteria also accept the full label/mask rows cut as labels[:, 1:] (the loss wrapper call)', () => {
+        const [logprobs, labels, masks] = ['crit.in.logprobs', 'crit.in.labels', 'crit.in.masks'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const [n, width] = labels.shape as [number, number];
+        const value = tf.tidy(() =>
+          labelSmoothingLoss(logprobs, tf.slice(labels, [0, 1], [n, width - 1]), tf.slice(masks, [0, 1], [n, width - 1]), 0.2).dataSync()[0] as number,
+        );
+        expect(Math.abs(value - expected.losses.label_smoothing)).toBeLessThanOrEqual(LOSS_ATOL);
+        tf.dispose([logprobs, labels, masks]);
+      });
+
+      it('RewardCriterion = selfCriticalLoss: loss and gradient (a row that ends at once, a row that never ends)', () => {
+        const [logp, seq, reward] = ['crit.in.sample_logprobs', 'crit.in.seq', 'crit.in.reward'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const { value, grad } = lossAndGrad(logp, (x) => selfCriticalLoss(x, seq, reward));
+        expect(Math.abs(value - expected.losses.reward)).toBeLessThanOrEqual(LOSS_ATOL);
+        expect(maxAbsDiff(grad, fx.data('crit.grad.reward.sample_logprobs'))).toBeLessThanOrEqual(GRAD_ATOL);
+        // The fixture's reward is one value per sequence repeated over time: the [N] form gives the same.
+        const perSequence = tf.tidy(() => tf.squeeze(tf.slice(reward, [0, 0], [-1, 1]), [1]));
+        const { value: value1 } = lossAndGrad(logp, (x) => selfCriticalLoss(x, seq, perSequence));
+        expect(Math.abs(value1 - expected.losses.reward)).toBeLessThanOrEqual(LOSS_ATOL);
+        tf.dispose([logp, seq, reward, perSequence]);
+      });
+    });
+  }
 });

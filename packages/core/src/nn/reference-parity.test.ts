@@ -4,13 +4,16 @@
  * its gradients (weights and inputs) are compared at the tolerances recommended by the fixture README:
  * outputs atol 1e-5 + rtol 1e-5, gradients atol 5e-5 + rtol 1e-4, scalar losses atol 5e-5.
  *
+ * Every case runs on wasm (the default) and on the cpu reference backend.
+ *
  * `mhda_refiner` and `refiner_layer` are composition checks: AoANet's AoA gate is not a core layer (it
  * belongs to @caption/models-aoa), so the tests build it here from MultiHeadAttention.attend, Linear and
  * GLU, the way a model package extends the core layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeWithShared } from '@caption/test-support';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend/init-backend';
 import { GLU } from './activation';
 import { ModuleList, Sequential } from './containers';
 import { LayerNorm } from './layer-norm';
@@ -139,74 +142,82 @@ describeWithShared('AoANet reference parity of the core layers (layers.safetenso
     losses = Object.fromEntries(Object.entries(json.cases).map(([k, v]) => [k, v.loss ?? Number.NaN]));
   });
 
-  it('lstm_cell: torch.nn.LSTMCell(24, 32) outputs and gradients', () => {
-    const cell = new LSTMCell({ inputSize: 24, hiddenSize: 32 });
-    expectCaseMatches(
-      fx,
-      {
-        name: 'lstm_cell',
-        module: cell,
-        inputs: ['x', 'h0', 'c0'],
-        run: ({ x, h0, c0 }) => {
-          const s = cell.apply(x as tf.Tensor, { h: h0 as tf.Tensor, c: c0 as tf.Tensor });
-          return { h1: s.h, c1: s.c };
-        },
-      },
-      losses.lstm_cell as number,
-    );
-  });
+  for (const backend of ['wasm', 'cpu'] as const) {
+    describe(`on ${backend}`, () => {
+      beforeAll(async () => {
+        await initBackend(backend, { quiet: true });
+      });
 
-  it('layer_norm: AoANet LayerNorm(32) (unbiased std, eps on the std)', () => {
-    const norm = new LayerNorm({ features: 32, variant: 'annotated' });
-    expectCaseMatches(
-      fx,
-      { name: 'layer_norm', module: norm, inputs: ['x'], run: ({ x }) => ({ y: norm.apply(x as tf.Tensor) }) },
-      losses.layer_norm as number,
-    );
-  });
+      it('lstm_cell: torch.nn.LSTMCell(24, 32) outputs and gradients', () => {
+        const cell = new LSTMCell({ inputSize: 24, hiddenSize: 32 });
+        expectCaseMatches(
+          fx,
+          {
+            name: 'lstm_cell',
+            module: cell,
+            inputs: ['x', 'h0', 'c0'],
+            run: ({ x, h0, c0 }) => {
+              const s = cell.apply(x as tf.Tensor, { h: h0 as tf.Tensor, c: c0 as tf.Tensor });
+              return { h1: s.h, c1: s.c };
+            },
+          },
+          losses.lstm_cell as number,
+        );
+      });
 
-  it('mhda_decoder: LayerNorm\'d projected single query, unprojected keys/values, masks 6/4/2', () => {
-    const att = new MultiHeadAttention({ modelDim: 32, numHeads: 4, projectKeyValue: false, outputLayer: false, queryNorm: 'annotated' });
-    expectCaseMatches(
-      fx,
-      {
-        name: 'mhda_decoder',
-        module: att,
-        inputs: ['query', 'key', 'value'],
-        constants: ['mask'],
-        run: ({ query, key, value, mask }) => ({ y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask) }),
-      },
-      losses.mhda_decoder as number,
-    );
-  });
+      it('layer_norm: AoANet LayerNorm(32) (unbiased std, eps on the std)', () => {
+        const norm = new LayerNorm({ features: 32, variant: 'annotated' });
+        expectCaseMatches(
+          fx,
+          { name: 'layer_norm', module: norm, inputs: ['x'], run: ({ x }) => ({ y: norm.apply(x as tf.Tensor) }) },
+          losses.layer_norm as number,
+        );
+      });
 
-  it('mhda_refiner (composition): projected q/k/v + AoA gate built from attend, Linear and GLU', () => {
-    const att = new AoAAttentionForTest(32, 4);
-    expectCaseMatches(
-      fx,
-      {
-        name: 'mhda_refiner',
-        module: att,
-        inputs: ['query', 'key', 'value'],
-        constants: ['mask'],
-        run: ({ query, key, value, mask }) => ({ y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask) }),
-      },
-      losses.mhda_refiner as number,
-    );
-  });
+      it('mhda_decoder: LayerNorm\'d projected single query, unprojected keys/values, masks 6/4/2', () => {
+        const att = new MultiHeadAttention({ modelDim: 32, numHeads: 4, projectKeyValue: false, outputLayer: false, queryNorm: 'annotated' });
+        expectCaseMatches(
+          fx,
+          {
+            name: 'mhda_decoder',
+            module: att,
+            inputs: ['query', 'key', 'value'],
+            constants: ['mask'],
+            run: ({ query, key, value, mask }) => ({ y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask) }),
+          },
+          losses.mhda_decoder as number,
+        );
+      });
 
-  it('refiner_layer (composition): SublayerConnection around the AoA attention', () => {
-    const layer = new RefinerLayerForTest(32, 4);
-    expectCaseMatches(
-      fx,
-      {
-        name: 'refiner_layer',
-        module: layer,
-        inputs: ['x'],
-        constants: ['mask'],
-        run: ({ x, mask }) => ({ y: layer.apply(x as tf.Tensor, mask as tf.Tensor) }),
-      },
-      losses.refiner_layer as number,
-    );
-  });
+      it('mhda_refiner (composition): projected q/k/v + AoA gate built from attend, Linear and GLU', () => {
+        const att = new AoAAttentionForTest(32, 4);
+        expectCaseMatches(
+          fx,
+          {
+            name: 'mhda_refiner',
+            module: att,
+            inputs: ['query', 'key', 'value'],
+            constants: ['mask'],
+            run: ({ query, key, value, mask }) => ({ y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask) }),
+          },
+          losses.mhda_refiner as number,
+        );
+      });
+
+      it('refiner_layer (composition): SublayerConnection around the AoA attention', () => {
+        const layer = new RefinerLayerForTest(32, 4);
+        expectCaseMatches(
+          fx,
+          {
+            name: 'refiner_layer',
+            module: layer,
+            inputs: ['x'],
+            constants: ['mask'],
+            run: ({ x, mask }) => ({ y: layer.apply(x as tf.Tensor, mask as tf.Tensor) }),
+          },
+          losses.refiner_layer as number,
+        );
+      });
+    });
+  }
 });
