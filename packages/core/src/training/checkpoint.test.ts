@@ -8,7 +8,7 @@ import { Random } from '../random';
 import { writeFileAtomic } from './atomic-file';
 import { CHECKPOINT_FILES, CheckpointStore, readCheckpoint, type TrainingState } from './checkpoint';
 import { CheckpointError } from './errors';
-import { temporaryDirectories, TinyRegressor } from './test-fixtures';
+import { temporaryDirectories, TinyCaptioner } from './test-fixtures';
 import { loadModelWeights, loadOptimizerState, modelWeights } from './train-loop';
 
 const temporary = temporaryDirectories('caption-ckpt-');
@@ -42,8 +42,8 @@ function bytesOf(t: tf.Tensor): Uint8Array {
 }
 
 /** A model trained a few steps, so that weights and moments are non-trivial (and include awkward floats). */
-function trainedModel(seed: number): { model: TinyRegressor; optimizer: Adam } {
-  const model = new TinyRegressor({ inputs: 3, hidden: 4, dropout: 0 }, { rng: new Random(seed) });
+function trainedModel(seed: number): { model: TinyCaptioner; optimizer: Adam } {
+  const model = new TinyCaptioner({ vocabSize: 8, features: 3, embed: 4, hidden: 5, dropout: 0 }, { rng: new Random(seed) });
   const optimizer = new Adam(model, { learningRate: 0.05 });
   for (let i = 0; i < 3; i++) {
     const grads = new Map(model.namedParameters().map(([n, v]) => [n, tf.randomNormal(v.shape, 0, 1, 'float32', seed + i)]));
@@ -51,7 +51,7 @@ function trainedModel(seed: number): { model: TinyRegressor; optimizer: Adam } {
     tf.dispose([...grads.values()]);
   }
   // a subnormal and a negative zero survive the round trip bit for bit
-  model.b1.assign(tf.tensor1d([1e-42, -0, 3.4e38, -1.5]));
+  model.logit.bias!.assign(tf.tensor1d([1e-42, -0, 3.4e38, -1.5, 0.1, 0.2, 0.3, 0.4]));
   return { model, optimizer };
 }
 

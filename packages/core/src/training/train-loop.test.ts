@@ -11,9 +11,8 @@ import { Random } from '../random';
 import { CheckpointStore, readCheckpoint } from './checkpoint';
 import { NonFiniteLossError, TensorLeakError } from './errors';
 import { GracefulStop } from './signals';
-import { RegressionSource, temporaryDirectories, TinyRegressor } from './test-fixtures';
+import { type CaptionBatch, CaptionSource, temporaryDirectories, TinyCaptioner } from './test-fixtures';
 import { trainLoop, type TrainLoopOptions } from './train-loop';
-import type { RegressionBatch } from './test-fixtures';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const temporary = temporaryDirectories('caption-train-');
@@ -30,12 +29,12 @@ function sink(): { write(text: string): void; text(): string } {
   return { write: (t) => void (buffer += t), text: () => buffer };
 }
 
-function setup(seed = 1): { model: TinyRegressor; optimizer: Adam; data: RegressionSource; rng: Random } {
-  const model = new TinyRegressor({ inputs: 4, hidden: 12, dropout: 0.25 }, { rng: new Random(seed) });
-  return { model, optimizer: new Adam(model, { learningRate: 0.01 }), data: new RegressionSource(30, 5, 4, seed), rng: new Random(seed + 100) };
+function setup(seed = 1): { model: TinyCaptioner; optimizer: Adam; data: CaptionSource; rng: Random } {
+  const model = new TinyCaptioner({ vocabSize: 12, features: 6, embed: 8, hidden: 16, dropout: 0.25 }, { rng: new Random(seed) });
+  return { model, optimizer: new Adam(model, { learningRate: 0.01 }), data: new CaptionSource(30, 5, 6, 12, seed), rng: new Random(seed + 100) };
 }
 
-function base(s: ReturnType<typeof setup>, extra: Partial<TrainLoopOptions<RegressionBatch>>): TrainLoopOptions<RegressionBatch> {
+function base(s: ReturnType<typeof setup>, extra: Partial<TrainLoopOptions<CaptionBatch>>): TrainLoopOptions<CaptionBatch> {
   return {
     model: s.model,
     optimizer: s.optimizer,
@@ -48,7 +47,7 @@ function base(s: ReturnType<typeof setup>, extra: Partial<TrainLoopOptions<Regre
   };
 }
 
-function weightBytes(model: TinyRegressor): number[][] {
+function weightBytes(model: TinyCaptioner): number[][] {
   return model.namedParameters().map(([, v]) => Array.from(new Uint8Array((v.dataSync() as Float32Array).slice().buffer)));
 }
 
@@ -87,10 +86,10 @@ describe('trainLoop', () => {
     const broken = tempDir();
     const fresh = await runChild([full, join(full, 'final.safetensors'), 'fresh']);
     expect(fresh.code, fresh.stderr).toBe(0);
-    expect(fresh.stdout).toContain('DONE max-epochs step 21');
+    expect(fresh.stdout).toContain('DONE max-epochs step 10');
 
     let signalled = false;
-    const stopped = await runChild([broken, join(broken, 'unused.safetensors'), 'pause-at', '10'], (line, child) => {
+    const stopped = await runChild([broken, join(broken, 'unused.safetensors'), 'pause-at', '7'], (line, child) => {
       if (line === 'PAUSED' && !signalled) {
         signalled = true;
         child.kill('SIGTERM');
@@ -102,18 +101,18 @@ describe('trainLoop', () => {
     expect(stopped.stdout).not.toContain('DONE');
     // the step that was waiting for its batch finished, then the run saved and exited: mid-epoch 1
     const saved = new CheckpointStore(broken).load('latest')!;
-    expect(saved.state).toMatchObject({ step: 11, epoch: 1, stepInEpoch: 4 });
+    expect(saved.state).toMatchObject({ step: 8, epoch: 1, stepInEpoch: 3 });
 
     const resumed = await runChild([broken, join(broken, 'final.safetensors'), 'resume']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('resumed from');
-    expect(resumed.stdout).toContain('DONE max-epochs step 21');
+    expect(resumed.stdout).toContain('DONE max-epochs step 10');
     const a = readFileSync(join(full, 'final.safetensors'));
     const b = readFileSync(join(broken, 'final.safetensors'));
     expect(b.equals(a)).toBe(true);
     // and the final checkpoints agree with the final weights
     const finalState = readCheckpoint(new CheckpointStore(full).resolve('latest')!).state;
-    expect(finalState).toMatchObject({ step: 21, epoch: 3, stepInEpoch: 0 });
+    expect(finalState).toMatchObject({ step: 10, epoch: 2, stepInEpoch: 0 });
   }, 60_000);
 
   it('tf.memory().numTensors is the same after step 1 and after step 100', async () => {
@@ -191,7 +190,7 @@ describe('trainLoop', () => {
         maxSteps: 3,
         gradientClip: { norm: 1 },
         // sqrt(w − w) is 0, but its gradient is 0 · ∞ = NaN
-        loss: (batch) => tf.add(s.model.loss(batch), tf.sum(tf.sqrt(tf.sub(s.model.w2, s.model.w2)))) as tf.Scalar,
+        loss: (batch) => tf.add(s.model.loss(batch), tf.sum(tf.sqrt(tf.sub(s.model.logit.weight, s.model.logit.weight)))) as tf.Scalar,
       }),
     );
     await expect(run).rejects.toThrow(/gradient norm is NaN at step 1 \(epoch 0\)/);
