@@ -8,6 +8,7 @@ import { EnsembleCaptionModel } from './ensemble';
 import { referenceBeamSearch } from './reference-beam-search.test-util';
 import { greedyDecode, sampleDecode } from './sequential';
 import { enumerateCaptions, ToyCaptionModel } from './test-models';
+import { TinyCaptioner } from '../training/test-fixtures';
 
 beforeAll(async () => {
   await tf.ready();
@@ -174,6 +175,19 @@ describe('beam search', () => {
       feats.dispose();
       model.dispose();
     }
+  });
+
+  it('decodes a Module built from the real layers (Embedding, LSTMCell, Linear) the same way', () => {
+    const model = new TinyCaptioner({ vocabSize: 10, features: 5, embed: 6, hidden: 12, dropout: 0.5 }, { rng: new Random(4) }).eval();
+    const feats = tf.randomNormal([4, 5], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const greedy = greedyDecode(model, feats, { maxLength: 10 });
+    const beam = beamSearch(model, feats, { beamSize: 1, maxLength: 10, unkToken: null });
+    expect(rowsOf(beam)).toEqual(rowsOf(greedy));
+    expect(beamSearch(model, feats, { beamSize: 3, maxLength: 10 }).beams.every((b) => b.length === 3)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    feats.dispose();
+    model.dispose();
   });
 
   it('with a beam larger than the search space finds the true best caption (exhaustive check)', () => {
