@@ -53,8 +53,8 @@ async function firstBytes(path: string): Promise<Uint8Array> {
 export interface StreamedJsonValue {
   /** The key (object key or array index) under which the value was found. */
   key: string | number | undefined;
-  /** The parent path, as the list of keys from the root (`['images']` for `$.images.*`). */
-  stack: ReadonlyArray<string | number | undefined>;
+  /** Depth of the value below the root (1 for `$.dataset`, 2 for `$.images.*`). */
+  depth: number;
   /** The parsed value. */
   value: unknown;
 }
@@ -67,13 +67,9 @@ export interface StreamedJsonValue {
 export async function* streamJsonValues(path: string, selectors: readonly string[]): AsyncGenerator<StreamedJsonValue> {
   const gz = isGzip(await firstBytes(path));
   const parser = new JSONParser({ paths: [...selectors], keepStack: false });
-  const pending: StreamedJsonValue[] = [];
+  let pending: StreamedJsonValue[] = [];
   parser.onValue = (info) => {
-    pending.push({
-      key: info.key as string | number | undefined,
-      stack: info.stack.map((s) => s.key as string | number | undefined).slice(1),
-      value: info.value,
-    });
+    pending.push({ key: info.key as string | number | undefined, depth: info.stack.length, value: info.value });
   };
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   const source: AsyncIterable<Buffer> = gz ? file.pipe(createGunzip()) : file;
@@ -81,7 +77,9 @@ export async function* streamJsonValues(path: string, selectors: readonly string
     for await (const chunk of source) {
       if (parser.isEnded) break;
       parser.write(chunk);
-      while (pending.length > 0) yield pending.shift() as StreamedJsonValue;
+      const ready = pending;
+      pending = [];
+      yield* ready;
     }
     if (!parser.isEnded) parser.end();
   } catch (cause) {
@@ -89,7 +87,7 @@ export async function* streamJsonValues(path: string, selectors: readonly string
     if (DataFormatError.isInstance(cause)) throw cause;
     throw new DataFormatError(`invalid or unreadable JSON (${(cause as Error).message})`, { file: path }, { cause });
   }
-  while (pending.length > 0) yield pending.shift() as StreamedJsonValue;
+  yield* pending;
 }
 
 /** A plain object (not null, not an array), for narrowing parsed JSON. */

@@ -227,7 +227,7 @@ export async function readKarpathyDataset(
   const keep = options.splits === undefined ? undefined : new Set<string>(options.splits);
   let index = 0;
   for await (const item of streamJsonValues(path, ['$.images.*', '$.dataset'])) {
-    if (item.key === 'dataset' && item.stack.length === 0) {
+    if (item.key === 'dataset' && item.depth === 1) {
       if (typeof item.value === 'string') dataset = item.value;
       continue;
     }
