@@ -57,6 +57,7 @@ export class ModuleList<M extends Module = Module> extends Module<ModuleListConf
     return [...this.items];
   }
 
+  /** Iterates over the children in order (`for (const layer of list)`). */
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
   }

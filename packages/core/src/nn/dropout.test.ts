@@ -41,6 +41,21 @@ describe('Dropout', () => {
     x.dispose();
   });
 
+  it('keeps element i exactly when the i-th uniform of its generator is below 1 - rate', () => {
+    const x = tf.ones([1000]);
+    const mask = tf.tidy(() => Array.from(new Dropout({ rate: 0.25 }, { rng: new Random(12) }).apply(x).dataSync()));
+    const reference = new Random(12);
+    expect(mask).toEqual(mask.map(() => (reference.next() < 0.75 ? Math.fround(1 / 0.75) : 0)));
+    // fillUint32 continues the very stream of nextUint32
+    const a = new Random(3);
+    const b = new Random(3);
+    const bulk = a.fillUint32(new Uint32Array(5));
+    expect(Array.from(bulk)).toEqual([0, 1, 2, 3, 4].map(() => b.nextUint32()));
+    expect(a.nextUint32()).toBe(b.nextUint32());
+    expect(a.getState()).toEqual(b.getState());
+    x.dispose();
+  });
+
   it('passes the gradient through the kept elements only (finite differences, fixed mask)', () => {
     const drop = new Dropout({ rate: 0.4 });
     const x = tf.variable(randomTensor([4, 5], new Random(2)));

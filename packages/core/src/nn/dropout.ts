@@ -13,7 +13,7 @@ export interface DropoutConfig {
  * Inverted dropout: in training mode each element is zeroed with probability `rate` and the survivors are
  * scaled by `1 / (1 − rate)`; in eval mode (or with rate 0) `apply` returns its input tensor itself.
  *
- * The mask is drawn in JavaScript from {@link Module.rng} (one uniform per element), so it is the same on
+ * The mask is drawn in JavaScript from {@link Module.rng} (one 32-bit draw per element, `Random.fillUint32`), so it is the same on
  * every backend and continues exactly from a saved generator state (`model.useRandom(Random.fromState(s))`).
  * It has no parameters.
  *
@@ -44,9 +44,11 @@ export class Dropout extends Module<DropoutConfig> {
     if (!this.training || rate === 0) return x;
     const keep = 1 - rate;
     const scale = 1 / keep;
+    // Element i is kept when its uniform u_i = bits_i / 2^32 is below `keep` (i.e. `rng.next() < keep`).
+    const bits = this.rng.fillUint32(new Uint32Array(x.size));
+    const threshold = keep * 4294967296;
     const mask = new Float32Array(x.size);
-    const rng = this.rng;
-    for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? scale : 0;
+    for (let i = 0; i < mask.length; i++) mask[i] = (bits[i] as number) < threshold ? scale : 0;
     return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
   }
 }

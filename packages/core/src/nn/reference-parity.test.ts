@@ -98,6 +98,17 @@ function expectCaseMatches(fx: Fixture, spec: CaseSpec, expectedLoss: number): v
   spec.module.dispose();
 }
 
+/** A case whose module is called as `apply(query, key, value, mask)` and returns `y`. */
+function attentionCase(name: string, att: MultiHeadAttention): CaseSpec {
+  return {
+    name,
+    module: att,
+    inputs: ['query', 'key', 'value'],
+    constants: ['mask'],
+    run: ({ query, key, value, mask }) => ({ y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask) }),
+  };
+}
+
 /** AoANet's MultiHeadedDotAttention with AoA (refiner form), built on the core attention for this test. */
 class AoAAttentionForTest extends MultiHeadAttention {
   override readonly className = 'test.AoAAttention';
@@ -176,32 +187,12 @@ describeWithShared('AoANet reference parity of the core layers (layers.safetenso
 
       it('mhda_decoder: LayerNorm\'d projected single query, unprojected keys/values, masks 6/4/2', () => {
         const att = new MultiHeadAttention({ modelDim: 32, numHeads: 4, projectKeyValue: false, outputLayer: false, queryNorm: 'annotated' });
-        expectCaseMatches(
-          fx,
-          {
-            name: 'mhda_decoder',
-            module: att,
-            inputs: ['query', 'key', 'value'],
-            constants: ['mask'],
-            run: ({ query, key, value, mask }) => ({ y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask) }),
-          },
-          losses.mhda_decoder as number,
-        );
+        expectCaseMatches(fx, attentionCase('mhda_decoder', att), losses.mhda_decoder as number);
       });
 
       it('mhda_refiner (composition): projected q/k/v + AoA gate built from attend, Linear and GLU', () => {
         const att = new AoAAttentionForTest(32, 4);
-        expectCaseMatches(
-          fx,
-          {
-            name: 'mhda_refiner',
-            module: att,
-            inputs: ['query', 'key', 'value'],
-            constants: ['mask'],
-            run: ({ query, key, value, mask }) => ({ y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask) }),
-          },
-          losses.mhda_refiner as number,
-        );
+        expectCaseMatches(fx, attentionCase('mhda_refiner', att), losses.mhda_refiner as number);
       });
 
       it('refiner_layer (composition): SublayerConnection around the AoA attention', () => {
