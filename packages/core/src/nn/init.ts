@@ -1,6 +1,7 @@
 /**
- * Weight initialisers. They fill a `Float32Array` from a seeded {@link Random} in plain JavaScript, so the
- * initial weights are identical on every backend and reproducible from the seed alone.
+ * Weight initialisers. They fill a `Float32Array` from a seeded {@link Random} in plain JavaScript (bulk draws
+ * with `Random.fillUint32`), so the initial weights are identical on every backend and reproducible from the
+ * seed alone.
  */
 import { Random } from '../random';
 
@@ -14,8 +15,9 @@ function sizeOf(shape: readonly number[]): number {
 /** Uniform values in `[-bound, bound)` (PyTorch's default for `Linear`, `LSTMCell` with `bound = 1/sqrt(fan)`). */
 export function uniformInit(bound: number): Initializer {
   return (shape, rng) => {
-    const out = new Float32Array(sizeOf(shape));
-    for (let i = 0; i < out.length; i++) out[i] = (2 * rng.next() - 1) * bound;
+    const bits = rng.fillUint32(new Uint32Array(sizeOf(shape)));
+    const out = new Float32Array(bits.length);
+    for (let i = 0; i < out.length; i++) out[i] = (2 * ((bits[i] as number) / 4294967296) - 1) * bound;
     return out;
   };
 }
@@ -24,10 +26,11 @@ export function uniformInit(bound: number): Initializer {
 export function normalInit(std = 1, mean = 0): Initializer {
   return (shape, rng) => {
     const out = new Float32Array(sizeOf(shape));
+    const bits = rng.fillUint32(new Uint32Array(2 * Math.ceil(out.length / 2)));
     for (let i = 0; i < out.length; i += 2) {
-      // 1 - next() lies in (0, 1], so the logarithm is finite.
-      const radius = Math.sqrt(-2 * Math.log(1 - rng.next()));
-      const angle = 2 * Math.PI * rng.next();
+      // 1 - u lies in (0, 1], so the logarithm is finite.
+      const radius = Math.sqrt(-2 * Math.log(1 - (bits[i] as number) / 4294967296));
+      const angle = (2 * Math.PI * (bits[i + 1] as number)) / 4294967296;
       out[i] = mean + std * radius * Math.cos(angle);
       if (i + 1 < out.length) out[i + 1] = mean + std * radius * Math.sin(angle);
     }
