@@ -15,7 +15,7 @@ import { moduleFromJSON, registeredModuleClasses } from './registry';
 import { SublayerConnection } from './sublayer-connection';
 import { maxAbsDiff, readyBackend } from './test-helpers';
 
-describe('ModuleList and Sequential', () => {
+describe('containers and all core layers', () => {
   beforeAll(readyBackend);
 
   it('give numeric PyTorch names (embed.0.weight, aoa_layer.0.bias)', () => {
@@ -40,6 +40,40 @@ describe('ModuleList and Sequential', () => {
     expect(maxAbsDiff(y.dataSync(), expected.dataSync())).toBe(0);
     tf.dispose([ids, y, expected]);
     for (const m of [embed, gate, list]) m.dispose();
+  });
+
+  it('every core layer leaves no tensor behind after apply under tidy and after a gradient computation', () => {
+    const rng = new Random(3);
+    const x = tf.variable(tf.randomNormal([2, 3, 8], 0, 1, 'float32', 1));
+    const ids = tf.tensor2d([[1, 2, 3], [0, 4, 4]], [2, 3], 'int32');
+    const mask = tf.tensor2d([[1, 1, 0], [1, 0, 0]]);
+    const cases: Array<[Module, () => tf.Tensor]> = [];
+    const add = <M extends Module>(m: M, run: (m: M) => tf.Tensor) => cases.push([m, () => run(m)]);
+    add(new Linear({ inFeatures: 8, outFeatures: 4 }, { rng }), (m) => m.apply(x));
+    add(new Embedding({ numEmbeddings: 5, embeddingDim: 8 }, { rng }), (m) => tf.mul(m.apply(ids), x));
+    add(new LayerNorm({ features: 8, variant: 'annotated' }, { rng }), (m) => m.apply(x));
+    add(new LayerNorm({ features: 8 }, { rng }), (m) => m.apply(x));
+    add(new Dropout({ rate: 0.5 }, { rng }), (m) => m.apply(x));
+    add(new Activation({ fn: 'gelu' }, { rng }), (m) => m.apply(x));
+    add(new GLU({}, { rng }), (m) => m.apply(x));
+    add(new LSTMCell({ inputSize: 8, hiddenSize: 4 }, { rng }), (m) => m.apply(tf.reshape(x, [6, 8])).h);
+    add(new MultiHeadAttention({ modelDim: 8, numHeads: 2, queryNorm: 'annotated' }, { rng }), (m) => m.apply(x, x, x, mask));
+    add(new PositionwiseFeedForward({ modelDim: 8, hiddenDim: 16 }, { rng }), (m) => m.apply(x));
+    add(new SublayerConnection({ size: 8 }, { rng }), (m) => m.apply(x, (n) => tf.tanh(n)));
+    add(new Sequential([new Linear({ inFeatures: 8, outFeatures: 8 }, { rng }), new GLU()], { rng }), (m) => m.apply(x));
+    for (const [module, run] of cases) {
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        run();
+      });
+      expect(tf.memory().numTensors, `${module.className}: apply under tidy`).toBe(before);
+      tf.tidy(() => {
+        tf.variableGrads(() => tf.sum(run()) as tf.Scalar, [x, ...module.parameters()]);
+      });
+      expect(tf.memory().numTensors, `${module.className}: gradients under tidy`).toBe(before);
+      module.dispose();
+    }
+    tf.dispose([x, ids, mask]);
   });
 
   it('every core layer round-trips through JSON (same config, names and shapes)', () => {
