@@ -8,7 +8,8 @@ import { createGunzip, gunzipSync } from 'node:zlib';
 import { JSONParser } from '@streamparser/json';
 import { DataFormatError } from './errors.js';
 
-function isGzip(bytes: Uint8Array): boolean {
+/** Whether bytes start with the gzip magic number. */
+export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
@@ -38,7 +39,8 @@ export async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
-async function firstBytes(path: string): Promise<Uint8Array> {
+/** The first two bytes of a file (enough to recognise gzip). */
+export async function firstBytes(path: string): Promise<Uint8Array> {
   const stream = createReadStream(path, { start: 0, end: 1 });
   const chunks: Buffer[] = [];
   try {
