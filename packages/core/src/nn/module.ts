@@ -235,7 +235,7 @@ export abstract class Module<C extends object = object> {
     return this.parameters().reduce((n, v) => n + v.size, 0);
   }
 
-  /** The parameter with this dotted name. Throws {@link ModuleError} naming the closest existing prefix. */
+  /** The parameter with this dotted name (e.g. `att_lstm.weight_ih`). Throws {@link ModuleError} when there is none. */
   getParameter(name: string): tf.Variable {
     const found = this.allNamedParameters('').find(([n]) => n === name);
     if (found === undefined) throw new ModuleError(`${this.className}: no parameter named '${name}'`);
