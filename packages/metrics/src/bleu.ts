@@ -4,9 +4,8 @@
  * images, the reference length closest to the candidate length (ties: the shorter), and the reference's
  * guards `tiny = 1e-15` (numerator) and `small = 1e-9` (denominator) in every ratio, per image and corpus.
  */
-import { NgramVocabulary, orderStart } from './internal/ngram-vocabulary';
-import { pythonSplit } from './internal/python-compat';
-import { grown } from './internal/typed-arrays';
+import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
+import { orderStart, type EncodedSentence } from './internal/ngram-vocabulary';
 import type { TokenizedCands, TokenizedRefs } from './types';
 import { checkScoringInput } from './validate';
 
@@ -54,35 +53,32 @@ const SMALL = 1e-9;
  * ```
  */
 export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOptions = {}): BleuResult {
-  const n = options.n ?? 4;
   const ids = checkScoringInput(refs, cands, 'BLEU');
-  const vocab = new NgramVocabulary(n);
-  let refMax = new Int32Array(1024);
-  let counts = new Int32Array(1024);
+  return bleuOfEncoded(encodeCorpus(refs, cands, ids, options.n ?? 4), options.n ?? 4);
+}
+
+/** @internal {@link bleu} on captions already encoded (orders up to at least `n`). */
+export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
+  const { ids } = corpus;
+  const size = corpus.vocab.endId;
+  const refMax = new Int32Array(size);
+  const counts = new Int32Array(size);
   const touched: number[] = [];
   const refTouched: number[] = [];
-  const ensure = (): void => {
-    const need = vocab.endId;
-    if (refMax.length < need) {
-      refMax = grown(refMax, need);
-      counts = grown(counts, need);
-    }
-  };
-
   const totals: BleuStats = { testlen: 0, reflen: 0, guess: new Array<number>(n).fill(0), correct: new Array<number>(n).fill(0) };
-  const perImageLists: number[][] = Array.from({ length: n }, () => []);
+  const perImage: Record<string, number[]> = {};
   const correct = new Array<number>(n);
   const guess = new Array<number>(n);
+  const maxOrder = corpus.maxOrder;
 
-  for (const id of ids) {
-    const refList = refs[id] as readonly string[];
-    const encodedRefs = refList.map((ref) => vocab.encode(pythonSplit(ref)));
-    const cand = vocab.encode(pythonSplit(cands[id] as string));
-    ensure();
-    // Maximum count of each n-gram in any single reference.
+  ids.forEach((id, index) => {
+    const encodedRefs = corpus.refs[index] as readonly EncodedSentence[];
+    const cand = corpus.cands[index] as EncodedSentence;
+    // Maximum count of each n-gram (orders 1..n) in any single reference.
     for (const ref of encodedRefs) {
       const ngrams = ref.ngrams;
-      for (let i = 0; i < ngrams.length; i++) {
+      const end = n === maxOrder ? ngrams.length : orderStart(ref.length, n + 1);
+      for (let i = 0; i < end; i++) {
         const g = ngrams[i] as number;
         if (counts[g] === 0) touched.push(g);
         counts[g] = (counts[g] as number) + 1;
@@ -97,12 +93,12 @@ export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOp
     }
     // Clipped matches of the candidate, per order.
     const testlen = cand.length;
+    let start = 0;
     for (let k = 1; k <= n; k++) {
-      guess[k - 1] = Math.max(0, testlen - k + 1);
+      const orderCount = Math.max(0, testlen - k + 1);
+      guess[k - 1] = orderCount;
       let matched = 0;
-      const start = orderStart(testlen, k);
-      const end = start + Math.max(0, testlen - k + 1);
-      for (let i = start; i < end; i++) {
+      for (let i = start; i < start + orderCount; i++) {
         const g = cand.ngrams[i] as number;
         if (counts[g] === 0) touched.push(g);
         counts[g] = (counts[g] as number) + 1;
@@ -113,6 +109,7 @@ export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOp
       }
       touched.length = 0;
       correct[k - 1] = matched;
+      start += orderCount;
     }
     for (const g of refTouched) refMax[g] = 0;
     refTouched.length = 0;
@@ -134,14 +131,9 @@ export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOp
       (totals.guess[k] as number) += guess[k] as number;
       (totals.correct[k] as number) += correct[k] as number;
     }
-    const sentence = bleuFromCounts(testlen, reflen, guess, correct);
-    for (let k = 0; k < n; k++) (perImageLists[k] as number[]).push(sentence[k] as number);
-  }
-
-  const perImage: Record<string, number[]> = {};
-  ids.forEach((id, i) => {
-    perImage[id] = perImageLists.map((list) => list[i] as number);
+    perImage[id] = bleuFromCounts(testlen, reflen, guess, correct);
   });
+
   return {
     score: bleuFromCounts(totals.testlen, totals.reflen, totals.guess, totals.correct),
     perImage,

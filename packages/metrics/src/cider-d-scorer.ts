@@ -11,8 +11,9 @@
  * 10 · mean_n(Σ_r sim_n) / m. Every sum runs in the reference's order, so values match to the last bits.
  */
 import { MetricsInputError } from './errors';
+import { expectedNgrams } from './internal/encoded-corpus';
 import { NgramVocabulary, orderStart, type EncodedSentence } from './internal/ngram-vocabulary';
-import { numpyMean, numpySum, pythonSplit } from './internal/python-compat';
+import { numpyMean, numpySum } from './internal/python-compat';
 import { grown } from './internal/typed-arrays';
 import { describeType } from './validate';
 
@@ -154,47 +155,43 @@ export class CiderDScorer {
     options: CiderDOptions,
     keepReferences: boolean,
   ): { scorer: CiderDScorer; prepared: PreparedReferences[] } {
-    const settings: Required<CiderDOptions> = {
-      n: options.n ?? 4,
-      sigma: options.sigma ?? 6,
-      endToken: options.endToken ?? 0,
-    };
-    const vocab = new NgramVocabulary(settings.n);
-    let df = new Int32Array(4096);
-    let lastSet = new Int32Array(4096);
-    let setCount = 0;
-    const encodedSets: EncodedSentence[][] = [];
-    for (const refs of corpus) {
+    const settings = withDefaults(options);
+    const entries = Array.isArray(corpus) ? (corpus as readonly (readonly CaptionTokens[])[]) : [...corpus];
+    let sentences = 0;
+    for (const refs of entries) sentences += Array.isArray(refs) ? refs.length : 0;
+    const vocab = new NgramVocabulary(settings.n, expectedNgrams(sentences));
+    const counter = new DocumentFrequencyCounter();
+    const kept: EncodedSentence[][] = [];
+    entries.forEach((refs, index) => {
       if (!Array.isArray(refs) || refs.length === 0) {
-        throw new MetricsInputError(`CIDEr-D: corpus entry ${setCount} is not a non-empty list of captions`, {
-          field: `corpus[${setCount}]`,
+        throw new MetricsInputError(`CIDEr-D: corpus entry ${index} is not a non-empty list of captions`, {
+          field: `corpus[${index}]`,
         });
       }
-      const field = `corpus[${setCount}]`;
-      setCount += 1;
       const encoded = refs.map((ref: CaptionTokens, i: number) =>
-        vocab.encode(captionTokens(ref, settings.endToken, `${field}[${i}]`)),
+        vocab.encode(captionText(ref, settings.endToken, `corpus[${index}][${i}]`)),
       );
-      if (df.length < vocab.endId) {
-        df = grown(df, vocab.endId);
-        lastSet = grown(lastSet, vocab.endId);
-      }
-      // An n-gram counts once per reference set (image), however many of its captions hold it.
-      for (const sentence of encoded) {
-        const ngrams = sentence.ngrams;
-        for (let i = 0; i < ngrams.length; i++) {
-          const id = ngrams[i] as number;
-          if (lastSet[id] !== setCount) {
-            lastSet[id] = setCount;
-            df[id] = (df[id] as number) + 1;
-          }
-        }
-      }
-      if (keepReferences) encodedSets.push(encoded);
-    }
-    if (setCount === 0) throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
-    const scorer = new CiderDScorer(vocab, df.slice(0, vocab.endId), setCount, settings);
-    return { scorer, prepared: encodedSets.map((sentences) => scorer.prepareEncoded(sentences)) };
+      counter.add(encoded, vocab.endId);
+      if (keepReferences) kept.push(encoded);
+    });
+    if (counter.sets === 0) throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
+    const scorer = new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, settings);
+    return { scorer, prepared: kept.map((sentences) => scorer.prepareEncoded(sentences)) };
+  }
+
+  /**
+   * @internal A scorer whose document frequencies come from reference sets already encoded with `vocab`
+   * (the shared encoding of `evaluate`), with those sets prepared.
+   */
+  static fromEncoded(
+    vocab: NgramVocabulary,
+    referenceSets: readonly (readonly EncodedSentence[])[],
+    options: CiderDOptions,
+  ): { scorer: CiderDScorer; prepared: PreparedReferences[] } {
+    const counter = new DocumentFrequencyCounter();
+    for (const set of referenceSets) counter.add(set, vocab.endId);
+    const scorer = new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, withDefaults(options));
+    return { scorer, prepared: referenceSets.map((set) => scorer.prepareEncoded(set)) };
   }
 
   /**
@@ -205,22 +202,23 @@ export class CiderDScorer {
    */
   static fromJSON(json: unknown): CiderDScorer {
     const data = parseScorerJson(json);
-    const vocab = new NgramVocabulary(data.n);
     const entries = Object.entries(data.documentFrequency);
+    const vocab = new NgramVocabulary(data.n, entries.length);
     const ids = new Int32Array(entries.length);
     entries.forEach(([ngram, df], i) => {
-      const tokens = ngram.split(' ');
-      if (tokens.length > data.n || tokens.some((t) => t === '')) {
-        throw new MetricsInputError(`n-gram "${ngram}" is not 1..${data.n} tokens joined by single spaces`, {
-          field: 'documentFrequency',
-        });
+      if (!/^[^ ]+( [^ ]+)*$/.test(ngram) || /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/.test(ngram)) {
+        throw new MetricsInputError(`n-gram "${ngram}" is not tokens joined by single spaces`, { field: 'documentFrequency' });
       }
       if (!Number.isInteger(df) || df < 0) {
         throw new MetricsInputError(`document frequency of "${ngram}" is not a non-negative integer`, {
           field: 'documentFrequency',
         });
       }
-      ids[i] = vocab.internNgram(tokens);
+      const { id, order } = vocab.internNgram(ngram);
+      if (order > data.n) {
+        throw new MetricsInputError(`n-gram "${ngram}" has more than ${data.n} tokens`, { field: 'documentFrequency' });
+      }
+      ids[i] = id;
     });
     const documentFrequency = new Int32Array(vocab.endId);
     entries.forEach(([, df], i) => {
@@ -248,12 +246,11 @@ export class CiderDScorer {
 
   /** Document frequency of an n-gram given as space-separated tokens (0 when unseen). */
   documentFrequencyOf(ngram: string): number {
-    const tokens = pythonSplit(ngram);
-    if (tokens.length === 0 || tokens.length > this.n) return 0;
     this.vocab.beginTransient();
     try {
-      const encoded = this.vocab.encodeTransient(tokens);
-      const id = encoded.ngrams[encoded.ngrams.length - 1] as number;
+      const encoded = this.vocab.encodeTransient(ngram);
+      if (encoded.length === 0 || encoded.length > this.n) return 0;
+      const id = encoded.ngrams[orderStart(encoded.length, encoded.length)] as number;
       return id < this.documentFrequency.length ? (this.documentFrequency[id] as number) : 0;
     } finally {
       this.vocab.endTransient();
@@ -269,7 +266,7 @@ export class CiderDScorer {
     if (!Array.isArray(refs) || refs.length === 0) {
       throw new MetricsInputError('CIDEr-D: a reference list must be a non-empty array of captions', { field: 'refs' });
     }
-    return this.prepareEncoded(refs.map((ref, i) => this.vocab.encode(captionTokens(ref, this.endToken, `refs[${i}]`))));
+    return this.prepareEncoded(refs.map((ref, i) => this.vocab.encode(captionText(ref, this.endToken, `refs[${i}]`))));
   }
 
   /**
@@ -303,16 +300,22 @@ export class CiderDScorer {
       }
       return done;
     });
-    const scores = new Float64Array(candidates.length);
     this.vocab.beginTransient();
     try {
-      for (let i = 0; i < candidates.length; i++) {
-        const tokens = captionTokens(candidates[i] as CaptionTokens, this.endToken, `candidates[${i}]`);
-        const vector = this.vectorOf(this.vocab.encodeTransient(tokens));
-        scores[i] = this.scoreVector(vector, (references[i] as PreparedReferences).vectors);
-      }
+      const encoded = candidates.map((candidate, i) =>
+        this.vocab.encodeTransient(captionText(candidate, this.endToken, `candidates[${i}]`)),
+      );
+      return this.scoreEncoded(encoded, references);
     } finally {
       this.vocab.endTransient();
+    }
+  }
+
+  /** @internal {@link score} on candidates encoded by this scorer's vocabulary (transient ids allowed). */
+  scoreEncoded(candidates: readonly EncodedSentence[], references: readonly PreparedReferences[]): CiderDScores {
+    const scores = new Float64Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      scores[i] = this.scoreVector(this.vectorOf(candidates[i] as EncodedSentence), (references[i] as PreparedReferences).vectors);
     }
     return { score: numpyMean(scores), scores };
   }
@@ -414,24 +417,59 @@ export class CiderDScorer {
 }
 
 
-/** The tokens of one caption: a string split as Python's `split()`, or a row of ids cut after the end token. */
-function captionTokens(caption: CaptionTokens, endToken: number, field: string): string[] {
-  if (typeof caption === 'string') return pythonSplit(caption);
+/** One caption as text: a string as is, or a row of ids cut after the end token and joined with spaces. */
+function captionText(caption: CaptionTokens, endToken: number, field: string): string {
+  if (typeof caption === 'string') return caption;
   if (caption instanceof Int32Array || Array.isArray(caption)) {
-    const tokens: string[] = [];
+    const tokens: number[] = [];
     for (let i = 0; i < caption.length; i++) {
       const token = caption[i] as number;
       if (!Number.isInteger(token)) {
         throw new MetricsInputError(`CIDEr-D: token ${i} is ${String(token)}, not an integer id`, { field });
       }
-      tokens.push(String(token));
+      tokens.push(token);
       if (token === endToken) break;
     }
-    return tokens;
+    return tokens.join(' ');
   }
   throw new MetricsInputError(`CIDEr-D: a caption is a ${describeType(caption)}, not a string or a row of token ids`, {
     field,
   });
+}
+
+function withDefaults(options: CiderDOptions): Required<CiderDOptions> {
+  return { n: options.n ?? 4, sigma: options.sigma ?? 6, endToken: options.endToken ?? 0 };
+}
+
+/** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */
+class DocumentFrequencyCounter {
+  sets = 0;
+  private counts = new Int32Array(4096);
+  private lastSet = new Int32Array(4096);
+
+  add(set: readonly EncodedSentence[], endId: number): void {
+    if (this.counts.length < endId) {
+      this.counts = grown(this.counts, endId);
+      this.lastSet = grown(this.lastSet, endId);
+    }
+    this.sets += 1;
+    const { counts, lastSet } = this;
+    const stamp = this.sets;
+    for (const sentence of set) {
+      const ngrams = sentence.ngrams;
+      for (let i = 0; i < ngrams.length; i++) {
+        const id = ngrams[i] as number;
+        if (lastSet[id] !== stamp) {
+          lastSet[id] = stamp;
+          counts[id] = (counts[id] as number) + 1;
+        }
+      }
+    }
+  }
+
+  result(endId: number): Int32Array {
+    return this.counts.slice(0, endId);
+  }
 }
 
 /** Checks the shape of a scorer JSON object. */

@@ -4,6 +4,7 @@
  * references being evaluated. Computed by {@link CiderDScorer} built on those references.
  */
 import { CiderDScorer, type CiderDOptions } from './cider-d-scorer';
+import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
 import type { MetricResult, TokenizedCands, TokenizedRefs } from './types';
 import { checkScoringInput } from './validate';
 
@@ -28,17 +29,15 @@ export type CiderOptions = Pick<CiderDOptions, 'n' | 'sigma'>;
  */
 export function cider(refs: TokenizedRefs, cands: TokenizedCands, options: CiderOptions = {}): MetricResult {
   const ids = checkScoringInput(refs, cands, 'CIDEr');
-  const { scorer, prepared } = CiderDScorer.fromCorpusWithReferences(
-    ids.map((id) => refs[id] as readonly string[]),
-    options,
-    true,
-  );
-  const { score, scores } = scorer.score(
-    ids.map((id) => cands[id] as string),
-    prepared,
-  );
+  return ciderOfEncoded(encodeCorpus(refs, cands, ids, options.n ?? 4), options);
+}
+
+/** @internal {@link cider} on captions already encoded (orders up to exactly `options.n`, default 4). */
+export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}): MetricResult {
+  const { scorer, prepared } = CiderDScorer.fromEncoded(corpus.vocab, corpus.refs, options);
+  const { score, scores } = scorer.scoreEncoded(corpus.cands, prepared);
   const perImage: Record<string, number> = {};
-  ids.forEach((id, i) => {
+  corpus.ids.forEach((id, i) => {
     perImage[id] = scores[i] as number;
   });
   return { score, perImage };

@@ -4,8 +4,15 @@
  * per-image scores under coco-caption's key names.
  */
 import { MetricsInputError } from './errors';
-import { pythonSplit } from './internal/python-compat';
-import { METRIC_FAMILIES, METRIC_NAMES, SCORE_KEY_ORDER, type MetricFamily, type MetricFamilyOptions } from './metric-families';
+import { hasPythonToken } from './internal/token-table';
+import {
+  METRIC_FAMILIES,
+  METRIC_NAMES,
+  SCORE_KEY_ORDER,
+  metricContext,
+  type MetricFamily,
+  type MetricFamilyOptions,
+} from './metric-families';
 import { ptbTokenize } from './tokenizer';
 import type { CocoScoreName, MetricName, RawCands, RawRefs, TokenizedCands, TokenizedRefs } from './types';
 import { describeType } from './validate';
@@ -132,16 +139,17 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
     }
     const cand = list[0] as string;
     tokenizedCands[id] = cand;
-    if (pythonSplit(cand).length === 0) emptyCandidateIds.push(id);
+    if (!hasPythonToken(cand)) emptyCandidateIds.push(id);
   }
 
   const corpus: Partial<Record<CocoScoreName, number>> = {};
   const perImage: Record<string, ImageScores> = {};
   for (const id of imageIds) perImage[id] = {};
   const byKey = new Map<CocoScoreName, { score: number; perImage: Record<string, number> }>();
+  const context = metricContext(tokenizedRefs, tokenizedCands);
   for (const [index, family] of families.entries()) {
     options.onProgress?.({ stage: family.name, completed: index + 1, total });
-    const results = await family.compute(tokenizedRefs, tokenizedCands, options);
+    const results = await family.compute(tokenizedRefs, tokenizedCands, options, context);
     for (const key of family.keys) {
       const result = results[key];
       if (result === undefined) throw new Error(`metric family ${family.name} returned no ${key}`);

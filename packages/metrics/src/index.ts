@@ -35,14 +35,7 @@ export {
   type MissingCandidatePolicy,
   type TokenizerName,
 } from './evaluate';
-export {
-  METRIC_FAMILIES,
-  METRIC_NAMES,
-  SCORE_KEY_ORDER,
-  metricFamily,
-  type MetricFamily,
-  type MetricFamilyOptions,
-} from './metric-families';
+export { METRIC_NAMES, availableMetrics, type MetricFamilyOptions } from './metric-families';
 export * from './meteor';
 export { rouge, type RougeOptions } from './rouge';
 export { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeLine, type PtbTokenizeLineOptions } from './tokenizer';

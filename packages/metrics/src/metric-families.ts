@@ -3,8 +3,9 @@
  * keys it produces, says whether it can run with the given options, and computes its scores on tokenized
  * captions. METEOR, SPICE and WMD join by adding one entry to {@link METRIC_FAMILIES}.
  */
-import { bleu } from './bleu';
-import { cider } from './cider';
+import { bleuOfEncoded } from './bleu';
+import { ciderOfEncoded } from './cider';
+import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
 import { METEOR_FAMILY } from './meteor/family';
 import type { MeteorScorer } from './meteor/scorer';
 import { rouge } from './rouge';
@@ -19,6 +20,20 @@ export interface MetricFamilyOptions {
   meteorData?: string | MeteorScorer;
   /** METEOR's paraphrase table: a path, or `false` to score without one (see `MeteorDataOptions`). */
   meteorParaphrase?: string | false;
+}
+
+/** Work shared by the families of one evaluation, computed on first use. */
+export interface MetricContext {
+  /** The captions as n-gram ids up to order 4 (BLEU and CIDEr both use them). */
+  ngrams(): EncodedCorpus;
+}
+
+/** A {@link MetricContext} over validated tokenized captions. */
+export function metricContext(refs: TokenizedRefs, cands: TokenizedCands): MetricContext {
+  let corpus: EncodedCorpus | undefined;
+  return {
+    ngrams: () => (corpus ??= encodeCorpus(refs, cands, Object.keys(cands), 4)),
+  };
 }
 
 /** One metric family (e.g. `bleu`, which yields `Bleu_1`..`Bleu_4`). */
@@ -37,19 +52,20 @@ export interface MetricFamily {
     refs: TokenizedRefs,
     cands: TokenizedCands,
     options: MetricFamilyOptions,
+    context: MetricContext,
   ): Partial<Record<CocoScoreName, MetricResult>> | Promise<Partial<Record<CocoScoreName, MetricResult>>>;
 }
 
 const BLEU_KEYS = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'] as const;
 
-/** Every metric family, in the order COCOEvalCap runs its scorers. */
+/** Every metric family, in the order COCOEvalCap runs its scorers (internal registry: add METEOR, SPICE, WMD here). */
 export const METRIC_FAMILIES: readonly MetricFamily[] = [
   {
     name: 'bleu',
     keys: BLEU_KEYS,
     unavailableReason: () => null,
-    compute(refs, cands) {
-      const result = bleu(refs, cands);
+    compute(_refs, _cands, _options, context) {
+      const result = bleuOfEncoded(context.ngrams(), 4);
       const out: Partial<Record<CocoScoreName, MetricResult>> = {};
       BLEU_KEYS.forEach((key, k) => {
         const perImage: Record<string, number> = {};
@@ -70,7 +86,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: 'cider',
     keys: ['CIDEr'],
     unavailableReason: () => null,
-    compute: (refs, cands) => ({ CIDEr: cider(refs, cands) }),
+    compute: (_refs, _cands, _options, context) => ({ CIDEr: ciderOfEncoded(context.ngrams()) }),
   },
 ];
 
@@ -90,7 +106,10 @@ export const SCORE_KEY_ORDER: readonly CocoScoreName[] = [
 /** Every metric name the API knows, runnable here or not. */
 export const METRIC_NAMES: readonly MetricName[] = ['bleu', 'meteor', 'rouge', 'cider', 'spice', 'wmd'];
 
-/** The family called `name`, or `undefined` when this build has none by that name. */
-export function metricFamily(name: MetricName): MetricFamily | undefined {
-  return METRIC_FAMILIES.find((family) => family.name === name);
+/**
+ * The metrics that can run with these options, in coco-caption's order: what `evaluate` and `caption-eval`
+ * run when no metric is named.
+ */
+export function availableMetrics(options: MetricFamilyOptions = {}): MetricName[] {
+  return METRIC_FAMILIES.filter((family) => family.unavailableReason(options) === null).map((family) => family.name);
 }

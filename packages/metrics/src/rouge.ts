@@ -3,7 +3,8 @@
  * the longest common subsequence with each reference, the maximum precision and the maximum recall over the
  * references taken separately, F-measure with beta = 1.2, and the corpus score as the mean over images.
  */
-import { numpyMean, pythonSplitOnSpace } from './internal/python-compat';
+import { numpyMean } from './internal/python-compat';
+import { TokenTable, scanTokens } from './internal/token-table';
 import type { MetricResult, TokenizedCands, TokenizedRefs } from './types';
 import { checkScoringInput } from './validate';
 
@@ -30,20 +31,11 @@ export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: Rouge
   const beta = options.beta ?? 1.2;
   const betaSquared = beta ** 2;
   const ids = checkScoringInput(refs, cands, 'ROUGE_L');
-  const tokenIds = new Map<string, number>();
+  const tokens = new TokenTable();
+  const intern = (text: string, start: number, end: number, hash: number): number => tokens.intern(text, start, end, hash);
   const toIds = (text: string): Int32Array => {
-    const tokens = pythonSplitOnSpace(text);
-    const out = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) {
-      const token = tokens[i] as string;
-      let id = tokenIds.get(token);
-      if (id === undefined) {
-        id = tokenIds.size;
-        tokenIds.set(token, id);
-      }
-      out[i] = id;
-    }
-    return out;
+    const { ids, count } = scanTokens(text, 'space', new Int32Array(16), intern);
+    return ids.subarray(0, count);
   };
   const lcs = new LcsTable();
   const scores = new Float64Array(ids.length);

@@ -1,9 +1,10 @@
 /**
- * Integer ids for tokens and n-grams, so that BLEU and CIDEr-D count and compare n-grams with typed arrays
- * instead of string-keyed maps.
+ * Integer ids for n-grams, so that BLEU and CIDEr-D count and compare n-grams with typed arrays instead
+ * of string-keyed maps.
  *
  * An n-gram is identified by (id of its (n-1)-gram prefix, id of its last token); unigrams have the prefix
- * {@link ROOT}. Ids are dense (0, 1, 2, ...) in insertion order, so per-n-gram data lives in typed arrays.
+ * {@link ROOT}. Ids are dense (firstId, firstId + 1, ...) in insertion order, so per-n-gram data lives in
+ * typed arrays. Keys and ids share one interleaved array, so a lookup touches one cache line.
  *
  * @internal
  */
@@ -12,46 +13,41 @@ import { grown } from './typed-arrays';
 /** Prefix id of unigrams. */
 export const ROOT = -1;
 
-const EMPTY = -1;
+/** Int32 cells per slot: prefix, token, id + 1 (0 marks an empty slot). */
+const STRIDE = 3;
 
-/** Mixes (prefix, token) into a 32-bit hash (a multiplicative hash on both halves; Murmur3 finaliser). */
+/** Mixes (prefix, token) into a 32-bit hash (golden-ratio multiply, then the Murmur3 finaliser). */
 function hashPair(prefix: number, token: number): number {
-  let h = Math.imul(prefix ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(token, 0x85ebca77);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h;
+  let h = Math.imul(prefix, 0x9e3779b1) ^ token;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** An open-addressing hash map (prefix id, token id) → n-gram id, with dense ids. */
 export class NgramTable {
-  private prefixes: Int32Array;
-  private tokens: Int32Array;
-  private ids: Int32Array;
+  private slots: Int32Array;
   private mask: number;
-  /** Number of n-grams interned so far (the next id, relative to {@link firstId}). */
   private count = 0;
-  /** Prefix id of each n-gram, by id (relative to {@link firstId}); lets an n-gram be spelled out again. */
+  /** Prefix id of each n-gram, by id − firstId: lets an n-gram be spelled out again. */
   private parentOf: Int32Array;
-  /** Last token of each n-gram, by id (relative to {@link firstId}). */
+  /** Last token id of each n-gram, by id − firstId. */
   private tokenOf: Int32Array;
 
   /**
    * @param firstId the id the first interned n-gram gets (an overlay table starts after its base table)
-   * @param initialCapacity expected number of n-grams
+   * @param expected expected number of n-grams (sizes the table so that it need not grow)
    */
   constructor(
     readonly firstId = 0,
-    initialCapacity = 1024,
+    expected = 1024,
   ) {
     let capacity = 16;
-    while (capacity < initialCapacity * 2) capacity *= 2;
-    this.prefixes = new Int32Array(capacity);
-    this.tokens = new Int32Array(capacity);
-    this.ids = new Int32Array(capacity).fill(EMPTY);
+    while (capacity * 0.6 < expected) capacity *= 2;
+    this.slots = new Int32Array(capacity * STRIDE);
     this.mask = capacity - 1;
-    this.parentOf = new Int32Array(Math.max(16, initialCapacity));
-    this.tokenOf = new Int32Array(Math.max(16, initialCapacity));
+    this.parentOf = new Int32Array(Math.max(16, expected));
+    this.tokenOf = new Int32Array(Math.max(16, expected));
   }
 
   /** Number of n-grams interned. */
@@ -66,30 +62,35 @@ export class NgramTable {
 
   /** The id of (prefix, token), or -1 when absent. */
   get(prefix: number, token: number): number {
+    const slots = this.slots;
     const mask = this.mask;
     let slot = hashPair(prefix, token) & mask;
     for (;;) {
-      const id = this.ids[slot] as number;
-      if (id === EMPTY) return -1;
-      if (this.tokens[slot] === token && this.prefixes[slot] === prefix) return id;
+      const base = slot * STRIDE;
+      const entry = slots[base + 2] as number;
+      if (entry === 0) return -1;
+      if (slots[base + 1] === token && slots[base] === prefix) return entry - 1;
       slot = (slot + 1) & mask;
     }
   }
 
   /** The id of (prefix, token), interning it when absent. */
   intern(prefix: number, token: number): number {
+    const slots = this.slots;
     const mask = this.mask;
     let slot = hashPair(prefix, token) & mask;
     for (;;) {
-      const id = this.ids[slot] as number;
-      if (id === EMPTY) break;
-      if (this.tokens[slot] === token && this.prefixes[slot] === prefix) return id;
+      const base = slot * STRIDE;
+      const entry = slots[base + 2] as number;
+      if (entry === 0) break;
+      if (slots[base + 1] === token && slots[base] === prefix) return entry - 1;
       slot = (slot + 1) & mask;
     }
     const id = this.firstId + this.count;
-    this.prefixes[slot] = prefix;
-    this.tokens[slot] = token;
-    this.ids[slot] = id;
+    const base = slot * STRIDE;
+    slots[base] = prefix;
+    slots[base + 1] = token;
+    slots[base + 2] = id + 1;
     if (this.count === this.parentOf.length) {
       this.parentOf = grown(this.parentOf, this.count + 1);
       this.tokenOf = grown(this.tokenOf, this.count + 1);
@@ -97,7 +98,7 @@ export class NgramTable {
     this.parentOf[this.count] = prefix;
     this.tokenOf[this.count] = token;
     this.count += 1;
-    if (this.count * 2 > mask + 1) this.rehash();
+    if (this.count > (mask + 1) * 0.6) this.rehash();
     return id;
   }
 
@@ -111,32 +112,21 @@ export class NgramTable {
     return this.tokenOf[id - this.firstId] as number;
   }
 
-  /** Forgets every n-gram (keeps the allocated memory). */
-  clear(): void {
-    if (this.count === 0) return;
-    this.ids.fill(EMPTY);
-    this.count = 0;
-  }
-
   private rehash(): void {
-    const oldPrefixes = this.prefixes;
-    const oldTokens = this.tokens;
-    const oldIds = this.ids;
-    const capacity = oldIds.length * 2;
-    this.prefixes = new Int32Array(capacity);
-    this.tokens = new Int32Array(capacity);
-    this.ids = new Int32Array(capacity).fill(EMPTY);
-    this.mask = capacity - 1;
-    for (let i = 0; i < oldIds.length; i++) {
-      const id = oldIds[i] as number;
-      if (id === EMPTY) continue;
-      const prefix = oldPrefixes[i] as number;
-      const token = oldTokens[i] as number;
-      let slot = hashPair(prefix, token) & this.mask;
-      while (this.ids[slot] !== EMPTY) slot = (slot + 1) & this.mask;
-      this.prefixes[slot] = prefix;
-      this.tokens[slot] = token;
-      this.ids[slot] = id;
+    const capacity = (this.mask + 1) * 2;
+    const slots = new Int32Array(capacity * STRIDE);
+    const mask = capacity - 1;
+    for (let index = 0; index < this.count; index++) {
+      const prefix = this.parentOf[index] as number;
+      const token = this.tokenOf[index] as number;
+      let slot = hashPair(prefix, token) & mask;
+      while (slots[slot * STRIDE + 2] !== 0) slot = (slot + 1) & mask;
+      const base = slot * STRIDE;
+      slots[base] = prefix;
+      slots[base + 1] = token;
+      slots[base + 2] = this.firstId + index + 1;
     }
+    this.slots = slots;
+    this.mask = mask;
   }
 }

@@ -1,11 +1,12 @@
 /**
- * Token and n-gram ids for the n-gram metrics (BLEU, CIDEr-D): a sentence's tokens become an array of
- * n-gram ids laid out exactly as coco-caption's `precook` enumerates them (all unigrams left to right, then
- * all bigrams, ...), which is also the first-occurrence order its Python dicts iterate in.
+ * Token and n-gram ids for the n-gram metrics (BLEU, CIDEr-D): a caption becomes an array of n-gram ids
+ * laid out exactly as coco-caption's `precook` enumerates them (all unigrams left to right, then all
+ * bigrams, ...), which is also the first-occurrence order its Python dicts iterate in.
  *
  * @internal
  */
 import { NgramTable, ROOT } from './ngram-table';
+import { TokenTable, scanTokens } from './token-table';
 
 /** A sentence as n-gram ids. */
 export interface EncodedSentence {
@@ -24,15 +25,28 @@ export function orderStart(length: number, k: number): number {
 
 /** Token and n-gram ids up to a maximum order, with an optional transient layer that can be dropped. */
 export class NgramVocabulary {
-  private readonly tokenIds = new Map<string, number>();
-  private readonly tokenText: string[] = [];
-  private readonly table = new NgramTable(0, 4096);
-  private transientTokens: Map<string, number> | null = null;
+  private readonly tokens = new TokenTable();
+  private readonly table: NgramTable;
+  private transientTokens: TokenTable | null = null;
   private transientTable: NgramTable | null = null;
-  private scratchTokens = new Int32Array(64);
+  private scratch: Int32Array = new Int32Array(64);
+  private readonly internToken = (text: string, start: number, end: number, hash: number): number =>
+    this.tokens.intern(text, start, end, hash);
+  private readonly transientToken = (text: string, start: number, end: number, hash: number): number => {
+    const id = this.tokens.find(text, start, end, hash);
+    return id !== -1 ? id : (this.transientTokens as TokenTable).intern(text, start, end, hash);
+  };
 
-  /** @param maxOrder the largest n-gram order (4 for BLEU-4 and CIDEr-D) */
-  constructor(readonly maxOrder: number) {}
+  /**
+   * @param maxOrder the largest n-gram order (4 for BLEU-4 and CIDEr-D)
+   * @param expectedNgrams expected number of distinct n-grams (sizes the table)
+   */
+  constructor(
+    readonly maxOrder: number,
+    expectedNgrams = 4096,
+  ) {
+    this.table = new NgramTable(0, expectedNgrams);
+  }
 
   /** One past the largest permanent n-gram id. */
   get endId(): number {
@@ -46,10 +60,10 @@ export class NgramVocabulary {
 
   /**
    * Starts a transient layer: until {@link endTransient}, {@link encodeTransient} gives unseen tokens and
-   * n-grams ids above every permanent one instead of keeping them. Permanent interning is not allowed meanwhile.
+   * n-grams ids above every permanent one instead of keeping them. Permanent encoding is refused meanwhile.
    */
   beginTransient(): void {
-    this.transientTokens = new Map();
+    this.transientTokens = new TokenTable(this.tokens.size);
     this.transientTable = new NgramTable(this.table.endId, 256);
   }
 
@@ -59,76 +73,38 @@ export class NgramVocabulary {
     this.transientTable = null;
   }
 
-  /** Encodes tokens, interning new tokens and n-grams permanently. */
-  encode(tokens: readonly string[]): EncodedSentence {
+  /** Encodes a caption (tokens: Python's `split()`), interning new tokens and n-grams permanently. */
+  encode(text: string): EncodedSentence {
     if (this.transientTable !== null) throw new Error('NgramVocabulary: permanent encode inside a transient layer');
-    const ids = this.tokenIdsOf(tokens, false);
-    return this.encodeIds(ids, tokens.length, false);
+    const { ids, count } = scanTokens(text, 'whitespace', this.scratch, this.internToken);
+    this.scratch = ids;
+    return this.encodeIds(ids, count, false);
   }
 
-  /** Encodes tokens; unseen tokens and n-grams get transient ids (see {@link beginTransient}). */
-  encodeTransient(tokens: readonly string[]): EncodedSentence {
+  /** Encodes a caption; unseen tokens and n-grams get transient ids (see {@link beginTransient}). */
+  encodeTransient(text: string): EncodedSentence {
     if (this.transientTable === null) throw new Error('NgramVocabulary: encodeTransient outside a transient layer');
-    const ids = this.tokenIdsOf(tokens, true);
-    return this.encodeIds(ids, tokens.length, true);
+    const { ids, count } = scanTokens(text, 'whitespace', this.scratch, this.transientToken);
+    this.scratch = ids;
+    return this.encodeIds(ids, count, true);
   }
 
-  /** Interns one n-gram given as its tokens (permanent); returns its id. */
-  internNgram(tokens: readonly string[]): number {
+  /** Interns one n-gram given as space-separated tokens (permanent); returns its id and order. */
+  internNgram(text: string): { id: number; order: number } {
+    const { ids, count } = scanTokens(text, 'whitespace', this.scratch, this.internToken);
+    this.scratch = ids;
     let prefix = ROOT;
-    for (const token of tokens) prefix = this.table.intern(prefix, this.permanentTokenId(token));
-    return prefix;
+    for (let i = 0; i < count; i++) prefix = this.table.intern(prefix, ids[i] as number);
+    return { id: prefix, order: count };
   }
 
   /** The tokens of a permanent n-gram id, space-joined (the reference's tuple written as one string). */
   spell(id: number): string {
     const parts: string[] = [];
-    let current = id;
-    while (current !== ROOT) {
-      parts.push(this.tokenText[this.table.lastTokenOf(current)] as string);
-      current = this.table.prefixOf(current);
+    for (let current = id; current !== ROOT; current = this.table.prefixOf(current)) {
+      parts.push(this.tokens.text(this.table.lastTokenOf(current)));
     }
     return parts.reverse().join(' ');
-  }
-
-  /** The order (number of tokens) of a permanent n-gram id. */
-  orderOf(id: number): number {
-    let order = 0;
-    for (let current = id; current !== ROOT; current = this.table.prefixOf(current)) order += 1;
-    return order;
-  }
-
-  private permanentTokenId(token: string): number {
-    let id = this.tokenIds.get(token);
-    if (id === undefined) {
-      id = this.tokenText.length;
-      this.tokenIds.set(token, id);
-      this.tokenText.push(token);
-    }
-    return id;
-  }
-
-  private tokenIdsOf(tokens: readonly string[], transient: boolean): Int32Array {
-    if (this.scratchTokens.length < tokens.length) this.scratchTokens = new Int32Array(tokens.length * 2);
-    const out = this.scratchTokens;
-    for (let i = 0; i < tokens.length; i++) {
-      const token = tokens[i] as string;
-      let id = this.tokenIds.get(token);
-      if (id === undefined) {
-        if (!transient) {
-          id = this.permanentTokenId(token);
-        } else {
-          const layer = this.transientTokens as Map<string, number>;
-          id = layer.get(token);
-          if (id === undefined) {
-            id = this.tokenText.length + layer.size;
-            layer.set(token, id);
-          }
-        }
-      }
-      out[i] = id;
-    }
-    return out;
   }
 
   private encodeIds(tokenIds: Int32Array, length: number, transient: boolean): EncodedSentence {

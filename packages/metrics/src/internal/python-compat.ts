@@ -1,28 +1,26 @@
 /**
- * Small helpers that reproduce, bit for bit, the Python and NumPy behaviours the coco-caption scorers rely on.
+ * Python and NumPy behaviours the coco-caption scorers rely on, reproduced bit for bit: `str.split()` and
+ * NumPy's float64 summation (means). The scorers' hot path splits with `token-table.ts`, which follows the
+ * same whitespace rules character by character.
  *
  * @internal
  */
+import { isPythonSpace } from './token-table';
 
-/**
- * The characters for which Python 3's `str.isspace()` is true: what `str.split()` (no argument) splits on.
- * JavaScript's `\s` differs: it lacks U+001C..U+001F and U+0085 and adds U+FEFF.
- */
-const PYTHON_WHITESPACE_RUN = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
-
-/** Python's `s.split()`: split on runs of Unicode whitespace, dropping empty pieces at both ends. */
+/** Python's `s.split()`: split on runs of Unicode whitespace (`str.isspace()`), no empty pieces. */
 export function pythonSplit(text: string): string[] {
-  const parts = text.split(PYTHON_WHITESPACE_RUN);
-  let start = 0;
-  let end = parts.length;
-  if (end > 0 && parts[0] === '') start = 1;
-  if (end > start && parts[end - 1] === '') end -= 1;
-  return start === 0 && end === parts.length ? parts : parts.slice(start, end);
-}
-
-/** Python's `s.split(" ")`: split on every single space; `""` gives `[""]` (rouge.py relies on this). */
-export function pythonSplitOnSpace(text: string): string[] {
-  return text.split(' ');
+  const tokens: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const space = i === text.length || isPythonSpace(text.charCodeAt(i));
+    if (space && start !== -1) {
+      tokens.push(text.slice(start, i));
+      start = -1;
+    } else if (!space && start === -1) {
+      start = i;
+    }
+  }
+  return tokens;
 }
 
 /** Block size of NumPy's pairwise summation (`PW_BLOCKSIZE` in `loops_utils.h`). */
