@@ -1,6 +1,7 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../random';
+import { transposedCopyCount } from './batch-mat-mul';
 import { isCaptionKernel } from './register';
 import { hostTidy, maxAbsDiff, runWithStockKernels, type HostTensor } from './reference';
 
@@ -83,4 +84,53 @@ describe('wasm BatchMatMul', () => {
       });
     }
   }
+});
+
+describe('wasm BatchMatMul caches', () => {
+  it('keeps one transposed copy of a b used transposed, and frees it with b', () => {
+    const backend = tfc.engine().backend;
+    // tall enough that transposing and packing w beats the transposed form of the product
+    const w = tfc.tensor2d(randomHost([6, 5]).values, [6, 5]);
+    const x = tfc.tensor2d(randomHost([40, 5]).values, [40, 5]);
+    const before = transposedCopyCount(backend);
+    const first = tfc.matMul(x, w, false, true);
+    const second = tfc.matMul(x, w, false, true);
+    expect(transposedCopyCount(backend)).toBe(before + 1);
+    expect(Array.from(second.dataSync())).toEqual(Array.from(first.dataSync()));
+    const buffers = backend.numDataIds();
+    w.dispose();
+    expect(transposedCopyCount(backend)).toBe(before);
+    expect(backend.numDataIds()).toBe(buffers - 2); // w and its transposed copy
+    tfc.dispose([x, first, second]);
+  });
+
+  it('does not confuse two shapes of one buffer in XNNPACK\'s operator cache (keyed by tensor id)', async () => {
+    const b = randomHost([4, 6]);
+    const x1 = randomHost([2, 4]);
+    const x2 = randomHost([2, 6]);
+    const fn = (bt: tfc.Tensor, a1: tfc.Tensor, a2: tfc.Tensor) => [tfc.matMul(a1, bt), tfc.matMul(a2, tfc.reshape(bt, [6, 4])), tfc.matMul(a1, bt)];
+    const ours = hostTidy(() => fn(tfc.tensor(b.values, b.shape), tfc.tensor(x1.values, x1.shape), tfc.tensor(x2.values, x2.shape)));
+    const reference = await runWithStockKernels('cpu', [b, x1, x2], (bt, a1, a2) => fn(bt!, a1!, a2!));
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i]!, reference[i]!)).toBeLessThan(2e-5);
+  });
+
+  it('releases every temporary buffer and every cached copy', () => {
+    const backend = tfc.engine().backend;
+    const buffers = backend.numDataIds();
+    const tensors = [randomHost([5, 7, 9]), randomHost([5, 9, 7]), randomHost([9, 7]), randomHost([40, 64]), randomHost([64, 48])].map((h) =>
+      tfc.tensor(h.values, h.shape),
+    ) as [tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor];
+    const [a, b, w, x, y] = tensors;
+    tfc.tidy(() => {
+      tfc.matMul(a, b, true, true);
+      tfc.matMul(a, w, false, false);
+      tfc.matMul(w, a, true, true);
+      tfc.matMul(x, x, false, true);
+      tfc.matMul(y, x, true, true);
+      tfc.matMul(x, x, true, false);
+      tfc.matMul(y, y, false, true);
+    });
+    tfc.dispose(tensors);
+    expect(backend.numDataIds()).toBe(buffers);
+  });
 });

@@ -13,8 +13,9 @@
  *   `Transpose` on power-of-two shapes);
  * - of the two equivalent forms `C = op(A)·op(B)` and `Cᵀ = op(B)ᵀ·op(A)ᵀ` it picks the one that
  *   moves and packs fewer elements;
- * - the transposed copy of a 2-D `b` seen transposed twice (a weight in the backward pass of a
- *   recurrent network) is kept until `b` is disposed, so it is packed once;
+ * - the transposed copy of a 2-D `b` is kept until `b` is disposed, so that a weight used transposed
+ *   many times (PyTorch-layout `x·Wᵀ` layers, the backward pass of a recurrent network) is transposed
+ *   and packed once;
  * - a batched `a` against a shared `b` is folded into one tall product; a shared `a` against a batched
  *   `b` is folded through the transposed form; truly batched products loop over the batch with views
  *   into the heap (no copies), except tiny ones, which stay in the backend's loop.
@@ -33,8 +34,11 @@ import {
 import { BackendError } from '../errors';
 import { asWasmBackend, sizeOf, type WasmBackendInternals } from './wasm-internals';
 
-/** Cost weights, in units of one element transposed in JS (measured on the reference machine). */
-const PACK_COST = 1.5;
+/**
+ * Cost weights, in units of one element transposed in JS (~2.5 ns here): XNNPACK's packing of a fresh
+ * `b` (a strided gather, as it asks for transposed weights) measured 1.5-3x a JS transpose.
+ */
+const PACK_COST = 2.5;
 const TRANSPOSE_COST = 1;
 /** Below this many multiply-adds per batch slice, batched products stay in the backend's own loop. */
 const SMALL_SLICE_MACS = 32 * 1024;
@@ -58,8 +62,6 @@ interface MatMulState {
   call: CBatchMatMul;
   /** transposed copies of 2-D `b` operands, by the source's dataId */
   transposed: Map<DataId, TensorInfo>;
-  /** dataIds seen once as a transposed 2-D `b` */
-  seenTransposed: WeakSet<DataId>;
   /** `K,N` under which each tensor id was handed to XNNPACK as `b` (its operator cache ignores shape) */
   packedAs: Map<number, string>;
 }
@@ -83,7 +85,6 @@ function stateOf(backend: WasmBackendInternals): MatMulState {
   state = {
     call: raw as unknown as CBatchMatMul,
     transposed: new Map(),
-    seenTransposed: new WeakSet(),
     packedAs: new Map(),
   };
   states.set(backend, state);
@@ -112,6 +113,15 @@ function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): 
     }
     return released;
   };
+}
+
+/** How 2-D transposed products choose their form: by the cost model, or forced (for benchmarks). */
+export type ProductForm = 'auto' | 'direct' | 'swapped';
+let forcedForm: ProductForm = 'auto';
+
+/** Forces the form of transposed 2-D products (benchmarks only; `'auto'` restores the cost model). */
+export function setProductForm(form: ProductForm): void {
+  forcedForm = form;
 }
 
 /** Number of transposed weight copies currently held by the kernel (for tests and diagnostics). */
@@ -274,6 +284,7 @@ function product2d(
   const k = transposeA ? a.rows : a.cols;
   const n = transposeB ? b.rows : b.cols;
   if (!transposeA && !transposeB) {
+    // Always direct: an untransposed b is usually a weight that XNNPACK then keeps packed for later calls.
     fastProduct(backend, state, scratch, a, b, out.id);
     return;
   }
@@ -285,18 +296,17 @@ function product2d(
     (transposeB ? 0 : n * k * TRANSPOSE_COST) +
     (transposeA ? k * m * PACK_COST : k * m * (TRANSPOSE_COST + PACK_COST)) +
     n * m * TRANSPOSE_COST;
-  if (direct <= swapped) {
+  if (forcedForm === 'direct' || (forcedForm === 'auto' && direct <= swapped)) {
     const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
     let right = b;
     if (transposeB) {
       if (cachedB != null) {
         right = whole(backend, cachedB, k, n);
-      } else if (bDataId != null && state.seenTransposed.has(bDataId)) {
+      } else if (bDataId != null) {
         const copy = transposedCopy(backend, null, b);
         state.transposed.set(bDataId, copy.info);
         right = copy.matrix;
       } else {
-        if (bDataId != null) state.seenTransposed.add(bDataId);
         right = transposedCopy(backend, scratch, b).matrix;
       }
     }

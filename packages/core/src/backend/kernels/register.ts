@@ -14,6 +14,7 @@ import { batchMatMulGradConfig } from '../gradients/batch-mat-mul-grad';
 import { wasmBatchMatMulConfig } from './batch-mat-mul';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
+import { keepStockSliceKernels, wasmSliceKernelConfigs } from './slice';
 import { sparseSoftmaxCrossEntropyKernels } from './sparse-softmax-cross-entropy';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum';
 
@@ -25,6 +26,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         wasmUnsortedSegmentSumConfig,
         wasmBatchMatMulConfig,
         wasmIdentityConfig,
+        ...wasmSliceKernelConfigs,
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
       ];
@@ -51,6 +53,7 @@ function key(kernelName: string, backendName: string): string {
  */
 export function registerCaptionKernels(backendName: string): string[] {
   registerCaptionGradients();
+  if (backendName === 'wasm') keepStockSliceKernels();
   const configs = captionKernelsFor(backendName);
   for (const config of configs) {
     const existing = getKernel(config.kernelName, backendName);

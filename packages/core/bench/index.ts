@@ -1,0 +1,211 @@
+/**
+ * `npm run bench -w @caption/core`: ms per training step of an attention + LSTM captioner (batch 50,
+ * see captioner.ts) on every available backend, the step's matmul FLOPs (counted analytically), the
+ * achieved GFLOP/s, and that as a fraction of the same backend's 1024³ matmul rate measured in the same
+ * run.
+ *
+ * Options: --backends=wasm,cpu (default: every available one) --steps=N (timed steps after one warm-up,
+ * default 5; 2 on cpu) --cpu-batch=N (cpu runs the same model at this batch, default 5) --profile (per-
+ * kernel time of one step).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type ResolvedBackendKind } from '../src/backend/init-backend';
+import { loadNativeBackend } from '../src/backend/native';
+import { BenchCaptioner, FULL_CONFIG, stepFlops, type CaptionerConfig } from './captioner';
+
+interface Options {
+  backends: ResolvedBackendKind[] | null;
+  steps: number | null;
+  cpuBatch: number;
+  profile: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { backends: null, steps: null, cpuBatch: 5, profile: false };
+  for (const arg of argv) {
+    const [key, value] = arg.split('=', 2) as [string, string | undefined];
+    if (key === '--backends' && value) options.backends = value.split(',') as ResolvedBackendKind[];
+    else if (key === '--steps' && value) options.steps = Number(value);
+    else if (key === '--cpu-batch' && value) options.cpuBatch = Number(value);
+    else if (key === '--profile') options.profile = true;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  return options;
+}
+
+/** Wall-clock and CPU (user + system) milliseconds of `f`. */
+function timed<T>(f: () => T): { value: T; wallMs: number; cpuMs: number } {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const value = f();
+  const wallMs = performance.now() - wall0;
+  const cpu = process.cpuUsage(cpu0);
+  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Measures the backend's 1024×1024×1024 matmul rate: `rate(reps)` returns the GFLOP/s of the median of
+ * `reps` products (after one warm-up product at creation).
+ */
+function matmulProbe(): { rate: (reps: number) => Rates; dispose: () => void } {
+  const n = 1024;
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
+  const once = () =>
+    timed(() => {
+      const c = tf.matMul(a, b);
+      c.dataSync();
+      c.dispose();
+    });
+  once();
+  const flops = 2 * n ** 3;
+  return {
+    rate: (reps) => {
+      const runs = Array.from({ length: reps }, once);
+      return {
+        wall: flops / (median(runs.map((r) => r.wallMs)) * 1e6),
+        cpu: flops / (median(runs.map((r) => r.cpuMs)) * 1e6),
+      };
+    },
+    dispose: () => tf.dispose([a, b]),
+  };
+}
+
+/** GFLOP/s by wall-clock time and by this process's CPU time (robust to other processes on the machine). */
+interface Rates {
+  wall: number;
+  cpu: number;
+}
+
+interface StepResult {
+  /** wall-clock ms of each timed step */
+  times: number[];
+  /** CPU ms of each timed step */
+  cpuTimes: number[];
+  /** 1024³ GFLOP/s measured right before each timed step */
+  rates: Rates[];
+  firstLoss: number;
+  lastLoss: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+/**
+ * One warm-up step, then `steps` timed steps, each preceded by a 1024³ matmul measurement (the machine
+ * is shared: rates drift, so each step is compared with the rate measured next to it).
+ */
+async function trainSteps(config: CaptionerConfig, steps: number, probeReps: number, profile: boolean): Promise<StepResult> {
+  const model = new BenchCaptioner(config);
+  const batch = model.batch();
+  const optimizer = tf.train.adam(5e-4);
+  const probe = matmulProbe();
+  const step = () => {
+    const cost = optimizer.minimize(() => model.loss(batch), true, model.variables);
+    const value = cost!.dataSync()[0]!;
+    cost!.dispose();
+    return value;
+  };
+  try {
+    const firstLoss = step(); // warm-up: XNNPACK operators are created, the heap grows
+    const tensorsBefore = tf.memory().numTensors;
+    const times: number[] = [];
+    const cpuTimes: number[] = [];
+    const rates: Rates[] = [];
+    let lastLoss = firstLoss;
+    for (let i = 0; i < steps; i++) {
+      rates.push(probe.rate(probeReps));
+      const run = timed(step);
+      lastLoss = run.value;
+      times.push(run.wallMs);
+      cpuTimes.push(run.cpuMs);
+    }
+    const tensorsAfter = tf.memory().numTensors;
+    if (profile) await printProfile(step);
+    return { times, cpuTimes, rates, firstLoss, lastLoss, tensorsBefore, tensorsAfter };
+  } finally {
+    probe.dispose();
+    optimizer.dispose();
+    tf.dispose([batch.regions, batch.words, batch.targets]);
+    tf.dispose(model.variables);
+  }
+}
+
+function accumulate(map: Map<string, { ms: number; calls: number }>, key: string, ms: number): void {
+  const entry = map.get(key) ?? { ms: 0, calls: 0 };
+  entry.ms += ms;
+  entry.calls += 1;
+  map.set(key, entry);
+}
+
+function printTop(title: string, map: Map<string, { ms: number; calls: number }>, count: number): void {
+  console.log(`  ${title}`);
+  for (const [key, e] of [...map].sort((a, b) => b[1].ms - a[1].ms).slice(0, count)) {
+    console.log(`    ${key.padEnd(52)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.calls).padStart(5)} calls`);
+  }
+}
+
+/** Per-kernel time of one step, and the matmuls by shape. */
+async function printProfile(step: () => number): Promise<void> {
+  const info = await tf.profile(() => {
+    step();
+  });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  const byShape = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    total += ms;
+    accumulate(byKernel, k.name, ms);
+    if (k.name === 'BatchMatMul') accumulate(byShape, `${JSON.stringify(k.inputShapes)}→${JSON.stringify(k.outputShapes)}`, ms);
+  }
+  console.log(`  profile: ${info.kernels.length} kernels, ${total.toFixed(0)} ms in kernels, peak ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+  printTop('by kernel:', byKernel, 20);
+  printTop('BatchMatMul by shapes:', byShape, 25);
+}
+
+async function availableBackends(): Promise<ResolvedBackendKind[]> {
+  const kinds: ResolvedBackendKind[] = [];
+  if ((await loadNativeBackend('@tensorflow/tfjs-node-gpu')).status === 'loaded') kinds.push('node-gpu');
+  else if ((await loadNativeBackend('@tensorflow/tfjs-node')).status === 'loaded') kinds.push('node');
+  kinds.push('wasm', 'cpu');
+  return kinds;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const kinds = options.backends ?? (await availableBackends());
+  const rows: string[] = [];
+  for (const kind of kinds) {
+    await initBackend(kind);
+    const config = kind === 'cpu' ? { ...FULL_CONFIG, batch: options.cpuBatch } : FULL_CONFIG;
+    const steps = options.steps ?? (kind === 'cpu' ? 2 : 5);
+    const flops = stepFlops(config);
+    const result = await trainSteps(config, steps, kind === 'cpu' ? 1 : 3, options.profile);
+    const gflops = (ms: number) => flops / (ms * 1e6);
+    const wallRatios = result.times.map((t, i) => gflops(t) / result.rates[i]!.wall);
+    const cpuRatios = result.cpuTimes.map((t, i) => gflops(t) / result.rates[i]!.cpu);
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    const range = (xs: number[]) => `${pct(Math.min(...xs))}–${pct(Math.max(...xs))}`;
+    const row =
+      `${kind.padEnd(8)} B=${String(config.batch).padEnd(3)} ${(flops / 1e9).toFixed(1)} GFLOP/step, ${steps} steps\n` +
+      `  wall: ${median(result.times).toFixed(0)} ms/step (${Math.min(...result.times).toFixed(0)}–${Math.max(...result.times).toFixed(0)}), ` +
+      `${gflops(median(result.times)).toFixed(1)} GFLOP/s; 1024³ ${median(result.rates.map((r) => r.wall)).toFixed(1)} GFLOP/s; ` +
+      `ratio ${pct(median(wallRatios))} (${range(wallRatios)})\n` +
+      `  cpu:  ${median(result.cpuTimes).toFixed(0)} ms/step (${Math.min(...result.cpuTimes).toFixed(0)}–${Math.max(...result.cpuTimes).toFixed(0)}), ` +
+      `${gflops(median(result.cpuTimes)).toFixed(1)} GFLOP/s; 1024³ ${median(result.rates.map((r) => r.cpu)).toFixed(1)} GFLOP/s; ` +
+      `ratio ${pct(median(cpuRatios))} (${range(cpuRatios)})\n` +
+      `  loss ${result.firstLoss.toFixed(3)} → ${result.lastLoss.toFixed(3)}; tensors ${result.tensorsBefore} → ${result.tensorsAfter}`;
+    console.log(row);
+    rows.push(row);
+  }
+  console.log(`\n${new Date().toISOString()}  node ${process.version}  tfjs-core ${tf.version_core}`);
+  for (const row of rows) console.log(row);
+}
+
+await main();
