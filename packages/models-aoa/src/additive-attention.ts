@@ -1,0 +1,78 @@
+/** Single-head additive attention (AttModel.py `Attention`), AoANet's decoder attention when `use_multi_head` ≠ 2. */
+import * as tf from '@tensorflow/tfjs-core';
+import { Linear, Module, type ModuleOptions } from '@caption/core';
+import { AoAConfigError, AoAInputError } from './errors';
+
+/** Configuration of {@link AdditiveAttention}. */
+export interface AdditiveAttentionConfig {
+  /** Width of the query `h` (`rnn_size`). */
+  querySize: number;
+  /** Width of the projected keys (`att_hid_size`). */
+  hiddenSize: number;
+}
+
+/**
+ * Bahdanau-style attention over projected keys, as `models/AttModel.py` `Attention`:
+ *
+ * ```
+ * e_i = w_α · tanh(K_i + W_h h + b_h) + b_α     (K = ctx2att(regions), precomputed once per image)
+ * α = softmax(e);  with a mask: α ← α ⊙ m / Σ(α ⊙ m)
+ * out = Σ_i α_i V_i                               (V = the refined regions)
+ * ```
+ *
+ * Parameters: `h2att.weight` `[hidden, query]`, `h2att.bias`, `alpha_net.weight` `[1, hidden]`,
+ * `alpha_net.bias`. No dropout.
+ *
+ * @example
+ * ```ts
+ * const att = new AdditiveAttention({ querySize: 1024, hiddenSize: 512 });
+ * const context = tf.tidy(() => att.apply(h, projectedKeys, regions, mask)); // [B, 1024]
+ * ```
+ */
+export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
+  readonly className = 'aoa.AdditiveAttention';
+  /** Query projection (`h2att`). */
+  readonly queryProjection: Linear;
+  /** Score layer (`alpha_net`). */
+  readonly scoreLayer: Linear;
+
+  constructor(config: AdditiveAttentionConfig, options: ModuleOptions = {}) {
+    for (const key of ['querySize', 'hiddenSize'] as const) {
+      if (!Number.isInteger(config[key]) || config[key] < 1) throw new AoAConfigError(key, `must be a positive integer, got ${String(config[key])}`);
+    }
+    super({ querySize: config.querySize, hiddenSize: config.hiddenSize }, options);
+    this.queryProjection = this.addModule('h2att', new Linear({ inFeatures: config.querySize, outFeatures: config.hiddenSize }, { rng: this.rng }));
+    this.scoreLayer = this.addModule('alpha_net', new Linear({ inFeatures: config.hiddenSize, outFeatures: 1 }, { rng: this.rng }));
+  }
+
+  /** A new layer (fresh weights) with this config. */
+  static fromConfig(config: AdditiveAttentionConfig, options?: ModuleOptions): AdditiveAttention {
+    return new AdditiveAttention(config, options);
+  }
+
+  /**
+   * The attended values `[B, Dv]` for a query `[B, querySize]`, projected keys `[B, K, hiddenSize]`,
+   * values `[B, K, Dv]` and an optional mask `[B, K]` (1 = region).
+   */
+  apply(query: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, mask?: tf.Tensor | null): tf.Tensor {
+    this.assertUsable();
+    const where = 'AdditiveAttention.apply';
+    if (keys.rank !== 3 || values.rank !== 3 || keys.shape[1] !== values.shape[1] || query.rank !== 2) {
+      throw new AoAInputError(
+        where,
+        'query/keys/values',
+        `have shapes [${query.shape.join(', ')}], [${keys.shape.join(', ')}], [${values.shape.join(', ')}]; expected [B, q], [B, K, h], [B, K, v]`,
+      );
+    }
+    return tf.tidy(() => {
+      const projectedQuery = tf.expandDims(this.queryProjection.apply(query), 1);
+      const scores = tf.squeeze(this.scoreLayer.apply(tf.tanh(tf.add(keys, projectedQuery))), [2]);
+      let weights = tf.softmax(scores, -1);
+      if (mask !== undefined && mask !== null) {
+        weights = tf.mul(weights, mask);
+        weights = tf.div(weights, tf.sum(weights, 1, true));
+      }
+      return tf.squeeze(tf.matMul(tf.expandDims(weights, 1), values), [1]);
+    });
+  }
+}

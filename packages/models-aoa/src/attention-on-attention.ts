@@ -1,0 +1,71 @@
+/** The attention-on-attention (AoA) gate: an information vector gated by a sigmoid, both from `[v̂; q]`. */
+import * as tf from '@tensorflow/tfjs-core';
+import { Dropout, GLU, Linear, Module, type ModuleOptions } from '@caption/core';
+import { AoAConfigError } from './errors';
+
+/** Configuration of {@link AttentionOnAttention}. */
+export interface AttentionOnAttentionConfig {
+  /** Width of the attended vector `v̂` (AoANet: `multi_head_scale · d`). */
+  attendedSize: number;
+  /** Width of the query `q` (AoANet: `d`). */
+  querySize: number;
+  /** Width of the gated output (AoANet: `d`). */
+  outputSize: number;
+  /** Dropout on the input `[v̂; q]` (AoANet's `dropout_aoa`: 0.3 in the refiner; default 0). */
+  inputDropout?: number;
+}
+
+/**
+ * Attention on attention (Huang et al., 2019), as AoANet implements it (`aoa_layer`, `att2ctx`):
+ *
+ * ```
+ * [i; g] = W · Dropout([v̂; q]) + b      (one linear layer, 2·outputSize outputs)
+ * AoA(v̂, q) = i ⊙ σ(g)                  (GLU: first half = information vector, second half = attention gate)
+ * ```
+ *
+ * The paper writes the information vector and the gate as two linear maps; one matrix with twice the
+ * outputs followed by a GLU is the same function. Parameters (PyTorch `nn.Sequential(nn.Linear, nn.GLU)`
+ * names): `0.weight` `[2·outputSize, attendedSize + querySize]`, `0.bias` `[2·outputSize]`.
+ *
+ * @example
+ * ```ts
+ * const aoa = new AttentionOnAttention({ attendedSize: 1024, querySize: 1024, outputSize: 1024 });
+ * const context = tf.tidy(() => aoa.apply(attended, hidden)); // [B, 1024]
+ * ```
+ */
+export class AttentionOnAttention extends Module<Required<AttentionOnAttentionConfig>> {
+  readonly className = 'aoa.AttentionOnAttention';
+  /** The joint information/gate projection (`0`). */
+  readonly linear: Linear;
+  /** `i ⊙ σ(g)` over the two halves of the projection (`1`, no parameters). */
+  readonly gate: GLU;
+  /** Dropout on `[v̂; q]` (no parameters). */
+  readonly inputDropout: Dropout;
+
+  constructor(config: AttentionOnAttentionConfig, options: ModuleOptions = {}) {
+    const resolved: Required<AttentionOnAttentionConfig> = { ...config, inputDropout: config.inputDropout ?? 0 };
+    for (const key of ['attendedSize', 'querySize', 'outputSize'] as const) {
+      const v = resolved[key];
+      if (!Number.isInteger(v) || v < 1) throw new AoAConfigError(key, `must be a positive integer, got ${String(v)}`);
+    }
+    super(resolved, options);
+    const { attendedSize, querySize, outputSize } = resolved;
+    this.linear = this.addModule('0', new Linear({ inFeatures: attendedSize + querySize, outFeatures: 2 * outputSize }, { rng: this.rng }));
+    this.gate = this.addModule('1', new GLU({ axis: -1 }, { rng: this.rng }));
+    this.inputDropout = this.addModule('input_dropout', new Dropout({ rate: resolved.inputDropout }, { rng: this.rng }));
+  }
+
+  /** A new layer (fresh weights) with this config. */
+  static fromConfig(config: AttentionOnAttentionConfig, options?: ModuleOptions): AttentionOnAttention {
+    return new AttentionOnAttention(config, options);
+  }
+
+  /** `AoA(v̂, q)` for `attended` `[..., attendedSize]` and `query` `[..., querySize]` (same leading shape). */
+  apply(attended: tf.Tensor, query: tf.Tensor): tf.Tensor {
+    this.assertUsable();
+    return tf.tidy(() => {
+      const joint = this.inputDropout.apply(tf.concat([attended, query], -1));
+      return this.gate.apply(this.linear.apply(joint));
+    });
+  }
+}

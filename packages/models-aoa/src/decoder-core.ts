@@ -1,0 +1,193 @@
+/** AoANet's decoder step (`AoA_Decoder_Core`): LSTM, attention with a LayerNorm'd query, AoA context gate. */
+import * as tf from '@tensorflow/tfjs-core';
+import { Activation, Dropout, Linear, LSTMCell, Module, type ModuleOptions, Sequential } from '@caption/core';
+import { AdditiveAttention } from './additive-attention';
+import { AttentionOnAttention } from './attention-on-attention';
+import type { DecoderType } from './config';
+import { AoAConfigError, AoAInputError } from './errors';
+import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
+import { tidyKeep } from './tidy';
+
+/** Configuration of {@link AoADecoderCore} (the reference's option names). */
+export interface AoADecoderCoreConfig {
+  /** Word embedding width (`input_encoding_size`). */
+  inputEncodingSize: number;
+  /** LSTM and context width `d` (`rnn_size`). */
+  rnnSize: number;
+  /** Attention heads (`num_heads`). */
+  numHeads: number;
+  /** `multi_head_scale`: attended width = scale · d. */
+  multiHeadScale: number;
+  /** 2 = multi-head dot attention; any other value = additive attention (`use_multi_head`). */
+  useMultiHead: number;
+  /** Hidden width of the additive attention (`att_hid_size`). */
+  attHidSize: number;
+  /** What maps `[v̂; h]` to the context (`decoder_type`). */
+  decoderType: DecoderType;
+  /** Dropout on the output and, with `ctxDrop`, on the fed-back context (`drop_prob_lm`). */
+  dropProbLm: number;
+  /** Dropout on the context fed back to the LSTM (`ctx_drop`). */
+  ctxDrop: boolean;
+  /** Add `h` to the output (`out_res`). */
+  outRes: boolean;
+}
+
+/**
+ * The image side the decoder attends to, computed once per image ({@link AoAModel.encode}) and repeated
+ * to the rows (captions, beams, samples) that share it. Rows on axis 0.
+ */
+export interface DecoderMemory {
+  /** `[N, d]`: masked mean of the refined regions (`mean_feats`), or the fc embedding. */
+  meanFeats: tf.Tensor;
+  /** `[N, K, scale·d]` keys (second half of `ctx2att`), or `[N, K, attHidSize]` projected regions (additive). */
+  keys: tf.Tensor;
+  /** `[N, K, scale·d]` values (first half of `ctx2att`), or `[N, K, d]` refined regions (additive). */
+  values: tf.Tensor;
+  /** `[N, K]` 1 = region, 0 = padding; null when every row has all K regions. */
+  mask: tf.Tensor | null;
+}
+
+/**
+ * The recurrent state: the reference's `h = [h_att, ctx]`, `c = [c_att, c_ctx]`, each `[N, d]`.
+ * `contextCell` is the second LSTM's cell with `decoderType: 'LSTM'`; the other decoders never update
+ * it (the reference carries zeros), so it is null there.
+ */
+export interface AoADecoderState {
+  /** Attention LSTM hidden state `h_att`. */
+  hidden: tf.Tensor;
+  /** Attention LSTM cell state `c_att`. */
+  cell: tf.Tensor;
+  /** The previous context vector `c_{t−1}` (fed back to the LSTM). */
+  context: tf.Tensor;
+  /** The context LSTM's cell (decoder type `'LSTM'`), else null. */
+  contextCell: tf.Tensor | null;
+}
+
+/**
+ * One decoder step, as `AoA_Decoder_Core.forward`:
+ *
+ * ```
+ * h_t, m_t = LSTM([w_t ; ā + Dropout_ctx(c_{t−1})], (h_{t−1}, m_{t−1}))       (att_lstm, gates i f g o)
+ * v̂_t     = MHA(LN(h_t), K, V, mask)   query projected, K/V as given, no output layer, attention dropout 0.1
+ * c_t     = AoA(v̂_t, h_t) = i ⊙ σ(g), [i; g] = W [v̂_t; h_t] + b               (decoderType 'AoA'; raw h_t)
+ *         | LSTM'([v̂_t; h_t], (c_{t−1}, c'_{t−1}))                            ('LSTM')
+ *         | ReLU(W [v̂_t; h_t] + b)                                           ('base')
+ * out_t   = Dropout(c_t (+ h_t with outRes))
+ * ```
+ *
+ * With `useMultiHead` ≠ 2 the attention is {@link AdditiveAttention} over the refined regions.
+ * Parameters (reference names): `att_lstm.*`, `att2ctx.*` (`att2ctx.0.*` for AoA and base), `attention.*`
+ * (`attention.norm.a_2/b_2`, `attention.linears.0.*`; or `attention.h2att.*`, `attention.alpha_net.*`).
+ *
+ * @example
+ * ```ts
+ * const core = new AoADecoderCore({ inputEncodingSize: 1024, rnnSize: 1024, numHeads: 8, multiHeadScale: 1,
+ *   useMultiHead: 2, attHidSize: 512, decoderType: 'AoA', dropProbLm: 0.5, ctxDrop: true, outRes: false });
+ * let state = core.initialState(rows);
+ * const { output, state: next } = tf.tidy(() => core.apply(words, memory, state));
+ * ```
+ */
+export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
+  readonly className = 'aoa.DecoderCore';
+  /** The attention LSTM (`att_lstm`), input `[w_t; ā + c_{t−1}]`. */
+  readonly attLstm: LSTMCell;
+  /** The context layer (`att2ctx`). */
+  readonly att2ctx: AttentionOnAttention | LSTMCell | Sequential;
+  /** The attention over the image memory (`attention`). */
+  readonly attention: MultiHeadedDotAttention | AdditiveAttention;
+  /** Dropout before the logits (`out_drop`). */
+  readonly outDrop: Dropout;
+  /** Dropout on the fed-back context (`ctx_drop`), or null. */
+  readonly ctxDropout: Dropout | null;
+
+  constructor(config: AoADecoderCoreConfig, options: ModuleOptions = {}) {
+    super({ ...config }, options);
+    const c = this.config;
+    const rng = { rng: this.rng };
+    const d = c.rnnSize;
+    const attendedSize = c.useMultiHead === 2 ? c.multiHeadScale * d : d;
+    if (c.useMultiHead !== 2 && c.multiHeadScale !== 1) {
+      throw new AoAConfigError('multiHeadScale', 'must be 1 with the additive attention (useMultiHead ≠ 2)');
+    }
+    this.attLstm = this.addModule('att_lstm', new LSTMCell({ inputSize: c.inputEncodingSize + d, hiddenSize: d }, rng));
+    this.outDrop = this.addModule('out_drop', new Dropout({ rate: c.dropProbLm }, rng));
+    if (c.decoderType === 'AoA') {
+      this.att2ctx = new AttentionOnAttention({ attendedSize, querySize: d, outputSize: d }, rng);
+    } else if (c.decoderType === 'LSTM') {
+      this.att2ctx = new LSTMCell({ inputSize: attendedSize + d, hiddenSize: d }, rng);
+    } else if (c.decoderType === 'base') {
+      this.att2ctx = new Sequential([new Linear({ inFeatures: attendedSize + d, outFeatures: d }, rng), new Activation({ fn: 'relu' }, rng)], rng);
+    } else {
+      throw new AoAConfigError('decoderType', `must be 'AoA', 'LSTM' or 'base', got ${JSON.stringify(c.decoderType)}`);
+    }
+    this.addModule('att2ctx', this.att2ctx);
+    this.attention =
+      c.useMultiHead === 2
+        ? new MultiHeadedDotAttention(
+            { modelDim: d, numHeads: c.numHeads, scale: c.multiHeadScale, projectKeyValue: false, outputLayer: false, doAoa: false, queryNorm: 'annotated' },
+            rng,
+          )
+        : new AdditiveAttention({ querySize: d, hiddenSize: c.attHidSize }, rng);
+    this.addModule('attention', this.attention);
+    this.ctxDropout = c.ctxDrop ? this.addModule('ctx_drop', new Dropout({ rate: c.dropProbLm }, rng)) : null;
+  }
+
+  /** A new core (fresh weights) with this config. */
+  static fromConfig(config: AoADecoderCoreConfig, options?: ModuleOptions): AoADecoderCore {
+    return new AoADecoderCore(config, options);
+  }
+
+  /** Zeros for `rows` rows (the reference's `init_hidden`). */
+  initialState(rows: number): AoADecoderState {
+    const shape = [rows, this.config.rnnSize];
+    return {
+      hidden: tf.zeros(shape),
+      cell: tf.zeros(shape),
+      context: tf.zeros(shape),
+      contextCell: this.config.decoderType === 'LSTM' ? tf.zeros(shape) : null,
+    };
+  }
+
+  /**
+   * One step for `words` `[N, inputEncodingSize]` (the embedded previous tokens): the output `[N, d]`
+   * that goes to the logit layer (after `out_drop`) and the next state. Inputs are not disposed.
+   */
+  apply(words: tf.Tensor, memory: DecoderMemory, state: AoADecoderState): { output: tf.Tensor; state: AoADecoderState } {
+    this.assertUsable();
+    const c = this.config;
+    const rows = words.shape[0] as number;
+    if (words.rank !== 2 || words.shape[1] !== c.inputEncodingSize) {
+      throw new AoAInputError('AoADecoderCore.apply', 'words', `has shape [${words.shape.join(', ')}], expected [N, ${c.inputEncodingSize}]`);
+    }
+    if (memory.meanFeats.shape[0] !== rows || state.hidden.shape[0] !== rows) {
+      throw new AoAInputError(
+        'AoADecoderCore.apply',
+        'memory/state',
+        `have ${String(memory.meanFeats.shape[0])} / ${String(state.hidden.shape[0])} rows for ${rows} words (repeat the image memory per row)`,
+      );
+    }
+    return tidyKeep(() => {
+      const fedBack = this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context);
+      const lstm = this.attLstm.apply(tf.concat([words, tf.add(memory.meanFeats, fedBack)], 1), { h: state.hidden, c: state.cell });
+      const mask = memory.mask ?? undefined;
+      const attended =
+        this.attention instanceof MultiHeadedDotAttention
+          ? this.attention.apply(lstm.h, memory.keys, memory.values, mask)
+          : this.attention.apply(lstm.h, memory.keys, memory.values, mask);
+      let context: tf.Tensor;
+      let contextCell: tf.Tensor | null = state.contextCell;
+      if (this.att2ctx instanceof AttentionOnAttention) {
+        context = this.att2ctx.apply(attended, lstm.h);
+      } else if (this.att2ctx instanceof LSTMCell) {
+        if (state.contextCell === null) throw new AoAInputError('AoADecoderCore.apply', 'state.contextCell', 'is null; the LSTM decoder needs it');
+        const next = this.att2ctx.apply(tf.concat([attended, lstm.h], 1), { h: state.context, c: state.contextCell });
+        context = next.h;
+        contextCell = next.c;
+      } else {
+        context = this.att2ctx.apply(tf.concat([attended, lstm.h], 1));
+      }
+      const output = this.outDrop.apply(c.outRes ? tf.add(context, lstm.h) : context);
+      return { output, state: { hidden: lstm.h, cell: lstm.c, context, contextCell } };
+    });
+  }
+}

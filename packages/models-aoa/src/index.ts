@@ -1,0 +1,54 @@
+/**
+ * `@caption/models-aoa`: the attention-on-attention modules and AoANet (Huang et al., ICCV 2019) on
+ * TensorFlow.js, with the reference implementation's (husthuaan/AoANet) options, weight names and
+ * conventions, built on `@caption/core`.
+ *
+ * @packageDocumentation
+ */
+import { registerModuleClass } from '@caption/core';
+import { AdditiveAttention } from './additive-attention';
+import { AoAModel } from './aoa-model';
+import { AttentionOnAttention } from './attention-on-attention';
+import { AoADecoderCore } from './decoder-core';
+import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
+import { AoARefiner, AoARefinerLayer } from './refiner';
+
+export { AoAConfigError, AoAInputError } from './errors';
+export {
+  camelCaseOptions,
+  configFromReferenceOptions,
+  resolveAoAModelConfig,
+  TRAIN_SH_MODEL_OPTIONS,
+  type AoAModelConfig,
+  type DecoderType,
+  type ResolvedAoAModelConfig,
+} from './config';
+export { AttentionOnAttention, type AttentionOnAttentionConfig } from './attention-on-attention';
+export { MultiHeadedDotAttention, type MultiHeadedDotAttentionConfig } from './multi-headed-dot-attention';
+export { AoARefiner, AoARefinerLayer, type AoARefinerConfig, type AoARefinerLayerConfig } from './refiner';
+export { AdditiveAttention, type AdditiveAttentionConfig } from './additive-attention';
+export { AoADecoderCore, type AoADecoderCoreConfig, type AoADecoderState, type DecoderMemory } from './decoder-core';
+export {
+  AoAModel,
+  type AoAFeatures,
+  type AoAModelJSON,
+  type EncodedImages,
+  type ForwardOptions,
+  type ScheduledSampling,
+} from './aoa-model';
+
+/**
+ * Makes this package's modules reachable from core's `moduleFromJSON` (class names `aoa.AoAModel`,
+ * `aoa.Refiner`, ...). Called once when the package is imported; calling it again is harmless.
+ */
+export function registerAoAModules(): void {
+  registerModuleClass('aoa.AttentionOnAttention', AttentionOnAttention.fromConfig);
+  registerModuleClass('aoa.MultiHeadedDotAttention', MultiHeadedDotAttention.fromConfig);
+  registerModuleClass('aoa.RefinerLayer', AoARefinerLayer.fromConfig);
+  registerModuleClass('aoa.Refiner', AoARefiner.fromConfig);
+  registerModuleClass('aoa.AdditiveAttention', AdditiveAttention.fromConfig);
+  registerModuleClass('aoa.DecoderCore', AoADecoderCore.fromConfig);
+  registerModuleClass('aoa.AoAModel', AoAModel.fromConfig);
+}
+
+registerAoAModules();

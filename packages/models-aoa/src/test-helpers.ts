@@ -1,0 +1,98 @@
+/**
+ * Helpers shared by this package's tests (not exported): the AoANet reference fixture folder, its
+ * safetensors files as tensors, and tolerance checks in the fixture README's form.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { parseSafetensors, type SafetensorsFile } from '@caption/core';
+import { sharedDataDir } from '@caption/test-support';
+import { describe } from 'vitest';
+
+/** The reference fixture folder: `$AOANET_REFERENCE_DIR`, else `<shared data>/aoanet-reference`. */
+export function referenceDir(): string {
+  const fromEnv = process.env.AOANET_REFERENCE_DIR;
+  return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(sharedDataDir(), 'aoanet-reference');
+}
+
+/** Why the fixture files are unusable, or null when they are all there. */
+export function referenceSkipReason(files: readonly string[]): string | null {
+  const dir = referenceDir();
+  const missing = files.filter((f) => !existsSync(join(dir, f)));
+  return missing.length === 0 ? null : `missing in ${dir}: ${missing.join(', ')}`;
+}
+
+/**
+ * A `describe` block that runs when every listed file exists in {@link referenceDir}, and is skipped
+ * with the reason in its title otherwise (never counted as passing).
+ */
+export function describeWithReference(title: string, files: readonly string[], body: () => void): void {
+  const reason = referenceSkipReason(files);
+  if (reason === null) describe(title, body);
+  else describe.skip(`${title} [skipped: ${reason}]`, body);
+}
+
+/** A parsed safetensors fixture with typed accessors. */
+export interface Fixture {
+  file: SafetensorsFile;
+  /** The raw values of one entry (throws when absent). */
+  data(name: string): Float32Array | Int32Array;
+  /** The shape of one entry. */
+  shape(name: string): number[];
+  /** A new tensor for one entry (float32 or int32 as stored). */
+  tensor(name: string): tf.Tensor;
+  /** Entry names that start with `prefix`, with the prefix removed. */
+  names(prefix: string): string[];
+  /** `prefix + name → tensor` for every entry under `prefix`, keyed without the prefix (new tensors). */
+  tensors(prefix: string): Map<string, tf.Tensor>;
+}
+
+/** Reads and parses `<referenceDir>/<name>`. */
+export function readFixture(name: string): Fixture {
+  const path = join(referenceDir(), name);
+  const file = parseSafetensors(new Uint8Array(readFileSync(path)), path);
+  const entry = (n: string) => {
+    const e = file.tensors.get(n);
+    if (e === undefined) throw new Error(`${path}: no tensor '${n}'`);
+    if (!(e.data instanceof Float32Array) && !(e.data instanceof Int32Array)) throw new Error(`${path}: '${n}' is ${e.dtype}, expected F32/I32`);
+    return { shape: [...e.shape], data: e.data };
+  };
+  const names = (prefix: string) => [...file.tensors.keys()].filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
+  const tensor = (n: string) => {
+    const e = entry(n);
+    return tf.tensor(e.data, e.shape, e.data instanceof Int32Array ? 'int32' : 'float32');
+  };
+  return {
+    file,
+    data: (n) => entry(n).data,
+    shape: (n) => entry(n).shape,
+    tensor,
+    names,
+    tensors: (prefix) => new Map(names(prefix).map((n) => [n, tensor(prefix + n)])),
+  };
+}
+
+/** Reads `<referenceDir>/<name>` as JSON. */
+export function readReferenceJson<T>(name: string): T {
+  return JSON.parse(readFileSync(join(referenceDir(), name), 'utf8')) as T;
+}
+
+/**
+ * The largest violation of `|actual − expected| ≤ atol + rtol·|expected|` (≤ 0: all within tolerance;
+ * NaN or infinite actual values count as +∞), so a failed assertion says how far off it is.
+ */
+export function toleranceExcess(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
+  let worst = -Infinity;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i] as number;
+    const e = expected[i] as number;
+    worst = Math.max(worst, Number.isFinite(a) ? Math.abs(a - e) - (atol + rtol * Math.abs(e)) : Infinity);
+  }
+  return worst;
+}
+
+/** Max |a − b|. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return toleranceExcess(a, b, 0, 0);
+}
