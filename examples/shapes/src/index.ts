@@ -66,3 +66,18 @@ export {
 export { englishGrammar } from './captions-en';
 export { chineseGrammar } from './captions-zh';
 export { ShapesOptionsError, ShapesFileError } from './errors';
+export {
+  extractRegionFeatures,
+  imageRegions,
+  cropWindow,
+  halveImage,
+  FEATURE_FOLDERS,
+  CONTEXT_REGIONS,
+  FEATURES_FORMAT_VERSION,
+  type RegionFeatureOptions,
+  type RegionFeatures,
+  type FeatureProgress,
+  type FeaturesManifest,
+  type CnnAccuracy,
+} from './features';
+export { RegionCnn, conv3x3Same, type RegionCnnConfig, type RegionCnnOutput, type NamedWeight } from './region-cnn';
