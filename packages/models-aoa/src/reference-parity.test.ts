@@ -25,7 +25,7 @@ import { AoADecoderCore } from './decoder-core';
 import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
 import { AoARefiner, AoARefinerLayer } from './refiner';
 import { tidyKeep } from './tidy';
-import { describeWithReference, type Fixture, readFixture, readReferenceJson, toleranceExcess } from './test-helpers';
+import { committedVariantDirs, describeWithReference, referenceDir, type Fixture, readFixture, readReferenceJson, toleranceExcess } from './test-helpers';
 
 const LAYER_TOL = { output: { atol: 1e-5, rtol: 1e-5 }, grad: { atol: 5e-5, rtol: 1e-4 }, loss: 5e-5 };
 const MODEL_TOL = { logprobs: 1e-4, prep: 5e-5, loss: 1e-5, grad: 5e-5 };
@@ -192,8 +192,9 @@ interface ModelJson {
   results: { loss_label_smoothing: number; loss_xe: number; self_critical: { loss: number } };
 }
 
+function describeModelParity(dir: string): void {
 describeWithReference(
-  'AoANet reference parity: the small model end to end (model-small.*)',
+  `AoANet reference parity: the small model end to end (${dir})`,
   ['model-small.json', 'model-small.safetensors', 'model-small-io.safetensors'],
   () => {
     let json: ModelJson;
@@ -202,10 +203,10 @@ describeWithReference(
     let images: AoAFeatures;
     let rows: AoAFeatures;
     beforeAll(() => {
-      json = readReferenceJson<ModelJson>('model-small.json');
-      io = readFixture('model-small-io.safetensors');
+      json = readReferenceJson<ModelJson>('model-small.json', dir);
+      io = readFixture('model-small-io.safetensors', dir);
       model = AoAModel.fromReferenceOptions(camelCaseOptions(json.options));
-      const weights = readFixture('model-small.safetensors').tensors('');
+      const weights = readFixture('model-small.safetensors', dir).tensors('');
       model.loadStateDict(weights);
       tf.dispose([...weights.values()]);
       model.eval();
@@ -326,3 +327,7 @@ describeWithReference(
     });
   },
 );
+}
+
+// The folder given by AOANET_REFERENCE_DIR (default: the shared fixtures), then the option sets committed here.
+for (const dir of [referenceDir(), ...committedVariantDirs()]) describeModelParity(dir);

@@ -2,8 +2,9 @@
  * Helpers shared by this package's tests (not exported): the AoANet reference fixture folder, its
  * safetensors files as tensors, and tolerance checks in the fixture README's form.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, type SafetensorsFile } from '@caption/core';
 import { sharedDataDir } from '@caption/test-support';
@@ -15,9 +16,16 @@ export function referenceDir(): string {
   return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(sharedDataDir(), 'aoanet-reference');
 }
 
+/** The reference fixture folders committed with this package (other option sets, made by `fixtures/make-fixtures.py`). */
+export function committedVariantDirs(): string[] {
+  const root = fileURLToPath(new URL('../fixtures/', import.meta.url));
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name.startsWith('variant-'))
+    .map((e) => join(root, e.name));
+}
+
 /** Why the fixture files are unusable, or null when they are all there. */
-export function referenceSkipReason(files: readonly string[]): string | null {
-  const dir = referenceDir();
+export function referenceSkipReason(files: readonly string[], dir = referenceDir()): string | null {
   const missing = files.filter((f) => !existsSync(join(dir, f)));
   return missing.length === 0 ? null : `missing in ${dir}: ${missing.join(', ')}`;
 }
@@ -26,8 +34,8 @@ export function referenceSkipReason(files: readonly string[]): string | null {
  * A `describe` block that runs when every listed file exists in {@link referenceDir}, and is skipped
  * with the reason in its title otherwise (never counted as passing).
  */
-export function describeWithReference(title: string, files: readonly string[], body: () => void): void {
-  const reason = referenceSkipReason(files);
+export function describeWithReference(title: string, files: readonly string[], body: () => void, dir = referenceDir()): void {
+  const reason = referenceSkipReason(files, dir);
   if (reason === null) describe(title, body);
   else describe.skip(`${title} [skipped: ${reason}]`, body);
 }
@@ -47,9 +55,9 @@ export interface Fixture {
   tensors(prefix: string): Map<string, tf.Tensor>;
 }
 
-/** Reads and parses `<referenceDir>/<name>`. */
-export function readFixture(name: string): Fixture {
-  const path = join(referenceDir(), name);
+/** Reads and parses `<dir>/<name>` (default: {@link referenceDir}). */
+export function readFixture(name: string, dir = referenceDir()): Fixture {
+  const path = join(dir, name);
   const file = parseSafetensors(new Uint8Array(readFileSync(path)), path);
   const entry = (n: string) => {
     const e = file.tensors.get(n);
@@ -72,9 +80,9 @@ export function readFixture(name: string): Fixture {
   };
 }
 
-/** Reads `<referenceDir>/<name>` as JSON. */
-export function readReferenceJson<T>(name: string): T {
-  return JSON.parse(readFileSync(join(referenceDir(), name), 'utf8')) as T;
+/** Reads `<dir>/<name>` as JSON (default: {@link referenceDir}). */
+export function readReferenceJson<T>(name: string, dir = referenceDir()): T {
+  return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
 }
 
 /**
