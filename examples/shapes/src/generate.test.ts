@@ -101,7 +101,12 @@ describe('generateShapes', () => {
     expect(zh.cached).toEqual({ images: true, captions: false });
     expect(zh.datasetPath.endsWith('dataset_shapes_zh.json')).toBe(true);
     const data = JSON.parse(await readFile(zh.datasetPath, 'utf8')) as KarpathyDataset;
-    for (const img of data.images) for (const s of img.sentences) expect(s.raw).toMatch(/^[\u4e00-\u9fff，：、]+$/u);
+    for (const img of data.images) {
+      for (const s of img.sentences) {
+        expect(s.raw).toMatch(/^[\u4e00-\u9fff，：、]+$/u);
+        expect(s.tokens.join('')).toBe(s.raw.replace(/[，：、]/g, '')); // jieba words, punctuation dropped
+      }
+    }
     const en = await generateShapes({ ...small, seed: 7, outDir: first.outDir });
     expect(en.cached).toEqual({ images: true, captions: true });
   });

@@ -9,6 +9,7 @@ import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/pro
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '@caption/core';
+import { createTokenizer, JIEBA_LIBRARY, type CaptionTokenizer } from '@caption/data-coco';
 import sharp from 'sharp';
 import { sampleCaptions, type CaptionGrammar, type CaptionLanguage } from './caption-grammar';
 import { englishGrammar } from './captions-en';
@@ -271,7 +272,8 @@ export async function generateShapes(options: GenerateShapesOptions = {}): Promi
     vips: sharp.versions.vips,
   };
   const imagesHash = configHash(imageConfig);
-  const captionsHash = configHash({ format: SHAPES_FORMAT_VERSION, imagesHash, language, captionsPerImage });
+  const segmenter = language === 'zh' ? JIEBA_LIBRARY : 'grammar';
+  const captionsHash = configHash({ format: SHAPES_FORMAT_VERSION, imagesHash, language, captionsPerImage, segmenter });
   const ids = Array.from({ length: total }, (_, imgid) => imgid + 1);
   const result = { outDir, datasetPath, scenesPath, imagesDir, manifestPath, language, counts, imagesHash };
 
@@ -304,7 +306,8 @@ export async function generateShapes(options: GenerateShapesOptions = {}): Promi
     manifest.images = { hash: imagesHash, count: total, config: imageConfig };
   }
 
-  const dataset = buildKarpathyDataset(scenes, seed, language, captionsPerImage, options.onProgress);
+  const tokenize = language === 'zh' ? await createTokenizer({ kind: 'jieba', library: JIEBA_LIBRARY, keepPunctuation: false }) : undefined;
+  const dataset = buildKarpathyDataset(scenes, { seed, language, captionsPerImage, tokenize, onProgress: options.onProgress });
   await writeAtomic(datasetPath, JSON.stringify(dataset));
   manifest.datasets[datasetName] = { hash: captionsHash, language, captionsPerImage, imagesHash };
   await writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -340,23 +343,35 @@ async function removeStaleImages(imagesDir: string, keep: ReadonlySet<string>): 
   }
 }
 
+/** Options of {@link buildKarpathyDataset}. */
+export interface KarpathyBuildOptions {
+  /** the data set seed */
+  seed: number;
+  /** caption language */
+  language: CaptionLanguage;
+  /** captions per image */
+  captionsPerImage: number;
+  /**
+   * How `raw` becomes `tokens`; default: the grammar's own words. Chinese data sets use jieba here (as the
+   * AI Challenger evaluation segments), so that the file's tokens are what the metrics' `zh` tokenizer gives.
+   */
+  tokenize?: CaptionTokenizer;
+  /** called as work progresses */
+  onProgress?: (progress: GenerateProgress) => void;
+}
+
 /**
  * The Karpathy split file of a set of scenes: `captionsPerImage` captions per image from the language's
  * grammar, drawn from a stream seeded by `(seed, imgid, language)` so captions do not depend on other images.
  */
-export function buildKarpathyDataset(
-  scenes: readonly SceneRecord[],
-  seed: number,
-  language: CaptionLanguage,
-  captionsPerImage: number,
-  onProgress?: (progress: GenerateProgress) => void,
-): KarpathyDataset {
+export function buildKarpathyDataset(scenes: readonly SceneRecord[], options: KarpathyBuildOptions): KarpathyDataset {
+  const { seed, language, captionsPerImage, tokenize, onProgress } = options;
   const grammar = GRAMMARS[language];
   let sentid = 0;
   const images = scenes.map((scene, i): KarpathyImage => {
     const rng = new Random(deriveSeed(seed, scene.imgid, STREAM_CAPTIONS[language]));
     const sentences = sampleCaptions(grammar, scene, rng, captionsPerImage).map(
-      (c): KarpathySentence => ({ tokens: c.tokens, raw: c.raw, imgid: scene.imgid, sentid: sentid++ }),
+      (c): KarpathySentence => ({ tokens: tokenize?.(c.raw) ?? c.tokens, raw: c.raw, imgid: scene.imgid, sentid: sentid++ }),
     );
     if (onProgress !== undefined && ((i + 1) % 500 === 0 || i + 1 === scenes.length)) {
       onProgress({ stage: 'captions', done: i + 1, total: scenes.length });

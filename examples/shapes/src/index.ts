@@ -16,6 +16,7 @@ export {
   defaultShapesDir,
   SHAPES_FORMAT_VERSION,
   type GenerateShapesOptions,
+  type KarpathyBuildOptions,
   type GenerateProgress,
   type ShapesDataset,
   type ShapesManifest,
