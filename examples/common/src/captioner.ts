@@ -1,9 +1,10 @@
 /**
  * What the examples' driver needs from a captioning model, whatever its architecture: a `Module`
  * (parameters under PyTorch names, train/eval mode, the run's random generator) that is also a core
- * `CaptionModel` over {@link CaptionFeatures} (`prepare` once per image, `step` once per word). Teacher
- * forcing, scheduled sampling, self-critical training and every decoder are built on those two calls, so
- * a new model only has to provide them (and a factory that builds it from the options).
+ * `CaptionModel` (`prepare` once per image, `step` once per word) over the model's own feature type, and
+ * a factory that builds it from the options and maps a batch's {@link CaptionFeatures} to that type.
+ * Teacher forcing, scheduled sampling, self-critical training and every decoder are built on `prepare`
+ * and `step`, so a new model only has to provide them (a faster teacher-forced pass is optional).
  */
 import type { CaptionModel, Module, Random } from '@caption/core';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -20,7 +21,7 @@ export interface CaptionFeatures {
 }
 
 /** A trainable captioner: a core `Module` that decodes through the `CaptionModel` contract. */
-export type Captioner = Module & CaptionModel<CaptionFeatures>;
+export type Captioner<F = CaptionFeatures> = Module & CaptionModel<F>;
 
 /** Sizes the data decides. */
 export interface DataShape {
@@ -35,7 +36,7 @@ export interface DataShape {
 }
 
 /** Builds a captioner for `captionModel` = {@link CaptionerFactory.name}. */
-export interface CaptionerFactory {
+export interface CaptionerFactory<F = CaptionFeatures> {
   /** The `captionModel` value (`show_tell`, `aoa`). */
   readonly name: string;
   /** Which features the model reads. */
@@ -45,5 +46,14 @@ export interface CaptionerFactory {
    *
    * @throws ExampleOptionsError when an option is not supported by the model
    */
-  create(options: TrainOptions, shape: DataShape, rng: Random): Captioner;
+  create(options: TrainOptions, shape: DataShape, rng: Random): Captioner<F>;
+  /** The model's features from a batch's (a view: no new tensors that the caller would have to free). */
+  features(batch: CaptionFeatures): F;
+  /**
+   * Optional faster teacher-forced pass (e.g. all words embedded at once): `labels` `[N, T + 1]` int32 (column
+   * 0 = BOS, then the words), features one row per image, N a multiple of the images; returns `[N, T, V + 1]`
+   * log-probs. Used for cross-entropy only: self-critical training teacher-forces its samples step by step,
+   * so that dropout masks match those the samples were drawn under.
+   */
+  teacherForced?(model: Captioner<F>, features: F, labels: tf.Tensor2D, scheduledSampling: { probability: number; rng: Random } | null): tf.Tensor3D;
 }

@@ -28,15 +28,15 @@ import type { CaptionBatch } from '@caption/data-coco';
 import type { CiderDScorer } from '@caption/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchTeacherForcingRows, disposeFeatures, featureTensors, teacherForcingRows, type TeacherForcingRows } from './batches';
-import type { Captioner, CaptionFeatures } from './captioner';
+import type { Captioner, CaptionerFactory } from './captioner';
 
 /**
  * Teacher-forced log-probs `[rows, steps, V + 1]` of caption rows (each image's features serve
  * `rowsPerImage` consecutive rows), with scheduled sampling at probability `ssProb` (draws from `rng`).
  */
-export function teacherForcedLogprobs(
-  model: Captioner,
-  features: CaptionFeatures,
+export function teacherForcedLogprobs<F>(
+  model: Captioner<F>,
+  features: F,
   rows: TeacherForcingRows,
   rowsPerImage: number,
   scheduledSampling: { probability: number; rng: Random } | null = null,
@@ -83,16 +83,28 @@ function drawFromLogprobs(logprobs: Float32Array, rng: Random): number {
   return logprobs.length - 1;
 }
 
-/** Cross-entropy (label-smoothed when `labelSmoothing` > 0) of a loader batch, with scheduled sampling. */
-export function crossEntropyLoss(
-  model: Captioner,
+/**
+ * Cross-entropy (label-smoothed when `labelSmoothing` > 0) of a loader batch, with scheduled sampling;
+ * through the factory's own teacher-forced pass when it has one. Call inside a gradient scope or tidy.
+ */
+export function crossEntropyLoss<F>(
+  model: Captioner<F>,
+  factory: CaptionerFactory<F>,
   batch: CaptionBatch,
-  uses: { fc: boolean; att: boolean },
   options: { labelSmoothing: number; ssProb: number; rng: Random },
 ): tf.Scalar {
   const rows = batchTeacherForcingRows(batch);
   const seqPerImg = batch.labels?.shape[1] as number;
-  const logprobs = teacherForcedLogprobs(model, featureTensors(batch, uses), rows, seqPerImg, { probability: options.ssProb, rng: options.rng });
+  const features = factory.features(featureTensors(batch, factory.uses));
+  const ss = options.ssProb > 0 ? { probability: options.ssProb, rng: options.rng } : null;
+  let logprobs: tf.Tensor3D;
+  if (factory.teacherForced !== undefined) {
+    const labels = new Int32Array(rows.rows * (rows.steps + 1));
+    for (let r = 0; r < rows.rows; r++) labels.set(rows.targets.subarray(r * rows.steps, (r + 1) * rows.steps), r * (rows.steps + 1) + 1);
+    logprobs = factory.teacherForced(model, features, tf.tensor2d(labels, [rows.rows, rows.steps + 1], 'int32'), ss);
+  } else {
+    logprobs = teacherForcedLogprobs(model, features, rows, seqPerImg, ss);
+  }
   const target = tf.tensor2d(rows.targets, [rows.rows, rows.steps], 'int32');
   const mask = tf.tensor2d(rows.mask, [rows.rows, rows.steps]);
   return options.labelSmoothing > 0 ? labelSmoothingLoss(logprobs, target, mask, options.labelSmoothing) : sequenceCrossEntropy(logprobs, target, mask);
@@ -120,11 +132,11 @@ export interface SelfCriticalBatch {
  * (for the greedy baseline), then `seqPerImg` samples per image in train mode; scores both with CIDEr-D
  * against the image's label rows, and returns the advantages.
  */
-export function decodeSelfCritical(
-  model: Captioner,
+export function decodeSelfCritical<F>(
+  model: Captioner<F>,
+  factory: CaptionerFactory<F>,
   batch: CaptionBatch,
   options: {
-    uses: { fc: boolean; att: boolean };
     scorer: CiderDScorer;
     baseline: 'greedy' | 'mean';
     samplesPerImage: number;
@@ -133,7 +145,8 @@ export function decodeSelfCritical(
     samplingRng: Random;
   },
 ): SelfCriticalBatch {
-  const features = featureTensors(batch, options.uses);
+  const tensors = featureTensors(batch, factory.uses);
+  const features = factory.features(tensors);
   try {
     const images = batch.infos.length;
     const n = options.samplesPerImage;
@@ -181,15 +194,16 @@ export function decodeSelfCritical(
       modelRandomState,
     };
   } finally {
-    disposeFeatures(features);
+    disposeFeatures(tensors);
   }
 }
 
 /** The self-critical loss of a decoded batch (inside the gradient scope). */
-export function selfCriticalStepLoss(model: Captioner, decoded: SelfCriticalBatch, uses: { fc: boolean; att: boolean }, modelRng: Random, samplesPerImage: number): tf.Scalar {
+export function selfCriticalStepLoss<F>(model: Captioner<F>, factory: CaptionerFactory<F>, decoded: SelfCriticalBatch, modelRng: Random, samplesPerImage: number): tf.Scalar {
   modelRng.setState(decoded.modelRandomState);
   const { samples } = decoded;
-  const logprobs = teacherForcedLogprobs(model, featureTensors(decoded.batch, uses), samples, samplesPerImage);
+  const features = factory.features(featureTensors(decoded.batch, factory.uses));
+  const logprobs = teacherForcedLogprobs(model, features, samples, samplesPerImage);
   const seq = tf.tensor2d(decoded.sampledTokens, [samples.rows, samples.steps], 'int32');
   return selfCriticalLoss(tokenLogprobs(logprobs, seq), seq, tf.tensor1d(decoded.advantages));
 }

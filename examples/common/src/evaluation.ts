@@ -27,7 +27,7 @@ import {
 } from '@caption/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeFeatures, featureTensors } from './batches';
-import type { Captioner } from './captioner';
+import type { Captioner, CaptionerFactory } from './captioner';
 import { makeLoader, type RunData } from './data';
 
 /** How captions are decoded (the reference's eval options). */
@@ -55,7 +55,7 @@ export function captionText(ids: readonly number[], vocabulary: Vocabulary, trim
 }
 
 /** Decodes one batch of features with the chosen method. */
-export function decodeBatch(model: Captioner, features: Parameters<Captioner['prepare']>[0], vocabulary: Vocabulary, options: DecodingOptions, rng: Random): DecodedSequences {
+export function decodeBatch<F>(model: Captioner<F>, features: F, vocabulary: Vocabulary, options: DecodingOptions, rng: Random): DecodedSequences {
   const unk = vocabulary.idOf(UNK_TOKEN) ?? null;
   const badEndingTokens = options.removeBadEndings === 1 ? DECODING_BAD_ENDINGS.map((w) => vocabulary.idOf(w)).filter((id): id is number => id !== undefined) : undefined;
   const common = {
@@ -76,10 +76,10 @@ export function decodeBatch(model: Captioner, features: Parameters<Captioner['pr
  *
  * @returns COCO results (`[{image_id, caption}]`), in split order
  */
-export async function captionSplit(
-  model: Captioner,
+export async function captionSplit<F>(
+  model: Captioner<F>,
+  factory: CaptionerFactory<F>,
   data: RunData,
-  uses: { fc: boolean; att: boolean },
   options: DecodingOptions & { split: LoaderSplit; numImages: number; batchSize: number; seed: number; progress: boolean },
 ): Promise<CaptionResult[]> {
   const loader = makeLoader(data, options.split, { batchSize: options.batchSize, seqPerImg: 1, seed: options.seed });
@@ -93,9 +93,9 @@ export async function captionSplit(
     while (results.length < total) {
       const batch = await loader.next();
       if (batch === null) break;
-      const features = featureTensors(batch, uses);
+      const features = featureTensors(batch, factory.uses);
       try {
-        const decoded = decodeBatch(model, features, data.cocotalk.vocabulary, options, rng);
+        const decoded = decodeBatch(model, factory.features(features), data.cocotalk.vocabulary, options, rng);
         for (let i = 0; i < batch.infos.length && results.length < total; i++) {
           const caption = captionText(captionTokens(decoded, i), data.cocotalk.vocabulary, options.removeBadEndings === 1);
           results.push({ image_id: batch.infos[i]?.id as number, caption });

@@ -51,4 +51,19 @@ export {
   type DecodingOptions,
   type MeteorChoice,
 } from './evaluation';
-export { checkTrainOptions, runTraining, type TrainingHistory, type TrainingResult, type ValidationRecord } from './train';
+export { checkTrainOptions, runTraining, type AnyFactory, type TrainingHistory, type TrainingResult, type ValidationRecord } from './train';
+export { runEval, type EvalOutput } from './eval-command';
+export { PREPRO_OPTIONS, preproOptionParser, runPrepro, type PreproOptions, type PreproOutputs } from './prepro';
+export {
+  lineChart,
+  SCORE_KEYS,
+  parseRunsOption,
+  REPORT_OPTIONS,
+  reportOptionParser,
+  runReport,
+  writeReport,
+  type ReportModel,
+  type ReportOptions,
+  type ReportSpec,
+} from './report';
+export { runExampleCli, type ExampleCliOptions } from './cli';

@@ -30,7 +30,6 @@ import {
   Random,
   ReduceLROnPlateau,
   scheduledSamplingProbability,
-  sequenceCrossEntropy,
   type Stateful,
   stepDecayLearningRate,
   trainLoop,
@@ -39,9 +38,9 @@ import {
 import type { CaptionBatch } from '@caption/data-coco';
 import type { CocoScoreName } from '@caption/metrics';
 import * as tf from '@tensorflow/tfjs-core';
-import { batchTeacherForcingRows, featureTensors, LoaderBatchSource } from './batches';
+import { batchTeacherForcingRows, LoaderBatchSource } from './batches';
 import type { Captioner, CaptionerFactory } from './captioner';
-import { crossEntropyLoss, decodeSelfCritical, type SelfCriticalBatch, selfCriticalStepLoss, teacherForcedLogprobs } from './criteria';
+import { crossEntropyLoss, decodeSelfCritical, type SelfCriticalBatch, selfCriticalStepLoss } from './criteria';
 import { makeLoader, openRunData, readRewardScorer, type RunData } from './data';
 import { ExampleOptionsError } from './errors';
 import { captionSplit, chooseMeteor, type MeteorChoice, scoreResults, splitReferences } from './evaluation';
@@ -87,7 +86,7 @@ export interface TrainingResult {
 }
 
 /** The options checks no single option can make (combinations, what the chosen model supports). */
-export function checkTrainOptions(options: TrainOptions, factories: readonly CaptionerFactory[]): CaptionerFactory {
+export function checkTrainOptions(options: TrainOptions, factories: readonly AnyFactory[]): AnyFactory {
   const factory = factories.find((f) => f.name === options.captionModel);
   if (factory === undefined) {
     throw new ExampleOptionsError('captionModel', `train: option 'captionModel' is "${options.captionModel}", but this example trains ${factories.map((f) => `"${f.name}"`).join(' or ')}`);
@@ -126,6 +125,9 @@ class RandomComponent implements Stateful<number[]> {
   }
 }
 
+/** A factory of any feature type (the driver only hands the factory's features to the factory's model). */
+export type AnyFactory = CaptionerFactory<unknown>;
+
 type DriverBatch = { kind: 'xe'; batch: CaptionBatch } | { kind: 'scst'; decoded: SelfCriticalBatch };
 
 /**
@@ -136,7 +138,7 @@ type DriverBatch = { kind: 'xe'; batch: CaptionBatch } | { kind: 'scst'; decoded
  */
 export async function runTraining(
   options: TrainOptions,
-  factories: readonly CaptionerFactory[],
+  factories: readonly AnyFactory[],
   io: { log?: (line: string) => void; exitOnStop?: boolean } = {},
 ): Promise<TrainingResult> {
   const log = io.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -182,8 +184,7 @@ export async function runTraining(
     (resume) => makeLoader(data, 'train', { batchSize: options.batchSize, seqPerImg: options.seqPerImg, seed: options.seed, resume }),
     (batch, epoch) => {
       if (scorer === null || epoch < options.selfCriticalAfter) return { kind: 'xe', batch };
-      const decoded = decodeSelfCritical(model, batch, {
-        uses: factory.uses,
+      const decoded = decodeSelfCritical(model, factory, batch, {
         scorer,
         baseline: options.scBaseline,
         samplesPerImage: options.seqPerImg,
@@ -211,12 +212,12 @@ export async function runTraining(
     data: source,
     loss: (b, ctx) =>
       b.kind === 'xe'
-        ? crossEntropyLoss(model, b.batch, factory.uses, {
+        ? crossEntropyLoss(model, factory, b.batch, {
             labelSmoothing: options.labelSmoothing,
             ssProb: scheduledSamplingProbability(ssOptions, ctx.epoch),
             rng: samplingRng,
           })
-        : selfCriticalStepLoss(model, b.decoded, factory.uses, runRng, options.seqPerImg),
+        : selfCriticalStepLoss(model, factory, b.decoded, runRng, options.seqPerImg),
     learningRate: ({ epoch }) => learningRateAt(epoch),
     maxEpochs: options.maxEpochs < 0 ? Number.POSITIVE_INFINITY : options.maxEpochs,
     gradientClip: options.gradClip > 0 ? { value: options.gradClip } : {},
@@ -248,7 +249,7 @@ export async function runTraining(
       let score: number | undefined;
       if (validate) {
         if (options.languageEval === 1) {
-          const results = await captionSplit(model, data, factory.uses, {
+          const results = await captionSplit(model, factory, data, {
             ...options,
             split: 'val',
             numImages: options.valImagesUse,
@@ -260,7 +261,7 @@ export async function runTraining(
           score = evaluation.corpus.CIDEr;
           writeFileSync(join(runDir, 'validation.json'), `${JSON.stringify({ epoch, step, scores: evaluation.corpus, results }, null, 1)}\n`);
         } else {
-          record.loss = await validationLoss(model, data, factory.uses, options);
+          record.loss = await validationLoss(model, factory, data, options);
           score = -record.loss;
         }
         if (plateau !== null && record.scores?.CIDEr !== undefined) plateau.step(-record.scores.CIDEr);
@@ -280,7 +281,7 @@ export async function runTraining(
 }
 
 /** Loads `startFrom`'s best (else latest) checkpoint: weights, and the optimiser's moments when they fit. Returns its best score. */
-function initialiseFrom(dir: string, model: Captioner, optimizer: Adam, log: (line: string) => void, keepBest: boolean): number | null {
+function initialiseFrom(dir: string, model: Captioner<unknown>, optimizer: Adam, log: (line: string) => void, keepBest: boolean): number | null {
   const store = new CheckpointStore(resolve(dir));
   const checkpoint = store.load('best') ?? store.load('latest');
   if (checkpoint === null) throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which holds no checkpoint (no best.json or latest.json)`);
@@ -295,7 +296,7 @@ function initialiseFrom(dir: string, model: Captioner, optimizer: Adam, log: (li
 }
 
 /** Mean validation cross-entropy (per token) over `valImagesUse` val images, in eval mode. */
-async function validationLoss(model: Captioner, data: RunData, uses: { fc: boolean; att: boolean }, options: TrainOptions): Promise<number> {
+async function validationLoss(model: Captioner<unknown>, factory: AnyFactory, data: RunData, options: TrainOptions): Promise<number> {
   const loader = makeLoader(data, 'val', { batchSize: options.batchSize, seqPerImg: options.seqPerImg, seed: options.seed });
   const limit = options.valImagesUse < 0 ? loader.size : Math.min(options.valImagesUse, loader.size);
   let sum = 0;
@@ -307,11 +308,7 @@ async function validationLoss(model: Captioner, data: RunData, uses: { fc: boole
       const batch = await loader.next();
       if (batch === null) break;
       const rows = batchTeacherForcingRows(batch);
-      const value = tf.tidy(() => {
-        const logprobs = teacherForcedLogprobs(model, featureTensors(batch, uses), rows, options.seqPerImg);
-        const target = tf.tensor2d(rows.targets, [rows.rows, rows.steps], 'int32');
-        return sequenceCrossEntropy(logprobs, target, tf.tensor2d(rows.mask, [rows.rows, rows.steps])).dataSync()[0] as number;
-      });
+      const value = tf.tidy(() => crossEntropyLoss(model, factory, batch, { labelSmoothing: 0, ssProb: 0, rng: new Random(0) }).dataSync()[0] as number);
       sum += value * rows.tokens;
       tokens += rows.tokens;
       images += batch.infos.length;

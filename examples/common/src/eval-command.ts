@@ -1,0 +1,89 @@
+/**
+ * `eval`: the reference's `eval.py`: loads a run's best (else latest) checkpoint with the configuration
+ * stored in it, captions a split (greedy, sampling or beam search), writes the COCO results file
+ * (`[{image_id, caption}]`), and with `languageEval` the corpus and per-image scores of `@caption/metrics`.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CheckpointStore, initBackend, loadModelWeights, Random } from '@caption/core';
+import type { EvaluationResult } from '@caption/metrics';
+import { openRunData } from './data';
+import { ExampleOptionsError } from './errors';
+import { type CaptionResult, captionSplit, chooseMeteor, scoreResults, splitReferences } from './evaluation';
+import { type EvalOptions, type TrainOptions, trainOptionParser } from './options';
+import type { AnyFactory } from './train';
+
+/** What {@link runEval} wrote and computed. */
+export interface EvalOutput {
+  /** The folder of the outputs. */
+  dumpPath: string;
+  /** The checkpoint evaluated. */
+  checkpoint: string;
+  results: CaptionResult[];
+  /** Corpus scores (empty without languageEval). */
+  corpus: EvaluationResult['corpus'];
+  /** Per-image scores (empty without languageEval). */
+  perImage: EvaluationResult['perImage'];
+  /** How METEOR was handled. */
+  meteor: string;
+  /** The backend line. */
+  backend: string;
+  /** Seconds spent. */
+  seconds: number;
+}
+
+const DATA_KEYS = ['inputJson', 'inputLabelH5', 'inputFcDir', 'inputAttDir', 'inputBoxDir', 'referenceJson', 'preloadFeatures'] as const;
+
+/**
+ * Evaluates a trained model (see the module comment). Data paths not given explicitly come from the
+ * training configuration stored in the checkpoint.
+ *
+ * @throws ExampleOptionsError when `modelPath` holds no checkpoint, or the stored configuration is invalid
+ */
+export async function runEval(options: EvalOptions, factories: readonly AnyFactory[], context: { explicit?: ReadonlySet<string> } = {}): Promise<EvalOutput> {
+  const started = performance.now();
+  if (options.modelPath === null) throw new ExampleOptionsError('modelPath', "eval: option 'modelPath' is required (a run folder or a checkpoint folder)");
+  const modelPath = resolve(options.modelPath);
+  const store = new CheckpointStore(modelPath);
+  const checkpoint = existsSync(join(modelPath, 'training-state.json')) ? store.load({ path: modelPath }) : (store.load('best') ?? store.load('latest'));
+  if (checkpoint === null) throw new ExampleOptionsError('modelPath', `eval: option 'modelPath' is ${options.modelPath}, which holds no checkpoint`);
+  const stored = trainOptionParser.validate(checkpoint.state.config as Record<string, unknown>, `${checkpoint.path}/training-state.json`);
+  const trainOptions: TrainOptions = { ...stored };
+  const explicit = context.explicit ?? new Set<string>();
+  for (const key of DATA_KEYS) if (explicit.has(key)) (trainOptions as Record<string, unknown>)[key] = options[key];
+  const factory = factories.find((f) => f.name === trainOptions.captionModel);
+  if (factory === undefined) {
+    throw new ExampleOptionsError('modelPath', `eval: the checkpoint's captionModel is "${trainOptions.captionModel}", which this example does not build`);
+  }
+  const backend = await initBackend(options.backend);
+  const data = await openRunData(trainOptions, factory.uses, { splits: [options.split], cachedTokens: null, preload: trainOptions.preloadFeatures === 1 });
+  const model = factory.create(trainOptions, data.shape, new Random(0));
+  loadModelWeights(model, checkpoint);
+  const results = await captionSplit(model, factory, data, { ...options, seed: options.seed, progress: options.progress !== 'silent' });
+  model.dispose();
+
+  const dumpPath = resolve(options.dumpPath ?? join(modelPath, `eval-${options.split}`));
+  mkdirSync(dumpPath, { recursive: true });
+  writeFileSync(join(dumpPath, 'results.json'), `${JSON.stringify(results)}\n`);
+  let corpus: EvaluationResult['corpus'] = {};
+  let perImage: EvaluationResult['perImage'] = {};
+  let meteorNote = 'no language evaluation';
+  if (options.languageEval === 1) {
+    const meteor = chooseMeteor(options.meteorData, options.meteorParaphrase);
+    meteorNote = meteor.note;
+    const { refs, source } = await splitReferences(data, options.split, trainOptions.referenceJson);
+    const evaluation = await scoreResults(results, refs, meteor);
+    corpus = evaluation.corpus;
+    perImage = evaluation.perImage;
+    writeFileSync(join(dumpPath, 'per-image.json'), `${JSON.stringify(perImage)}\n`);
+    writeFileSync(
+      join(dumpPath, 'scores.json'),
+      `${JSON.stringify({ split: options.split, images: results.length, checkpoint: checkpoint.path, references: source, meteor: meteor.note, decoding: decodingOf(options), corpus }, null, 1)}\n`,
+    );
+  }
+  return { dumpPath, checkpoint: checkpoint.path, results, corpus, perImage, meteor: meteorNote, backend: backend.description, seconds: (performance.now() - started) / 1000 };
+}
+
+function decodingOf(o: EvalOptions): Record<string, unknown> {
+  return { beamSize: o.beamSize, sampleMethod: o.sampleMethod, maxLength: o.maxLength, lengthPenalty: o.lengthPenalty, blockTrigrams: o.blockTrigrams, removeBadEndings: o.removeBadEndings };
+}
