@@ -265,8 +265,9 @@ export class LazyDfa {
     const classOf = this.partition.classOf;
     const width = this.width;
     let transitions = this.transitions;
+    let accepts = this.accepts;
     let state = this.start;
-    let rule = this.accepts[state] as number;
+    let rule = accepts[state] as number;
     let end = from;
     for (let i = from; i < to; ) {
       const cls = classOf[text.charCodeAt(i)] as number;
@@ -274,11 +275,12 @@ export class LazyDfa {
       if (next === UNKNOWN) {
         next = this.computeTransition(state, cls);
         transitions = this.transitions;
+        accepts = this.accepts;
       }
       if (next === DEAD) break;
       state = next;
       i++;
-      const accepted = this.accepts[state] as number;
+      const accepted = accepts[state] as number;
       if (accepted >= 0) {
         rule = accepted;
         end = i;

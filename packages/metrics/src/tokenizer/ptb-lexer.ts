@@ -15,6 +15,10 @@ export const NEWLINE_TOKEN = '*NL*';
 /** How a rule with a trailing context splits its match into token and context. */
 interface CompiledRule {
   readonly rule: Rule;
+  /** `rule.action`, copied here so the scanning loop reads one object. */
+  readonly action: Action;
+  /** Whether the rule has a trailing context. */
+  readonly hasLookahead: boolean;
   /** Length of the trailing context when every string it matches has the same length. */
   readonly lookaheadLength: number | undefined;
   /** Length of the token when every string the pattern matches has the same length. */
@@ -48,6 +52,8 @@ function compileGrammar(): CompiledGrammar {
     if (lookaheadRegex !== undefined) pieces.push(lookaheadRegex);
     return {
       rule,
+      action: rule.action,
+      hasLookahead: lookaheadRegex !== undefined,
       patternRegex,
       lookaheadRegex,
       lookaheadLength: lookaheadRegex === undefined ? undefined : fixedLength(lookaheadRegex),
@@ -139,88 +145,200 @@ const CURRENCIES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Scans `text` the way `new PTBLexer(reader, factory, "tokenizeNLs")` does and returns its tokens in order,
- * line breaks as {@link NEWLINE_TOKEN}. Untokenizable characters are dropped.
+ * Receives the tokens of {@link scanPtb}. A token is either a verbatim piece of the input (`text[start, end)`,
+ * `replacement` null) or a normalised form of that piece (`replacement`, e.g. `-LRB-` for `(`).
  */
-export function lexPtb(text: string): string[] {
-  const tokens: string[] = [];
+export interface PtbTokenSink {
+  /** One token. */
+  token(start: number, end: number, replacement: string | null): void;
+  /** A line break (the `*NL*` token of `tokenizeNLs`). Return `false` to stop the scan. */
+  newline(): boolean;
+}
+
+/**
+ * Scans `text` the way `new PTBLexer(reader, factory, "tokenizeNLs")` of CoreNLP 3.4.1 does and hands each
+ * token (before lower-casing) and line break to `sink`, in order. Untokenizable characters are dropped.
+ *
+ * @param text the input
+ * @param sink receives the tokens
+ */
+export function scanPtb(text: string, sink: PtbTokenSink): void {
   const { scanner, rules } = grammar();
   const end = text.length;
+  const hasSoftHyphen = text.indexOf('\u00ad') >= 0;
   let pos = 0;
   while (pos < end) {
-    scanner.longestMatch(text, pos, end);
-    const ruleIndex = scanner.matchedRule;
-    const compiledRule = rules[ruleIndex];
-    if (compiledRule === undefined) {
-      // Cannot happen: the last rule matches any single code unit that no other rule takes.
-      throw new Error(`PTB lexer: no rule matches at ${pos}`);
-    }
-    let matchEnd = scanner.matchEnd;
-    const rule = compiledRule.rule;
-    if (rule.lookahead !== undefined) matchEnd = pos + tokenLengthWithLookahead(compiledRule, text, pos, matchEnd);
-    const matched = text.slice(pos, matchEnd);
-    let next = matchEnd;
-    switch (rule.action) {
-      case Action.Text:
-        tokens.push(matched);
-        break;
-      case Action.Skip:
-      case Action.Untokenizable:
-        break;
-      case Action.Newline:
-        tokens.push(NEWLINE_TOKEN);
-        break;
-      case Action.SplitOffTail:
-        next = matchEnd - (rule.argument as number);
-        tokens.push(text.slice(pos, next));
-        break;
-      case Action.RemoveSoftHyphens:
-        tokens.push(removeSoftHyphens(matched));
-        break;
-      case Action.NormalizeAmpersand:
-        tokens.push(normalizeAmpersand(matched));
-        break;
-      case Action.SpacesToNbsp:
-        tokens.push(matched.replace(/ /g, '\u00a0'));
-        break;
-      case Action.Phone:
-        tokens.push(parenthesesToPtb(matched.replace(/ /g, '\u00a0')));
-        break;
-      case Action.ParenthesesInside:
-        tokens.push(parenthesesToPtb(matched));
-        break;
-      case Action.OpeningQuote:
-        tokens.push(latexQuotes(matched, true));
-        break;
-      case Action.ClosingQuote:
-        tokens.push(latexQuotes(matched, false));
-        break;
-      case Action.Replace:
-        tokens.push(rule.argument as string);
-        break;
-      case Action.Hyphens:
-        tokens.push(matched.length >= 3 && matched.length <= 4 ? '--' : matched);
-        break;
-      case Action.Fraction:
-        tokens.push(FRACTIONS[matched] ?? matched);
-        break;
-      case Action.Currency:
-        tokens.push(CURRENCIES[matched] ?? matched);
-        break;
-      case Action.AcronymAtSentenceEnd:
-        if (matched.length === 2) {
-          tokens.push(matched.slice(0, 1));
-        } else {
-          tokens.push(matched);
+    const c = text.charCodeAt(pos);
+    if (c < 0x80) {
+      const kind = ASCII_KIND[c] as number;
+      if (kind === SPACE) {
+        // The SPACES rule takes the whole run of space characters (not only U+0020): skipping just the
+        // U+0020 would let a following U+3000 start a token of its own (e.g. a LIKELYURL).
+        pos++;
+        while (pos < end && isSpaceChar(text.charCodeAt(pos))) pos++;
+        continue;
+      }
+      if (kind === LINE_FEED) {
+        if (!sink.newline()) return;
+        pos++;
+        continue;
+      }
+      if (kind === LETTER) {
+        // Shortcut for the commonest token, proven equal to the grammar's verdict: an ASCII letter, then
+        // ASCII letters and digits, then a space, \n, \r or the end of the text is one token, the WORD rule's
+        // (the rules that match as long or longer, such as ACRO/{SPACENL} or ABBREV4/{SPACE} for "a " or
+        // "st ", give the same token; nothing that starts with a letter can cross a space or line break),
+        // except the split assimilations (cannot, gonna, ...), which rank before WORD.
+        let j = pos + 1;
+        while (j < end && (ASCII_KIND[text.charCodeAt(j)] as number) >= LETTER) j++;
+        const after = j < end ? text.charCodeAt(j) : 0x20;
+        if ((after === 0x20 || after === 0x0a || after === 0x0d) && !isAssimilation(text, pos, j)) {
+          sink.token(pos, j, null);
+          pos = j;
+          continue;
         }
-        next = matchEnd - 1;
-        break;
-      case Action.AbbreviationAtSentenceEnd:
-        tokens.push(matched);
-        next = matchEnd - 1;
-        break;
+      }
     }
-    pos = next;
+    scanner.longestMatch(text, pos, end);
+    const compiledRule = rules[scanner.matchedRule] as CompiledRule;
+    let matchEnd = scanner.matchEnd;
+    if (compiledRule.hasLookahead) matchEnd = pos + tokenLengthWithLookahead(compiledRule, text, pos, matchEnd);
+    const action = compiledRule.action;
+    if (action === Action.Text || (action === Action.RemoveSoftHyphens && !hasSoftHyphen)) {
+      sink.token(pos, matchEnd, null);
+      pos = matchEnd;
+    } else if (action === Action.Skip || action === Action.Untokenizable) {
+      pos = matchEnd;
+    } else if (action === Action.Newline) {
+      if (!sink.newline()) return;
+      pos = matchEnd;
+    } else {
+      pos = applyAction(compiledRule.rule, text, pos, matchEnd, sink);
+    }
   }
-  return tokens;
+}
+
+/** {@link ASCII_KIND}: anything else. */
+const OTHER = 0;
+/** {@link ASCII_KIND}: U+0020, skipped by the SPACES rule (nothing starts with a space). */
+const SPACE = 1;
+/** {@link ASCII_KIND}: `\n` alone is the NEWLINE rule (only `\r\n` and `\r` need the scanner). */
+const LINE_FEED = 2;
+/** {@link ASCII_KIND}: A-Z, a-z. */
+const LETTER = 3;
+/** {@link ASCII_KIND}: 0-9 (inside a word). */
+const DIGIT = 4;
+
+/** Kind of each ASCII code unit for the scanner's shortcuts. */
+const ASCII_KIND: Uint8Array = (() => {
+  const kinds = new Uint8Array(128).fill(OTHER);
+  kinds[0x20] = SPACE;
+  kinds[0x0a] = LINE_FEED;
+  for (let c = 0x41; c <= 0x5a; c++) kinds[c] = LETTER;
+  for (let c = 0x61; c <= 0x7a; c++) kinds[c] = LETTER;
+  for (let c = 0x30; c <= 0x39; c++) kinds[c] = DIGIT;
+  return kinds;
+})();
+
+/** The grammar's SPACE class: `[ \t\u00A0\u2000-\u200A\u3000]`. */
+function isSpaceChar(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0xa0 || (code >= 0x2000 && code <= 0x200a) || code === 0x3000;
+}
+
+/** Words the grammar splits ahead of the WORD rule (`splitAssimilations`), any case. */
+const ASSIMILATIONS = new Set(['cannot', 'gonna', 'gotta', 'lemme', 'gimme', 'wanna']);
+
+/** Whether `text[start, end)` (ASCII letters and digits) is one of {@link ASSIMILATIONS}. */
+function isAssimilation(text: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length < 5 || length > 6) return false;
+  const first = text.charCodeAt(start) | 0x20; // ASCII lower case
+  if (first !== 0x63 && first !== 0x67 && first !== 0x6c && first !== 0x77) return false; // c g l w
+  return ASSIMILATIONS.has(text.slice(start, end).toLowerCase());
+}
+
+/**
+ * The less frequent actions: hands the token of the match `text[start, end)` of `rule` to `sink` and returns
+ * where scanning resumes (before `end` when the rule pushes characters back).
+ */
+function applyAction(rule: Rule, text: string, start: number, end: number, sink: PtbTokenSink): number {
+  const matched = text.slice(start, end);
+  let token: string = matched;
+  switch (rule.action) {
+    case Action.SplitOffTail: {
+      const resume = end - (rule.argument as number);
+      sink.token(start, resume, null);
+      return resume;
+    }
+    case Action.AcronymAtSentenceEnd:
+      // "I." before a sentence start gives "I" then "."; a longer acronym keeps its period and the
+      // period is scanned again as a token of its own (CoreNLP's "reduplication").
+      sink.token(start, end - start === 2 ? start + 1 : end, null);
+      return end - 1;
+    case Action.AbbreviationAtSentenceEnd:
+      sink.token(start, end, null);
+      return end - 1;
+    case Action.SpacesToNbsp:
+      // Always a replacement (even when unchanged): only these tokens (SGML) can hold a line break.
+      sink.token(start, end, matched.replace(/ /g, '\u00a0'));
+      return end;
+    case Action.Replace:
+      sink.token(start, end, rule.argument as string);
+      return end;
+    case Action.RemoveSoftHyphens:
+      token = removeSoftHyphens(matched);
+      break;
+    case Action.NormalizeAmpersand:
+      token = normalizeAmpersand(matched);
+      break;
+    case Action.Phone:
+      token = parenthesesToPtb(matched.replace(/ /g, '\u00a0'));
+      break;
+    case Action.ParenthesesInside:
+      token = parenthesesToPtb(matched);
+      break;
+    case Action.OpeningQuote:
+      token = latexQuotes(matched, true);
+      break;
+    case Action.ClosingQuote:
+      token = latexQuotes(matched, false);
+      break;
+    case Action.Hyphens:
+      token = matched.length >= 3 && matched.length <= 4 ? '--' : matched;
+      break;
+    case Action.Fraction:
+      token = FRACTIONS[matched] ?? matched;
+      break;
+    case Action.Currency:
+      token = CURRENCIES[matched] ?? matched;
+      break;
+    default:
+      // Text, Skip, Untokenizable and Newline are handled by the caller.
+      throw new Error(`PTB lexer: unexpected action ${rule.action}`);
+  }
+  sink.token(start, end, token === matched ? null : token);
+  return end;
+}
+
+/** A sink that collects token strings, line breaks as {@link NEWLINE_TOKEN}. */
+class TokenListSink implements PtbTokenSink {
+  readonly tokens: string[] = [];
+  constructor(private readonly text: string) {}
+  token(start: number, end: number, replacement: string | null): void {
+    this.tokens.push(replacement ?? this.text.slice(start, end));
+  }
+  newline(): boolean {
+    this.tokens.push(NEWLINE_TOKEN);
+    return true;
+  }
+}
+
+/**
+ * The tokens `PTBLexer` (CoreNLP 3.4.1, `tokenizeNLs`) returns for `text`, in order, line breaks as
+ * {@link NEWLINE_TOKEN}, before lower-casing.
+ */
+export function lexPtb(text: string): string[] {
+  const sink = new TokenListSink(text);
+  scanPtb(text, sink);
+  return sink.tokens;
 }

@@ -1,0 +1,56 @@
+/**
+ * Speed of `ptbTokenize` on the human leave-one-out case over all 40,504 COCO val2014 images (SOURCES.md):
+ * 162,150 reference captions and 40,504 candidate captions, tokenized as COCOEvalCap does it (one call for
+ * the references, one for the candidates). Prints the first (cold: grammar compilation and DFA construction
+ * included) run, the median of the warm runs, and the ratio to the reference tokenizer time recorded in
+ * `expected/oracle-timings.json` (two JVM calls of CoreNLP 3.4.1's PTBTokenizer on the same data).
+ *
+ * Run: `npx tsx bench/tokenizer.ts [runs]` in packages/metrics (needs ../shared/data or $CAPTION_SHARED_DATA).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { ptbTokenize } from '../src/tokenizer';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dataDir = resolve(process.env.CAPTION_SHARED_DATA ?? resolve(here, '..', '..', '..', '..', 'shared', 'data'));
+const readJson = <T>(rel: string): T => {
+  const bytes = readFileSync(resolve(dataDir, rel));
+  return JSON.parse((rel.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')) as T;
+};
+
+const referenceFile = readJson<Record<string, string[][]>>('coco-caption/codalab_val2014_reference_answer.json.gz');
+const submissionFile = readJson<Record<string, string>>('coco-caption/codalab_val2014_submission_answer.json.gz');
+const timings = readJson<{ cases: Record<string, { tokenizer: { median: number } }> }>(
+  'coco-caption/expected/oracle-timings.json',
+);
+
+const refs: Record<string, string[]> = {};
+const cands: Record<string, string[]> = {};
+for (const id of Object.keys(referenceFile).sort((a, b) => Number(a) - Number(b))) {
+  refs[id] = referenceFile[id]?.[0] ?? [];
+  cands[id] = [submissionFile[id] ?? ''];
+}
+const captionCount = Object.values(refs).reduce((n, list) => n + list.length, 0) + Object.keys(cands).length;
+
+function timeOnce(): number {
+  const start = performance.now();
+  ptbTokenize(refs);
+  ptbTokenize(cands);
+  return (performance.now() - start) / 1000;
+}
+
+const runs = Number(process.argv[2] ?? 7);
+const cold = timeOnce();
+const warm: number[] = [];
+for (let i = 0; i < runs; i++) warm.push(timeOnce());
+warm.sort((a, b) => a - b);
+const median = warm[Math.floor(warm.length / 2)] as number;
+const reference = timings.cases.human_loo_val2014_40504?.tokenizer.median ?? Number.NaN;
+
+console.log(`ptbTokenize, human leave-one-out val2014: ${Object.keys(cands).length} images, ${captionCount} captions`);
+console.log(`  cold (first call, includes building the lexer): ${cold.toFixed(3)} s`);
+console.log(`  warm median of ${runs}: ${median.toFixed(3)} s (${Math.round(captionCount / median)} captions/s)`);
+console.log(`  reference (CoreNLP 3.4.1 jar, 2 JVM calls, oracle-timings.json): ${reference.toFixed(3)} s`);
+console.log(`  speed-up: ${(reference / median).toFixed(1)}x warm, ${(reference / cold).toFixed(1)}x cold`);
