@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendKind } from '@caption/core';
 import { extractRegionFeatures } from './features';
 import { generateShapes, type GenerateProgress } from './generate';
-import { createProgressReporter } from './progress';
+import { createProgress, type ProgressReporter } from '@caption/data-coco';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -51,7 +51,26 @@ const opts = program.opts<{
   cnnEpochs: number;
 }>();
 
-const progress = createProgressReporter();
+/** One data-coco progress reporter per stage, fed with the increments of `done`. */
+function stageProgress(): { update(stage: string, done: number, total: number): void; stop(): void } {
+  let current: { stage: string; done: number; reporter: ProgressReporter } | null = null;
+  const stop = (): void => {
+    current?.reporter.stop();
+    current = null;
+  };
+  return {
+    update(stage, done, total) {
+      if (current?.stage !== stage) {
+        stop();
+        current = { stage, done: 0, reporter: createProgress(stage, total) };
+      }
+      for (; current.done < done; current.done++) current.reporter.tick();
+    },
+    stop,
+  };
+}
+
+const progress = stageProgress();
 const started = performance.now();
 try {
   const data = await generateShapes({

@@ -13,9 +13,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend, Random, serializeSafetensors, type BackendKind } from '@caption/core';
-import { FeatureDirectory } from '@caption/data-coco';
+import { decodeImage, FeatureDirectory } from '@caption/data-coco';
 import * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
 import { shuffled } from './caption-grammar';
 import { ShapesFileError, ShapesOptionsError } from './errors';
 import { configHash, defaultShapesDir, type SceneRecord, type ScenesFile, type ShapesManifest } from './generate';
@@ -201,11 +200,11 @@ async function decodeImages(dataDir: string, scenes: readonly SceneRecord[], onP
     for (let i = next++; i < scenes.length; i = next++) {
       const scene = scenes[i] as SceneRecord;
       const path = join(dataDir, scene.file);
-      const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
-      if (info.width !== scene.size || info.height !== scene.size || info.channels !== 3) {
-        throw new ShapesFileError(path, `image ${scene.id}: expected ${scene.size}x${scene.size} RGB, found ${info.width}x${info.height}x${info.channels}`);
+      const image = await decodeImage(path);
+      if (image.width !== scene.size || image.height !== scene.size) {
+        throw new ShapesFileError(path, `image ${scene.id}: expected ${scene.size}x${scene.size}, found ${image.width}x${image.height}`);
       }
-      pixels[i] = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      pixels[i] = image.data;
       done++;
       if (onProgress !== undefined && (done % 500 === 0 || done === scenes.length)) onProgress({ stage: 'decode', done, total: scenes.length });
     }
