@@ -78,6 +78,19 @@ describe('extractRegionFeatures', () => {
     expect((await new FeatureDirectory(other.fcDir, { format: 'npy' }).get(1)).shape).toEqual([8]);
   });
 
+  it('is deterministic: the same data and options give the same CNN weights and features', async () => {
+    const twin = join(root, 'twin');
+    await generateShapes({ outDir: twin, train: 30, val: 6, test: 4, seed: 3 });
+    const again = await extractRegionFeatures({ dataDir: twin, ...tiny, featureDim: 8 });
+    expect(again.accuracy).toEqual((await extractRegionFeatures({ dataDir: root, ...tiny, featureDim: 8 })).accuracy);
+    expect((await readFile(again.cnnPath)).equals(await readFile(join(root, 'region-cnn.safetensors')))).toBe(true);
+    for (const id of [1, 20, 40]) {
+      const a = await new FeatureDirectory(again.attDir, { format: 'npz' }).get(id);
+      const b = await new FeatureDirectory(join(root, 'shapesbu_att'), { format: 'npz' }).get(id);
+      expect(a).toEqual(b);
+    }
+  });
+
   it('leaves a Karpathy file that the data-coco reader accepts', async () => {
     const parsed = parseKarpathyDataset(JSON.parse(await readFile(data.datasetPath, 'utf8')), {}, data.datasetPath);
     expect(parsed.images).toHaveLength(40);
