@@ -181,29 +181,38 @@ export class MeteorAligner {
     }
   }
 
-  /** Paraphrases of reference phrases found in the test, then paraphrases of test phrases found in the reference. */
+  /**
+   * Paraphrases of reference phrases found in the test (by reference position, shorter reference phrases first,
+   * entries in file order, test positions ascending), then paraphrases of test phrases found in the reference
+   * (by test position, likewise): the jar's order.
+   */
   private matchParaphrases(test: Int32Array, reference: Int32Array, out: Candidates, table: ParaphraseTable): void {
     const { paraphraseId } = this.lexicon;
-    const testIds = test.map((word) => paraphraseId[word] as number);
-    const referenceIds = reference.map((word) => paraphraseId[word] as number);
-    const paths: number[] = [];
-    for (let j = 0; j < referenceIds.length; j++) {
-      paths.length = 0;
-      table.referencePaths(referenceIds, j, paths);
-      for (let p = 0; p < paths.length; p += 2) {
-        const phrase = paths[p + 1] as number;
-        for (const i of occurrences(table, phrase, testIds)) {
-          out.add(j, paths[p] as number, i, table.phraseLength(phrase), STAGE_PARAPHRASE);
+    const testLine = new PhraseLine(test.map((word) => paraphraseId[word] as number));
+    const referenceLine = new PhraseLine(reference.map((word) => paraphraseId[word] as number));
+    const phrases = new Int32Array(Math.max(test.length, reference.length));
+    const found = new Int32Array(Math.max(test.length, reference.length));
+    for (let j = 0; j < reference.length; j++) {
+      const depths = table.referencePhrases(referenceLine.words, j, phrases);
+      for (let d = 0; d < depths; d++) {
+        const source = phrases[d] as number;
+        if (source < 0) continue;
+        for (let e = table.entriesStart(source); e < table.entriesEnd(source); e++) {
+          const phrase = table.paraphraseOf(e);
+          const count = testLine.occurrences(table, phrase, found);
+          for (let k = 0; k < count; k++) out.add(j, d + 1, found[k] as number, table.phraseLength(phrase), STAGE_PARAPHRASE);
         }
       }
     }
-    for (let i = 0; i < testIds.length; i++) {
-      paths.length = 0;
-      table.referencePaths(testIds, i, paths);
-      for (let p = 0; p < paths.length; p += 2) {
-        const phrase = paths[p + 1] as number;
-        for (const j of occurrences(table, phrase, referenceIds)) {
-          out.add(j, table.phraseLength(phrase), i, paths[p] as number, STAGE_PARAPHRASE);
+    for (let i = 0; i < test.length; i++) {
+      const depths = table.referencePhrases(testLine.words, i, phrases);
+      for (let d = 0; d < depths; d++) {
+        const source = phrases[d] as number;
+        if (source < 0) continue;
+        for (let e = table.entriesStart(source); e < table.entriesEnd(source); e++) {
+          const phrase = table.paraphraseOf(e);
+          const count = referenceLine.occurrences(table, phrase, found);
+          for (let k = 0; k < count; k++) out.add(found[k] as number, table.phraseLength(phrase), i, d + 1, STAGE_PARAPHRASE);
         }
       }
     }
@@ -356,15 +365,35 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
   return (next[0] as SearchPath).chosen;
 }
 
-/** Start positions in `line` (paraphrase-table word ids) where the words of `phrase` occur, left to right. */
-function occurrences(table: ParaphraseTable, phrase: number, line: Int32Array): number[] {
-  const first = table.phraseStart(phrase);
-  const length = table.phraseLength(phrase);
-  const found: number[] = [];
-  for (let i = 0; i + length <= line.length; i++) {
-    let k = 0;
-    while (k < length && line[i + k] === table.phraseWord(first + k)) k++;
-    if (k === length) found.push(i);
+/** A sentence as paraphrase-table word ids, with the positions of each word for finding phrases in it. */
+class PhraseLine {
+  private readonly positions = new Map<number, number[]>();
+
+  constructor(readonly words: Int32Array) {
+    words.forEach((word, i) => {
+      if (word < 0) return;
+      const list = this.positions.get(word);
+      if (list === undefined) this.positions.set(word, [i]);
+      else list.push(i);
+    });
   }
-  return found;
+
+  /**
+   * Start positions where the words of `phrase` occur, ascending (the jar scans every position; only those
+   * holding the phrase's first word can match), written to `out`; returns how many.
+   */
+  occurrences(table: ParaphraseTable, phrase: number, out: Int32Array): number {
+    const first = table.phraseStart(phrase);
+    const starts = this.positions.get(table.phraseWord(first));
+    if (starts === undefined) return 0;
+    const length = table.phraseLength(phrase);
+    let count = 0;
+    for (const i of starts) {
+      if (i + length > this.words.length) break;
+      let k = 1;
+      while (k < length && this.words[i + k] === table.phraseWord(first + k)) k++;
+      if (k === length) out[count++] = i;
+    }
+    return count;
+  }
 }

@@ -26,17 +26,21 @@ const TABLE = [
   .join('\n')
   .concat('\n');
 
-/** The (length, paraphrase text) pairs the table gives for `words` starting at `start`. */
+/** The (length, paraphrase text) pairs the table gives for `words` starting at `start`, in the jar's order. */
 function paths(table: ParaphraseTable, words: string[], start: number): string[] {
   const ids = Int32Array.from(words, (w) => table.wordId(w));
-  const out: number[] = [];
-  table.referencePaths(ids, start, out);
+  const phrases = new Int32Array(words.length);
+  const depths = table.referencePhrases(ids, start, phrases);
   const result: string[] = [];
-  for (let k = 0; k < out.length; k += 2) {
-    const phrase = out[k + 1] as number;
-    const text: number[] = [];
-    for (let i = 0; i < table.phraseLength(phrase); i++) text.push(table.phraseWord(table.phraseStart(phrase) + i));
-    result.push(`${out[k]}:${text.map((id) => wordOf(table, id)).join(' ')}`);
+  for (let d = 0; d < depths; d++) {
+    const source = phrases[d] as number;
+    if (source < 0) continue;
+    for (let e = table.entriesStart(source); e < table.entriesEnd(source); e++) {
+      const phrase = table.paraphraseOf(e);
+      const text: string[] = [];
+      for (let i = 0; i < table.phraseLength(phrase); i++) text.push(wordOf(table, table.phraseWord(table.phraseStart(phrase) + i)));
+      result.push(`${d + 1}:${text.join(' ')}`);
+    }
   }
   return result;
 }

@@ -221,29 +221,45 @@ export class ParaphraseTable {
   }
 
   /**
-   * The entries whose reference phrase is `words[start .. start + n)` for some n >= 1, as pairs pushed onto
-   * `out`: (n, paraphrase phrase id), by increasing n, file order for one n. This is the jar's
-   * `getReferencePaths`; `words` are ids from {@link wordId}.
+   * The jar's trie walk (`getReferencePaths`) from `words[start]`: for each length n = 1, 2, ... while some
+   * phrase starts with `words[start .. start + n)`, writes to `out[n - 1]` the id of the phrase equal to it if
+   * that phrase has entries as a reference phrase, else -1. Returns the number of lengths written. The entries
+   * of a phrase, in file order, are {@link entriesStart} .. {@link entriesEnd}. `words` are ids from
+   * {@link wordId}; `out` needs room for `words.length - start` values.
    */
-  referencePaths(words: Int32Array, start: number, out: number[]): void {
+  referencePhrases(words: Int32Array, start: number, out: Int32Array): number {
     let lo = 0;
     let hi = this.phraseOffsets.length - 1;
-    for (let depth = 0; start + depth < words.length; depth++) {
+    let depth = 0;
+    for (; start + depth < words.length; depth++) {
       const word = words[start + depth] as number;
-      if (word < 0) return;
+      if (word < 0) break;
       // Phrases in [lo, hi) share the first `depth` words; one of exactly that length sorts first.
       if (lo < hi && this.phraseLength(lo) === depth) lo++;
       const first = this.lowerBound(lo, hi, depth, word);
       const end = this.lowerBound(first, hi, depth, word + 1);
-      if (first === end) return;
+      if (first === end) break;
       lo = first;
       hi = end;
-      if (this.phraseLength(lo) === depth + 1) {
-        for (let e = this.entryStart[lo] as number; e < (this.entryStart[lo + 1] as number); e++) {
-          out.push(depth + 1, this.entryParaphrase[e] as number);
-        }
-      }
+      const exact = this.phraseLength(lo) === depth + 1 && this.entriesEnd(lo) > this.entriesStart(lo);
+      out[depth] = exact ? lo : -1;
     }
+    return depth;
+  }
+
+  /** First entry of reference phrase `phrase` (see {@link referencePhrases}). */
+  entriesStart(phrase: number): number {
+    return this.entryStart[phrase] as number;
+  }
+
+  /** One past the last entry of reference phrase `phrase`. */
+  entriesEnd(phrase: number): number {
+    return this.entryStart[phrase + 1] as number;
+  }
+
+  /** The paraphrase (a phrase id) of entry `entry`. */
+  paraphraseOf(entry: number): number {
+    return this.entryParaphrase[entry] as number;
   }
 
   /** Index in the concatenated word ids where phrase `phrase` starts. */
@@ -288,7 +304,8 @@ function align4(n: number): number {
 export class ParaphraseTableBuilder {
   private carry = '';
   private lineNumber = 0;
-  private referenceTokens: readonly string[] = [];
+  private referencePhrase = -1;
+  private previousReference = '';
   private dropped = 0;
   private readonly words = new Map<string, number>();
   private readonly wordList: string[] = [];
@@ -305,16 +322,14 @@ export class ParaphraseTableBuilder {
 
   /** Feeds the next piece of text. */
   push(text: string): void {
-    const data = this.carry + text;
-    const lastNewline = data.lastIndexOf('\n');
-    if (lastNewline < 0) {
-      this.carry = data;
-      return;
+    const data = this.carry === '' ? text : this.carry + text;
+    let start = 0;
+    for (let newline = data.indexOf('\n'); newline >= 0; newline = data.indexOf('\n', start)) {
+      const end = newline > start && data.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+      this.addLines(data, start, end);
+      start = newline + 1;
     }
-    this.carry = data.slice(lastNewline + 1);
-    const lines = data.slice(0, lastNewline + 1).split(/\r\n|\r|\n/);
-    lines.pop(); // the empty piece after the final line end
-    for (const line of lines) this.addLine(line);
+    this.carry = start === 0 ? data : data.slice(start);
   }
 
   /** Ends the input and returns the table. */
@@ -322,7 +337,7 @@ export class ParaphraseTableBuilder {
     if (this.carry !== '') {
       const lines = this.carry.split(/\r\n|\r|\n/);
       if (lines[lines.length - 1] === '') lines.pop();
-      for (const line of lines) this.addLine(line);
+      for (const line of lines) this.addLines(line, 0, line.length);
       this.carry = '';
     }
     if (this.lineNumber % 3 !== 0) {
@@ -342,26 +357,42 @@ export class ParaphraseTableBuilder {
     return this.dropped;
   }
 
+  /** The line `data[start, end)`, or several if it holds lone carriage returns (old Mac line ends). */
+  private addLines(data: string, start: number, end: number): void {
+    const line = data.slice(start, end);
+    if (!line.includes('\r')) {
+      this.addLine(line);
+      return;
+    }
+    for (const piece of line.split('\r')) this.addLine(piece);
+  }
+
   private addLine(line: string): void {
     const role = this.lineNumber % 3;
     this.lineNumber++;
     if (role === 0) return; // the probability: the jar ignores it
-    const tokens = javaTokenize(line);
+    const phrase = this.phraseOf(line);
     if (role === 1) {
-      this.referenceTokens = tokens;
-      return;
-    }
-    if (this.referenceTokens.length === 0 || tokens.length === 0) {
+      this.referencePhrase = phrase;
+      this.previousReference = line;
+    } else if (this.referencePhrase < 0 || phrase < 0) {
       this.dropped++;
-      return;
+    } else {
+      this.entryReference.push(this.referencePhrase);
+      this.entryParaphrase.push(phrase);
     }
-    this.entryReference.push(this.internPhrase(this.referenceTokens));
-    this.entryParaphrase.push(this.internPhrase(tokens));
   }
 
-  private internPhrase(tokens: readonly string[]): number {
+  /** Id of the phrase on `line` (its words, single-spaced, are the key), or -1 when it has no word. */
+  private phraseOf(line: string): number {
+    // Entries of one reference phrase usually follow each other.
+    if (line === this.previousReference && this.referencePhrase >= 0) return this.referencePhrase;
+    const known = this.phrases.get(line);
+    if (known !== undefined) return known;
+    const tokens = javaTokenize(line);
+    if (tokens.length === 0) return -1;
     const key = tokens.join(' ');
-    let id = this.phrases.get(key);
+    let id = key === line ? undefined : this.phrases.get(key);
     if (id === undefined) {
       id = this.phrases.size;
       this.phrases.set(key, id);
