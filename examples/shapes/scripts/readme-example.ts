@@ -1,21 +1,20 @@
 /**
- * Makes the README's example: `docs/example.png` (image 12 of the default data set, seed 1, shown 4x
- * enlarged with nearest-neighbour so the pixels stay visible) and prints its scene and English and
- * Chinese captions as Markdown. Run: `npx tsx scripts/readme-example.ts` in examples/shapes.
+ * Makes the README's example: `docs/example.png` (one image of the default data set, seed 1, shown 4x
+ * enlarged with nearest-neighbour so the pixels stay visible) and prints its scene and its English and
+ * Chinese captions exactly as the data set files hold them. Run in examples/shapes:
+ * `npx tsx scripts/readme-example.ts [imgid]` (default 57).
  */
-import { Random } from '@caption/core';
 import sharp from 'sharp';
-import { chineseGrammar, englishGrammar, renderScene, sampleCaptions, sceneFor } from '../src/index';
+import { captionsFor, imageFileName, renderScene, sceneFor } from '../src/index';
 
-const imgid = Number(process.argv[2] ?? 12);
+const imgid = Number(process.argv[2] ?? 57);
 const scene = sceneFor(1, imgid, 64);
-const rgb = renderScene(scene);
-await sharp(Buffer.from(rgb), { raw: { width: 64, height: 64, channels: 3 } })
+await sharp(Buffer.from(renderScene(scene)), { raw: { width: 64, height: 64, channels: 3 } })
   .resize(256, 256, { kernel: 'nearest' })
   .png()
   .toFile(new URL('../docs/example.png', import.meta.url).pathname);
-console.log(`scene ${imgid}: ${scene.background.tone} ${scene.background.style} background`);
+console.log(`imgid ${imgid} (${imageFileName(imgid + 1)}): ${scene.background.tone} ${scene.background.style} background`);
 for (const o of scene.objects) console.log(`- ${o.size} ${o.color} ${o.shape}, bbox [${o.bbox.join(', ')}]`);
-for (const [name, grammar] of [['en', englishGrammar], ['zh', chineseGrammar]] as const) {
-  for (const c of sampleCaptions(grammar, scene, new Random(imgid), 5)) console.log(`${name}: ${c.raw}`);
-}
+const en = captionsFor(scene, 1, imgid, 'en', 5);
+const zh = captionsFor(scene, 1, imgid, 'zh', 5);
+en.forEach((c, i) => console.log(`| ${c.raw} | ${zh[i]?.raw ?? ''} |`));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Random } from '@caption/core';
 import { createTokenizer, JIEBA_LIBRARY, type CaptionTokenizer } from '@caption/data-coco';
 import sharp from 'sharp';
-import { sampleCaptions, type CaptionGrammar, type CaptionLanguage } from './caption-grammar';
+import { sampleCaptions, type Caption, type CaptionGrammar, type CaptionLanguage } from './caption-grammar';
 import { englishGrammar } from './captions-en';
 import { chineseGrammar } from './captions-zh';
 import { ShapesOptionsError } from './errors';
@@ -195,6 +195,11 @@ export function sceneFor(seed: number, imgid: number, imageSize: number): Scene 
   return sampleScene(new Random(deriveSeed(seed, imgid, STREAM_SCENE)), { imageSize });
 }
 
+/** The captions of image `imgid` of the data set with this seed, as written to its Karpathy file (before re-segmentation). */
+export function captionsFor(scene: Scene, seed: number, imgid: number, language: CaptionLanguage, count: number): Caption[] {
+  return sampleCaptions(GRAMMARS[language], scene, new Random(deriveSeed(seed, imgid, STREAM_CAPTIONS[language])), count);
+}
+
 /** Encodes interleaved RGB bytes as a PNG (sharp, default zlib settings, no metadata). */
 export async function encodePng(rgb: Uint8Array, size: number): Promise<Buffer> {
   return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: size, height: size, channels: 3 } })
@@ -366,11 +371,9 @@ export interface KarpathyBuildOptions {
  */
 export function buildKarpathyDataset(scenes: readonly SceneRecord[], options: KarpathyBuildOptions): KarpathyDataset {
   const { seed, language, captionsPerImage, tokenize, onProgress } = options;
-  const grammar = GRAMMARS[language];
   let sentid = 0;
   const images = scenes.map((scene, i): KarpathyImage => {
-    const rng = new Random(deriveSeed(seed, scene.imgid, STREAM_CAPTIONS[language]));
-    const sentences = sampleCaptions(grammar, scene, rng, captionsPerImage).map(
+    const sentences = captionsFor(scene, seed, scene.imgid, language, captionsPerImage).map(
       (c): KarpathySentence => ({ tokens: tokenize?.(c.raw) ?? c.tokens, raw: c.raw, imgid: scene.imgid, sentid: sentid++ }),
     );
     if (onProgress !== undefined && ((i + 1) % 500 === 0 || i + 1 === scenes.length)) {

@@ -9,6 +9,7 @@ export {
   generateShapes,
   buildKarpathyDataset,
   sceneFor,
+  captionsFor,
   encodePng,
   configHash,
   datasetFileName,
