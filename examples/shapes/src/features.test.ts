@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FeatureDirectory, parseKarpathyDataset, readNpz } from '@caption/data-coco';
+import { FeatureDirectory, parseKarpathyDataset, prepareLabels, readNpz } from '@caption/data-coco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT_REGIONS, extractRegionFeatures, type RegionFeatures } from './features';
 import { generateShapes, type ScenesFile, type ShapesDataset } from './generate';
@@ -97,5 +97,12 @@ describe('extractRegionFeatures', () => {
     expect(parsed.images.filter((i) => i.split === 'val')).toHaveLength(6);
     expect(parsed.images[0]!.sentences).toHaveLength(5);
     expect(parsed.images[0]!.cocoid).toBe(1);
+    // data-coco's port of prepro_labels.py: every word known, labels for 5 captions per image, ids = feature names
+    const { cocotalk, labels, stats } = prepareLabels(parsed, { maxLength: 25, countThreshold: 0 });
+    expect(stats.unkCount).toBe(0);
+    expect(labels.count).toBe(200);
+    expect(cocotalk.images.map((i) => i.id)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const names = new Set(await readdir(feats.attDir));
+    for (const image of cocotalk.images) expect(names.has(`${image.id}.npz`)).toBe(true);
   });
 });
