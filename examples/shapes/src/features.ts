@@ -44,7 +44,11 @@ export interface FeatureProgress {
 export interface RegionFeatureOptions {
   /** the folder {@link generateShapes} wrote (default `<repo>/out/shapes`) */
   dataDir?: string;
-  /** tfjs backend (default `auto`: tfjs-node when installed, else wasm) */
+  /**
+   * tfjs backend, passed to `@caption/core`'s `initBackend` (default `auto`: tfjs-node when installed, else
+   * wasm). A program that has already initialised a backend should pass the kind it used: `initBackend`
+   * is a no-op for the same kind and switches for another.
+   */
   backend?: BackendKind;
   /** output channels of the three convolutions (default [8, 16, 32]) */
   channels?: [number, number, number];
