@@ -8,7 +8,6 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendKind } from '@caption/core';
-import { extractRegionFeatures } from './features';
 import { generateShapes, type GenerateProgress } from './generate';
 import { createProgress, type ProgressReporter } from '@caption/data-coco';
 
@@ -92,6 +91,8 @@ try {
     `shapes data set (${data.counts.train} train / ${data.counts.val} val / ${data.counts.test} test, ${data.language}) ${what}: ${data.datasetPath}`,
   );
   if (opts.features) {
+    // loaded only here: it brings in TensorFlow.js
+    const { extractRegionFeatures } = await import('./features');
     const feats = await extractRegionFeatures({
       dataDir: data.outDir,
       backend: opts.backend,
