@@ -13,6 +13,7 @@
  *
  * @internal
  */
+import { grown } from '../internal/typed-arrays';
 import type { MeteorLexicon } from './lexicon';
 import type { ParaphraseTable } from './paraphrase-table';
 import { sharesValue } from './synonyms';
@@ -58,36 +59,72 @@ export interface AlignmentCounts {
 
 /**
  * Candidate matches of one (test, reference) pair. Match `m` pairs reference words
- * [start[m], start[m] + length[m]) with test words [testStart[m], testStart[m] + testLength[m]).
+ * [start[m], start[m] + length[m]) with test words [testStart[m], testStart[m] + testLength[m]). The matches
+ * starting at reference position `j` are `first(j)`, `next[...]`, ... in the order the stages found them. One
+ * instance is reused for every pair (typed arrays, grown as needed).
  */
 class Candidates {
-  readonly start: number[] = [];
-  readonly length: number[] = [];
-  readonly testStart: number[] = [];
-  readonly testLength: number[] = [];
-  readonly stage: number[] = [];
-  /** Match ids by reference start position, in the order the stages found them. */
-  readonly byStart: number[][];
+  start = new Int32Array(64);
+  length = new Int32Array(64);
+  testStart = new Int32Array(64);
+  testLength = new Int32Array(64);
+  stage = new Int32Array(64);
+  next = new Int32Array(64);
+  count = 0;
+  /** First and last match starting at each reference position (-1: none), and how many. */
+  head = new Int32Array(64);
+  tail = new Int32Array(64);
+  perStart = new Int32Array(64);
   /** How many candidates cover each test / reference word. */
-  readonly testCoverage: Int32Array;
-  readonly referenceCoverage: Int32Array;
+  testCoverage = new Int32Array(64);
+  referenceCoverage = new Int32Array(64);
+  positions = 0;
 
-  constructor(testLength: number, referenceLength: number) {
-    this.byStart = Array.from({ length: referenceLength }, () => []);
-    this.testCoverage = new Int32Array(testLength);
-    this.referenceCoverage = new Int32Array(referenceLength);
+  /** Empties the set for a pair of `testLength` test words and `referenceLength` reference words. */
+  reset(testLength: number, referenceLength: number): void {
+    if (referenceLength > this.head.length) {
+      const size = 2 * referenceLength;
+      this.head = new Int32Array(size);
+      this.tail = new Int32Array(size);
+      this.perStart = new Int32Array(size);
+      this.referenceCoverage = new Int32Array(size);
+    }
+    if (testLength > this.testCoverage.length) this.testCoverage = new Int32Array(2 * testLength);
+    this.head.fill(-1, 0, referenceLength);
+    this.tail.fill(-1, 0, referenceLength);
+    this.perStart.fill(0, 0, referenceLength);
+    this.referenceCoverage.fill(0, 0, referenceLength);
+    this.testCoverage.fill(0, 0, testLength);
+    this.positions = referenceLength;
+    this.count = 0;
   }
 
   add(start: number, length: number, testStart: number, testLength: number, stage: number): void {
-    const m = this.start.length;
-    this.start.push(start);
-    this.length.push(length);
-    this.testStart.push(testStart);
-    this.testLength.push(testLength);
-    this.stage.push(stage);
-    (this.byStart[start] as number[]).push(m);
+    if (this.count === this.start.length) this.grow();
+    const m = this.count++;
+    this.start[m] = start;
+    this.length[m] = length;
+    this.testStart[m] = testStart;
+    this.testLength[m] = testLength;
+    this.stage[m] = stage;
+    this.next[m] = -1;
+    const last = this.tail[start] as number;
+    if (last < 0) this.head[start] = m;
+    else this.next[last] = m;
+    this.tail[start] = m;
+    this.perStart[start]!++;
     for (let k = 0; k < testLength; k++) this.testCoverage[testStart + k]!++;
     for (let k = 0; k < length; k++) this.referenceCoverage[start + k]!++;
+  }
+
+  private grow(): void {
+    const size = this.count + 1;
+    this.start = grown(this.start, size);
+    this.length = grown(this.length, size);
+    this.testStart = grown(this.testStart, size);
+    this.testLength = grown(this.testLength, size);
+    this.stage = grown(this.stage, size);
+    this.next = grown(this.next, size);
   }
 }
 
@@ -132,6 +169,8 @@ function comparePaths(x: SearchPath, y: SearchPath): number {
 
 /** Aligns test sentences with references as METEOR 1.5 does for English. */
 export class MeteorAligner {
+  private readonly candidates = new Candidates();
+
   constructor(private readonly lexicon: MeteorLexicon) {}
 
   /**
@@ -140,7 +179,8 @@ export class MeteorAligner {
    */
   align(test: Int32Array, reference: Int32Array): AlignmentCounts {
     const { hash } = this.lexicon;
-    const candidates = new Candidates(test.length, reference.length);
+    const candidates = this.candidates;
+    candidates.reset(test.length, reference.length);
 
     // Identical sentences need the exact stage only (the jar's guard against beam search errors).
     let identical = test.length === reference.length;
@@ -273,24 +313,26 @@ export class MeteorAligner {
 
 /** The start path: every one-to-one candidate whose words no other candidate covers is taken. */
 function fixedMatches(candidates: Candidates, testLength: number): SearchPath {
-  const positions = candidates.byStart.length;
+  const positions = candidates.positions;
   const start = new SearchPath(
     new Array<number>(positions).fill(-1),
     new Array<number>(testLength).fill(0),
     new Array<number>(positions).fill(0),
   );
-  candidates.byStart.forEach((list, j) => {
-    if (list.length !== 1) return;
-    const m = list[0] as number;
-    const length = candidates.length[m] as number;
+  for (let j = 0; j < positions; j++) {
+    if (candidates.perStart[j] !== 1) continue;
+    const m = candidates.head[j] as number;
+    const referenceEnd = j + (candidates.length[m] as number);
     const testStart = candidates.testStart[m] as number;
     const testEnd = testStart + (candidates.testLength[m] as number);
-    for (let k = j; k < j + length; k++) if (candidates.referenceCoverage[k] !== 1) return;
-    for (let k = testStart; k < testEnd; k++) if (candidates.testCoverage[k] !== 1) return;
+    let alone = true;
+    for (let k = j; alone && k < referenceEnd; k++) alone = candidates.referenceCoverage[k] === 1;
+    for (let k = testStart; alone && k < testEnd; k++) alone = candidates.testCoverage[k] === 1;
+    if (!alone) continue;
     start.chosen[j] = m;
-    start.referenceUsed.fill(1, j, j + length);
+    start.referenceUsed.fill(1, j, referenceEnd);
     start.testUsed.fill(1, testStart, testEnd);
-  });
+  }
   return start;
 }
 
@@ -314,7 +356,8 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
     return true;
   };
 
-  const positions = candidates.byStart.length;
+  const positions = candidates.positions;
+  const nextMatch = candidates.next;
   let next: SearchPath[] = [start];
   for (let current = 0; current <= positions; current++) {
     const paths = next;
@@ -341,7 +384,7 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
         }
         continue;
       }
-      for (const m of candidates.byStart[current] as number[]) {
+      for (let m = candidates.head[current] as number; m >= 0; m = nextMatch[m] as number) {
         if (!isFree(path, m)) continue;
         const extended = path.copy();
         extended.referenceUsed.fill(1, mStart[m] as number, (mStart[m] as number) + (mLength[m] as number));

@@ -25,9 +25,13 @@ export function splitLines(text: string): string[] {
 }
 
 /** Sorted, duplicate-free copy of `values`. */
-function sortedUnique(values: Iterable<number>): Int32Array {
-  const sorted = Int32Array.from(new Set(values)).sort();
-  return sorted;
+function sortedUnique(values: readonly number[]): Int32Array {
+  const sorted = Int32Array.from(values).sort();
+  let kept = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (i === 0 || sorted[i] !== sorted[kept - 1]) sorted[kept++] = sorted[i] as number;
+  }
+  return kept === sorted.length ? sorted : sorted.slice(0, kept);
 }
 
 /** True when two sorted arrays share a value. */
@@ -44,11 +48,104 @@ export function sharesValue(a: Int32Array, b: Int32Array): boolean {
   return false;
 }
 
+/**
+ * The words of `english.synsets` and where their synset ids are, without splitting the 3.7 MB file into lines:
+ * the file lists its words in sorted order, so a word is found by binary search over the line offsets. A file
+ * that is not sorted gets a `Map` instead (a word listed twice keeps its last line, as the jar's Hashtable does).
+ */
+class SynsetIndex {
+  /** Start of each word line; its ids line starts after the word line's end. */
+  private readonly wordStart: Int32Array;
+  private readonly wordEnd: Int32Array;
+  private readonly idsEnd: Int32Array;
+  private readonly unsorted: Map<string, number> | null;
+
+  constructor(
+    private readonly text: string,
+    source: string,
+  ) {
+    const lineEnds: number[] = [];
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lineEnds.push(at);
+    if (text.length > 0 && !text.endsWith('\n')) lineEnds.push(text.length);
+    if (lineEnds.length % 2 !== 0) {
+      throw new MetricsInputError('odd number of lines: expected pairs of (word, synset ids) lines', {
+        file: source,
+        field: 'english.synsets',
+      });
+    }
+    const entries = lineEnds.length / 2;
+    this.wordStart = new Int32Array(entries);
+    this.wordEnd = new Int32Array(entries);
+    this.idsEnd = new Int32Array(entries);
+    let start = 0;
+    let sorted = true;
+    for (let k = 0; k < entries; k++) {
+      this.wordStart[k] = start;
+      this.wordEnd[k] = lineEnds[2 * k] as number;
+      this.idsEnd[k] = lineEnds[2 * k + 1] as number;
+      start = (lineEnds[2 * k + 1] as number) + 1;
+      if (k > 0 && sorted) sorted = this.compareEntry(k - 1, this.word(k)) < 0;
+    }
+    this.unsorted = null;
+    if (!sorted) {
+      const map = new Map<string, number>();
+      for (let k = 0; k < entries; k++) map.set(this.word(k), k);
+      this.unsorted = map;
+    }
+  }
+
+  /** Number of word entries. */
+  get size(): number {
+    return this.unsorted?.size ?? this.wordStart.length;
+  }
+
+  /** The entry of `word`, or -1. */
+  find(word: string): number {
+    if (this.unsorted !== null) return this.unsorted.get(word) ?? -1;
+    let lo = 0;
+    let hi = this.wordStart.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const order = this.compareEntry(mid, word);
+      if (order === 0) return mid;
+      if (order < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  /** The synset ids line of entry `k`. */
+  ids(k: number): string {
+    return this.text.slice(this.wordEnd[k] as number, this.idsEnd[k] as number);
+  }
+
+  private word(k: number): string {
+    return withoutCarriageReturn(this.text.slice(this.wordStart[k] as number, this.wordEnd[k] as number));
+  }
+
+  /** Sign of (word of entry `k`) compared with `word`, in UTF-16 code unit order (Java's `compareTo`). */
+  private compareEntry(k: number, word: string): number {
+    const start = this.wordStart[k] as number;
+    let end = this.wordEnd[k] as number;
+    if (end > start && this.text.charCodeAt(end - 1) === 13) end--;
+    const length = end - start;
+    const common = Math.min(length, word.length);
+    for (let i = 0; i < common; i++) {
+      const diff = this.text.charCodeAt(start + i) - word.charCodeAt(i);
+      if (diff !== 0) return diff;
+    }
+    return length - word.length;
+  }
+}
+
+function withoutCarriageReturn(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
 /** The WordNet synonym sets METEOR's synonym stage consults. */
 export class SynonymDictionary {
-  /** Line of each word's synset ids in `english.synsets` (parsed when first asked: most words never are). */
-  private readonly synsetLine = new Map<string, number>();
-  private readonly synsetLines: string[];
+  /** Where each word's synset ids are in `english.synsets` (parsed when first asked: most words never are). */
+  private readonly synsets: SynsetIndex;
   /** Base forms per irregular form, from `english.exceptions`, in file order. */
   private readonly bases = new Map<string, string[]>();
   private readonly source: string;
@@ -60,6 +157,12 @@ export class SynonymDictionary {
    */
   constructor(synsetsText: string, exceptionsText: string, source = 'METEOR synonym files') {
     const exceptionLines = splitLines(exceptionsText);
+    if (exceptionLines.length % 2 !== 0) {
+      throw new MetricsInputError('odd number of lines: expected pairs of (base form, forms) lines', {
+        file: source,
+        field: 'english.exceptions',
+      });
+    }
     for (let k = 0; k + 1 < exceptionLines.length; k += 2) {
       const base = exceptionLines[k] as string;
       for (const form of javaTokenize(exceptionLines[k + 1] as string)) {
@@ -68,21 +171,15 @@ export class SynonymDictionary {
         else list.push(base);
       }
     }
-    this.synsetLines = splitLines(synsetsText);
-    if (this.synsetLines.length % 2 !== 0 || exceptionLines.length % 2 !== 0) {
-      throw new MetricsInputError('odd number of lines: expected pairs of (word, data) lines', {
-        file: source,
-        field: this.synsetLines.length % 2 !== 0 ? 'english.synsets' : 'english.exceptions',
-      });
-    }
-    // A word listed twice keeps its last synset line, as the jar's Hashtable does.
-    for (let k = 0; k < this.synsetLines.length; k += 2) this.synsetLine.set(this.synsetLines[k] as string, k + 1);
+    // Lone carriage returns end lines for Java's readLine too; such a file is rewritten once.
+    const text = /\r(?!\n)/.test(synsetsText) ? synsetsText.replace(/\r\n?/g, '\n') : synsetsText;
+    this.synsets = new SynsetIndex(text, source);
     this.source = source;
   }
 
   /** Number of words with synsets. */
   get size(): number {
-    return this.synsetLine.size;
+    return this.synsets.size;
   }
 
   /**
@@ -102,14 +199,11 @@ export class SynonymDictionary {
 
   /** The synsets `english.synsets` lists for `word` (`getSynSets`). */
   private ownSynsets(word: string): Int32Array {
-    const line = this.synsetLine.get(word);
-    if (line === undefined) return EMPTY;
-    const ids = javaTokenize(this.synsetLines[line] as string).map((id) => Number.parseInt(id, 10));
+    const entry = this.synsets.find(word);
+    if (entry < 0) return EMPTY;
+    const ids = javaTokenize(this.synsets.ids(entry)).map((id) => Number.parseInt(id, 10));
     if (ids.some((id) => Number.isNaN(id))) {
-      throw new MetricsInputError(`line ${line + 1} is not a list of synset ids`, {
-        file: this.source,
-        field: 'english.synsets',
-      });
+      throw new MetricsInputError(`the synset ids of "${word}" are not integers`, { file: this.source, field: 'english.synsets' });
     }
     return sortedUnique(ids);
   }
@@ -134,7 +228,7 @@ export class SynonymDictionary {
     for (const [suffix, ending] of MORPH_RULES) {
       if (!word.endsWith(suffix)) continue;
       const candidate = word.slice(0, word.length - suffix.length) + ending;
-      if (this.synsetLine.has(candidate)) return candidate;
+      if (this.synsets.find(candidate) >= 0) return candidate;
     }
     return '';
   }
