@@ -101,7 +101,7 @@ ${encode(digit)};
 export const JFLEX_UPPERCASE_RANGES =
 ${encode(uppercase)};
 `;
-  console.log(out);
+  console.log(out.trimEnd());
 }
 
 main();

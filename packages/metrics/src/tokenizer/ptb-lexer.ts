@@ -46,7 +46,7 @@ function compileGrammar(): CompiledGrammar {
     const patternRegex = parseRegex(rule.pattern, macros);
     const lookaheadRegex = rule.lookahead === undefined ? undefined : parseRegex(rule.lookahead, macros);
     patterns.push(
-      lookaheadRegex === undefined ? patternRegex : { kind: 'concat', parts: [patternRegex, lookaheadRegex] },
+      lookaheadRegex === undefined ? patternRegex : { kind: 'concat', parts: [patternRegex, lookaheadRegex] }
     );
     pieces.push(patternRegex);
     if (lookaheadRegex !== undefined) pieces.push(lookaheadRegex);
@@ -97,7 +97,9 @@ function tokenLengthWithLookahead(compiledRule: CompiledRule, text: string, star
     if (context !== 0 && lookahead.acceptOf(context) >= 0) return split - start;
   }
   // Unreachable: the combined automaton matched pattern·context over [start, end).
-  throw new Error(`PTB lexer: no split of ${JSON.stringify(text.slice(start, end))} for rule /${compiledRule.rule.pattern}/`);
+  throw new Error(
+    `PTB lexer: no split of ${JSON.stringify(text.slice(start, end))} for rule /${compiledRule.rule.pattern}/`
+  );
 }
 
 function removeSoftHyphens(token: string): string {

@@ -6,6 +6,7 @@
  * spaces, and the tokens of the `PUNCTUATIONS` list are dropped. Pure TypeScript, no Java, no Node API.
  */
 import { MetricsInputError } from '../errors';
+import { hasNewerUppercase, javaLowerCase } from './java-lower-case';
 import { scanPtb, type PtbTokenSink } from './ptb-lexer';
 
 /**
@@ -72,7 +73,17 @@ function isPunctuationSpan(text: string, start: number, end: number): boolean {
   switch (end - start) {
     case 1:
       // ' ` . ? ! , : - ;
-      return c === 0x27 || c === 0x60 || c === 0x2e || c === 0x3f || c === 0x21 || c === 0x2c || c === 0x3a || c === 0x2d || c === 0x3b;
+      return (
+        c === 0x27 ||
+        c === 0x60 ||
+        c === 0x2e ||
+        c === 0x3f ||
+        c === 0x21 ||
+        c === 0x2c ||
+        c === 0x3a ||
+        c === 0x2d ||
+        c === 0x3b
+      );
     case 2:
       // '' `` --
       return (c === 0x27 || c === 0x60 || c === 0x2d) && text.charCodeAt(start + 1) === c;
@@ -103,10 +114,13 @@ class CocoCaptionLineSink implements PtbTokenSink {
   private built: string | null = null;
   private spanStart = -1;
   private spanEnd = -1;
-  /** The last token seen on the line, not yet committed (the right-strip applies to it alone). */
-  private pendingStart = -1;
-  private pendingEnd = -1;
-  private pendingReplacement: string | null = null;
+  /**
+   * A token ending in a character Python's `rstrip` strips, held back until we know whether it ends the line
+   * (then it is stripped first). Tokens never consist of such characters only, so only the last one matters.
+   */
+  private heldStart = -1;
+  private heldEnd = -1;
+  private heldReplacement: string | null = null;
 
   /**
    * @param text the scanned input
@@ -117,7 +131,7 @@ class CocoCaptionLineSink implements PtbTokenSink {
   constructor(
     private readonly text: string,
     private readonly lowerText: string | null,
-    private readonly maxLines: number,
+    private readonly maxLines: number
   ) {}
 
   token(start: number, end: number, replacement: string | null): void {
@@ -125,21 +139,37 @@ class CocoCaptionLineSink implements PtbTokenSink {
     if (replacement !== null && replacement.indexOf('\n') >= 0) {
       // A token holding a line break (quoted SGML attribute): Python splits the printed text there.
       const pieces = replacement.split('\n');
-      pieces.forEach((piece, i) => {
+      for (let i = 0; i < pieces.length; i++) {
         if (i > 0 && !this.newline()) return;
-        this.token(start, end, piece);
-      });
+        this.token(start, end, pieces[i] as string);
+      }
       return;
     }
-    if (this.pendingStart >= 0) this.commit(false);
-    this.pendingStart = start;
-    this.pendingEnd = end;
-    this.pendingReplacement = replacement;
+    if (this.heldStart >= 0) {
+      const heldStart = this.heldStart;
+      this.heldStart = -1;
+      this.keep(heldStart, this.heldEnd, this.heldReplacement);
+    }
+    const last = replacement === null ? this.text.charCodeAt(end - 1) : replacement.charCodeAt(replacement.length - 1);
+    if (last <= 0x20 || last >= 0x85) {
+      if (isPythonWhitespace(last)) {
+        this.heldStart = start;
+        this.heldEnd = end;
+        this.heldReplacement = replacement;
+        return;
+      }
+    }
+    this.keep(start, end, replacement);
   }
 
   newline(): boolean {
     if (this.lines.length >= this.maxLines) return false;
-    if (this.pendingStart >= 0) this.commit(true);
+    if (this.heldStart >= 0) {
+      const heldStart = this.heldStart;
+      this.heldStart = -1;
+      const token = this.heldReplacement ?? this.text.slice(heldStart, this.heldEnd);
+      this.keep(heldStart, this.heldEnd, pythonRstrip(token));
+    }
     let line: string;
     if (this.built !== null) line = this.built;
     else if (this.spanStart < 0) line = '';
@@ -151,18 +181,11 @@ class CocoCaptionLineSink implements PtbTokenSink {
   }
 
   private lower(start: number, end: number): string {
-    return this.lowerText !== null ? this.lowerText.slice(start, end) : this.text.slice(start, end).toLowerCase();
+    return this.lowerText !== null ? this.lowerText.slice(start, end) : javaLowerCase(this.text.slice(start, end));
   }
 
-  private commit(lastOnLine: boolean): void {
-    const start = this.pendingStart;
-    const end = this.pendingEnd;
-    let replacement = this.pendingReplacement;
-    this.pendingStart = -1;
-    if (lastOnLine) {
-      const last = replacement === null ? this.text.charCodeAt(end - 1) : replacement.charCodeAt(replacement.length - 1);
-      if (isPythonWhitespace(last)) replacement = pythonRstrip(replacement ?? this.text.slice(start, end));
-    }
+  /** Adds a token to the line unless it is punctuation. */
+  private keep(start: number, end: number, replacement: string | null): void {
     if (replacement === null) {
       if (isPunctuationSpan(this.text, start, end)) return;
       if (this.built === null) {
@@ -178,7 +201,7 @@ class CocoCaptionLineSink implements PtbTokenSink {
       }
       this.append(this.lower(start, end));
     } else {
-      const lowered = replacement.toLowerCase();
+      const lowered = javaLowerCase(replacement);
       if (PUNCTUATION.has(lowered)) return;
       this.append(lowered);
     }
@@ -234,7 +257,7 @@ export function ptbLines(text: string): string[][] {
  */
 function cocoCaptionLine(tokens: readonly string[], lowerCase: boolean): string {
   let line = tokens.join(' ');
-  if (lowerCase) line = line.toLowerCase();
+  if (lowerCase) line = javaLowerCase(line);
   return pythonRstrip(line)
     .split(' ')
     .filter((w) => !PUNCTUATION.has(w))
@@ -243,7 +266,7 @@ function cocoCaptionLine(tokens: readonly string[], lowerCase: boolean): string 
 
 /** `text.toLowerCase()` when it lower-cases every token the same as Java lower-casing them one by one. */
 function lowerCasedInPlace(text: string): string | null {
-  if (text.indexOf('\u03a3') >= 0) return null; // final sigma depends on context
+  if (text.indexOf('\u03a3') >= 0 || hasNewerUppercase(text)) return null; // final sigma depends on context
   const lower = text.toLowerCase();
   return lower.length === text.length ? lower : null;
 }
@@ -280,7 +303,7 @@ export function ptbTokenizeLine(text: string, options: PtbTokenizeLineOptions = 
       const kept = cocoCaptionLine(line, lowerCase);
       if (kept !== '') tokens.push(...kept.split(' '));
     } else {
-      for (const token of line) tokens.push(lowerCase ? token.toLowerCase() : token);
+      for (const token of line) tokens.push(lowerCase ? javaLowerCase(token) : token);
     }
   }
   return tokens;
@@ -316,7 +339,10 @@ export function ptbTokenize(captions: Readonly<Record<string, readonly string[]>
   for (const id of ids) {
     const list: unknown = captions[id];
     if (!Array.isArray(list)) {
-      throw new MetricsInputError(`expected a list of captions, got ${typeof list}`, { imageId: id, field: 'captions' });
+      throw new MetricsInputError(`expected a list of captions, got ${typeof list}`, {
+        imageId: id,
+        field: 'captions',
+      });
     }
     const tokenized: string[] = [];
     tokenizedById.push(tokenized);

@@ -219,7 +219,7 @@ export function parseRegex(source: string, macros: ReadonlyMap<string, Regex>): 
  */
 export function parseMacros(
   definitions: readonly (readonly [string, string])[],
-  base: ReadonlyMap<string, Regex> = new Map(),
+  base: ReadonlyMap<string, Regex> = new Map()
 ): Map<string, Regex> {
   const macros = new Map(base);
   for (const [name, source] of definitions) macros.set(name, parseRegex(source, macros));

@@ -77,4 +77,3 @@ export const JFLEX_UPPERCASE_RANGES =
   'a74a a74c a74e a750 a752 a754 a756 a758 a75a a75c a75e a760 a762 a764 a766 a768 a76a a76c a76e ' +
   'a779 a77b a77d-a77e a780 a782 a784 a786 a78b a78d a790 a792 a7a0 a7a2 a7a4 a7a6 a7a8 a7aa ' +
   'ff21-ff3a ';
-
