@@ -8,6 +8,7 @@
  * Run: `npx tsx bench/tokenizer.ts [runs]` in packages/metrics (needs ../shared/data or $CAPTION_SHARED_DATA).
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -23,7 +24,7 @@ const readJson = <T>(rel: string): T => {
 const referenceFile = readJson<Record<string, string[][]>>('coco-caption/codalab_val2014_reference_answer.json.gz');
 const submissionFile = readJson<Record<string, string>>('coco-caption/codalab_val2014_submission_answer.json.gz');
 const timings = readJson<{ cases: Record<string, { tokenizer: { median: number } }> }>(
-  'coco-caption/expected/oracle-timings.json',
+  'coco-caption/expected/oracle-timings.json'
 );
 
 const refs: Record<string, string[]> = {};
@@ -34,23 +35,35 @@ for (const id of Object.keys(referenceFile).sort((a, b) => Number(a) - Number(b)
 }
 const captionCount = Object.values(refs).reduce((n, list) => n + list.length, 0) + Object.keys(cands).length;
 
-function timeOnce(): number {
+/** Wall-clock and CPU (user + system) seconds of one tokenization of the case. */
+function timeOnce(): { wall: number; cpu: number } {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   ptbTokenize(refs);
   ptbTokenize(cands);
-  return (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall: (performance.now() - start) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
 }
+
+const medianOf = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 const runs = Number(process.argv[2] ?? 7);
 const cold = timeOnce();
-const warm: number[] = [];
+const warm: { wall: number; cpu: number }[] = [];
 for (let i = 0; i < runs; i++) warm.push(timeOnce());
-warm.sort((a, b) => a - b);
-const median = warm[Math.floor(warm.length / 2)] as number;
+const median = medianOf(warm.map((t) => t.wall));
+const medianCpu = medianOf(warm.map((t) => t.cpu));
 const reference = timings.cases.human_loo_val2014_40504?.tokenizer.median ?? Number.NaN;
 
 console.log(`ptbTokenize, human leave-one-out val2014: ${Object.keys(cands).length} images, ${captionCount} captions`);
-console.log(`  cold (first call, includes building the lexer): ${cold.toFixed(3)} s`);
-console.log(`  warm median of ${runs}: ${median.toFixed(3)} s (${Math.round(captionCount / median)} captions/s)`);
-console.log(`  reference (CoreNLP 3.4.1 jar, 2 JVM calls, oracle-timings.json): ${reference.toFixed(3)} s`);
-console.log(`  speed-up: ${(reference / median).toFixed(1)}x warm, ${(reference / cold).toFixed(1)}x cold`);
+console.log(
+  `  cold (first call, includes building the lexer): ${cold.wall.toFixed(3)} s wall, ${cold.cpu.toFixed(3)} s CPU`
+);
+console.log(
+  `  warm median of ${runs}: ${median.toFixed(3)} s wall (${Math.round(captionCount / median)} captions/s), ` +
+    `${medianCpu.toFixed(3)} s CPU`
+);
+console.log(`  reference (CoreNLP 3.4.1 jar, 2 JVM calls, oracle-timings.json): ${reference.toFixed(3)} s wall`);
+console.log(`  speed-up (wall): ${(reference / median).toFixed(1)}x warm, ${(reference / cold.wall).toFixed(1)}x cold`);
+console.log(`  load average now: ${loadavg()[0]?.toFixed(1)} (wall times are only meaningful on an idle machine)`);

@@ -9,9 +9,6 @@ import { charSetsOf, CharClassPartition, LazyDfa } from './lazy-dfa';
 import { fixedLength, parseMacros, parseRegex, type Regex } from './regex';
 import { Action, MACROS, RULES, type Rule } from './ptb-grammar';
 
-/** The token CoreNLP emits for a line break with `tokenizeNLs` (what `-preserveLines` turns into a newline). */
-export const NEWLINE_TOKEN = '*NL*';
-
 /** How a rule with a trailing context splits its match into token and context. */
 interface CompiledRule {
   readonly rule: Rule;
@@ -320,27 +317,4 @@ function applyAction(rule: Rule, text: string, start: number, end: number, sink:
   }
   sink.token(start, end, token === matched ? null : token);
   return end;
-}
-
-/** A sink that collects token strings, line breaks as {@link NEWLINE_TOKEN}. */
-class TokenListSink implements PtbTokenSink {
-  readonly tokens: string[] = [];
-  constructor(private readonly text: string) {}
-  token(start: number, end: number, replacement: string | null): void {
-    this.tokens.push(replacement ?? this.text.slice(start, end));
-  }
-  newline(): boolean {
-    this.tokens.push(NEWLINE_TOKEN);
-    return true;
-  }
-}
-
-/**
- * The tokens `PTBLexer` (CoreNLP 3.4.1, `tokenizeNLs`) returns for `text`, in order, line breaks as
- * {@link NEWLINE_TOKEN}, before lower-casing.
- */
-export function lexPtb(text: string): string[] {
-  const sink = new TokenListSink(text);
-  scanPtb(text, sink);
-  return sink.tokens;
 }
