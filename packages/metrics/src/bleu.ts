@@ -5,7 +5,7 @@
  * guards `tiny = 1e-15` (numerator) and `small = 1e-9` (denominator) in every ratio, per image and corpus.
  */
 import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
-import { orderStart, type EncodedSentence } from './internal/ngram-vocabulary';
+import { orderStart } from './internal/sentence-store';
 import type { TokenizedCands, TokenizedRefs } from './types';
 import { checkScoringInput } from './validate';
 
@@ -71,14 +71,16 @@ export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
   const guess = new Array<number>(n);
   const maxOrder = corpus.maxOrder;
 
+  const { sentences, refStarts, candidates } = corpus;
+  const { ngrams, starts, lengths } = sentences;
   ids.forEach((id, index) => {
-    const encodedRefs = corpus.refs[index] as readonly EncodedSentence[];
-    const cand = corpus.cands[index] as EncodedSentence;
+    const firstRef = refStarts[index] as number;
+    const endRef = refStarts[index + 1] as number;
     // Maximum count of each n-gram (orders 1..n) in any single reference.
-    for (const ref of encodedRefs) {
-      const ngrams = ref.ngrams;
-      const end = n === maxOrder ? ngrams.length : orderStart(ref.length, n + 1);
-      for (let i = 0; i < end; i++) {
+    for (let r = firstRef; r < endRef; r++) {
+      const start = starts[r] as number;
+      const end = n === maxOrder ? (starts[r + 1] as number) : start + orderStart(lengths[r] as number, n + 1);
+      for (let i = start; i < end; i++) {
         const g = ngrams[i] as number;
         if (counts[g] === 0) touched.push(g);
         counts[g] = (counts[g] as number) + 1;
@@ -92,14 +94,15 @@ export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
       touched.length = 0;
     }
     // Clipped matches of the candidate, per order.
-    const testlen = cand.length;
-    let start = 0;
+    const cand = candidates[index] as number;
+    const testlen = lengths[cand] as number;
+    let start = starts[cand] as number;
     for (let k = 1; k <= n; k++) {
       const orderCount = Math.max(0, testlen - k + 1);
       guess[k - 1] = orderCount;
       let matched = 0;
       for (let i = start; i < start + orderCount; i++) {
-        const g = cand.ngrams[i] as number;
+        const g = ngrams[i] as number;
         if (counts[g] === 0) touched.push(g);
         counts[g] = (counts[g] as number) + 1;
       }
@@ -117,11 +120,12 @@ export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
     // 'closest' effective reference length: min over (|l - testlen|, l).
     let reflen = Number.POSITIVE_INFINITY;
     let bestDistance = Number.POSITIVE_INFINITY;
-    for (const ref of encodedRefs) {
-      const distance = Math.abs(ref.length - testlen);
-      if (distance < bestDistance || (distance === bestDistance && ref.length < reflen)) {
+    for (let r = firstRef; r < endRef; r++) {
+      const length = lengths[r] as number;
+      const distance = Math.abs(length - testlen);
+      if (distance < bestDistance || (distance === bestDistance && length < reflen)) {
         bestDistance = distance;
-        reflen = ref.length;
+        reflen = length;
       }
     }
 

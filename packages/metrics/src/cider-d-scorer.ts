@@ -12,8 +12,10 @@
  */
 import { MetricsInputError } from './errors';
 import { expectedNgrams } from './internal/encoded-corpus';
-import { NgramVocabulary, orderStart, type EncodedSentence } from './internal/ngram-vocabulary';
+import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { numpyMean, numpySum } from './internal/python-compat';
+import { SentenceStore, orderStart } from './internal/sentence-store';
+import { TfIdfStore } from './internal/tf-idf-store';
 import { grown } from './internal/typed-arrays';
 import { describeType } from './validate';
 
@@ -57,20 +59,6 @@ export interface CiderDScores {
   scores: Float64Array;
 }
 
-/** tf-idf vectors of one sentence, per order, in first-occurrence order. */
-interface TfIdfVector {
-  /** Distinct n-gram ids, order 1 first. */
-  readonly ids: Int32Array;
-  /** tf · idf of each id. */
-  readonly weights: Float64Array;
-  /** End (exclusive) of each order's segment in {@link ids}. */
-  readonly orderEnds: Int32Array;
-  /** Euclidean norm of each order's vector. */
-  readonly norms: Float64Array;
-  /** Number of bigrams: the "length" the reference's penalty compares. */
-  readonly length: number;
-}
-
 /**
  * The reference captions of one image with their tf-idf vectors computed, to be scored against many
  * candidates (make them with {@link CiderDScorer.prepareReferences}; they belong to that scorer).
@@ -79,13 +67,10 @@ export class PreparedReferences {
   /** @internal */
   constructor(
     /** @internal */ readonly owner: CiderDScorer,
-    /** @internal */ readonly vectors: readonly TfIdfVector[],
+    /** @internal */ readonly vectors: TfIdfStore,
+    /** @internal */ readonly first: number,
+    /** Number of reference captions. */ readonly count: number,
   ) {}
-
-  /** Number of reference captions. */
-  get count(): number {
-    return this.vectors.length;
-  }
 }
 
 /**
@@ -119,8 +104,14 @@ export class CiderDScorer {
   private readonly idf: Float64Array;
   private readonly logReferenceSetCount: number;
   private readonly penaltyDenominator: number;
-  private slotOf = new Int32Array(1024);
-  private referenceWeight = new Float64Array(1024);
+  /** Scratch: slot of each n-gram id while a vector is built (zero between uses). */
+  private slotOf: Int32Array = new Int32Array(1024);
+  /** Scratch: the weights of the reference being compared, by n-gram id (zero between uses). */
+  private referenceWeight: Float64Array = new Float64Array(1024);
+  private readonly perOrder: Float64Array;
+  /** Scratch stores reused by every {@link score} call. */
+  private readonly batchSentences = new SentenceStore();
+  private readonly batchVectors: TfIdfStore;
 
   private constructor(vocab: NgramVocabulary, documentFrequency: Int32Array, referenceSetCount: number, options: Required<CiderDOptions>) {
     this.n = options.n;
@@ -135,6 +126,8 @@ export class CiderDScorer {
     for (let id = 0; id < documentFrequency.length; id++) {
       this.idf[id] = this.logReferenceSetCount - Math.log(Math.max(1, documentFrequency[id] as number));
     }
+    this.perOrder = new Float64Array(this.n);
+    this.batchVectors = new TfIdfStore(this.n);
   }
 
   /**
@@ -160,38 +153,45 @@ export class CiderDScorer {
     let sentences = 0;
     for (const refs of entries) sentences += Array.isArray(refs) ? refs.length : 0;
     const vocab = new NgramVocabulary(settings.n, expectedNgrams(sentences));
+    const store = new SentenceStore(sentences, sentences * 40);
     const counter = new DocumentFrequencyCounter();
-    const kept: EncodedSentence[][] = [];
+    const setStarts = new Int32Array(entries.length + 1);
     entries.forEach((refs, index) => {
       if (!Array.isArray(refs) || refs.length === 0) {
         throw new MetricsInputError(`CIDEr-D: corpus entry ${index} is not a non-empty list of captions`, {
           field: `corpus[${index}]`,
         });
       }
-      const encoded = refs.map((ref: CaptionTokens, i: number) =>
-        vocab.encode(captionText(ref, settings.endToken, `corpus[${index}][${i}]`)),
-      );
-      counter.add(encoded, vocab.endId);
-      if (keepReferences) kept.push(encoded);
+      setStarts[index] = store.count;
+      refs.forEach((ref: CaptionTokens, i: number) => {
+        vocab.encode(captionText(ref, settings.endToken, `corpus[${index}][${i}]`), store);
+      });
+      counter.add(store, setStarts[index] as number, store.count, vocab.endId);
+      if (!keepReferences) store.clear();
     });
+    setStarts[entries.length] = store.count;
     if (counter.sets === 0) throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
     const scorer = new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, settings);
-    return { scorer, prepared: kept.map((sentences) => scorer.prepareEncoded(sentences)) };
+    return { scorer, prepared: keepReferences ? scorer.prepareAll(store, setStarts) : [] };
   }
 
   /**
    * @internal A scorer whose document frequencies come from reference sets already encoded with `vocab`
-   * (the shared encoding of `evaluate`), with those sets prepared.
+   * (the shared encoding of `evaluate`): set j is sentences `setStarts[j] .. setStarts[j + 1]` of `sentences`.
+   * Returns the sets prepared too.
    */
   static fromEncoded(
     vocab: NgramVocabulary,
-    referenceSets: readonly (readonly EncodedSentence[])[],
+    sentences: SentenceStore,
+    setStarts: Int32Array,
     options: CiderDOptions,
   ): { scorer: CiderDScorer; prepared: PreparedReferences[] } {
     const counter = new DocumentFrequencyCounter();
-    for (const set of referenceSets) counter.add(set, vocab.endId);
+    for (let j = 0; j + 1 < setStarts.length; j++) {
+      counter.add(sentences, setStarts[j] as number, setStarts[j + 1] as number, vocab.endId);
+    }
     const scorer = new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, withDefaults(options));
-    return { scorer, prepared: referenceSets.map((set) => scorer.prepareEncoded(set)) };
+    return { scorer, prepared: scorer.prepareAll(sentences, setStarts) };
   }
 
   /**
@@ -246,11 +246,13 @@ export class CiderDScorer {
 
   /** Document frequency of an n-gram given as space-separated tokens (0 when unseen). */
   documentFrequencyOf(ngram: string): number {
+    const store = new SentenceStore(1, 16);
     this.vocab.beginTransient();
     try {
-      const encoded = this.vocab.encodeTransient(ngram);
-      if (encoded.length === 0 || encoded.length > this.n) return 0;
-      const id = encoded.ngrams[orderStart(encoded.length, encoded.length)] as number;
+      const s = this.vocab.encodeTransient(ngram, store);
+      const length = store.lengths[s] as number;
+      if (length === 0 || length > this.n) return 0;
+      const id = store.ngrams[(store.starts[s] as number) + orderStart(length, length)] as number;
       return id < this.documentFrequency.length ? (this.documentFrequency[id] as number) : 0;
     } finally {
       this.vocab.endTransient();
@@ -263,10 +265,9 @@ export class CiderDScorer {
    * @throws MetricsInputError when `refs` is empty or holds something other than captions
    */
   prepareReferences(refs: readonly CaptionTokens[]): PreparedReferences {
-    if (!Array.isArray(refs) || refs.length === 0) {
-      throw new MetricsInputError('CIDEr-D: a reference list must be a non-empty array of captions', { field: 'refs' });
-    }
-    return this.prepareEncoded(refs.map((ref, i) => this.vocab.encode(captionText(ref, this.endToken, `refs[${i}]`))));
+    const sentences = new SentenceStore(refs.length, 64);
+    const vectors = new TfIdfStore(this.n, refs.length, 64);
+    return this.prepareInto(refs, 'refs', sentences, vectors);
   }
 
   /**
@@ -285,6 +286,9 @@ export class CiderDScorer {
       );
     }
     if (candidates.length === 0) throw new MetricsInputError('CIDEr-D: no candidates to score', { field: 'candidates' });
+    const { batchSentences, batchVectors } = this;
+    batchSentences.clear();
+    batchVectors.clear();
     const prepared = new Map<object, PreparedReferences>();
     const references = refs.map((entry, i) => {
       if (entry instanceof PreparedReferences) {
@@ -295,127 +299,117 @@ export class CiderDScorer {
       }
       let done = prepared.get(entry);
       if (done === undefined) {
-        done = this.prepareReferences(entry);
+        done = this.prepareInto(entry, `refs[${i}]`, batchSentences, batchVectors);
         prepared.set(entry, done);
       }
       return done;
     });
+    const candidateStart = batchSentences.count;
     this.vocab.beginTransient();
     try {
-      const encoded = candidates.map((candidate, i) =>
-        this.vocab.encodeTransient(captionText(candidate, this.endToken, `candidates[${i}]`)),
-      );
-      return this.scoreEncoded(encoded, references);
+      candidates.forEach((candidate, i) => {
+        this.vocab.encodeTransient(captionText(candidate, this.endToken, `candidates[${i}]`), batchSentences);
+      });
+      return this.scoreSentences(batchSentences, candidateStart, references);
     } finally {
       this.vocab.endTransient();
     }
   }
 
-  /** @internal {@link score} on candidates encoded by this scorer's vocabulary (transient ids allowed). */
-  scoreEncoded(candidates: readonly EncodedSentence[], references: readonly PreparedReferences[]): CiderDScores {
-    const scores = new Float64Array(candidates.length);
-    for (let i = 0; i < candidates.length; i++) {
-      scores[i] = this.scoreVector(this.vectorOf(candidates[i] as EncodedSentence), (references[i] as PreparedReferences).vectors);
+  /**
+   * @internal Scores sentences `first .. first + references.length` of `sentences` (encoded with this
+   * scorer's vocabulary, transient ids allowed) against `references[i]` each.
+   */
+  scoreSentences(sentences: SentenceStore, first: number, references: readonly PreparedReferences[]): CiderDScores {
+    const vectors = new TfIdfStore(this.n, references.length, references.length * 24);
+    this.ensureScratch();
+    const scores = new Float64Array(references.length);
+    for (let i = 0; i < references.length; i++) {
+      const v = vectors.add(sentences, first + i, this.idf, this.logReferenceSetCount, this.slotOf);
+      scores[i] = this.scoreVector(vectors, v, references[i] as PreparedReferences);
     }
     return { score: numpyMean(scores), scores };
   }
 
-  /** @internal Prepared references from sentences already encoded by this scorer's vocabulary. */
-  prepareEncoded(encoded: readonly EncodedSentence[]): PreparedReferences {
-    return new PreparedReferences(
-      this,
-      encoded.map((sentence) => this.vectorOf(sentence)),
-    );
+  /** Prepares every set `setStarts[j] .. setStarts[j + 1]` of `sentences` into one vector store. */
+  private prepareAll(sentences: SentenceStore, setStarts: Int32Array): PreparedReferences[] {
+    this.ensureScratch();
+    const total = (setStarts[setStarts.length - 1] as number) - (setStarts[0] as number);
+    const vectors = new TfIdfStore(this.n, total, total * 24);
+    const prepared: PreparedReferences[] = [];
+    for (let j = 0; j + 1 < setStarts.length; j++) {
+      const first = vectors.count;
+      for (let s = setStarts[j] as number; s < (setStarts[j + 1] as number); s++) {
+        vectors.add(sentences, s, this.idf, this.logReferenceSetCount, this.slotOf);
+      }
+      prepared.push(new PreparedReferences(this, vectors, first, vectors.count - first));
+    }
+    return prepared;
   }
 
-  private vectorOf(sentence: EncodedSentence): TfIdfVector {
-    const n = this.n;
-    const { length, ngrams } = sentence;
+  /** Encodes `refs` (permanently) into `sentences` and their vectors into `vectors`. */
+  private prepareInto(refs: readonly CaptionTokens[], field: string, sentences: SentenceStore, vectors: TfIdfStore): PreparedReferences {
+    if (!Array.isArray(refs) || refs.length === 0) {
+      throw new MetricsInputError('CIDEr-D: a reference list must be a non-empty array of captions', { field });
+    }
+    const firstSentence = sentences.count;
+    refs.forEach((ref, i) => {
+      this.vocab.encode(captionText(ref, this.endToken, `${field}[${i}]`), sentences);
+    });
+    this.ensureScratch();
+    const first = vectors.count;
+    for (let s = firstSentence; s < sentences.count; s++) {
+      vectors.add(sentences, s, this.idf, this.logReferenceSetCount, this.slotOf);
+    }
+    return new PreparedReferences(this, vectors, first, refs.length);
+  }
+
+  /** Grows the id-indexed scratch arrays to the vocabulary's size (they hold zeros between uses). */
+  private ensureScratch(): void {
     const needed = this.vocab.endIdWithTransient;
     if (this.slotOf.length < needed) {
       this.slotOf = grown(this.slotOf, needed);
       this.referenceWeight = grown(this.referenceWeight, needed);
     }
-    const slotOf = this.slotOf;
-    const ids: number[] = [];
-    const counts: number[] = [];
-    const orderEnds = new Int32Array(n);
-    let bigrams = 0;
-    for (let k = 1; k <= n; k++) {
-      const start = orderStart(length, k);
-      const end = start + Math.max(0, length - k + 1);
-      for (let i = start; i < end; i++) {
-        const id = ngrams[i] as number;
-        const slot = slotOf[id] as number;
-        if (slot === 0) {
-          ids.push(id);
-          counts.push(1);
-          slotOf[id] = ids.length;
-        } else {
-          (counts[slot - 1] as number) += 1;
-        }
-      }
-      if (k === 2) bigrams = end - start;
-      orderEnds[k - 1] = ids.length;
-    }
-    const idArray = Int32Array.from(ids);
-    const weights = new Float64Array(ids.length);
-    const norms = new Float64Array(n);
-    const idf = this.idf;
-    let segment = 0;
-    let squares = 0;
-    for (let i = 0; i < idArray.length; i++) {
-      while (i >= (orderEnds[segment] as number)) {
-        norms[segment] = Math.sqrt(squares);
-        squares = 0;
-        segment += 1;
-      }
-      const id = idArray[i] as number;
-      slotOf[id] = 0;
-      const weight = (counts[i] as number) * (id < idf.length ? (idf[id] as number) : this.logReferenceSetCount);
-      weights[i] = weight;
-      squares += weight ** 2;
-    }
-    for (; segment < n; segment++) {
-      norms[segment] = Math.sqrt(squares);
-      squares = 0;
-    }
-    return { ids: idArray, weights, orderEnds, norms, length: bigrams };
   }
 
-  private scoreVector(candidate: TfIdfVector, references: readonly TfIdfVector[]): number {
+  private scoreVector(candidates: TfIdfStore, v: number, references: PreparedReferences): number {
     const n = this.n;
     const referenceWeight = this.referenceWeight;
-    const perOrder = new Float64Array(n);
-    for (const reference of references) {
-      for (let i = 0; i < reference.ids.length; i++) referenceWeight[reference.ids[i] as number] = reference.weights[i] as number;
-      const delta = candidate.length - reference.length;
+    const perOrder = this.perOrder.fill(0);
+    const refs = references.vectors;
+    const candidateStart = candidates.starts[v] as number;
+    const candidateBigrams = candidates.bigrams[v] as number;
+    for (let r = references.first; r < references.first + references.count; r++) {
+      const refStart = refs.starts[r] as number;
+      const refEnd = refs.starts[r + 1] as number;
+      for (let i = refStart; i < refEnd; i++) referenceWeight[refs.ids[i] as number] = refs.weights[i] as number;
+      const delta = candidateBigrams - (refs.bigrams[r] as number);
       const penalty = Math.E ** (-(delta ** 2) / this.penaltyDenominator);
-      let start = 0;
+      let start = candidateStart;
       for (let k = 0; k < n; k++) {
-        const end = candidate.orderEnds[k] as number;
+        const end = candidates.orderEnds[v * n + k] as number;
         let value = 0;
         for (let i = start; i < end; i++) {
-          const mine = candidate.weights[i] as number;
-          const theirs = referenceWeight[candidate.ids[i] as number] as number;
+          const mine = candidates.weights[i] as number;
+          const theirs = referenceWeight[candidates.ids[i] as number] as number;
           value += (theirs < mine ? theirs : mine) * theirs;
         }
         start = end;
-        const candidateNorm = candidate.norms[k] as number;
-        const referenceNorm = reference.norms[k] as number;
+        const candidateNorm = candidates.norms[v * n + k] as number;
+        const referenceNorm = refs.norms[r * n + k] as number;
         if (candidateNorm !== 0 && referenceNorm !== 0) value /= candidateNorm * referenceNorm;
         value *= penalty;
         perOrder[k] = (perOrder[k] as number) + value;
       }
-      for (let i = 0; i < reference.ids.length; i++) referenceWeight[reference.ids[i] as number] = 0;
+      for (let i = refStart; i < refEnd; i++) referenceWeight[refs.ids[i] as number] = 0;
     }
     let score = numpySum(perOrder) / n;
-    score /= references.length;
+    score /= references.count;
     score *= 10;
     return score;
   }
 }
-
 
 /** One caption as text: a string as is, or a row of ids cut after the end token and joined with spaces. */
 function captionText(caption: CaptionTokens, endToken: number, field: string): string {
@@ -444,10 +438,11 @@ function withDefaults(options: CiderDOptions): Required<CiderDOptions> {
 /** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */
 class DocumentFrequencyCounter {
   sets = 0;
-  private counts = new Int32Array(4096);
-  private lastSet = new Int32Array(4096);
+  private counts: Int32Array = new Int32Array(4096);
+  private lastSet: Int32Array = new Int32Array(4096);
 
-  add(set: readonly EncodedSentence[], endId: number): void {
+  /** Counts one reference set: sentences `first .. end` of `sentences`. */
+  add(sentences: SentenceStore, first: number, end: number, endId: number): void {
     if (this.counts.length < endId) {
       this.counts = grown(this.counts, endId);
       this.lastSet = grown(this.lastSet, endId);
@@ -455,14 +450,14 @@ class DocumentFrequencyCounter {
     this.sets += 1;
     const { counts, lastSet } = this;
     const stamp = this.sets;
-    for (const sentence of set) {
-      const ngrams = sentence.ngrams;
-      for (let i = 0; i < ngrams.length; i++) {
-        const id = ngrams[i] as number;
-        if (lastSet[id] !== stamp) {
-          lastSet[id] = stamp;
-          counts[id] = (counts[id] as number) + 1;
-        }
+    const ngrams = sentences.ngrams;
+    const from = sentences.starts[first] as number;
+    const to = sentences.starts[end] as number;
+    for (let i = from; i < to; i++) {
+      const id = ngrams[i] as number;
+      if (lastSet[id] !== stamp) {
+        lastSet[id] = stamp;
+        counts[id] = (counts[id] as number) + 1;
       }
     }
   }

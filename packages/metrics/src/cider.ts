@@ -34,8 +34,8 @@ export function cider(refs: TokenizedRefs, cands: TokenizedCands, options: Cider
 
 /** @internal {@link cider} on captions already encoded (orders up to exactly `options.n`, default 4). */
 export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}): MetricResult {
-  const { scorer, prepared } = CiderDScorer.fromEncoded(corpus.vocab, corpus.refs, options);
-  const { score, scores } = scorer.scoreEncoded(corpus.cands, prepared);
+  const { scorer, prepared } = CiderDScorer.fromEncoded(corpus.vocab, corpus.sentences, corpus.refStarts, options);
+  const { score, scores } = scorer.scoreSentences(corpus.sentences, corpus.candidates[0] as number, prepared);
   const perImage: Record<string, number> = {};
   corpus.ids.forEach((id, i) => {
     perImage[id] = scores[i] as number;

@@ -33,9 +33,11 @@ export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: Rouge
   const ids = checkScoringInput(refs, cands, 'ROUGE_L');
   const tokens = new TokenTable();
   const intern = (text: string, start: number, end: number, hash: number): number => tokens.intern(text, start, end, hash);
+  let scratch = new Int32Array(64);
   const toIds = (text: string): Int32Array => {
-    const { ids, count } = scanTokens(text, 'space', new Int32Array(16), intern);
-    return ids.subarray(0, count);
+    const { ids, count } = scanTokens(text, 'space', scratch, intern);
+    scratch = ids;
+    return ids.slice(0, count);
   };
   const lcs = new LcsTable();
   const scores = new Float64Array(ids.length);

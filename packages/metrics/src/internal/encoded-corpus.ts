@@ -4,7 +4,8 @@
  *
  * @internal
  */
-import { NgramVocabulary, type EncodedSentence } from './ngram-vocabulary';
+import { NgramVocabulary } from './ngram-vocabulary';
+import { SentenceStore } from './sentence-store';
 import type { TokenizedCands, TokenizedRefs } from '../types';
 
 /** An evaluation's captions as n-gram ids (image order: `ids`). */
@@ -12,10 +13,12 @@ export interface EncodedCorpus {
   readonly vocab: NgramVocabulary;
   readonly maxOrder: number;
   readonly ids: readonly string[];
-  /** Per image, its references. */
-  readonly refs: readonly (readonly EncodedSentence[])[];
-  /** Per image, its candidate. */
-  readonly cands: readonly EncodedSentence[];
+  /** Every sentence: image j's references are sentences `refStarts[j] .. refStarts[j + 1]`. */
+  readonly sentences: SentenceStore;
+  /** First reference sentence of each image, plus one past the last reference of the last image. */
+  readonly refStarts: Int32Array;
+  /** Sentence index of each image's candidate (after all references). */
+  readonly candidates: Int32Array;
 }
 
 /** A guess of the number of distinct n-grams, to size the table once (about 8 new ones per caption). */
@@ -28,7 +31,13 @@ export function encodeCorpus(refs: TokenizedRefs, cands: TokenizedCands, ids: re
   let sentences = ids.length;
   for (const id of ids) sentences += (refs[id] as readonly string[]).length;
   const vocab = new NgramVocabulary(maxOrder, expectedNgrams(sentences));
-  const encodedRefs = ids.map((id) => (refs[id] as readonly string[]).map((ref) => vocab.encode(ref)));
-  const encodedCands = ids.map((id) => vocab.encode(cands[id] as string));
-  return { vocab, maxOrder, ids, refs: encodedRefs, cands: encodedCands };
+  const store = new SentenceStore(sentences, sentences * 40);
+  const refStarts = new Int32Array(ids.length + 1);
+  ids.forEach((id, j) => {
+    refStarts[j] = store.count;
+    for (const ref of refs[id] as readonly string[]) vocab.encode(ref, store);
+  });
+  refStarts[ids.length] = store.count;
+  const candidates = Int32Array.from(ids, (id) => vocab.encode(cands[id] as string, store));
+  return { vocab, maxOrder, ids, sentences: store, refStarts, candidates };
 }

@@ -6,22 +6,8 @@
  * @internal
  */
 import { NgramTable, ROOT } from './ngram-table';
+import { ngramCount, type SentenceStore } from './sentence-store';
 import { TokenTable, scanTokens } from './token-table';
-
-/** A sentence as n-gram ids. */
-export interface EncodedSentence {
-  /** Number of tokens. */
-  readonly length: number;
-  /** N-gram ids: order 1 at positions 0..L-1, then order 2 at 0..L-2, ... (`precook` order). */
-  readonly ngrams: Int32Array;
-}
-
-/** Start of order `k` (1-based) inside {@link EncodedSentence.ngrams} for a sentence of `length` tokens. */
-export function orderStart(length: number, k: number): number {
-  let start = 0;
-  for (let j = 1; j < k; j++) start += Math.max(0, length - j + 1);
-  return start;
-}
 
 /** Token and n-gram ids up to a maximum order, with an optional transient layer that can be dropped. */
 export class NgramVocabulary {
@@ -73,20 +59,23 @@ export class NgramVocabulary {
     this.transientTable = null;
   }
 
-  /** Encodes a caption (tokens: Python's `split()`), interning new tokens and n-grams permanently. */
-  encode(text: string): EncodedSentence {
+  /**
+   * Encodes a caption (tokens: Python's `split()`) into `store`, interning new tokens and n-grams
+   * permanently. Returns the sentence's index in `store`.
+   */
+  encode(text: string, store: SentenceStore): number {
     if (this.transientTable !== null) throw new Error('NgramVocabulary: permanent encode inside a transient layer');
     const { ids, count } = scanTokens(text, 'whitespace', this.scratch, this.internToken);
     this.scratch = ids;
-    return this.encodeIds(ids, count, false);
+    return this.encodeIds(ids, count, false, store);
   }
 
-  /** Encodes a caption; unseen tokens and n-grams get transient ids (see {@link beginTransient}). */
-  encodeTransient(text: string): EncodedSentence {
+  /** Encodes a caption into `store`; unseen tokens and n-grams get transient ids (see {@link beginTransient}). */
+  encodeTransient(text: string, store: SentenceStore): number {
     if (this.transientTable === null) throw new Error('NgramVocabulary: encodeTransient outside a transient layer');
     const { ids, count } = scanTokens(text, 'whitespace', this.scratch, this.transientToken);
     this.scratch = ids;
-    return this.encodeIds(ids, count, true);
+    return this.encodeIds(ids, count, true, store);
   }
 
   /** Interns one n-gram given as space-separated tokens (permanent); returns its id and order. */
@@ -107,17 +96,16 @@ export class NgramVocabulary {
     return parts.reverse().join(' ');
   }
 
-  private encodeIds(tokenIds: Int32Array, length: number, transient: boolean): EncodedSentence {
+  private encodeIds(tokenIds: Int32Array, length: number, transient: boolean, store: SentenceStore): number {
     const maxOrder = this.maxOrder;
-    let total = 0;
-    for (let k = 1; k <= maxOrder; k++) total += Math.max(0, length - k + 1);
-    const ngrams = new Int32Array(total);
+    const index = store.add(length, ngramCount(length, maxOrder));
+    const ngrams = store.ngrams;
     const base = this.table;
     const layer = this.transientTable;
     const baseEnd = base.endId;
     // Order 1, then each order k extends the (k-1)-gram starting at the same position by one token.
-    let previousStart = 0;
-    let start = 0;
+    let previousStart = store.starts[index] as number;
+    let start = previousStart;
     for (let k = 1; k <= maxOrder; k++) {
       const count = length - k + 1;
       if (count <= 0) break;
@@ -136,6 +124,6 @@ export class NgramVocabulary {
       previousStart = start;
       start += count;
     }
-    return { length, ngrams };
+    return index;
   }
 }

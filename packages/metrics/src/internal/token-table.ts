@@ -115,7 +115,7 @@ export class TokenTable {
 
 /**
  * Cuts `text` into tokens and maps each to an id with `idOf(text, start, end, hash)`, writing the ids into
- * `out` (grown when needed). Returns the (possibly new) array and the number of tokens.
+ * `out`, or into a new array when `out` may be too short. Returns the array used and the number of tokens.
  */
 export function scanTokens(
   text: string,
@@ -123,22 +123,15 @@ export function scanTokens(
   out: Int32Array,
   idOf: (text: string, start: number, end: number, hash: number) => number,
 ): { ids: Int32Array; count: number } {
-  let ids = out;
+  // At most one token per character, plus one (split(" ") of "" is [""]).
+  const ids = out.length > text.length ? out : new Int32Array(text.length * 2 + 2);
   let count = 0;
-  const push = (id: number): void => {
-    if (count === ids.length) {
-      const next = new Int32Array(ids.length * 2);
-      next.set(ids);
-      ids = next;
-    }
-    ids[count++] = id;
-  };
   const length = text.length;
   if (mode === 'space') {
     let start = 0;
     for (let i = 0; i <= length; i++) {
       if (i === length || text.charCodeAt(i) === 0x20) {
-        push(idOf(text, start, i, hashRange(text, start, i)));
+        ids[count++] = idOf(text, start, i, hashRange(text, start, i));
         start = i + 1;
       }
     }
@@ -156,7 +149,7 @@ export function scanTokens(
       h = Math.imul(h ^ code, FNV_PRIME);
     }
     h ^= h >>> 15;
-    push(idOf(text, start, i, Math.imul(h, 0x2c1b3c6d) ^ (h >>> 12)));
+    ids[count++] = idOf(text, start, i, Math.imul(h, 0x2c1b3c6d) ^ (h >>> 12));
   }
   return { ids, count };
 }

@@ -1,0 +1,116 @@
+/**
+ * CIDEr-D tf-idf vectors of many sentences in flat typed arrays (no allocation per sentence).
+ *
+ * Vector `v` holds the distinct n-grams of its sentence in first-occurrence order, order 1 first (the
+ * order in which coco-caption's dicts iterate, so sums run in the reference's order): ids and weights at
+ * `[start(v), start(v + 1))`, the end of each order's segment in `orderEnds[v·n + k]`, the Euclidean norm of
+ * each order's vector in `norms[v·n + k]`, and the bigram count in `bigrams[v]`.
+ *
+ * @internal
+ */
+import type { SentenceStore } from './sentence-store';
+import { orderStart } from './sentence-store';
+import { grown } from './typed-arrays';
+
+/** A growable list of tf-idf vectors over n-gram orders 1..n. */
+export class TfIdfStore {
+  ids: Int32Array;
+  weights: Float64Array;
+  starts: Int32Array;
+  orderEnds: Int32Array;
+  norms: Float64Array;
+  bigrams: Int32Array;
+  count = 0;
+
+  /**
+   * @param n the number of n-gram orders
+   * @param expectedVectors vectors to make room for
+   * @param expectedEntries distinct n-grams (summed over vectors) to make room for
+   */
+  constructor(
+    readonly n: number,
+    expectedVectors = 64,
+    expectedEntries = 2048,
+  ) {
+    const vectors = Math.max(16, expectedVectors);
+    this.ids = new Int32Array(Math.max(16, expectedEntries));
+    this.weights = new Float64Array(Math.max(16, expectedEntries));
+    this.starts = new Int32Array(vectors + 1);
+    this.orderEnds = new Int32Array(vectors * n);
+    this.norms = new Float64Array(vectors * n);
+    this.bigrams = new Int32Array(vectors);
+  }
+
+  /** Forgets every vector (keeps the memory). */
+  clear(): void {
+    this.count = 0;
+  }
+
+  /**
+   * Appends the vector of sentence `s` of `sentences`: tf · idf(id), where `idf` covers ids below
+   * `idf.length` and `unseenIdf` applies above. `slotOf` is a zeroed scratch array at least as long as the
+   * largest id + 1; it is left zeroed. Returns the vector's index.
+   */
+  add(sentences: SentenceStore, s: number, idf: Float64Array, unseenIdf: number, slotOf: Int32Array): number {
+    const n = this.n;
+    const v = this.count;
+    if (v + 2 > this.starts.length) this.starts = grown(this.starts, v + 2);
+    if ((v + 1) * n > this.orderEnds.length) {
+      this.orderEnds = grown(this.orderEnds, (v + 1) * n);
+      this.norms = grown(this.norms, (v + 1) * n);
+    }
+    if (v + 1 > this.bigrams.length) this.bigrams = grown(this.bigrams, v + 1);
+    const length = sentences.lengths[s] as number;
+    const first = sentences.starts[s] as number;
+    const base = this.starts[v] as number;
+    const maxEntries = (sentences.starts[s + 1] as number) - first;
+    if (base + maxEntries > this.ids.length) {
+      this.ids = grown(this.ids, base + maxEntries);
+      this.weights = grown(this.weights, base + maxEntries);
+    }
+    const ngrams = sentences.ngrams;
+    const { ids, weights } = this;
+    // Term frequencies: distinct ids in first-occurrence order, counts accumulated in `weights`.
+    let end = base;
+    for (let k = 1; k <= n; k++) {
+      const orderFirst = first + orderStart(length, k);
+      const orderLast = orderFirst + Math.max(0, length - k + 1);
+      for (let i = orderFirst; i < orderLast; i++) {
+        const id = ngrams[i] as number;
+        const slot = slotOf[id] as number;
+        if (slot === 0) {
+          ids[end] = id;
+          weights[end] = 1;
+          end += 1;
+          slotOf[id] = end - base;
+        } else {
+          weights[base + slot - 1] = (weights[base + slot - 1] as number) + 1;
+        }
+      }
+      this.orderEnds[v * n + k - 1] = end;
+    }
+    // Weights tf · idf and each order's norm, summed in first-occurrence order.
+    let segment = 0;
+    let squares = 0;
+    for (let i = base; i < end; i++) {
+      while (i >= (this.orderEnds[v * n + segment] as number)) {
+        this.norms[v * n + segment] = Math.sqrt(squares);
+        squares = 0;
+        segment += 1;
+      }
+      const id = ids[i] as number;
+      slotOf[id] = 0;
+      const weight = (weights[i] as number) * (id < idf.length ? (idf[id] as number) : unseenIdf);
+      weights[i] = weight;
+      squares += weight ** 2;
+    }
+    for (; segment < n; segment++) {
+      this.norms[v * n + segment] = Math.sqrt(squares);
+      squares = 0;
+    }
+    this.bigrams[v] = n >= 2 ? Math.max(0, length - 1) : 0;
+    this.starts[v + 1] = end;
+    this.count = v + 1;
+    return v;
+  }
+}
