@@ -33,7 +33,7 @@ export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: Rouge
   const ids = checkScoringInput(refs, cands, 'ROUGE_L');
   const tokens = new TokenTable();
   const intern = (text: string, start: number, end: number, hash: number): number => tokens.intern(text, start, end, hash);
-  let scratch = new Int32Array(64);
+  let scratch: Int32Array = new Int32Array(64);
   const toIds = (text: string): Int32Array => {
     const { ids, count } = scanTokens(text, 'space', scratch, intern);
     scratch = ids;
