@@ -9,7 +9,8 @@
  * Rows per case:
  * - `child process`: `node` started fresh, imports the built package (dist/), loads METEOR's data from
  *   ../shared/data/meteor and scores the PTB-tokenized captions: the same work as the jar's row (JVM start,
- *   resources, scoring). Needs `npm run build` first (skipped otherwise).
+ *   resources, scoring). Wall time, and the child's own CPU time (user + system: what the wall time would be
+ *   on an idle machine, give or take the start-up I/O). Needs `npm run build` first (skipped otherwise).
  * - `in process, cold`: a new MeteorScorer from the files, then scoring, in this process.
  * - `in process, warm`: scoring with an already built scorer (what repeated evaluations pay).
  *
@@ -23,6 +24,8 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
 import {
@@ -78,7 +81,9 @@ function childScript(input: string): string {
     `const { loadMeteorScorer } = await import(${JSON.stringify(pathToFileURL(distIndex).href)});`,
     `const { refs, cands, data } = JSON.parse(readFileSync(${JSON.stringify(input)}, 'utf8'));`,
     `const scorer = await loadMeteorScorer({ meteorData: data, meteorParaphrase: false });`,
-    `process.stdout.write(JSON.stringify(scorer.score(refs, cands).score));`,
+    `const score = scorer.score(refs, cands).score;`,
+    `const cpu = process.cpuUsage();`,
+    `process.stdout.write(JSON.stringify({ score, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));`,
   ].join('\n');
 }
 
@@ -97,8 +102,10 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
   const haveDist = existsSync(distIndex);
   if (!haveDist) console.warn(`[skip] METEOR child-process rows: ${distIndex} is missing (npm run build -w @caption/metrics)`);
   console.log('\n### METEOR (no paraphrase table, as the oracle)\n');
-  console.log('| case | images | ours: child process (s) | ours: in process, cold (s) | ours: in process, warm (s) | jar (s), busy pass | jar (s), idle pass | speed-up (child vs jar busy / idle) |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '| case | images | ours: child process, wall (s) | ours: child process, CPU (s) | ours: in process, cold (s) | ours: in process, warm (s) | jar (s), busy pass | jar (s), idle pass | speed-up (child wall vs jar busy / idle) |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const warm = new MeteorScorer(files, null);
   for (const raw of options.cases) {
     const { refs, cands } = tokenize(raw);
@@ -108,6 +115,7 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
     const script = join(work, 'score.mjs');
     writeFileSync(script, childScript(input));
     const child: number[] = [];
+    const childCpu: number[] = [];
     const cold: number[] = [];
     const hot: number[] = [];
     let childScore = Number.NaN;
@@ -117,7 +125,9 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
         const out = spawnSync(process.execPath, [script], { encoding: 'utf8' });
         child.push((performance.now() - started) / 1000);
         if (out.status !== 0) throw new Error(`METEOR child process failed: ${out.stderr}`);
-        childScore = Number(out.stdout);
+        const reply = JSON.parse(out.stdout) as { score: number; cpuSeconds: number };
+        childScore = reply.score;
+        childCpu.push(reply.cpuSeconds);
       }
       cold.push((await timed(() => new MeteorScorer(readResourceFiles(), null).score(refs, cands))).seconds);
       hot.push((await timed(() => warm.score(refs, cands))).seconds);
@@ -129,7 +139,7 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
     const speedUp =
       childMedian === null || jar.busy === null ? '' : `${(jar.busy / childMedian).toFixed(1)}x / ${jar.idle === null ? '?' : (jar.idle / childMedian).toFixed(1)}x`;
     console.log(
-      `| ${raw.name} | ${images} | ${childMedian === null ? '' : formatSeconds(childMedian)} | ${formatSeconds(median(cold))} | ${formatSeconds(median(hot))} | ${jar.busy === null ? '' : formatSeconds(jar.busy)} | ${jar.idle === null ? '' : formatSeconds(jar.idle)} | ${speedUp} |`,
+      `| ${raw.name} | ${images} | ${childMedian === null ? '' : formatSeconds(childMedian)} | ${childMedian === null ? '' : formatSeconds(median(childCpu))} | ${formatSeconds(median(cold))} | ${formatSeconds(median(hot))} | ${jar.busy === null ? '' : formatSeconds(jar.busy)} | ${jar.idle === null ? '' : formatSeconds(jar.idle)} | ${speedUp} |`,
     );
   }
 }
@@ -195,8 +205,14 @@ async function writeSyntheticTable(file: string, entries: number): Promise<void>
   await new Promise<void>((resolve, reject) => out.on('finish', () => resolve()).on('error', reject));
 }
 
+/** A full garbage collection (V8's `gc`, made available without a command-line flag). */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
 function memory(): { rss: number; heap: number; buffers: number } {
-  (globalThis as { gc?: () => void }).gc?.();
+  collectGarbage();
   const m = process.memoryUsage();
   return { rss: m.rss, heap: m.heapUsed, buffers: m.arrayBuffers };
 }

@@ -230,32 +230,9 @@ export class MeteorAligner {
     const { paraphraseId } = this.lexicon;
     const testLine = new PhraseLine(test.map((word) => paraphraseId[word] as number));
     const referenceLine = new PhraseLine(reference.map((word) => paraphraseId[word] as number));
-    const phrases = new Int32Array(Math.max(test.length, reference.length));
-    const found = new Int32Array(Math.max(test.length, reference.length));
-    for (let j = 0; j < reference.length; j++) {
-      const depths = table.referencePhrases(referenceLine.words, j, phrases);
-      for (let d = 0; d < depths; d++) {
-        const source = phrases[d] as number;
-        if (source < 0) continue;
-        for (let e = table.entriesStart(source); e < table.entriesEnd(source); e++) {
-          const phrase = table.paraphraseOf(e);
-          const count = testLine.occurrences(table, phrase, found);
-          for (let k = 0; k < count; k++) out.add(j, d + 1, found[k] as number, table.phraseLength(phrase), STAGE_PARAPHRASE);
-        }
-      }
-    }
-    for (let i = 0; i < test.length; i++) {
-      const depths = table.referencePhrases(testLine.words, i, phrases);
-      for (let d = 0; d < depths; d++) {
-        const source = phrases[d] as number;
-        if (source < 0) continue;
-        for (let e = table.entriesStart(source); e < table.entriesEnd(source); e++) {
-          const phrase = table.paraphraseOf(e);
-          const count = referenceLine.occurrences(table, phrase, found);
-          for (let k = 0; k < count; k++) out.add(found[k] as number, table.phraseLength(phrase), i, d + 1, STAGE_PARAPHRASE);
-        }
-      }
-    }
+    const scratch = { phrases: new Int32Array(Math.max(test.length, reference.length)), found: new Int32Array(Math.max(test.length, reference.length)) };
+    findParaphrases(table, referenceLine, testLine, scratch, (j, length, i, testLength) => out.add(j, length, i, testLength, STAGE_PARAPHRASE));
+    findParaphrases(table, testLine, referenceLine, scratch, (i, testLength, j, length) => out.add(j, length, i, testLength, STAGE_PARAPHRASE));
   }
 
   /** Counts matches per stage and word type, and chunks, of the chosen matches (`getCountAndChunks`). */
@@ -406,6 +383,33 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
   }
   next.sort(comparePaths);
   return (next[0] as SearchPath).chosen;
+}
+
+/**
+ * One direction of the paraphrase stage: for each position of `source`, each table phrase starting there (shorter
+ * first) and each of its paraphrases (file order), every place the paraphrase occurs in `target` (ascending):
+ * `found(sourceStart, sourceLength, targetStart, targetLength)`.
+ */
+function findParaphrases(
+  table: ParaphraseTable,
+  source: PhraseLine,
+  target: PhraseLine,
+  scratch: { phrases: Int32Array; found: Int32Array },
+  found: (sourceStart: number, sourceLength: number, targetStart: number, targetLength: number) => void,
+): void {
+  const { phrases, found: places } = scratch;
+  for (let start = 0; start < source.words.length; start++) {
+    const depths = table.referencePhrases(source.words, start, phrases);
+    for (let d = 0; d < depths; d++) {
+      const phrase = phrases[d] as number;
+      if (phrase < 0) continue;
+      for (let e = table.entriesStart(phrase); e < table.entriesEnd(phrase); e++) {
+        const paraphrase = table.paraphraseOf(e);
+        const count = target.occurrences(table, paraphrase, places);
+        for (let k = 0; k < count; k++) found(start, d + 1, places[k] as number, table.phraseLength(paraphrase));
+      }
+    }
+  }
 }
 
 /** A sentence as paraphrase-table word ids, with the positions of each word for finding phrases in it. */

@@ -32,6 +32,26 @@ const APOSTROPHE_BEFORE_LETTER = new RegExp(`([^${ALPHA}0-9])'([${ALPHA}])`, 'gu
 const APOSTROPHE_AFTER_LETTER = new RegExp(`([${ALPHA}])'([^${ALPHA}])`, 'gu');
 const APOSTROPHE_BETWEEN_LETTERS = new RegExp(`([${ALPHA}])'([${ALPHA}])`, 'gu');
 const APOSTROPHE_DECADE = /([0-9])'(s)/gu;
+/**
+ * The rules between the dot escaping and the dot splitting, in the jar's order: commas apart except inside
+ * numbers, quotes normalised, dashes normalised and removed between words, English contractions split to the
+ * right ("don't" -> "don 't").
+ */
+const WORD_RULES: ReadonlyArray<readonly [RegExp, string]> = [
+  [COMMA_NO_DIGITS, '$1 , $2'],
+  [COMMA_DIGIT_BEFORE, '$1 , $2'],
+  [COMMA_DIGIT_AFTER, '$1 , $2'],
+  [SINGLE_QUOTES, "'"],
+  [DOUBLE_QUOTES, ' " '],
+  [/\u2013/gu, '-'],
+  [/--/gu, '-'],
+  [DASH_BETWEEN_WORDS, '$1 $2'],
+  [APOSTROPHE_NOT_BETWEEN_LETTERS, "$1 ' $2"],
+  [APOSTROPHE_BEFORE_LETTER, "$1 ' $2"],
+  [APOSTROPHE_AFTER_LETTER, "$1 ' $2"],
+  [APOSTROPHE_BETWEEN_LETTERS, "$1 '$2"],
+  [APOSTROPHE_DECADE, "$1 '$2"],
+];
 const HAS_LETTER = new RegExp(`[${ALPHA}]`, 'u');
 const STARTS_LOWERCASE = /^[a-z]/;
 const STARTS_DIGIT = /^[0-9]/;
@@ -81,23 +101,7 @@ export class MeteorNormalizer {
       text = text.replaceAll('DOTMULTI.', 'DOTDOTMULTI');
     }
 
-    text = text.replace(COMMA_NO_DIGITS, '$1 , $2');
-    text = text.replace(COMMA_DIGIT_BEFORE, '$1 , $2');
-    text = text.replace(COMMA_DIGIT_AFTER, '$1 , $2');
-
-    text = text.replace(SINGLE_QUOTES, "'");
-    text = text.replace(DOUBLE_QUOTES, ' " ');
-
-    text = text.replaceAll('\u2013', '-');
-    text = text.replaceAll('--', '-');
-    text = text.replace(DASH_BETWEEN_WORDS, '$1 $2');
-
-    // English splits contractions to the right: "don't" -> "don 't".
-    text = text.replace(APOSTROPHE_NOT_BETWEEN_LETTERS, "$1 ' $2");
-    text = text.replace(APOSTROPHE_BEFORE_LETTER, "$1 ' $2");
-    text = text.replace(APOSTROPHE_AFTER_LETTER, "$1 ' $2");
-    text = text.replace(APOSTROPHE_BETWEEN_LETTERS, "$1 '$2");
-    text = text.replace(APOSTROPHE_DECADE, "$1 '$2");
+    for (const [pattern, replacement] of WORD_RULES) text = text.replace(pattern, replacement);
 
     text = this.splitSentenceDots(javaTokenize(text));
 
