@@ -5,14 +5,18 @@
  * training-like batches (10 images × (5 samples + 1 greedy caption), 5 references each).
  *
  *   npm run bench -w @caption/metrics -- [--runs 5] [--cases human_loo_val2014_40504,...] [--batches 200] [--json out.json]
+ *     [--reference-scorers DIR]   (also time salaniz/pycocoevalcap's Bleu/Rouge/Cider now, on the same machine)
  *
  * Stages are a list: another metric (METEOR) adds one entry to STAGES, with the oracle-timings key it
  * compares against.
  */
 import { sharedData, sharedSkipReason } from '@caption/test-support';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import {
   CiderDScorer,
   bleu,
@@ -40,6 +44,8 @@ interface BenchStage {
   name: string;
   /** Key of the same work in oracle-timings.json (null: no reference timing). */
   oracleKey: string | null;
+  /** Key of the same work in bench/reference-scorers.py's output, when it can time it in the same run. */
+  sameRunKey?: 'bleu' | 'rouge' | 'cider';
   /** Part of "tokenize + BLEU + ROUGE-L + CIDEr" (the issue's 32.8 s reference total). */
   inTotal: boolean;
   run(input: StageInput): unknown;
@@ -55,9 +61,9 @@ const STAGES: BenchStage[] = [
       return ptbTokenize(Object.fromEntries(Object.entries(raw.cands).map(([id, c]) => [id, [c]])));
     },
   },
-  { name: 'bleu', oracleKey: 'bleu', inTotal: true, run: ({ refs, cands }) => bleu(refs, cands) },
-  { name: 'rouge', oracleKey: 'rouge', inTotal: true, run: ({ refs, cands }) => rouge(refs, cands) },
-  { name: 'cider', oracleKey: 'cider', inTotal: true, run: ({ refs, cands }) => cider(refs, cands) },
+  { name: 'bleu', oracleKey: 'bleu', sameRunKey: 'bleu', inTotal: true, run: ({ refs, cands }) => bleu(refs, cands) },
+  { name: 'rouge', oracleKey: 'rouge', sameRunKey: 'rouge', inTotal: true, run: ({ refs, cands }) => rouge(refs, cands) },
+  { name: 'cider', oracleKey: 'cider', sameRunKey: 'cider', inTotal: true, run: ({ refs, cands }) => cider(refs, cands) },
   {
     name: 'CiderDScorer (df from the case)',
     oracleKey: 'ciderD_ruotianluo',
@@ -80,6 +86,30 @@ interface Row {
   median: number;
   first: number;
   oracle: number | null;
+  /** The reference scorer's median measured in this run (bench/reference-scorers.py), if asked for. */
+  sameRun: number | null;
+}
+
+/** Times the Python reference scorers on the same tokenized captions, now (see bench/reference-scorers.py). */
+function referenceScorersNow(input: StageInput, pycocoevalcap: string, runs: number): Record<string, number> | null {
+  const dir = mkdtempSync(join(tmpdir(), 'metrics-bench-'));
+  try {
+    const file = join(dir, 'input.json');
+    writeFileSync(file, JSON.stringify({ refs: input.refs, cands: input.cands }));
+    const script = fileURLToPath(new URL('./reference-scorers.py', import.meta.url));
+    const result = spawnSync('python3', [script, '--pycocoevalcap', pycocoevalcap, '--input', file, '--runs', String(runs)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (result.status !== 0) {
+      console.warn(`[skip] reference scorers: ${result.error?.message ?? result.stderr.trim().split('\n').at(-1)}`);
+      return null;
+    }
+    const times = JSON.parse(result.stdout) as Record<string, number[]>;
+    return { bleu: median(times.bleu ?? []), rouge: median(times.rouge ?? []), cider: median(times.cider ?? []) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function oracleMedian(oracle: OracleTimings | null, caseName: string, key: string | null): number | null {
@@ -92,7 +122,7 @@ function ratio(oracle: number | null, ours: number): string {
   return oracle === null ? '' : `${(oracle / ours).toFixed(1)}x`;
 }
 
-async function benchCase(raw: BenchCase, runs: number, oracle: OracleTimings | null): Promise<Row[]> {
+async function benchCase(raw: BenchCase, runs: number, oracle: OracleTimings | null, pycocoevalcap?: string): Promise<Row[]> {
   const tokenizedCands = ptbTokenize(Object.fromEntries(Object.entries(raw.cands).map(([id, c]) => [id, [c]])));
   const input: StageInput = {
     raw,
@@ -110,9 +140,18 @@ async function benchCase(raw: BenchCase, runs: number, oracle: OracleTimings | n
     const { seconds } = await timed(() => evaluate(raw.refs, raw.cands, { metrics: ['bleu', 'rouge', 'cider'] }));
     endToEnd.push(seconds);
   }
+  const now = pycocoevalcap === undefined ? null : referenceScorersNow(input, pycocoevalcap, runs);
   const rows: Row[] = STAGES.map((stage) => {
     const list = times.get(stage.name) as number[];
-    return { case: raw.name, images, stage: stage.name, median: median(list), first: list[0] as number, oracle: oracleMedian(oracle, raw.name, stage.oracleKey) };
+    return {
+      case: raw.name,
+      images,
+      stage: stage.name,
+      median: median(list),
+      first: list[0] as number,
+      oracle: oracleMedian(oracle, raw.name, stage.oracleKey),
+      sameRun: now !== null && stage.sameRunKey !== undefined ? (now[stage.sameRunKey] ?? null) : null,
+    };
   });
   const totalStages = STAGES.filter((stage) => stage.inTotal);
   const totalOracle = totalStages.every((s) => oracleMedian(oracle, raw.name, s.oracleKey) !== null)
@@ -121,8 +160,8 @@ async function benchCase(raw: BenchCase, runs: number, oracle: OracleTimings | n
   const perRunTotals = Array.from({ length: runs }, (_, run) =>
     totalStages.reduce((sum, s) => sum + ((times.get(s.name) as number[])[run] as number), 0),
   );
-  rows.push({ case: raw.name, images, stage: 'tokenize+BLEU+ROUGE-L+CIDEr (sum of stages)', median: median(perRunTotals), first: perRunTotals[0] as number, oracle: totalOracle });
-  rows.push({ case: raw.name, images, stage: "evaluate() end to end (same metrics)", median: median(endToEnd), first: endToEnd[0] as number, oracle: totalOracle });
+  rows.push({ case: raw.name, images, stage: 'tokenize+BLEU+ROUGE-L+CIDEr (sum of stages)', median: median(perRunTotals), first: perRunTotals[0] as number, oracle: totalOracle, sameRun: null });
+  rows.push({ case: raw.name, images, stage: 'evaluate() end to end (same metrics)', median: median(endToEnd), first: endToEnd[0] as number, oracle: totalOracle, sameRun: null });
   return rows;
 }
 
@@ -227,22 +266,23 @@ async function main(): Promise<void> {
     .option('--cases <list>', 'comma-separated case names (default: all present)')
     .option('--batches <n>', 'CiderDScorer batches per run', '200')
     .option('--json <file>', 'also write the results as JSON')
+    .option('--reference-scorers <dir>', 'also time the Python reference scorers now (a folder holding salaniz/pycocoevalcap; python3 + numpy)')
     .parse(process.argv);
-  const options = program.opts<{ runs: string; cases?: string; batches: string; json?: string }>();
+  const options = program.opts<{ runs: string; cases?: string; batches: string; json?: string; referenceScorers?: string }>();
   const runs = Number(options.runs);
   const oracle = loadOracleTimings();
   const cases = loadCases(options.cases?.split(','));
   const before = { load: loadavg()[0] as number, nsPerElement: calibrate() };
   console.log(`node ${process.version}, ${runs} runs per stage; reference: ${oracle?.machine ?? 'oracle-timings.json absent'}`);
   console.log(`machine state at start: load average ${before.load.toFixed(1)}, calibration ${before.nsPerElement.toFixed(2)} ns/element\n`);
-  console.log('| case | images | stage | ours median (s) | ours 1st run (s) | reference median (s) | speed-up |');
-  console.log('|---|---:|---|---:|---:|---:|---:|');
+  console.log('| case | images | stage | ours median (s) | ours 1st run (s) | reference, oracle-timings (s) | speed-up | reference, this run (s) | speed-up, this run |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
   const rows: Row[] = [];
   for (const raw of cases) {
-    for (const row of await benchCase(raw, runs, oracle)) {
+    for (const row of await benchCase(raw, runs, oracle, options.referenceScorers)) {
       rows.push(row);
       console.log(
-        `| ${row.case} | ${row.images} | ${row.stage} | ${formatSeconds(row.median)} | ${formatSeconds(row.first)} | ${row.oracle === null ? '' : formatSeconds(row.oracle)} | ${ratio(row.oracle, row.median)} |`,
+        `| ${row.case} | ${row.images} | ${row.stage} | ${formatSeconds(row.median)} | ${formatSeconds(row.first)} | ${row.oracle === null ? '' : formatSeconds(row.oracle)} | ${ratio(row.oracle, row.median)} | ${row.sameRun === null ? '' : formatSeconds(row.sameRun)} | ${ratio(row.sameRun, row.median)} |`,
       );
     }
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { describeWithShared } from '@caption/test-support';
+import { describeWithShared, repoRoot } from '@caption/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REAL_CASES, expectRelativeClose, loadRealCase } from './testing/expected-cases';
 import { INLINE_SAMPLE } from './testing/inline-sample';
@@ -83,6 +83,13 @@ describe('caption-eval', () => {
     const strict = run('--refs', file('ann.json', annotations), '--results', file('res.json', results), '--require-all');
     expect(strict.status).not.toBe(0);
     expect(strict.stderr).toMatch(/image id 4, field "image_id": 1 reference image\(s\) have no candidate/);
+  });
+
+  it('is linked as `caption-eval` in the workspace (what `npx caption-eval` runs)', () => {
+    const linked = join(repoRoot, 'node_modules', '.bin', 'caption-eval');
+    const out = spawnSync(linked, ['--version'], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   const refs = (): string => file('ann.json', annotations);

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { candidatesFromCocoResults, evaluateCoco, readReferences, referencesFromKarpathy } from './coco-files';
+import { MetricsInputError } from './errors';
+
+const annotations = {
+  images: [{ id: 1 }, { id: 2 }, { id: 3 }],
+  annotations: [
+    { image_id: 2, caption: 'Two cats sleep on a bed.' },
+    { image_id: 1, caption: 'A dog runs on the grass.' },
+    { image_id: 1, caption: 'A brown dog running.' },
+  ],
+};
+
+describe('COCO and Karpathy readers', () => {
+  it('groups annotations by image id in file order and keeps the declared images', () => {
+    const { refs, declaredImageIds } = readReferences(annotations);
+    expect(refs).toEqual({ '1': ['A dog runs on the grass.', 'A brown dog running.'], '2': ['Two cats sleep on a bed.'] });
+    expect([...(declaredImageIds ?? [])]).toEqual(['1', '2', '3']);
+  });
+
+  it('reads one Karpathy split, keyed by cocoid, else imgid', () => {
+    const dataset = {
+      images: [
+        { split: 'test', imgid: 0, sentences: [{ raw: 'A man rides.' }] },
+        { split: 'test', cocoid: 77, imgid: 1, sentences: [{ raw: 'A bus.' }, { raw: 'A red bus.' }] },
+        { split: 'restval', imgid: 2, sentences: [{ raw: 'Not in test.' }] },
+      ],
+    };
+    expect(referencesFromKarpathy(dataset, 'test').refs).toEqual({ '0': ['A man rides.'], '77': ['A bus.', 'A red bus.'] });
+    expect(readReferences(dataset, { split: 'restval' }).refs).toEqual({ '2': ['Not in test.'] });
+  });
+
+  it('rejects duplicate result ids and malformed entries, naming the image and field', () => {
+    const duplicate = () => candidatesFromCocoResults([{ image_id: 5, caption: 'a' }, { image_id: 5, caption: 'b' }], 'r.json');
+    expect(duplicate).toThrow(MetricsInputError);
+    expect(duplicate).toThrow('file r.json, image id 5, field "image_id": duplicate result: entries 0 and 1');
+    expect(() => candidatesFromCocoResults([{ image_id: 5, caption: null }])).toThrow(/image id 5, field "caption"/);
+    expect(() => readReferences({ annotations: [{ image_id: 1.5, caption: 'x' }] })).toThrow(/field "image_id"/);
+  });
+});
+
+describe('evaluateCoco', () => {
+  it('scores the images with a result and lists the annotated images without one', async () => {
+    const result = await evaluateCoco(annotations, [{ image_id: 1, caption: 'a dog running on grass' }], { metrics: ['bleu'] });
+    expect(result.imageIds).toEqual(['1']);
+    expect(result.skippedReferenceIds).toEqual(['2']);
+  });
+
+  it('rejects a result for an image that is not annotated, as loadRes asserts', async () => {
+    await expect(evaluateCoco(annotations, [{ image_id: 9, caption: 'a dog' }])).rejects.toThrow(/image id 9.*not an image of the annotations/);
+    // Declared in `images` but without any annotation: COCOEvalCap would crash with a KeyError.
+    await expect(evaluateCoco(annotations, [{ image_id: 3, caption: 'a dog' }])).rejects.toThrow(/image id 3.*no reference caption/);
+  });
+});
