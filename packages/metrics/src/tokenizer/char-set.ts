@@ -23,12 +23,6 @@ export class CharSet {
     this.ranges = ranges;
   }
 
-  /** The empty set. */
-  static readonly EMPTY: CharSet = CharSet.fromPairs([]);
-
-  /** Every code unit. */
-  static readonly ALL: CharSet = CharSet.fromPairs([[0, MAX_CODE_UNIT]]);
-
   /** The set of the given inclusive `[lo, hi]` pairs, in any order, overlapping or not. */
   static fromPairs(pairs: readonly (readonly [number, number])[]): CharSet {
     const sorted = pairs
@@ -68,11 +62,6 @@ export class CharSet {
     return CharSet.fromPairs([[lo, hi]]);
   }
 
-  /** This set together with `other`. */
-  union(other: CharSet): CharSet {
-    return CharSet.fromPairs([...this.pairs(), ...other.pairs()]);
-  }
-
   /** Every code unit not in this set. */
   complement(): CharSet {
     const out: [number, number][] = [];
@@ -104,10 +93,5 @@ export class CharSet {
     const out: [number, number][] = [];
     for (let i = 0; i < this.ranges.length; i += 2) out.push([this.ranges[i] as number, this.ranges[i + 1] as number]);
     return out;
-  }
-
-  /** True when both sets hold the same code units (sets are interned, so this is identity). */
-  equals(other: CharSet): boolean {
-    return this === other;
   }
 }

@@ -235,11 +235,6 @@ export class LazyDfa {
     this.start = this.addState(this.closureOf(root));
   }
 
-  /** Number of DFA states built so far (for tests and diagnostics). */
-  get builtStates(): number {
-    return this.stateCount;
-  }
-
   /** Start state. */
   get startState(): number {
     return this.start;

@@ -5,11 +5,11 @@
  *
  * @internal
  */
-import { charSetsOf, CharClassPartition, LazyDfa } from './lazy-dfa';
+import { charSetsOf, CharClassPartition, DEAD, LazyDfa } from './lazy-dfa';
 import { fixedLength, parseMacros, parseRegex, type Regex } from './regex';
 import { Action, MACROS, RULES, type Rule } from './ptb-grammar';
 
-/** How a rule with a trailing context splits its match into token and context. */
+/** A grammar rule ready for scanning. */
 interface CompiledRule {
   readonly rule: Rule;
   /** `rule.action`, copied here so the scanning loop reads one object. */
@@ -84,14 +84,14 @@ function tokenLengthWithLookahead(compiledRule: CompiledRule, text: string, star
   let state = pattern.startState;
   for (let i = start; i < end; i++) {
     state = pattern.step(state, text.charCodeAt(i));
-    if (state === 0) break;
+    if (state === DEAD) break;
     if (pattern.acceptOf(state) >= 0) patternEnds.push(i + 1);
   }
   for (let k = patternEnds.length - 1; k >= 0; k--) {
     const split = patternEnds[k] as number;
     let context = lookahead.startState;
-    for (let i = split; i < end && context !== 0; i++) context = lookahead.step(context, text.charCodeAt(i));
-    if (context !== 0 && lookahead.acceptOf(context) >= 0) return split - start;
+    for (let i = split; i < end && context !== DEAD; i++) context = lookahead.step(context, text.charCodeAt(i));
+    if (context !== DEAD && lookahead.acceptOf(context) >= 0) return split - start;
   }
   // Unreachable: the combined automaton matched pattern·context over [start, end).
   throw new Error(

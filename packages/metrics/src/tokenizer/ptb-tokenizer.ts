@@ -6,6 +6,7 @@
  * spaces, and the tokens of the `PUNCTUATIONS` list are dropped. Pure TypeScript, no Java, no Node API.
  */
 import { MetricsInputError } from '../errors';
+import { isPythonSpace } from '../internal/token-table';
 import { hasNewerUppercase, javaLowerCase } from './java-lower-case';
 import { scanPtb, type PtbTokenSink } from './ptb-lexer';
 
@@ -48,25 +49,6 @@ export interface PtbTokenizeLineOptions {
   removePunctuation?: boolean;
 }
 
-/**
- * Python 3 `str.isspace()` for one UTF-16 code unit: what `line.rstrip()` in coco-caption strips.
- */
-function isPythonWhitespace(code: number): boolean {
-  return (
-    (code >= 0x09 && code <= 0x0d) ||
-    (code >= 0x1c && code <= 0x20) ||
-    code === 0x85 ||
-    code === 0xa0 ||
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000
-  );
-}
-
 /** Whether `token` (a verbatim input span `text[start, end)`) is in the lower-case punctuation set. */
 function isPunctuationSpan(text: string, start: number, end: number): boolean {
   const c = text.charCodeAt(start);
@@ -97,7 +79,7 @@ function isPunctuationSpan(text: string, start: number, end: number): boolean {
 /** Python's `s.rstrip()`. */
 function pythonRstrip(s: string): string {
   let end = s.length;
-  while (end > 0 && isPythonWhitespace(s.charCodeAt(end - 1))) end--;
+  while (end > 0 && isPythonSpace(s.charCodeAt(end - 1))) end--;
   return s.slice(0, end);
 }
 
@@ -124,8 +106,8 @@ class CocoCaptionLineSink implements PtbTokenSink {
 
   /**
    * @param text the scanned input
-   * @param lowerText `text.toLowerCase()` when that is the same, position by position, as lower-casing each
-   *   token (true unless it has a capital sigma or a character that lower-cases to two); else `null`
+   * @param lowerText the lower-cased `text` when that equals, position by position, Java lower-casing each token
+   *   (see `lowerCasedInPlace`); else `null`
    * @param maxLines lines after this many are not needed
    */
   constructor(
@@ -151,13 +133,11 @@ class CocoCaptionLineSink implements PtbTokenSink {
       this.keep(heldStart, this.heldEnd, this.heldReplacement);
     }
     const last = replacement === null ? this.text.charCodeAt(end - 1) : replacement.charCodeAt(replacement.length - 1);
-    if (last <= 0x20 || last >= 0x85) {
-      if (isPythonWhitespace(last)) {
-        this.heldStart = start;
-        this.heldEnd = end;
-        this.heldReplacement = replacement;
-        return;
-      }
+    if (isPythonSpace(last)) {
+      this.heldStart = start;
+      this.heldEnd = end;
+      this.heldReplacement = replacement;
+      return;
     }
     this.keep(start, end, replacement);
   }
@@ -224,6 +204,7 @@ class CocoCaptionLineSink implements PtbTokenSink {
  * splits the printed text on `\n`.
  *
  * @param text the whole input, line breaks included
+ * @internal
  */
 export function ptbLines(text: string): string[][] {
   const lines: string[][] = [];
@@ -264,9 +245,13 @@ function cocoCaptionLine(tokens: readonly string[], lowerCase: boolean): string 
     .join(' ');
 }
 
-/** `text.toLowerCase()` when it lower-cases every token the same as Java lower-casing them one by one. */
+/**
+ * `text.toLowerCase()`, when slicing it at token boundaries gives exactly Java's lower-casing of each token:
+ * not when `text` has a capital sigma (its lower case depends on context), a character Java 17 does not
+ * lower-case, or one whose lower case is longer (İ); then `null`.
+ */
 function lowerCasedInPlace(text: string): string | null {
-  if (text.indexOf('\u03a3') >= 0 || hasNewerUppercase(text)) return null; // final sigma depends on context
+  if (text.indexOf('\u03a3') >= 0 || hasNewerUppercase(text)) return null;
   const lower = text.toLowerCase();
   return lower.length === text.length ? lower : null;
 }

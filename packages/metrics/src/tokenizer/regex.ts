@@ -26,9 +26,6 @@ export type Regex =
 /** `max` of a {@link Regex} `repeat` node without an upper bound (`*`, `+`). */
 export const UNBOUNDED = Number.POSITIVE_INFINITY;
 
-/** The empty string. */
-export const EMPTY_REGEX: Regex = { kind: 'concat', parts: [] };
-
 /** A grammar's syntax error, with the offending source and position. */
 export class RegexSyntaxError extends Error {
   constructor(problem: string, source: string, position: number) {
