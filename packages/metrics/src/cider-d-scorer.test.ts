@@ -4,10 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { CiderDScorer } from './cider-d-scorer';
 import { MetricsInputError } from './errors';
 import {
-  EDGE_CASES,
   REAL_CASES,
   expectRelativeClose,
-  loadEdgeCases,
+  itMatchesEveryOracleCase,
   loadRealCase,
   type ExpectedCase,
 } from './testing/expected-cases';
@@ -25,19 +24,7 @@ function expectRewardParity(expected: ExpectedCase): void {
   ids.forEach((id, i) => expectRelativeClose(result.scores[i], expected.ciderDReward.perImage[id], `reward of image ${id}`));
 }
 
-for (const [name, path] of Object.entries(REAL_CASES)) {
-  describeWithShared(`CiderDScorer reward parity on ${name}`, [path], (data) => {
-    it('reproduces the expected CIDEr-D reward, mean and per image', () => {
-      expectRewardParity(loadRealCase(data, path));
-    });
-  });
-}
-
-describeWithShared('CiderDScorer reward parity on the metric edge cases', [EDGE_CASES], (data) => {
-  it('reproduces the expected CIDEr-D reward', () => {
-    expectRewardParity(loadEdgeCases(data));
-  });
-});
+itMatchesEveryOracleCase('CiderDScorer reward parity', expectRewardParity);
 
 interface TrainingFixture {
   corpus: { images: number };

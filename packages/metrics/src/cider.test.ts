@@ -1,26 +1,11 @@
-import { describeWithShared } from '@caption/test-support';
 import { describe, expect, it } from 'vitest';
 import { cider } from './cider';
-import { EDGE_CASES, REAL_CASES, expectPerImage, expectRelativeClose, loadEdgeCases, loadRealCase } from './testing/expected-cases';
+import { expectPerImage, expectRelativeClose, itMatchesEveryOracleCase } from './testing/expected-cases';
 
-for (const [name, path] of Object.entries(REAL_CASES)) {
-  describeWithShared(`cider parity on ${name}`, [path], (data) => {
-    it('matches the oracle corpus CIDEr and every per-image score', () => {
-      const expected = loadRealCase(data, path);
-      const result = cider(expected.refs, expected.cands);
-      expectRelativeClose(result.score, expected.corpus.CIDEr, 'corpus CIDEr');
-      expectPerImage(result.perImage, expected, 'CIDEr');
-    });
-  });
-}
-
-describeWithShared('cider parity on the metric edge cases', [EDGE_CASES], (data) => {
-  it('matches the oracle', () => {
-    const expected = loadEdgeCases(data);
-    const result = cider(expected.refs, expected.cands);
-    expectRelativeClose(result.score, expected.corpus.CIDEr, 'corpus CIDEr');
-    expectPerImage(result.perImage, expected, 'CIDEr');
-  });
+itMatchesEveryOracleCase('cider parity', (expected) => {
+  const result = cider(expected.refs, expected.cands);
+  expectRelativeClose(result.score, expected.corpus.CIDEr, 'corpus CIDEr');
+  expectPerImage(result.perImage, expected, 'CIDEr');
 });
 
 describe('cider', () => {

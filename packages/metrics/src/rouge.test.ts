@@ -1,26 +1,11 @@
-import { describeWithShared } from '@caption/test-support';
 import { describe, expect, it } from 'vitest';
 import { rouge } from './rouge';
-import { EDGE_CASES, REAL_CASES, expectPerImage, expectRelativeClose, loadEdgeCases, loadRealCase } from './testing/expected-cases';
+import { expectPerImage, expectRelativeClose, itMatchesEveryOracleCase } from './testing/expected-cases';
 
-for (const [name, path] of Object.entries(REAL_CASES)) {
-  describeWithShared(`rouge parity on ${name}`, [path], (data) => {
-    it('matches the oracle corpus ROUGE_L and every per-image score', () => {
-      const expected = loadRealCase(data, path);
-      const result = rouge(expected.refs, expected.cands);
-      expectRelativeClose(result.score, expected.corpus.ROUGE_L, 'corpus ROUGE_L');
-      expectPerImage(result.perImage, expected, 'ROUGE_L');
-    });
-  });
-}
-
-describeWithShared('rouge parity on the metric edge cases', [EDGE_CASES], (data) => {
-  it('matches the oracle', () => {
-    const expected = loadEdgeCases(data);
-    const result = rouge(expected.refs, expected.cands);
-    expectRelativeClose(result.score, expected.corpus.ROUGE_L, 'corpus ROUGE_L');
-    expectPerImage(result.perImage, expected, 'ROUGE_L');
-  });
+itMatchesEveryOracleCase('rouge parity', (expected) => {
+  const result = rouge(expected.refs, expected.cands);
+  expectRelativeClose(result.score, expected.corpus.ROUGE_L, 'corpus ROUGE_L');
+  expectPerImage(result.perImage, expected, 'ROUGE_L');
 });
 
 describe('rouge', () => {

@@ -62,32 +62,17 @@ export class NgramTable {
 
   /** The id of (prefix, token), or -1 when absent. */
   get(prefix: number, token: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
-    let slot = hashPair(prefix, token) & mask;
-    for (;;) {
-      const base = slot * STRIDE;
-      const entry = slots[base + 2] as number;
-      if (entry === 0) return -1;
-      if (slots[base + 1] === token && slots[base] === prefix) return entry - 1;
-      slot = (slot + 1) & mask;
-    }
+    const entry = this.slots[this.slotOf(prefix, token) * STRIDE + 2] as number;
+    return entry - 1;
   }
 
   /** The id of (prefix, token), interning it when absent. */
   intern(prefix: number, token: number): number {
+    const base = this.slotOf(prefix, token) * STRIDE;
     const slots = this.slots;
-    const mask = this.mask;
-    let slot = hashPair(prefix, token) & mask;
-    for (;;) {
-      const base = slot * STRIDE;
-      const entry = slots[base + 2] as number;
-      if (entry === 0) break;
-      if (slots[base + 1] === token && slots[base] === prefix) return entry - 1;
-      slot = (slot + 1) & mask;
-    }
+    const entry = slots[base + 2] as number;
+    if (entry !== 0) return entry - 1;
     const id = this.firstId + this.count;
-    const base = slot * STRIDE;
     slots[base] = prefix;
     slots[base + 1] = token;
     slots[base + 2] = id + 1;
@@ -98,8 +83,20 @@ export class NgramTable {
     this.parentOf[this.count] = prefix;
     this.tokenOf[this.count] = token;
     this.count += 1;
-    if (this.count > (mask + 1) * 0.6) this.rehash();
+    if (this.count > (this.mask + 1) * 0.6) this.rehash();
     return id;
+  }
+
+  /** The slot holding (prefix, token), or the empty slot where it belongs (linear probing). */
+  private slotOf(prefix: number, token: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = hashPair(prefix, token) & mask;
+    for (;;) {
+      const base = slot * STRIDE;
+      if (slots[base + 2] === 0 || (slots[base + 1] === token && slots[base] === prefix)) return slot;
+      slot = (slot + 1) & mask;
+    }
   }
 
   /** Prefix id of the n-gram `id` (which must belong to this table). */

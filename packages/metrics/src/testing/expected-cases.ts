@@ -2,8 +2,8 @@
  * Test helpers: the oracle cases in `../shared/data/coco-caption/expected/` (see its SOURCES.md) as typed
  * objects, and a relative-tolerance comparison. Used by tests only; not part of the package's API.
  */
-import type { SharedData } from '@caption/test-support';
-import { expect } from 'vitest';
+import { describeWithShared, type SharedData } from '@caption/test-support';
+import { expect, it } from 'vitest';
 import type { RawCands, RawRefs, TokenizedCands, TokenizedRefs } from '../types';
 
 /** Shared-data paths of the two real-data cases with tokenized and raw captions. */
@@ -114,4 +114,19 @@ export function expectPerImage(actual: Record<string, number>, expectedCase: Exp
   for (const [id, scores] of Object.entries(expectedCase.perImage)) {
     expectRelativeClose(actual[id], scores[key], `${key} of image ${id}`);
   }
+}
+
+/**
+ * Registers one test per oracle case (the two real cases, then the edge cases), each skipped with the reason
+ * when ../shared is absent: `check` receives the case and asserts on it.
+ */
+export function itMatchesEveryOracleCase(title: string, check: (expected: ExpectedCase) => void): void {
+  for (const [name, path] of Object.entries(REAL_CASES)) {
+    describeWithShared(`${title} on ${name}`, [path], (data) => {
+      it('matches the oracle, corpus and every image', () => check(loadRealCase(data, path)));
+    });
+  }
+  describeWithShared(`${title} on the metric edge cases`, [EDGE_CASES], (data) => {
+    it('matches the oracle on empty, one-word, repeated, reversed and copied candidates', () => check(loadEdgeCases(data)));
+  });
 }
