@@ -6,6 +6,7 @@
 import type { Random } from '@caption/core';
 import {
   extremeObject,
+  inverseRelation,
   spatialRelation,
   type ColorName,
   type Scene,
@@ -172,4 +173,33 @@ export function pairSides(pair: ScenePair): { axis: 'horizontal' | 'vertical'; f
     case 'below':
       return { axis: 'vertical', first: b, second: a };
   }
+}
+
+/** A clear pair as subject `x`, reference `y` and the relation of `x` to `y`, in either order (one draw). */
+export function orientPair(pair: ScenePair, rng: Random): { x: SceneObject; y: SceneObject; rel: SpatialRelation } {
+  return rng.next() < 0.5
+    ? { x: pair.a, y: pair.b, rel: pair.relation }
+    : { x: pair.b, y: pair.a, rel: inverseRelation(pair.relation) };
+}
+
+/** The pair of a two-object scene (always clear), or `null` for other scenes. */
+export function onlyPair(facts: SceneFacts): ScenePair | null {
+  return facts.pairs.length === 1 && facts.ordered.length === 2 ? (facts.pairs[0] ?? null) : null;
+}
+
+/** The first object in reading order (the only one of a one-object scene). */
+export function onlyObject(facts: SceneFacts): SceneObject {
+  const o = facts.ordered[0];
+  if (o === undefined) throw new RangeError('scene has no object');
+  return o;
+}
+
+/** Items joined as a list: `a <separator> b <lastSeparator> c` ("a, b and c"; "A、B和C"). */
+export function joinList(items: readonly string[][], separator: string, lastSeparator: string): string[] {
+  const out: string[] = [];
+  items.forEach((item, i) => {
+    if (i > 0) out.push(i === items.length - 1 ? lastSeparator : separator);
+    out.push(...item);
+  });
+  return out;
 }

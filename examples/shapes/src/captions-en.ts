@@ -4,10 +4,9 @@
  * enumerations, counts, extremes).
  */
 import type { Random } from '@caption/core';
-import { pairSides, type CaptionGrammar, type CaptionTemplate, type SceneFacts, type ScenePair } from './caption-grammar';
+import { joinList, onlyObject, onlyPair, orientPair, pairSides, type CaptionGrammar, type CaptionTemplate, type SceneFacts, type ScenePair } from './caption-grammar';
 import {
   gridCell,
-  inverseRelation,
   pick,
   type BackgroundTone,
   type SceneObject,
@@ -15,6 +14,11 @@ import {
   type SizeName,
   type SpatialRelation,
 } from './scene';
+
+/** "a, b and c". */
+function list(items: readonly string[][]): string[] {
+  return joinList(items, ',', 'and');
+}
 
 /** Shape words, [singular, plural]; the first is the usual one and is listed twice to be drawn more often. */
 const SHAPE_WORDS: Readonly<Record<ShapeName, ReadonlyArray<readonly [string, string]>>> = {
@@ -98,35 +102,8 @@ function nounPhrase(o: SceneObject, rng: Random, options: NounOptions = {}): str
   return options.article === false ? words : withArticle(words);
 }
 
-/** "a, b and c". */
-function enumerate(items: readonly string[][]): string[] {
-  const out: string[] = [];
-  items.forEach((item, i) => {
-    if (i > 0) out.push(i === items.length - 1 ? 'and' : ',');
-    out.push(...item);
-  });
-  return out;
-}
-
 function tone(facts: SceneFacts, rng: Random): string {
   return pick(rng, TONE_WORDS[facts.scene.background.tone]);
-}
-
-/** Subject and reference of a clear pair, in either order. */
-function orient(pair: ScenePair, rng: Random): { x: SceneObject; y: SceneObject; rel: SpatialRelation } {
-  return rng.next() < 0.5
-    ? { x: pair.a, y: pair.b, rel: pair.relation }
-    : { x: pair.b, y: pair.a, rel: inverseRelation(pair.relation) };
-}
-
-function onlyPair(facts: SceneFacts): ScenePair | null {
-  return facts.pairs.length === 1 && facts.ordered.length === 2 ? (facts.pairs[0] ?? null) : null;
-}
-
-function onlyObject(facts: SceneFacts): SceneObject {
-  const o = facts.ordered[0];
-  if (o === undefined) throw new RangeError('scene has no object');
-  return o;
 }
 
 // ----- one object -----
@@ -154,19 +131,19 @@ const pair: CaptionTemplate[] = [
   (f, rng) => {
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     return [...nounPhrase(x, rng), ...pick(rng, RELATION_WORDS[rel]), ...nounPhrase(y, rng)];
   },
   (f, rng) => {
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     return ['there', 'is', ...nounPhrase(x, rng), ...pick(rng, RELATION_WORDS[rel]), ...nounPhrase(y, rng)];
   },
   (f, rng) => {
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     return [...nounPhrase(x, rng), pick(rng, ['is', 'is', 'sits']), ...pick(rng, RELATION_WORDS[rel]), ...nounPhrase(y, rng)];
   },
   (f, rng) => {
@@ -186,7 +163,7 @@ const pair: CaptionTemplate[] = [
   (f, rng) => {
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     return [...nounPhrase(y, rng), 'with', ...nounPhrase(x, rng), ...pick(rng, SIDE_WORDS[rel])];
   },
   (f, rng) => {
@@ -194,7 +171,7 @@ const pair: CaptionTemplate[] = [
     if (p === null) return null;
     const { axis, first, second } = pairSides(p);
     if (axis === 'horizontal') {
-      const { x, y } = orient(p, rng);
+      const { x, y } = orientPair(p, rng);
       return [...nounPhrase(x, rng), ...pick(rng, [['next', 'to'], ['beside']]), ...nounPhrase(y, rng)];
     }
     return [...nounPhrase(first, rng), 'and', ...nounPhrase(second, rng), 'one', 'above', 'the', 'other'];
@@ -237,7 +214,7 @@ const identicalPair: CaptionTemplate[] = [
   (f, rng) => {
     const i = identical(f);
     if (i === null) return null;
-    const { x, rel } = orient(i.p, rng);
+    const { x, rel } = orientPair(i.p, rng);
     return [...nounPhrase(x, rng), ...pick(rng, RELATION_WORDS[rel]), 'another', x.color, shapeWord(x.shape, rng)];
   },
   (f, rng) => {
@@ -248,7 +225,7 @@ const identicalPair: CaptionTemplate[] = [
   (f, rng) => {
     const i = identical(f);
     if (i === null) return null;
-    const { x, y, rel } = orient(i.p, rng);
+    const { x, y, rel } = orientPair(i.p, rng);
     if (x.size === y.size) return ['two', pick(rng, SIZE_WORDS[x.size]), x.color, shapeWord(x.shape, rng, true)];
     return [
       ...withArticle([pick(rng, SIZE_WORDS[x.size]), x.color, shapeWord(x.shape, rng)]),
@@ -274,16 +251,16 @@ function groupPhrases(f: SceneFacts, rng: Random): string[][] {
 }
 
 const many: CaptionTemplate[] = [
-  (f, rng) => [countWord(f.ordered.length), 'shapes', ':', ...enumerate(f.ordered.map((o) => nounPhrase(o, rng)))],
+  (f, rng) => [countWord(f.ordered.length), 'shapes', ':', ...list(f.ordered.map((o) => nounPhrase(o, rng)))],
   (f, rng) => {
     const head = ['there', 'are', countWord(f.ordered.length), 'shapes', 'on', 'a', tone(f, rng), 'background'];
-    return rng.next() < 0.5 ? head : [...head, ':', ...enumerate(groupPhrases(f, rng))];
+    return rng.next() < 0.5 ? head : [...head, ':', ...list(groupPhrases(f, rng))];
   },
-  (f, rng) => enumerate(groupPhrases(f, rng)),
+  (f, rng) => list(groupPhrases(f, rng)),
   (f, rng) => {
     if (f.pairs.length === 0) return null;
     const p = pick(rng, f.pairs);
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     const rest = f.ordered.filter((o) => o !== p.a && o !== p.b).map((o) => nounPhrase(o, rng));
     return [
       ...nounPhrase(x, rng),
@@ -291,7 +268,7 @@ const many: CaptionTemplate[] = [
       ...nounPhrase(y, rng),
       ',',
       ...pick(rng, [['plus'], ['and'], ['along', 'with']]),
-      ...enumerate(rest),
+      ...list(rest),
     ];
   },
   (f, rng) => {
@@ -312,7 +289,7 @@ const many: CaptionTemplate[] = [
   },
   (f, rng) => {
     if (f.pairs.length === 0) return null;
-    const { x, y, rel } = orient(pick(rng, f.pairs), rng);
+    const { x, y, rel } = orientPair(pick(rng, f.pairs), rng);
     return [...nounPhrase(x, rng), ...pick(rng, RELATION_WORDS[rel]), ...nounPhrase(y, rng)];
   },
 ];

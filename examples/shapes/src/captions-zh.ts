@@ -7,10 +7,9 @@
  * (see `buildKarpathyDataset`), which agrees with these words on 73 % of the sentences.
  */
 import type { Random } from '@caption/core';
-import { pairSides, type CaptionGrammar, type CaptionTemplate, type SceneFacts, type ScenePair } from './caption-grammar';
+import { joinList, onlyObject, onlyPair, orientPair, pairSides, type CaptionGrammar, type CaptionTemplate, type SceneFacts, type ScenePair } from './caption-grammar';
 import {
   gridCell,
-  inverseRelation,
   pick,
   type BackgroundTone,
   type ColorName,
@@ -18,6 +17,12 @@ import {
   type ShapeName,
   type SpatialRelation,
 } from './scene';
+
+
+/** `A、B和C`. */
+function list(items: readonly string[][]): string[] {
+  return joinList(items, '、', '和');
+}
 
 const COLOR_WORDS: Readonly<Record<ColorName, string>> = {
   red: '红色',
@@ -106,32 +111,6 @@ function nounPhrase(o: SceneObject, rng: Random, options: NounOptions = {}): str
   return options.quantified === false ? words : [countWord(1, shape), ...words];
 }
 
-/** `A、B和C`. */
-function enumerate(items: readonly string[][]): string[] {
-  const out: string[] = [];
-  items.forEach((item, i) => {
-    if (i > 0) out.push(i === items.length - 1 ? '和' : '、');
-    out.push(...item);
-  });
-  return out;
-}
-
-function orient(pair: ScenePair, rng: Random): { x: SceneObject; y: SceneObject; rel: SpatialRelation } {
-  return rng.next() < 0.5
-    ? { x: pair.a, y: pair.b, rel: pair.relation }
-    : { x: pair.b, y: pair.a, rel: inverseRelation(pair.relation) };
-}
-
-function onlyPair(f: SceneFacts): ScenePair | null {
-  return f.pairs.length === 1 && f.ordered.length === 2 ? (f.pairs[0] ?? null) : null;
-}
-
-function onlyObject(f: SceneFacts): SceneObject {
-  const o = f.ordered[0];
-  if (o === undefined) throw new RangeError('scene has no object');
-  return o;
-}
-
 function position(f: SceneFacts, o: SceneObject, rng: Random): string {
   const { row, col } = gridCell(o, f.scene.size);
   return pick(rng, POSITION_WORDS[row]?.[col] ?? ['中间']);
@@ -159,14 +138,14 @@ const pair: CaptionTemplate[] = [
   (f, rng) => {
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     return locative(x, y, rel, rng);
   },
   (f, rng) => {
     // 蓝色正方形的左边有一个红色的圆
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     return [...nounPhrase(y, rng, { quantified: false, possessor: true }), '的', pick(rng, SIDE_WORDS[rel]), '有', ...nounPhrase(x, rng)];
   },
   (f, rng) => {
@@ -195,7 +174,7 @@ const pair: CaptionTemplate[] = [
     // 一个红色的圆，它的右边是一个蓝色的正方形
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     return [...nounPhrase(y, rng), '，', '它', '的', pick(rng, SIDE_WORDS[rel]), '是', ...nounPhrase(x, rng)];
   },
   (f, rng) => {
@@ -253,7 +232,7 @@ const identicalPair: CaptionTemplate[] = [
     // 一个红色的圆在另一个的左边
     const p = onlyPair(f);
     if (p === null) return null;
-    const { x, rel } = orient(p, rng);
+    const { x, rel } = orientPair(p, rng);
     const words = nounPhrase(x, rng);
     const shape = words[words.length - 1];
     return [...words, '在', `另一${classifier(shape)}`, '的', pick(rng, SIDE_WORDS[rel])];
@@ -272,15 +251,15 @@ function groupPhrases(f: SceneFacts, rng: Random): string[][] {
 }
 
 const many: CaptionTemplate[] = [
-  (f, rng) => [pick(rng, PLACE_WORDS), '有', countWord(f.ordered.length), '图形', '：', ...enumerate(f.ordered.map((o) => nounPhrase(o, rng)))],
-  (f, rng) => enumerate(groupPhrases(f, rng)),
+  (f, rng) => [pick(rng, PLACE_WORDS), '有', countWord(f.ordered.length), '图形', '：', ...list(f.ordered.map((o) => nounPhrase(o, rng)))],
+  (f, rng) => list(groupPhrases(f, rng)),
   (f, rng) => {
     // 红色的圆在蓝色正方形的左边，旁边还有一颗绿色的星星
     if (f.pairs.length === 0) return null;
     const p = pick(rng, f.pairs);
-    const { x, y, rel } = orient(p, rng);
+    const { x, y, rel } = orientPair(p, rng);
     const rest = f.ordered.filter((o) => o !== p.a && o !== p.b).map((o) => nounPhrase(o, rng));
-    return [...locative(x, y, rel, rng), '，', '旁边', '还有', ...enumerate(rest)];
+    return [...locative(x, y, rel, rng), '，', '旁边', '还有', ...list(rest)];
   },
   (f, rng) => {
     // 最左边的是一个红色的圆
@@ -303,7 +282,7 @@ const many: CaptionTemplate[] = [
   (f, rng) => [pick(rng, TONE_WORDS[f.scene.background.tone]), '背景', '上', '有', countWord(f.ordered.length), '图形'],
   (f, rng) => {
     if (f.pairs.length === 0) return null;
-    const { x, y, rel } = orient(pick(rng, f.pairs), rng);
+    const { x, y, rel } = orientPair(pick(rng, f.pairs), rng);
     return locative(x, y, rel, rng);
   },
 ];
