@@ -18,7 +18,6 @@ import {
   type SpatialRelation,
 } from './scene';
 
-
 /** `A、B和C`. */
 function list(items: readonly string[][]): string[] {
   return joinList(items, '、', '和');
