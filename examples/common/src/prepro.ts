@@ -3,7 +3,7 @@
  * in one step, with `@caption/data-coco`: `cocotalk.json` (vocabulary, images and splits), the labels
  * (`cocotalk_label.h5`) and the CIDEr-D document frequencies of the training captions
  * (`<outputPkl>-idxs.p` and `-words.p`, for `cachedTokens`). With `imagesRoot`, image sizes are recorded
- * (needed by `useBox`).
+ * (needed by `useBox`; a caller that knows them passes `imageSizes` instead).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ import {
   writeDocumentFrequencyCache,
   writeLabelsH5,
 } from '@caption/data-coco';
+import { ExampleOptionsError } from './errors';
 import { booleanOption, intOption, OptionParser, type OptionValues, pathOption, withReference } from './option-parser';
 
 /** Options of `prepro` (the reference scripts' names, camelCase). */
@@ -53,18 +54,23 @@ export interface PreproOutputs {
  *
  * @throws DataFormatError (from data-coco) naming the file, image and field when the input is malformed
  */
-export async function runPrepro(options: PreproOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<PreproOutputs> {
-  if (options.inputJson === null) throw new Error("prepro: option 'inputJson' is required (the Karpathy split file)");
+export async function runPrepro(
+  options: PreproOptions,
+  extra: { log?: (line: string) => void; imageSizes?: ReadonlyMap<number, { width: number; height: number }> } = {},
+): Promise<PreproOutputs> {
+  const log = extra.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  if (options.inputJson === null) throw new ExampleOptionsError('inputJson', "prepro: option 'inputJson' is required (the Karpathy split file)");
   const dataset = await readKarpathyDataset(options.inputJson, { keepRaw: false });
-  let imageSizes: Map<number, { width: number; height: number }> | undefined;
-  if (options.imagesRoot !== null) {
-    imageSizes = new Map();
+  let imageSizes = extra.imageSizes;
+  if (imageSizes === undefined && options.imagesRoot !== null) {
+    const sizes = new Map<number, { width: number; height: number }>();
     for (const image of dataset.images) {
       const id = karpathyImageId(image);
       if (id === undefined) continue;
       const { width, height } = await decodeImage(join(options.imagesRoot, karpathyFilePath(image)));
-      imageSizes.set(id, { width, height });
+      sizes.set(id, { width, height });
     }
+    imageSizes = sizes;
   }
   const { cocotalk, labels, stats } = prepareLabels(dataset, { maxLength: options.maxLength, countThreshold: options.wordCountThreshold, imageSizes });
   const outputJson = options.outputJson as string;

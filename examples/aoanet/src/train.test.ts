@@ -1,0 +1,157 @@
+/**
+ * `train` end to end at tiny size: XE (label smoothing, scheduled sampling) then self-critical, killed
+ * with SIGTERM mid-epoch and resumed, against an uninterrupted run; and the checks that stop a run before
+ * its first step.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CheckpointStore, parseSafetensors } from '@caption/core';
+import { ExampleDataError, ExampleOptionsError, runExampleCli, runTraining, trainOptionParser } from '@caption/example-common';
+import { showTellFactory } from '@caption/example-show-tell';
+import { stringify } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { aoaFactory } from './factory';
+import { type TinyData, tinyTrainOptions, writeTinyData } from './test-data';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, 'cli.ts');
+const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
+const factories = [aoaFactory, showTellFactory] as Parameters<typeof runTraining>[1];
+
+let data: TinyData;
+beforeAll(async () => {
+  data = await writeTinyData();
+});
+
+interface ChildRun {
+  code: number | null;
+  output: string;
+}
+
+/** Runs `train` in a child process; `killAfter` sends SIGTERM once that text has been printed. */
+function trainChild(config: string, args: string[], killAfter?: RegExp): Promise<ChildRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child: ChildProcess = spawn(tsx, [cli, 'train', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let killed = false;
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (killAfter !== undefined && !killed && killAfter.test(output)) {
+        killed = true;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, output }));
+  });
+}
+
+function finalState(runDir: string): { weights: Record<string, number[]>; validation: unknown; step: number; history: unknown } {
+  const store = new CheckpointStore(runDir);
+  const latest = store.resolve('latest');
+  if (latest === null) throw new Error(`no latest checkpoint in ${runDir}`);
+  const state = JSON.parse(readFileSync(join(latest, 'training-state.json'), 'utf8')) as { step: number; components: { history: { validations: unknown } } };
+  return {
+    // every tensor of the checkpoint (the metadata names the checkpoint folder, which differs)
+    weights: Object.fromEntries(
+      [...parseSafetensors(readFileSync(join(latest, 'model.safetensors'))).tensors].map(([name, t]) => [name, Array.from(t.data as Float32Array)]),
+    ),
+    validation: JSON.parse(readFileSync(join(runDir, 'validation.json'), 'utf8')),
+    step: state.step,
+    history: state.components.history.validations,
+  };
+}
+
+describe('train (tiny AoANet, XE then self-critical)', () => {
+  it('killed with SIGTERM mid-epoch and resumed, ends with the weights and scores of an uninterrupted run', async () => {
+    const config = (name: string): string => {
+      const file = join(data.root, `${name}.yaml`);
+      writeFileSync(file, stringify(tinyTrainOptions(data, join(data.root, name))));
+      return file;
+    };
+    const whole = await trainChild(config('whole'), []);
+    expect(whole.code, whole.output).toBe(0);
+    expect(whole.output).toMatch(/validation epoch 3 \(scst/);
+
+    // epoch 0 has 6 steps; stop after the 3rd step of epoch 1 (scheduled sampling is on there)
+    const killed = await trainChild(config('resumed'), [], /step 9 \|/);
+    expect(killed.code, killed.output).toBe(0);
+    expect(killed.output).toMatch(/stopped by SIGTERM after step (9|10|11)/);
+    expect(killed.output).not.toMatch(/validation epoch 2/);
+    const resumed = await trainChild(config('resumed'), ['--resume']);
+    expect(resumed.code, resumed.output).toBe(0);
+    expect(resumed.output).toMatch(/resumed from .* at step (9|10|11) /);
+
+    const a = finalState(join(data.root, 'whole'));
+    const b = finalState(join(data.root, 'resumed'));
+    expect(b.step).toBe(a.step);
+    expect(b.validation).toEqual(a.validation);
+    expect(b.history).toEqual(a.history);
+    expect(Object.keys(b.weights).length).toBeGreaterThan(10);
+    expect(b.weights).toEqual(a.weights); // bit for bit: toEqual compares the float values exactly
+  });
+
+  const before = async (overrides: Record<string, unknown>, name: string): Promise<unknown> => {
+    const runDir = join(data.root, name);
+    const { values } = trainOptionParser.parse({ defaults: { ...tinyTrainOptions(data, runDir), progress: 'silent', ...overrides } });
+    let error: unknown = null;
+    try {
+      await runTraining(values, factories, { log: () => undefined });
+    } catch (e) {
+      error = e;
+    }
+    expect(existsSync(join(runDir, 'latest.json'))).toBe(false); // no step was taken
+    return error;
+  };
+
+  it('stops before the first step when the CIDEr-D document frequencies are missing', async () => {
+    const e = await before({ cachedTokens: join(data.root, 'no-such-cache') }, 'no-df');
+    expect(e).toBeInstanceOf(ExampleDataError);
+    expect((e as Error).message).toContain('no-such-cache');
+  });
+
+  it('stops before the first step when the labels do not fit the vocabulary', async () => {
+    const talk = JSON.parse(readFileSync(data.inputJson, 'utf8')) as { ix_to_word: Record<string, string> };
+    const keys = Object.keys(talk.ix_to_word);
+    const smaller = { ...talk, ix_to_word: Object.fromEntries(keys.slice(0, keys.length - 3).map((k) => [k, talk.ix_to_word[k]])) };
+    const file = join(data.root, 'cocotalk-small.json');
+    writeFileSync(file, JSON.stringify(smaller));
+    const e = await before({ inputJson: file }, 'mismatch');
+    expect(e).toBeInstanceOf(ExampleDataError);
+    expect((e as Error).message).toMatch(/holds word id \d+, but the vocabulary of .*cocotalk-small.json has \d+ words/);
+  });
+
+  it('stops before the first step on features of another size than the options say', async () => {
+    const e = await before({ attFeatSize: 2048 }, 'feature-size');
+    expect(e).toBeInstanceOf(ExampleDataError);
+    expect((e as Error).message).toMatch(/2048/);
+  });
+
+  it('stops before the first step on a bad option or combination', async () => {
+    const plateau = await before({ reduceOnPlateau: 1, languageEval: 0 }, 'plateau');
+    expect(plateau).toBeInstanceOf(ExampleOptionsError);
+    expect((plateau as Error).message).toContain("'reduceOnPlateau' needs 'languageEval' 1");
+    const heads = await before({ numHeads: 3 }, 'heads');
+    expect(heads).toBeInstanceOf(ExampleOptionsError);
+    expect((heads as ExampleOptionsError).option).toBe('numHeads');
+
+    const messages: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      messages.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(await runExampleCli(['train', '--rnn-size', 'large'], { name: 'aoanet', factories })).toBe(2);
+      expect(await runExampleCli(['train', '--learning-rat', '0.1'], { name: 'aoanet', factories })).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(messages.join('')).toContain("option 'rnnSize' (--rnn-size) must be an integer ≥ 1, got \"large\"");
+    expect(messages.join('')).toContain("unknown option '--learning-rat' (did you mean --learning-rate?)");
+  });
+});

@@ -1,0 +1,77 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExampleOptionsError } from './errors';
+import { lineChart, parseRunsOption, writeReport } from './report';
+import type { TrainingHistory } from './train';
+
+const root = mkdtempSync(join(tmpdir(), 'caption-report-'));
+
+/** A run folder as `train` leaves it (history.json) and an eval folder as `eval` writes it. */
+function fakeRun(name: string, cider: number[], captions: Record<string, string>): { runDir: string; evalDir: string } {
+  const runDir = join(root, name);
+  const evalDir = join(runDir, 'eval-test');
+  mkdirSync(evalDir, { recursive: true });
+  const history: TrainingHistory = {
+    losses: Array.from({ length: 40 }, (_, i) => [i + 1, 4 / (1 + i / 10)] as [number, number]),
+    validations: cider.map((c, e) => ({ epoch: e + 1, step: 20 * (e + 1), phase: 'xe', learningRate: 1e-3, scores: { CIDEr: c, Bleu_4: c / 4 }, loss: null, reward: null })),
+    seconds: 12.5,
+  };
+  writeFileSync(join(runDir, 'history.json'), JSON.stringify({ history, backend: 'wasm (test)', loop: { step: 40, epoch: cider.length } }));
+  writeFileSync(join(evalDir, 'results.json'), JSON.stringify(Object.entries(captions).map(([id, caption]) => ({ image_id: Number(id), caption }))));
+  const perImage = Object.fromEntries(Object.keys(captions).map((id, i) => [id, { Bleu_4: 0.1 * i, CIDEr: 0.5 + i, METEOR: 0.2 }]));
+  writeFileSync(join(evalDir, 'per-image.json'), JSON.stringify(perImage));
+  writeFileSync(join(evalDir, 'scores.json'), JSON.stringify({ images: 2, corpus: { Bleu_1: 0.7, Bleu_4: 0.3, METEOR: 0.25, ROUGE_L: 0.5, CIDEr: cider[cider.length - 1] }, decoding: { beamSize: 2 } }));
+  return { runDir, evalDir };
+}
+
+describe('report', () => {
+  it('writes one HTML file with the scores, curves, examples, configuration and environment', () => {
+    const a = fakeRun('show-tell', [0.4, 0.6], { '1': 'a red circle', '2': 'a <blue> square' });
+    const b = fakeRun('aoanet', [0.8, 1.1], { '1': 'a red circle on the left', '2': 'a blue square' });
+    const png = join(root, '1.png');
+    writeFileSync(png, Buffer.from('89504e470d0a1a0a', 'hex'));
+    const out = writeReport({
+      title: 'test report',
+      out: join(root, 'out', 'report.html'),
+      models: [
+        { name: 'show-tell', runDirs: [a.runDir], evalDir: a.evalDir },
+        { name: 'aoanet', runDirs: [b.runDir], evalDir: b.evalDir },
+      ],
+      references: { '1': ['a red circle', 'one red disc'], '2': ['a blue square'] },
+      images: new Map([['1', png]]),
+      numImages: 2,
+      environment: [['backend', 'wasm (test)'], ['wall time (whole demo)', '42 s']],
+    });
+    const html = readFileSync(out, 'utf8');
+    for (const id of ['scores', 'curves', 'examples', 'config', 'environment']) expect(html).toContain(`<section id="${id}">`);
+    expect(html).toContain('<th>CIDEr</th>');
+    expect(html).toContain('<td class="num best">1.100</td>'); // the best CIDEr of the table, in bold
+    expect((html.match(/<svg class="chart"/g) ?? []).length).toBe(2); // loss and validation CIDEr
+    expect(html).toContain('<polyline');
+    expect(html).toContain('a &lt;blue&gt; square'); // captions are escaped
+    expect(html).toContain('data:image/png;base64,');
+    expect(html).toContain('one red disc');
+    expect(html).toContain('wasm (test)');
+    expect(html).toContain('42 s');
+    expect(html).not.toContain('<script');
+  });
+
+  it('draws a chart with axes, one polyline per series and a legend', () => {
+    const svg = lineChart([{ name: 'a', points: [[0, 1], [1, 2], [2, 1.5]] }, { name: 'b', points: [[0, 0.5]] }], { title: 't', x: 'step', y: 'loss' });
+    expect(svg.match(/<polyline/g)?.length).toBe(1);
+    expect(svg).toContain('<circle');
+    expect(svg).toContain('>step<');
+    expect(lineChart([], { title: 'empty', x: 'x', y: 'y' })).toContain('no data');
+  });
+
+  it('reads the --runs option', () => {
+    const [xe, sc] = parseRunsOption('xe=runs/a;scst=runs/a+runs/b@runs/b/eval');
+    expect(xe?.name).toBe('xe');
+    expect(xe?.evalDir).toMatch(/runs\/a\/eval-test$/);
+    expect(sc?.runDirs.length).toBe(2);
+    expect(sc?.evalDir).toMatch(/runs\/b\/eval$/);
+    expect(() => parseRunsOption('nonsense')).toThrow(ExampleOptionsError);
+  });
+});
