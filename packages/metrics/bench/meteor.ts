@@ -16,7 +16,9 @@
  *
  * The paraphrase part generates (once, cached in the OS temp folder) a table in the jar's format with the
  * real table's gzipped size (about 59 MB), then times its first load (parse + compact index written) and the
- * later loads (index), with the memory held, and scores fakecap_all1000 with it.
+ * later loads (index), with the memory held, and scores fakecap_all1000 with it. Last, the Snowball stemmer is
+ * checked against the jar's stems of 26,960 COCO caption words and 152,385 WordNet words (digests in
+ * fixtures/meteor/jar-cases.json).
  */
 import { sharedData, sharedSkipReason } from '@caption/test-support';
 import { spawnSync } from 'node:child_process';
@@ -37,6 +39,8 @@ import {
   type TokenizedCands,
   type TokenizedRefs,
 } from '../src/index';
+import { EnglishStemmer } from '../src/meteor/stemmer';
+import { cocoWords, readJarCases, stemDigest, wordnetWords } from '../src/meteor/test-fixtures';
 import { loadCases, loadOracleTimings, type BenchCase, type OracleTimings } from './cases';
 import { formatSeconds, median, timed } from './timing';
 
@@ -272,6 +276,22 @@ async function benchParaphrases(options: MeteorBenchOptions, files: MeteorResour
   }
 }
 
+/** The Snowball stemmer against the jar's on both real word lists of the fixture (COCO words, WordNet words). */
+function checkStemmer(): void {
+  const { coco, wordnet } = readJarCases().stemmer;
+  const data = sharedData();
+  const stemmer = new EnglishStemmer();
+  console.log('\n### Snowball English stemmer (npm snowball-stemmers) against the jar\'s\n');
+  for (const [name, expected, words] of [
+    ['COCO caption words', coco, () => cocoWords(data)],
+    ['WordNet words of english.synsets / english.exceptions', wordnet, () => wordnetWords(data)],
+  ] as const) {
+    const list = words();
+    const same = list.length === expected.words && stemDigest(stemmer, list) === expected.sha256;
+    console.log(`- ${name}: ${list.length.toLocaleString('en-US')} words, stems ${same ? 'all equal to the jar\'s' : 'DIFFERENT from the jar\'s (digest mismatch)'}`);
+  }
+}
+
 /** The METEOR section of the bench (called by bench/index.ts, or run on its own). */
 export async function benchMeteor(options: MeteorBenchOptions): Promise<void> {
   const reason = sharedSkipReason(Object.values(METEOR_RESOURCE_PATHS).map((rel) => `${METEOR_DIR}/${rel}`));
@@ -285,6 +305,7 @@ export async function benchMeteor(options: MeteorBenchOptions): Promise<void> {
   try {
     await benchCases(options, files, work);
     if (options.paraphraseEntries > 0) await benchParaphrases(options, files);
+    checkStemmer();
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
