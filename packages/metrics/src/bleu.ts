@@ -4,8 +4,10 @@
  * images, the reference length closest to the candidate length (ties: the shorter), and the reference's
  * guards `tiny = 1e-15` (numerator) and `small = 1e-9` (denominator) in every ratio, per image and corpus.
  */
-import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
-import { orderStart } from './internal/sentence-store';
+import type { EncodedCorpus } from './internal/encoded-corpus';
+import { NgramVocabulary } from './internal/ngram-vocabulary';
+import { SentenceStore, orderStart } from './internal/sentence-store';
+import { grown } from './internal/typed-arrays';
 import type { TokenizedCands, TokenizedRefs } from './types';
 import { checkScoringInput } from './validate';
 
@@ -53,29 +55,62 @@ const SMALL = 1e-9;
  * ```
  */
 export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOptions = {}): BleuResult {
+  const n = options.n ?? 4;
   const ids = checkScoringInput(refs, cands, 'BLEU');
-  return bleuOfEncoded(encodeCorpus(refs, cands, ids, options.n ?? 4), options.n ?? 4);
+  // BLEU compares n-grams within one image only: ids local to each image keep the n-gram table small.
+  const vocab = new NgramVocabulary(n, 300);
+  const store = new SentenceStore(16, 1024);
+  const counter = new BleuCounter(n);
+  for (const id of ids) {
+    vocab.clearNgrams();
+    store.clear();
+    const refList = refs[id] as readonly string[];
+    for (const ref of refList) vocab.encode(ref, store);
+    const cand = vocab.encode(cands[id] as string, store);
+    counter.add(id, store, 0, refList.length, cand, vocab.endId, n);
+  }
+  return counter.result();
 }
 
 /** @internal {@link bleu} on captions already encoded (orders up to at least `n`). */
 export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
-  const { ids } = corpus;
-  const size = corpus.vocab.endId;
-  const refMax = new Int32Array(size);
-  const counts = new Int32Array(size);
-  const touched: number[] = [];
-  const refTouched: number[] = [];
-  const totals: BleuStats = { testlen: 0, reflen: 0, guess: new Array<number>(n).fill(0), correct: new Array<number>(n).fill(0) };
-  const perImage: Record<string, number[]> = {};
-  const correct = new Array<number>(n);
-  const guess = new Array<number>(n);
-  const maxOrder = corpus.maxOrder;
-
+  const counter = new BleuCounter(n);
   const { sentences, refStarts, candidates } = corpus;
-  const { ngrams, starts, lengths } = sentences;
-  ids.forEach((id, index) => {
-    const firstRef = refStarts[index] as number;
-    const endRef = refStarts[index + 1] as number;
+  corpus.ids.forEach((id, j) => {
+    counter.add(id, sentences, refStarts[j] as number, refStarts[j + 1] as number, candidates[j] as number, corpus.vocab.endId, corpus.maxOrder);
+  });
+  return counter.result();
+}
+
+/** Accumulates BLEU's statistics image by image (coco-caption's `cook_refs`, `cook_test`, `compute_score`). */
+class BleuCounter {
+  private refMax: Int32Array = new Int32Array(1024);
+  private counts: Int32Array = new Int32Array(1024);
+  private readonly touched: number[] = [];
+  private readonly refTouched: number[] = [];
+  private readonly totals: BleuStats;
+  private readonly perImage: Record<string, number[]> = {};
+  private readonly guess: number[];
+  private readonly correct: number[];
+
+  constructor(private readonly n: number) {
+    this.totals = { testlen: 0, reflen: 0, guess: new Array<number>(n).fill(0), correct: new Array<number>(n).fill(0) };
+    this.guess = new Array<number>(n).fill(0);
+    this.correct = new Array<number>(n).fill(0);
+  }
+
+  /**
+   * Adds image `id`: references are sentences `firstRef .. endRef` of `sentences`, the candidate sentence
+   * `cand`; n-gram ids are below `idLimit`; sentences hold orders 1..`maxOrder` (≥ n).
+   */
+  add(id: string, sentences: SentenceStore, firstRef: number, endRef: number, cand: number, idLimit: number, maxOrder: number): void {
+    const n = this.n;
+    if (this.refMax.length < idLimit) {
+      this.refMax = grown(this.refMax, idLimit);
+      this.counts = grown(this.counts, idLimit);
+    }
+    const { refMax, counts, touched, refTouched, guess, correct, totals } = this;
+    const { ngrams, starts, lengths } = sentences;
     // Maximum count of each n-gram (orders 1..n) in any single reference.
     for (let r = firstRef; r < endRef; r++) {
       const start = starts[r] as number;
@@ -94,7 +129,6 @@ export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
       touched.length = 0;
     }
     // Clipped matches of the candidate, per order.
-    const cand = candidates[index] as number;
     const testlen = lengths[cand] as number;
     let start = starts[cand] as number;
     for (let k = 1; k <= n; k++) {
@@ -135,14 +169,13 @@ export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
       (totals.guess[k] as number) += guess[k] as number;
       (totals.correct[k] as number) += correct[k] as number;
     }
-    perImage[id] = bleuFromCounts(testlen, reflen, guess, correct);
-  });
+    this.perImage[id] = bleuFromCounts(testlen, reflen, guess, correct);
+  }
 
-  return {
-    score: bleuFromCounts(totals.testlen, totals.reflen, totals.guess, totals.correct),
-    perImage,
-    stats: totals,
-  };
+  result(): BleuResult {
+    const { testlen, reflen, guess, correct } = this.totals;
+    return { score: bleuFromCounts(testlen, reflen, guess, correct), perImage: this.perImage, stats: this.totals };
+  }
 }
 
 /**

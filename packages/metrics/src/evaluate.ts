@@ -116,7 +116,7 @@ export interface EvaluationResult {
 export async function evaluate(refs: RawRefs, cands: RawCands, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   const families = selectFamilies(options);
   const tokenizer = resolveTokenizer(options.tokenize ?? 'ptb');
-  const raw = options.tokenize === 'none' ? false : true;
+  const raw = options.tokenize !== 'none';
   const { imageIds, skippedReferenceIds } = checkEvaluationInput(refs, cands, raw, options);
 
   const total = families.length + 1;

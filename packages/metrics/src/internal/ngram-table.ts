@@ -99,6 +99,12 @@ export class NgramTable {
     }
   }
 
+  /** Forgets every n-gram, keeping the memory (cost: the table's capacity; meant for small tables). */
+  clear(): void {
+    this.slots.fill(0);
+    this.count = 0;
+  }
+
   /** Prefix id of the n-gram `id` (which must belong to this table). */
   prefixOf(id: number): number {
     return this.parentOf[id - this.firstId] as number;

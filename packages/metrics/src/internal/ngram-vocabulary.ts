@@ -34,6 +34,15 @@ export class NgramVocabulary {
     this.table = new NgramTable(0, expectedNgrams);
   }
 
+  /**
+   * Forgets every n-gram (tokens are kept): for per-image work where n-gram ids need only be consistent
+   * within one image, which keeps the table small and in cache.
+   */
+  clearNgrams(): void {
+    if (this.transientTable !== null) throw new Error('NgramVocabulary: clearNgrams inside a transient layer');
+    this.table.clear();
+  }
+
   /** One past the largest permanent n-gram id. */
   get endId(): number {
     return this.table.endId;
