@@ -208,7 +208,7 @@ function sitePackageFolders(node: NodeApis): string[] {
     '/opt/conda',
   );
   const pyenv = path.join(home, '.pyenv', 'versions');
-  if (fs.existsSync(pyenv)) for (const version of safeList(fs, pyenv)) prefixes.push(path.join(pyenv, version));
+  for (const version of safeList(fs, pyenv)) prefixes.push(path.join(pyenv, version));
   for (const prefix of prefixes) {
     const lib = path.join(prefix, 'lib');
     for (const name of safeList(fs, lib)) {
@@ -218,8 +218,14 @@ function sitePackageFolders(node: NodeApis): string[] {
     folders.push(path.join(prefix, 'Lib', 'site-packages'));
   }
   folders.push('/usr/lib/python3/dist-packages');
-  for (const base of [env('APPDATA') && path.join(env('APPDATA') as string, 'Python'), env('LOCALAPPDATA') && path.join(env('LOCALAPPDATA') as string, 'Programs', 'Python')]) {
-    if (typeof base !== 'string') continue;
+  // Windows: per-user installs (%APPDATA%\Python\Python3x) and python.org installers (%LOCALAPPDATA%\Programs\Python).
+  const appData = env('APPDATA');
+  const localAppData = env('LOCALAPPDATA');
+  const windowsBases = [
+    ...(appData === undefined ? [] : [path.join(appData, 'Python')]),
+    ...(localAppData === undefined ? [] : [path.join(localAppData, 'Programs', 'Python')]),
+  ];
+  for (const base of windowsBases) {
     for (const name of safeList(fs, base)) {
       folders.push(path.join(base, name, 'site-packages'), path.join(base, name, 'Lib', 'site-packages'));
     }
@@ -383,7 +389,7 @@ export function loadMeteorScorer(options: MeteorDataOptions = {}): Promise<Meteo
     scorer = (async () => {
       const files = readResourceFiles(node, location);
       const paraphrases = location.paraphrase === null ? null : (await loadParaphraseTable(location.paraphrase, options.meteorCache)).table;
-      return new MeteorScorer(files, paraphrases);
+      return new MeteorScorer(files, paraphrases, location.resources);
     })();
     scorer.catch(() => loaded.delete(key));
     loaded.set(key, scorer);
