@@ -226,7 +226,7 @@ function checkEvaluationInput(
     if (typeof cand !== 'string') {
       throw new MetricsInputError(`caption is a ${describeType(cand)}, not a string`, { file: candFile, imageId: id, field: 'caption' });
     }
-    if (raw && cand.trim() === '') {
+    if (raw && !hasPythonToken(cand)) {
       throw new MetricsInputError('caption is empty', { file: candFile, imageId: id, field: 'caption' });
     }
     if (!Object.hasOwn(refs, id)) {
@@ -247,7 +247,7 @@ function checkEvaluationInput(
           field: 'caption',
         });
       }
-      if (raw && ref.trim() === '') {
+      if (raw && !hasPythonToken(ref)) {
         throw new MetricsInputError(`reference caption ${i} is empty`, { file: refFile, imageId: id, field: 'caption' });
       }
     });

@@ -17,7 +17,7 @@ export interface EncodedCorpus {
   readonly sentences: SentenceStore;
   /** First reference sentence of each image, plus one past the last reference of the last image. */
   readonly refStarts: Int32Array;
-  /** Sentence index of each image's candidate (after all references). */
+  /** Sentence index of each image's candidate: consecutive, after all references (`candidates[j] = candidates[0] + j`). */
   readonly candidates: Int32Array;
 }
 
