@@ -36,8 +36,10 @@ for (const file of readdirSync(folder).filter((f) => f.endsWith('.java.json')).s
     cands[id] = jar.cands[k] as string;
   });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const result = scorer.score(refs, cands);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   let mismatches = 0;
   let largest = 0;
   jar.ids.forEach((id, k) => {
@@ -47,7 +49,7 @@ for (const file of readdirSync(folder).filter((f) => f.endsWith('.java.json')).s
   const corpus = Math.abs(result.score - jar.corpus);
   if (mismatches > 0 || largest > 1e-12 || corpus > 1e-12) failures++;
   console.log(
-    `${file}: ${jar.ids.length} images, statistics lines differing ${mismatches}, largest per-image difference ${largest.toExponential(2)}, corpus difference ${corpus.toExponential(2)} (scored in ${seconds.toFixed(2)} s)`,
+    `${file}: ${jar.ids.length} images, statistics lines differing ${mismatches}, largest per-image difference ${largest.toExponential(2)}, corpus difference ${corpus.toExponential(2)} (scored in ${seconds.toFixed(2)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU)`,
   );
 }
 process.exitCode = failures === 0 ? 0 : 1;

@@ -128,7 +128,11 @@ class Candidates {
   }
 }
 
-/** One path of the beam search (`PartialAlignment`). */
+/**
+ * One path of the beam search (`PartialAlignment`). Its per-word state is one plain array (one copy per new path):
+ * the chosen match id by reference start position (-1: none), then 1 for each reference word taken, then 1 for
+ * each test word taken.
+ */
 class SearchPath {
   matches1 = 0;
   matches2 = 0;
@@ -138,16 +142,33 @@ class SearchPath {
   distance = 0;
 
   constructor(
-    /** Chosen match id by reference start position, -1 for none. */
-    readonly chosen: number[],
-    /** 1 for test words taken by a chosen match (plain arrays: cheaper to copy than small typed arrays). */
-    readonly testUsed: number[],
-    /** 1 for reference words taken by a chosen match. */
-    readonly referenceUsed: number[],
+    readonly state: number[],
+    /** Number of reference positions: the state's second part starts here, its third at twice this. */
+    readonly positions: number,
   ) {}
 
+  /** The match chosen at reference position `j`, or -1. */
+  chosenAt(j: number): number {
+    return this.state[j] as number;
+  }
+
+  referenceUsed(j: number): boolean {
+    return this.state[this.positions + j] === 1;
+  }
+
+  testUsed(i: number): boolean {
+    return this.state[2 * this.positions + i] === 1;
+  }
+
+  /** Marks match `m` chosen at `j`, with its reference words [j, referenceEnd) and test words [testStart, testEnd). */
+  take(j: number, m: number, referenceEnd: number, testStart: number, testEnd: number): void {
+    this.state[j] = m;
+    this.state.fill(1, this.positions + j, this.positions + referenceEnd);
+    this.state.fill(1, 2 * this.positions + testStart, 2 * this.positions + testEnd);
+  }
+
   copy(): SearchPath {
-    const path = new SearchPath(this.chosen.slice(), this.testUsed.slice(), this.referenceUsed.slice());
+    const path = new SearchPath(this.state.slice(), this.positions);
     path.matches1 = this.matches1;
     path.matches2 = this.matches2;
     path.chunks = this.chunks;
@@ -291,11 +312,9 @@ export class MeteorAligner {
 /** The start path: every one-to-one candidate whose words no other candidate covers is taken. */
 function fixedMatches(candidates: Candidates, testLength: number): SearchPath {
   const positions = candidates.positions;
-  const start = new SearchPath(
-    new Array<number>(positions).fill(-1),
-    new Array<number>(testLength).fill(0),
-    new Array<number>(positions).fill(0),
-  );
+  const state = new Array<number>(2 * positions + testLength).fill(0);
+  state.fill(-1, 0, positions);
+  const start = new SearchPath(state, positions);
   for (let j = 0; j < positions; j++) {
     if (candidates.perStart[j] !== 1) continue;
     const m = candidates.head[j] as number;
@@ -306,9 +325,7 @@ function fixedMatches(candidates: Candidates, testLength: number): SearchPath {
     for (let k = j; alone && k < referenceEnd; k++) alone = candidates.referenceCoverage[k] === 1;
     for (let k = testStart; alone && k < testEnd; k++) alone = candidates.testCoverage[k] === 1;
     if (!alone) continue;
-    start.chosen[j] = m;
-    start.referenceUsed.fill(1, j, referenceEnd);
-    start.testUsed.fill(1, testStart, testEnd);
+    start.take(j, m, referenceEnd, testStart, testEnd);
   }
   return start;
 }
@@ -327,9 +344,9 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
   };
   const isFree = (path: SearchPath, m: number): boolean => {
     const s = mStart[m] as number;
-    for (let k = s; k < s + (mLength[m] as number); k++) if (path.referenceUsed[k] === 1) return false;
+    for (let k = s; k < s + (mLength[m] as number); k++) if (path.referenceUsed(k)) return false;
     const t = mTestStart[m] as number;
-    for (let k = t; k < t + (mTestLength[m] as number); k++) if (path.testUsed[k] === 1) return false;
+    for (let k = t; k < t + (mTestLength[m] as number); k++) if (path.testUsed(k)) return false;
     return true;
   };
 
@@ -347,11 +364,11 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
         next.push(path);
         continue;
       }
-      if (path.referenceUsed[current] === 1) {
+      if (path.referenceUsed(current)) {
         if (current < path.idx) {
           next.push(path);
         } else {
-          const m = path.chosen[path.idx] as number;
+          const m = path.chosenAt(path.idx);
           if (m >= 0) {
             // A fixed match starts here.
             take(path, m);
@@ -364,9 +381,7 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
       for (let m = candidates.head[current] as number; m >= 0; m = nextMatch[m] as number) {
         if (!isFree(path, m)) continue;
         const extended = path.copy();
-        extended.referenceUsed.fill(1, mStart[m] as number, (mStart[m] as number) + (mLength[m] as number));
-        extended.testUsed.fill(1, mTestStart[m] as number, (mTestStart[m] as number) + (mTestLength[m] as number));
-        extended.chosen[current] = m;
+        extended.take(current, m, current + (mLength[m] as number), mTestStart[m] as number, (mTestStart[m] as number) + (mTestLength[m] as number));
         take(extended, m);
         path.distance += Math.abs((mStart[m] as number) - (mTestStart[m] as number)); // sic: the jar charges the path that skips m
         next.push(extended);
@@ -382,7 +397,8 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
     if (next.length === 0) next.push(paths[0] as SearchPath);
   }
   next.sort(comparePaths);
-  return (next[0] as SearchPath).chosen;
+  const best = next[0] as SearchPath;
+  return best.state.slice(0, best.positions);
 }
 
 /**
