@@ -12,6 +12,7 @@
  * projection, the logits, the loss); what depends on h stays in the loop.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { SharedTensor, SharedWeight } from '../src/backend/ops/shared-across-steps';
 import { sparseSoftmaxCrossEntropy } from '../src/backend/ops/sparse-softmax-cross-entropy';
 import { Random } from '../src/random';
 
@@ -94,16 +95,27 @@ function uniform(rng: Random, shape: number[], scale: number): Float32Array {
   return out;
 }
 
+let instances = 0;
+
 /** The benchmark captioner: its variables and its loss. */
 export class BenchCaptioner {
   readonly variables: tf.Variable[] = [];
   private readonly p: Record<string, tf.Variable> = {};
 
-  constructor(readonly config: CaptionerConfig, seed = 1) {
+  /**
+   * @param shareAcrossSteps compute the gradients of the recurrent weights and of the attention keys
+   *   and values once per step instead of per time step ({@link SharedWeight}, {@link SharedTensor})
+   */
+  constructor(
+    readonly config: CaptionerConfig,
+    seed = 1,
+    readonly shareAcrossSteps = true,
+  ) {
     const { featureDim: f, hidden: h, vocab: v } = config;
     const rng = new Random(seed);
+    instances += 1;
     const add = (name: string, shape: number[], scale = 0.08) => {
-      const variable = tf.variable(tf.tensor(uniform(rng, shape, scale), shape), true, `bench.${name}`);
+      const variable = tf.variable(tf.tensor(uniform(rng, shape, scale), shape), true, `bench${instances}.${name}`);
       this.p[name] = variable;
       this.variables.push(variable);
     };
@@ -159,6 +171,15 @@ export class BenchCaptioner {
     // unstack, not slice per step: the gradient of T slices is T zero-padded full-size tensors and T adds.
     const wordGates = tf.unstack(tf.reshape(tf.add(tf.matMul(embedded, p('lstmWordW')), p('lstmB')), [t, b, 4 * h]));
 
+    const share = this.shareAcrossSteps;
+    const stateW = share ? new SharedWeight(p('lstmStateW') as tf.Tensor2D) : null;
+    const queryW = share ? new SharedWeight(p('queryW') as tf.Tensor2D) : null;
+    const aoaW = share ? new SharedWeight(p('aoaW') as tf.Tensor2D) : null;
+    const sharedKeys = share ? new SharedTensor(keys) : null;
+    const sharedValues = share ? new SharedTensor(values) : null;
+    const product = (shared: SharedWeight | null, x: tf.Tensor, name: string) =>
+      shared != null ? shared.matMul(x as tf.Tensor2D) : tf.matMul(x, p(name));
+
     let hState = tf.zeros([b, h]);
     let cState = tf.zeros([b, h]);
     let output = tf.zeros([b, h]);
@@ -166,16 +187,18 @@ export class BenchCaptioner {
     const scale = 1 / Math.sqrt(d);
     for (let step = 0; step < t; step++) {
       const stateIn = tf.concat([tf.add(meanFeat, output), hState], 1); // [B, 2H]
-      const gates = tf.add(wordGates[step]!, tf.matMul(stateIn, p('lstmStateW')));
+      const gates = tf.add(wordGates[step]!, product(stateW, stateIn, 'lstmStateW'));
       const [i, fGate, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
       cState = tf.add(tf.mul(tf.sigmoid(fGate), cState), tf.mul(tf.sigmoid(i), tf.tanh(g)));
       hState = tf.mul(tf.sigmoid(o), tf.tanh(cState));
 
-      const query = tf.reshape(tf.matMul(hState, p('queryW')), [b, heads, 1, d]);
-      const weights = tf.softmax(tf.mul(tf.matMul(query, keys, false, true), scale)); // [B, A, 1, R]
-      const attended = tf.reshape(tf.matMul(weights, values), [b, h]);
+      const query = tf.reshape(product(queryW, hState, 'queryW'), [b, heads, 1, d]);
+      const stepKeys = sharedKeys != null ? sharedKeys.use() : keys;
+      const stepValues = sharedValues != null ? sharedValues.use() : values;
+      const weights = tf.softmax(tf.mul(tf.matMul(query, stepKeys, false, true), scale)); // [B, A, 1, R]
+      const attended = tf.reshape(tf.matMul(weights, stepValues), [b, h]);
 
-      const gateIn = tf.add(tf.matMul(tf.concat([attended, hState], 1), p('aoaW')), p('aoaB'));
+      const gateIn = tf.add(product(aoaW, tf.concat([attended, hState], 1), 'aoaW'), p('aoaB'));
       const [info, gate] = tf.split(gateIn, 2, 1) as [tf.Tensor, tf.Tensor];
       output = tf.mul(info, tf.sigmoid(gate));
       outputs.push(output);

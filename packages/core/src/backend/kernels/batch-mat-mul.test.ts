@@ -1,7 +1,7 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../random';
-import { transposedCopyCount } from './batch-mat-mul';
+import { setPackBudget, transposedCopyCount } from './batch-mat-mul';
 import { isCaptionKernel } from './register';
 import { hostTidy, maxAbsDiff, runWithStockKernels, type HostTensor } from './reference';
 
@@ -133,4 +133,23 @@ describe('wasm BatchMatMul caches', () => {
     tfc.dispose(tensors);
     expect(backend.numDataIds()).toBe(buffers);
   });
+});
+
+describe('wasm BatchMatMul blocking (b larger than the L2 budget)', () => {
+  const cases: Array<[string, number, number, number]> = [
+    ['column blocks of a wide b', 300, 8, 500],
+    ['row blocks of a tall, narrow b', 300, 70, 20],
+  ];
+  for (const [label, m, k, n] of cases) {
+    it(`${label} equals cpu, forward and gradients`, async () => {
+      setPackBudget(4096); // tiny, so that small shapes take the blocked paths
+      try {
+        await compare([], [], m, k, n, false, false);
+        await compare([], [], m, k, n, true, false);
+        await compare([4], [], m / 4, k, n, false, false);
+      } finally {
+        setPackBudget(2 * 1024 * 1024);
+      }
+    });
+  }
 });

@@ -233,17 +233,95 @@ function packableId(backend: WasmBackendInternals, state: MatMulState, scratch: 
   return scratch.view(m.offset, m.rows * m.cols);
 }
 
-/** `out[M,N] = a[M,K] · b[K,N]` on XNNPACK (no transposes, no batch). */
+/**
+ * Packed size of `b` (bytes) above which a tall product is cut into blocks. XNNPACK's fully-connected
+ * operator streams all of packed `b` once per few rows of `a`; when that is larger than the core's L2
+ * cache, the product becomes memory-bound (a [800,512]·[512,9487] logit layer ran at ~79% of the
+ * 1024³ rate, at ~105% in column blocks of 2048).
+ */
+let packBudgetBytes = 2 * 1024 * 1024;
+/** Products with fewer rows than this are not blocked (the copies would not pay off). */
+const BLOCK_MIN_ROWS = 256;
+
+/** Sets the packed-size threshold of blocking (benchmarks only; `Infinity` disables blocking). */
+export function setPackBudget(bytes: number): void {
+  packBudgetBytes = bytes;
+}
+
+function copyRows(h: Float32Array, src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void {
+  for (let r = 0; r < rows; r++) h.copyWithin(dst + r * dstStride, src + r * srcStride, src + r * srcStride + width);
+}
+
+function addRows(h: Float32Array, src: number, dst: number, count: number): void {
+  for (let i = 0; i < count; i++) h[dst + i]! += h[src + i]!;
+}
+
+/** One XNNPACK call `out = a · b`. */
+function xnnProduct(backend: WasmBackendInternals, state: MatMulState, scratch: Scratch, a: HeapMatrix, b: HeapMatrix, outId: number): void {
+  const bId = b.ephemeral === true ? b.id : packableId(backend, state, scratch, b);
+  state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
+}
+
+/**
+ * `out[M,N] = a[M,K] · b[K,N]` on XNNPACK (no transposes, no batch). A tall product whose packed `b`
+ * would not fit the L2 budget (and is not already packed) runs in column blocks of `b` (or, when `b` is
+ * narrow, in row blocks of `b` with the partial products summed), each block packed on its own.
+ */
 function fastProduct(
   backend: WasmBackendInternals,
   state: MatMulState,
   scratch: Scratch,
   a: HeapMatrix,
   b: HeapMatrix,
-  outId: number,
+  out: HeapMatrix,
 ): void {
-  const bId = b.ephemeral === true ? b.id : packableId(backend, state, scratch, b);
-  state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
+  const m = a.rows;
+  const k = a.cols;
+  const n = b.cols;
+  const alreadyPacked = b.ephemeral !== true && state.packedAs.get(b.id) === `${b.rows},${b.cols}`;
+  if (m < BLOCK_MIN_ROWS || k * n * 4 <= packBudgetBytes || alreadyPacked) {
+    xnnProduct(backend, state, scratch, a, b, out.id);
+    return;
+  }
+  let wide = Math.floor(packBudgetBytes / (4 * k) / 16) * 16;
+  // A row stride of a multiple of 256 floats makes XNNPACK's packing 2-2.5x slower (cache-set aliasing).
+  if (wide % 256 === 0) wide -= 16;
+  if (wide >= 64) {
+    // Column blocks: out[:, j0:j1] = a · b[:, j0:j1].
+    const width = Math.min(wide, n);
+    const bBlock = scratch.alloc(k * width);
+    const outBlock = scratch.alloc(m * width);
+    const bOffset = offsetOf(backend, bBlock);
+    const outOffset = offsetOf(backend, outBlock);
+    for (let j0 = 0; j0 < n; j0 += width) {
+      const w = Math.min(width, n - j0);
+      const h = heap(backend);
+      copyRows(h, (b.offset >>> 2) + j0, n, bOffset >>> 2, w, k, w);
+      const right: HeapMatrix = { id: scratch.view(bOffset, k * w), offset: bOffset, rows: k, cols: w, ephemeral: true };
+      xnnProduct(backend, state, scratch, a, right, scratch.view(outOffset, m * w));
+      copyRows(heap(backend), outOffset >>> 2, w, (out.offset >>> 2) + j0, n, m, w);
+    }
+    return;
+  }
+  // Row blocks of b (a narrow, tall b): out = Σ a[:, k0:k1] · b[k0:k1, :].
+  const depth = Math.max(16, Math.floor(packBudgetBytes / (4 * n) / 16) * 16);
+  const aBlock = scratch.alloc(m * depth);
+  const partial = scratch.alloc(m * n);
+  const aOffset = offsetOf(backend, aBlock);
+  const partialOffset = offsetOf(backend, partial);
+  for (let k0 = 0; k0 < k; k0 += depth) {
+    const d = Math.min(depth, k - k0);
+    copyRows(heap(backend), (a.offset >>> 2) + k0, k, aOffset >>> 2, d, m, d);
+    const left: HeapMatrix = { id: scratch.view(aOffset, m * d), offset: aOffset, rows: m, cols: d, ephemeral: true };
+    const rowsOffset = b.offset + k0 * n * 4;
+    const right: HeapMatrix = { id: scratch.view(rowsOffset, d * n), offset: rowsOffset, rows: d, cols: n, ephemeral: true };
+    if (k0 === 0) {
+      xnnProduct(backend, state, scratch, left, right, out.id);
+    } else {
+      xnnProduct(backend, state, scratch, left, right, scratch.view(partialOffset, m * n));
+      addRows(heap(backend), partialOffset >>> 2, out.offset >>> 2, m * n);
+    }
+  }
 }
 
 /** A heap matrix for the whole of a tensor viewed as `rows × cols`. */
@@ -285,7 +363,7 @@ function product2d(
   const n = transposeB ? b.rows : b.cols;
   if (!transposeA && !transposeB) {
     // Always direct: an untransposed b is usually a weight that XNNPACK then keeps packed for later calls.
-    fastProduct(backend, state, scratch, a, b, out.id);
+    fastProduct(backend, state, scratch, a, b, out);
     return;
   }
   const cachedB = transposeB && bDataId != null ? state.transposed.get(bDataId) : undefined;
@@ -310,7 +388,7 @@ function product2d(
         right = transposedCopy(backend, scratch, b).matrix;
       }
     }
-    fastProduct(backend, state, scratch, left, right, out.id);
+    fastProduct(backend, state, scratch, left, right, out);
     return;
   }
   // Cᵀ[N,M] = op(b)ᵀ[N,K] · op(a)ᵀ[K,M], then transpose into out.
@@ -318,7 +396,7 @@ function product2d(
   const right = transposeA ? a : transposedCopy(backend, scratch, a).matrix;
   const tmp = scratch.alloc(n * m);
   const tmpMatrix: HeapMatrix = { id: idOf(backend, tmp), offset: offsetOf(backend, tmp), rows: n, cols: m };
-  fastProduct(backend, state, scratch, left, right, tmpMatrix.id);
+  fastProduct(backend, state, scratch, left, right, tmpMatrix);
   transposeBatched(heap(backend), tmpMatrix.offset >>> 2, out.offset >>> 2, 1, n, m);
 }
 
@@ -393,7 +471,7 @@ const batchMatMul: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
       left = { ...left, rows: batchB * n, cols: k };
       const right = transposeA ? whole(backend, a, aRows, aCols) : transposedCopy(backend, scratch, whole(backend, a, aRows, aCols)).matrix;
       const tmp = scratch.alloc(batchB * n * m);
-      fastProduct(backend, state, scratch, left, right, idOf(backend, tmp));
+      fastProduct(backend, state, scratch, left, right, whole(backend, tmp, batchB * n, m));
       transposeBatched(heap(backend), offsetOf(backend, tmp) >>> 2, offsetOf(backend, out) >>> 2, batchB, n, m);
     } else {
       batchedProducts(backend, state, scratch, a, transposeA, b, transposeB, outBatchShape, m, k, n, out);
@@ -547,8 +625,9 @@ function batchedProducts(
     const bSlice = bOffset + ib * k * n * 4;
     const left: HeapMatrix = { id: scratch.view(aSlice, m * k), offset: aSlice, rows: m, cols: k, ephemeral: true };
     const right: HeapMatrix = { id: scratch.view(bSlice, k * n), offset: bSlice, rows: k, cols: n, ephemeral: true };
-    const outId = scratch.view(outOffset + o * m * n * 4, m * n);
-    fastProduct(backend, state, scratch, left, right, outId);
+    const outSlice = outOffset + o * m * n * 4;
+    const outMatrix: HeapMatrix = { id: scratch.view(outSlice, m * n), offset: outSlice, rows: m, cols: n, ephemeral: true };
+    fastProduct(backend, state, scratch, left, right, outMatrix);
   }
 }
 

@@ -14,6 +14,7 @@ import { batchMatMulGradConfig } from '../gradients/batch-mat-mul-grad';
 import { wasmBatchMatMulConfig } from './batch-mat-mul';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
+import { keepStockReduceKernels, wasmReduceKernelConfigs } from './reduce';
 import { keepStockSliceKernels, wasmSliceKernelConfigs } from './slice';
 import { sparseSoftmaxCrossEntropyKernels } from './sparse-softmax-cross-entropy';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum';
@@ -27,6 +28,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         wasmBatchMatMulConfig,
         wasmIdentityConfig,
         ...wasmSliceKernelConfigs,
+        ...wasmReduceKernelConfigs,
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
       ];
@@ -53,7 +55,10 @@ function key(kernelName: string, backendName: string): string {
  */
 export function registerCaptionKernels(backendName: string): string[] {
   registerCaptionGradients();
-  if (backendName === 'wasm') keepStockSliceKernels();
+  if (backendName === 'wasm') {
+    keepStockSliceKernels();
+    keepStockReduceKernels();
+  }
   const configs = captionKernelsFor(backendName);
   for (const config of configs) {
     const existing = getKernel(config.kernelName, backendName);
