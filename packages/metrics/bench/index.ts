@@ -245,8 +245,8 @@ async function benchCiderDThroughput(runs: number, batches: number): Promise<Rec
 
 /**
  * A fixed pure-JavaScript workload (integer sum over a 64 Ki-element Int32Array), in ns per element: tells how
- * much CPU this process got while the bench ran (about 0.4 on an idle core of this machine type; the machine is
- * shared, so the figure goes with every result).
+ * much CPU this process got while the bench ran (the lowest seen on this shared 2-core machine during development
+ * was 0.9, at a load average near 5; so the figure goes with every result).
  */
 function calibrate(): number {
   const data = new Int32Array(1 << 16).map((_, i) => i * 7);
