@@ -16,6 +16,7 @@ import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { numpyMean, numpySum } from './internal/python-compat';
 import { SentenceStore, orderStart } from './internal/sentence-store';
 import { TfIdfStore } from './internal/tf-idf-store';
+import { isPythonSpace } from './internal/token-table';
 import { grown } from './internal/typed-arrays';
 import { describeType } from './validate';
 
@@ -206,7 +207,7 @@ export class CiderDScorer {
     const vocab = new NgramVocabulary(data.n, entries.length);
     const ids = new Int32Array(entries.length);
     entries.forEach(([ngram, df], i) => {
-      if (!/^[^ ]+( [^ ]+)*$/.test(ngram) || /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/.test(ngram)) {
+      if (!isSpaceJoined(ngram)) {
         throw new MetricsInputError(`n-gram "${ngram}" is not tokens joined by single spaces`, { field: 'documentFrequency' });
       }
       if (!Number.isInteger(df) || df < 0) {
@@ -429,6 +430,19 @@ function captionText(caption: CaptionTokens, endToken: number, field: string): s
   throw new MetricsInputError(`CIDEr-D: a caption is a ${describeType(caption)}, not a string or a row of token ids`, {
     field,
   });
+}
+
+/** Whether `text` is tokens joined by single spaces: no other whitespace, no empty token. */
+function isSpaceJoined(text: string): boolean {
+  if (text.length === 0) return false;
+  let previousSpace = true;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const space = isPythonSpace(code);
+    if (space && (code !== 0x20 || previousSpace)) return false;
+    previousSpace = space;
+  }
+  return !previousSpace;
 }
 
 function withDefaults(options: CiderDOptions): Required<CiderDOptions> {
