@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type ResolvedBackendKind } from '../src/backend/init-backend';
 import { loadNativeBackend } from '../src/backend/native';
+import { adamUpdate } from '../src/backend/ops/adam-update';
 import { BenchCaptioner, FULL_CONFIG, stepFlops, type CaptionerConfig } from './captioner';
 
 interface Options {
@@ -83,6 +84,43 @@ interface Rates {
   cpu: number;
 }
 
+/**
+ * Adam with PyTorch's formulas (the same as `@caption/core`'s `Adam`, checked in adam-update.test.ts)
+ * on the fused {@link adamUpdate} kernel.
+ */
+class FusedAdam {
+  private readonly moments = new Map<tf.Variable, [tf.Tensor, tf.Tensor]>();
+  private steps = 0;
+
+  constructor(
+    private readonly variables: tf.Variable[],
+    private readonly learningRate: number,
+  ) {}
+
+  /** One training step: gradients of `loss` and one update; returns the loss. */
+  minimize(loss: () => tf.Scalar): number {
+    const { value, grads } = tf.variableGrads(loss, this.variables);
+    this.steps += 1;
+    for (const variable of this.variables) {
+      const grad = grads[variable.name];
+      if (grad === undefined) continue;
+      const [m, v] = this.moments.get(variable) ?? [tf.zerosLike(variable), tf.zerosLike(variable)];
+      const next = adamUpdate(variable, grad, m, v, { learningRate: this.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: this.steps });
+      variable.assign(next.param);
+      tf.dispose([m, v, next.param]);
+      this.moments.set(variable, [next.expAvg, next.expAvgSq]);
+    }
+    tf.dispose(grads);
+    const loss0 = value.dataSync()[0]!;
+    value.dispose();
+    return loss0;
+  }
+
+  dispose(): void {
+    for (const pair of this.moments.values()) tf.dispose(pair);
+  }
+}
+
 interface StepResult {
   /** wall-clock ms of each timed step */
   times: number[];
@@ -103,14 +141,9 @@ interface StepResult {
 async function trainSteps(config: CaptionerConfig, steps: number, probeReps: number, profile: boolean): Promise<StepResult> {
   const model = new BenchCaptioner(config);
   const batch = model.batch();
-  const optimizer = tf.train.adam(5e-4);
+  const optimizer = new FusedAdam(model.variables, 5e-4);
   const probe = matmulProbe();
-  const step = () => {
-    const cost = optimizer.minimize(() => model.loss(batch), true, model.variables);
-    const value = cost!.dataSync()[0]!;
-    cost!.dispose();
-    return value;
-  };
+  const step = () => optimizer.minimize(() => model.loss(batch));
   try {
     const firstLoss = step(); // warm-up: XNNPACK operators are created, the heap grows
     const tensorsBefore = tf.memory().numTensors;

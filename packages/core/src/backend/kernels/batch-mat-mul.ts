@@ -32,6 +32,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
+import { simdKernels } from '../simd/simd-module';
 import { asWasmBackend, sizeOf, type WasmBackendInternals } from './wasm-internals';
 
 /**
@@ -214,6 +215,20 @@ export function transposeBatched(
   }
 }
 
+/**
+ * Transposes `batch` stacked `rows × cols` float32 matrices from byte offset `src` to `dst`: with the
+ * SIMD kernel (kernels.wat) when available, else in JS.
+ */
+function transposeOnHeap(backend: WasmBackendInternals, src: number, dst: number, batch: number, rows: number, cols: number): void {
+  const simd = simdKernels(backend);
+  if (simd == null) {
+    transposeBatched(heap(backend), src >>> 2, dst >>> 2, batch, rows, cols);
+    return;
+  }
+  const bytes = rows * cols * 4;
+  for (let b = 0; b < batch; b++) simd.transpose(src + b * bytes, dst + b * bytes, rows, cols);
+}
+
 function shapeBytes(batch: number, rows: number, cols: number): Uint8Array {
   return new Uint8Array(new Int32Array([batch, rows, cols]).buffer);
 }
@@ -339,7 +354,7 @@ function transposedCopy(
   const size = batch * m.rows * m.cols;
   const info = scratch != null ? scratch.alloc(size) : backend.makeOutput([m.cols, m.rows], 'float32');
   const offset = offsetOf(backend, info);
-  transposeBatched(heap(backend), m.offset >>> 2, offset >>> 2, batch, m.rows, m.cols);
+  transposeOnHeap(backend, m.offset, offset, batch, m.rows, m.cols);
   return { matrix: { id: idOf(backend, info), offset, rows: m.cols, cols: m.rows }, info };
 }
 
@@ -397,7 +412,7 @@ function product2d(
   const tmp = scratch.alloc(n * m);
   const tmpMatrix: HeapMatrix = { id: idOf(backend, tmp), offset: offsetOf(backend, tmp), rows: n, cols: m };
   fastProduct(backend, state, scratch, left, right, tmpMatrix);
-  transposeBatched(heap(backend), tmpMatrix.offset >>> 2, out.offset >>> 2, 1, n, m);
+  transposeOnHeap(backend, tmpMatrix.offset, out.offset, 1, n, m);
 }
 
 const batchMatMul: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
@@ -472,7 +487,7 @@ const batchMatMul: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
       const right = transposeA ? whole(backend, a, aRows, aCols) : transposedCopy(backend, scratch, whole(backend, a, aRows, aCols)).matrix;
       const tmp = scratch.alloc(batchB * n * m);
       fastProduct(backend, state, scratch, left, right, whole(backend, tmp, batchB * n, m));
-      transposeBatched(heap(backend), offsetOf(backend, tmp) >>> 2, offsetOf(backend, out) >>> 2, batchB, n, m);
+      transposeOnHeap(backend, offsetOf(backend, tmp), offsetOf(backend, out), batchB, n, m);
     } else {
       batchedProducts(backend, state, scratch, a, transposeA, b, transposeB, outBatchShape, m, k, n, out);
     }

@@ -12,6 +12,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { batchMatMulGradConfig } from '../gradients/batch-mat-mul-grad';
 import { wasmBatchMatMulConfig } from './batch-mat-mul';
+import { adamUpdateKernel } from './adam-update';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
 import { keepStockReduceKernels, wasmReduceKernelConfigs } from './reduce';
@@ -31,9 +32,10 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         ...wasmReduceKernelConfigs,
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
+        adamUpdateKernel('wasm'),
       ];
     case 'cpu':
-      return [cpuUnsortedSegmentSumConfig, ...sparseSoftmaxCrossEntropyKernels('cpu')];
+      return [cpuUnsortedSegmentSumConfig, ...sparseSoftmaxCrossEntropyKernels('cpu'), adamUpdateKernel('cpu')];
     default:
       return [];
   }

@@ -30,6 +30,8 @@ export interface WasmModule {
     registerTensor(id: number, size: number, memoryOffset: number): void;
     disposeData(id: number): void;
   };
+  /** the module's exports, among them its `WebAssembly.Memory` */
+  asm?: { memory?: unknown };
 }
 
 /** The `BackendWasm` members our kernels use. */

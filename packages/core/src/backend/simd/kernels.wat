@@ -1,0 +1,168 @@
+;; SIMD kernels of @caption/core for the wasm backend. They run in their own tiny module that imports
+;; tfjs-backend-wasm's memory, so they read and write tensors in place (all pointers are byte offsets).
+;; Build: packages/core/scripts/build-simd.sh (wat2wasm from wabt 1.0.32), which regenerates
+;; kernels-wasm.ts; CI needs no wabt.
+(module
+  (import "env" "memory" (memory 1 65536))
+
+  ;; Adam / AdamW (PyTorch's formulas) over n floats:
+  ;;   p' = p·keep;  g' = g + l2·p;  m' = β₁·m + c₁·g';  v' = β₂·v + c₂·g'²
+  ;;   out_p = p' − stepSize·m' / (√v'·invBias2 + ε)
+  (func (export "adam")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32)
+    (param $op i32) (param $om i32) (param $ov i32) (param $n i32)
+    (param $stepSize f32) (param $invBias2 f32) (param $eps f32)
+    (param $beta1 f32) (param $c1 f32) (param $beta2 f32) (param $c2 f32)
+    (param $keep f32) (param $l2 f32)
+    (local $i i32) (local $off i32) (local $end4 i32)
+    (local $vp v128) (local $vg v128) (local $vm v128) (local $vv v128)
+    (local $sStep v128) (local $sInv v128) (local $sEps v128) (local $sB1 v128) (local $sC1 v128)
+    (local $sB2 v128) (local $sC2 v128) (local $sKeep v128) (local $sL2 v128)
+    (local $sp f32) (local $sg f32) (local $sm f32) (local $sv f32)
+    (local.set $sStep (f32x4.splat (local.get $stepSize)))
+    (local.set $sInv (f32x4.splat (local.get $invBias2)))
+    (local.set $sEps (f32x4.splat (local.get $eps)))
+    (local.set $sB1 (f32x4.splat (local.get $beta1)))
+    (local.set $sC1 (f32x4.splat (local.get $c1)))
+    (local.set $sB2 (f32x4.splat (local.get $beta2)))
+    (local.set $sC2 (f32x4.splat (local.get $c2)))
+    (local.set $sKeep (f32x4.splat (local.get $keep)))
+    (local.set $sL2 (f32x4.splat (local.get $l2)))
+    (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $vp (v128.load align=4 (i32.add (local.get $p) (local.get $off))))
+        (local.set $vg (f32x4.add
+          (v128.load align=4 (i32.add (local.get $g) (local.get $off)))
+          (f32x4.mul (local.get $sL2) (local.get $vp))))
+        (local.set $vm (f32x4.add
+          (f32x4.mul (local.get $sB1) (v128.load align=4 (i32.add (local.get $m) (local.get $off))))
+          (f32x4.mul (local.get $sC1) (local.get $vg))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (local.get $sB2) (v128.load align=4 (i32.add (local.get $v) (local.get $off))))
+          (f32x4.mul (local.get $sC2) (f32x4.mul (local.get $vg) (local.get $vg)))))
+        (v128.store align=4 (i32.add (local.get $om) (local.get $off)) (local.get $vm))
+        (v128.store align=4 (i32.add (local.get $ov) (local.get $off)) (local.get $vv))
+        (v128.store align=4 (i32.add (local.get $op) (local.get $off))
+          (f32x4.sub
+            (f32x4.mul (local.get $vp) (local.get $sKeep))
+            (f32x4.div
+              (f32x4.mul (local.get $sStep) (local.get $vm))
+              (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $sInv)) (local.get $sEps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $sp (f32.load align=4 (i32.add (local.get $p) (local.get $off))))
+        (local.set $sg (f32.add
+          (f32.load align=4 (i32.add (local.get $g) (local.get $off)))
+          (f32.mul (local.get $l2) (local.get $sp))))
+        (local.set $sm (f32.add
+          (f32.mul (local.get $beta1) (f32.load align=4 (i32.add (local.get $m) (local.get $off))))
+          (f32.mul (local.get $c1) (local.get $sg))))
+        (local.set $sv (f32.add
+          (f32.mul (local.get $beta2) (f32.load align=4 (i32.add (local.get $v) (local.get $off))))
+          (f32.mul (local.get $c2) (f32.mul (local.get $sg) (local.get $sg)))))
+        (f32.store align=4 (i32.add (local.get $om) (local.get $off)) (local.get $sm))
+        (f32.store align=4 (i32.add (local.get $ov) (local.get $off)) (local.get $sv))
+        (f32.store align=4 (i32.add (local.get $op) (local.get $off))
+          (f32.sub
+            (f32.mul (local.get $sp) (local.get $keep))
+            (f32.div
+              (f32.mul (local.get $stepSize) (local.get $sm))
+              (f32.add (f32.mul (f32.sqrt (local.get $sv)) (local.get $invBias2)) (local.get $eps)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+  )
+
+  ;; dst[cols, rows] = transpose(src[rows, cols]) (float32, row-major), in 32×32 tiles of 4×4 SIMD
+  ;; blocks (four loads, eight shuffles, four stores); the rows and columns beyond a multiple of 4 are
+  ;; copied one by one.
+  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $r4 i32) (local $c4 i32) (local $ti i32) (local $tj i32) (local $tiEnd i32) (local $tjEnd i32)
+    (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $srcRow i32) (local $dstRow i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $r4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $srcRow (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $dstRow (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $ti (i32.const 0))
+    (block $tiDone (loop $tiLoop
+      (br_if $tiDone (i32.ge_u (local.get $ti) (local.get $r4)))
+      (local.set $tiEnd (select (i32.add (local.get $ti) (i32.const 32)) (local.get $r4)
+        (i32.lt_u (i32.add (local.get $ti) (i32.const 32)) (local.get $r4))))
+      (local.set $tj (i32.const 0))
+      (block $tjDone (loop $tjLoop
+        (br_if $tjDone (i32.ge_u (local.get $tj) (local.get $c4)))
+        (local.set $tjEnd (select (i32.add (local.get $tj) (i32.const 32)) (local.get $c4)
+          (i32.lt_u (i32.add (local.get $tj) (i32.const 32)) (local.get $c4))))
+        (local.set $i (local.get $ti))
+        (block $iDone (loop $iLoop
+          (br_if $iDone (i32.ge_u (local.get $i) (local.get $tiEnd)))
+          (local.set $j (local.get $tj))
+          (block $jDone (loop $jLoop
+            (br_if $jDone (i32.ge_u (local.get $j) (local.get $tjEnd)))
+            (local.set $s (i32.add (local.get $src)
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+            (local.set $r0 (v128.load align=4 (local.get $s)))
+            (local.set $r1 (v128.load align=4 (i32.add (local.get $s) (local.get $srcRow))))
+            (local.set $r2 (v128.load align=4 (i32.add (local.get $s) (i32.shl (local.get $srcRow) (i32.const 1)))))
+            (local.set $r3 (v128.load align=4 (i32.add (local.get $s) (i32.mul (local.get $srcRow) (i32.const 3)))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+            (local.set $d (i32.add (local.get $dst)
+              (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+            (v128.store align=4 (local.get $d)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (v128.store align=4 (i32.add (local.get $d) (local.get $dstRow))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (v128.store align=4 (i32.add (local.get $d) (i32.shl (local.get $dstRow) (i32.const 1)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (v128.store align=4 (i32.add (local.get $d) (i32.mul (local.get $dstRow) (i32.const 3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jLoop)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $iLoop)))
+        (local.set $tj (local.get $tjEnd))
+        (br $tjLoop)))
+      (local.set $ti (local.get $tiEnd))
+      (br $tiLoop)))
+    ;; leftover rows (all columns), then leftover columns of the first r4 rows
+    (local.set $i (local.get $r4))
+    (block $erDone (loop $erLoop
+      (br_if $erDone (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $j (i32.const 0))
+      (block $ecDone (loop $ecLoop
+        (br_if $ecDone (i32.ge_u (local.get $j) (local.get $cols)))
+        (f32.store align=4
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+          (f32.load align=4
+            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $ecLoop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $erLoop)))
+    (local.set $i (i32.const 0))
+    (block $fDone (loop $fLoop
+      (br_if $fDone (i32.ge_u (local.get $i) (local.get $r4)))
+      (local.set $j (local.get $c4))
+      (block $gDone (loop $gLoop
+        (br_if $gDone (i32.ge_u (local.get $j) (local.get $cols)))
+        (f32.store align=4
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+          (f32.load align=4
+            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $gLoop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $fLoop)))
+  )
+)

@@ -1,0 +1,62 @@
+/**
+ * Our SIMD kernels (kernels.wat), instantiated next to tfjs-backend-wasm's module on its memory.
+ *
+ * tfjs's wasm binary exposes no fused kernels beyond its own; a second, tiny module that imports the
+ * same `WebAssembly.Memory` can run vectorised loops over tensors in place. Where WebAssembly SIMD or
+ * the memory is unavailable, {@link simdKernels} returns null and callers use their JS loops.
+ */
+import type { WasmBackendInternals } from '../kernels/wasm-internals';
+import { SIMD_KERNELS_WASM_BASE64 } from './kernels-wasm';
+
+/** The exported functions of kernels.wat (pointers are byte offsets into the backend's heap). */
+export interface SimdKernels {
+  adam(
+    p: number, g: number, m: number, v: number, outP: number, outM: number, outV: number, n: number,
+    stepSize: number, invBias2: number, eps: number, beta1: number, c1: number, beta2: number, c2: number,
+    keep: number, l2: number,
+  ): void;
+  /** `dst[cols, rows] = transpose(src[rows, cols])`, float32 */
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+}
+
+/** The parts of the WebAssembly JS API used here (the package compiles without DOM typings). */
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  Memory: abstract new (...args: never[]) => object;
+}
+
+const webAssembly = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+
+let compiled: object | null | undefined;
+const instances = new WeakMap<WasmBackendInternals, SimdKernels | null>();
+
+function decodeBase64(text: string): Uint8Array {
+  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
+  const binary = atob(text);
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+function compile(): object | null {
+  if (compiled === undefined) {
+    const bytes = decodeBase64(SIMD_KERNELS_WASM_BASE64);
+    compiled = webAssembly != null && webAssembly.validate(bytes) ? new webAssembly.Module(bytes) : null;
+  }
+  return compiled;
+}
+
+/** The SIMD kernels bound to this backend's memory, or null where they cannot run. */
+export function simdKernels(backend: WasmBackendInternals): SimdKernels | null {
+  const known = instances.get(backend);
+  if (known !== undefined) return known;
+  let kernels: SimdKernels | null = null;
+  const memory = backend.wasm.asm?.memory;
+  const module = compile();
+  if (webAssembly != null && module != null && memory instanceof webAssembly.Memory) {
+    const instance = new webAssembly.Instance(module, { env: { memory } });
+    kernels = instance.exports as unknown as SimdKernels;
+  }
+  instances.set(backend, kernels);
+  return kernels;
+}
