@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   process.stdout.write(`\nTest split of the shapes data set (${DATA.test} images), scores from @caption/metrics; backend ${backend.description}\n`);
-  process.stdout.write(`${line(rows[0] as string[])}\n|${widths.map((w, i) => (i === 0 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|\n`);
+  process.stdout.write(`${line(rows[0] as string[])}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`);
   for (const r of rows.slice(1)) process.stdout.write(`${line(r)}\n`);
   process.stdout.write(`${meteorNote}\nresults: ${join(outDir, 'results.json')}\nreport:  ${report}\nwall time: ${wall.toFixed(0)} s\n`);
   const c = (name: string): number => results[name]?.CIDEr ?? Number.NaN;
