@@ -21,9 +21,12 @@ export interface EncodedCorpus {
   readonly candidates: Int32Array;
 }
 
-/** A guess of the number of distinct n-grams, to size the table once (about 8 new ones per caption). */
+/**
+ * A guess of the number of distinct n-grams (orders 1..4), to size the table once: measured 7.85 per caption
+ * on the 202,654 captions of the val2014 leave-one-out case, 10.7 on the 29,902 of the MAGIC Karpathy-test case.
+ */
 export function expectedNgrams(sentences: number): number {
-  return Math.max(4096, sentences * 10);
+  return Math.max(4096, sentences * 8);
 }
 
 /** Encodes the captions of `ids` (already validated) with n-grams up to `maxOrder`. */

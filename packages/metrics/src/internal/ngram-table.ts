@@ -37,13 +37,15 @@ export class NgramTable {
   /**
    * @param firstId the id the first interned n-gram gets (an overlay table starts after its base table)
    * @param expected expected number of n-grams (sizes the table so that it need not grow)
+   * @param maxLoad the fill ratio at which the table doubles
    */
   constructor(
     readonly firstId = 0,
     expected = 1024,
+    private readonly maxLoad = 0.7,
   ) {
     let capacity = 16;
-    while (capacity * 0.6 < expected) capacity *= 2;
+    while (capacity * maxLoad < expected) capacity *= 2;
     this.slots = new Int32Array(capacity * STRIDE);
     this.mask = capacity - 1;
     this.parentOf = new Int32Array(Math.max(16, expected));
@@ -83,7 +85,7 @@ export class NgramTable {
     this.parentOf[this.count] = prefix;
     this.tokenOf[this.count] = token;
     this.count += 1;
-    if (this.count > (this.mask + 1) * 0.6) this.rehash();
+    if (this.count > (this.mask + 1) * this.maxLoad) this.rehash();
     return id;
   }
 
