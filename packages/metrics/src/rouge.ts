@@ -33,23 +33,23 @@ export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: Rouge
   const ids = checkScoringInput(refs, cands, 'ROUGE_L');
   const tokens = new TokenTable();
   const intern = (text: string, start: number, end: number, hash: number): number => tokens.intern(text, start, end, hash);
-  let scratch: Int32Array = new Int32Array(64);
-  const toIds = (text: string): Int32Array => {
-    const { ids, count } = scanTokens(text, 'space', scratch, intern);
-    scratch = ids;
-    return ids.slice(0, count);
-  };
+  // Two reused buffers: the candidate's token ids, then each reference's in turn (no array per caption).
+  let candidate: Int32Array = new Int32Array(64);
+  let reference: Int32Array = new Int32Array(64);
   const lcs = new LcsTable();
   const scores = new Float64Array(ids.length);
   ids.forEach((id, index) => {
-    const candidate = toIds(cands[id] as string);
+    const scannedCandidate = scanTokens(cands[id] as string, 'space', candidate, intern);
+    candidate = scannedCandidate.ids;
+    const candidateLength = scannedCandidate.count;
     let precisionMax = 0;
     let recallMax = 0;
     for (const ref of refs[id] as readonly string[]) {
-      const reference = toIds(ref);
-      const common = lcs.length(reference, candidate);
-      const precision = common / candidate.length;
-      const recall = common / reference.length;
+      const scanned = scanTokens(ref, 'space', reference, intern);
+      reference = scanned.ids;
+      const common = lcs.length(reference, scanned.count, candidate, candidateLength);
+      const precision = common / candidateLength;
+      const recall = common / scanned.count;
       if (precision > precisionMax) precisionMax = precision;
       if (recall > recallMax) recallMax = recall;
     }
@@ -69,15 +69,20 @@ export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: Rouge
 class LcsTable {
   private row = new Int32Array(64);
 
-  length(a: Int32Array, b: Int32Array): number {
-    const [long, short] = a.length >= b.length ? [a, b] : [b, a];
-    if (this.row.length < short.length + 1) this.row = new Int32Array((short.length + 1) * 2);
+  /** LCS length of `a[0..aLength)` and `b[0..bLength)`. */
+  length(a: Int32Array, aLength: number, b: Int32Array, bLength: number): number {
+    const aLonger = aLength >= bLength;
+    const long = aLonger ? a : b;
+    const short = aLonger ? b : a;
+    const longLength = aLonger ? aLength : bLength;
+    const shortLength = aLonger ? bLength : aLength;
+    if (this.row.length < shortLength + 1) this.row = new Int32Array((shortLength + 1) * 2);
     const row = this.row;
-    row.fill(0, 0, short.length + 1);
-    for (let i = 0; i < long.length; i++) {
+    row.fill(0, 0, shortLength + 1);
+    for (let i = 0; i < longLength; i++) {
       const token = long[i] as number;
       let diagonal = 0; // row[j - 1] of the previous line
-      for (let j = 1; j <= short.length; j++) {
+      for (let j = 1; j <= shortLength; j++) {
         const above = row[j] as number;
         if (token === short[j - 1]) {
           row[j] = diagonal + 1;
@@ -88,6 +93,6 @@ class LcsTable {
         diagonal = above;
       }
     }
-    return row[short.length] as number;
+    return row[shortLength] as number;
   }
 }
