@@ -52,27 +52,30 @@ export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
 
   /**
    * The attended values `[B, Dv]` for a query `[B, querySize]`, projected keys `[B, K, hiddenSize]`,
-   * values `[B, K, Dv]` and an optional mask `[B, K]` (1 = region).
+   * values `[B, K, Dv]` and an optional mask `[B, K]` (1 = region); or `[B, G, Dv]` for G queries per
+   * row (`[B, G, querySize]`) over the same keys.
    */
   apply(query: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, mask?: tf.Tensor | null): tf.Tensor {
     this.assertUsable();
     const where = 'AdditiveAttention.apply';
-    if (keys.rank !== 3 || values.rank !== 3 || keys.shape[1] !== values.shape[1] || query.rank !== 2) {
+    if (keys.rank !== 3 || values.rank !== 3 || keys.shape[1] !== values.shape[1] || (query.rank !== 2 && query.rank !== 3)) {
       throw new AoAInputError(
         where,
         'query/keys/values',
-        `have shapes [${query.shape.join(', ')}], [${keys.shape.join(', ')}], [${values.shape.join(', ')}]; expected [B, q], [B, K, h], [B, K, v]`,
+        `have shapes [${query.shape.join(', ')}], [${keys.shape.join(', ')}], [${values.shape.join(', ')}]; expected [B, (G,) q], [B, K, h], [B, K, v]`,
       );
     }
     return tf.tidy(() => {
-      const projectedQuery = tf.expandDims(this.queryProjection.apply(query), 1);
-      const scores = tf.squeeze(this.scoreLayer.apply(tf.tanh(tf.add(keys, projectedQuery))), [2]);
+      const grouped = query.rank === 3 ? query : tf.expandDims(query, 1); // [B, G, q]
+      const projectedQuery = tf.expandDims(this.queryProjection.apply(grouped), 2); // [B, G, 1, h]
+      const scores = tf.squeeze(this.scoreLayer.apply(tf.tanh(tf.add(tf.expandDims(keys, 1), projectedQuery))), [3]); // [B, G, K]
       let weights = tf.softmax(scores, -1);
       if (mask !== undefined && mask !== null) {
-        weights = tf.mul(weights, mask);
-        weights = tf.div(weights, tf.sum(weights, 1, true));
+        weights = tf.mul(weights, tf.expandDims(mask, 1));
+        weights = tf.div(weights, tf.sum(weights, -1, true));
       }
-      return tf.squeeze(tf.matMul(tf.expandDims(weights, 1), values), [1]);
+      const attended = tf.matMul(weights, values); // [B, G, Dv]
+      return query.rank === 3 ? attended : tf.squeeze(attended, [1]);
     });
   }
 }

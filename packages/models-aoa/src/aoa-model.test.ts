@@ -168,6 +168,10 @@ describe('AoAModel inputs and teacher forcing', () => {
     const labels = labelsFor(6, [4, 2, 3, 1, 4, 2], 7, SMALL.vocabSize);
     const once = model.forward(images, labels);
     const repeated = model.forward(rows, labels);
+    const grouped = tf.reshape(labels, [2, 3, 7]);
+    const fromGrouped = model.forward(images, grouped);
+    expect(Array.from(fromGrouped.dataSync())).toEqual(Array.from(once.dataSync()));
+    tf.dispose([grouped, fromGrouped]);
     const a = once.dataSync();
     const b = repeated.dataSync();
     let worst = 0;
@@ -250,7 +254,10 @@ describe('AoAModel inputs and teacher forcing', () => {
     expect(Array.from(off.dataSync())).toEqual(Array.from(plain.dataSync()));
     expect(Array.from(again.dataSync())).toEqual(Array.from(first.dataSync()));
     const firstStep = (t: tf.Tensor) => Array.from(tf.slice(t, [0, 0, 0], [4, 1, -1]).dataSync());
-    expect(firstStep(first)).toEqual(firstStep(plain)); // step 0 always takes BOS
+    // step 0 always takes BOS (equal up to the summation order of the step-by-step and the unrolled paths)
+    const a0 = firstStep(first);
+    const b0 = firstStep(plain);
+    expect(Math.max(...a0.map((v, i) => Math.abs(v - (b0[i] as number))))).toBeLessThan(1e-5);
     expect(Array.from(first.dataSync())).not.toEqual(Array.from(plain.dataSync()));
     const tail = Array.from(tf.slice(first, [0, 5, 0], [4, 1, -1]).dataSync());
     expect(tail.every((v) => v === 0)).toBe(true); // 4 words at most: steps 0..4 run

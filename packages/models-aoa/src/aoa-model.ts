@@ -18,6 +18,7 @@ import { type AoAModelConfig, configFromReferenceOptions, type ResolvedAoAModelC
 import { AoADecoderCore, type AoADecoderState, type DecoderMemory } from './decoder-core';
 import { AoAConfigError, AoAInputError } from './errors';
 import { AoARefiner } from './refiner';
+import { type StepProduct, tallGradientProduct } from './step-product';
 import { tidyKeep } from './tidy';
 
 /**
@@ -60,6 +61,11 @@ export interface ScheduledSampling {
 export interface ForwardOptions {
   /** Scheduled sampling (off when absent or probability 0, and in eval mode). */
   scheduledSampling?: ScheduledSampling;
+  /**
+   * How the decoder multiplies its per-step weights when teacher forcing (see {@link StepProduct});
+   * default {@link tallGradientProduct} (one weight gradient over all steps).
+   */
+  stepProduct?: StepProduct;
 }
 
 /** The JSON form of an {@link AoAModel}: class name and resolved config (weights are saved separately). */
@@ -238,7 +244,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   /**
    * Teacher-forced log-probabilities, as the reference's `AttModel._forward`: `labels` `[N, T]` int32
    * (column 0 = 0 = BOS, then the words, then zeros) give `[N, T − 1, vocabSize]` log-probs of the next
-   * token at each step. `features` has one row per image and N must be a multiple of it (the image's
+   * token at each step (`[B, S, T]` labels, as `@caption/data-coco`'s loader gives them, are read as
+   * `[B·S, T]`). `features` has one row per image and N must be a multiple of it (the image's
    * captions are consecutive rows); features with N rows work too. As the reference, the loop stops at
    * the first step i ≥ 1 whose input column `labels[:, i]` is 0 in every row, and the remaining steps are
    * exact zeros (the losses mask them out). With `scheduledSampling` in training mode, each row's input at
@@ -253,10 +260,19 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   forward(features: AoAFeatures, labels: tf.Tensor, options: ForwardOptions = {}): tf.Tensor3D {
     this.assertUsable();
     const where = 'AoAModel.forward';
-    if (labels.dtype !== 'int32' || labels.rank !== 2 || (labels.shape[1] as number) < 2) {
-      throw new AoAInputError(where, 'labels', `must be int32 [N, T ≥ 2], got ${labels.dtype} [${labels.shape.join(', ')}]`);
+    const width = labels.shape[labels.rank - 1] as number;
+    if (labels.dtype !== 'int32' || (labels.rank !== 2 && labels.rank !== 3) || width < 2) {
+      throw new AoAInputError(where, 'labels', `must be int32 [N, T ≥ 2] or [B, S, T ≥ 2], got ${labels.dtype} [${labels.shape.join(', ')}]`);
     }
-    const [rows, width] = labels.shape as [number, number];
+    const rows = labels.size / width;
+    if (labels.rank === 3) {
+      const flat = tf.reshape(labels, [rows, width]);
+      try {
+        return this.forward(features, flat, options);
+      } finally {
+        flat.dispose();
+      }
+    }
     const images = features.att.shape[0] as number;
     if (images < 1 || rows % images !== 0) {
       throw new AoAInputError(where, 'labels', `has ${rows} rows, not a multiple of the ${images} feature rows (captions per image must be equal)`);
@@ -270,19 +286,16 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     }
     return tf.tidy(() => {
       const memory = repeatMemory(this.memoryOf(this.encode(features)), rows / images);
-      let state = this.core.initialState(rows);
-      const outputs: tf.Tensor[] = [];
       if (ssProbability === 0) {
-        // All inputs are known: embed them in one call, run the recurrence, then the logits in one product.
-        const words = tf.unstack(this.embed.apply(tf.slice(labels, [0, 0], [rows, steps])), 1);
-        for (let t = 0; t < steps; t++) {
-          const next = this.core.apply(words[t] as tf.Tensor, memory, state);
-          outputs.push(next.output);
-          state = next.state;
-        }
-        return padSteps(tf.logSoftmax(this.logit.apply(tf.stack(outputs, 1))), width - 1) as tf.Tensor3D;
+        // All inputs are known: embed them in one call, unroll the recurrence, then the logits in one product.
+        const words = this.embed.apply(tf.slice(labels, [0, 0], [rows, steps]));
+        const product = options.stepProduct ?? tallGradientProduct;
+        const hidden = this.core.unroll(words, memory, product);
+        return padSteps(tf.logSoftmax(this.logits(hidden, product)), width - 1) as tf.Tensor3D;
       }
       const rng = (sampling as ScheduledSampling).rng;
+      let state = this.core.initialState(rows);
+      const outputs: tf.Tensor[] = [];
       let previous: tf.Tensor | null = null;
       for (let t = 0; t < steps; t++) {
         const tokens = labelValues.filter((_, i) => i % width === t);
@@ -294,6 +307,15 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
       }
       return padSteps(tf.stack(outputs, 1), width - 1) as tf.Tensor3D;
     });
+  }
+
+  /** `logit(x)` for `x` `[..., d]`, its product through `product` (one call over all steps). */
+  private logits(x: tf.Tensor, product: StepProduct): tf.Tensor {
+    const { weight, bias } = this.logit;
+    const d = this.config.rnnSize;
+    const flat = tf.reshape(x, [-1, d]);
+    const projected = bias === null ? product(weight)(flat) : tf.add(product(weight)(flat), bias);
+    return tf.reshape(projected, [...x.shape.slice(0, -1), this.vocabSize]);
   }
 
   /**
@@ -384,13 +406,9 @@ function repeatRows(t: tf.Tensor, times: number): tf.Tensor {
   return tf.reshape(tf.broadcastTo(tf.expandDims(t, 1), [rows as number, times, ...rest]), [(rows as number) * times, ...rest]);
 }
 
+/** The memory of images for their `times` captions each: the mean feature repeated, keys and values shared. */
 function repeatMemory(memory: DecoderMemory, times: number): DecoderMemory {
-  return {
-    meanFeats: repeatRows(memory.meanFeats, times),
-    keys: repeatRows(memory.keys, times),
-    values: repeatRows(memory.values, times),
-    mask: memory.mask === null ? null : repeatRows(memory.mask, times),
-  };
+  return { ...memory, meanFeats: repeatRows(memory.meanFeats, times) };
 }
 
 /** `[N, S, V]` padded with exact zeros to `[N, total, V]` (the steps after the loop stopped). */

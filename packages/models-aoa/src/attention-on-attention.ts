@@ -60,12 +60,21 @@ export class AttentionOnAttention extends Module<Required<AttentionOnAttentionCo
     return new AttentionOnAttention(config, options);
   }
 
-  /** `AoA(v̂, q)` for `attended` `[..., attendedSize]` and `query` `[..., querySize]` (same leading shape). */
-  apply(attended: tf.Tensor, query: tf.Tensor): tf.Tensor {
+  /**
+   * `AoA(v̂, q)` for `attended` `[..., attendedSize]` and `query` `[..., querySize]` (same leading shape).
+   *
+   * @param product optional replacement of the projection's `x·Wᵀ` for 2-D inputs (e.g. a product whose
+   *   weight gradient is formed once over all steps of a recurrence; see {@link AoADecoderCore.unroll})
+   */
+  apply(attended: tf.Tensor, query: tf.Tensor, product?: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
     this.assertUsable();
     return tf.tidy(() => {
       const joint = this.inputDropout.apply(tf.concat([attended, query], -1));
-      return this.gate.apply(this.linear.apply(joint));
+      const projected =
+        product === undefined || joint.rank !== 2 || this.linear.bias === null
+          ? this.linear.apply(joint)
+          : tf.add(product(joint), this.linear.bias);
+      return this.gate.apply(projected);
     });
   }
 }

@@ -6,6 +6,7 @@ import { AttentionOnAttention } from './attention-on-attention';
 import type { DecoderType } from './config';
 import { AoAConfigError, AoAInputError } from './errors';
 import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
+import { plainStepProduct, type StepProduct } from './step-product';
 import { tidyKeep } from './tidy';
 
 /** Configuration of {@link AoADecoderCore} (the reference's option names). */
@@ -33,18 +34,32 @@ export interface AoADecoderCoreConfig {
 }
 
 /**
- * The image side the decoder attends to, computed once per image ({@link AoAModel.encode}) and repeated
- * to the rows (captions, beams, samples) that share it. Rows on axis 0.
+ * The image side the decoder attends to, computed once per image ({@link AoAModel.encode}). `meanFeats`
+ * has one row per decoder row (caption, beam, sample); `keys`, `values` and `mask` have one row per
+ * decoder row too, or one per group of g consecutive rows that share an image (N/g rows: the image's
+ * captions when teacher forcing), which saves repeating them and summing their gradients per row.
  */
 export interface DecoderMemory {
   /** `[N, d]`: masked mean of the refined regions (`mean_feats`), or the fc embedding. */
   meanFeats: tf.Tensor;
-  /** `[N, K, scale·d]` keys (second half of `ctx2att`), or `[N, K, attHidSize]` projected regions (additive). */
+  /** `[N or N/g, K, scale·d]` keys (second half of `ctx2att`), or `[., K, attHidSize]` projected regions (additive). */
   keys: tf.Tensor;
-  /** `[N, K, scale·d]` values (first half of `ctx2att`), or `[N, K, d]` refined regions (additive). */
+  /** `[N or N/g, K, scale·d]` values (first half of `ctx2att`), or `[., K, d]` refined regions (additive). */
   values: tf.Tensor;
-  /** `[N, K]` 1 = region, 0 = padding; null when every row has all K regions. */
+  /** `[N or N/g, K]` 1 = region, 0 = padding; null when every row has all K regions. */
   mask: tf.Tensor | null;
+}
+
+function checkMemoryRows(where: string, memory: DecoderMemory, rows: number): void {
+  const groups = memory.keys.shape[0] as number;
+  if (memory.meanFeats.shape[0] !== rows || memory.values.shape[0] !== groups || groups < 1 || rows % groups !== 0) {
+    throw new AoAInputError(
+      where,
+      'memory',
+      `has meanFeats for ${String(memory.meanFeats.shape[0])} rows and keys/values for ${groups}/${String(memory.values.shape[0])}; ` +
+        `expected ${rows} and a divisor of ${rows}`,
+    );
+  }
 }
 
 /**
@@ -137,6 +152,23 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
     return new AoADecoderCore(config, options);
   }
 
+  /**
+   * The attended memory `[N, width]` for the LSTM states `hidden` `[N, d]`. When the memory holds one row
+   * per group of g consecutive rows (an image's captions), each image's g states are its g queries
+   * (`[N/g, g, d]`), so the image's keys and values are neither repeated nor their gradients summed per row.
+   */
+  private attend(hidden: tf.Tensor, memory: DecoderMemory): tf.Tensor {
+    const rows = hidden.shape[0] as number;
+    const groups = memory.keys.shape[0] as number;
+    const mask = memory.mask ?? undefined;
+    const query = groups === rows ? hidden : tf.reshape(hidden, [groups, rows / groups, this.config.rnnSize]);
+    const attended =
+      this.attention instanceof MultiHeadedDotAttention
+        ? this.attention.apply(query, memory.keys, memory.values, mask)
+        : this.attention.apply(query, memory.keys, memory.values, mask);
+    return groups === rows ? attended : tf.reshape(attended, [rows, attended.shape[2] as number]);
+  }
+
   /** Zeros for `rows` rows (the reference's `init_hidden`). */
   initialState(rows: number): AoADecoderState {
     const shape = [rows, this.config.rnnSize];
@@ -146,6 +178,61 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
       context: tf.zeros(shape),
       contextCell: this.config.decoderType === 'LSTM' ? tf.zeros(shape) : null,
     };
+  }
+
+  /**
+   * All steps of teacher forcing from the zero state: `words` `[N, T, inputEncodingSize]` (the embedded
+   * inputs) give the outputs `[N, T, d]` (after `out_drop`), the values {@link AoADecoderCore.apply}
+   * gives step by step. The products with the LSTM's and the AoA gate's weights go through `product`
+   * (e.g. {@link tallGradientProduct}: one weight gradient over all steps instead of one per step).
+   */
+  unroll(words: tf.Tensor, memory: DecoderMemory, product: StepProduct = plainStepProduct): tf.Tensor {
+    this.assertUsable();
+    const c = this.config;
+    const where = 'AoADecoderCore.unroll';
+    if (words.rank !== 3 || words.shape[2] !== c.inputEncodingSize) {
+      throw new AoAInputError(where, 'words', `has shape [${words.shape.join(', ')}], expected [N, T, ${c.inputEncodingSize}]`);
+    }
+    const [rows, steps] = words.shape as [number, number, number];
+    checkMemoryRows(where, memory, rows);
+    const d = c.rnnSize;
+    const lstm = this.attLstm;
+    return tf.tidy(() => {
+      const inputProduct = product(lstm.weightIH);
+      const hiddenProduct = product(lstm.weightHH);
+      const aoaProduct = this.att2ctx instanceof AttentionOnAttention ? product(this.att2ctx.linear.weight) : undefined;
+      let bias: tf.Tensor | null = null;
+      for (const b of [lstm.biasIH, lstm.biasHH]) if (b !== null) bias = bias === null ? b : tf.add(bias, b);
+      const perStep = tf.unstack(words, 1);
+      let state: AoADecoderState | null = null;
+      const outputs: tf.Tensor[] = [];
+      for (let t = 0; t < steps; t++) {
+        const fedBack = state === null ? memory.meanFeats : tf.add(memory.meanFeats, this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context));
+        let gates = inputProduct(tf.concat([perStep[t] as tf.Tensor, fedBack], 1));
+        if (state !== null) gates = tf.add(gates, hiddenProduct(state.hidden));
+        if (bias !== null) gates = tf.add(gates, bias);
+        const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const written = tf.mul(tf.sigmoid(i), tf.tanh(g));
+        const cell: tf.Tensor = state === null ? written : tf.add(tf.mul(tf.sigmoid(f), state.cell), written);
+        const hidden: tf.Tensor = tf.mul(tf.sigmoid(o), tf.tanh(cell));
+        const attended = this.attend(hidden, memory);
+        let context: tf.Tensor;
+        let contextCell: tf.Tensor | null = null;
+        if (this.att2ctx instanceof AttentionOnAttention) {
+          context = this.att2ctx.apply(attended, hidden, aoaProduct);
+        } else if (this.att2ctx instanceof LSTMCell) {
+          const previous = state ?? { context: tf.zeros([rows, d]), contextCell: tf.zeros([rows, d]) };
+          const next = this.att2ctx.apply(tf.concat([attended, hidden], 1), { h: previous.context, c: previous.contextCell as tf.Tensor });
+          context = next.h;
+          contextCell = next.c;
+        } else {
+          context = this.att2ctx.apply(tf.concat([attended, hidden], 1));
+        }
+        outputs.push(this.outDrop.apply(c.outRes ? tf.add(context, hidden) : context));
+        state = { hidden, cell, context, contextCell };
+      }
+      return tf.stack(outputs, 1);
+    });
   }
 
   /**
@@ -159,21 +246,14 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
     if (words.rank !== 2 || words.shape[1] !== c.inputEncodingSize) {
       throw new AoAInputError('AoADecoderCore.apply', 'words', `has shape [${words.shape.join(', ')}], expected [N, ${c.inputEncodingSize}]`);
     }
-    if (memory.meanFeats.shape[0] !== rows || state.hidden.shape[0] !== rows) {
-      throw new AoAInputError(
-        'AoADecoderCore.apply',
-        'memory/state',
-        `have ${String(memory.meanFeats.shape[0])} / ${String(state.hidden.shape[0])} rows for ${rows} words (repeat the image memory per row)`,
-      );
+    checkMemoryRows('AoADecoderCore.apply', memory, rows);
+    if (state.hidden.shape[0] !== rows) {
+      throw new AoAInputError('AoADecoderCore.apply', 'state', `has ${String(state.hidden.shape[0])} rows for ${rows} words`);
     }
     return tidyKeep(() => {
       const fedBack = this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context);
       const lstm = this.attLstm.apply(tf.concat([words, tf.add(memory.meanFeats, fedBack)], 1), { h: state.hidden, c: state.cell });
-      const mask = memory.mask ?? undefined;
-      const attended =
-        this.attention instanceof MultiHeadedDotAttention
-          ? this.attention.apply(lstm.h, memory.keys, memory.values, mask)
-          : this.attention.apply(lstm.h, memory.keys, memory.values, mask);
+      const attended = this.attend(lstm.h, memory);
       let context: tf.Tensor;
       let contextCell: tf.Tensor | null = state.contextCell;
       if (this.att2ctx instanceof AttentionOnAttention) {

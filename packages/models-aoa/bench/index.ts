@@ -1,0 +1,274 @@
+/**
+ * `npm run bench -w @caption/models-aoa`: AoANet at the reference's full size (train.sh: rnn 1024, 8 heads,
+ * refiner, vocabulary 9,487; 10 images × 5 captions, 36 regions × 2048 features, labels of 8–16 words),
+ * on the wasm backend: one XE training step, one self-critical step, greedy and beam-3 decoding per image,
+ * each with its analytic matmul FLOPs and GFLOP/s, next to the PyTorch CPU timings of the same model
+ * (../shared/data/aoanet-reference/timings.json, OpenBLAS 2 threads).
+ *
+ * Options: --runs=N timed runs after one warm-up (default 3) --only=xe,scst,greedy,beam --backend=wasm|cpu
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Adam,
+  beamSearch,
+  clipGradientsByValue,
+  computeGradients,
+  greedyDecode,
+  initBackend,
+  labelSmoothingLoss,
+  Random,
+  sampleDecode,
+  selfCriticalLoss,
+  tokenLogprobs,
+  type ResolvedBackendKind,
+} from '@caption/core';
+import { sharedDataDir } from '@caption/test-support';
+import { type AoAFeatures, AoAModel } from '../src/index';
+import { decodeFlops, teacherForcedFlops } from './flops';
+
+const IMAGES = 10;
+const SEQ_PER_IMG = 5;
+const REGIONS = 36;
+const LABEL_WIDTH = 16 + 2;
+const MAX_LENGTH = 20;
+
+interface Options {
+  runs: number;
+  only: Set<string>;
+  backend: ResolvedBackendKind;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { runs: 3, only: new Set(['xe', 'scst', 'greedy', 'beam']), backend: 'wasm' };
+  for (const arg of argv) {
+    const [key, value] = arg.split('=', 2) as [string, string | undefined];
+    if (key === '--runs' && value) options.runs = Number(value);
+    else if (key === '--only' && value) options.only = new Set(value.split(','));
+    else if (key === '--backend' && value) options.backend = value as ResolvedBackendKind;
+    else throw new Error(`unknown option ${arg} (known: --runs=N --only=xe,scst,greedy,beam --backend=wasm|cpu)`);
+  }
+  return options;
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Wall-clock and process CPU (user + system) milliseconds of `f`. */
+function timed<T>(f: () => T): Timing & { value: T } {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const value = f();
+  const wallMs = performance.now() - wall0;
+  const cpu = process.cpuUsage(cpu0);
+  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+interface Row {
+  name: string;
+  /** per run, already divided by `divisor` */
+  runs: Timing[];
+  flops: number;
+  referenceMs: number | null;
+  note: string;
+}
+
+/** PyTorch timings (OpenBLAS, 2 threads) from the shared fixture folder, when present. */
+function referenceTimings(): Record<string, number> | null {
+  const path = join(sharedDataDir(), 'aoanet-reference', 'timings.json');
+  if (!existsSync(path)) return null;
+  const all = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { results: Record<string, { median: number }> }>;
+  const openblas = all['debian-python3-torch_openblas-pthread'];
+  if (openblas === undefined) return null;
+  return Object.fromEntries(Object.entries(openblas.results).map(([k, v]) => [k, v.median]));
+}
+
+/** Uniform [0, 1) region features (as the reference timing) and labels of 8–16 words, one of them 16. */
+function makeInputs(rng: Random, vocab: number): { features: AoAFeatures; labels: tf.Tensor2D; masks: tf.Tensor2D } {
+  const att = new Float32Array(IMAGES * REGIONS * 2048);
+  for (let i = 0; i < att.length; i++) att[i] = rng.next();
+  const rows = IMAGES * SEQ_PER_IMG;
+  const labels = new Int32Array(rows * LABEL_WIDTH);
+  const masks = new Float32Array(rows * LABEL_WIDTH);
+  for (let r = 0; r < rows; r++) {
+    const words = r === 0 ? 16 : 8 + rng.nextInt(9);
+    for (let t = 1; t <= words; t++) labels[r * LABEL_WIDTH + t] = 1 + rng.nextInt(vocab);
+    for (let t = 0; t < words + 2; t++) masks[r * LABEL_WIDTH + t] = 1;
+  }
+  return {
+    features: { att: tf.tensor3d(att, [IMAGES, REGIONS, 2048]) },
+    labels: tf.tensor2d(labels, [rows, LABEL_WIDTH], 'int32'),
+    masks: tf.tensor2d(masks, [rows, LABEL_WIDTH]),
+  };
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const info = await initBackend(options.backend, { quiet: true });
+  const reference = referenceTimings();
+  const rng = new Random(2024);
+  const built = timed(() => AoAModel.fromReferenceOptions({ vocabSize: 9487 }, { rng }));
+  const model = built.value;
+  const c = model.config;
+  console.log(`backend: ${info.description}`);
+  console.log(`AoANet train.sh size: ${model.parameterCount().toLocaleString('en')} parameters (built in ${fmtMs(built.wallMs)})`);
+  const { features, labels, masks } = makeInputs(rng, c.vocabSize);
+  const rows = IMAGES * SEQ_PER_IMG;
+  const target = tf.slice(labels, [0, 1], [rows, LABEL_WIDTH - 1]);
+  const targetMask = tf.slice(masks, [0, 1], [rows, LABEL_WIDTH - 1]);
+  const optimizer = new Adam(model, { learningRate: 2e-4 });
+  const results: Row[] = [];
+  const steps = LABEL_WIDTH - 1; // the longest caption has 16 words: 17 steps run
+  const memory = () => `${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB in tensors, RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`;
+
+  const repeat = (name: string, f: () => void): Timing[] => {
+    const warm = timed(f);
+    console.log(`  ${name}: warm-up ${fmtMs(warm.wallMs)} (${memory()})`);
+    const out: Timing[] = [];
+    for (let i = 0; i < options.runs; i++) {
+      const t = timed(f);
+      console.log(`  ${name}: run ${i + 1}/${options.runs} ${fmtMs(t.wallMs)} wall, ${fmtMs(t.cpuMs)} cpu`);
+      out.push(t);
+    }
+    return out;
+  };
+
+  if (options.only.has('xe')) {
+    const xeStep = () => {
+      model.train();
+      const { loss, grads } = computeGradients(model, () => labelSmoothingLoss(model.forward(features, labels), target, targetMask, 0.2));
+      const clipped = clipEach(grads, 0.1);
+      optimizer.step(clipped);
+      loss.dataSync();
+      tf.dispose([loss, ...clipped.values()]);
+    };
+    const f = teacherForcedFlops(c, { images: IMAGES, rows, steps, regions: REGIONS });
+    results.push({
+      name: 'XE step (label smoothing 0.2, fwd + bwd, clip 0.1, Adam)',
+      runs: repeat('XE step', xeStep),
+      flops: f.forward + f.backward,
+      referenceMs: reference?.xe_train_step_ms ?? null,
+      note: `${rows} captions, ${steps} steps`,
+    });
+  }
+
+  if (options.only.has('scst')) {
+    const sampleRng = new Random(5);
+    let sampledSteps = 0;
+    let greedySteps = 0;
+    const scstStep = () => {
+      model.eval();
+      const greedy = greedyDecode(model, features, { maxLength: MAX_LENGTH });
+      greedySteps = stepsRun(greedy.tokens, IMAGES, MAX_LENGTH);
+      model.train();
+      const samples = sampleDecode(model, features, { rng: sampleRng, samplesPerImage: SEQ_PER_IMG, maxLength: MAX_LENGTH });
+      sampledSteps = stepsRun(samples.tokens, rows, MAX_LENGTH);
+      // a fixed random reward stands in for CIDEr-D, as in the reference timing
+      const advantages = tf.tensor1d(Array.from({ length: rows }, () => sampleRng.next() - 0.5));
+      const seq = tf.tensor2d(samples.tokens, [rows, MAX_LENGTH], 'int32');
+      const input = tf.concat([tf.zeros([rows, 1], 'int32'), seq], 1);
+      const { loss, grads } = computeGradients(model, () => selfCriticalLoss(tokenLogprobs(model.forward(features, input), seq), seq, advantages));
+      const clipped = clipEach(grads, 0.1);
+      optimizer.step(clipped);
+      loss.dataSync();
+      tf.dispose([loss, advantages, seq, input, ...clipped.values()]);
+    };
+    const runs = repeat('SCST step', scstStep);
+    const tf1 = teacherForcedFlops(c, { images: IMAGES, rows, steps: sampledSteps, regions: REGIONS });
+    const flops =
+      decodeFlops(c, { images: IMAGES, rows: IMAGES, steps: greedySteps, regions: REGIONS }) +
+      decodeFlops(c, { images: IMAGES, rows, steps: sampledSteps, regions: REGIONS }) +
+      tf1.forward +
+      tf1.backward;
+    results.push({
+      name: 'SCST step (greedy baseline + 5 samples/image + fwd/bwd, clip, Adam)',
+      runs,
+      flops,
+      referenceMs: reference?.self_critical_step_ms ?? null,
+      note: `greedy ${greedySteps} steps, samples ${sampledSteps} steps`,
+    });
+  }
+
+  if (options.only.has('greedy')) {
+    model.eval();
+    let greedySteps = 0;
+    const runs = repeat('greedy', () => {
+      greedySteps = stepsRun(greedyDecode(model, features, { maxLength: MAX_LENGTH }).tokens, IMAGES, MAX_LENGTH);
+    });
+    results.push({
+      name: 'greedy decode, per image (batch of 10)',
+      runs: runs.map((t) => ({ wallMs: t.wallMs / IMAGES, cpuMs: t.cpuMs / IMAGES })),
+      flops: decodeFlops(c, { images: IMAGES, rows: IMAGES, steps: greedySteps, regions: REGIONS }) / IMAGES,
+      referenceMs: reference?.greedy_decode_ms_per_image_batch10 ?? null,
+      note: `${greedySteps} steps`,
+    });
+  }
+
+  if (options.only.has('beam')) {
+    model.eval();
+    const runs = repeat('beam-3', () => void beamSearch(model, features, { beamSize: 3, maxLength: MAX_LENGTH }));
+    results.push({
+      name: 'beam search (3), per image (batch of 10)',
+      runs: runs.map((t) => ({ wallMs: t.wallMs / IMAGES, cpuMs: t.cpuMs / IMAGES })),
+      flops: decodeFlops(c, { images: IMAGES, rows: 3 * IMAGES, steps: MAX_LENGTH, regions: REGIONS }) / IMAGES,
+      referenceMs: reference?.beam3_decode_ms_per_image_batch10 ?? null,
+      note: `${MAX_LENGTH} steps`,
+    });
+  }
+
+  console.log(`\n${info.description}; medians of ${options.runs} runs after one warm-up; ${memory()}`);
+  console.log('| measurement | median wall | median cpu | GFLOP (analytic) | GFLOP/s wall | GFLOP/s cpu | PyTorch CPU (OpenBLAS, 2 thr.) | PyTorch / this | notes |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const wall = median(r.runs.map((t) => t.wallMs));
+    const cpu = median(r.runs.map((t) => t.cpuMs));
+    const gflop = r.flops / 1e9;
+    const ref = r.referenceMs === null ? '–' : fmtMs(r.referenceMs);
+    const ratio = r.referenceMs === null ? '–' : `${(r.referenceMs / wall).toFixed(2)}×`;
+    console.log(
+      `| ${r.name} | ${fmtMs(wall)} | ${fmtMs(cpu)} | ${gflop.toFixed(1)} | ${(gflop / (wall / 1000)).toFixed(1)} | ${(gflop / (cpu / 1000)).toFixed(1)} | ${ref} | ${ratio} | ${r.note} |`,
+    );
+  }
+  tf.dispose([features.att, labels, masks, target, targetMask]);
+  optimizer.dispose?.();
+  model.dispose();
+}
+
+/**
+ * `clip_gradient` (clamp to [−c, c]) one parameter at a time, freeing each raw gradient at once, so the
+ * step never holds two full gradient sets (85.6M floats each) in the 4 GiB wasm heap.
+ */
+function clipEach(grads: Map<string, tf.Tensor>, c: number): Map<string, tf.Tensor> {
+  const clipped = new Map<string, tf.Tensor>();
+  for (const [name, g] of grads) {
+    clipped.set(name, clipGradientsByValue(new Map([[name, g]]), c).get(name) as tf.Tensor);
+    g.dispose();
+  }
+  return clipped;
+}
+
+/** Steps a decode ran: the longest caption, end token included (or `maxLength`). */
+function stepsRun(tokens: Int32Array, rows: number, maxLength: number): number {
+  let longest = 0;
+  for (let r = 0; r < rows; r++) {
+    let n = 0;
+    while (n < maxLength && tokens[r * maxLength + n] !== 0) n++;
+    longest = Math.max(longest, Math.min(maxLength, n + 1));
+  }
+  return longest;
+}
+
+await main();
