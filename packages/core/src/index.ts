@@ -141,3 +141,16 @@ export {
 export { LossInputError } from './losses/errors';
 export { sequenceCrossEntropy, labelSmoothingLoss, tokenLogprobs } from './losses/sequence-losses';
 export { selfCriticalLoss, greedyBaselineAdvantages, meanOfOthersAdvantages } from './losses/self-critical';
+export { SharedTensor, SharedWeight } from './backend/ops/shared-across-steps';
+export { adamUpdate, type AdamUpdateOptions, type AdamUpdateResult } from './backend/ops/adam-update';
+export {
+  WASM_HEAP_LIMIT_BYTES,
+  checkCaptionerStepMemory,
+  checkWasmMemory,
+  estimateCaptionerStepBytes,
+  wasmMemoryStatus,
+  type CaptionerStepShape,
+  type StepMemoryEstimate,
+  type WasmMemoryRequest,
+  type WasmMemoryStatus,
+} from './backend/memory';

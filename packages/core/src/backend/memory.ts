@@ -40,7 +40,10 @@ export function wasmMemoryStatus(): WasmMemoryStatus | null {
 
 /** A request to {@link checkWasmMemory}. */
 export interface WasmMemoryRequest {
-  /** estimated peak bytes of the computation, on top of the tensors alive now */
+  /**
+   * estimated peak heap of the process during the computation: everything alive at its peak, the
+   * tensors alive now included (what {@link estimateCaptionerStepBytes} returns as `totalBytes`)
+   */
   bytes: number;
   /** what is being planned, for the message (default "this computation") */
   what?: string;
@@ -53,7 +56,7 @@ export interface WasmMemoryRequest {
   fixedBytes?: number;
 }
 
-/** Fraction of the available heap a plan may use; the rest absorbs fragmentation and XNNPACK's buffers. */
+/** Fraction of the heap limit a plan may use; the rest absorbs fragmentation and the heap's growth steps. */
 const DEFAULT_HEADROOM = 0.85;
 
 function gib(bytes: number): string {
@@ -61,11 +64,11 @@ function gib(bytes: number): string {
 }
 
 /**
- * Checks that a computation of `request.bytes` fits into the wasm heap next to the tensors alive now.
+ * Checks that a computation whose peak heap is `request.bytes` fits under the wasm heap's 4 GiB cap.
  * Does nothing (returns null) when the active backend is not wasm (the cpu and native backends have no
  * such cap).
  *
- * @param options.headroom fraction of the available bytes the plan may use (default 0.85)
+ * @param options.headroom fraction of the limit the plan may use (default 0.85)
  * @returns the heap status when it fits
  * @throws {WasmMemoryError} when it does not, naming the sizes and the largest micro-batch that fits
  *
@@ -78,7 +81,7 @@ function gib(bytes: number): string {
 export function checkWasmMemory(request: WasmMemoryRequest, options: { headroom?: number } = {}): WasmMemoryStatus | null {
   const status = wasmMemoryStatus();
   if (status == null) return null;
-  const budget = status.availableBytes * (options.headroom ?? DEFAULT_HEADROOM);
+  const budget = status.limitBytes * (options.headroom ?? DEFAULT_HEADROOM);
   if (request.bytes <= budget) return status;
   const what = request.what ?? 'this computation';
   let advice =
@@ -95,8 +98,8 @@ export function checkWasmMemory(request: WasmMemoryRequest, options: { headroom?
         : 'Even a batch of 1 does not fit: reduce the model or the sequence length, or use a native backend.';
   }
   throw new WasmMemoryError(
-    `${what} needs about ${gib(request.bytes)} but the wasm heap (at most ${gib(status.limitBytes)}, ` +
-      `${gib(status.tensorBytes)} held by live tensors) can give it about ${gib(budget)}; ` +
+    `${what} needs about ${gib(request.bytes)} of wasm heap, more than the ${gib(budget)} it can safely plan for ` +
+      `(the heap is capped at ${gib(status.limitBytes)}; live tensors hold ${gib(status.tensorBytes)} now); ` +
       `the backend would abort with "Aborted()". ${advice}`,
     request.bytes,
     budget,
@@ -130,21 +133,35 @@ export interface StepMemoryEstimate {
   /** the part that does not scale with the batch: parameters, gradients, optimiser moments, packed copies */
   fixedBytes: number;
   /** the parts, for messages and tuning */
-  parts: { parameters: number; logits: number; recurrent: number; regions: number };
+  parts: { parameters: number; logits: number; recurrent: number; attention: number; regions: number };
 }
 
 /**
- * Counts of float32 copies that stay alive at the peak of a training step, measured on the benchmark
- * captioner (bench/captioner.ts) with this package's kernels: the `[T·B, vocab]` logits (forward,
- * softmax kept for the backward pass, their gradient, the transposed copy the logit weight's gradient
- * uses), per-step recurrent activations, and per-image region activations.
+ * Float32 copies alive at the peak of a training step, fitted to the wasm heap's high-water mark of the
+ * benchmark captioner (bench/memory.ts: batches 10–100, vocabularies 1000 and 9487; see the README) and
+ * rounded up: the parameters with their gradients, Adam moments, packed and transposed copies; per
+ * caption the `[T, vocab]` logits (forward, softmax kept for the backward pass, gradient, transposed
+ * copy), the per-step recurrent activations and their gradients, the per-step gradients of the
+ * attention keys and values (`[R, H]` each, kept until summed); per image the region features.
  */
-const COPIES = { parameters: 6, logits: 4, recurrentPerHidden: 40, regionsPerFeature: 3, regionsPerHidden: 10 };
+const COPIES = {
+  parameters: 8,
+  logits: 4,
+  recurrentPerHidden: 100,
+  attentionPerStep: 2,
+  regionsPerFeature: 3,
+  regionsPerHidden: 10,
+};
+
+/** Heap the wasm runtime, XNNPACK and tfjs use besides tensors. */
+const RUNTIME_BYTES = 64 * 2 ** 20;
 
 /**
  * Estimates the peak memory of one training step (forward, backward, Adam) of an attention + LSTM
- * captioner (Show-Attend-Tell, AoANet decoders): dominated by the `[T·B, vocab]` logits and their
- * gradients, then the region features and the unrolled recurrent activations.
+ * captioner (Show-Attend-Tell, AoANet decoders) on wasm: parameters and optimiser state, then per
+ * caption the unrolled recurrent and attention activations with their gradients and the `[T, vocab]`
+ * logits, per image the region features. Calibrated on the benchmark model, where it overestimates the
+ * measured heap by 0–15 %; treat it as a planning figure for models of that family.
  */
 export function estimateCaptionerStepBytes(shape: CaptionerStepShape): StepMemoryEstimate {
   const { batch, steps, vocab, hidden } = shape;
@@ -156,14 +173,39 @@ export function estimateCaptionerStepBytes(shape: CaptionerStepShape): StepMemor
     vocab * hidden * 2 + featureDim * hidden + 12 * hidden * hidden + 8 * hidden * hidden;
   const f = 4;
   const parts = {
-    parameters: COPIES.parameters * parameters * f,
+    parameters: RUNTIME_BYTES + COPIES.parameters * parameters * f,
     logits: COPIES.logits * batch * steps * vocab * f,
     recurrent: COPIES.recurrentPerHidden * batch * steps * hidden * f,
+    attention: COPIES.attentionPerStep * batch * steps * regions * hidden * f,
     regions: images * regions * (COPIES.regionsPerFeature * featureDim + COPIES.regionsPerHidden * hidden) * f,
   };
   return {
-    totalBytes: parts.parameters + parts.logits + parts.recurrent + parts.regions,
+    totalBytes: parts.parameters + parts.logits + parts.recurrent + parts.attention + parts.regions,
     fixedBytes: parts.parameters,
     parts,
   };
+}
+
+/**
+ * {@link estimateCaptionerStepBytes} then {@link checkWasmMemory}: call it before training with the
+ * step's shapes; on wasm it throws a {@link WasmMemoryError} naming the largest micro-batch that fits.
+ *
+ * @returns the estimate (whatever the backend)
+ *
+ * @example
+ * ```ts
+ * try {
+ *   checkCaptionerStepMemory({ batch: 500, steps: 16, vocab: 9487, hidden: 512, regions: 36, featureDim: 2048 });
+ * } catch (e) {
+ *   if (e instanceof WasmMemoryError) console.error(e.message); // "... Use micro-batches of at most 317 (of 500) ..."
+ * }
+ * ```
+ */
+export function checkCaptionerStepMemory(shape: CaptionerStepShape, options: { headroom?: number } = {}): StepMemoryEstimate {
+  const estimate = estimateCaptionerStepBytes(shape);
+  checkWasmMemory(
+    { bytes: estimate.totalBytes, fixedBytes: estimate.fixedBytes, batch: shape.batch, what: `a training step at batch ${shape.batch}` },
+    options,
+  );
+  return estimate;
 }

@@ -9,7 +9,7 @@ describe('SIMD kernels module', () => {
     expect(simdKernels(asWasmBackend(tfc.engine().backend))).not.toBeNull();
   });
 
-  for (const [rows, cols] of [[1, 1], [3, 5], [4, 4], [8, 12], [33, 67], [64, 128], [130, 7]]) {
+  for (const [rows, cols] of [[1, 1], [3, 5], [4, 4], [8, 12], [33, 67], [64, 128], [130, 7]] as Array<[number, number]>) {
     it(`transposes ${rows}×${cols} exactly like the JS loop, in place in the heap`, () => {
       const backend = asWasmBackend(tfc.engine().backend);
       const simd = simdKernels(backend)!;
