@@ -17,7 +17,6 @@ import { type TinyData, tinyTrainOptions, writeTinyData } from './test-data';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, 'cli.ts');
-const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
 const factories = [aoaFactory, showTellFactory] as Parameters<typeof runTraining>[1];
 
 let data: TinyData;
@@ -33,7 +32,8 @@ interface ChildRun {
 /** Runs `train` in a child process; `killAfter` sends SIGTERM once that text has been printed. */
 function trainChild(config: string, args: string[], killAfter?: RegExp): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
-    const child: ChildProcess = spawn(tsx, [cli, 'train', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // node itself with tsx's loader (not the tsx CLI, which relays signals through a parent process)
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', cli, 'train', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let killed = false;
     const onData = (chunk: Buffer): void => {
