@@ -27,8 +27,9 @@ export interface AdamUpdateAttrs {
 }
 
 /**
- * The update itself, PyTorch's formulas (`torch.optim.Adam` / `AdamW`, single-tensor path), in float64
- * per element, written to the three outputs.
+ * The update itself, PyTorch's formulas (`torch.optim.Adam` / `AdamW`, single-tensor path), with one
+ * float32 rounding per operation in the order of `@caption/core`'s `Adam` (whose results it reproduces
+ * bit for bit), written to the three outputs.
  */
 export function adamUpdateInto(
   p: Float32Array,
@@ -40,22 +41,43 @@ export function adamUpdateInto(
   outV: Float32Array,
   a: AdamUpdateAttrs,
 ): void {
-  const { learningRate: lr, beta1, beta2, epsilon, step, weightDecay, decoupled } = a;
-  const stepSize = lr / (1 - beta1 ** step);
-  const bias2Sqrt = Math.sqrt(1 - beta2 ** step);
-  const keep = decoupled ? 1 - lr * weightDecay : 1;
-  const l2 = decoupled ? 0 : weightDecay;
-  const c1 = 1 - beta1;
-  const c2 = 1 - beta2;
+  const f = Math.fround;
+  const s = scalarsOf(a);
   for (let i = 0; i < p.length; i++) {
-    const pi = p[i]! * keep;
-    const gi = g[i]! + l2 * p[i]!;
-    const mi = beta1 * m[i]! + c1 * gi;
-    const vi = beta2 * v[i]! + c2 * gi * gi;
+    const pi = p[i]!;
+    const gi = f(g[i]! + f(pi * s.l2));
+    const mi = f(f(m[i]! * s.beta1) + f(gi * s.c1));
+    const vi = f(f(v[i]! * s.beta2) + f(f(gi * gi) * s.c2));
     outM[i] = mi;
     outV[i] = vi;
-    outP[i] = pi - (stepSize * mi) / (Math.sqrt(vi) / bias2Sqrt + epsilon);
+    outP[i] = f(pi * s.keep) - f(f(mi / f(f(f(Math.sqrt(vi)) / s.bias2Sqrt) + s.epsilon)) * s.stepSize);
   }
+}
+
+/** The float32 scalars of the update, as the op-by-op version computes them. */
+export function scalarsOf(a: AdamUpdateAttrs): {
+  stepSize: number;
+  bias2Sqrt: number;
+  epsilon: number;
+  beta1: number;
+  c1: number;
+  beta2: number;
+  c2: number;
+  keep: number;
+  l2: number;
+} {
+  const f = Math.fround;
+  return {
+    stepSize: f(a.learningRate / (1 - a.beta1 ** a.step)),
+    bias2Sqrt: f(Math.sqrt(1 - a.beta2 ** a.step)),
+    epsilon: f(a.epsilon),
+    beta1: f(a.beta1),
+    c1: f(1 - a.beta1),
+    beta2: f(a.beta2),
+    c2: f(1 - a.beta2),
+    keep: f(a.decoupled ? 1 - a.learningRate * a.weightDecay : 1),
+    l2: f(a.decoupled ? 0 : a.weightDecay),
+  };
 }
 
 function check(inputs: Record<string, TensorInfo | undefined>): TensorInfo[] {
@@ -87,11 +109,10 @@ const wasmKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = simdKernels(wasm);
   if (simd != null) {
     const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId).memoryOffset;
+    const s = scalarsOf(a);
     simd.adam(
       at(p), at(g), at(m), at(v), at(outs[0]!), at(outs[1]!), at(outs[2]!), sizeOf(p.shape),
-      a.learningRate / (1 - a.beta1 ** a.step), 1 / Math.sqrt(1 - a.beta2 ** a.step), a.epsilon,
-      a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2,
-      a.decoupled ? 1 - a.learningRate * a.weightDecay : 1, a.decoupled ? 0 : a.weightDecay,
+      s.stepSize, s.bias2Sqrt, s.epsilon, s.beta1, s.c1, s.beta2, s.c2, s.keep, s.l2,
     );
     return outs;
   }

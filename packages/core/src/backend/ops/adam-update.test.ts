@@ -64,26 +64,41 @@ describe('adamUpdate', () => {
   }
 
   for (const [name, Optimizer] of [['Adam', Adam], ['AdamW', AdamW]] as const) {
-    it(`matches @caption/core's ${name} optimiser step for step`, () => {
-      const weight = tfc.variable(randn([6, 4]), true, `adam-update-test-${name}`);
-      const mirror = tfc.clone(weight);
-      const optimizer = new Optimizer([['w', weight]], { learningRate: 3e-3, weightDecay: 0.02 });
-      let m: tfc.Tensor = tfc.zerosLike(weight);
-      let v: tfc.Tensor = tfc.zerosLike(weight);
-      let p: tfc.Tensor = mirror;
-      for (let step = 1; step <= 3; step++) {
-        const grad = randn([6, 4]);
-        optimizer.step({ w: grad });
-        const next = adamUpdate(p, grad, m, v, {
-          learningRate: 3e-3, beta1: optimizer.beta1, beta2: optimizer.beta2, epsilon: optimizer.epsilon, step,
-          weightDecay: 0.02, decoupled: name === 'AdamW',
-        });
-        tfc.dispose([p, m, v, grad]);
-        ({ param: p, expAvg: m, expAvgSq: v } = next);
-        expect(maxRelDiff(p, weight)).toBeLessThan(1e-5);
-      }
-      tfc.dispose([p, m, v, weight]);
-    });
+    for (const backend of ['wasm', 'cpu']) {
+      it(`reproduces @caption/core's ${name} optimiser bit for bit (${backend})`, async () => {
+        await tfc.setBackend(backend);
+        try {
+          const weight = tfc.variable(randn([6, 5]), true, `adam-update-test-${name}-${backend}`);
+          const optimizer = new Optimizer([['w', weight]], { learningRate: 3e-3, weightDecay: 0.02 });
+          let p: tfc.Tensor = tfc.clone(weight);
+          let m: tfc.Tensor = tfc.zerosLike(weight);
+          let v: tfc.Tensor = tfc.zerosLike(weight);
+          for (let step = 1; step <= 3; step++) {
+            const grad = randn([6, 5]);
+            optimizer.step({ w: grad });
+            const next = adamUpdate(p, grad, m, v, {
+              learningRate: 3e-3,
+              beta1: optimizer.beta1,
+              beta2: optimizer.beta2,
+              epsilon: optimizer.epsilon,
+              step,
+              weightDecay: 0.02,
+              decoupled: name === 'AdamW',
+            });
+            tfc.dispose([p, m, v, grad]);
+            ({ param: p, expAvg: m, expAvgSq: v } = next);
+            const moments = optimizer.stateTensors();
+            expect(Array.from(p.dataSync())).toEqual(Array.from(weight.dataSync()));
+            expect(Array.from(m.dataSync())).toEqual(Array.from(moments.get('exp_avg.w')!.dataSync()));
+            expect(Array.from(v.dataSync())).toEqual(Array.from(moments.get('exp_avg_sq.w')!.dataSync()));
+          }
+          tfc.dispose([p, m, v, weight]);
+          optimizer.dispose();
+        } finally {
+          await tfc.setBackend('wasm');
+        }
+      });
+    }
   }
 
   it('rejects mismatched shapes and a step below 1', () => {

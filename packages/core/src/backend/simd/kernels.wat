@@ -5,22 +5,23 @@
 (module
   (import "env" "memory" (memory 1 65536))
 
-  ;; Adam / AdamW (PyTorch's formulas) over n floats:
-  ;;   p' = p·keep;  g' = g + l2·p;  m' = β₁·m + c₁·g';  v' = β₂·v + c₂·g'²
-  ;;   out_p = p' − stepSize·m' / (√v'·invBias2 + ε)
+;; Adam / AdamW (PyTorch's formulas) over n floats, one float32 rounding per operation in the order
+  ;; of @caption/core's Adam (so the results are bit-identical to it):
+  ;;   g' = g + p·l2;  m' = m·β₁ + g'·c₁;  v' = v·β₂ + (g'·g')·c₂
+  ;;   out_p = p·keep − (m' / (√v' / bias2Sqrt + ε))·stepSize
   (func (export "adam")
     (param $p i32) (param $g i32) (param $m i32) (param $v i32)
     (param $op i32) (param $om i32) (param $ov i32) (param $n i32)
-    (param $stepSize f32) (param $invBias2 f32) (param $eps f32)
+    (param $stepSize f32) (param $bias2Sqrt f32) (param $eps f32)
     (param $beta1 f32) (param $c1 f32) (param $beta2 f32) (param $c2 f32)
     (param $keep f32) (param $l2 f32)
     (local $i i32) (local $off i32) (local $end4 i32)
     (local $vp v128) (local $vg v128) (local $vm v128) (local $vv v128)
-    (local $sStep v128) (local $sInv v128) (local $sEps v128) (local $sB1 v128) (local $sC1 v128)
+    (local $sStep v128) (local $sBias v128) (local $sEps v128) (local $sB1 v128) (local $sC1 v128)
     (local $sB2 v128) (local $sC2 v128) (local $sKeep v128) (local $sL2 v128)
     (local $sp f32) (local $sg f32) (local $sm f32) (local $sv f32)
     (local.set $sStep (f32x4.splat (local.get $stepSize)))
-    (local.set $sInv (f32x4.splat (local.get $invBias2)))
+    (local.set $sBias (f32x4.splat (local.get $bias2Sqrt)))
     (local.set $sEps (f32x4.splat (local.get $eps)))
     (local.set $sB1 (f32x4.splat (local.get $beta1)))
     (local.set $sC1 (f32x4.splat (local.get $c1)))
@@ -36,21 +37,23 @@
         (local.set $vp (v128.load align=4 (i32.add (local.get $p) (local.get $off))))
         (local.set $vg (f32x4.add
           (v128.load align=4 (i32.add (local.get $g) (local.get $off)))
-          (f32x4.mul (local.get $sL2) (local.get $vp))))
+          (f32x4.mul (local.get $vp) (local.get $sL2))))
         (local.set $vm (f32x4.add
-          (f32x4.mul (local.get $sB1) (v128.load align=4 (i32.add (local.get $m) (local.get $off))))
-          (f32x4.mul (local.get $sC1) (local.get $vg))))
+          (f32x4.mul (v128.load align=4 (i32.add (local.get $m) (local.get $off))) (local.get $sB1))
+          (f32x4.mul (local.get $vg) (local.get $sC1))))
         (local.set $vv (f32x4.add
-          (f32x4.mul (local.get $sB2) (v128.load align=4 (i32.add (local.get $v) (local.get $off))))
-          (f32x4.mul (local.get $sC2) (f32x4.mul (local.get $vg) (local.get $vg)))))
+          (f32x4.mul (v128.load align=4 (i32.add (local.get $v) (local.get $off))) (local.get $sB2))
+          (f32x4.mul (f32x4.mul (local.get $vg) (local.get $vg)) (local.get $sC2))))
         (v128.store align=4 (i32.add (local.get $om) (local.get $off)) (local.get $vm))
         (v128.store align=4 (i32.add (local.get $ov) (local.get $off)) (local.get $vv))
         (v128.store align=4 (i32.add (local.get $op) (local.get $off))
           (f32x4.sub
             (f32x4.mul (local.get $vp) (local.get $sKeep))
-            (f32x4.div
-              (f32x4.mul (local.get $sStep) (local.get $vm))
-              (f32x4.add (f32x4.mul (f32x4.sqrt (local.get $vv)) (local.get $sInv)) (local.get $sEps)))))
+            (f32x4.mul
+              (f32x4.div
+                (local.get $vm)
+                (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vv)) (local.get $sBias)) (local.get $sEps)))
+              (local.get $sStep))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $vec)))
     (block $tailDone
@@ -60,21 +63,23 @@
         (local.set $sp (f32.load align=4 (i32.add (local.get $p) (local.get $off))))
         (local.set $sg (f32.add
           (f32.load align=4 (i32.add (local.get $g) (local.get $off)))
-          (f32.mul (local.get $l2) (local.get $sp))))
+          (f32.mul (local.get $sp) (local.get $l2))))
         (local.set $sm (f32.add
-          (f32.mul (local.get $beta1) (f32.load align=4 (i32.add (local.get $m) (local.get $off))))
-          (f32.mul (local.get $c1) (local.get $sg))))
+          (f32.mul (f32.load align=4 (i32.add (local.get $m) (local.get $off))) (local.get $beta1))
+          (f32.mul (local.get $sg) (local.get $c1))))
         (local.set $sv (f32.add
-          (f32.mul (local.get $beta2) (f32.load align=4 (i32.add (local.get $v) (local.get $off))))
-          (f32.mul (local.get $c2) (f32.mul (local.get $sg) (local.get $sg)))))
+          (f32.mul (f32.load align=4 (i32.add (local.get $v) (local.get $off))) (local.get $beta2))
+          (f32.mul (f32.mul (local.get $sg) (local.get $sg)) (local.get $c2))))
         (f32.store align=4 (i32.add (local.get $om) (local.get $off)) (local.get $sm))
         (f32.store align=4 (i32.add (local.get $ov) (local.get $off)) (local.get $sv))
         (f32.store align=4 (i32.add (local.get $op) (local.get $off))
           (f32.sub
             (f32.mul (local.get $sp) (local.get $keep))
-            (f32.div
-              (f32.mul (local.get $stepSize) (local.get $sm))
-              (f32.add (f32.mul (f32.sqrt (local.get $sv)) (local.get $invBias2)) (local.get $eps)))))
+            (f32.mul
+              (f32.div
+                (local.get $sm)
+                (f32.add (f32.div (f32.sqrt (local.get $sv)) (local.get $bias2Sqrt)) (local.get $eps)))
+              (local.get $stepSize))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail)))
   )

@@ -12,7 +12,7 @@ import { SIMD_KERNELS_WASM_BASE64 } from './kernels-wasm';
 export interface SimdKernels {
   adam(
     p: number, g: number, m: number, v: number, outP: number, outM: number, outV: number, n: number,
-    stepSize: number, invBias2: number, eps: number, beta1: number, c1: number, beta2: number, c2: number,
+    stepSize: number, bias2Sqrt: number, eps: number, beta1: number, c1: number, beta2: number, c2: number,
     keep: number, l2: number,
   ): void;
   /** `dst[cols, rows] = transpose(src[rows, cols])`, float32 */
