@@ -68,6 +68,34 @@ export interface ForwardOptions {
   stepProduct?: StepProduct;
 }
 
+/** Options of {@link AoAModel.selfCriticalSample}. */
+export interface SelfCriticalSampleOptions {
+  /** `'sample'` (default): draw from the model's distribution; `'greedy'`: the most likely word (first on ties). */
+  method?: 'sample' | 'greedy';
+  /** Source of the draws (required for `'sample'`); its state advances. */
+  rng?: Random;
+  /** Captions per image (the reference's `seq_per_img` samples; default 1). */
+  samplesPerImage?: number;
+  /** Steps at most (default `config.maxLength`, the reference's 20). */
+  maxLength?: number;
+  /** Words are drawn from `exp(logprobs / temperature)` (default 1). */
+  temperature?: number;
+  /** How the per-step weights are multiplied (default {@link tallGradientProduct}). */
+  stepProduct?: StepProduct;
+}
+
+/** Sampled captions with differentiable log-probs ({@link AoAModel.selfCriticalSample}). */
+export interface DifferentiableSamples {
+  /** Number of captions (images × samples per image). */
+  rows: number;
+  /** Columns of `tokens` and `logprobs`. */
+  maxLength: number;
+  /** `[rows, maxLength]` row-major token ids, 0 after each caption's end token. */
+  tokens: Int32Array;
+  /** `[rows, maxLength]` log-prob of each drawn word (differentiable), 0 after the loop stopped. */
+  logprobs: tf.Tensor2D;
+}
+
 /** The JSON form of an {@link AoAModel}: class name and resolved config (weights are saved separately). */
 export type AoAModelJSON = ModuleJSON<ResolvedAoAModelConfig>;
 
@@ -193,9 +221,10 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   /**
    * The image side (the reference's `_prepare_feature`), once per row of `features`: `clip_att`
    * (regions cut to the largest valid count), region embedding with exact zeros on padded regions,
-   * refiner, mean feature and `ctx2att`. Runs under `tf.tidy`; differentiable.
+   * refiner, mean feature and `ctx2att`. Runs under `tf.tidy`; differentiable. `product` is how the
+   * refiner's AoA gates multiply by their weights ({@link AoAModel.forward} passes its step product).
    */
-  encode(features: AoAFeatures): EncodedImages {
+  encode(features: AoAFeatures, product?: StepProduct): EncodedImages {
     this.assertUsable();
     const where = 'AoAModel.encode';
     const c = this.config;
@@ -221,7 +250,7 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
       const mask = keep.mask === null ? null : tf.tensor2d(keep.mask, [images, keep.count], 'float32');
       let embedded = this.attEmbed.apply(clipped);
       if (mask !== null) embedded = tf.mul(embedded, tf.expandDims(mask, 2));
-      const refined = this.refiner === null ? embedded : this.refiner.apply(embedded, mask);
+      const refined = this.refiner === null ? embedded : this.refiner.apply(embedded, mask, product);
       let meanFeats: tf.Tensor;
       if (this.fcEmbed !== null) meanFeats = this.fcEmbed.apply(features.fc as tf.Tensor);
       else if (mask === null) meanFeats = tf.mean(refined, 1);
@@ -284,38 +313,108 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     if (!(ssProbability >= 0 && ssProbability <= 1)) {
       throw new AoAInputError(where, 'options.scheduledSampling.probability', `must be in [0, 1], got ${String(ssProbability)}`);
     }
+    const product = options.stepProduct ?? tallGradientProduct;
     return tf.tidy(() => {
-      const memory = repeatMemory(this.memoryOf(this.encode(features)), rows / images);
+      const memory = repeatMemory(this.memoryOf(this.encode(features, product)), rows / images);
       if (ssProbability === 0) {
         // All inputs are known: embed them in one call, unroll the recurrence, then the logits in one product.
         const words = this.embed.apply(tf.slice(labels, [0, 0], [rows, steps]));
-        const product = options.stepProduct ?? tallGradientProduct;
         const hidden = this.core.unroll(words, memory, product);
-        return padSteps(tf.logSoftmax(this.logits(hidden, product)), width - 1) as tf.Tensor3D;
+        return padSteps(tf.logSoftmax(this.logits(hidden, product(this.logit.weight))), width - 1) as tf.Tensor3D;
       }
       const rng = (sampling as ScheduledSampling).rng;
-      let state = this.core.initialState(rows);
+      const step = this.core.stepper(memory, product);
+      const logitProduct = product(this.logit.weight);
+      let state: AoADecoderState | null = null;
       const outputs: tf.Tensor[] = [];
       let previous: tf.Tensor | null = null;
       for (let t = 0; t < steps; t++) {
         const tokens = labelValues.filter((_, i) => i % width === t);
         const input = previous === null ? tf.tensor1d(tokens, 'int32') : scheduledInputs(tokens, previous, ssProbability, rng);
-        const next = this.core.apply(this.embed.apply(input), memory, state);
+        const next = step(this.embed.apply(input), state);
         state = next.state;
-        previous = tf.logSoftmax(this.logit.apply(next.output));
+        previous = tf.logSoftmax(this.logits(next.output, logitProduct));
         outputs.push(previous);
       }
       return padSteps(tf.stack(outputs, 1), width - 1) as tf.Tensor3D;
     });
   }
 
-  /** `logit(x)` for `x` `[..., d]`, its product through `product` (one call over all steps). */
-  private logits(x: tf.Tensor, product: StepProduct): tf.Tensor {
-    const { weight, bias } = this.logit;
-    const d = this.config.rnnSize;
-    const flat = tf.reshape(x, [-1, d]);
-    const projected = bias === null ? product(weight)(flat) : tf.add(product(weight)(flat), bias);
-    return tf.reshape(projected, [...x.shape.slice(0, -1), this.vocabSize]);
+  /** `logit(x)` for `x` `[..., d]`, with `x·Wᵀ` computed by `times` (a {@link StepProduct} of the logit weight). */
+  private logits(x: tf.Tensor, times: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+    const bias = this.logit.bias;
+    const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.config.rnnSize]);
+    const projected = bias === null ? times(flat) : tf.add(times(flat), bias);
+    return x.rank === 2 ? projected : tf.reshape(projected, [...x.shape.slice(0, -1), this.vocabSize]);
+  }
+
+  /**
+   * Sampled captions with differentiable log-probabilities, in one pass as the reference's self-critical
+   * training samples them (`AttModel._sample` under autograd): the image side once per image, then per
+   * step the next word of every row is drawn from `exp(logprobs / temperature)` (or taken greedily, the
+   * first maximum), a row is finished after its end token and gets 0 afterwards, and the loop stops when
+   * every row is finished. `logprobs` `[rows, maxLength]` holds each step's log-prob of the drawn word
+   * (gathered before finished rows are zeroed, as the reference; 0 after the loop stopped): feed it to
+   * core's `selfCriticalLoss` with `tokens`, whose mask covers each caption and its end token. Rows
+   * `i·n … i·n+n−1` belong to image i. Call it inside the differentiated function; draws come from
+   * `rng` through `tf.multinomial` seeds, so a run is reproducible on a given backend.
+   *
+   * @example
+   * ```ts
+   * const { loss, grads } = computeGradients(model, () => {
+   *   const s = model.selfCriticalSample({ att, mask }, { rng, samplesPerImage: 5 });
+   *   const advantages = greedyBaselineAdvantages(ciderOf(s.tokens), ciderOfGreedy, 5);
+   *   return selfCriticalLoss(s.logprobs, tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32'), tf.tensor1d(advantages));
+   * });
+   * ```
+   */
+  selfCriticalSample(features: AoAFeatures, options: SelfCriticalSampleOptions = {}): DifferentiableSamples {
+    this.assertUsable();
+    const where = 'AoAModel.selfCriticalSample';
+    const method = options.method ?? 'sample';
+    const perImage = options.samplesPerImage ?? 1;
+    const maxLength = options.maxLength ?? this.config.maxLength;
+    const temperature = options.temperature ?? 1;
+    if (method !== 'sample' && method !== 'greedy') throw new AoAInputError(where, 'options.method', `must be 'sample' or 'greedy', got ${String(method)}`);
+    if (method === 'sample' && options.rng === undefined) throw new AoAInputError(where, 'options.rng', 'is required for sampling');
+    if (!Number.isInteger(perImage) || perImage < 1) throw new AoAInputError(where, 'options.samplesPerImage', `must be a positive integer, got ${perImage}`);
+    if (!Number.isInteger(maxLength) || maxLength < 1) throw new AoAInputError(where, 'options.maxLength', `must be a positive integer, got ${maxLength}`);
+    if (!(temperature > 0)) throw new AoAInputError(where, 'options.temperature', `must be positive, got ${temperature}`);
+    const product = options.stepProduct ?? tallGradientProduct;
+    const classes = this.vocabSize;
+    return tidyKeep(() => {
+      const memory = repeatMemory(this.memoryOf(this.encode(features, product)), perImage);
+      const rows = memory.meanFeats.shape[0] as number;
+      const step = this.core.stepper(memory, product);
+      const logitProduct = product(this.logit.weight);
+      const tokens = new Int32Array(rows * maxLength);
+      const unfinished = new Uint8Array(rows).fill(1);
+      const picked: tf.Tensor[] = [];
+      let input = new Int32Array(rows);
+      let state: AoADecoderState | null = null;
+      for (let t = 0; t < maxLength; t++) {
+        const next = step(this.embed.apply(tf.tensor1d(input, 'int32')), state);
+        state = next.state;
+        const logprobs = tf.logSoftmax(this.logits(next.output, logitProduct));
+        const chosen =
+          method === 'greedy'
+            ? firstArgMax(logprobs.dataSync() as Float32Array, rows, classes)
+            : (tf.multinomial(tf.div(logprobs, temperature) as tf.Tensor2D, 1, (options.rng as Random).nextSeed(), false).dataSync() as Int32Array);
+        picked.push(tf.sum(tf.mul(logprobs, tf.cast(tf.oneHot(tf.tensor1d(chosen, 'int32'), classes), 'float32')), 1));
+        let open = 0;
+        for (let r = 0; r < rows; r++) {
+          const token = unfinished[r] === 1 ? (chosen[r] as number) : 0;
+          if (token === 0) unfinished[r] = 0;
+          tokens[r * maxLength + t] = token;
+          open += unfinished[r] as number;
+        }
+        input = Int32Array.from({ length: rows }, (_, r) => tokens[r * maxLength + t] as number);
+        if (open === 0) break;
+      }
+      const logprobs = tf.stack(picked, 1);
+      const padded = picked.length === maxLength ? logprobs : tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1);
+      return { rows, maxLength, tokens, logprobs: padded as tf.Tensor2D };
+    });
   }
 
   /**
@@ -347,6 +446,17 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   override toJSON(): AoAModelJSON {
     return { className: this.className, config: { ...this.config } };
   }
+}
+
+/** Per row of a `[rows, classes]` array, the index of its first maximum (`torch.max` on ties). */
+function firstArgMax(values: Float32Array, rows: number, classes: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let v = 1; v < classes; v++) if ((values[r * classes + v] as number) > (values[r * classes + best] as number)) best = v;
+    out[r] = best;
+  }
+  return out;
 }
 
 function stateTensors(state: AoADecoderState): tf.Tensor[] {

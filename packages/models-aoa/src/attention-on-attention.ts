@@ -63,18 +63,17 @@ export class AttentionOnAttention extends Module<Required<AttentionOnAttentionCo
   /**
    * `AoA(v̂, q)` for `attended` `[..., attendedSize]` and `query` `[..., querySize]` (same leading shape).
    *
-   * @param product optional replacement of the projection's `x·Wᵀ` for 2-D inputs (e.g. a product whose
-   *   weight gradient is formed once over all steps of a recurrence; see {@link AoADecoderCore.unroll})
+   * @param product optional replacement of the projection's `x·Wᵀ` (applied to the input flattened to 2-D),
+   *   e.g. {@link tallGradientProduct}(weight)
    */
   apply(attended: tf.Tensor, query: tf.Tensor, product?: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
     this.assertUsable();
     return tf.tidy(() => {
       const joint = this.inputDropout.apply(tf.concat([attended, query], -1));
-      const projected =
-        product === undefined || joint.rank !== 2 || this.linear.bias === null
-          ? this.linear.apply(joint)
-          : tf.add(product(joint), this.linear.bias);
-      return this.gate.apply(projected);
+      if (product === undefined || this.linear.bias === null) return this.gate.apply(this.linear.apply(joint));
+      const flat = joint.rank === 2 ? joint : tf.reshape(joint, [-1, joint.shape[joint.rank - 1] as number]);
+      const projected = tf.add(product(flat), this.linear.bias);
+      return this.gate.apply(joint.rank === 2 ? projected : tf.reshape(projected, [...joint.shape.slice(0, -1), projected.shape[1] as number]));
     });
   }
 }

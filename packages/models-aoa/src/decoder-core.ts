@@ -62,6 +62,9 @@ function checkMemoryRows(where: string, memory: DecoderMemory, rows: number): vo
   }
 }
 
+/** One decoder step: embedded words `[N, E]` and the previous state (null = zeros) give the output and the next state. */
+export type DecoderStep = (words: tf.Tensor, state: AoADecoderState | null) => { output: tf.Tensor; state: AoADecoderState };
+
 /**
  * The recurrent state: the reference's `h = [h_att, ctx]`, `c = [c_att, c_ctx]`, each `[N, d]`.
  * `contextCell` is the second LSTM's cell with `decoderType: 'LSTM'`; the other decoders never update
@@ -181,55 +184,77 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
   }
 
   /**
+   * The decoder step for one sequence of steps over `memory`: the products with the LSTM's and the AoA
+   * gate's weights are created once through `product` (e.g. {@link tallGradientProduct}: one weight
+   * gradient over all steps instead of one per step), then each call runs one step. `state` null is the
+   * zero state (the products with its zeros are skipped). Differentiable; call inside `tf.tidy`.
+   */
+  stepper(memory: DecoderMemory, product: StepProduct = plainStepProduct): DecoderStep {
+    this.assertUsable();
+    const c = this.config;
+    const lstm = this.attLstm;
+    const inputProduct = product(lstm.weightIH);
+    const hiddenProduct = product(lstm.weightHH);
+    const aoaProduct = this.att2ctx instanceof AttentionOnAttention ? product(this.att2ctx.linear.weight) : undefined;
+    let bias: tf.Tensor | null = null;
+    for (const b of [lstm.biasIH, lstm.biasHH]) if (b !== null) bias = bias === null ? b : tf.add(bias, b);
+    return (words, state) => {
+      const rows = words.shape[0] as number;
+      const where = 'AoADecoderCore step';
+      if (words.rank !== 2 || words.shape[1] !== c.inputEncodingSize) {
+        throw new AoAInputError(where, 'words', `has shape [${words.shape.join(', ')}], expected [N, ${c.inputEncodingSize}]`);
+      }
+      checkMemoryRows(where, memory, rows);
+      if (state !== null && state.hidden.shape[0] !== rows) {
+        throw new AoAInputError(where, 'state', `has ${String(state.hidden.shape[0])} rows for ${rows} words`);
+      }
+      // LSTM over [w_t; ā + Dropout(c_{t−1})], PyTorch gate order i, f, g, o
+      const fedBack = state === null ? memory.meanFeats : tf.add(memory.meanFeats, this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context));
+      let gates = inputProduct(tf.concat([words, fedBack], 1));
+      if (state !== null) gates = tf.add(gates, hiddenProduct(state.hidden));
+      if (bias !== null) gates = tf.add(gates, bias);
+      const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const written = tf.mul(tf.sigmoid(i), tf.tanh(g));
+      const cell = state === null ? written : tf.add(tf.mul(tf.sigmoid(f), state.cell), written);
+      const hidden = tf.mul(tf.sigmoid(o), tf.tanh(cell));
+      // attention with the LayerNorm'd state as query, then the context layer on [v̂_t; h_t] (raw h_t)
+      const attended = this.attend(hidden, memory);
+      let context: tf.Tensor;
+      let contextCell: tf.Tensor | null = null;
+      if (this.att2ctx instanceof AttentionOnAttention) {
+        context = this.att2ctx.apply(attended, hidden, aoaProduct);
+      } else if (this.att2ctx instanceof LSTMCell) {
+        const d = c.rnnSize;
+        const previous = state ?? { context: tf.zeros([rows, d]), contextCell: tf.zeros([rows, d]) };
+        const next = this.att2ctx.apply(tf.concat([attended, hidden], 1), { h: previous.context, c: previous.contextCell ?? tf.zeros([rows, d]) });
+        context = next.h;
+        contextCell = next.c;
+      } else {
+        context = this.att2ctx.apply(tf.concat([attended, hidden], 1));
+      }
+      const output = this.outDrop.apply(c.outRes ? tf.add(context, hidden) : context);
+      return { output, state: { hidden, cell, context, contextCell } };
+    };
+  }
+
+  /**
    * All steps of teacher forcing from the zero state: `words` `[N, T, inputEncodingSize]` (the embedded
-   * inputs) give the outputs `[N, T, d]` (after `out_drop`), the values {@link AoADecoderCore.apply}
-   * gives step by step. The products with the LSTM's and the AoA gate's weights go through `product`
-   * (e.g. {@link tallGradientProduct}: one weight gradient over all steps instead of one per step).
+   * inputs) give the outputs `[N, T, d]` (after `out_drop`), the values {@link AoADecoderCore.apply} gives
+   * step by step, with the products through `product` (see {@link AoADecoderCore.stepper}).
    */
   unroll(words: tf.Tensor, memory: DecoderMemory, product: StepProduct = plainStepProduct): tf.Tensor {
     this.assertUsable();
-    const c = this.config;
-    const where = 'AoADecoderCore.unroll';
-    if (words.rank !== 3 || words.shape[2] !== c.inputEncodingSize) {
-      throw new AoAInputError(where, 'words', `has shape [${words.shape.join(', ')}], expected [N, T, ${c.inputEncodingSize}]`);
+    if (words.rank !== 3 || words.shape[2] !== this.config.inputEncodingSize) {
+      throw new AoAInputError('AoADecoderCore.unroll', 'words', `has shape [${words.shape.join(', ')}], expected [N, T, ${this.config.inputEncodingSize}]`);
     }
-    const [rows, steps] = words.shape as [number, number, number];
-    checkMemoryRows(where, memory, rows);
-    const d = c.rnnSize;
-    const lstm = this.attLstm;
     return tf.tidy(() => {
-      const inputProduct = product(lstm.weightIH);
-      const hiddenProduct = product(lstm.weightHH);
-      const aoaProduct = this.att2ctx instanceof AttentionOnAttention ? product(this.att2ctx.linear.weight) : undefined;
-      let bias: tf.Tensor | null = null;
-      for (const b of [lstm.biasIH, lstm.biasHH]) if (b !== null) bias = bias === null ? b : tf.add(bias, b);
-      const perStep = tf.unstack(words, 1);
+      const step = this.stepper(memory, product);
       let state: AoADecoderState | null = null;
       const outputs: tf.Tensor[] = [];
-      for (let t = 0; t < steps; t++) {
-        const fedBack = state === null ? memory.meanFeats : tf.add(memory.meanFeats, this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context));
-        let gates = inputProduct(tf.concat([perStep[t] as tf.Tensor, fedBack], 1));
-        if (state !== null) gates = tf.add(gates, hiddenProduct(state.hidden));
-        if (bias !== null) gates = tf.add(gates, bias);
-        const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        const written = tf.mul(tf.sigmoid(i), tf.tanh(g));
-        const cell: tf.Tensor = state === null ? written : tf.add(tf.mul(tf.sigmoid(f), state.cell), written);
-        const hidden: tf.Tensor = tf.mul(tf.sigmoid(o), tf.tanh(cell));
-        const attended = this.attend(hidden, memory);
-        let context: tf.Tensor;
-        let contextCell: tf.Tensor | null = null;
-        if (this.att2ctx instanceof AttentionOnAttention) {
-          context = this.att2ctx.apply(attended, hidden, aoaProduct);
-        } else if (this.att2ctx instanceof LSTMCell) {
-          const previous = state ?? { context: tf.zeros([rows, d]), contextCell: tf.zeros([rows, d]) };
-          const next = this.att2ctx.apply(tf.concat([attended, hidden], 1), { h: previous.context, c: previous.contextCell as tf.Tensor });
-          context = next.h;
-          contextCell = next.c;
-        } else {
-          context = this.att2ctx.apply(tf.concat([attended, hidden], 1));
-        }
-        outputs.push(this.outDrop.apply(c.outRes ? tf.add(context, hidden) : context));
-        state = { hidden, cell, context, contextCell };
+      for (const words_t of tf.unstack(words, 1)) {
+        const next = step(words_t, state);
+        outputs.push(next.output);
+        state = next.state;
       }
       return tf.stack(outputs, 1);
     });
@@ -241,33 +266,10 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
    */
   apply(words: tf.Tensor, memory: DecoderMemory, state: AoADecoderState): { output: tf.Tensor; state: AoADecoderState } {
     this.assertUsable();
-    const c = this.config;
-    const rows = words.shape[0] as number;
-    if (words.rank !== 2 || words.shape[1] !== c.inputEncodingSize) {
-      throw new AoAInputError('AoADecoderCore.apply', 'words', `has shape [${words.shape.join(', ')}], expected [N, ${c.inputEncodingSize}]`);
-    }
-    checkMemoryRows('AoADecoderCore.apply', memory, rows);
-    if (state.hidden.shape[0] !== rows) {
-      throw new AoAInputError('AoADecoderCore.apply', 'state', `has ${String(state.hidden.shape[0])} rows for ${rows} words`);
-    }
     return tidyKeep(() => {
-      const fedBack = this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context);
-      const lstm = this.attLstm.apply(tf.concat([words, tf.add(memory.meanFeats, fedBack)], 1), { h: state.hidden, c: state.cell });
-      const attended = this.attend(lstm.h, memory);
-      let context: tf.Tensor;
-      let contextCell: tf.Tensor | null = state.contextCell;
-      if (this.att2ctx instanceof AttentionOnAttention) {
-        context = this.att2ctx.apply(attended, lstm.h);
-      } else if (this.att2ctx instanceof LSTMCell) {
-        if (state.contextCell === null) throw new AoAInputError('AoADecoderCore.apply', 'state.contextCell', 'is null; the LSTM decoder needs it');
-        const next = this.att2ctx.apply(tf.concat([attended, lstm.h], 1), { h: state.context, c: state.contextCell });
-        context = next.h;
-        contextCell = next.c;
-      } else {
-        context = this.att2ctx.apply(tf.concat([attended, lstm.h], 1));
-      }
-      const output = this.outDrop.apply(c.outRes ? tf.add(context, lstm.h) : context);
-      return { output, state: { hidden: lstm.h, cell: lstm.c, context, contextCell } };
+      const next = this.stepper(memory)(words, state);
+      // the reference carries c_ctx along unchanged when the context layer is not an LSTM
+      return this.att2ctx instanceof LSTMCell ? next : { output: next.output, state: { ...next.state, contextCell: state.contextCell } };
     });
   }
 }

@@ -33,6 +33,8 @@ export {
   AoAModel,
   type AoAFeatures,
   type AoAModelJSON,
+  type DifferentiableSamples,
+  type SelfCriticalSampleOptions,
   type EncodedImages,
   type ForwardOptions,
   type ScheduledSampling,

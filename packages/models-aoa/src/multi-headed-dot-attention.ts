@@ -68,13 +68,17 @@ export class MultiHeadedDotAttention extends MultiHeadAttention {
     return new MultiHeadedDotAttention(config, options);
   }
 
-  /** The attention output (see the class comment); `[B, Tq, d]`, or `[B, d]` for a 2-D query. */
-  override apply(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+  /**
+   * The attention output (see the class comment); `[B, Tq, d]`, or `[B, d]` for a 2-D query.
+   *
+   * @param product optional replacement of the AoA gate's projection product (see {@link AttentionOnAttention.apply})
+   */
+  override apply(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor, product?: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
     if (this.aoaLayer === null) return super.apply(query, key, value, mask);
     const aoa = this.aoaLayer;
     return tf.tidy(() => {
       const heads = this.attend(query, key, value, mask);
-      return aoa.apply(heads.attended, heads.query);
+      return aoa.apply(heads.attended, heads.query, product);
     });
   }
 

@@ -297,6 +297,33 @@ describeWithReference(
       tf.dispose([seq, reward, scLabels]);
     });
 
+    it('self-critical sampling in one pass (greedy method): sc.seq, sc.greedy_logprobs, the loss and sc_grad.*', () => {
+      const reward = io.tensor('sc.reward');
+      const perImage = (io.shape('sc.seq')[0] as number) / (io.shape('in.images.att_feats')[0] as number);
+      let tokens = new Int32Array(0);
+      let sampled = new Float32Array(0);
+      const before = tf.memory().numTensors;
+      const { loss, grads } = tidyKeep(() => {
+        const params = model.namedParameters();
+        const { value, grads: g } = tf.variableGrads(() => {
+          const s = model.selfCriticalSample(images, { method: 'greedy', samplesPerImage: perImage });
+          tokens = s.tokens;
+          sampled = s.logprobs.dataSync().slice() as Float32Array;
+          return selfCriticalLoss(s.logprobs, tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32'), reward);
+        }, params.map(([, v]) => v));
+        return {
+          loss: value.dataSync()[0] as number,
+          grads: new Map(params.map(([name, v]) => [name, (g[v.name] as tf.Tensor).dataSync().slice() as Float32Array])),
+        };
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Array.from(tokens)).toEqual(Array.from(io.data('sc.seq')));
+      close('sc.greedy_logprobs', sampled, io.data('sc.greedy_logprobs'), MODEL_TOL.logprobs);
+      expect(Math.abs(loss - json.results.self_critical.loss)).toBeLessThanOrEqual(MODEL_TOL.loss);
+      for (const [name, g] of grads) close(`sc_grad.${name}`, g, io.data(`sc_grad.${name}`), MODEL_TOL.grad);
+      reward.dispose();
+    });
+
     it('greedy decode (greedy.*, and sc.seq / sc.greedy_logprobs on the repeated batch) through core greedyDecode', () => {
       const out = greedyDecode(model, images, { maxLength: model.config.maxLength });
       expect(Array.from(out.tokens)).toEqual(Array.from(io.data('greedy.seq')));

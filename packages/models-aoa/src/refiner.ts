@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LayerNorm, Module, ModuleList, type ModuleOptions, PositionwiseFeedForward, SublayerConnection } from '@caption/core';
 import { AoAConfigError } from './errors';
 import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
+import type { StepProduct } from './step-product';
 
 /** Configuration of {@link AoARefinerLayer}. */
 export interface AoARefinerLayerConfig {
@@ -92,12 +93,18 @@ export class AoARefinerLayer extends Module<Required<AoARefinerLayerConfig>> {
     return new AoARefinerLayer(config, options);
   }
 
-  /** The refined regions `[B, K, d]` for `x` `[B, K, d]` and an optional key mask `[B, K]` (1 = region). */
-  apply(x: tf.Tensor, mask?: tf.Tensor | null): tf.Tensor {
+  /**
+   * The refined regions `[B, K, d]` for `x` `[B, K, d]` and an optional key mask `[B, K]` (1 = region).
+   *
+   * @param product how the AoA gate multiplies by its weight (default `x·Wᵀ`; see {@link StepProduct})
+   */
+  apply(x: tf.Tensor, mask?: tf.Tensor | null, product?: StepProduct): tf.Tensor {
     this.assertUsable();
     const m = mask ?? undefined;
+    const aoa = this.selfAttention.aoaLayer;
     return tf.tidy(() => {
-      const attended = this.sublayers.get(0).apply(x, (n) => this.selfAttention.apply(n, n, n, m));
+      const gateProduct = product === undefined || aoa === null ? undefined : product(aoa.linear.weight);
+      const attended = this.sublayers.get(0).apply(x, (n) => this.selfAttention.apply(n, n, n, m, gateProduct));
       const ff = this.feedForward;
       return ff === null ? attended : this.sublayers.get(1).apply(attended, (n) => ff.apply(n));
     });
@@ -148,11 +155,11 @@ export class AoARefiner extends Module<Required<AoARefinerConfig>> {
   }
 
   /** The refined regions `[B, K, d]` (see {@link AoARefinerLayer.apply}). */
-  apply(x: tf.Tensor, mask?: tf.Tensor | null): tf.Tensor {
+  apply(x: tf.Tensor, mask?: tf.Tensor | null, product?: StepProduct): tf.Tensor {
     this.assertUsable();
     return tf.tidy(() => {
       let y = x;
-      for (const layer of this.layers) y = layer.apply(y, mask);
+      for (const layer of this.layers) y = layer.apply(y, mask, product);
       return this.norm.apply(y);
     });
   }
