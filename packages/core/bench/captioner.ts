@@ -103,13 +103,15 @@ export class BenchCaptioner {
   private readonly p: Record<string, tf.Variable> = {};
 
   /**
-   * @param shareAcrossSteps compute the gradients of the recurrent weights and of the attention keys
-   *   and values once per step instead of per time step ({@link SharedWeight}, {@link SharedTensor})
+   * @param fused use this package's fused training ops: the gradients of the recurrent weights and of the
+   *   attention keys and values once per step instead of per time step ({@link SharedWeight},
+   *   {@link SharedTensor}), and {@link sparseSoftmaxCrossEntropy}; false: plain tfjs ops (per-step
+   *   products, `tf.losses.softmaxCrossEntropy` on one-hot labels)
    */
   constructor(
     readonly config: CaptionerConfig,
     seed = 1,
-    readonly shareAcrossSteps = true,
+    readonly fused = true,
   ) {
     const { featureDim: f, hidden: h, vocab: v } = config;
     const rng = new Random(seed);
@@ -171,7 +173,7 @@ export class BenchCaptioner {
     // unstack, not slice per step: the gradient of T slices is T zero-padded full-size tensors and T adds.
     const wordGates = tf.unstack(tf.reshape(tf.add(tf.matMul(embedded, p('lstmWordW')), p('lstmB')), [t, b, 4 * h]));
 
-    const share = this.shareAcrossSteps;
+    const share = this.fused;
     const stateW = share ? new SharedWeight(p('lstmStateW') as tf.Tensor2D) : null;
     const queryW = share ? new SharedWeight(p('queryW') as tf.Tensor2D) : null;
     const aoaW = share ? new SharedWeight(p('aoaW') as tf.Tensor2D) : null;
@@ -206,6 +208,7 @@ export class BenchCaptioner {
 
     const logits = tf.add(tf.matMul(tf.concat(outputs, 0), p('logitW')), p('logitB')); // [T·B, V]
     const targets = tf.reshape(tf.transpose(batch.targets), [t * b]) as tf.Tensor1D;
+    if (!this.fused) return tf.losses.softmaxCrossEntropy(tf.oneHot(targets, v), logits) as tf.Scalar;
     return tf.mean(sparseSoftmaxCrossEntropy(logits as tf.Tensor2D, targets));
   }
 }

@@ -1,7 +1,7 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../random';
-import { setPackBudget, transposedCopyCount } from './batch-mat-mul';
+import { DEFAULT_PACK_BUDGET, setPackBudget, transposedCopyCount } from './batch-mat-mul';
 import { isCaptionKernel } from './register';
 import { hostTidy, maxAbsDiff, runWithStockKernels, type HostTensor } from './reference';
 
@@ -76,11 +76,15 @@ describe('wasm BatchMatMul', () => {
   ];
   for (const [label, aBatch, bBatch] of layouts) {
     for (const [tA, tB] of flags) {
-      it(`${label}, transposeA=${tA}, transposeB=${tB}: equals cpu, with gradients (small, large, m=1, k=1)`, async () => {
+      it(`${label}, transposeA=${tA}, transposeB=${tB}: equals cpu, with gradients (small, large, m=1, k=1, tails)`, async () => {
         await compare(aBatch, bBatch, 3, 5, 4, tA, tB);
         await compare(aBatch, bBatch, 37, 64, 29, tA, tB);
         await compare(aBatch, bBatch, 1, 64, 36, tA, tB); // one query against regions
         await compare(aBatch, bBatch, 36, 1, 64, tA, tB); // outer products (its gradients)
+        await compare(aBatch, bBatch, 2, 9, 7, tA, tB); // SIMD loop tails
+        if (aBatch.length > 0 && bBatch.length > 0) {
+          await compare(aBatch, bBatch, 160, 180, 150, tA, tB); // slices above the SIMD-loop size: XNNPACK per slice
+        }
       });
     }
   }
@@ -148,7 +152,7 @@ describe('wasm BatchMatMul blocking (b larger than the L2 budget)', () => {
         await compare([], [], m, k, n, true, false);
         await compare([4], [], m / 4, k, n, false, false);
       } finally {
-        setPackBudget(2 * 1024 * 1024);
+        setPackBudget(DEFAULT_PACK_BUDGET);
       }
     });
   }

@@ -74,8 +74,9 @@ export class SharedWeight {
       return {
         value: tfc.matMul(input!, w, false, transposed),
         gradFunc: (dy, saved) => {
-          this.xs.push(saved[0]!);
-          this.dys.push(dy);
+          // clones share the data; tfjs may dispose `dy` itself if it also is another tensor's running sum
+          this.xs.push(tfc.clone(saved[0]!));
+          this.dys.push(tfc.clone(dy));
           return [tfc.matMul(dy, w, false, !transposed), tfc.scalar(0)];
         },
       };
@@ -110,7 +111,7 @@ export class SharedTensor<R extends tfc.Rank = tfc.Rank> {
     return customOp(() => ({
       value: tfc.clone(value),
       gradFunc: (dy) => {
-        this.dys.push(dy);
+        this.dys.push(tfc.clone(dy));
         return tfc.scalar(0);
       },
     }))(this.token) as tfc.Tensor<R>;
@@ -118,7 +119,7 @@ export class SharedTensor<R extends tfc.Rank = tfc.Rank> {
 
   private gradient(): tfc.Tensor {
     if (this.dys.length === 0) return tfc.zerosLike(this.value);
-    const sum = this.dys.length === 1 ? tfc.clone(this.dys[0]!) : tfc.addN(this.dys);
+    const sum = this.dys.length === 1 ? this.dys[0]! : tfc.addN(this.dys);
     this.dys.length = 0;
     return sum;
   }

@@ -170,4 +170,144 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $fLoop)))
   )
+
+  ;; Small batched products out[b] (m×n) = A[b]·B[b], float32, batches contiguous, for the attention of one
+  ;; query over a few dozen regions (m = 1). A's element (i, p) is at A[b] + i·aRow + p·aCol (elements), so
+  ;; a transposed A needs no copy. B is k×n row-major ("axpy" form: each output row accumulates
+  ;; a(i, p)·B[p, :] four columns at a time).
+  (func (export "bmm_nn")
+    (param $a i32) (param $b i32) (param $out i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
+    (param $aRow i32) (param $aCol i32)
+    (local $bi i32) (local $i i32) (local $p i32) (local $j i32) (local $n4 i32)
+    (local $aBase i32) (local $bBase i32) (local $oBase i32) (local $oRow i32) (local $bRow i32)
+    (local $s f32) (local $sv v128) (local $addr i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_u (local.get $bi) (local.get $batch)))
+      (local.set $aBase (i32.add (local.get $a) (i32.shl (i32.mul (local.get $bi) (i32.mul (local.get $m) (local.get $k))) (i32.const 2))))
+      (local.set $bBase (i32.add (local.get $b) (i32.shl (i32.mul (local.get $bi) (i32.mul (local.get $k) (local.get $n))) (i32.const 2))))
+      (local.set $oBase (i32.add (local.get $out) (i32.shl (i32.mul (local.get $bi) (i32.mul (local.get $m) (local.get $n))) (i32.const 2))))
+      (local.set $i (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $oRow (i32.add (local.get $oBase) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2))))
+        (memory.fill (local.get $oRow) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+        (local.set $p (i32.const 0))
+        (block $pDone (loop $pLoop
+          (br_if $pDone (i32.ge_u (local.get $p) (local.get $k)))
+          (local.set $s (f32.load align=4 (i32.add (local.get $aBase)
+            (i32.shl (i32.add (i32.mul (local.get $i) (local.get $aRow)) (i32.mul (local.get $p) (local.get $aCol))) (i32.const 2)))))
+          (local.set $sv (f32x4.splat (local.get $s)))
+          (local.set $bRow (i32.add (local.get $bBase) (i32.shl (i32.mul (local.get $p) (local.get $n)) (i32.const 2))))
+          (local.set $j (i32.const 0))
+          (block $jDone (loop $jLoop
+            (br_if $jDone (i32.ge_u (local.get $j) (local.get $n4)))
+            (local.set $addr (i32.add (local.get $oRow) (i32.shl (local.get $j) (i32.const 2))))
+            (v128.store align=4 (local.get $addr)
+              (f32x4.add (v128.load align=4 (local.get $addr))
+                (f32x4.mul (local.get $sv) (v128.load align=4 (i32.add (local.get $bRow) (i32.shl (local.get $j) (i32.const 2)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jLoop)))
+          (block $tDone (loop $tLoop
+            (br_if $tDone (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $addr (i32.add (local.get $oRow) (i32.shl (local.get $j) (i32.const 2))))
+            (f32.store align=4 (local.get $addr)
+              (f32.add (f32.load align=4 (local.get $addr))
+                (f32.mul (local.get $s) (f32.load align=4 (i32.add (local.get $bRow) (i32.shl (local.get $j) (i32.const 2)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $tLoop)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $pLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iLoop)))
+      (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
+      (br $bLoop)))
+  )
+
+  ;; Small batched products out[b] (m×n) = A[b]·B[b]ᵀ, float32, batches contiguous: A is m×k and B is n×k,
+  ;; both row-major, so each output is a dot product of two contiguous rows (four lanes, then a horizontal
+  ;; sum).
+  (func (export "bmm_nt")
+    (param $a i32) (param $b i32) (param $out i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $bi i32) (local $i i32) (local $p i32) (local $j i32) (local $k4 i32)
+    (local $aBase i32) (local $bBase i32) (local $oBase i32) (local $aRowAddr i32) (local $bRowAddr i32)
+    (local $acc v128) (local $sum f32)
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_u (local.get $bi) (local.get $batch)))
+      (local.set $aBase (i32.add (local.get $a) (i32.shl (i32.mul (local.get $bi) (i32.mul (local.get $m) (local.get $k))) (i32.const 2))))
+      (local.set $bBase (i32.add (local.get $b) (i32.shl (i32.mul (local.get $bi) (i32.mul (local.get $n) (local.get $k))) (i32.const 2))))
+      (local.set $oBase (i32.add (local.get $out) (i32.shl (i32.mul (local.get $bi) (i32.mul (local.get $m) (local.get $n))) (i32.const 2))))
+      (local.set $i (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $aRowAddr (i32.add (local.get $aBase) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $jDone (loop $jLoop
+          (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
+          (local.set $bRowAddr (i32.add (local.get $bBase) (i32.shl (i32.mul (local.get $j) (local.get $k)) (i32.const 2))))
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (local.set $p (i32.const 0))
+          (block $pDone (loop $pLoop
+            (br_if $pDone (i32.ge_u (local.get $p) (local.get $k4)))
+            (local.set $acc (f32x4.add (local.get $acc)
+              (f32x4.mul
+                (v128.load align=4 (i32.add (local.get $aRowAddr) (i32.shl (local.get $p) (i32.const 2))))
+                (v128.load align=4 (i32.add (local.get $bRowAddr) (i32.shl (local.get $p) (i32.const 2)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $pLoop)))
+          (local.set $sum (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+          (block $tDone (loop $tLoop
+            (br_if $tDone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $sum (f32.add (local.get $sum)
+              (f32.mul
+                (f32.load align=4 (i32.add (local.get $aRowAddr) (i32.shl (local.get $p) (i32.const 2))))
+                (f32.load align=4 (i32.add (local.get $bRowAddr) (i32.shl (local.get $p) (i32.const 2)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $tLoop)))
+          (f32.store align=4
+            (i32.add (local.get $oBase) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
+            (local.get $sum))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iLoop)))
+      (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
+      (br $bLoop)))
+  )
+
+  ;; Strided 2-D copy: `rows` rows of `width` bytes from src (row stride srcStride bytes) to dst (dstStride).
+  (func (export "copy2d") (param $src i32) (param $srcStride i32) (param $dst i32) (param $dstStride i32) (param $rows i32) (param $width i32)
+    (local $r i32)
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+      (memory.copy
+        (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstStride)))
+        (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcStride)))
+        (local.get $width))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $loop)))
+  )
+
+  ;; dst[i] += src[i] for n floats.
+  (func (export "add_into") (param $src i32) (param $dst i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $off i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+      (v128.store align=4 (i32.add (local.get $dst) (local.get $off))
+        (f32x4.add (v128.load align=4 (i32.add (local.get $dst) (local.get $off))) (v128.load align=4 (i32.add (local.get $src) (local.get $off)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $loop)))
+    (block $tDone (loop $tLoop
+      (br_if $tDone (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+      (f32.store align=4 (i32.add (local.get $dst) (local.get $off))
+        (f32.add (f32.load align=4 (i32.add (local.get $dst) (local.get $off))) (f32.load align=4 (i32.add (local.get $src) (local.get $off)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $tLoop)))
+  )
 )

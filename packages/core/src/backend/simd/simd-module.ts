@@ -17,6 +17,14 @@ export interface SimdKernels {
   ): void;
   /** `dst[cols, rows] = transpose(src[rows, cols])`, float32 */
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  /** `out[b] = A[b]·B[b]` for contiguous batches; A's (i, p) at `i·aRow + p·aCol` elements, B `k×n` */
+  bmm_nn(a: number, b: number, out: number, batch: number, m: number, k: number, n: number, aRow: number, aCol: number): void;
+  /** `out[b] = A[b]·B[b]ᵀ` for contiguous batches; A `m×k`, B `n×k`, both row-major */
+  bmm_nt(a: number, b: number, out: number, batch: number, m: number, k: number, n: number): void;
+  /** copies `rows` rows of `width` bytes between row strides (bytes) */
+  copy2d(src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void;
+  /** `dst[i] += src[i]` for `n` floats */
+  add_into(src: number, dst: number, n: number): void;
 }
 
 /** The parts of the WebAssembly JS API used here (the package compiles without DOM typings). */
