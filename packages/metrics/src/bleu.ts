@@ -4,10 +4,9 @@
  * images, the reference length closest to the candidate length (ties: the shorter), and the reference's
  * guards `tiny = 1e-15` (numerator) and `small = 1e-9` (denominator) in every ratio, per image and corpus.
  */
-import type { EncodedCorpus } from './internal/encoded-corpus';
-import { NgramVocabulary } from './internal/ngram-vocabulary';
-import { SentenceStore, orderStart } from './internal/sentence-store';
-import { grown } from './internal/typed-arrays';
+import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
+import { recordInKeyOrder } from './internal/records';
+import { orderStart, type SentenceStore } from './internal/sentence-store';
 import type { TokenizedCands, TokenizedRefs } from './types';
 import { checkScoringInput } from './validate';
 
@@ -57,78 +56,86 @@ const SMALL = 1e-9;
 export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOptions = {}): BleuResult {
   const n = options.n ?? 4;
   const ids = checkScoringInput(refs, cands, 'BLEU');
-  // BLEU compares n-grams within one image only: ids local to each image keep the n-gram table small.
-  const vocab = new NgramVocabulary(n, 300);
-  const store = new SentenceStore(16, 1024);
-  const counter = new BleuCounter(n);
-  for (const id of ids) {
-    vocab.clearNgrams();
-    store.clear();
-    const refList = refs[id] as readonly string[];
-    for (const ref of refList) vocab.encode(ref, store);
-    const cand = vocab.encode(cands[id] as string, store);
-    counter.add(id, store, 0, refList.length, cand, vocab.endId, n);
-  }
-  return counter.result();
+  return bleuOfEncoded(encodeCorpus(refs, cands, ids, n), n);
 }
 
 /** @internal {@link bleu} on captions already encoded (orders up to at least `n`). */
 export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
-  const counter = new BleuCounter(n);
-  const { sentences, refStarts, candidates } = corpus;
-  corpus.ids.forEach((id, j) => {
-    counter.add(id, sentences, refStarts[j] as number, refStarts[j + 1] as number, candidates[j] as number, corpus.vocab.endId, corpus.maxOrder);
-  });
-  return counter.result();
+  const { score, stats, imageScores } = bleuScoresOfEncoded(corpus, n);
+  return { score, perImage: recordInKeyOrder(corpus.ids, imageScores), stats };
 }
 
-/** Accumulates BLEU's statistics image by image (coco-caption's `cook_refs`, `cook_test`, `compute_score`). */
+/** @internal {@link bleuOfEncoded} with the per-image scores as a list in `corpus.ids` order. */
+export function bleuScoresOfEncoded(corpus: EncodedCorpus, n = 4): { score: number[]; stats: BleuStats; imageScores: number[][] } {
+  if (corpus.maxOrder < n) throw new Error(`BLEU-${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
+  const counter = new BleuCounter(n, corpus.maxImageNgrams);
+  const { imageStarts, sentences, ngramStarts } = corpus;
+  const imageScores: number[][] = [];
+  for (let j = 0; j < corpus.ids.length; j++) {
+    const localIds = (ngramStarts[j + 1] as number) - (ngramStarts[j] as number);
+    imageScores.push(counter.add(sentences, imageStarts[j] as number, (imageStarts[j + 1] as number) - 1, corpus.maxOrder, localIds));
+  }
+  const { testlen, reflen, guess, correct } = counter.totals;
+  return { score: bleuFromCounts(testlen, reflen, guess, correct), stats: counter.totals, imageScores };
+}
+
+/**
+ * Accumulates BLEU's statistics image by image (coco-caption's `cook_refs`, `cook_test`, `compute_score`), on
+ * n-gram ids local to each image (see `EncodedCorpus`), so its count arrays stay small.
+ */
 class BleuCounter {
-  private refMax: Int32Array = new Int32Array(1024);
-  private counts: Int32Array = new Int32Array(1024);
-  private readonly touched: number[] = [];
-  private readonly refTouched: number[] = [];
-  private readonly totals: BleuStats;
-  private readonly perImage: Record<string, number[]> = {};
+  /** Per local id: the largest count in one reference. */
+  private readonly refMax: Int32Array;
+  /** Per local id: the count in the caption being read (zero between captions). */
+  private readonly counts: Int32Array;
+  /** Sums over the images added so far. */
+  readonly totals: BleuStats;
   private readonly guess: number[];
   private readonly correct: number[];
 
-  constructor(private readonly n: number) {
+  /** @param maxIds the largest number of local n-gram ids of one image */
+  constructor(
+    private readonly n: number,
+    maxIds: number,
+  ) {
     this.totals = { testlen: 0, reflen: 0, guess: new Array<number>(n).fill(0), correct: new Array<number>(n).fill(0) };
     this.guess = new Array<number>(n).fill(0);
     this.correct = new Array<number>(n).fill(0);
+    this.refMax = new Int32Array(Math.max(16, maxIds));
+    this.counts = new Int32Array(Math.max(16, maxIds));
   }
 
   /**
-   * Adds image `id`: references are sentences `firstRef .. endRef` of `sentences`, the candidate sentence
-   * `cand`; n-gram ids are below `idLimit`; sentences hold orders 1..`maxOrder` (≥ n).
+   * Adds an image: references are sentences `firstRef .. cand` of `sentences`, the candidate is sentence
+   * `cand`; sentences hold orders 1..`maxOrder` (≥ n) of the image's `localIds` local ids. Returns the image's
+   * BLEU-1..n.
    */
-  add(id: string, sentences: SentenceStore, firstRef: number, endRef: number, cand: number, idLimit: number, maxOrder: number): void {
+  add(sentences: SentenceStore, firstRef: number, cand: number, maxOrder: number, localIds: number): number[] {
     const n = this.n;
-    if (this.refMax.length < idLimit) {
-      this.refMax = grown(this.refMax, idLimit);
-      this.counts = grown(this.counts, idLimit);
-    }
-    const { refMax, counts, touched, refTouched, guess, correct, totals } = this;
+    const { refMax, counts, guess, correct, totals } = this;
     const { ngrams, starts, lengths } = sentences;
-    // Maximum count of each n-gram (orders 1..n) in any single reference.
-    for (let r = firstRef; r < endRef; r++) {
+    // Orders 1..n of a sentence are the first entries of its precook layout.
+    const endOf = (s: number): number =>
+      n === maxOrder ? (starts[s + 1] as number) : (starts[s] as number) + orderStart(lengths[s] as number, n + 1);
+    // Maximum count of each n-gram in any single reference: count a reference, then fold its counts into
+    // refMax while zeroing them (a second pass over the same ids instead of a list of the ids touched).
+    refMax.fill(0, 0, localIds);
+    for (let r = firstRef; r < cand; r++) {
       const start = starts[r] as number;
-      const end = n === maxOrder ? (starts[r + 1] as number) : start + orderStart(lengths[r] as number, n + 1);
+      const end = endOf(r);
       for (let i = start; i < end; i++) {
         const g = ngrams[i] as number;
-        if (counts[g] === 0) touched.push(g);
         counts[g] = (counts[g] as number) + 1;
       }
-      for (const g of touched) {
+      for (let i = start; i < end; i++) {
+        const g = ngrams[i] as number;
         const c = counts[g] as number;
-        if (refMax[g] === 0) refTouched.push(g);
         if (c > (refMax[g] as number)) refMax[g] = c;
         counts[g] = 0;
       }
-      touched.length = 0;
     }
-    // Clipped matches of the candidate, per order.
+    // Clipped matches of the candidate, per order (each distinct n-gram adds min(count, refMax) once: when
+    // met with a non-zero count, which is then zeroed).
     const testlen = lengths[cand] as number;
     let start = starts[cand] as number;
     for (let k = 1; k <= n; k++) {
@@ -137,24 +144,25 @@ class BleuCounter {
       let matched = 0;
       for (let i = start; i < start + orderCount; i++) {
         const g = ngrams[i] as number;
-        if (counts[g] === 0) touched.push(g);
         counts[g] = (counts[g] as number) + 1;
       }
-      for (const g of touched) {
-        matched += Math.min(refMax[g] as number, counts[g] as number);
-        counts[g] = 0;
+      for (let i = start; i < start + orderCount; i++) {
+        const g = ngrams[i] as number;
+        const c = counts[g] as number;
+        if (c !== 0) {
+          const max = refMax[g] as number;
+          matched += c < max ? c : max;
+          counts[g] = 0;
+        }
       }
-      touched.length = 0;
       correct[k - 1] = matched;
       start += orderCount;
     }
-    for (const g of refTouched) refMax[g] = 0;
-    refTouched.length = 0;
 
     // 'closest' effective reference length: min over (|l - testlen|, l).
     let reflen = Number.POSITIVE_INFINITY;
     let bestDistance = Number.POSITIVE_INFINITY;
-    for (let r = firstRef; r < endRef; r++) {
+    for (let r = firstRef; r < cand; r++) {
       const length = lengths[r] as number;
       const distance = Math.abs(length - testlen);
       if (distance < bestDistance || (distance === bestDistance && length < reflen)) {
@@ -169,12 +177,7 @@ class BleuCounter {
       (totals.guess[k] as number) += guess[k] as number;
       (totals.correct[k] as number) += correct[k] as number;
     }
-    this.perImage[id] = bleuFromCounts(testlen, reflen, guess, correct);
-  }
-
-  result(): BleuResult {
-    const { testlen, reflen, guess, correct } = this.totals;
-    return { score: bleuFromCounts(testlen, reflen, guess, correct), perImage: this.perImage, stats: this.totals };
+    return bleuFromCounts(testlen, reflen, guess, correct);
   }
 }
 

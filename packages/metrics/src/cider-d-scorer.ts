@@ -11,11 +11,10 @@
  * 10 · mean_n(Σ_r sim_n) / m. Every sum runs in the reference's order, so values match to the last bits.
  */
 import { MetricsInputError } from './errors';
-import { expectedNgrams } from './internal/encoded-corpus';
 import { NgramVocabulary } from './internal/ngram-vocabulary';
-import { numpyMean, numpySum } from './internal/python-compat';
+import { numpyMean } from './internal/python-compat';
 import { SentenceStore, orderStart } from './internal/sentence-store';
-import { TfIdfStore } from './internal/tf-idf-store';
+import { SimilarityScratch, TfIdfStore, ciderDSimilarity } from './internal/tf-idf-store';
 import { isPythonSpace } from './internal/token-table';
 import { grown } from './internal/typed-arrays';
 import { describeType } from './validate';
@@ -107,9 +106,7 @@ export class CiderDScorer {
   private readonly penaltyDenominator: number;
   /** Scratch: slot of each n-gram id while a vector is built (zero between uses). */
   private slotOf: Int32Array = new Int32Array(1024);
-  /** Scratch: the weights of the reference being compared, by n-gram id (zero between uses). */
-  private referenceWeight: Float64Array = new Float64Array(1024);
-  private readonly perOrder: Float64Array;
+  private readonly similarity: SimilarityScratch;
   /** Scratch stores reused by every {@link score} call. */
   private readonly batchSentences = new SentenceStore();
   private readonly batchVectors: TfIdfStore;
@@ -127,7 +124,7 @@ export class CiderDScorer {
     for (let id = 0; id < documentFrequency.length; id++) {
       this.idf[id] = this.logReferenceSetCount - Math.log(Math.max(1, documentFrequency[id] as number));
     }
-    this.perOrder = new Float64Array(this.n);
+    this.similarity = new SimilarityScratch(this.n);
     this.batchVectors = new TfIdfStore(this.n);
   }
 
@@ -137,62 +134,28 @@ export class CiderDScorer {
    * @throws MetricsInputError when the corpus is empty or an entry is not a non-empty list of captions
    */
   static fromCorpus(corpus: Iterable<readonly CaptionTokens[]>, options: CiderDOptions = {}): CiderDScorer {
-    return CiderDScorer.fromCorpusWithReferences(corpus, options, false).scorer;
-  }
-
-  /**
-   * @internal {@link fromCorpus}, also returning each corpus entry's references prepared (coco-caption's
-   * CIDEr scores exactly the corpus it counted, so nothing is encoded twice).
-   */
-  static fromCorpusWithReferences(
-    corpus: Iterable<readonly CaptionTokens[]>,
-    options: CiderDOptions,
-    keepReferences: boolean,
-  ): { scorer: CiderDScorer; prepared: PreparedReferences[] } {
     const settings = withDefaults(options);
     const entries = Array.isArray(corpus) ? (corpus as readonly (readonly CaptionTokens[])[]) : [...corpus];
     let sentences = 0;
     for (const refs of entries) sentences += Array.isArray(refs) ? refs.length : 0;
     const vocab = new NgramVocabulary(settings.n, expectedNgrams(sentences));
-    const store = new SentenceStore(sentences, sentences * 40);
+    // One reference set at a time: its sentences are counted, then forgotten.
+    const store = new SentenceStore(16, 1024);
     const counter = new DocumentFrequencyCounter();
-    const setStarts = new Int32Array(entries.length + 1);
     entries.forEach((refs, index) => {
       if (!Array.isArray(refs) || refs.length === 0) {
         throw new MetricsInputError(`CIDEr-D: corpus entry ${index} is not a non-empty list of captions`, {
           field: `corpus[${index}]`,
         });
       }
-      setStarts[index] = store.count;
+      store.clear();
       refs.forEach((ref: CaptionTokens, i: number) => {
         vocab.encode(captionText(ref, settings.endToken, `corpus[${index}][${i}]`), store);
       });
-      counter.add(store, setStarts[index] as number, store.count, vocab.endId);
-      if (!keepReferences) store.clear();
+      counter.add(store, 0, store.count, vocab.endId);
     });
-    setStarts[entries.length] = store.count;
     if (counter.sets === 0) throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
-    const scorer = new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, settings);
-    return { scorer, prepared: keepReferences ? scorer.prepareAll(store, setStarts) : [] };
-  }
-
-  /**
-   * @internal A scorer whose document frequencies come from reference sets already encoded with `vocab`
-   * (the shared encoding of `evaluate`): set j is sentences `setStarts[j] .. setStarts[j + 1]` of `sentences`.
-   * Returns the sets prepared too.
-   */
-  static fromEncoded(
-    vocab: NgramVocabulary,
-    sentences: SentenceStore,
-    setStarts: Int32Array,
-    options: CiderDOptions,
-  ): { scorer: CiderDScorer; prepared: PreparedReferences[] } {
-    const counter = new DocumentFrequencyCounter();
-    for (let j = 0; j + 1 < setStarts.length; j++) {
-      counter.add(sentences, setStarts[j] as number, setStarts[j + 1] as number, vocab.endId);
-    }
-    const scorer = new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, withDefaults(options));
-    return { scorer, prepared: scorer.prepareAll(sentences, setStarts) };
+    return new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, settings);
   }
 
   /**
@@ -318,34 +281,19 @@ export class CiderDScorer {
   }
 
   /**
-   * @internal Scores sentences `first .. first + references.length` of `sentences` (encoded with this
-   * scorer's vocabulary, transient ids allowed) against `references[i]` each.
+   * Scores sentences `first .. first + references.length` of `sentences` (encoded with this scorer's
+   * vocabulary, transient ids allowed) against `references[i]` each.
    */
-  scoreSentences(sentences: SentenceStore, first: number, references: readonly PreparedReferences[]): CiderDScores {
+  private scoreSentences(sentences: SentenceStore, first: number, references: readonly PreparedReferences[]): CiderDScores {
     const vectors = new TfIdfStore(this.n, references.length, references.length * 24);
     this.ensureScratch();
     const scores = new Float64Array(references.length);
     for (let i = 0; i < references.length; i++) {
       const v = vectors.add(sentences, first + i, this.idf, this.logReferenceSetCount, this.slotOf);
-      scores[i] = this.scoreVector(vectors, v, references[i] as PreparedReferences);
+      const prepared = references[i] as PreparedReferences;
+      scores[i] = ciderDSimilarity(vectors, v, prepared.vectors, prepared.first, prepared.count, this.penaltyDenominator, this.similarity);
     }
     return { score: numpyMean(scores), scores };
-  }
-
-  /** Prepares every set `setStarts[j] .. setStarts[j + 1]` of `sentences` into one vector store. */
-  private prepareAll(sentences: SentenceStore, setStarts: Int32Array): PreparedReferences[] {
-    this.ensureScratch();
-    const total = (setStarts[setStarts.length - 1] as number) - (setStarts[0] as number);
-    const vectors = new TfIdfStore(this.n, total, total * 24);
-    const prepared: PreparedReferences[] = [];
-    for (let j = 0; j + 1 < setStarts.length; j++) {
-      const first = vectors.count;
-      for (let s = setStarts[j] as number; s < (setStarts[j + 1] as number); s++) {
-        vectors.add(sentences, s, this.idf, this.logReferenceSetCount, this.slotOf);
-      }
-      prepared.push(new PreparedReferences(this, vectors, first, vectors.count - first));
-    }
-    return prepared;
   }
 
   /** Encodes `refs` (permanently) into `sentences` and their vectors into `vectors`. */
@@ -370,45 +318,8 @@ export class CiderDScorer {
     const needed = this.vocab.endIdWithTransient;
     if (this.slotOf.length < needed) {
       this.slotOf = grown(this.slotOf, needed);
-      this.referenceWeight = grown(this.referenceWeight, needed);
     }
-  }
-
-  private scoreVector(candidates: TfIdfStore, v: number, references: PreparedReferences): number {
-    const n = this.n;
-    const referenceWeight = this.referenceWeight;
-    const perOrder = this.perOrder.fill(0);
-    const refs = references.vectors;
-    const candidateStart = candidates.starts[v] as number;
-    const candidateBigrams = candidates.bigrams[v] as number;
-    for (let r = references.first; r < references.first + references.count; r++) {
-      const refStart = refs.starts[r] as number;
-      const refEnd = refs.starts[r + 1] as number;
-      for (let i = refStart; i < refEnd; i++) referenceWeight[refs.ids[i] as number] = refs.weights[i] as number;
-      const delta = candidateBigrams - (refs.bigrams[r] as number);
-      const penalty = Math.E ** (-(delta ** 2) / this.penaltyDenominator);
-      let start = candidateStart;
-      for (let k = 0; k < n; k++) {
-        const end = candidates.orderEnds[v * n + k] as number;
-        let value = 0;
-        for (let i = start; i < end; i++) {
-          const mine = candidates.weights[i] as number;
-          const theirs = referenceWeight[candidates.ids[i] as number] as number;
-          value += (theirs < mine ? theirs : mine) * theirs;
-        }
-        start = end;
-        const candidateNorm = candidates.norms[v * n + k] as number;
-        const referenceNorm = refs.norms[r * n + k] as number;
-        if (candidateNorm !== 0 && referenceNorm !== 0) value /= candidateNorm * referenceNorm;
-        value *= penalty;
-        perOrder[k] = (perOrder[k] as number) + value;
-      }
-      for (let i = refStart; i < refEnd; i++) referenceWeight[refs.ids[i] as number] = 0;
-    }
-    let score = numpySum(perOrder) / n;
-    score /= references.count;
-    score *= 10;
-    return score;
+    this.similarity.ensure(needed);
   }
 }
 
@@ -443,6 +354,15 @@ function isSpaceJoined(text: string): boolean {
     previousSpace = space;
   }
   return !previousSpace;
+}
+
+/**
+ * A guess of the number of distinct n-grams (orders 1..4) of a corpus, to size the table once: measured 7.85
+ * per caption on the 202,654 captions of the val2014 leave-one-out case, 10.7 on the 29,902 of the MAGIC
+ * Karpathy-test case.
+ */
+function expectedNgrams(sentences: number): number {
+  return Math.max(4096, sentences * 8);
 }
 
 function withDefaults(options: CiderDOptions): Required<CiderDOptions> {

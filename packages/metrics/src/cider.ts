@@ -1,10 +1,15 @@
 /**
  * coco-caption's "CIDEr" (`pycocoevalcap/cider/cider_scorer.py`), which is CIDEr-D: n = 1..4, σ = 6,
  * clipped tf-idf similarity, ×10, with document frequencies and log(number of images) taken from the
- * references being evaluated. Computed by {@link CiderDScorer} built on those references.
+ * references being evaluated: the computation of `CiderDScorer` (same vectors and similarity functions), with
+ * the frequencies counted on the evaluated references.
  */
-import { CiderDScorer, type CiderDOptions } from './cider-d-scorer';
+import type { CiderDOptions } from './cider-d-scorer';
+import { documentFrequencies } from './internal/document-frequency';
 import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
+import { numpyMean } from './internal/python-compat';
+import { recordInKeyOrder } from './internal/records';
+import { SimilarityScratch, TfIdfStore, ciderDSimilarity } from './internal/tf-idf-store';
 import type { MetricResult, TokenizedCands, TokenizedRefs } from './types';
 import { checkScoringInput } from './validate';
 
@@ -32,13 +37,39 @@ export function cider(refs: TokenizedRefs, cands: TokenizedCands, options: Cider
   return ciderOfEncoded(encodeCorpus(refs, cands, ids, options.n ?? 4), options);
 }
 
-/** @internal {@link cider} on captions already encoded (orders up to exactly `options.n`, default 4). */
+/**
+ * @internal {@link cider} on captions already encoded (orders up to at least `options.n`, default 4): document
+ * frequencies from every image's references, then, image by image, the tf-idf vectors of its captions on the
+ * image's local n-gram ids and the candidate's similarity to each reference (the scorer's own functions).
+ */
 export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}): MetricResult {
-  const { scorer, prepared } = CiderDScorer.fromEncoded(corpus.vocab, corpus.sentences, corpus.refStarts, options);
-  const { score, scores } = scorer.scoreSentences(corpus.sentences, corpus.candidates[0] as number, prepared);
-  const perImage: Record<string, number> = {};
-  corpus.ids.forEach((id, i) => {
-    perImage[id] = scores[i] as number;
-  });
-  return { score, perImage };
+  const n = options.n ?? 4;
+  const sigma = options.sigma ?? 6;
+  if (corpus.maxOrder < n) throw new Error(`CIDEr with n = ${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
+  const { ids, imageStarts, sentences, ngramStarts, maxImageNgrams } = corpus;
+  const images = ids.length;
+  const frequency = documentFrequencies(corpus);
+  // idf = log(number of images) − log(max(1, df)), as CiderScorer computes it; df ≤ images, so the logarithms
+  // come from one small table.
+  const logImages = Math.log(images);
+  const logOfFrequency = new Float64Array(images + 1);
+  for (let df = 0; df <= images; df++) logOfFrequency[df] = Math.log(Math.max(1, df));
+  const idf = new Float64Array(Math.max(16, maxImageNgrams));
+  const slotOf = new Int32Array(Math.max(16, maxImageNgrams));
+  const scratch = new SimilarityScratch(n);
+  scratch.ensure(maxImageNgrams);
+  const vectors = new TfIdfStore(n, 16, 1024);
+  const penaltyDenominator = 2 * sigma ** 2;
+  const scores = new Float64Array(images);
+  for (let j = 0; j < images; j++) {
+    const base = ngramStarts[j] as number;
+    const localIds = (ngramStarts[j + 1] as number) - base;
+    for (let l = 0; l < localIds; l++) idf[l] = logImages - (logOfFrequency[frequency[base + l] as number] as number);
+    vectors.clear();
+    const candidate = (imageStarts[j + 1] as number) - 1;
+    for (let s = imageStarts[j] as number; s <= candidate; s++) vectors.add(sentences, s, idf, logImages, slotOf);
+    const references = candidate - (imageStarts[j] as number);
+    scores[j] = ciderDSimilarity(vectors, references, vectors, 0, references, penaltyDenominator, scratch);
+  }
+  return { score: numpyMean(scores), perImage: recordInKeyOrder(ids, scores) };
 }

@@ -4,6 +4,7 @@
  * per-image scores under coco-caption's key names.
  */
 import { MetricsInputError } from './errors';
+import { mapToRecord, recordInKeyOrder } from './internal/records';
 import { hasPythonToken } from './internal/token-table';
 import {
   METRIC_FAMILIES,
@@ -121,30 +122,23 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
 
   const total = families.length + 1;
   options.onProgress?.({ stage: 'tokenize', completed: 0, total });
-  const refsToTokenize: Record<string, readonly string[]> = {};
-  const candsToTokenize: Record<string, readonly string[]> = {};
-  for (const id of imageIds) {
-    refsToTokenize[id] = refs[id] as readonly string[];
-    candsToTokenize[id] = [cands[id] as string];
-  }
+  // The references of the scored images (all of them unless some have no candidate), tokenized in one call.
+  const refsToTokenize = skippedReferenceIds.length === 0 ? refs : mapToRecord(imageIds, (id) => refs[id] as readonly string[]);
   const tokenizedRefs: TokenizedRefs = tokenizer(refsToTokenize);
-  const tokenizedCandLists = tokenizer(candsToTokenize);
-  const tokenizedCands: TokenizedCands = {};
+  const tokenizedCandLists = tokenizer(mapToRecord(imageIds, (id) => [cands[id] as string]));
   const emptyCandidateIds: string[] = [];
-  for (const id of imageIds) {
+  const tokenizedCands: TokenizedCands = mapToRecord(imageIds, (id) => {
     const list = tokenizedCandLists[id];
     const refList = tokenizedRefs[id];
     if (list?.length !== 1 || refList?.length !== (refs[id] as readonly string[]).length) {
       throw new Error(`tokenizer returned a different number of captions for image id ${id}`);
     }
     const cand = list[0] as string;
-    tokenizedCands[id] = cand;
     if (!hasPythonToken(cand)) emptyCandidateIds.push(id);
-  }
+    return cand;
+  });
 
   const corpus: Partial<Record<CocoScoreName, number>> = {};
-  const perImage: Record<string, ImageScores> = {};
-  for (const id of imageIds) perImage[id] = {};
   const byKey = new Map<CocoScoreName, { score: number; perImage: Record<string, number> }>();
   const context = metricContext(tokenizedRefs, tokenizedCands);
   for (const [index, family] of families.entries()) {
@@ -156,16 +150,18 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
       byKey.set(key, result);
     }
   }
+  // One scores object per image (keys added in the same order to all, so they share one shape).
+  const imageScores = imageIds.map((): ImageScores => ({}));
   for (const key of SCORE_KEY_ORDER) {
     const result = byKey.get(key);
     if (result === undefined) continue;
     corpus[key] = finite(result.score, key, 'corpus');
-    for (const id of imageIds) {
-      (perImage[id] as ImageScores)[key] = finite(result.perImage[id], key, id);
-    }
+    imageIds.forEach((id, i) => {
+      (imageScores[i] as ImageScores)[key] = finite(result.perImage[id], key, id);
+    });
   }
   options.onProgress?.({ stage: 'done', completed: total, total });
-  return { corpus, perImage, imageIds, skippedReferenceIds, emptyCandidateIds };
+  return { corpus, perImage: recordInKeyOrder(imageIds, imageScores), imageIds, skippedReferenceIds, emptyCandidateIds };
 }
 
 /** The families to run: those asked for (each must exist and be able to run), else every one that can run. */

@@ -3,12 +3,13 @@
  * keys it produces, says whether it can run with the given options, and computes its scores on tokenized
  * captions. METEOR, SPICE and WMD join by adding one entry to {@link METRIC_FAMILIES}.
  */
-import { bleuOfEncoded } from './bleu';
+import { bleuScoresOfEncoded } from './bleu';
 import { ciderOfEncoded } from './cider';
 import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
+import { recordInKeyOrder } from './internal/records';
 import { METEOR_FAMILY } from './meteor/family';
 import type { MeteorScorer } from './meteor/scorer';
-import { rouge } from './rouge';
+import { rougeOfEncoded } from './rouge';
 import type { CocoScoreName, MetricName, MetricResult, TokenizedCands, TokenizedRefs } from './types';
 
 /** What a family receives besides the captions: the options given to `evaluate`. */
@@ -24,7 +25,7 @@ export interface MetricFamilyOptions {
 
 /** Work shared by the families of one evaluation, computed on first use. */
 export interface MetricContext {
-  /** The captions as n-gram ids up to order 4 (BLEU and CIDEr both use them). */
+  /** The captions as token ids and n-gram ids up to order 4 (BLEU, ROUGE-L and CIDEr use them). */
   ngrams(): EncodedCorpus;
 }
 
@@ -65,11 +66,11 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     keys: BLEU_KEYS,
     unavailableReason: () => null,
     compute(_refs, _cands, _options, context) {
-      const result = bleuOfEncoded(context.ngrams(), 4);
+      const corpus = context.ngrams();
+      const result = bleuScoresOfEncoded(corpus, 4);
       const out: Partial<Record<CocoScoreName, MetricResult>> = {};
       BLEU_KEYS.forEach((key, k) => {
-        const perImage: Record<string, number> = {};
-        for (const [id, scores] of Object.entries(result.perImage)) perImage[id] = scores[k] as number;
+        const perImage = recordInKeyOrder(corpus.ids, result.imageScores.map((scores) => scores[k] as number));
         out[key] = { score: result.score[k] as number, perImage };
       });
       return out;
@@ -80,7 +81,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: 'rouge',
     keys: ['ROUGE_L'],
     unavailableReason: () => null,
-    compute: (refs, cands) => ({ ROUGE_L: rouge(refs, cands) }),
+    compute: (_refs, _cands, _options, context) => ({ ROUGE_L: rougeOfEncoded(context.ngrams()) }),
   },
   {
     name: 'cider',

@@ -10,6 +10,7 @@
  */
 import type { SentenceStore } from './sentence-store';
 import { orderStart } from './sentence-store';
+import { numpySum } from './python-compat';
 import { grown } from './typed-arrays';
 
 /** A growable list of tf-idf vectors over n-gram orders 1..n. */
@@ -113,4 +114,72 @@ export class TfIdfStore {
     this.count = v + 1;
     return v;
   }
+}
+
+/** Scratch arrays of {@link ciderDSimilarity}, reused across calls. */
+export class SimilarityScratch {
+  /** The weights of the reference being compared, by n-gram id (zero between uses). */
+  referenceWeight: Float64Array = new Float64Array(1024);
+  /** Σ over references of each order's similarity. */
+  readonly perOrder: Float64Array;
+
+  constructor(n: number) {
+    this.perOrder = new Float64Array(n);
+  }
+
+  /** Makes room for n-gram ids below `ids`. */
+  ensure(ids: number): void {
+    if (this.referenceWeight.length < ids) this.referenceWeight = grown(this.referenceWeight, ids);
+  }
+}
+
+/**
+ * CIDEr-D of candidate vector `v` of `candidates` against reference vectors `first .. first + count` of
+ * `references` (ids of both from one numbering, below the size given to `scratch.ensure`), as
+ * `CiderScorer.sim` and `compute_score` do it: per order, Σ min(g_c, g_r) · g_r over the candidate's n-grams in
+ * its order, divided by both norms when neither is 0, times e^(−δ²/`penaltyDenominator`) with δ the difference
+ * of bigram counts; summed over references; then 10 · mean over orders / number of references.
+ */
+export function ciderDSimilarity(
+  candidates: TfIdfStore,
+  v: number,
+  references: TfIdfStore,
+  first: number,
+  count: number,
+  penaltyDenominator: number,
+  scratch: SimilarityScratch,
+): number {
+  const n = candidates.n;
+  const referenceWeight = scratch.referenceWeight;
+  const perOrder = scratch.perOrder.fill(0);
+  const candidateStart = candidates.starts[v] as number;
+  const candidateBigrams = candidates.bigrams[v] as number;
+  for (let r = first; r < first + count; r++) {
+    const refStart = references.starts[r] as number;
+    const refEnd = references.starts[r + 1] as number;
+    for (let i = refStart; i < refEnd; i++) referenceWeight[references.ids[i] as number] = references.weights[i] as number;
+    const delta = candidateBigrams - (references.bigrams[r] as number);
+    const penalty = Math.E ** (-(delta ** 2) / penaltyDenominator);
+    let start = candidateStart;
+    for (let k = 0; k < n; k++) {
+      const end = candidates.orderEnds[v * n + k] as number;
+      let value = 0;
+      for (let i = start; i < end; i++) {
+        const mine = candidates.weights[i] as number;
+        const theirs = referenceWeight[candidates.ids[i] as number] as number;
+        value += (theirs < mine ? theirs : mine) * theirs;
+      }
+      start = end;
+      const candidateNorm = candidates.norms[v * n + k] as number;
+      const referenceNorm = references.norms[r * n + k] as number;
+      if (candidateNorm !== 0 && referenceNorm !== 0) value /= candidateNorm * referenceNorm;
+      value *= penalty;
+      perOrder[k] = (perOrder[k] as number) + value;
+    }
+    for (let i = refStart; i < refEnd; i++) referenceWeight[references.ids[i] as number] = 0;
+  }
+  let score = numpySum(perOrder) / n;
+  score /= count;
+  score *= 10;
+  return score;
 }

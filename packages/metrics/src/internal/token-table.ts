@@ -36,15 +36,22 @@ export function hasPythonToken(text: string): boolean {
   return false;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+/** Start value of a token hash (FNV-1a's offset basis); fold each code unit with {@link TOKEN_HASH_PRIME}. */
+export const TOKEN_HASH_OFFSET = 0x811c9dc5;
+/** FNV-1a's 32-bit prime: `hash = Math.imul(hash ^ code, TOKEN_HASH_PRIME)` per code unit. */
+export const TOKEN_HASH_PRIME = 0x01000193;
 
-/** FNV-1a over `text[start..end)`, finished with a multiply-xorshift for well-spread low bits. */
-function hashRange(text: string, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+/** Ends an FNV-1a token hash with a multiply-xorshift, so that its low bits (the table slot) are well spread. */
+export function finishTokenHash(h: number): number {
   h ^= h >>> 15;
   return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 12);
+}
+
+/** The token hash of `text[start..end)`. */
+function hashRange(text: string, start: number, end: number): number {
+  let h = TOKEN_HASH_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), TOKEN_HASH_PRIME);
+  return finishTokenHash(h);
 }
 
 /** An open-addressing map from token text to dense ids `firstId, firstId + 1, ...`. */
@@ -142,14 +149,13 @@ export function scanTokens(
     while (i < length && isPythonSpace(text.charCodeAt(i))) i++;
     if (i === length) break;
     const start = i;
-    let h = FNV_OFFSET;
+    let h = TOKEN_HASH_OFFSET;
     for (; i < length; i++) {
       const code = text.charCodeAt(i);
       if (isPythonSpace(code)) break;
-      h = Math.imul(h ^ code, FNV_PRIME);
+      h = Math.imul(h ^ code, TOKEN_HASH_PRIME);
     }
-    h ^= h >>> 15;
-    ids[count++] = idOf(text, start, i, Math.imul(h, 0x2c1b3c6d) ^ (h >>> 12));
+    ids[count++] = idOf(text, start, i, finishTokenHash(h));
   }
   return { ids, count };
 }

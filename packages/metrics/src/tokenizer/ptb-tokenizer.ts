@@ -6,6 +6,7 @@
  * spaces, and the tokens of the `PUNCTUATIONS` list are dropped. Pure TypeScript, no Java, no Node API.
  */
 import { MetricsInputError } from '../errors';
+import { recordInKeyOrder } from '../internal/records';
 import { isPythonSpace } from '../internal/token-table';
 import { hasNewerUppercase, javaLowerCase } from './java-lower-case';
 import { scanPtb, type PtbTokenSink } from './ptb-lexer';
@@ -354,24 +355,4 @@ export function ptbTokenize(captions: Readonly<Record<string, readonly string[]>
     for (let k = 0; k < lines.length; k++) (owners[k] as string[]).push(lines[k] as string);
   }
   return recordInKeyOrder(ids, tokenizedById);
-}
-
-/** Whether `key` is an array index (such keys enumerate first, in ascending order, whatever the insertion order). */
-function isArrayIndex(key: string): boolean {
-  const n = Number(key);
-  return n >>> 0 === n && n !== 4294967295 && String(n) === key;
-}
-
-/**
- * `{ keys[i]: values[i] }` with the enumeration order of `keys`, which must be an `Object.keys` result (array
- * indices ascending, then the other keys). Array indices are inserted from the largest down, which V8 does
- * several times faster than ascending (40,504 COCO ids: about 10 ms instead of 45 ms); the order is the same.
- */
-function recordInKeyOrder<T>(keys: readonly string[], values: readonly T[]): Record<string, T> {
-  const record: Record<string, T> = {};
-  let indexKeys = 0;
-  while (indexKeys < keys.length && isArrayIndex(keys[indexKeys] as string)) indexKeys++;
-  for (let i = indexKeys - 1; i >= 0; i--) record[keys[i] as string] = values[i] as T;
-  for (let i = indexKeys; i < keys.length; i++) record[keys[i] as string] = values[i] as T;
-  return record;
 }

@@ -1,0 +1,33 @@
+/**
+ * Building `Record<image id, value>` objects fast. COCO image ids are integers, which V8 stores as an object's
+ * elements: inserted in ascending order (the order they enumerate in) each insertion may grow or re-shape the
+ * backing store, while inserting from the largest index down sizes it once (measured on the 40,504 val2014
+ * ids: 10 ms instead of 50 ms per record). The enumeration order is the same either way.
+ *
+ * @internal
+ */
+
+/** Whether `key` is an array index (such keys enumerate first, in ascending order, whatever the insertion order). */
+function isArrayIndex(key: string): boolean {
+  const n = Number(key);
+  return n >>> 0 === n && n !== 4294967295 && String(n) === key;
+}
+
+/**
+ * `{ keys[i]: values[i] }` with the enumeration order of `keys`, which must be an `Object.keys` result (array
+ * indices ascending, then the other keys in insertion order) or a list in that order. Array-index keys are
+ * inserted from the last one down (see above).
+ */
+export function recordInKeyOrder<T>(keys: readonly string[], values: ArrayLike<T>): Record<string, T> {
+  const record: Record<string, T> = {};
+  let indexKeys = 0;
+  while (indexKeys < keys.length && isArrayIndex(keys[indexKeys] as string)) indexKeys++;
+  for (let i = indexKeys - 1; i >= 0; i--) record[keys[i] as string] = values[i] as T;
+  for (let i = indexKeys; i < keys.length; i++) record[keys[i] as string] = values[i] as T;
+  return record;
+}
+
+/** `{ keys[i]: f(keys[i], i) }`, built as {@link recordInKeyOrder} builds it (`f` is called in key order). */
+export function mapToRecord<T>(keys: readonly string[], f: (key: string, index: number) => T): Record<string, T> {
+  return recordInKeyOrder(keys, keys.map(f));
+}
