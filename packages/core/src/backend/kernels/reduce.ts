@@ -5,8 +5,8 @@
  * the whole input with its `Transpose` kernel (~10 ns per element on these shapes). Every bias gradient
  * is such a reduction (`sum(dy, 0)` over `[rows, features]`), the largest being the logit bias of a
  * captioner (`[T·B, vocab]`). Here a reduction over one contiguous block of axes that is not innermost
- * runs as a single pass over the input, accumulating rows in float64. Innermost reductions, other
- * dtypes and non-contiguous axes go to the stock kernels.
+ * runs as a single pass over the input, accumulating rows in float64 (a SIMD loop, kernels.wat; JS
+ * without wasm SIMD). Innermost reductions, other dtypes and non-contiguous axes go to the stock kernels.
  */
 import {
   Mean,
@@ -21,6 +21,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
+import { simdKernels } from '../simd/simd-module';
 import { asWasmBackend, heapF32, sizeOf } from './wasm-internals';
 
 /**
@@ -94,7 +95,16 @@ function reduceKernel(kernelName: string, isMean: boolean): KernelFunc {
     const shape = keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
     const out = backend.makeOutput(shape, 'float32');
     const [outer, reduce, inner] = block;
-    sumMiddleAxis(heapF32(backend, x), outer, reduce, inner, heapF32(backend, out), isMean ? 1 / reduce : 1);
+    const scale = isMean ? 1 / reduce : 1;
+    const simd = simdKernels(backend);
+    if (simd != null) {
+      const acc = backend.makeOutput([2 * inner], 'float32'); // inner float64 sums
+      const at = (info: TensorInfo) => backend.dataIdMap.get(info.dataId).memoryOffset;
+      simd.sum_middle(at(x), at(out), at(acc), outer, reduce, inner, scale);
+      backend.disposeData(acc.dataId, true);
+      return out;
+    }
+    sumMiddleAxis(heapF32(backend, x), outer, reduce, inner, heapF32(backend, out), scale);
     return out;
   };
 }

@@ -310,4 +310,53 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $tLoop)))
   )
+
+  ;; out[o, i] = scale · Σ_r x[o, r, i] for x viewed as [outer, reduce, inner] (float32 in and out), summed in
+  ;; float64 in `acc` (inner doubles of scratch) as the JS version does: four columns per step, widened in
+  ;; pairs.
+  (func (export "sum_middle")
+    (param $x i32) (param $out i32) (param $acc i32) (param $outer i32) (param $reduce i32) (param $inner i32) (param $scale f64)
+    (local $o i32) (local $r i32) (local $i i32) (local $i4 i32) (local $row i32) (local $v v128) (local $a i32)
+    (local.set $i4 (i32.and (local.get $inner) (i32.const -4)))
+    (block $oDone (loop $oLoop
+      (br_if $oDone (i32.ge_u (local.get $o) (local.get $outer)))
+      (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $inner) (i32.const 3)))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $reduce)))
+        (local.set $row (i32.add (local.get $x)
+          (i32.shl (i32.mul (i32.add (i32.mul (local.get $o) (local.get $reduce)) (local.get $r)) (local.get $inner)) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $iDone (loop $iLoop
+          (br_if $iDone (i32.ge_u (local.get $i) (local.get $i4)))
+          (local.set $v (v128.load align=4 (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $i) (i32.const 3))))
+          (v128.store align=8 (local.get $a)
+            (f64x2.add (v128.load align=8 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+          (v128.store align=8 (i32.add (local.get $a) (i32.const 16))
+            (f64x2.add (v128.load align=8 (i32.add (local.get $a) (i32.const 16)))
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $iLoop)))
+        (block $tDone (loop $tLoop
+          (br_if $tDone (i32.ge_u (local.get $i) (local.get $inner)))
+          (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $i) (i32.const 3))))
+          (f64.store align=8 (local.get $a)
+            (f64.add (f64.load align=8 (local.get $a))
+              (f64.promote_f32 (f32.load align=4 (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2)))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $tLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rLoop)))
+      (local.set $i (i32.const 0))
+      (block $wDone (loop $wLoop
+        (br_if $wDone (i32.ge_u (local.get $i) (local.get $inner)))
+        (f32.store align=4
+          (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $inner)) (local.get $i)) (i32.const 2)))
+          (f32.demote_f64 (f64.mul (f64.load align=8 (i32.add (local.get $acc) (i32.shl (local.get $i) (i32.const 3)))) (local.get $scale))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $wLoop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oLoop)))
+  )
 )

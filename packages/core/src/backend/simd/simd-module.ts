@@ -25,6 +25,8 @@ export interface SimdKernels {
   copy2d(src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void;
   /** `dst[i] += src[i]` for `n` floats */
   add_into(src: number, dst: number, n: number): void;
+  /** `out[o, i] = scale·Σ_r x[o, r, i]` (float64 sums in `acc`, `inner` doubles of scratch) */
+  sum_middle(x: number, out: number, acc: number, outer: number, reduce: number, inner: number, scale: number): void;
 }
 
 /** The parts of the WebAssembly JS API used here (the package compiles without DOM typings). */
