@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SECTIONS = ['Layers', 'Losses', 'Decoding', 'Optimisation', 'Checkpoints and training'];
+const SECTIONS = ['Backends', 'Layers', 'Losses', 'Decoding', 'Optimisation', 'Checkpoints and training'];
 
 function section(markdown: string, title: string): string {
   const start = markdown.indexOf(`\n## ${title}\n`);
