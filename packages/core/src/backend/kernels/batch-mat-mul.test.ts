@@ -157,3 +157,26 @@ describe('wasm BatchMatMul blocking (b larger than the L2 budget)', () => {
     });
   }
 });
+
+describe('wasm BatchMatMul row-padded copies (b rows of a multiple of 256 floats)', () => {
+  it('gives the cpu result for x·W and x·Wᵀ, reuses the copies, and frees them with W', async () => {
+    const backend = tfc.engine().backend;
+    const buffers = backend.numDataIds();
+    const w = randomHost([300, 256]);
+    const wt = randomHost([256, 300]);
+    const x = randomHost([10, 300]);
+    const fn = (wv: tfc.Tensor, wtv: tfc.Tensor, xv: tfc.Tensor) => [
+      tfc.matMul(xv, wv), // padded copy of W
+      tfc.matMul(xv, wv), // reused
+      tfc.matMul(xv, wtv, false, true), // transposed copy, padded
+      tfc.matMul(xv, wtv, false, true),
+      tfc.matMul(tfc.reshape(xv, [20, 150]), tfc.reshape(wv, [150, 512])), // same buffer, another shape
+    ];
+    const tensors = [w, wt, x].map((h) => tfc.tensor(h.values, h.shape)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
+    const ours = hostTidy(() => fn(...tensors));
+    const reference = await runWithStockKernels('cpu', [w, wt, x], (a, b, c) => fn(a!, b!, c!));
+    for (let i = 0; i < ours.length; i++) expect(maxAbsDiff(ours[i]!, reference[i]!)).toBeLessThan(5e-5);
+    tfc.dispose(tensors);
+    expect(backend.numDataIds()).toBe(buffers);
+  });
+});

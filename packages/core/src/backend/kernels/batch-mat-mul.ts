@@ -64,8 +64,10 @@ type CBatchMatMul = (
 /** Per-backend state of the kernel. */
 interface MatMulState {
   call: CBatchMatMul;
-  /** transposed copies of 2-D `b` operands, by the source's dataId */
-  transposed: Map<DataId, TensorInfo>;
+  /** transposed copies of 2-D `b` operands (maybe row-padded), by the source's dataId */
+  transposed: Map<DataId, CachedCopy>;
+  /** row-padded copies of 2-D `b` operands whose rows are a multiple of 256 floats, by the source's dataId */
+  padded: Map<DataId, CachedCopy>;
   /** `K,N` under which each tensor id was handed to XNNPACK as `b` (its operator cache ignores shape) */
   packedAs: Map<number, string>;
 }
@@ -89,6 +91,7 @@ function stateOf(backend: WasmBackendInternals): MatMulState {
   state = {
     call: raw as unknown as CBatchMatMul,
     transposed: new Map(),
+    padded: new Map(),
     packedAs: new Map(),
   };
   states.set(backend, state);
@@ -107,12 +110,12 @@ function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): 
     const released = original(dataId, force);
     if (released) {
       if (id !== undefined) state.packedAs.delete(id);
-      const copy = state.transposed.get(dataId);
-      if (copy != null) {
-        state.transposed.delete(dataId);
-        const copyId = backend.dataIdMap.get(copy.dataId).id;
-        state.packedAs.delete(copyId);
-        original(copy.dataId, true);
+      for (const cache of [state.transposed, state.padded]) {
+        const copy = cache.get(dataId);
+        if (copy == null) continue;
+        cache.delete(dataId);
+        state.packedAs.delete(copy.matrix.id);
+        original(copy.info.dataId, true);
       }
     }
     return released;
@@ -140,9 +143,30 @@ interface HeapMatrix {
   /** byte offset in the heap */
   offset: number;
   rows: number;
+  /** floats per row as stored */
   cols: number;
+  /** the meaningful columns of a row-padded `b` (the rest is padding); default `cols` */
+  validCols?: number;
   /** a view registered for this call only (never in XNNPACK's cache after the call) */
   ephemeral?: boolean;
+}
+
+/** A copy of an operand that the kernel keeps until the operand is disposed. */
+interface CachedCopy {
+  info: TensorInfo;
+  matrix: HeapMatrix;
+}
+
+/**
+ * Floats added to each row of a `b` whose rows are a multiple of 256 floats: XNNPACK packs such a `b`
+ * 2–2.5x slower (its column walk hits the same cache sets); from a padded copy it packs at the normal
+ * rate, and the product's extra columns are dropped.
+ */
+const ROW_PAD = 16;
+
+/** Whether a `b` of `cols` columns, multiplied with `m` rows of `a`, is worth a row-padded copy. */
+function worthPadding(m: number, rows: number, cols: number): boolean {
+  return m < BLOCK_MIN_ROWS && cols % 256 === 0 && rows * cols >= 64 * 1024;
 }
 
 /** Temporaries and views created during one kernel call, released at its end. */
@@ -314,6 +338,13 @@ function fastProduct(
   const m = a.rows;
   const k = a.cols;
   const n = b.cols;
+  if (b.validCols !== undefined && b.validCols < b.cols) {
+    // A row-padded b: the product has b.cols columns; keep the first validCols.
+    const wide = scratch.alloc(m * b.cols);
+    xnnProduct(backend, state, scratch, a, b, idOf(backend, wide));
+    copyRows(backend, offsetOf(backend, wide) >>> 2, b.cols, out.offset >>> 2, b.validCols, m, b.validCols);
+    return;
+  }
   const alreadyPacked = b.ephemeral !== true && state.packedAs.get(b.id) === `${b.rows},${b.cols}`;
   if (m < BLOCK_MIN_ROWS || k * n * 4 <= packBudgetBytes || alreadyPacked) {
     xnnProduct(backend, state, scratch, a, b, out.id);
@@ -359,6 +390,31 @@ function fastProduct(
   }
 }
 
+/** A new tensor holding `m` with every row followed by {@link ROW_PAD} unused floats. */
+function padRows(backend: WasmBackendInternals, m: HeapMatrix): CachedCopy {
+  const cols = m.cols + ROW_PAD;
+  const info = backend.makeOutput([m.rows, cols], 'float32');
+  const offset = offsetOf(backend, info);
+  heap(backend).fill(0, offset >>> 2, (offset >>> 2) + m.rows * cols);
+  copyRows(backend, m.offset >>> 2, m.cols, offset >>> 2, cols, m.rows, m.cols);
+  return { info, matrix: { id: idOf(backend, info), offset, rows: m.rows, cols, validCols: m.cols } };
+}
+
+/**
+ * `b` itself, or (when it is a tensor whose rows are a multiple of 256 floats, multiplied by few rows)
+ * its row-padded copy, made once and kept until `b` is disposed.
+ */
+function paddedCopy(backend: WasmBackendInternals, state: MatMulState, b: HeapMatrix, bDataId: DataId | null, m: number): HeapMatrix {
+  if (bDataId == null || !worthPadding(m, b.rows, b.cols)) return b;
+  const known = state.padded.get(bDataId);
+  if (known != null) return known.matrix.rows === b.rows && known.matrix.validCols === b.cols ? known.matrix : b;
+  // the whole tensor must be this matrix (not a reinterpretation of part of it)
+  if (backend.dataIdMap.get(bDataId).memoryOffset !== b.offset) return b;
+  const copy = padRows(backend, b);
+  state.padded.set(bDataId, copy);
+  return copy.matrix;
+}
+
 /** A heap matrix for the whole of a tensor viewed as `rows × cols`. */
 function whole(backend: WasmBackendInternals, info: TensorInfo, rows: number, cols: number): HeapMatrix {
   return { id: idOf(backend, info), offset: offsetOf(backend, info), rows, cols };
@@ -398,10 +454,15 @@ function product2d(
   const n = transposeB ? b.rows : b.cols;
   if (!transposeA && !transposeB) {
     // Always direct: an untransposed b is usually a weight that XNNPACK then keeps packed for later calls.
-    fastProduct(backend, state, scratch, a, b, out);
+    fastProduct(backend, state, scratch, a, paddedCopy(backend, state, b, bDataId, m), out);
     return;
   }
-  const cachedB = transposeB && bDataId != null ? state.transposed.get(bDataId) : undefined;
+  let cachedB = transposeB && bDataId != null ? state.transposed.get(bDataId) : undefined;
+  // the cache is keyed by buffer: a reshaped view of the same buffer must not reuse another shape's copy
+  if (cachedB != null && !(cachedB.matrix.rows === b.cols && (cachedB.matrix.validCols ?? cachedB.matrix.cols) === b.rows)) {
+    cachedB = undefined;
+    bDataId = null;
+  }
   const direct =
     (transposeA ? m * k * TRANSPOSE_COST : 0) +
     (transposeB ? (cachedB != null ? 0 : k * n * (TRANSPOSE_COST + PACK_COST)) : k * n * PACK_COST);
@@ -414,11 +475,18 @@ function product2d(
     let right = b;
     if (transposeB) {
       if (cachedB != null) {
-        right = whole(backend, cachedB, k, n);
+        right = cachedB.matrix;
       } else if (bDataId != null) {
         const copy = transposedCopy(backend, null, b);
-        state.transposed.set(bDataId, copy.info);
-        right = copy.matrix;
+        if (worthPadding(m, copy.matrix.rows, copy.matrix.cols)) {
+          const padded = padRows(backend, copy.matrix);
+          backend.disposeData(copy.info.dataId, true);
+          state.transposed.set(bDataId, padded);
+          right = padded.matrix;
+        } else {
+          state.transposed.set(bDataId, copy);
+          right = copy.matrix;
+        }
       } else {
         right = transposedCopy(backend, scratch, b).matrix;
       }
