@@ -18,7 +18,7 @@ import { type AoAModelConfig, configFromReferenceOptions, type ResolvedAoAModelC
 import { AoADecoderCore, type AoADecoderState, type DecoderMemory } from './decoder-core';
 import { AoAConfigError, AoAInputError } from './errors';
 import { AoARefiner } from './refiner';
-import { type StepProduct, tallGradientProduct } from './step-product';
+import { type StepProduct, tallGradientLookup, tallGradientProduct } from './step-product';
 import { tidyKeep } from './tidy';
 
 /**
@@ -325,19 +325,31 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
       const rng = (sampling as ScheduledSampling).rng;
       const step = this.core.stepper(memory, product);
       const logitProduct = product(this.logit.weight);
+      const lookup = tallGradientLookup(this.wordTable());
       let state: AoADecoderState | null = null;
       const outputs: tf.Tensor[] = [];
       let previous: tf.Tensor | null = null;
       for (let t = 0; t < steps; t++) {
         const tokens = labelValues.filter((_, i) => i % width === t);
         const input = previous === null ? tf.tensor1d(tokens, 'int32') : scheduledInputs(tokens, previous, ssProbability, rng);
-        const next = step(this.embed.apply(input), state);
+        const next = step(this.embedWith(input, lookup), state);
         state = next.state;
         previous = tf.logSoftmax(this.logits(next.output, logitProduct));
         outputs.push(previous);
       }
       return padSteps(tf.stack(outputs, 1), width - 1) as tf.Tensor3D;
     });
+  }
+
+  /** The word embedding table `E` (`embed.0.weight`). */
+  private wordTable(): tf.Variable {
+    return (this.embed.get(0) as unknown as Embedding).weight;
+  }
+
+  /** `Dropout(ReLU(E[ids]))` (the `embed` block) with the table lookup done by `lookup` (see {@link tallGradientLookup}). */
+  private embedWith(ids: tf.Tensor, lookup: (ids: tf.Tensor) => tf.Tensor): tf.Tensor {
+    const [, relu, dropout] = this.embed.toArray() as [unknown, { apply(x: tf.Tensor): tf.Tensor }, { apply(x: tf.Tensor): tf.Tensor }];
+    return dropout.apply(relu.apply(lookup(ids)));
   }
 
   /** `logit(x)` for `x` `[..., d]`, with `x·Wᵀ` computed by `times` (a {@link StepProduct} of the logit weight). */
@@ -351,8 +363,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   /**
    * Sampled captions with differentiable log-probabilities, in one pass as the reference's self-critical
    * training samples them (`AttModel._sample` under autograd): the image side once per image, then per
-   * step the next word of every row is drawn from `exp(logprobs / temperature)` (or taken greedily, the
-   * first maximum), a row is finished after its end token and gets 0 afterwards, and the loop stops when
+   * step the next word of every row is drawn from `exp(logprobs / temperature)` (`tf.multinomial` on the
+   * logits; or taken greedily, the first maximum), a row is finished after its end token and gets 0 afterwards, and the loop stops when
    * every row is finished. `logprobs` `[rows, maxLength]` holds each step's log-prob of the drawn word
    * (gathered before finished rows are zeroed, as the reference; 0 after the loop stopped): feed it to
    * core's `selfCriticalLoss` with `tokens`, whose mask covers each caption and its end token. Rows
@@ -387,20 +399,23 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
       const rows = memory.meanFeats.shape[0] as number;
       const step = this.core.stepper(memory, product);
       const logitProduct = product(this.logit.weight);
+      const lookup = tallGradientLookup(this.wordTable());
       const tokens = new Int32Array(rows * maxLength);
       const unfinished = new Uint8Array(rows).fill(1);
       const picked: tf.Tensor[] = [];
       let input = new Int32Array(rows);
       let state: AoADecoderState | null = null;
       for (let t = 0; t < maxLength; t++) {
-        const next = step(this.embed.apply(tf.tensor1d(input, 'int32')), state);
+        const next = step(this.embedWith(tf.tensor1d(input, 'int32'), lookup), state);
         state = next.state;
-        const logprobs = tf.logSoftmax(this.logits(next.output, logitProduct));
+        // log p(w) = logit_w − logsumexp(logits): the full log_softmax is neither kept nor differentiated
+        const logits = this.logits(next.output, logitProduct);
         const chosen =
           method === 'greedy'
-            ? firstArgMax(logprobs.dataSync() as Float32Array, rows, classes)
-            : (tf.multinomial(tf.div(logprobs, temperature) as tf.Tensor2D, 1, (options.rng as Random).nextSeed(), false).dataSync() as Int32Array);
-        picked.push(tf.sum(tf.mul(logprobs, tf.cast(tf.oneHot(tf.tensor1d(chosen, 'int32'), classes), 'float32')), 1));
+            ? firstArgMax(logits.dataSync() as Float32Array, rows, classes)
+            : tf.tidy(() => tf.multinomial(tf.div(logits, temperature) as tf.Tensor2D, 1, (options.rng as Random).nextSeed(), false).dataSync() as Int32Array);
+        const flatIndex = tf.tensor1d(Int32Array.from(chosen, (token, r) => r * classes + token), 'int32');
+        picked.push(tf.sub(tf.gather(tf.reshape(logits, [rows * classes]), flatIndex), tf.logSumExp(logits, 1)));
         let open = 0;
         for (let r = 0; r < rows; r++) {
           const token = unfinished[r] === 1 ? (chosen[r] as number) : 0;

@@ -28,7 +28,7 @@ export { MultiHeadedDotAttention, type MultiHeadedDotAttentionConfig } from './m
 export { AoARefiner, AoARefinerLayer, type AoARefinerConfig, type AoARefinerLayerConfig } from './refiner';
 export { AdditiveAttention, type AdditiveAttentionConfig } from './additive-attention';
 export { AoADecoderCore, type AoADecoderCoreConfig, type AoADecoderState, type DecoderMemory } from './decoder-core';
-export { plainStepProduct, tallGradientProduct, type StepProduct } from './step-product';
+export { plainStepProduct, tallGradientLookup, tallGradientProduct, type StepProduct } from './step-product';
 export {
   AoAModel,
   type AoAFeatures,

@@ -9,6 +9,7 @@
  * product over all steps, after the last use; the values are the same up to the summation order.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows } from '@caption/core';
 
 /**
  * How a recurrence multiplies a `[rows, in]` input by a weight `W` `[out, in]` (PyTorch layout) used at
@@ -94,4 +95,47 @@ function inputGradient(dy: tf.Tensor, chunks: ReadonlyArray<{ start: number; wei
   if (chunks.length === 1) return tf.matMul(dy, (chunks[0] as { weight: tf.Tensor }).weight, false, true);
   const rows = dy.shape[0] as number;
   return tf.addN(chunks.map(({ start, weight }) => tf.matMul(tf.slice(dy, [0, start], [rows, weight.shape[1] as number]), weight, false, true)));
+}
+
+/**
+ * Row lookup `table[ids]` in a table used at every step of a recurrence (the word embedding when words
+ * are fed one step at a time: sampling, scheduled sampling), whose gradient is formed once: one
+ * `scatterND` of all steps' `(ids_t, dy_t)` after the last use. A per-step lookup's own gradient is a
+ * table-sized scatter per step (39 MB for AoANet's 9,488 × 1,024 embedding), all alive until the backward
+ * pass ends. `table` must be a variable (as for {@link tallGradientProduct}); for another tensor this is
+ * core's `gatherRows`.
+ */
+export function tallGradientLookup(table: tf.Tensor): (ids: tf.Tensor) => tf.Tensor {
+  if (!(table instanceof tf.Variable)) return (ids) => gatherRows(table, ids);
+  const indices: tf.Tensor[] = [];
+  const outputGradients: tf.Tensor[] = [];
+  const marker = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const t = args[0] as tf.Tensor;
+    return {
+      value: tf.scalar(0),
+      gradFunc: () => {
+        if (indices.length === 0) return tf.zerosLike(t);
+        const ids = tf.concat(indices, 0);
+        const dy = tf.concat(outputGradients, 0);
+        indices.length = 0;
+        outputGradients.length = 0;
+        return tf.scatterND(tf.expandDims(ids, 1), dy, t.shape);
+      },
+    };
+  });
+  const token = marker(table);
+  const use = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [ids, , save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([ids]);
+    return {
+      value: tf.gather(table, ids),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        indices.push((saved[0] as tf.Tensor).clone());
+        outputGradients.push(dy.clone());
+        // the ids are integers and never differentiated (tfjs prunes them from the backward pass)
+        return [tf.zerosLike(saved[0] as tf.Tensor), tf.scalar(0)];
+      },
+    };
+  });
+  return (ids) => use(ids, token);
 }
