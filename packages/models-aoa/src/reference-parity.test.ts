@@ -300,8 +300,8 @@ describeWithReference(
     it('self-critical sampling in one pass (greedy method): sc.seq, sc.greedy_logprobs, the loss and sc_grad.*', () => {
       const reward = io.tensor('sc.reward');
       const perImage = (io.shape('sc.seq')[0] as number) / (io.shape('in.images.att_feats')[0] as number);
-      let tokens = new Int32Array(0);
-      let sampled = new Float32Array(0);
+      let tokens: Int32Array = new Int32Array(0);
+      let sampled: Float32Array = new Float32Array(0);
       const before = tf.memory().numTensors;
       const { loss, grads } = tidyKeep(() => {
         const params = model.namedParameters();

@@ -32,6 +32,30 @@ export const plainStepProduct: StepProduct = (weight) => (x) => tf.matMul(x, wei
  */
 export const tallGradientProduct: StepProduct = (weight) => {
   if (!(weight instanceof tf.Variable)) return plainStepProduct(weight);
+  let transposedChunks: Array<{ start: number; weight: tf.Tensor }> | null = null;
+  return stepUses(
+    weight,
+    (x) => tf.matMul(x, weight, false, true),
+    (dy) => {
+      transposedChunks ??= transposedInChunks(weight);
+      return inputGradient(dy, transposedChunks);
+    },
+    (x, dy) => tf.matMul(dy, x, true, false),
+  );
+};
+
+/**
+ * The machinery of {@link tallGradientProduct} and {@link tallGradientLookup}: uses `forward(input)` of a
+ * variable `shared`, each recording its `(input_t, dy_t)` in the backward pass and returning
+ * `inputGradient(dy_t)` for its input; after the last use a marker op (recorded first, so differentiated
+ * last) returns `sharedGradient([input_1; …], [dy_1; …])` as the variable's gradient.
+ */
+function stepUses(
+  shared: tf.Variable,
+  forward: (input: tf.Tensor) => tf.Tensor,
+  inputGradient: (dy: tf.Tensor, input: tf.Tensor) => tf.Tensor,
+  sharedGradient: (inputs: tf.Tensor, dys: tf.Tensor) => tf.Tensor,
+): (input: tf.Tensor) => tf.Tensor {
   const inputs: tf.Tensor[] = [];
   const outputGradients: tf.Tensor[] = [];
   const marker = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -40,32 +64,31 @@ export const tallGradientProduct: StepProduct = (weight) => {
       value: tf.scalar(0),
       gradFunc: () => {
         if (inputs.length === 0) return tf.zerosLike(w);
-        const x = inputs.length === 1 ? (inputs[0] as tf.Tensor) : tf.concat(inputs, 0);
+        const all = inputs.length === 1 ? (inputs[0] as tf.Tensor) : tf.concat(inputs, 0);
         const dy = outputGradients.length === 1 ? (outputGradients[0] as tf.Tensor) : tf.concat(outputGradients, 0);
         inputs.length = 0;
         outputGradients.length = 0;
-        return tf.matMul(dy, x, true, false);
+        return sharedGradient(all, dy);
       },
     };
   });
-  const token = marker(weight);
-  let transposedChunks: Array<{ start: number; weight: tf.Tensor }> | null = null;
+  const token = marker(shared);
   const use = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [x, , save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    save([x]);
+    const [input, , save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([input]);
     return {
-      value: tf.matMul(x, weight, false, true),
+      value: forward(input),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const kept = saved[0] as tf.Tensor;
         // clones (shared data): tfjs may dispose `dy` itself when it also is another tensor's running gradient sum
-        inputs.push((saved[0] as tf.Tensor).clone());
+        inputs.push(kept.clone());
         outputGradients.push(dy.clone());
-        transposedChunks ??= transposedInChunks(weight);
-        return [inputGradient(dy, transposedChunks), tf.scalar(0)];
+        return [inputGradient(dy, kept), tf.scalar(0)];
       },
     };
   });
-  return (x) => use(x, token);
-};
+  return (input) => use(input, token);
+}
 
 /** Output sizes above this are cut into chunks for the input gradient (XNNPACK slows down on long inner loops). */
 const MAX_INNER = 5000;
@@ -107,35 +130,11 @@ function inputGradient(dy: tf.Tensor, chunks: ReadonlyArray<{ start: number; wei
  */
 export function tallGradientLookup(table: tf.Tensor): (ids: tf.Tensor) => tf.Tensor {
   if (!(table instanceof tf.Variable)) return (ids) => gatherRows(table, ids);
-  const indices: tf.Tensor[] = [];
-  const outputGradients: tf.Tensor[] = [];
-  const marker = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const t = args[0] as tf.Tensor;
-    return {
-      value: tf.scalar(0),
-      gradFunc: () => {
-        if (indices.length === 0) return tf.zerosLike(t);
-        const ids = tf.concat(indices, 0);
-        const dy = tf.concat(outputGradients, 0);
-        indices.length = 0;
-        outputGradients.length = 0;
-        return tf.scatterND(tf.expandDims(ids, 1), dy, t.shape);
-      },
-    };
-  });
-  const token = marker(table);
-  const use = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [ids, , save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    save([ids]);
-    return {
-      value: tf.gather(table, ids),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        indices.push((saved[0] as tf.Tensor).clone());
-        outputGradients.push(dy.clone());
-        // the ids are integers and never differentiated (tfjs prunes them from the backward pass)
-        return [tf.zerosLike(saved[0] as tf.Tensor), tf.scalar(0)];
-      },
-    };
-  });
-  return (ids) => use(ids, token);
+  return stepUses(
+    table,
+    (ids) => tf.gather(table, ids),
+    // the ids are integers and never differentiated (tfjs prunes them from the backward pass)
+    (_dy, ids) => tf.zerosLike(ids),
+    (ids, dy) => tf.scatterND(tf.expandDims(ids, 1), dy, table.shape),
+  );
 }
