@@ -100,8 +100,11 @@ export class CiderDScorer {
   private readonly vocab: NgramVocabulary;
   /** Document frequency per n-gram id (ids past the end: 0). */
   private readonly documentFrequency: Int32Array;
-  /** log(referenceSetCount) − log(max(1, df)) per n-gram id; ids past the end get log(referenceSetCount). */
-  private readonly idf: Float64Array;
+  /**
+   * log(referenceSetCount) − log(max(1, df)) per n-gram id; the ids past the document frequencies (transient
+   * n-grams of candidates) get log(referenceSetCount). Grown with the transient ids (see ensureScratch).
+   */
+  private idf: Float64Array;
   private readonly logReferenceSetCount: number;
   private readonly penaltyDenominator: number;
   /** Scratch: slot of each n-gram id while a vector is built (zero between uses). */
@@ -289,7 +292,7 @@ export class CiderDScorer {
     this.ensureScratch();
     const scores = new Float64Array(references.length);
     for (let i = 0; i < references.length; i++) {
-      const v = vectors.add(sentences, first + i, this.idf, this.logReferenceSetCount, this.slotOf);
+      const v = vectors.add(sentences, first + i, this.idf, this.slotOf);
       const prepared = references[i] as PreparedReferences;
       scores[i] = ciderDSimilarity(vectors, v, prepared.vectors, prepared.first, prepared.count, this.penaltyDenominator, this.similarity);
     }
@@ -308,7 +311,7 @@ export class CiderDScorer {
     this.ensureScratch();
     const first = vectors.count;
     for (let s = firstSentence; s < sentences.count; s++) {
-      vectors.add(sentences, s, this.idf, this.logReferenceSetCount, this.slotOf);
+      vectors.add(sentences, s, this.idf, this.slotOf);
     }
     return new PreparedReferences(this, vectors, first, refs.length);
   }
@@ -316,8 +319,11 @@ export class CiderDScorer {
   /** Grows the id-indexed scratch arrays to the vocabulary's size (they hold zeros between uses). */
   private ensureScratch(): void {
     const needed = this.vocab.endIdWithTransient;
-    if (this.slotOf.length < needed) {
-      this.slotOf = grown(this.slotOf, needed);
+    if (this.slotOf.length < needed) this.slotOf = grown(this.slotOf, needed);
+    if (this.idf.length < needed) {
+      const known = this.idf.length;
+      this.idf = grown(this.idf, needed);
+      this.idf.fill(this.logReferenceSetCount, known);
     }
     this.similarity.ensure(needed);
   }

@@ -48,7 +48,8 @@ export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}
   if (corpus.maxOrder < n) throw new Error(`CIDEr with n = ${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
   const { ids, imageStarts, sentences, ngramStarts, maxImageNgrams } = corpus;
   const images = ids.length;
-  const frequency = documentFrequencies(corpus);
+  // Entry e of image j (local id l = e − ngramStarts[j]) has its document frequency at [2e + 1].
+  const frequencies = documentFrequencies(corpus);
   // idf = log(number of images) − log(max(1, df)), as CiderScorer computes it; df ≤ images, so the logarithms
   // come from one small table.
   const logImages = Math.log(images);
@@ -64,10 +65,12 @@ export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}
   for (let j = 0; j < images; j++) {
     const base = ngramStarts[j] as number;
     const localIds = (ngramStarts[j + 1] as number) - base;
-    for (let l = 0; l < localIds; l++) idf[l] = logImages - (logOfFrequency[frequency[base + l] as number] as number);
+    for (let l = 0; l < localIds; l++) {
+      idf[l] = logImages - (logOfFrequency[frequencies[2 * (base + l) + 1] as number] as number);
+    }
     vectors.clear();
     const candidate = (imageStarts[j + 1] as number) - 1;
-    for (let s = imageStarts[j] as number; s <= candidate; s++) vectors.add(sentences, s, idf, logImages, slotOf);
+    for (let s = imageStarts[j] as number; s <= candidate; s++) vectors.add(sentences, s, idf, slotOf);
     const references = candidate - (imageStarts[j] as number);
     scores[j] = ciderDSimilarity(vectors, references, vectors, 0, references, penaltyDenominator, scratch);
   }
