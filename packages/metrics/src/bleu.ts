@@ -61,22 +61,29 @@ export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOp
 
 /** @internal {@link bleu} on captions already encoded (orders up to at least `n`). */
 export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
-  const { score, stats, imageScores } = bleuScoresOfEncoded(corpus, n);
+  const { score, stats, byOrder } = bleuScoresOfEncoded(corpus, n);
+  const imageScores = corpus.ids.map((_, j) => byOrder.map((scores) => scores[j] as number));
   return { score, perImage: recordInKeyOrder(corpus.ids, imageScores), stats };
 }
 
-/** @internal {@link bleuOfEncoded} with the per-image scores as a list in `corpus.ids` order. */
-export function bleuScoresOfEncoded(corpus: EncodedCorpus, n = 4): { score: number[]; stats: BleuStats; imageScores: number[][] } {
+/**
+ * @internal {@link bleuOfEncoded} with the per-image scores as one list per order (`byOrder[k − 1][j]`: BLEU-k
+ * of image `corpus.ids[j]`).
+ */
+export function bleuScoresOfEncoded(corpus: EncodedCorpus, n = 4): { score: number[]; stats: BleuStats; byOrder: Float64Array[] } {
   if (corpus.maxOrder < n) throw new Error(`BLEU-${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
   const counter = new BleuCounter(n, corpus.maxImageNgrams);
   const { imageStarts, sentences, ngramStarts } = corpus;
-  const imageScores: number[][] = [];
-  for (let j = 0; j < corpus.ids.length; j++) {
+  const images = corpus.ids.length;
+  const byOrder = Array.from({ length: n }, () => new Float64Array(images));
+  const scores = new Float64Array(n);
+  for (let j = 0; j < images; j++) {
     const localIds = (ngramStarts[j + 1] as number) - (ngramStarts[j] as number);
-    imageScores.push(counter.add(sentences, imageStarts[j] as number, (imageStarts[j + 1] as number) - 1, corpus.maxOrder, localIds));
+    counter.add(sentences, imageStarts[j] as number, (imageStarts[j + 1] as number) - 1, corpus.maxOrder, localIds, scores);
+    for (let k = 0; k < n; k++) (byOrder[k] as Float64Array)[j] = scores[k] as number;
   }
   const { testlen, reflen, guess, correct } = counter.totals;
-  return { score: bleuFromCounts(testlen, reflen, guess, correct), stats: counter.totals, imageScores };
+  return { score: bleuFromCounts(testlen, reflen, guess, correct), stats: counter.totals, byOrder };
 }
 
 /**
@@ -107,10 +114,10 @@ class BleuCounter {
 
   /**
    * Adds an image: references are sentences `firstRef .. cand` of `sentences`, the candidate is sentence
-   * `cand`; sentences hold orders 1..`maxOrder` (≥ n) of the image's `localIds` local ids. Returns the image's
-   * BLEU-1..n.
+   * `cand`; sentences hold orders 1..`maxOrder` (≥ n) of the image's `localIds` local ids. Writes the image's
+   * BLEU-1..n into `scores`.
    */
-  add(sentences: SentenceStore, firstRef: number, cand: number, maxOrder: number, localIds: number): number[] {
+  add(sentences: SentenceStore, firstRef: number, cand: number, maxOrder: number, localIds: number, scores: Float64Array): void {
     const n = this.n;
     const { refMax, counts, guess, correct, totals } = this;
     const { ngrams, starts, lengths } = sentences;
@@ -177,7 +184,7 @@ class BleuCounter {
       (totals.guess[k] as number) += guess[k] as number;
       (totals.correct[k] as number) += correct[k] as number;
     }
-    return bleuFromCounts(testlen, reflen, guess, correct);
+    bleuFromCountsInto(testlen, reflen, guess, correct, scores);
   }
 }
 
@@ -192,16 +199,27 @@ export function bleuFromCounts(
   guess: readonly number[],
   correct: readonly number[],
 ): number[] {
-  const scores: number[] = [];
+  const scores = new Array<number>(guess.length);
+  bleuFromCountsInto(testlen, reflen, guess, correct, scores);
+  return scores;
+}
+
+/** {@link bleuFromCounts} written into `scores[0 .. guess.length)` (no array per image in the corpus loop). */
+function bleuFromCountsInto(
+  testlen: number,
+  reflen: number,
+  guess: readonly number[],
+  correct: readonly number[],
+  scores: Float64Array | number[],
+): void {
   let product = 1;
   for (let k = 0; k < guess.length; k++) {
     product *= ((correct[k] as number) + TINY) / ((guess[k] as number) + SMALL);
-    scores.push(product ** (1 / (k + 1)));
+    scores[k] = product ** (1 / (k + 1));
   }
   const ratio = (testlen + TINY) / (reflen + SMALL);
   if (ratio < 1) {
     const penalty = Math.exp(1 - 1 / ratio);
-    for (let k = 0; k < scores.length; k++) scores[k] = (scores[k] as number) * penalty;
+    for (let k = 0; k < guess.length; k++) scores[k] = (scores[k] as number) * penalty;
   }
-  return scores;
 }

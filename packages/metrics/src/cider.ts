@@ -43,6 +43,12 @@ export function cider(refs: TokenizedRefs, cands: TokenizedCands, options: Cider
  * image's local n-gram ids and the candidate's similarity to each reference (the scorer's own functions).
  */
 export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}): MetricResult {
+  const { score, scores } = ciderScoresOfEncoded(corpus, options);
+  return { score, perImage: recordInKeyOrder(corpus.ids, scores) };
+}
+
+/** @internal {@link ciderOfEncoded} with the per-image scores as a list in `corpus.ids` order. */
+export function ciderScoresOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}): { score: number; scores: Float64Array } {
   const n = options.n ?? 4;
   const sigma = options.sigma ?? 6;
   if (corpus.maxOrder < n) throw new Error(`CIDEr with n = ${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
@@ -74,5 +80,5 @@ export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}
     const references = candidate - (imageStarts[j] as number);
     scores[j] = ciderDSimilarity(vectors, references, vectors, 0, references, penaltyDenominator, scratch);
   }
-  return { score: numpyMean(scores), perImage: recordInKeyOrder(ids, scores) };
+  return { score: numpyMean(scores), scores };
 }

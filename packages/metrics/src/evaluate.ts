@@ -11,6 +11,7 @@ import {
   METRIC_NAMES,
   SCORE_KEY_ORDER,
   metricContext,
+  type FamilyScores,
   type MetricFamily,
   type MetricFamilyOptions,
 } from './metric-families';
@@ -139,8 +140,8 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
   });
 
   const corpus: Partial<Record<CocoScoreName, number>> = {};
-  const byKey = new Map<CocoScoreName, { score: number; perImage: Record<string, number> }>();
-  const context = metricContext(tokenizedRefs, tokenizedCands);
+  const byKey = new Map<CocoScoreName, FamilyScores>();
+  const context = metricContext(tokenizedRefs, tokenizedCands, imageIds);
   for (const [index, family] of families.entries()) {
     options.onProgress?.({ stage: family.name, completed: index + 1, total });
     const results = await family.compute(tokenizedRefs, tokenizedCands, options, context);
@@ -156,8 +157,11 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
     const result = byKey.get(key);
     if (result === undefined) continue;
     corpus[key] = finite(result.score, key, 'corpus');
+    // Lists of scores are in the order of the context's ids, `imageIds`.
+    const list = 'imageScores' in result ? result.imageScores : null;
+    const record = 'perImage' in result ? result.perImage : null;
     imageIds.forEach((id, i) => {
-      (imageScores[i] as ImageScores)[key] = finite(result.perImage[id], key, id);
+      (imageScores[i] as ImageScores)[key] = finite(list !== null ? list[i] : record?.[id], key, id);
     });
   }
   options.onProgress?.({ stage: 'done', completed: total, total });

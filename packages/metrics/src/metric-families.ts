@@ -4,12 +4,11 @@
  * captions. METEOR, SPICE and WMD join by adding one entry to {@link METRIC_FAMILIES}.
  */
 import { bleuScoresOfEncoded } from './bleu';
-import { ciderOfEncoded } from './cider';
+import { ciderScoresOfEncoded } from './cider';
 import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
-import { recordInKeyOrder } from './internal/records';
 import { METEOR_FAMILY } from './meteor/family';
 import type { MeteorScorer } from './meteor/scorer';
-import { rougeOfEncoded } from './rouge';
+import { rougeScoresOfEncoded } from './rouge';
 import type { CocoScoreName, MetricName, MetricResult, TokenizedCands, TokenizedRefs } from './types';
 
 /** What a family receives besides the captions: the options given to `evaluate`. */
@@ -25,17 +24,27 @@ export interface MetricFamilyOptions {
 
 /** Work shared by the families of one evaluation, computed on first use. */
 export interface MetricContext {
+  /** The image ids scored, in evaluation order. */
+  readonly imageIds: readonly string[];
   /** The captions as token ids and n-gram ids up to order 4 (BLEU, ROUGE-L and CIDEr use them). */
   ngrams(): EncodedCorpus;
 }
 
-/** A {@link MetricContext} over validated tokenized captions. */
-export function metricContext(refs: TokenizedRefs, cands: TokenizedCands): MetricContext {
+/** A {@link MetricContext} over validated tokenized captions, scored in the order of `imageIds` (the candidates' ids). */
+export function metricContext(refs: TokenizedRefs, cands: TokenizedCands, imageIds: readonly string[] = Object.keys(cands)): MetricContext {
   let corpus: EncodedCorpus | undefined;
   return {
-    ngrams: () => (corpus ??= encodeCorpus(refs, cands, Object.keys(cands), 4)),
+    imageIds,
+    ngrams: () => (corpus ??= encodeCorpus(refs, cands, imageIds, 4)),
   };
 }
+
+/**
+ * One key's scores from a family: a {@link MetricResult}, or the corpus score with the per-image scores as a
+ * list in the order of {@link MetricContext.imageIds} (what the built-in families return: no 40,000-key
+ * object per key for `evaluate` to build and read back).
+ */
+export type FamilyScores = MetricResult | { score: number; imageScores: ArrayLike<number> };
 
 /** One metric family (e.g. `bleu`, which yields `Bleu_1`..`Bleu_4`). */
 export interface MetricFamily {
@@ -46,15 +55,15 @@ export interface MetricFamily {
   /** Why it cannot run with these options (missing data, Java, ...), or `null` when it can. */
   unavailableReason(options: MetricFamilyOptions): string | null;
   /**
-   * Scores tokenized captions (same ids on both sides, already validated). Returns one {@link MetricResult}
-   * per key in {@link keys}.
+   * Scores tokenized captions (same ids on both sides, already validated). Returns the scores of each key in
+   * {@link keys}.
    */
   compute(
     refs: TokenizedRefs,
     cands: TokenizedCands,
     options: MetricFamilyOptions,
     context: MetricContext,
-  ): Partial<Record<CocoScoreName, MetricResult>> | Promise<Partial<Record<CocoScoreName, MetricResult>>>;
+  ): Partial<Record<CocoScoreName, FamilyScores>> | Promise<Partial<Record<CocoScoreName, FamilyScores>>>;
 }
 
 const BLEU_KEYS = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'] as const;
@@ -66,12 +75,10 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     keys: BLEU_KEYS,
     unavailableReason: () => null,
     compute(_refs, _cands, _options, context) {
-      const corpus = context.ngrams();
-      const result = bleuScoresOfEncoded(corpus, 4);
-      const out: Partial<Record<CocoScoreName, MetricResult>> = {};
+      const result = bleuScoresOfEncoded(context.ngrams(), 4);
+      const out: Partial<Record<CocoScoreName, FamilyScores>> = {};
       BLEU_KEYS.forEach((key, k) => {
-        const perImage = recordInKeyOrder(corpus.ids, result.imageScores.map((scores) => scores[k] as number));
-        out[key] = { score: result.score[k] as number, perImage };
+        out[key] = { score: result.score[k] as number, imageScores: result.byOrder[k] as Float64Array };
       });
       return out;
     },
@@ -81,13 +88,19 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: 'rouge',
     keys: ['ROUGE_L'],
     unavailableReason: () => null,
-    compute: (_refs, _cands, _options, context) => ({ ROUGE_L: rougeOfEncoded(context.ngrams()) }),
+    compute: (_refs, _cands, _options, context) => {
+      const { score, scores } = rougeScoresOfEncoded(context.ngrams());
+      return { ROUGE_L: { score, imageScores: scores } };
+    },
   },
   {
     name: 'cider',
     keys: ['CIDEr'],
     unavailableReason: () => null,
-    compute: (_refs, _cands, _options, context) => ({ CIDEr: ciderOfEncoded(context.ngrams()) }),
+    compute: (_refs, _cands, _options, context) => {
+      const { score, scores } = ciderScoresOfEncoded(context.ngrams());
+      return { CIDEr: { score, imageScores: scores } };
+    },
   },
 ];
 

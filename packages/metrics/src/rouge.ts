@@ -41,6 +41,12 @@ export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: Rouge
  * a caption is split again from its text, on single spaces.
  */
 export function rougeOfEncoded(corpus: TokenCorpus, options: RougeOptions = {}): MetricResult {
+  const { score, scores } = rougeScoresOfEncoded(corpus, options);
+  return { score, perImage: recordInKeyOrder(corpus.ids, scores) };
+}
+
+/** @internal {@link rougeOfEncoded} with the per-image scores as a list in `corpus.ids` order. */
+export function rougeScoresOfEncoded(corpus: TokenCorpus, options: RougeOptions = {}): { score: number; scores: Float64Array } {
   const beta = options.beta ?? 1.2;
   const betaSquared = beta ** 2;
   const { ids, captions, imageStarts } = corpus;
@@ -99,7 +105,7 @@ export function rougeOfEncoded(corpus: TokenCorpus, options: RougeOptions = {}):
         ? ((1 + betaSquared) * precisionMax * recallMax) / (recallMax + betaSquared * precisionMax)
         : 0;
   }
-  return { score: numpyMean(scores), perImage: recordInKeyOrder(ids, scores) };
+  return { score: numpyMean(scores), scores };
 }
 
 /** Number of 1 bits of a 32-bit integer (SWAR: sums of bit pairs, then nibbles, then bytes). */
