@@ -319,10 +319,9 @@ export function ptbTokenizeLine(text: string, options: PtbTokenizeLineOptions = 
  */
 export function ptbTokenize(captions: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
   const ids = Object.keys(captions);
-  const tokenizedById: string[][] = [];
-  const owners: string[][] = [];
-  const texts: string[] = [];
-  for (const id of ids) {
+  const lists: (readonly string[])[] = new Array<readonly string[]>(ids.length);
+  let total = 0;
+  ids.forEach((id, i) => {
     const list: unknown = captions[id];
     if (!Array.isArray(list)) {
       throw new MetricsInputError(`expected a list of captions, got ${typeof list}`, {
@@ -330,8 +329,14 @@ export function ptbTokenize(captions: Readonly<Record<string, readonly string[]>
         field: 'captions',
       });
     }
-    const tokenized: string[] = [];
-    tokenizedById.push(tokenized);
+    lists[i] = list as readonly string[];
+    total += list.length;
+  });
+  // Every caption, `\n` replaced by a space, in order (arrays sized once: 200,000 captions for val2014).
+  const texts = new Array<string>(total);
+  let t = 0;
+  ids.forEach((id, i) => {
+    const list = lists[i] as readonly string[];
     for (let index = 0; index < list.length; index++) {
       const caption: unknown = list[index];
       if (typeof caption !== 'string') {
@@ -340,19 +345,26 @@ export function ptbTokenize(captions: Readonly<Record<string, readonly string[]>
           field: 'caption',
         });
       }
-      owners.push(tokenized);
-      texts.push(caption.indexOf('\n') < 0 ? caption : caption.replace(/\n/g, ' '));
+      texts[t++] = caption.indexOf('\n') < 0 ? caption : caption.replace(/\n/g, ' ');
     }
-  }
-  if (texts.length > 0) {
+  });
+  let lines: string[] = [];
+  if (total > 0) {
     const joined = texts.join('\n');
-    const sink = new CocoCaptionLineSink(joined, lowerCasedInPlace(joined), texts.length);
+    const sink = new CocoCaptionLineSink(joined, lowerCasedInPlace(joined), total);
     scanPtb(joined, sink);
-    if (sink.lines.length < texts.length) sink.newline(); // the last line has no line break after it
+    if (sink.lines.length < total) sink.newline(); // the last line has no line break after it
     // As Python's zip(): line k goes to caption k. There are never fewer lines than captions (each joining
-    // `\n` yields a line break), so every caption gets one.
-    const lines = sink.lines;
-    for (let k = 0; k < lines.length; k++) (owners[k] as string[]).push(lines[k] as string);
+    // `\n` yields a line break), so every caption gets one; lines past the last caption are not kept.
+    lines = sink.lines;
   }
-  return recordInKeyOrder(ids, tokenizedById);
+  // Image i's captions are the next `lists[i].length` lines.
+  const tokenized = new Array<string[]>(ids.length);
+  let at = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const count = (lists[i] as readonly string[]).length;
+    tokenized[i] = lines.slice(at, at + count);
+    at += count;
+  }
+  return recordInKeyOrder(ids, tokenized);
 }
