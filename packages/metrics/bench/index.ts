@@ -1,10 +1,12 @@
 /**
- * `npm run bench -w @caption/metrics`: wall-clock medians of tokenize + BLEU + ROUGE-L + CIDEr (and the
- * CIDEr-D reward scorer) on the public cases of ../shared/data/coco-caption, next to the reference's
- * (Python/Java coco-caption) timings from expected/oracle-timings.json; then CiderDScorer throughput on
- * training-like batches (10 images × (5 samples + 1 greedy caption), 5 references each).
+ * `npm run bench -w @caption/metrics`: medians of tokenize + BLEU + ROUGE-L + CIDEr (and the CIDEr-D reward
+ * scorer) on the public cases of ../shared/data/coco-caption, in wall-clock and CPU seconds, next to the
+ * reference's (Python/Java coco-caption) timings from expected/oracle-timings.json; then CiderDScorer
+ * throughput on training-like batches (10 images × (5 samples + 1 greedy caption), 5 references each) and its
+ * JSON round trip.
  *
  *   npm run bench -w @caption/metrics -- [--runs 5] [--cases human_loo_val2014_40504,...] [--batches 200] [--json out.json]
+ *     [--stages all|evaluate]     (evaluate: only evaluate() end to end, no separate stages, no METEOR bench)
  *     [--reference-scorers DIR]   (also time salaniz/pycocoevalcap's Bleu/Rouge/Cider now, on the same machine)
  *
  * Stages are a list: another metric (METEOR) adds one entry to STAGES, with the oracle-timings key it
@@ -83,7 +85,10 @@ interface Row {
   case: string;
   images: number;
   stage: string;
+  /** Median wall-clock seconds. */
   median: number;
+  /** Median CPU seconds of the process (see `timed`). */
+  cpuMedian: number;
   first: number;
   oracle: number | null;
   /** The reference scorer's median measured in this run (bench/reference-scorers.py), if asked for. */
@@ -122,7 +127,20 @@ function ratio(oracle: number | null, ours: number): string {
   return oracle === null ? '' : `${(oracle / ours).toFixed(1)}x`;
 }
 
-async function benchCase(raw: BenchCase, runs: number, oracle: OracleTimings | null, pycocoevalcap?: string): Promise<Row[]> {
+/** One evaluate() run: wall and CPU seconds, and the load average after it. */
+interface EvaluateRun {
+  seconds: number;
+  cpuSeconds: number;
+  load: number;
+}
+
+async function benchCase(
+  raw: BenchCase,
+  runs: number,
+  oracle: OracleTimings | null,
+  stagesToRun: 'all' | 'evaluate',
+  pycocoevalcap?: string,
+): Promise<{ rows: Row[]; evaluateRuns: EvaluateRun[] }> {
   const tokenizedCands = ptbTokenize(Object.fromEntries(Object.entries(raw.cands).map(([id, c]) => [id, [c]])));
   const input: StageInput = {
     raw,
@@ -130,25 +148,28 @@ async function benchCase(raw: BenchCase, runs: number, oracle: OracleTimings | n
     cands: Object.fromEntries(Object.entries(tokenizedCands).map(([id, list]) => [id, list[0] as string])),
   };
   const images = Object.keys(raw.cands).length;
-  const times = new Map<string, number[]>(STAGES.map((stage) => [stage.name, []]));
-  const endToEnd: number[] = [];
+  const stages = stagesToRun === 'all' ? STAGES : [];
+  const times = new Map<string, { wall: number[]; cpu: number[] }>(stages.map((stage) => [stage.name, { wall: [], cpu: [] }]));
+  const evaluateRuns: EvaluateRun[] = [];
   for (let run = 0; run < runs; run++) {
-    for (const stage of STAGES) {
-      const { seconds } = await timed(() => stage.run(input));
-      times.get(stage.name)?.push(seconds);
+    for (const stage of stages) {
+      const { seconds, cpuSeconds } = await timed(() => stage.run(input));
+      times.get(stage.name)?.wall.push(seconds);
+      times.get(stage.name)?.cpu.push(cpuSeconds);
     }
-    const { seconds } = await timed(() => evaluate(raw.refs, raw.cands, { metrics: ['bleu', 'rouge', 'cider'] }));
-    endToEnd.push(seconds);
+    const { seconds, cpuSeconds } = await timed(() => evaluate(raw.refs, raw.cands, { metrics: ['bleu', 'rouge', 'cider'] }));
+    evaluateRuns.push({ seconds, cpuSeconds, load: loadavg()[0] as number });
   }
-  const now = pycocoevalcap === undefined ? null : referenceScorersNow(input, pycocoevalcap, runs);
-  const rows: Row[] = STAGES.map((stage) => {
-    const list = times.get(stage.name) as number[];
+  const now = pycocoevalcap === undefined || stagesToRun !== 'all' ? null : referenceScorersNow(input, pycocoevalcap, runs);
+  const rows: Row[] = stages.map((stage) => {
+    const list = times.get(stage.name) as { wall: number[]; cpu: number[] };
     return {
       case: raw.name,
       images,
       stage: stage.name,
-      median: median(list),
-      first: list[0] as number,
+      median: median(list.wall),
+      cpuMedian: median(list.cpu),
+      first: list.wall[0] as number,
       oracle: oracleMedian(oracle, raw.name, stage.oracleKey),
       sameRun: now !== null && stage.sameRunKey !== undefined ? (now[stage.sameRunKey] ?? null) : null,
     };
@@ -157,12 +178,32 @@ async function benchCase(raw: BenchCase, runs: number, oracle: OracleTimings | n
   const totalOracle = totalStages.every((s) => oracleMedian(oracle, raw.name, s.oracleKey) !== null)
     ? totalStages.reduce((sum, s) => sum + (oracleMedian(oracle, raw.name, s.oracleKey) as number), 0)
     : null;
-  const perRunTotals = Array.from({ length: runs }, (_, run) =>
-    totalStages.reduce((sum, s) => sum + ((times.get(s.name) as number[])[run] as number), 0),
-  );
-  rows.push({ case: raw.name, images, stage: 'tokenize+BLEU+ROUGE-L+CIDEr (sum of stages)', median: median(perRunTotals), first: perRunTotals[0] as number, oracle: totalOracle, sameRun: null });
-  rows.push({ case: raw.name, images, stage: 'evaluate() end to end (same metrics)', median: median(endToEnd), first: endToEnd[0] as number, oracle: totalOracle, sameRun: null });
-  return rows;
+  if (stagesToRun === 'all') {
+    const total = (kind: 'wall' | 'cpu', run: number): number =>
+      totalStages.reduce((sum, s) => sum + ((times.get(s.name) as { wall: number[]; cpu: number[] })[kind][run] as number), 0);
+    const runsList = Array.from({ length: runs }, (_, run) => run);
+    rows.push({
+      case: raw.name,
+      images,
+      stage: 'tokenize+BLEU+ROUGE-L+CIDEr (sum of stages)',
+      median: median(runsList.map((run) => total('wall', run))),
+      cpuMedian: median(runsList.map((run) => total('cpu', run))),
+      first: total('wall', 0),
+      oracle: totalOracle,
+      sameRun: null,
+    });
+  }
+  rows.push({
+    case: raw.name,
+    images,
+    stage: 'evaluate() end to end (same metrics)',
+    median: median(evaluateRuns.map((r) => r.seconds)),
+    cpuMedian: median(evaluateRuns.map((r) => r.cpuSeconds)),
+    first: (evaluateRuns[0] as EvaluateRun).seconds,
+    oracle: totalOracle,
+    sameRun: null,
+  });
+  return { rows, evaluateRuns };
 }
 
 /** CiderDScorer on training-like batches: df from the 40,504 val2014 images (5 refs each), then batches. */
@@ -230,13 +271,31 @@ async function benchCiderDThroughput(runs: number, batches: number): Promise<Rec
     rowRates.push(await perRun('rows')());
     stringRates.push(await perRun('strings')());
   }
-  const json = await timed(() => JSON.stringify(scorer.toJSON()));
-  const restore = await timed(() => CiderDScorer.fromJSON(JSON.parse(json.value)));
+  // JSON round trip of the scorer (format v2), each step timed: toJSON, JSON.stringify, JSON.parse, fromJSON.
+  const steps = { toJSON: [] as number[], stringify: [] as number[], parse: [] as number[], fromJSON: [] as number[] };
+  const stepsCpu = { toJSON: [] as number[], stringify: [] as number[], parse: [] as number[], fromJSON: [] as number[] };
+  let text = '';
+  for (let run = 0; run < runs; run++) {
+    const object = await timed(() => scorer.toJSON());
+    const written = await timed(() => JSON.stringify(object.value));
+    const parsed = await timed(() => JSON.parse(written.value) as unknown);
+    const restored = await timed(() => CiderDScorer.fromJSON(parsed.value));
+    for (const [key, result] of [['toJSON', object], ['stringify', written], ['parse', parsed], ['fromJSON', restored]] as const) {
+      steps[key].push(result.seconds);
+      stepsCpu[key].push(result.cpuSeconds);
+    }
+    text = written.value;
+  }
   return {
     corpusImages: corpus.length,
     buildSeconds: built.seconds,
-    jsonMegabytes: json.value.length / 1e6,
-    fromJsonSeconds: restore.seconds,
+    jsonMegabytes: text.length / 1e6,
+    toJsonSeconds: median(steps.toJSON),
+    stringifySeconds: median(steps.stringify),
+    parseSeconds: median(steps.parse),
+    fromJsonSeconds: median(steps.fromJSON),
+    toJsonCpuSeconds: median(stepsCpu.toJSON) + median(stepsCpu.stringify),
+    fromJsonCpuSeconds: median(stepsCpu.parse) + median(stepsCpu.fromJSON),
     captionsPerSecondIdRows: median(rowRates),
     captionsPerSecondStrings: median(stringRates),
     msPerBatchIdRows: 60_000 / median(rowRates),
@@ -266,37 +325,65 @@ async function main(): Promise<void> {
     .option('--cases <list>', 'comma-separated case names (default: all present)')
     .option('--batches <n>', 'CiderDScorer batches per run', '200')
     .option('--json <file>', 'also write the results as JSON')
+    .option('--stages <which>', 'all (every stage, then evaluate()) or evaluate (evaluate() only, no METEOR bench)', 'all')
     .option('--reference-scorers <dir>', 'also time the Python reference scorers now (a folder holding salaniz/pycocoevalcap; python3 + numpy)')
     .parse(process.argv);
-  const options = program.opts<{ runs: string; cases?: string; batches: string; json?: string; referenceScorers?: string }>();
+  const options = program.opts<{ runs: string; cases?: string; batches: string; json?: string; stages: string; referenceScorers?: string }>();
+  if (options.stages !== 'all' && options.stages !== 'evaluate') throw new Error(`--stages: expected all or evaluate, got ${options.stages}`);
+  const stagesToRun = options.stages;
   const runs = Number(options.runs);
   const oracle = loadOracleTimings();
   const cases = loadCases(options.cases?.split(','));
   const before = { load: loadavg()[0] as number, nsPerElement: calibrate() };
   console.log(`node ${process.version}, ${runs} runs per stage; reference: ${oracle?.machine ?? 'oracle-timings.json absent'}`);
   console.log(`machine state at start: load average ${before.load.toFixed(1)}, calibration ${before.nsPerElement.toFixed(2)} ns/element\n`);
-  console.log('| case | images | stage | ours median (s) | ours 1st run (s) | reference, oracle-timings (s) | speed-up | reference, this run (s) | speed-up, this run |');
-  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '| case | images | stage | ours median, wall (s) | ours median, CPU (s) | ours 1st run, wall (s) | reference, oracle-timings (s) | speed-up, wall | speed-up, CPU | reference, this run (s) | speed-up, this run |',
+  );
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const rows: Row[] = [];
+  const evaluateRuns: Record<string, EvaluateRun[]> = {};
   for (const raw of cases) {
-    for (const row of await benchCase(raw, runs, oracle, options.referenceScorers)) {
+    const result = await benchCase(raw, runs, oracle, stagesToRun, options.referenceScorers);
+    evaluateRuns[raw.name] = result.evaluateRuns;
+    for (const row of result.rows) {
       rows.push(row);
       console.log(
-        `| ${row.case} | ${row.images} | ${row.stage} | ${formatSeconds(row.median)} | ${formatSeconds(row.first)} | ${row.oracle === null ? '' : formatSeconds(row.oracle)} | ${ratio(row.oracle, row.median)} | ${row.sameRun === null ? '' : formatSeconds(row.sameRun)} | ${ratio(row.sameRun, row.median)} |`,
+        `| ${row.case} | ${row.images} | ${row.stage} | ${formatSeconds(row.median)} | ${formatSeconds(row.cpuMedian)} | ${formatSeconds(row.first)} | ${row.oracle === null ? '' : formatSeconds(row.oracle)} | ${ratio(row.oracle, row.median)} | ${ratio(row.oracle, row.cpuMedian)} | ${row.sameRun === null ? '' : formatSeconds(row.sameRun)} | ${ratio(row.sameRun, row.median)} |`,
       );
     }
   }
-  const throughput = await benchCiderDThroughput(runs, Number(options.batches));
+  console.log('\nevaluate() runs (wall s / CPU s / load average after):');
+  for (const [name, list] of Object.entries(evaluateRuns)) {
+    console.log(`  ${name}: ${list.map((r) => `${formatSeconds(r.seconds)}/${formatSeconds(r.cpuSeconds)}/${r.load.toFixed(1)}`).join('  ')}`);
+  }
+  // The issue's target: evaluate() on the 40,504-image case at least 20x faster than the reference's
+  // tokenizer + BLEU + ROUGE-L + CIDEr (32.8 s in oracle-timings.json).
+  const target = evaluateRuns.human_loo_val2014_40504;
+  const reference = rows.find((row) => row.case === 'human_loo_val2014_40504' && row.stage.startsWith('evaluate()'))?.oracle ?? null;
+  if (target !== undefined && reference !== null) {
+    const wall = median(target.map((r) => r.seconds));
+    const cpu = median(target.map((r) => r.cpuSeconds));
+    console.log(
+      `\n20x target (evaluate() on the 40,504 val2014 images in ≤ ${formatSeconds(reference / 20)} s, reference ${formatSeconds(reference)} s): median wall ${formatSeconds(wall)} s = ${(reference / wall).toFixed(1)}x (${wall <= reference / 20 ? 'met' : 'not met'} in wall time), median CPU ${formatSeconds(cpu)} s = ${(reference / cpu).toFixed(1)}x`,
+    );
+  }
+  const throughput = stagesToRun === 'all' ? await benchCiderDThroughput(runs, Number(options.batches)) : null;
   if (throughput !== null) {
-    console.log(`\nCiderDScorer, df from ${throughput.corpusImages} val2014 images × 5 refs (id rows): built in ${formatSeconds(throughput.buildSeconds as number)} s; JSON ${(throughput.jsonMegabytes as number).toFixed(1)} MB, restored in ${formatSeconds(throughput.fromJsonSeconds as number)} s`);
+    console.log(
+      `\nCiderDScorer, df from ${throughput.corpusImages} val2014 images × 5 refs (id rows): built in ${formatSeconds(throughput.buildSeconds as number)} s; JSON (format v2) ${(throughput.jsonMegabytes as number).toFixed(1)} MB: toJSON ${formatSeconds(throughput.toJsonSeconds as number)} s + JSON.stringify ${formatSeconds(throughput.stringifySeconds as number)} s (CPU ${formatSeconds(throughput.toJsonCpuSeconds as number)} s), JSON.parse ${formatSeconds(throughput.parseSeconds as number)} s + fromJSON ${formatSeconds(throughput.fromJsonSeconds as number)} s (CPU ${formatSeconds(throughput.fromJsonCpuSeconds as number)} s), medians of ${runs}`,
+    );
     console.log(`batches of 10 images × (5 samples + 1 greedy), 5 refs each: ${Math.round(throughput.captionsPerSecondIdRows as number)} captions/s with Int32Array rows (${(throughput.msPerBatchIdRows as number).toFixed(2)} ms per batch), ${Math.round(throughput.captionsPerSecondStrings as number)} captions/s with token strings (median of ${runs} runs × ${options.batches} batches)`);
   }
   const after = { load: loadavg()[0] as number, nsPerElement: calibrate() };
   console.log(`\nmachine state at end: load average ${after.load.toFixed(1)}, calibration ${after.nsPerElement.toFixed(2)} ns/element`);
   if (options.json !== undefined) {
-    writeFileSync(options.json, `${JSON.stringify({ node: process.version, before, after, rows, ciderDThroughput: throughput }, null, 1)}\n`);
+    writeFileSync(
+      options.json,
+      `${JSON.stringify({ node: process.version, before, after, rows, evaluateRuns, ciderDThroughput: throughput }, null, 1)}\n`,
+    );
   }
-  await benchMeteor({ runs, cases, oracle, paraphraseEntries: 3_200_000 });
+  if (stagesToRun === 'all') await benchMeteor({ runs, cases, oracle, paraphraseEntries: 3_200_000 });
 }
 
 await main();

@@ -123,6 +123,50 @@ describe('CiderDScorer', () => {
     expect(() => scorer.score([[1.5]], [['a']])).toThrow(/not an integer id/);
     expect(() => CiderDScorer.fromCorpus([])).toThrow(/no reference sets/);
     expect(() => CiderDScorer.fromJSON({ format: 'other' })).toThrow(/unknown format/);
-    expect(() => CiderDScorer.fromJSON({ ...scorer.toJSON(), documentFrequency: { 'a  b': 1 } })).toThrow(/single spaces/);
+    const settings = { n: 4, sigma: 6, endToken: 0, referenceSetCount: 3 };
+    expect(() => CiderDScorer.fromJSON({ format: 'caption-cider-d/v1', ...settings, documentFrequency: { 'a  b': 1 } })).toThrow(
+      /single spaces/,
+    );
+    const saved = scorer.toJSON();
+    expect(() => CiderDScorer.fromJSON({ ...saved, ngrams: saved.ngrams.slice(0, -1) })).toThrow(MetricsInputError);
+    expect(() => CiderDScorer.fromJSON({ ...saved, ngrams: `${saved.ngrams}A` })).toThrow(/left after/);
+    expect(() => CiderDScorer.fromJSON({ ...saved, tokens: saved.tokens.map(() => 'a') })).toThrow(/listed twice/);
+    expect(() => CiderDScorer.fromJSON({ ...saved, ngrams: `${saved.ngrams.slice(0, -1)}!` })).toThrow(/not a base-64 digit/);
+  });
+
+  it('writes format v2 as documented: tokens once, then (prefix, token, frequency) numbers in VLQ digits', () => {
+    // Unigrams "a" (token 0, df 1) and "b" (token 1 = previous + 1, df 1): A B, B B; the bigram "a b": prefix
+    // position 0 − 0, token 1 (first of its order: absolute), df 1: A B B. VLQ digits 0 and 1 are "A" and "B".
+    const json = CiderDScorer.fromCorpus([['a b']]).toJSON();
+    expect(json).toEqual({
+      format: 'caption-cider-d/v2',
+      n: 4,
+      sigma: 6,
+      endToken: 0,
+      referenceSetCount: 1,
+      tokens: ['a', 'b'],
+      ngramCounts: [2, 1, 0, 0],
+      ngrams: 'ABBBABB',
+    });
+  });
+
+  it('reads format v1 (a converted ruotianluo/cider pickle) to the same scorer as format v2', () => {
+    // Document frequencies counted here independently: each image's set of n-grams, orders 1-4.
+    const documentFrequency: Record<string, number> = {};
+    for (const refs of corpus) {
+      const ngrams = new Set<string>();
+      for (const ref of refs) {
+        const words = ref.split(' ');
+        for (let k = 1; k <= 4; k++) for (let i = 0; i + k <= words.length; i++) ngrams.add(words.slice(i, i + k).join(' '));
+      }
+      for (const ngram of ngrams) documentFrequency[ngram] = (documentFrequency[ngram] ?? 0) + 1;
+    }
+    const v1 = CiderDScorer.fromJSON({ format: 'caption-cider-d/v1', n: 4, sigma: 6, endToken: 0, referenceSetCount: 3, documentFrequency });
+    const v2 = CiderDScorer.fromJSON(JSON.parse(JSON.stringify(CiderDScorer.fromCorpus(corpus).toJSON())));
+    const candidates = ['a dog on a bed', 'two red cats', 'a bus'];
+    const refs = [corpus[0] as string[], corpus[1] as string[], corpus[2] as string[]];
+    expect(v1.score(candidates, refs).scores).toEqual(v2.score(candidates, refs).scores);
+    expect(v1.toJSON()).toEqual(v2.toJSON());
+    expect(v2.documentFrequencyOf('on a')).toBe(2);
   });
 });

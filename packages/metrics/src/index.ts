@@ -12,6 +12,8 @@ export {
   type CaptionTokens,
   type CiderDOptions,
   type CiderDScorerJson,
+  type CiderDScorerJsonV1,
+  type CiderDScorerJsonV2,
   type CiderDScores,
 } from './cider-d-scorer';
 export {

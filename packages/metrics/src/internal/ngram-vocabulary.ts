@@ -96,6 +96,37 @@ export class NgramVocabulary {
     return { id: prefix, order: count };
   }
 
+  /** Number of permanent tokens (ids 0 .. tokenCount − 1). */
+  get tokenCount(): number {
+    return this.tokens.size;
+  }
+
+  /** The text of permanent token `id`. */
+  tokenText(id: number): string {
+    return this.tokens.text(id);
+  }
+
+  /** The prefix id of permanent n-gram `id` ({@link ROOT} for a unigram). */
+  prefixOf(id: number): number {
+    return this.table.prefixOf(id);
+  }
+
+  /** The last token id of permanent n-gram `id`. */
+  lastTokenOf(id: number): number {
+    return this.table.lastTokenOf(id);
+  }
+
+  /** The id of `text` as one token, interning it (permanent); the caller checks that it holds no whitespace. */
+  internTokenText(text: string): number {
+    return this.tokens.intern(text, 0, text.length);
+  }
+
+  /** The id of the n-gram (prefix id or {@link ROOT}, last token id), interning it (permanent). */
+  internExtension(prefix: number, token: number): number {
+    if (this.transientTable !== null) throw new Error('NgramVocabulary: permanent intern inside a transient layer');
+    return this.table.intern(prefix, token);
+  }
+
   /** The tokens of a permanent n-gram id, space-joined (the reference's tuple written as one string). */
   spell(id: number): string {
     const parts: string[] = [];
