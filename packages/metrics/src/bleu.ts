@@ -121,15 +121,13 @@ class BleuCounter {
     const n = this.n;
     const { refMax, counts, guess, correct, totals } = this;
     const { ngrams, starts, lengths } = sentences;
-    // Orders 1..n of a sentence are the first entries of its precook layout.
-    const endOf = (s: number): number =>
-      n === maxOrder ? (starts[s + 1] as number) : (starts[s] as number) + orderStart(lengths[s] as number, n + 1);
     // Maximum count of each n-gram in any single reference: count a reference, then fold its counts into
     // refMax while zeroing them (a second pass over the same ids instead of a list of the ids touched).
     refMax.fill(0, 0, localIds);
     for (let r = firstRef; r < cand; r++) {
       const start = starts[r] as number;
-      const end = endOf(r);
+      // Orders 1..n of a sentence are the first entries of its precook layout.
+      const end = n === maxOrder ? (starts[r + 1] as number) : start + orderStart(lengths[r] as number, n + 1);
       for (let i = start; i < end; i++) {
         const g = ngrams[i] as number;
         counts[g] = (counts[g] as number) + 1;

@@ -151,19 +151,23 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
       byKey.set(key, result);
     }
   }
-  // One scores object per image (keys added in the same order to all, so they share one shape).
-  const imageScores = imageIds.map((): ImageScores => ({}));
+  // Each key's per-image scores: a list in the order of the context's ids (`imageIds`), or a record.
+  const columns: { key: CocoScoreName; list: ArrayLike<number> | null; record: Record<string, number> | null }[] = [];
   for (const key of SCORE_KEY_ORDER) {
     const result = byKey.get(key);
     if (result === undefined) continue;
     corpus[key] = finite(result.score, key, 'corpus');
-    // Lists of scores are in the order of the context's ids, `imageIds`.
-    const list = 'imageScores' in result ? result.imageScores : null;
-    const record = 'perImage' in result ? result.perImage : null;
-    imageIds.forEach((id, i) => {
-      (imageScores[i] as ImageScores)[key] = finite(list !== null ? list[i] : record?.[id], key, id);
-    });
+    columns.push({ key, list: 'imageScores' in result ? result.imageScores : null, record: 'perImage' in result ? result.perImage : null });
   }
+  // One scores object per image, keys added in the same order to all (so they share one shape).
+  const imageScores = imageIds.map((id, i) => {
+    const scores: ImageScores = {};
+    for (let c = 0; c < columns.length; c++) {
+      const { key, list, record } = columns[c] as (typeof columns)[number];
+      scores[key] = finite(list !== null ? list[i] : record?.[id], key, id);
+    }
+    return scores;
+  });
   options.onProgress?.({ stage: 'done', completed: total, total });
   return { corpus, perImage: recordInKeyOrder(imageIds, imageScores), imageIds, skippedReferenceIds, emptyCandidateIds };
 }
@@ -221,7 +225,8 @@ function checkEvaluationInput(
   }
   const imageIds = Object.keys(cands);
   if (imageIds.length === 0) throw new MetricsInputError('there is no candidate caption to score', { file: candFile });
-  for (const id of imageIds) {
+  for (let c = 0; c < imageIds.length; c++) {
+    const id = imageIds[c] as string;
     const cand = cands[id];
     if (typeof cand !== 'string') {
       throw new MetricsInputError(`caption is a ${describeType(cand)}, not a string`, { file: candFile, imageId: id, field: 'caption' });
@@ -239,7 +244,8 @@ function checkEvaluationInput(
         { file: refFile, imageId: id, field: 'caption' },
       );
     }
-    list.forEach((ref: unknown, i: number) => {
+    for (let i = 0; i < list.length; i++) {
+      const ref: unknown = list[i];
       if (typeof ref !== 'string') {
         throw new MetricsInputError(`reference caption ${i} is a ${describeType(ref)}, not a string`, {
           file: refFile,
@@ -250,9 +256,11 @@ function checkEvaluationInput(
       if (raw && !hasPythonToken(ref)) {
         throw new MetricsInputError(`reference caption ${i} is empty`, { file: refFile, imageId: id, field: 'caption' });
       }
-    });
+    }
   }
-  const skippedReferenceIds = Object.keys(refs).filter((id) => !Object.hasOwn(cands, id));
+  // Every candidate id has references (checked above), so references have other ids only if they have more.
+  const refIds = Object.keys(refs);
+  const skippedReferenceIds = refIds.length === imageIds.length ? [] : refIds.filter((id) => !Object.hasOwn(cands, id));
   if (skippedReferenceIds.length > 0 && options.missingCandidates === 'error') {
     throw new MetricsInputError(
       `${skippedReferenceIds.length} reference image(s) have no candidate caption (first: ${skippedReferenceIds[0]})`,

@@ -68,7 +68,7 @@ export function rougeScoresOfEncoded(corpus: TokenCorpus, options: RougeOptions 
     let regular = true;
     for (let c = first; c <= candidate; c++) if (irregular[c] === 1) regular = false;
     // LCS length with each reference, with the reference's length, then the maxima of precision and recall.
-    let candidateLength: number;
+    let candidateLength = 0;
     if (regular) {
       const candidateStart = starts[candidate] as number;
       candidateLength = (starts[candidate + 1] as number) - candidateStart;
@@ -84,12 +84,13 @@ export function rougeScoresOfEncoded(corpus: TokenCorpus, options: RougeOptions 
       spaceSplit = scanned.ids;
       candidateLength = scanned.count;
       lcs.setCandidate(spaceSplit, 0, candidateLength);
-      (corpus.refs[id] as readonly string[]).forEach((ref, r) => {
-        const refScanned = scanTokens(ref, 'space', spaceSplit, intern);
+      const refList = corpus.refs[id] as readonly string[];
+      for (let r = 0; r < refList.length; r++) {
+        const refScanned = scanTokens(refList[r] as string, 'space', spaceSplit, intern);
         spaceSplit = refScanned.ids;
         common[r] = lcs.with(spaceSplit, 0, refScanned.count);
         refLengths[r] = refScanned.count;
-      });
+      }
     }
     let precisionMax = 0;
     let recallMax = 0;
@@ -140,7 +141,7 @@ class LcsLength {
   /** Sets the candidate: `tokens[start .. start + length)` (copied). */
   setCandidate(tokens: Int32Array, start: number, length: number): void {
     if (this.candidate.length < length) this.candidate = new Int32Array(length * 2);
-    this.candidate.set(tokens.subarray(start, start + length));
+    for (let i = 0; i < length; i++) this.candidate[i] = tokens[start + i] as number;
     this.candidateLength = length;
     if (length > 32) return;
     for (let i = 0; i < length; i++) {

@@ -7,10 +7,20 @@
  * @internal
  */
 
-/** Whether `key` is an array index (such keys enumerate first, in ascending order, whatever the insertion order). */
+/**
+ * Whether `key` is an array index (such keys enumerate first, in ascending order, whatever the insertion
+ * order): the canonical decimal form of an integer below 2^32 − 1. Checked on the characters, since building
+ * `String(Number(key))` for the comparison would allocate a string per key.
+ */
 function isArrayIndex(key: string): boolean {
-  const n = Number(key);
-  return n >>> 0 === n && n !== 4294967295 && String(n) === key;
+  const length = key.length;
+  if (length === 0 || length > 10) return false;
+  if (key.charCodeAt(0) === 0x30) return length === 1;
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return length < 10 || Number(key) < 4294967295;
 }
 
 /**

@@ -245,15 +245,23 @@ function isSpaceChar(code: number): boolean {
 }
 
 /** Words the grammar splits ahead of the WORD rule (`splitAssimilations`), any case. */
-const ASSIMILATIONS = new Set(['cannot', 'gonna', 'gotta', 'lemme', 'gimme', 'wanna']);
+const ASSIMILATIONS: readonly string[] = ['cannot', 'gonna', 'gotta', 'lemme', 'gimme', 'wanna'];
 
-/** Whether `text[start, end)` (ASCII letters and digits) is one of {@link ASSIMILATIONS}. */
+/**
+ * Whether `text[start, end)` (ASCII letters and digits) is one of {@link ASSIMILATIONS}, compared code unit by
+ * code unit (ASCII lower case by `| 0x20`, exact for letters; a digit never matches a letter that way): this
+ * runs for every 5- and 6-letter word, so it builds no string.
+ */
 function isAssimilation(text: string, start: number, end: number): boolean {
   const length = end - start;
   if (length < 5 || length > 6) return false;
-  const first = text.charCodeAt(start) | 0x20; // ASCII lower case
-  if (first !== 0x63 && first !== 0x67 && first !== 0x6c && first !== 0x77) return false; // c g l w
-  return ASSIMILATIONS.has(text.slice(start, end).toLowerCase());
+  for (const word of ASSIMILATIONS) {
+    if (word.length !== length) continue;
+    let i = 0;
+    while (i < length && (text.charCodeAt(start + i) | 0x20) === word.charCodeAt(i)) i++;
+    if (i === length) return true;
+  }
+  return false;
 }
 
 /**
