@@ -17,24 +17,17 @@
  * @internal
  */
 import type { EncodedCorpus } from './encoded-corpus';
+import { hashPair } from './ngram-table';
 
 /** At most 2^11 partitions: their write positions (one cache line each) stay in L1/L2 while scattering. */
 const MAX_PARTITION_BITS = 11;
 /** Aim for partitions of about this many entries (a grouping table of twice that stays in L1/L2). */
 const PARTITION_TARGET = 512;
 
-/** Mixes a key (prefix id, token id) into 32 bits (golden-ratio multiply, then two Murmur3 finaliser rounds). */
-function hashKey(prefix: number, token: number): number {
-  let h = Math.imul(prefix, 0x9e3779b1) ^ token;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
 /** The partition of key (prefix, token) among 2^`bits`: the top bits of its hash. */
 function partitionOf(prefix: number, token: number, bits: number): number {
   // A shift by 32 is a shift by 0 in JavaScript: with one partition, `& 0` sends everything to partition 0.
-  return (hashKey(prefix, token) >>> (32 - bits)) & (bits === 0 ? 0 : -1);
+  return (hashPair(prefix, token) >>> (32 - bits)) & (bits === 0 ? 0 : -1);
 }
 
 /**
@@ -199,7 +192,7 @@ class PartitionGrouping {
       const prefix = partitioned[i] as number;
       const tokenAndFlag = partitioned[i + 1] as number;
       const token = tokenAndFlag >>> 1;
-      let slot = hashKey(prefix, token) & mask;
+      let slot = hashPair(prefix, token) & mask;
       let key: number;
       for (;;) {
         const at = slot * 4;

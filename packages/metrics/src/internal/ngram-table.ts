@@ -17,7 +17,7 @@ export const ROOT = -1;
 const STRIDE = 3;
 
 /** Mixes (prefix, token) into a 32-bit hash (golden-ratio multiply, then the Murmur3 finaliser). */
-function hashPair(prefix: number, token: number): number {
+export function hashPair(prefix: number, token: number): number {
   let h = Math.imul(prefix, 0x9e3779b1) ^ token;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
