@@ -9,7 +9,6 @@
  * @internal
  */
 import type { SentenceStore } from './sentence-store';
-import { orderStart } from './sentence-store';
 import { numpySum } from './python-compat';
 import { grown } from './typed-arrays';
 
@@ -69,12 +68,14 @@ export class TfIdfStore {
       this.weights = grown(this.weights, base + maxEntries);
     }
     const ngrams = sentences.ngrams;
-    const { ids, weights } = this;
-    // Term frequencies: distinct ids in first-occurrence order, counts accumulated in `weights`.
+    const { ids, weights, orderEnds, norms } = this;
+    // Per order: term frequencies (distinct ids in first-occurrence order, counts accumulated in `weights`),
+    // then the weights tf · idf and the order's norm, summed in that order.
     let end = base;
+    let orderFirst = first;
     for (let k = 1; k <= n; k++) {
-      const orderFirst = first + orderStart(length, k);
       const orderLast = orderFirst + Math.max(0, length - k + 1);
+      const segmentStart = end;
       for (let i = orderFirst; i < orderLast; i++) {
         const id = ngrams[i] as number;
         const slot = slotOf[id] as number;
@@ -87,29 +88,20 @@ export class TfIdfStore {
           weights[base + slot - 1] = (weights[base + slot - 1] as number) + 1;
         }
       }
-      this.orderEnds[v * n + k - 1] = end;
-    }
-    // Weights tf · idf and each order's norm, summed in first-occurrence order.
-    let segment = 0;
-    let squares = 0;
-    for (let i = base; i < end; i++) {
-      while (i >= (this.orderEnds[v * n + segment] as number)) {
-        this.norms[v * n + segment] = Math.sqrt(squares);
-        squares = 0;
-        segment += 1;
+      let squares = 0;
+      for (let i = segmentStart; i < end; i++) {
+        const id = ids[i] as number;
+        slotOf[id] = 0;
+        // No fallback value for ids past `idf` here: mixing a parameter into this product made V8 box every
+        // weight as a heap number (110 MB of garbage for the val2014 case). `w * w` is what V8 computes for
+        // `w ** 2` (Python's pow(w, 2) differs from it in the last bit for about 1 value in 1,000).
+        const weight = (weights[i] as number) * (idf[id] as number);
+        weights[i] = weight;
+        squares += weight * weight;
       }
-      const id = ids[i] as number;
-      slotOf[id] = 0;
-      // No fallback value for ids past `idf` here: mixing a parameter into this product made V8 box every
-      // weight as a heap number (110 MB of garbage for the val2014 case). `w * w` is what V8 computes for
-      // `w ** 2` (Python's pow(w, 2) differs from it in the last bit for about 1 value in 1,000).
-      const weight = (weights[i] as number) * (idf[id] as number);
-      weights[i] = weight;
-      squares += weight * weight;
-    }
-    for (; segment < n; segment++) {
-      this.norms[v * n + segment] = Math.sqrt(squares);
-      squares = 0;
+      orderEnds[v * n + k - 1] = end;
+      norms[v * n + k - 1] = Math.sqrt(squares);
+      orderFirst = orderLast;
     }
     this.bigrams[v] = n >= 2 ? Math.max(0, length - 1) : 0;
     this.starts[v + 1] = end;
