@@ -1,6 +1,6 @@
 /**
- * Integer ids for n-grams, so that BLEU and CIDEr-D count and compare n-grams with typed arrays instead
- * of string-keyed maps.
+ * Integer ids for n-grams, so that `CiderDScorer` counts and compares n-grams with typed arrays instead of
+ * string-keyed maps (and `hashPair`, the hash of an n-gram key, also used by `document-frequency.ts`).
  *
  * An n-gram is identified by (id of its (n-1)-gram prefix, id of its last token); unigrams have the prefix
  * {@link ROOT}. Ids are dense (firstId, firstId + 1, ...) in insertion order, so per-n-gram data lives in
@@ -99,12 +99,6 @@ export class NgramTable {
       if (slots[base + 2] === 0 || (slots[base + 1] === token && slots[base] === prefix)) return slot;
       slot = (slot + 1) & mask;
     }
-  }
-
-  /** Forgets every n-gram, keeping the memory (cost: the table's capacity; meant for small tables). */
-  clear(): void {
-    this.slots.fill(0);
-    this.count = 0;
   }
 
   /** Prefix id of the n-gram `id` (which must belong to this table). */

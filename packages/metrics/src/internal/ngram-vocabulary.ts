@@ -1,7 +1,8 @@
 /**
- * Token and n-gram ids for the n-gram metrics (BLEU, CIDEr-D): a caption becomes an array of n-gram ids
- * laid out exactly as coco-caption's `precook` enumerates them (all unigrams left to right, then all
- * bigrams, ...), which is also the first-occurrence order its Python dicts iterate in.
+ * Token and n-gram ids of `CiderDScorer`, which keeps one numbering for its whole training corpus (the
+ * evaluation metrics number n-grams per image instead, see `encoded-corpus.ts`): a caption becomes an array
+ * of n-gram ids laid out exactly as coco-caption's `precook` enumerates them (all unigrams left to right, then
+ * all bigrams, ...), which is also the first-occurrence order its Python dicts iterate in.
  *
  * @internal
  */
@@ -32,15 +33,6 @@ export class NgramVocabulary {
     expectedNgrams = 4096,
   ) {
     this.table = new NgramTable(0, expectedNgrams);
-  }
-
-  /**
-   * Forgets every n-gram (tokens are kept): for per-image work where n-gram ids need only be consistent
-   * within one image, which keeps the table small and in cache.
-   */
-  clearNgrams(): void {
-    if (this.transientTable !== null) throw new Error('NgramVocabulary: clearNgrams inside a transient layer');
-    this.table.clear();
   }
 
   /** One past the largest permanent n-gram id. */
@@ -125,15 +117,6 @@ export class NgramVocabulary {
   internExtension(prefix: number, token: number): number {
     if (this.transientTable !== null) throw new Error('NgramVocabulary: permanent intern inside a transient layer');
     return this.table.intern(prefix, token);
-  }
-
-  /** The tokens of a permanent n-gram id, space-joined (the reference's tuple written as one string). */
-  spell(id: number): string {
-    const parts: string[] = [];
-    for (let current = id; current !== ROOT; current = this.table.prefixOf(current)) {
-      parts.push(this.tokens.text(this.table.lastTokenOf(current)));
-    }
-    return parts.reverse().join(' ');
   }
 
   private encodeIds(tokenIds: Int32Array, length: number, transient: boolean, store: SentenceStore): number {
