@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bleu, bleuFromCounts } from './bleu';
+import { bleu, bleuFromCounts, bleuOfEncoded } from './bleu';
+import { encodeCorpus } from './internal/encoded-corpus';
 import { MetricsInputError } from './errors';
 import { expectPerImage, expectRelativeClose, itMatchesEveryOracleCase } from './testing/expected-cases';
 
@@ -16,6 +17,17 @@ itMatchesEveryOracleCase('bleu parity', (expected) => {
 });
 
 describe('bleu', () => {
+  it('gives BLEU-1..k of BLEU-n for n = k, also from n-grams counted to a higher order', () => {
+    const refs = { a: ['a dog runs on the grass', 'a brown dog on a field'], b: ['two cats on a bed'] };
+    const cands = { a: 'a dog on the grass', b: 'a cat on a bed' };
+    const four = bleu(refs, cands);
+    const two = bleu(refs, cands, { n: 2 });
+    const twoOfFour = bleuOfEncoded(encodeCorpus(refs, cands, ['a', 'b'], 4), 2);
+    expect(two.score).toEqual(four.score.slice(0, 2));
+    expect(twoOfFour.score).toEqual(two.score);
+    expect(twoOfFour.perImage).toEqual(two.perImage);
+  });
+
   it('gives 1 (up to the reference guards) for a candidate equal to its only reference', () => {
     const { score } = bleu({ a: ['the cat sat on the mat'] }, { a: 'the cat sat on the mat' });
     for (const value of score) expect(value).toBeCloseTo(1, 8);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cider } from './cider';
+import { cider, ciderOfEncoded } from './cider';
+import { encodeCorpus } from './internal/encoded-corpus';
 import { expectPerImage, expectRelativeClose, itMatchesEveryOracleCase } from './testing/expected-cases';
 
 itMatchesEveryOracleCase('cider parity', (expected) => {
@@ -9,6 +10,14 @@ itMatchesEveryOracleCase('cider parity', (expected) => {
 });
 
 describe('cider', () => {
+  it('gives the same n = 3 scores from n-grams counted to order 3 or to order 4', () => {
+    const refs = { a: ['a dog runs on the grass', 'a brown dog on a field'], b: ['two cats on a bed'], c: ['a red bus'] };
+    const cands = { a: 'a dog on the grass', b: 'a cat on a bed', c: 'a bus on a street' };
+    const three = cider(refs, cands, { n: 3 });
+    expect(ciderOfEncoded(encodeCorpus(refs, cands, ['a', 'b', 'c'], 4), { n: 3 })).toEqual(three);
+    expect(three.score).not.toBe(cider(refs, cands).score);
+  });
+
   it('takes document frequencies from the evaluated references: an n-gram in every image weighs nothing', () => {
     // "a" occurs in the references of both images, so its idf is log(2) - log(2) = 0.
     const refs = { '1': ['a dog'], '2': ['a cat'] };
