@@ -180,3 +180,31 @@ describe('wasm BatchMatMul row-padded copies (b rows of a multiple of 256 floats
     expect(backend.numDataIds()).toBe(buffers);
   });
 });
+
+describe('wasm BatchMatMul untransposed products with few rows (x·W through Wᵀ)', () => {
+  it('gives the cpu result through a kept Wᵀ (made here, or a row-padded one kept from x·Wᵀ), freed with W', async () => {
+    const backend = tfc.engine().backend;
+    const buffers = backend.numDataIds();
+    const w = randomHost([256, 320]); // W [out, in], rows of 320 floats
+    const v = randomHost([256, 320]); // its transposed copy has rows of 256 floats: kept row-padded
+    const tall = randomHost([255, 320]);
+    const dy = randomHost([5, 256]);
+    const x = randomHost([3, 256]);
+    const fn = (wv: tfc.Tensor, vv: tfc.Tensor, tallv: tfc.Tensor, dyv: tfc.Tensor, xv: tfc.Tensor) => [
+      tfc.matMul(dyv, wv), // dy·W: Wᵀ made and kept, Cᵀ = Wᵀ·dyᵀ
+      tfc.matMul(dyv, wv), // reuses it
+      tfc.matMul(tallv, vv, false, true), // direct form: keeps vᵀ row-padded to 272 floats
+      tfc.matMul(xv, vv), // x·v through the padded vᵀ, x padded with zero columns
+      tfc.matMul(tfc.reshape(dyv, [2, 640]), tfc.reshape(wv, [640, 128])), // same buffer, another shape
+    ];
+    const tensors = [w, v, tall, dy, x].map((h) => tfc.tensor(h.values, h.shape));
+    const copiesBefore = transposedCopyCount(backend);
+    const ours = hostTidy(() => fn(...(tensors as [tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor])));
+    expect(transposedCopyCount(backend)).toBe(copiesBefore + 2);
+    const reference = await runWithStockKernels('cpu', [w, v, tall, dy, x], (a, b, c, d, e) => fn(a!, b!, c!, d!, e!));
+    for (let i = 0; i < ours.length; i++) expect(maxAbsDiff(ours[i]!, reference[i]!)).toBeLessThan(5e-5);
+    tfc.dispose(tensors);
+    expect(transposedCopyCount(backend)).toBe(copiesBefore);
+    expect(backend.numDataIds()).toBe(buffers);
+  });
+});

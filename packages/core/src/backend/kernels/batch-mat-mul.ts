@@ -434,6 +434,61 @@ function transposedCopy(
   return { matrix: { id: idOf(backend, info), offset, rows: m.cols, cols: m.rows }, info };
 }
 
+/** Whether XNNPACK holds `m` packed (as a `b` of its current shape) from an earlier call. */
+function isPacked(state: MatMulState, m: HeapMatrix): boolean {
+  return m.ephemeral !== true && state.packedAs.get(m.id) === `${m.rows},${m.cols}`;
+}
+
+/**
+ * `out[M,N] = a[M,K] · b[K,N]`, neither transposed. The direct form packs `b` (XNNPACK's packing of a
+ * fresh `b` costs more than the product when `a` has few rows: `dy·W` of a `[out, in]` weight, the input
+ * gradient of every `Linear`, ran at 7–9 GFLOP/s for 50 rows); the swapped form `Cᵀ = bᵀ·aᵀ` needs `bᵀ`
+ * as the unpacked left operand (kept until `b` is disposed, like the transposed copies of `b` operands
+ * used transposed, so a weight's every per-step input gradient reuses it) and packs only `aᵀ` (25 GFLOP/s
+ * for the same product). The cost model picks the form; a `b` that XNNPACK already holds packed stays direct.
+ */
+function untransposedProduct(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  scratch: Scratch,
+  a: HeapMatrix,
+  b: HeapMatrix,
+  bDataId: DataId | null,
+  cachedB: CachedCopy | undefined,
+  out: HeapMatrix,
+): void {
+  const [m, k, n] = [a.rows, a.cols, b.cols];
+  const padded = bDataId != null ? state.padded.get(bDataId) : undefined;
+  const packed = isPacked(state, b) || (padded != null && isPacked(state, padded.matrix));
+  const direct = packed ? 0 : k * n * PACK_COST + (worthPadding(m, k, n) ? k * n * TRANSPOSE_COST : 0);
+  const swapped = (cachedB != null ? 0 : k * n * TRANSPOSE_COST) + k * m * (TRANSPOSE_COST + PACK_COST) + n * m * TRANSPOSE_COST;
+  if (forcedForm === 'direct' || (forcedForm === 'auto' && direct <= swapped)) {
+    fastProduct(backend, state, scratch, a, paddedCopy(backend, state, b, bDataId, m), out);
+    return;
+  }
+  let left: HeapMatrix;
+  if (cachedB != null) {
+    left = cachedB.matrix;
+  } else if (bDataId != null && backend.dataIdMap.get(bDataId).memoryOffset === b.offset) {
+    const copy = transposedCopy(backend, null, b);
+    state.transposed.set(bDataId, copy);
+    left = copy.matrix;
+  } else {
+    left = transposedCopy(backend, scratch, b).matrix;
+  }
+  // A row-padded bᵀ (kept for products that pack it as their b) has zeros after its K columns: aᵀ gets
+  // as many zero rows.
+  const depth = left.cols;
+  const right = scratch.alloc(depth * m);
+  const rightOffset = offsetOf(backend, right);
+  transposeOnHeap(backend, a.offset, rightOffset, 1, m, k);
+  if (depth > k) heap(backend).fill(0, (rightOffset >>> 2) + k * m, (rightOffset >>> 2) + depth * m);
+  const tmp = scratch.alloc(n * m);
+  const tmpMatrix: HeapMatrix = { id: idOf(backend, tmp), offset: offsetOf(backend, tmp), rows: n, cols: m };
+  fastProduct(backend, state, scratch, { id: left.id, offset: left.offset, rows: n, cols: depth }, whole(backend, right, depth, m), tmpMatrix);
+  transposeOnHeap(backend, tmpMatrix.offset, out.offset, 1, n, m);
+}
+
 /**
  * `out = op(a) · op(b)` for 2-D operands stored as `a` (`aRows × aCols`) and `b`, where `op` transposes
  * when the flag is set. Chooses between the direct and the transposed form by estimated data movement.
@@ -452,16 +507,15 @@ function product2d(
   const m = transposeA ? a.cols : a.rows;
   const k = transposeA ? a.rows : a.cols;
   const n = transposeB ? b.rows : b.cols;
-  if (!transposeA && !transposeB) {
-    // Always direct: an untransposed b is usually a weight that XNNPACK then keeps packed for later calls.
-    fastProduct(backend, state, scratch, a, paddedCopy(backend, state, b, bDataId, m), out);
-    return;
-  }
-  let cachedB = transposeB && bDataId != null ? state.transposed.get(bDataId) : undefined;
+  let cachedB = bDataId != null ? state.transposed.get(bDataId) : undefined;
   // the cache is keyed by buffer: a reshaped view of the same buffer must not reuse another shape's copy
   if (cachedB != null && !(cachedB.matrix.rows === b.cols && (cachedB.matrix.validCols ?? cachedB.matrix.cols) === b.rows)) {
     cachedB = undefined;
     bDataId = null;
+  }
+  if (!transposeA && !transposeB) {
+    untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
+    return;
   }
   const direct =
     (transposeA ? m * k * TRANSPOSE_COST : 0) +
