@@ -1,7 +1,8 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../random';
-import { SharedTensor, SharedWeight } from './shared-across-steps';
+import { gatherRows } from '../../nn/embedding';
+import { SharedTable, SharedTensor, SharedWeight } from './shared-across-steps';
 
 const rng = new Random(21);
 const randn = (shape: number[]) => tfc.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
@@ -53,6 +54,50 @@ describe('SharedWeight and SharedTensor', () => {
       });
     }
   }
+
+  it('take inputs of any rank, and weights that are not variables (saved for the backward pass)', () => {
+    const w = randn([4, 3]);
+    const x = randn([2, 5, 3]);
+    const dyWeights = randn([2, 5, 4]);
+    const run = (shared: boolean) =>
+      tfc.tidy(() => {
+        const { value, grads } = tfc.valueAndGrads((v: tfc.Tensor, input: tfc.Tensor) => {
+          // the weight is an intermediate freed by this inner tidy before the backward pass runs
+          const y = tfc.tidy(() => {
+            const scaled = tfc.mul(v, 2) as tfc.Tensor2D;
+            return shared ? new SharedWeight(scaled, { transposed: true }).matMul(input) : tfc.matMul(input, scaled, false, true);
+          });
+          return tfc.sum(tfc.mul(tfc.tanh(y), dyWeights));
+        })([w, x]);
+        return [value, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+    const plain = run(false);
+    const shared = run(true);
+    expect(shared.map((v) => v.length)).toEqual(plain.map((v) => v.length));
+    shared.forEach((values, i) => values.forEach((v, j) => expect(v).toBeCloseTo(plain[i]![j]!, 5)));
+    tfc.dispose([w, x, dyWeights]);
+  });
+
+  it('SharedTable: per-step lookups with one scatter-add, equal to per-step gatherRows', () => {
+    const table = randn([7, 3]);
+    const steps = [tfc.tensor1d([1, 4, 1], 'int32'), tfc.tensor2d([[0, 6], [4, 4]], [2, 2], 'int32'), tfc.tensor1d([1], 'int32')];
+    const weights = steps.map((ids) => randn([...ids.shape, 3]));
+    const run = (shared: boolean) =>
+      tfc.tidy(() => {
+        const { value, grads } = tfc.valueAndGrads((t: tfc.Tensor) => {
+          const words = shared ? new SharedTable(t) : null;
+          const lookup = (ids: tfc.Tensor) =>
+            words !== null ? words.gather(ids) : tfc.reshape(gatherRows(t, tfc.reshape(ids, [-1])), [...ids.shape, 3]);
+          return tfc.addN(steps.map((ids, i) => tfc.sum(tfc.mul(tfc.sin(lookup(ids)), weights[i]!))));
+        })([table]);
+        return [value, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+    const plain = run(false);
+    const shared = run(true);
+    shared.forEach((values, i) => values.forEach((v, j) => expect(v).toBeCloseTo(plain[i]![j]!, 6)));
+    expect(() => tfc.tidy(() => new SharedTable(table).gather(tfc.tensor1d([0])))).toThrow(/int32/);
+    tfc.dispose([table, ...steps, ...weights]);
+  });
 
   it('compute values outside a gradient, and leave no tensor behind', () => {
     const w = randn([4, 3]) as tfc.Tensor2D;
