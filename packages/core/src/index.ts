@@ -121,6 +121,7 @@ export {
   type TrainLoopResult,
 } from './training/train-loop';
 export { sparseSoftmaxCrossEntropy } from './backend/ops/sparse-softmax-cross-entropy';
+export { labelSmoothingCrossEntropy } from './backend/ops/label-smoothing-cross-entropy';
 export { Linear, type LinearConfig } from './nn/linear';
 export { Embedding, gatherRows, type EmbeddingConfig } from './nn/embedding';
 export { LayerNorm, sqrtWithZeroGradientAtZero, type LayerNormConfig, type LayerNormVariant } from './nn/layer-norm';
@@ -141,7 +142,7 @@ export {
 export { LossInputError } from './losses/errors';
 export { sequenceCrossEntropy, labelSmoothingLoss, tokenLogprobs } from './losses/sequence-losses';
 export { selfCriticalLoss, greedyBaselineAdvantages, meanOfOthersAdvantages } from './losses/self-critical';
-export { SharedTensor, SharedWeight } from './backend/ops/shared-across-steps';
+export { SharedTable, SharedTensor, SharedWeight } from './backend/ops/shared-across-steps';
 export { adamUpdate, type AdamUpdateOptions, type AdamUpdateResult } from './backend/ops/adam-update';
 export {
   WASM_HEAP_LIMIT_BYTES,

@@ -63,6 +63,26 @@ describeWithShared('AoANet reference parity of the criteria (layers.safetensors,
         tf.dispose([logprobs, target, mask]);
       });
 
+      it('LabelSmoothing(0.2) from logits (labelSmoothingLoss input: logits, the fused op): loss and gradient', () => {
+        // log_softmax of log-probabilities is themselves, so the fixture's log-probs serve as logits; the
+        // expected gradient with respect to the logits is log_softmax's backward pass of the fixture's
+        // gradient with respect to the log-probs: g − exp(logprobs)·Σ_v g (per position, in float64 here)
+        const [logprobs, target, mask] = ['crit.in.logprobs', 'crit.in.target', 'crit.in.target_mask'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const { value, grad } = lossAndGrad(logprobs, (x) => labelSmoothingLoss(x, target, mask, expected.config.label_smoothing, { input: 'logits' }));
+        const g = fx.data('crit.grad.label_smoothing.logprobs');
+        const lp = fx.data('crit.in.logprobs');
+        const classes = logprobs.shape[2] as number;
+        const expectedGrad = new Float64Array(g.length);
+        for (let row = 0; row < g.length / classes; row++) {
+          let sum = 0;
+          for (let v = 0; v < classes; v++) sum += g[row * classes + v] as number;
+          for (let v = 0; v < classes; v++) expectedGrad[row * classes + v] = (g[row * classes + v] as number) - Math.exp(lp[row * classes + v] as number) * sum;
+        }
+        expect(Math.abs(value - expected.losses.label_smoothing)).toBeLessThanOrEqual(LOSS_ATOL);
+        expect(maxAbsDiff(grad, expectedGrad)).toBeLessThanOrEqual(GRAD_ATOL);
+        tf.dispose([logprobs, target, mask]);
+      });
+
       it('the criteria also accept the full label/mask rows cut as labels[:, 1:] (the loss wrapper call)', () => {
         const [logprobs, labels, masks] = ['crit.in.logprobs', 'crit.in.labels', 'crit.in.masks'].map((n) => fx.tensor(n)) as [tf.Tensor, tf.Tensor, tf.Tensor];
         const [n, width] = labels.shape as [number, number];

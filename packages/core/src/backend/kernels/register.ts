@@ -15,6 +15,7 @@ import { wasmBatchMatMulConfig } from './batch-mat-mul';
 import { adamUpdateKernel } from './adam-update';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
+import { labelSmoothingKernels } from './label-smoothing';
 import { keepStockReduceKernels, wasmReduceKernelConfigs } from './reduce';
 import { keepStockSliceKernels, wasmSliceKernelConfigs } from './slice';
 import { sparseSoftmaxCrossEntropyKernels } from './sparse-softmax-cross-entropy';
@@ -32,10 +33,16 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         ...wasmReduceKernelConfigs,
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
+        ...labelSmoothingKernels('wasm'),
         adamUpdateKernel('wasm'),
       ];
     case 'cpu':
-      return [cpuUnsortedSegmentSumConfig, ...sparseSoftmaxCrossEntropyKernels('cpu'), adamUpdateKernel('cpu')];
+      return [
+        cpuUnsortedSegmentSumConfig,
+        ...sparseSoftmaxCrossEntropyKernels('cpu'),
+        ...labelSmoothingKernels('cpu'),
+        adamUpdateKernel('cpu'),
+      ];
     default:
       return [];
   }

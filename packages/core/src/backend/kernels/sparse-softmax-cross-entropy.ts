@@ -22,9 +22,10 @@ export const SPARSE_SOFTMAX_CE_GRAD = 'CaptionSparseSoftmaxCrossEntropyGrad';
 /** Below this probability the loss is computed from the row's log-sum-exp instead of `−log p`. */
 const TINY_PROBABILITY = 1e-30;
 
-function checkTarget(target: number, row: number, classes: number): void {
+/** Throws when a row's target class is outside `[0, classes)`; `where` names the op. */
+export function checkTarget(where: string, target: number, row: number, classes: number): void {
   if (!(target >= 0 && target < classes)) {
-    throw new BackendError(`sparseSoftmaxCrossEntropy: target ${target} of row ${row} is outside [0, ${classes})`);
+    throw new BackendError(`${where}: target ${target} of row ${row} is outside [0, ${classes})`);
   }
 }
 
@@ -41,7 +42,7 @@ export function rowLosses(
 ): void {
   for (let r = 0; r < targets.length; r++) {
     const t = targets[r]!;
-    checkTarget(t, r, classes);
+    checkTarget('sparseSoftmaxCrossEntropy', t, r, classes);
     const base = r * classes;
     const p = probs[base + t]!;
     if (p > TINY_PROBABILITY) {
@@ -58,14 +59,15 @@ export function rowLosses(
 export function subtractAtTargets(grad: Float32Array, targets: Int32Array, dy: Float32Array, classes: number): void {
   for (let r = 0; r < targets.length; r++) {
     const t = targets[r]!;
-    checkTarget(t, r, classes);
+    checkTarget('sparseSoftmaxCrossEntropy', t, r, classes);
     grad[r * classes + t]! -= dy[r]!;
   }
 }
 
-function shapeOf(logits: TensorInfo): [number, number] {
+/** `[rows, classes]` of a rank-2 logits (or probabilities) input; `where` names the op. */
+export function rowsAndClasses(where: string, logits: TensorInfo): [number, number] {
   if (logits.shape.length !== 2) {
-    throw new BackendError(`sparseSoftmaxCrossEntropy: logits must be [rows, classes], got [${logits.shape.join(',')}]`);
+    throw new BackendError(`${where}: logits must be [rows, classes], got [${logits.shape.join(',')}]`);
   }
   return [logits.shape[0]!, logits.shape[1]!];
 }
@@ -73,7 +75,7 @@ function shapeOf(logits: TensorInfo): [number, number] {
 const wasmLoss: KernelFunc = ({ inputs, backend }) => {
   const wasm = asWasmBackend(backend);
   const logits = inputs['logits'] as TensorInfo;
-  const [rows, classes] = shapeOf(logits);
+  const [rows, classes] = rowsAndClasses('sparseSoftmaxCrossEntropy', logits);
   const out = wasm.makeOutput([rows], 'float32');
   rowLosses(
     heapF32(wasm, logits),
@@ -98,20 +100,21 @@ const wasmGrad: KernelFunc = ({ inputs, backend }) => {
   const wasm = asWasmBackend(backend);
   const probs = inputs['probs'] as TensorInfo;
   const dy = inputs['dy'] as TensorInfo;
-  const [, classes] = shapeOf(probs);
+  const [, classes] = rowsAndClasses('sparseSoftmaxCrossEntropy', probs);
   const grad = wasmMultiplyRows(wasm, probs, dy);
   subtractAtTargets(heapF32(wasm, grad), heapI32(wasm, inputs['targets'] as TensorInfo), heapF32(wasm, dy), classes);
   return grad;
 };
 
-function cpuValues<T extends Float32Array | Int32Array>(cpu: MathBackendCPU, info: TensorInfo): T {
+/** The values array of a cpu-backend tensor (no copy). */
+export function cpuValues<T extends Float32Array | Int32Array>(cpu: MathBackendCPU, info: TensorInfo): T {
   return cpu.data.get(info.dataId).values as T;
 }
 
 const cpuLoss: KernelFunc = ({ inputs, backend }) => {
   const cpu = backend as MathBackendCPU;
   const logits = inputs['logits'] as TensorInfo;
-  const [rows, classes] = shapeOf(logits);
+  const [rows, classes] = rowsAndClasses('sparseSoftmaxCrossEntropy', logits);
   const loss = new Float32Array(rows);
   rowLosses(
     cpuValues(cpu, logits),
@@ -126,7 +129,7 @@ const cpuLoss: KernelFunc = ({ inputs, backend }) => {
 const cpuGrad: KernelFunc = ({ inputs, backend }) => {
   const cpu = backend as MathBackendCPU;
   const probsInfo = inputs['probs'] as TensorInfo;
-  const [rows, classes] = shapeOf(probsInfo);
+  const [rows, classes] = rowsAndClasses('sparseSoftmaxCrossEntropy', probsInfo);
   const probs = cpuValues<Float32Array>(cpu, probsInfo);
   const dy = cpuValues<Float32Array>(cpu, inputs['dy'] as TensorInfo);
   const grad = new Float32Array(rows * classes);

@@ -4,6 +4,7 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { SPARSE_SOFTMAX_CE_GRAD, SPARSE_SOFTMAX_CE_LOSS } from '../kernels/sparse-softmax-cross-entropy';
+import { pickPerRow } from './pick-per-row';
 
 function checkInputs(logits: tfc.Tensor, targets: tfc.Tensor): void {
   if (logits.rank !== 2) throw new BackendError(`sparseSoftmaxCrossEntropy: logits must be rank 2, got [${logits.shape.join(',')}]`);
@@ -18,12 +19,7 @@ function checkInputs(logits: tfc.Tensor, targets: tfc.Tensor): void {
 
 /** The same loss from stock ops (numerically stable), for backends without our kernels. */
 function composite(logits: tfc.Tensor2D, targets: tfc.Tensor1D): tfc.Tensor1D {
-  return tfc.tidy(() => {
-    const [rows, classes] = logits.shape;
-    const flatIndex = tfc.add(tfc.mul(tfc.range(0, rows, 1, 'int32'), tfc.scalar(classes, 'int32')), targets);
-    const picked = tfc.gather(tfc.reshape(logits, [rows * classes]), flatIndex);
-    return tfc.sub(tfc.logSumExp(logits, 1), picked) as tfc.Tensor1D;
-  });
+  return tfc.tidy(() => tfc.sub(tfc.logSumExp(logits, 1), pickPerRow(logits, targets)) as tfc.Tensor1D);
 }
 
 const fused = tfc.customGrad((...args: Array<tfc.Tensor | tfc.GradSaveFunc>) => {

@@ -1,6 +1,7 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { transposeBatched } from '../kernels/batch-mat-mul';
+import { rowSumsAndMaxes, smoothedGradient } from '../kernels/label-smoothing';
 import { sumMiddleAxis } from '../kernels/reduce';
 import { asWasmBackend } from '../kernels/wasm-internals';
 import { simdKernels } from './simd-module';
@@ -43,6 +44,41 @@ describe('SIMD sum over a middle axis', () => {
       sumMiddleAxis(values, outer, reduce, inner, expected, 1 / reduce);
       expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
       tfc.dispose([x, out, acc]);
+    });
+  }
+});
+
+describe('SIMD row scans of the label-smoothed loss', () => {
+  for (const [rows, cols] of [[1, 3], [3, 5], [2, 8], [4, 9487]] as Array<[number, number]>) {
+    it(`row_sum_max and sub_scale_rows equal the JS loops for [${rows}, ${cols}] (sums to float64 rounding, the rest bit for bit)`, () => {
+      const backend = asWasmBackend(tfc.engine().backend);
+      const simd = simdKernels(backend)!;
+      const values = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.7) * 5);
+      const scales = Float32Array.from({ length: rows }, (_, r) => 0.25 + r);
+      const x = tfc.tensor(values);
+      const s = tfc.tensor(scales);
+      const sums = tfc.zeros([2 * rows]);
+      const maxes = tfc.zeros([rows]);
+      const out = tfc.zeros([rows * cols]);
+      const at = (t: tfc.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      simd.row_sum_max(at(x), rows, cols, at(sums), at(maxes));
+      const gotSums = new Float64Array(backend.wasm.HEAPU8.buffer.slice(at(sums), at(sums) + 8 * rows));
+      const expectedSums = new Float64Array(rows);
+      const expectedMaxes = new Float32Array(rows);
+      rowSumsAndMaxes(values, rows, cols, expectedSums, expectedMaxes);
+      gotSums.forEach((v, r) => expect(Math.abs(v - expectedSums[r]!)).toBeLessThan(1e-9 * cols));
+      expect(Array.from(maxes.dataSync())).toEqual(Array.from(expectedMaxes));
+      // the gradient's full-size pass: (x − c)·scale per row; with every target at column 0, the JS
+      // version differs only there (its target fix-up)
+      const c = Math.fround(0.2 / (cols - 1));
+      simd.sub_scale_rows(at(x), at(out), rows, cols, c, at(s));
+      const expected = new Float32Array(rows * cols);
+      smoothedGradient(values, new Int32Array(rows), scales, cols, 0.2, expected);
+      const got = out.dataSync();
+      let differing = 0;
+      for (let r = 0; r < rows; r++) for (let j = 1; j < cols; j++) if (got[r * cols + j] !== expected[r * cols + j]) differing++;
+      expect(differing).toBe(0);
+      tfc.dispose([x, s, sums, maxes, out]);
     });
   }
 });

@@ -27,6 +27,10 @@ export interface SimdKernels {
   add_into(src: number, dst: number, n: number): void;
   /** `out[o, i] = scale·Σ_r x[o, r, i]` (float64 sums in `acc`, `inner` doubles of scratch) */
   sum_middle(x: number, out: number, acc: number, outer: number, reduce: number, inner: number, scale: number): void;
+  /** per row of `x [rows, cols]`: `sums[r]` (float64) = Σ_j x[r, j], `maxes[r]` (float32) = max_j x[r, j] */
+  row_sum_max(x: number, rows: number, cols: number, sums: number, maxes: number): void;
+  /** `dst[r, j] = (src[r, j] − c) · scales[r]` for `src [rows, cols]`, float32 `scales [rows]` */
+  sub_scale_rows(src: number, dst: number, rows: number, cols: number, c: number, scales: number): void;
 }
 
 /** The parts of the WebAssembly JS API used here (the package compiles without DOM typings). */
