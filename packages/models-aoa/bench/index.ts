@@ -160,7 +160,10 @@ async function main(): Promise<void> {
   if (options.only.has('xe')) {
     const xeStep = () => {
       model.train();
-      const { loss, grads } = computeGradients(model, () => labelSmoothingLoss(model.forward(features, labels), target, targetMask, 0.2));
+      // logits and the fused log-softmax + label-smoothed loss (same loss and gradients as log-probs + the loss)
+      const { loss, grads } = computeGradients(model, () =>
+        labelSmoothingLoss(model.forward(features, labels, { output: 'logits' }), target, targetMask, 0.2, { input: 'logits' }),
+      );
       const clipped = clipEach(grads, 0.1);
       optimizer.step(clipped);
       loss.dataSync();

@@ -66,6 +66,13 @@ export interface ForwardOptions {
    * default {@link tallGradientProduct} (one weight gradient over all steps).
    */
   stepProduct?: StepProduct;
+  /**
+   * `'logprobs'` (default): `log_softmax` outputs, as the reference. `'logits'`: the logit layer's
+   * outputs before `log_softmax` (stopped steps still exact zeros), for core's fused
+   * `labelSmoothingLoss(logits, target, mask, ε, { input: 'logits' })`, which computes the log-softmax
+   * and the loss in one op (~0.25 s less per train.sh-size XE step on wasm).
+   */
+  output?: 'logprobs' | 'logits';
 }
 
 /** Options of {@link AoAModel.selfCriticalSample}. */
@@ -278,7 +285,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
    * captions are consecutive rows); features with N rows work too. As the reference, the loop stops at
    * the first step i ≥ 1 whose input column `labels[:, i]` is 0 in every row, and the remaining steps are
    * exact zeros (the losses mask them out). With `scheduledSampling` in training mode, each row's input at
-   * t ≥ 1 is, with the given probability, drawn from the model's previous distribution.
+   * t ≥ 1 is, with the given probability, drawn from the model's previous distribution. With
+   * `output: 'logits'` the same steps hold the logits instead (for core's fused label-smoothed loss).
    *
    * @example
    * ```ts
@@ -313,6 +321,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     if (!(ssProbability >= 0 && ssProbability <= 1)) {
       throw new AoAInputError(where, 'options.scheduledSampling.probability', `must be in [0, 1], got ${String(ssProbability)}`);
     }
+    const output = options.output ?? 'logprobs';
+    if (output !== 'logprobs' && output !== 'logits') throw new AoAInputError(where, 'options.output', `must be 'logprobs' or 'logits', got ${String(output)}`);
     const product = options.stepProduct ?? tallGradientProduct;
     return tf.tidy(() => {
       const memory = repeatMemory(this.memoryOf(this.encode(features, product)), rows / images);
@@ -320,7 +330,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
         // All inputs are known: embed them in one call, unroll the recurrence, then the logits in one product.
         const words = this.embed.apply(tf.slice(labels, [0, 0], [rows, steps]));
         const hidden = this.core.unroll(words, memory, product);
-        return padSteps(tf.logSoftmax(this.logits(hidden, product(this.logit.weight))), width - 1) as tf.Tensor3D;
+        const logits = this.logits(hidden, product(this.logit.weight));
+        return padSteps(output === 'logits' ? logits : tf.logSoftmax(logits), width - 1) as tf.Tensor3D;
       }
       const rng = (sampling as ScheduledSampling).rng;
       const step = this.core.stepper(memory, product);
@@ -334,8 +345,9 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
         const input = previous === null ? tf.tensor1d(tokens, 'int32') : scheduledInputs(tokens, previous, ssProbability, rng);
         const next = step(this.embedWith(input, lookup), state);
         state = next.state;
-        previous = tf.logSoftmax(this.logits(next.output, logitProduct));
-        outputs.push(previous);
+        const logits = this.logits(next.output, logitProduct);
+        previous = tf.logSoftmax(logits);
+        outputs.push(output === 'logits' ? logits : previous);
       }
       return padSteps(tf.stack(outputs, 1), width - 1) as tf.Tensor3D;
     });

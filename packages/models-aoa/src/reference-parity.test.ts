@@ -245,31 +245,36 @@ describeWithReference(
       tf.dispose([l, once, repeated]);
     });
 
-    it('label-smoothed and plain XE losses, and the gradients of the label-smoothed loss (grad.*)', () => {
-      const l = labels();
-      const masks = io.tensor('in.masks');
-      const smoothing = json.options.label_smoothing as number;
-      const before = tf.memory().numTensors;
-      const { xe, ls, grads } = tidyKeep(() => {
-        const [n, width] = l.shape as [number, number];
-        const target = tf.slice(l, [0, 1], [n, width - 1]);
-        const mask = tf.slice(masks, [0, 1], [n, width - 1]);
-        const params = model.namedParameters();
-        const { value, grads: g } = tf.variableGrads(() => labelSmoothingLoss(model.forward(images, l), target, mask, smoothing), params.map(([, v]) => v));
-        const plain = sequenceCrossEntropy(model.forward(images, l), target, mask);
-        return {
-          ls: value.dataSync()[0] as number,
-          xe: plain.dataSync()[0] as number,
-          grads: new Map(params.map(([name, v]) => [name, (g[v.name] as tf.Tensor).dataSync().slice() as Float32Array])),
-        };
+    for (const output of ['logprobs', 'logits'] as const) {
+      it(`label-smoothed and plain XE losses, and the gradients of the label-smoothed loss (grad.*)${output === 'logits' ? ', through logits and the fused loss' : ''}`, () => {
+        const l = labels();
+        const masks = io.tensor('in.masks');
+        const smoothing = json.options.label_smoothing as number;
+        const before = tf.memory().numTensors;
+        const { xe, ls, grads } = tidyKeep(() => {
+          const [n, width] = l.shape as [number, number];
+          const target = tf.slice(l, [0, 1], [n, width - 1]);
+          const mask = tf.slice(masks, [0, 1], [n, width - 1]);
+          const params = model.namedParameters();
+          const { value, grads: g } = tf.variableGrads(
+            () => labelSmoothingLoss(model.forward(images, l, { output }), target, mask, smoothing, { input: output }),
+            params.map(([, v]) => v),
+          );
+          const plain = sequenceCrossEntropy(model.forward(images, l), target, mask);
+          return {
+            ls: value.dataSync()[0] as number,
+            xe: plain.dataSync()[0] as number,
+            grads: new Map(params.map(([name, v]) => [name, (g[v.name] as tf.Tensor).dataSync().slice() as Float32Array])),
+          };
+        });
+        expect(tf.memory().numTensors).toBe(before);
+        expect(Math.abs(ls - json.results.loss_label_smoothing)).toBeLessThanOrEqual(MODEL_TOL.loss);
+        expect(Math.abs(xe - json.results.loss_xe)).toBeLessThanOrEqual(MODEL_TOL.loss);
+        expect([...grads.keys()].sort()).toEqual(io.names('grad.').sort());
+        for (const [name, g] of grads) close(`grad.${name}`, g, io.data(`grad.${name}`), MODEL_TOL.grad);
+        tf.dispose([l, masks]);
       });
-      expect(tf.memory().numTensors).toBe(before);
-      expect(Math.abs(ls - json.results.loss_label_smoothing)).toBeLessThanOrEqual(MODEL_TOL.loss);
-      expect(Math.abs(xe - json.results.loss_xe)).toBeLessThanOrEqual(MODEL_TOL.loss);
-      expect([...grads.keys()].sort()).toEqual(io.names('grad.').sort());
-      for (const [name, g] of grads) close(`grad.${name}`, g, io.data(`grad.${name}`), MODEL_TOL.grad);
-      tf.dispose([l, masks]);
-    });
+    }
 
     it('self-critical loss and gradients (sc_grad.*) from teacher-forced sample log-probs', () => {
       const seq = io.tensor('sc.seq');
