@@ -1,11 +1,11 @@
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks, run on the cpu backend's implementation.
  *
- * `Conv2DBackpropFilter` (the weight gradient of every convolution) and
  * `DepthwiseConv2dNativeBackprop{Input,Filter}` (MobileNet-style layers) are not registered on wasm, so
- * a CNN cannot be trained there. A fallback copies the inputs out of the wasm heap into the cpu backend,
- * runs tfjs-backend-cpu's kernel there, and copies the result back: exactly the cpu result, at cpu
- * speed for that kernel (fine for the small CNNs of the examples).
+ * such a CNN cannot be trained there. A fallback copies the inputs out of the wasm heap into the cpu
+ * backend, runs tfjs-backend-cpu's kernel there, and copies the result back: exactly the cpu result, at
+ * cpu speed for that kernel. (`Conv2DBackpropFilter`, the weight gradient of every convolution, has its
+ * own wasm kernel, conv2d-backprop-filter.ts, which uses this fallback only for NCHW data.)
  */
 import { engine, getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -14,7 +14,6 @@ import { asWasmBackend } from './wasm-internals';
 
 /** The kernels wasm lacks that we provide through the cpu fallback. */
 export const CPU_FALLBACK_KERNELS = [
-  'Conv2DBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
 ] as const;

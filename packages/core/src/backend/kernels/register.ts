@@ -12,13 +12,16 @@ import {
 } from '@tensorflow/tfjs-core';
 import { batchMatMulGradConfig } from '../gradients/batch-mat-mul-grad';
 import { wasmBatchMatMulConfig } from './batch-mat-mul';
+import { cpuBatchMatMulConfig } from './cpu-batch-mat-mul';
 import { adamUpdateKernel } from './adam-update';
+import { wasmConv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
 import { labelSmoothingKernels } from './label-smoothing';
 import { keepStockReduceKernels, wasmReduceKernelConfigs } from './reduce';
 import { keepStockSliceKernels, wasmSliceKernelConfigs } from './slice';
 import { sparseSoftmaxCrossEntropyKernels } from './sparse-softmax-cross-entropy';
+import { keepStockKernel } from './stock';
 import { cpuUnsortedSegmentSumConfig, wasmUnsortedSegmentSumConfig } from './unsorted-segment-sum';
 
 /** The kernels `@caption/core` registers for a tfjs backend name. */
@@ -31,6 +34,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         wasmIdentityConfig,
         ...wasmSliceKernelConfigs,
         ...wasmReduceKernelConfigs,
+        wasmConv2DBackpropFilterConfig,
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
         ...labelSmoothingKernels('wasm'),
@@ -38,6 +42,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
       ];
     case 'cpu':
       return [
+        cpuBatchMatMulConfig,
         cpuUnsortedSegmentSumConfig,
         ...sparseSoftmaxCrossEntropyKernels('cpu'),
         ...labelSmoothingKernels('cpu'),
@@ -49,11 +54,6 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
 }
 
 const ours = new Set<KernelConfig['kernelFunc']>();
-const stock = new Map<string, KernelConfig>();
-
-function key(kernelName: string, backendName: string): string {
-  return `${backendName}/${kernelName}`;
-}
 
 /**
  * Registers our kernels for `backendName`, replacing stock ones of the same name. Calling it again is
@@ -73,7 +73,7 @@ export function registerCaptionKernels(backendName: string): string[] {
     const existing = getKernel(config.kernelName, backendName);
     if (existing != null && ours.has(existing.kernelFunc)) continue;
     if (existing != null) {
-      stock.set(key(config.kernelName, backendName), existing);
+      keepStockKernel(existing);
       unregisterKernel(config.kernelName, backendName);
     }
     registerKernel(config);
@@ -82,12 +82,7 @@ export function registerCaptionKernels(backendName: string): string[] {
   return configs.map((c) => c.kernelName);
 }
 
-/**
- * The stock tfjs kernel that {@link registerCaptionKernels} replaced, if any (for reference tests).
- */
-export function stockKernel(kernelName: string, backendName: string): KernelConfig | undefined {
-  return stock.get(key(kernelName, backendName));
-}
+export { stockKernel } from './stock';
 
 /** Whether the kernel currently registered under this name is one of ours. */
 export function isCaptionKernel(kernelName: string, backendName: string): boolean {
