@@ -31,46 +31,13 @@ export interface RegionCnnOutput {
 }
 
 /**
- * The filter gradient of a 3x3 'same' convolution, computed as one forward convolution: with the batch
- * as the channel axis, the padded input [c, h+2, w+2, n] convolved with the output gradient as an
- * [h, w, n, f] kernel gives [c, 3, 3, f]. tfjs-backend-wasm has no `Conv2DBackpropFilter`; the cpu
- * fallback took 18.8 s for the first layer of one 64-crop batch here, and an im2col product is 1.6-5x
- * slower than this (measured per layer).
+ * A 3x3 'same' convolution (stride 1): x [n, h, w, c] * w [3, 3, c, f] → [n, h, w, f]. Its filter gradient
+ * runs on `@caption/core`'s wasm `Conv2DBackpropFilter` (one forward convolution; tfjs-backend-wasm has
+ * none of its own). tfjs computes the input gradient only where a variable lies behind `x`, so the first
+ * layer, whose input is data, never computes it.
  */
-function conv3x3FilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
-  const input = tf.transpose(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D;
-  const kernel = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
-  return tf.transpose(tf.conv2d(input, kernel, 1, 'valid'), [1, 2, 0, 3]);
-}
-
-function conv3x3WithGrad(inputGradient: boolean): (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D {
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [x, w, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([x, w]);
-    return {
-      value: tf.conv2d(x, w, 1, 'same'),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const grad = dy as tf.Tensor4D;
-        const dx = inputGradient ? tf.conv2dTranspose(grad, ws, xs.shape, 1, 'same') : tf.zerosLike(xs);
-        return [dx, conv3x3FilterGradient(xs, grad)];
-      },
-    };
-  });
-  return (x, w) => op(x, w) as tf.Tensor4D;
-}
-
-const conv3x3 = conv3x3WithGrad(true);
-const conv3x3OnData = conv3x3WithGrad(false);
-
-/**
- * A 3x3 'same' convolution (stride 1): x [n, h, w, c] * w [3, 3, c, f] → [n, h, w, f], differentiable on
- * every backend with a fast filter gradient (see {@link conv3x3FilterGradient}). With `inputGradient`
- * false the gradient with respect to `x` is reported as zeros and not computed (for the first layer,
- * whose input is data).
- */
-export function conv3x3Same(x: tf.Tensor4D, w: tf.Tensor4D, inputGradient = true): tf.Tensor4D {
-  return inputGradient ? conv3x3(x, w) : conv3x3OnData(x, w);
+export function conv3x3Same(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  return tf.conv2d(x, w, 1, 'same');
 }
 
 /** A named trainable weight. */
@@ -133,7 +100,7 @@ export class RegionCnn {
   apply(crops: tf.Tensor4D): RegionCnnOutput {
     let x: tf.Tensor4D = crops;
     this.convs.forEach((conv, i) => {
-      const y = tf.relu(tf.add(conv3x3Same(x, conv.weight as tf.Tensor4D, i > 0), conv.bias)) as tf.Tensor4D;
+      const y = tf.relu(tf.add(conv3x3Same(x, conv.weight as tf.Tensor4D), conv.bias)) as tf.Tensor4D;
       x = tf.maxPool(y, 2, 2, 'valid');
     });
     const flat = tf.reshape(x, [x.shape[0], -1]);
