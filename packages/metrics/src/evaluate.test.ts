@@ -1,10 +1,12 @@
 import { describeWithShared } from '@caption/test-support';
 import { describe, expect, it } from 'vitest';
+import { bleu } from './bleu';
 import { MetricsInputError } from './errors';
 import { evaluate, type EvaluationProgress } from './evaluate';
 import { METRIC_FAMILIES } from './metric-families';
 import { REAL_CASES, expectPerImage, expectRelativeClose, loadRealCase } from './testing/expected-cases';
 import { INLINE_SAMPLE } from './testing/inline-sample';
+import { ptbTokenize } from './tokenizer';
 
 const KEYS = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr'] as const;
 
@@ -68,6 +70,16 @@ describe('evaluate', () => {
     const result = await evaluate({ '1': ['a dog runs'], '2': ['a cat'] }, { '1': '...', '2': 'a cat' }, { metrics: ['bleu', 'rouge', 'cider'] });
     expect(result.emptyCandidateIds).toEqual(['1']);
     expect(result.perImage['1']).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+  });
+
+  it('tokenizes the references in the order of the candidates, as COCOEvalCap does (a caption can depend on the next)', async () => {
+    // "I." before a sentence starter ("The") is "i" then "."; at the end of the text it is one token, "i.".
+    const refs = { b: ['It was I.'], a: ['The dog'] };
+    const tokenized = ptbTokenize({ a: refs.a, b: refs.b });
+    expect(tokenized.b).toEqual(['it was i.']);
+    const { perImage } = await evaluate(refs, { a: 'the dog', b: 'it was i' }, { metrics: ['bleu'] });
+    const expected = bleu(tokenized, { a: 'the dog', b: 'it was i' }).perImage.b?.[0];
+    expect(perImage.b?.Bleu_1).toBe(expected);
   });
 
   it('accepts a tokenizer function', async () => {

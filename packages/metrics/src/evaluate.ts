@@ -119,12 +119,14 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
   const families = selectFamilies(options);
   const tokenizer = resolveTokenizer(options.tokenize ?? 'ptb');
   const raw = options.tokenize !== 'none';
-  const { imageIds, skippedReferenceIds } = checkEvaluationInput(refs, cands, raw, options);
+  const { imageIds, referenceIds, skippedReferenceIds } = checkEvaluationInput(refs, cands, raw, options);
 
   const total = families.length + 1;
   options.onProgress?.({ stage: 'tokenize', completed: 0, total });
-  // The references of the scored images (all of them unless some have no candidate), tokenized in one call.
-  const refsToTokenize = skippedReferenceIds.length === 0 ? refs : mapToRecord(imageIds, (id) => refs[id] as readonly string[]);
+  // The references of the scored images in the candidates' order, tokenized in one call (the order matters:
+  // the reference tokenizes all captions as one text, where a caption's end can depend on the next one). The
+  // references object itself when it already holds just those, in that order.
+  const refsToTokenize = sameKeys(referenceIds, imageIds) ? refs : mapToRecord(imageIds, (id) => refs[id] as readonly string[]);
   const tokenizedRefs: TokenizedRefs = tokenizer(refsToTokenize);
   const tokenizedCandLists = tokenizer(mapToRecord(imageIds, (id) => [cands[id] as string]));
   const emptyCandidateIds: string[] = [];
@@ -210,7 +212,7 @@ function checkEvaluationInput(
   cands: RawCands,
   raw: boolean,
   options: EvaluateOptions,
-): { imageIds: string[]; skippedReferenceIds: string[] } {
+): { imageIds: string[]; referenceIds: string[]; skippedReferenceIds: string[] } {
   const candFile = options.candidatesFile;
   const refFile = options.referencesFile;
   if (typeof cands !== 'object' || cands === null || Array.isArray(cands)) {
@@ -259,15 +261,23 @@ function checkEvaluationInput(
     }
   }
   // Every candidate id has references (checked above), so references have other ids only if they have more.
-  const refIds = Object.keys(refs);
-  const skippedReferenceIds = refIds.length === imageIds.length ? [] : refIds.filter((id) => !Object.hasOwn(cands, id));
+  const referenceIds = Object.keys(refs);
+  const skippedReferenceIds =
+    referenceIds.length === imageIds.length ? [] : referenceIds.filter((id) => !Object.hasOwn(cands, id));
   if (skippedReferenceIds.length > 0 && options.missingCandidates === 'error') {
     throw new MetricsInputError(
       `${skippedReferenceIds.length} reference image(s) have no candidate caption (first: ${skippedReferenceIds[0]})`,
       { file: candFile, imageId: skippedReferenceIds[0], field: 'image_id' },
     );
   }
-  return { imageIds, skippedReferenceIds };
+  return { imageIds, referenceIds, skippedReferenceIds };
+}
+
+/** Whether two key lists are equal, in order. */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function finite(value: number | undefined, key: string, where: string): number {
