@@ -96,3 +96,13 @@ export function describeWithShared(
   }
   describe(title, () => body(sharedData()));
 }
+
+export { expectAllClose, maxAbsDiff, toleranceExcess, toleranceReport, type AllCloseOptions, type ToleranceReport } from './tolerance';
+
+export {
+  markdownSection,
+  typescriptBlocks,
+  runTypeScriptExample,
+  type TypeScriptExampleOptions,
+  type TypeScriptExampleRun,
+} from './readme-examples';
