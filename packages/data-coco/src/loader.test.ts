@@ -129,6 +129,24 @@ describe('CaptionLoader', () => {
     expect(ids((await loader.next()) as CaptionBatch)).toEqual([118, 119]);
   });
 
+  it('starts over after reset() the same whatever the prefetch, even when batches were read ahead', async () => {
+    for (const split of ['train', 'val'] as const) {
+      const runs = await Promise.all(
+        [0, 1, 4].map(async (prefetch) => {
+          const loader = new CaptionLoader({ ...base, split, batchSize: 2, wrap: false, shuffle: true, prefetch });
+          await take(loader, 1);
+          loader.reset();
+          const state = loader.state();
+          return { state, batches: await take(loader, 2) };
+        }),
+      );
+      for (const run of runs.slice(1)) {
+        expect(run.state, split).toEqual(runs[0]?.state);
+        expect(run.batches, split).toEqual(runs[0]?.batches);
+      }
+    }
+  });
+
   it('reads features from disk (float16 npz att, npy fc) and derives fc from att when no fc is given', async () => {
     const attDir = new FeatureDirectory(join(dir, 'att'), { format: 'npz', dtype: 'float16' });
     const fcDir = new FeatureDirectory(join(dir, 'fc'), { format: 'npy' });

@@ -158,11 +158,11 @@ export class CaptionLoader {
   private readonly shuffle: boolean;
   private readonly wrap: boolean;
   private readonly prefetch: number;
-  private rng: SeededRandom;
-  private order: number[];
-  private position: number;
-  private epoch: number;
-  private orderRandomState: SeededRandomState | null;
+  private rng = new SeededRandom(0);
+  private order: number[] = [];
+  private position = 0;
+  private epoch = 0;
+  private orderRandomState: SeededRandomState | null = null;
   private ended = false;
   private queue: Array<{ planned: PlannedBatch; loading: Promise<CaptionBatch> }> = [];
   private served: LoaderState;
@@ -199,9 +199,6 @@ export class CaptionLoader {
     const resume = options.resume;
     if (resume === undefined) {
       this.rng = new SeededRandom(options.seed ?? 0);
-      this.epoch = 0;
-      this.position = 0;
-      this.orderRandomState = null;
       this.order = this.drawOrder();
     } else {
       if (resume.version !== 1 || resume.split !== this.split || resume.splitSize !== this.splitIndices.length) {
@@ -210,16 +207,7 @@ export class CaptionLoader {
           { field: 'resume' },
         );
       }
-      this.epoch = resume.epoch;
-      this.position = resume.position;
-      this.orderRandomState = resume.orderRandomState;
-      if (this.shuffle && resume.orderRandomState !== null) {
-        this.rng = SeededRandom.fromState(resume.orderRandomState);
-        this.order = this.rng.permutation(this.splitIndices.length).map((i) => this.splitIndices[i] as number);
-      } else {
-        this.order = [...this.splitIndices];
-      }
-      this.rng = SeededRandom.fromState(resume.randomState);
+      this.restore(resume);
     }
     this.served = this.snapshot();
   }
@@ -255,6 +243,9 @@ export class CaptionLoader {
   reset(): void {
     this.queue = [];
     this.ended = false;
+    // Batches read ahead have advanced the generator and the position: go back to what was served, so that
+    // what follows does not depend on `prefetch`.
+    this.restore(this.served);
     if (this.position > 0) {
       this.epoch += 1;
       this.position = 0;
@@ -270,6 +261,21 @@ export class CaptionLoader {
       if (batch === null) return;
       yield batch;
     }
+  }
+
+  /** Puts the generator, the pass and the position where `state` says (the order is re-drawn, not stored). */
+  private restore(state: LoaderState): void {
+    this.epoch = state.epoch;
+    this.position = state.position;
+    this.orderRandomState = state.orderRandomState;
+    if (this.shuffle && state.orderRandomState !== null) {
+      this.order = SeededRandom.fromState(state.orderRandomState)
+        .permutation(this.splitIndices.length)
+        .map((i) => this.splitIndices[i] as number);
+    } else {
+      this.order = [...this.splitIndices];
+    }
+    this.rng = SeededRandom.fromState(state.randomState);
   }
 
   private drawOrder(): number[] {
