@@ -64,6 +64,10 @@ describe('cocotalk_label.h5', () => {
       labelLength: Uint32Array.of(1, 1),
     };
     expect(() => validateLabels(bad, 'x.h5')).toThrow(/file x\.h5, field "label_end_ix": image index 0: 3 is outside 1\.\.2/);
+    const emptyCaption = { ...bad, labelEndIx: Uint32Array.of(2), labelLength: Uint32Array.of(1, 0) };
+    expect(() => validateLabels(emptyCaption, 'x.h5')).toThrow(/file x\.h5, field "label_length": row 2: 0 is outside 1\.\.2/);
+    expect(() => validateLabels({ ...emptyCaption, labelLength: Uint32Array.of(3, 1) }, 'x.h5')).toThrow(/row 1: 3 is outside 1\.\.2/);
+    expect(() => validateLabels({ ...emptyCaption, labelLength: Uint32Array.of(2, 1) })).not.toThrow();
   });
 
   it('names the file when it is missing or not HDF5', async () => {

@@ -231,6 +231,15 @@ export function validateLabels(labels: CaptionLabels, file?: string): void {
       field: 'label_length',
     });
   }
+  for (let r = 0; r < count; r += 1) {
+    const length = labels.labelLength[r] as number;
+    if (length < 1 || length > seqLength) {
+      throw new DataFormatError(`row ${r + 1}: ${length} is outside 1..${seqLength} (a caption has 1 to L words)`, {
+        file,
+        field: 'label_length',
+      });
+    }
+  }
   for (let i = 0; i < labels.labelStartIx.length; i += 1) {
     const s = labels.labelStartIx[i] as number;
     const e = labels.labelEndIx[i] as number;
