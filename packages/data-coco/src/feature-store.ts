@@ -5,9 +5,10 @@
  * COCO-CN tools.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError } from './errors.js';
+import { readFileBytes } from './files.js';
 import {
   type ArrayHeader,
   type NpyDtype,
@@ -182,23 +183,17 @@ export class MemoryFeatureStore implements FeatureStore {
  * @returns the rows in a memory store keyed by the ids of `id.txt`
  */
 export async function readBigFile(dir: string): Promise<MemoryFeatureStore> {
-  const read = async (name: string): Promise<Buffer> => {
-    try {
-      return await readFile(join(dir, name));
-    } catch (cause) {
-      throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: join(dir, name) }, { cause });
-    }
-  };
-  const shapeText = (await read('shape.txt')).toString('utf8').trim().split(/\s+/).map(Number);
+  const text = async (name: string): Promise<string> => new TextDecoder('utf-8').decode(await readFileBytes(join(dir, name)));
+  const shapeText = (await text('shape.txt')).trim().split(/\s+/).map(Number);
   const [rows, dims] = shapeText;
   if (shapeText.length !== 2 || !Number.isInteger(rows) || !Number.isInteger(dims)) {
     throw new DataFormatError('expected "<rows> <dims>"', { file: join(dir, 'shape.txt') });
   }
-  const ids = (await read('id.txt')).toString('utf8').trim().split(/\s+/);
+  const ids = (await text('id.txt')).trim().split(/\s+/);
   if (ids.length !== rows) {
     throw new DataFormatError(`has ${ids.length} ids, shape.txt says ${rows} rows`, { file: join(dir, 'id.txt') });
   }
-  const bin = await read('feature.bin');
+  const bin = await readFileBytes(join(dir, 'feature.bin'));
   if (bin.length !== (rows as number) * (dims as number) * 4) {
     throw new DataFormatError(`has ${bin.length} bytes, expected ${rows} × ${dims} float32`, { file: join(dir, 'feature.bin') });
   }

@@ -3,7 +3,7 @@
  * streaming of large JSON documents.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { JSONParser } from '@streamparser/json';
 import { DataFormatError } from './errors.js';
@@ -13,14 +13,28 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** The bytes of a file, gunzipped when it is gzip-compressed (detected by its magic bytes, not its name). */
-export async function readMaybeGzip(path: string): Promise<Uint8Array> {
-  let bytes: Uint8Array;
+/** The bytes of a file; a read error becomes a {@link DataFormatError} naming the file. */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = new Uint8Array(await readFile(path));
+    const buffer = await readFile(path);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (cause) {
     throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
   }
+}
+
+/** A file opened for reading; an error becomes a {@link DataFormatError} naming the file. Close it when done. */
+export async function openForReading(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (cause) {
+    throw new DataFormatError(`cannot open the file (${(cause as Error).message})`, { file: path }, { cause });
+  }
+}
+
+/** The bytes of a file, gunzipped when it is gzip-compressed (detected by its magic bytes, not its name). */
+export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+  const bytes = await readFileBytes(path);
   if (!isGzip(bytes)) return bytes;
   try {
     return new Uint8Array(gunzipSync(bytes));
@@ -39,16 +53,18 @@ export async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
-/** The first two bytes of a file (enough to recognise gzip). */
-export async function firstBytes(path: string): Promise<Uint8Array> {
-  const stream = createReadStream(path, { start: 0, end: 1 });
-  const chunks: Buffer[] = [];
+/** Up to `length` bytes from the start of a file (2 are enough to recognise gzip). */
+export async function firstBytes(path: string, length = 2): Promise<Uint8Array> {
+  const handle = await openForReading(path);
   try {
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const buffer = new Uint8Array(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
   } catch (cause) {
     throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
+  } finally {
+    await handle.close();
   }
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** A value found at one of the requested JSON paths while streaming. */

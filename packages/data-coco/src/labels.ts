@@ -7,8 +7,8 @@
  * - `label_length` uint32 [M]: min(L, caption length).
  */
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { DataFormatError } from './errors.js';
+import { openForReading } from './files.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** The four datasets of `cocotalk_label.h5`, as typed arrays. */
@@ -88,7 +88,7 @@ const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Whether the file carries the HDF5 format signature (at 0 or after a user block of 512 × 2^k bytes). */
 async function hasHdf5Signature(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
+  const handle = await openForReading(path);
   try {
     const { size } = await handle.stat();
     const buf = new Uint8Array(8);

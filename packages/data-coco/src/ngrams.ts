@@ -3,8 +3,9 @@
  * coco-train-idxs`), computed as `scripts/prepro_ngrams.py` does and stored as the same pickle:
  * `{document_frequency: defaultdict(float, {(tok, ...): #images}), ref_len: #images}`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { DataFormatError } from './errors.js';
+import { readFileBytes } from './files.js';
 import type { KarpathyImage } from './karpathy.js';
 import { PyDict, PyFloat, PyGlobal, PyTuple, dumpPickle, loadPickle } from './pickle.js';
 import { pythonSplit } from './python-compat.js';
@@ -122,13 +123,7 @@ export function parseDocumentFrequencyPickle(bytes: Uint8Array, file?: string): 
 
 /** Reads a document-frequency pickle file. See {@link parseDocumentFrequencyPickle}. */
 export async function readDocumentFrequencyCache(path: string): Promise<DocumentFrequencyCache> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (cause) {
-    throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
-  }
-  return parseDocumentFrequencyPickle(bytes, path);
+  return parseDocumentFrequencyPickle(await readFileBytes(path), path);
 }
 
 /**

@@ -3,12 +3,12 @@
  * and box features, `np.savez_compressed(..., feat=...)` for attention features), through `npyjs` (npy
  * header and data) and `fflate` (the zip container), plus float16 conversion.
  */
-import { open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { inflateRaw } from 'node:zlib';
 import { Unzip, UnzipInflate, UnzipPassThrough, type FlateError, unzipSync, zipSync } from 'fflate';
 import { dump as npyDump, parse as npyParse } from 'npyjs';
 import { DataFormatError } from './errors.js';
+import { firstBytes, openForReading, readFileBytes } from './files.js';
 
 /** A typed array with its shape (row-major, C order). */
 export interface ShapedArray<T extends ArrayLike<number> = Float32Array> {
@@ -265,7 +265,7 @@ export function decodeNpz(bytes: Uint8Array, file?: string, names?: readonly str
 
 /** Reads an `.npy` file. See {@link decodeNpy}. */
 export async function readNpy(path: string): Promise<NpyArray> {
-  return decodeNpy(await readBytes(path), path);
+  return decodeNpy(await readFileBytes(path), path);
 }
 
 const inflateRawAsync = promisify(inflateRaw);
@@ -318,7 +318,7 @@ export async function readNpz(path: string, key = 'feat', fallbackKeys: readonly
   const keys = [key, ...fallbackKeys];
   let members: Map<string, Uint8Array>;
   try {
-    members = await unzipMembersAsync(await readBytes(path), new Set(keys.map((k) => `${k}.npy`)));
+    members = await unzipMembersAsync(await readFileBytes(path), new Set(keys.map((k) => `${k}.npy`)));
   } catch (cause) {
     if (DataFormatError.isInstance(cause)) throw cause;
     throw new DataFormatError(`not a readable .npz (zip) archive (${(cause as Error).message})`, { file: path }, { cause });
@@ -336,15 +336,6 @@ export async function readNpz(path: string, key = 'feat', fallbackKeys: readonly
   throw new DataFormatError(`member "${key}.npy" not found`, { file: path, field: key });
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    const buf = await readFile(path);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (cause) {
-    throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
-  }
-}
-
 /** Shape and dtype of an array file, read from its header only. */
 export interface ArrayHeader {
   /** The array's dimensions. */
@@ -353,27 +344,11 @@ export interface ArrayHeader {
   dtype: NpyDtype;
 }
 
-async function readPrefix(path: string, length: number, position = 0): Promise<Uint8Array> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (cause) {
-    throw new DataFormatError(`cannot open the file (${(cause as Error).message})`, { file: path }, { cause });
-  }
-  try {
-    const buf = new Uint8Array(length);
-    const { bytesRead } = await handle.read(buf, 0, length, position);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Shape and dtype of an `.npy` file without reading its data. */
 export async function readNpyHeader(path: string): Promise<ArrayHeader> {
-  let bytes = await readPrefix(path, 256);
+  let bytes = await firstBytes(path, 256);
   const offset = npyDataOffset(bytes, path);
-  if (offset > bytes.length) bytes = await readPrefix(path, offset);
+  if (offset > bytes.length) bytes = await firstBytes(path, offset);
   const { shape, dtype } = parseNpyHeader(bytes, path);
   return { shape, dtype };
 }
@@ -408,12 +383,7 @@ export async function readNpzHeader(path: string, key = 'feat', fallbackKeys: re
   });
   unzip.register(UnzipInflate);
   const chunkSize = 1 << 16;
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (cause) {
-    throw new DataFormatError(`cannot open the file (${(cause as Error).message})`, { file: path }, { cause });
-  }
+  const handle = await openForReading(path);
   try {
     const { size } = await handle.stat();
     for (let pos = 0; pos < size && found === undefined; pos += chunkSize) {

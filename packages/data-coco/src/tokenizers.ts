@@ -4,8 +4,8 @@
  * gives exactly Python jieba 0.42.1's `jieba.cut(s, cut_all=False)` tokens: checked on 45,167 real
  * sentences, see the package README) or split per character.
  */
-import { readFile } from 'node:fs/promises';
 import { DataFormatError } from './errors.js';
+import { readMaybeGzip } from './files.js';
 import type { KarpathyDataset, KarpathyImage } from './karpathy.js';
 import { pythonSplit } from './python-compat.js';
 
@@ -117,14 +117,7 @@ export function parseTokenizerSpec(value: unknown, file?: string): TokenizerSpec
  * @returns the captions of each image, in file order
  */
 export async function readCaptionLines(path: string): Promise<Map<string, string[]>> {
-  let text: string;
-  try {
-    const bytes = await readFile(path);
-    const { gunzipSync } = await import('node:zlib');
-    text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-  } catch (cause) {
-    throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
-  }
+  const text = new TextDecoder('utf-8').decode(await readMaybeGzip(path));
   const out = new Map<string, string[]>();
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
