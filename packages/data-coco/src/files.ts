@@ -90,7 +90,13 @@ export async function* streamJsonValues(path: string, selectors: readonly string
     pending.push({ key: info.key as string | number | undefined, depth: info.stack.length, value: info.value });
   };
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  const source: AsyncIterable<Buffer> = gz ? file.pipe(createGunzip()) : file;
+  let source: AsyncIterable<Buffer> = file;
+  if (gz) {
+    const gunzip = createGunzip();
+    // pipe() does not forward errors: a read error must end the gunzip stream too, or the loop waits forever
+    file.on('error', (error) => gunzip.destroy(error));
+    source = file.pipe(gunzip);
+  }
   try {
     for await (const chunk of source) {
       if (parser.isEnded) break;
@@ -101,9 +107,11 @@ export async function* streamJsonValues(path: string, selectors: readonly string
     }
     if (!parser.isEnded) parser.end();
   } catch (cause) {
-    file.destroy();
     if (DataFormatError.isInstance(cause)) throw cause;
     throw new DataFormatError(`invalid or unreadable JSON (${(cause as Error).message})`, { file: path }, { cause });
+  } finally {
+    // also when the consumer stops early or the parser ended before the file did
+    file.destroy();
   }
   yield* pending;
 }

@@ -66,6 +66,15 @@ describe('Karpathy split files', () => {
     writeFileSync(path, '{"images": [');
     await expect(readKarpathyDataset(path)).rejects.toThrow(DataFormatError);
     await expect(readKarpathyDataset(path, { streamAboveBytes: 0 })).rejects.toThrow(/file .*broken\.json: invalid/);
+    // a COCO annotation file (no "images" of Karpathy's kind) is named, streamed or not, not read as an empty data set
+    const coco = join(dir, 'captions.json');
+    writeFileSync(coco, JSON.stringify({ annotations: [{ image_id: 1, caption: 'a dog' }] }));
+    for (const streamAboveBytes of [undefined, 0]) {
+      await expect(readKarpathyDataset(coco, { streamAboveBytes })).rejects.toThrow(/captions\.json, field "images": expected an object with a non-empty "images" array/);
+    }
+    const gz = join(dir, 'truncated.json.gz');
+    writeFileSync(gz, gzipSync(JSON.stringify(tiny)).subarray(0, 40));
+    await expect(readKarpathyDataset(gz, { streamAboveBytes: 0 })).rejects.toThrow(/truncated\.json\.gz: invalid or unreadable JSON/);
   });
 });
 

@@ -59,6 +59,8 @@ export interface KarpathyReadOptions {
   keepRaw?: boolean;
 }
 
+const NOT_KARPATHY = 'expected an object with a non-empty "images" array (a Karpathy split file)';
+
 /** The id the reference gives an image: `cocoid` when present, else `imgid` (as `prepro_labels.py`). */
 export function karpathyImageId(image: KarpathyImage): number | undefined {
   return image.cocoid ?? image.imgid;
@@ -142,8 +144,8 @@ function normaliseImage(
  * @throws DataFormatError naming the file, the image and the field that is wrong
  */
 export function parseKarpathyDataset(json: unknown, options: KarpathyReadOptions = {}, file?: string): KarpathyDataset {
-  if (!isRecord(json) || !Array.isArray(json.images)) {
-    throw new DataFormatError('expected an object with an "images" array (a Karpathy split file)', { file, field: 'images' });
+  if (!isRecord(json) || !Array.isArray(json.images) || json.images.length === 0) {
+    throw new DataFormatError(NOT_KARPATHY, { file, field: 'images' });
   }
   const interner = new Interner();
   const keep = options.splits === undefined ? undefined : new Set<string>(options.splits);
@@ -181,6 +183,7 @@ export async function* iterateKarpathyImages(
     index += 1;
     if (keep === undefined || keep.has(image.fileSplit)) yield image;
   }
+  if (index === 0) throw new DataFormatError(NOT_KARPATHY, { file: path, field: 'images' });
 }
 
 /**
@@ -237,6 +240,8 @@ export async function readKarpathyDataset(
     index += 1;
     if (keep === undefined || keep.has(image.fileSplit)) images.push(image);
   }
+  // a large JSON file of another kind (COCO annotations, say) streams no image: say so rather than return none
+  if (index === 0) throw new DataFormatError(NOT_KARPATHY, { file: path, field: 'images' });
   return dataset === undefined ? { images } : { dataset, images };
 }
 
