@@ -115,6 +115,13 @@ describe('preflight', () => {
     const vocabErrors = report.errors.filter((e) => e.field === 'labels');
     expect(vocabErrors.length).toBeGreaterThan(0);
     expect(vocabErrors[0]?.message).toMatch(/holds word id \d+, but the vocabulary of .*cocotalk\.json has 5 words/);
+    // each bad row is reported with the image it belongs to (label_start_ix/label_end_ix), found here independently
+    const rowOf = (e: { message: string }): number => Number(/row (\d+)/.exec(e.message)?.[1]);
+    for (const error of vocabErrors) {
+      const row = rowOf(error);
+      const owner = prepared.cocotalk.images.findIndex((_, i) => (prepared.labels.labelStartIx[i] as number) <= row && row <= (prepared.labels.labelEndIx[i] as number));
+      expect(error.imageId, error.message).toBe(String(prepared.cocotalk.images[owner]?.id));
+    }
   });
 
   it('catches a missing DF cache when self-critical training is configured, and not otherwise', async () => {
@@ -138,5 +145,14 @@ describe('preflight', () => {
     const recomputed = await preflight({ ...cfg, datasetJson });
     expect(recomputed.errors.some((e) => /gives/.test(e.message))).toBe(true);
     expect((await preflight({ ...config, datasetJson })).ok).toBe(true);
+  });
+
+  it('reports an unreadable -words cache and an unreadable dataset file instead of throwing', async () => {
+    const cfg = await makeFolder('df-unreadable');
+    writeFileSync(join(root, 'df-unreadable', 'coco-train-words.p'), 'not a pickle');
+    const report = await preflight({ ...cfg, datasetJson: join(root, 'df-unreadable', 'absent.json') });
+    expect(report.ok).toBe(false);
+    expect(report.errors.map((e) => e.file)).toEqual([join(root, 'df-unreadable', 'coco-train-words.p'), join(root, 'df-unreadable', 'absent.json')]);
+    expect(report.errors[1]?.message).toMatch(/cannot read the file/);
   });
 });

@@ -16,7 +16,7 @@ import { FeatureDirectory } from './feature-store.js';
 import { readKarpathyDataset } from './karpathy.js';
 import { type CaptionLabels, readLabelsH5 } from './labels.js';
 import { type LoaderSplit, splitIndices } from './loader.js';
-import { type DocumentFrequencyCache, buildNgramCaches, readDocumentFrequencyCache } from './ngrams.js';
+import { buildNgramCaches, readDocumentFrequencyCache } from './ngrams.js';
 import type { ArrayHeader } from './npy.js';
 import { createProgress, mapConcurrent, silentProgress } from './progress.js';
 
@@ -97,6 +97,8 @@ function checkLabels(cocotalk: CocoTalk, labels: CaptionLabels, file: string, co
     );
   }
   const n = Math.min(labels.labelStartIx.length, labels.labelEndIx.length, cocotalk.images.length);
+  // the image each label row belongs to (-1: none), so that a bad row is reported with its image id
+  const rowImage = new Int32Array(count).fill(-1);
   for (let i = 0; i < n; i += 1) {
     const id = cocotalk.images[i]?.id;
     const s = labels.labelStartIx[i] as number;
@@ -105,8 +107,11 @@ function checkLabels(cocotalk: CocoTalk, labels: CaptionLabels, file: string, co
       errors.add('label-range', new DataFormatError(`${s} is outside the labels array (rows 1..${count})`, { file, imageId: id, field: 'label_start_ix' }));
     } else if (e < s || e > count) {
       errors.add('label-range', new DataFormatError(`${e} is outside the labels array (rows ${s}..${count})`, { file, imageId: id, field: 'label_end_ix' }));
+    } else {
+      rowImage.fill(i, s - 1, e);
     }
   }
+  const imageOfRow = (r: number): number | undefined => cocotalk.images[rowImage[r] as number]?.id;
   if (labels.labelLength.length !== count) {
     errors.add('label-length', new DataFormatError(`has ${labels.labelLength.length} entries, labels has ${count} rows`, { file, field: 'label_length' }));
   }
@@ -117,14 +122,18 @@ function checkLabels(cocotalk: CocoTalk, labels: CaptionLabels, file: string, co
       if (v > vocabSize) {
         errors.add(
           'vocabulary',
-          new DataFormatError(`row ${r + 1} holds word id ${v}, but the vocabulary of ${config.inputJson} has ${vocabSize} words`, { file, field: 'labels' }),
+          new DataFormatError(`row ${r + 1} holds word id ${v}, but the vocabulary of ${config.inputJson} has ${vocabSize} words`, {
+            file,
+            imageId: imageOfRow(r),
+            field: 'labels',
+          }),
         );
       }
       if (v !== 0 && len === t) len += 1;
     }
     const stored = labels.labelLength[r];
     if (stored !== undefined && stored !== len) {
-      errors.add('label-length', new DataFormatError(`row ${r + 1} has ${len} words but label_length says ${stored}`, { file, field: 'label_length' }));
+      errors.add('label-length', new DataFormatError(`row ${r + 1} has ${len} words but label_length says ${stored}`, { file, imageId: imageOfRow(r), field: 'label_length' }));
     }
   }
 }
@@ -187,6 +196,16 @@ async function checkFeatures(
   return files;
 }
 
+/** The value `read` gives, or `null` after adding its failure to `errors` (preflight reports, it does not throw). */
+async function readOrReport<T>(read: () => Promise<T>, file: string, kind: string, errors: ErrorList): Promise<T | null> {
+  try {
+    return await read();
+  } catch (cause) {
+    errors.add(kind, DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file }, { cause }));
+    return null;
+  }
+}
+
 function resolveCache(path: string): string {
   return existsSync(path) || path.endsWith('.p') ? path : `${path}.p`;
 }
@@ -205,13 +224,8 @@ async function checkDfCache(
     errors.add('df', new DataFormatError('the CIDEr-D document-frequency cache is missing (make it with `caption-data prepro-ngrams`)', { file, field: 'cached_tokens' }));
     return 0;
   }
-  let cache: DocumentFrequencyCache;
-  try {
-    cache = await readDocumentFrequencyCache(file);
-  } catch (cause) {
-    errors.add('df', DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file, field: 'cached_tokens' }));
-    return 0;
-  }
+  const cache = await readOrReport(() => readDocumentFrequencyCache(file), file, 'df', errors);
+  if (cache === null) return 0;
   // prepro_ngrams.py --split train always counts restval, whatever --train_only says
   const trainImages = splitIndices(cocotalk, 'train', false).length;
   if (cache.refLen !== trainImages) {
@@ -239,8 +253,8 @@ async function checkDfCache(
   }
   // The -words cache beside it names each id's word: its unigram counts must agree with this vocabulary.
   const wordsFile = file.replace(/-idxs(\.p)?$/, '-words.p');
-  if (wordsFile !== file && existsSync(wordsFile)) {
-    const words = await readDocumentFrequencyCache(wordsFile);
+  const words = wordsFile !== file && existsSync(wordsFile) ? await readOrReport(() => readDocumentFrequencyCache(wordsFile), wordsFile, 'df', errors) : null;
+  if (words !== null) {
     for (const [gram, n] of words.documentFrequency) {
       if (gram.includes(' ') || gram === '<eos>') continue;
       const id = cocotalk.vocabulary.idOf(gram);
@@ -256,8 +270,9 @@ async function checkDfCache(
       }
     }
   }
-  if (config.datasetJson !== undefined) {
-    const dataset = await readKarpathyDataset(config.datasetJson, { keepRaw: false });
+  const dataset =
+    config.datasetJson === undefined ? null : await readOrReport(() => readKarpathyDataset(config.datasetJson as string, { keepRaw: false }), config.datasetJson, 'df-recomputed', errors);
+  if (dataset !== null) {
     const ours = buildNgramCaches(dataset.images, cocotalk.vocabulary, 'train').idxs;
     for (const [gram, n] of ours.documentFrequency) {
       if (cache.documentFrequency.get(gram) !== n) {
@@ -288,13 +303,8 @@ export async function preflight(config: PreflightConfig): Promise<PreflightRepor
   const errors = new ErrorList(config.maxErrorsPerKind ?? 20);
   const checked = { images: 0, labelRows: 0, featureFiles: 0, dfNgrams: 0 };
   const finish = (): PreflightReport => ({ ok: errors.errors.length === 0, errors: errors.errors, suppressed: errors.suppressed, checked });
-  let cocotalk: CocoTalk;
-  try {
-    cocotalk = await readCocoTalk(config.inputJson);
-  } catch (cause) {
-    errors.add('cocotalk', DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file: config.inputJson }));
-    return finish();
-  }
+  const cocotalk = await readOrReport(() => readCocoTalk(config.inputJson), config.inputJson, 'cocotalk', errors);
+  if (cocotalk === null) return finish();
   checked.images = cocotalk.images.length;
   const seen = new Map<number, number>();
   cocotalk.images.forEach((im, i) => {
@@ -311,14 +321,11 @@ export async function preflight(config: PreflightConfig): Promise<PreflightRepor
     if (indices.length === 0) errors.add('splits', new DataFormatError(`split "${split}" has no images`, { file: config.inputJson, field: 'images[].split' }));
     for (const ix of indices) used.add(ix);
   }
-  if (config.inputLabelH5 !== undefined) {
-    try {
-      const labels = await readLabelsH5(config.inputLabelH5, { validate: false });
-      checked.labelRows = labels.count;
-      checkLabels(cocotalk, labels, config.inputLabelH5, config, errors);
-    } catch (cause) {
-      errors.add('labels', DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file: config.inputLabelH5 }));
-    }
+  const labelFile = config.inputLabelH5;
+  const labels = labelFile === undefined ? null : await readOrReport(() => readLabelsH5(labelFile, { validate: false }), labelFile, 'labels', errors);
+  if (labels !== null && labelFile !== undefined) {
+    checked.labelRows = labels.count;
+    checkLabels(cocotalk, labels, labelFile, config, errors);
   }
   checked.featureFiles = await checkFeatures(cocotalk, [...used].sort((a, b) => a - b), config, errors);
   if (config.selfCritical === true) checked.dfNgrams = await checkDfCache(cocotalk, config, errors);
