@@ -6,14 +6,15 @@
  *
  * Options: --backends=wasm,cpu (default: every available one) --steps=N (timed steps after one warm-up,
  * default 5; 2 on cpu) --cpu-batch=N (cpu runs the same model at this batch, default 5) --unfused (also
- * time the model written with plain tfjs ops and the package's unfused Adam) --profile (per-kernel time
+ * time the model written with plain tfjs ops and Adam as op-by-op tfjs ops) --profile (per-kernel time
  * of one step).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { median, timed } from '@caption/bench-support';
 import { initBackend, type ResolvedBackendKind } from '../src/backend/init-backend';
 import { DEFAULT_PACK_BUDGET, setPackBudget } from '../src/backend/kernels/batch-mat-mul';
 import { loadNativeBackend } from '../src/backend/native';
-import { adamUpdate } from '../src/backend/ops/adam-update';
+import { ADAM_UPDATE } from '../src/backend/kernels/adam-update';
 import { Adam } from '../src/optim/adam';
 import { BenchCaptioner, FULL_CONFIG, stepFlops, type CaptionerConfig } from './captioner';
 
@@ -37,22 +38,6 @@ function parseOptions(argv: string[]): Options {
     else throw new Error(`unknown option ${arg}`);
   }
   return options;
-}
-
-/** Wall-clock and CPU (user + system) milliseconds of `f`. */
-function timed<T>(f: () => T): { value: T; wallMs: number; cpuMs: number } {
-  const cpu0 = process.cpuUsage();
-  const wall0 = performance.now();
-  const value = f();
-  const wallMs = performance.now() - wall0;
-  const cpu = process.cpuUsage(cpu0);
-  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**
@@ -105,56 +90,25 @@ interface Rates {
 }
 
 /**
- * Adam with PyTorch's formulas (the same as `@caption/core`'s `Adam`, checked in adam-update.test.ts)
- * on the fused {@link adamUpdate} kernel.
+ * The package's `Adam` (one fused `adamUpdate` kernel per parameter), or with `fused` false the same
+ * formulas as a dozen tfjs ops per parameter (the kernel hidden for the step, as on a backend without it).
  */
-class FusedAdam {
-  private readonly moments = new Map<tf.Variable, [tf.Tensor, tf.Tensor]>();
-  private steps = 0;
-
-  constructor(
-    private readonly variables: tf.Variable[],
-    private readonly learningRate: number,
-  ) {}
-
-  /** One training step: gradients of `loss` and one update; returns the loss. */
-  minimize(loss: () => tf.Scalar): number {
-    const { value, grads } = tf.variableGrads(loss, this.variables);
-    this.steps += 1;
-    for (const variable of this.variables) {
-      const grad = grads[variable.name];
-      if (grad === undefined) continue;
-      const [m, v] = this.moments.get(variable) ?? [tf.zerosLike(variable), tf.zerosLike(variable)];
-      const next = adamUpdate(variable, grad, m, v, { learningRate: this.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: this.steps });
-      variable.assign(next.param);
-      tf.dispose([m, v, next.param]);
-      this.moments.set(variable, [next.expAvg, next.expAvgSq]);
-    }
-    tf.dispose(grads);
-    const loss0 = value.dataSync()[0]!;
-    value.dispose();
-    return loss0;
-  }
-
-  dispose(): void {
-    for (const pair of this.moments.values()) tf.dispose(pair);
-  }
-}
-
-/** The package's `Adam` (a dozen tfjs ops per parameter), for the unfused variant. */
-class PlainAdam {
+class BenchAdam {
   private readonly adam: Adam;
 
   constructor(
     private readonly variables: tf.Variable[],
     learningRate: number,
+    private readonly fused: boolean,
   ) {
     this.adam = new Adam(variables.map((v) => [v.name, v] as const), { learningRate });
   }
 
+  /** One training step: gradients of `loss` and one update; returns the loss. */
   minimize(loss: () => tf.Scalar): number {
     const { value, grads } = tf.variableGrads(loss, this.variables);
-    this.adam.step(grads);
+    if (this.fused) this.adam.step(grads);
+    else withoutKernel(ADAM_UPDATE, () => this.adam.step(grads));
     tf.dispose(grads);
     const loss0 = value.dataSync()[0]!;
     value.dispose();
@@ -163,6 +117,19 @@ class PlainAdam {
 
   dispose(): void {
     this.adam.dispose();
+  }
+}
+
+/** Runs `f` with the kernel `name` unregistered on the current backend (ops fall back to tfjs ops). */
+function withoutKernel(name: string, f: () => void): void {
+  const backend = tf.getBackend();
+  const config = tf.getKernel(name, backend);
+  if (config == null) return f();
+  tf.unregisterKernel(name, backend);
+  try {
+    f();
+  } finally {
+    tf.registerKernel(config);
   }
 }
 
@@ -192,7 +159,7 @@ async function trainSteps(
 ): Promise<StepResult> {
   const model = new BenchCaptioner(config, 1, fused);
   const batch = model.batch();
-  const optimizer = fused ? new FusedAdam(model.variables, 5e-4) : new PlainAdam(model.variables, 5e-4);
+  const optimizer = new BenchAdam(model.variables, 5e-4, fused);
   const probe = matmulProbe();
   const step = () => optimizer.minimize(() => model.loss(batch));
   try {

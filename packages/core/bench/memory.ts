@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/init-backend';
 import { asWasmBackend } from '../src/backend/kernels/wasm-internals';
 import { estimateCaptionerStepBytes } from '../src/backend/memory';
-import { adamUpdate } from '../src/backend/ops/adam-update';
+import { Adam } from '../src/optim/adam';
 import { BenchCaptioner, FULL_CONFIG } from './captioner';
 
 const MiB = 2 ** 20;
@@ -21,18 +21,12 @@ async function child(batch: number, steps: number, vocab: number): Promise<void>
   const config = { ...FULL_CONFIG, batch, vocab };
   const model = new BenchCaptioner(config);
   const data = model.batch();
-  const moments = model.variables.map((v) => [tf.zerosLike(v), tf.zerosLike(v)] as [tf.Tensor, tf.Tensor]);
+  const optimizer = new Adam(model.variables.map((v) => [v.name, v] as const), { learningRate: 5e-4 });
   const before = tf.memory().numBytes;
   for (let k = 1; k <= steps; k++) {
     const { value, grads } = tf.variableGrads(() => model.loss(data), model.variables);
-    model.variables.forEach((variable, i) => {
-      const [m, v] = moments[i]!;
-      const next = adamUpdate(variable, grads[variable.name]!, m, v, { learningRate: 5e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: k });
-      variable.assign(next.param);
-      tf.dispose([m, v, next.param, grads[variable.name]!]);
-      moments[i] = [next.expAvg, next.expAvgSq];
-    });
-    value.dispose();
+    optimizer.step(grads);
+    tf.dispose([value, ...Object.values(grads)]);
   }
   const heap = asWasmBackend(tf.engine().backend).wasm.HEAPU8.byteLength;
   process.stdout.write(`${JSON.stringify({ batch, heap, before })}\n`);

@@ -25,17 +25,12 @@ import {
   Vocabulary,
   encodeCaptions,
 } from '../src/index.js';
+import { median, timedAsync } from '@caption/bench-support';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 200);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const DIM = 2048;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
@@ -67,12 +62,13 @@ async function loaderBench(root: string): Promise<void> {
   ];
   const writeMs: Record<string, number> = {};
   for (const v of variants) {
-    const t0 = performance.now();
-    for (const im of images) {
-      await v.att.put(im.id, await memoryAtt.get(im.id));
-      await v.fc.put(im.id, await memoryFc.get(im.id));
-    }
-    writeMs[v.name] = (performance.now() - t0) / images.length;
+    const written = await timedAsync(async () => {
+      for (const im of images) {
+        await v.att.put(im.id, await memoryAtt.get(im.id));
+        await v.fc.put(im.id, await memoryFc.get(im.id));
+      }
+    });
+    writeMs[v.name] = written.wallMs / images.length;
   }
   console.log(`\n## Features on disk (${IMAGES} images, att [K × ${DIM}] with K uniform in 10..100, fc [${DIM}])`);
   console.log('| format | att bytes/image | vs npz deflated float32 | write ms/image |');
@@ -91,10 +87,11 @@ async function loaderBench(root: string): Promise<void> {
     for (const r of runs) {
       const loader = new CaptionLoader({ cocotalk, labels, att: r.att, fc: r.fc, split: 'train', batchSize: 10, seqPerImg: 5, seed: repeat, prefetch: r.prefetch });
       await loader.next(); // warm-up
-      const t0 = performance.now();
-      for (let b = 0; b < BATCHES; b += 1) await loader.next();
+      const { seconds } = await timedAsync(async () => {
+        for (let b = 0; b < BATCHES; b += 1) await loader.next();
+      });
       const key = `${r.name} | ${r.prefetch}`;
-      rates.set(key, [...(rates.get(key) ?? []), BATCHES / ((performance.now() - t0) / 1000)]);
+      rates.set(key, [...(rates.get(key) ?? []), BATCHES / seconds]);
     }
   }
   console.log(`\n## Loader: batches/s (batch 10 images × 5 captions, median of 3 runs of ${BATCHES} batches)`);

@@ -1,4 +1,5 @@
 /** Child process of bench/index.ts: reads a Karpathy file one way and prints time and memory as JSON. */
+import { timedAsync } from '@caption/bench-support';
 import { readKarpathyDataset } from '../src/index.js';
 
 const [mode, path] = process.argv.slice(2) as [string, string];
@@ -6,12 +7,12 @@ let peak = 0;
 const timer = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage().rss);
 }, 20);
-const t0 = performance.now();
-const dataset = await readKarpathyDataset(path, {
-  streamAboveBytes: mode === 'parse-at-once' ? Number.MAX_SAFE_INTEGER : 0,
-  keepRaw: mode !== 'stream-no-raw',
-});
-const seconds = (performance.now() - t0) / 1000;
+const { value: dataset, seconds } = await timedAsync(() =>
+  readKarpathyDataset(path, {
+    streamAboveBytes: mode === 'parse-at-once' ? Number.MAX_SAFE_INTEGER : 0,
+    keepRaw: mode !== 'stream-no-raw',
+  }),
+);
 peak = Math.max(peak, process.memoryUsage().rss);
 clearInterval(timer);
 (globalThis as { gc?: () => void }).gc?.();

@@ -31,7 +31,7 @@ import {
 } from '../src/index';
 import { loadCases, loadOracleTimings, type BenchCase, type OracleTimings } from './cases';
 import { benchMeteor } from './meteor';
-import { formatSeconds, median, timed } from './timing';
+import { formatSeconds, median, timedAsync as timed } from '@caption/bench-support';
 
 /** What a stage gets: the raw case and its tokenized form (made once, before timing). */
 interface StageInput {

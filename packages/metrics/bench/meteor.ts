@@ -42,7 +42,7 @@ import {
 import { EnglishStemmer } from '../src/meteor/stemmer';
 import { cocoWords, readJarCases, stemDigest, wordnetWords } from '../src/meteor/test-fixtures';
 import { loadCases, loadOracleTimings, type BenchCase, type OracleTimings } from './cases';
-import { formatSeconds, median, timed } from './timing';
+import { formatSeconds, median, timedAsync as timed } from '@caption/bench-support';
 
 const METEOR_DIR = 'meteor';
 const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { median, timed } from '@caption/bench-support';
 import { ptbTokenize } from '../src/tokenizer';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,23 +38,19 @@ const captionCount = Object.values(refs).reduce((n, list) => n + list.length, 0)
 
 /** Wall-clock and CPU (user + system) seconds of one tokenization of the case. */
 function timeOnce(): { wall: number; cpu: number } {
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  ptbTokenize(refs);
-  ptbTokenize(cands);
-  const cpu = process.cpuUsage(cpuStart);
-  return { wall: (performance.now() - start) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+  const t = timed(() => {
+    ptbTokenize(refs);
+    ptbTokenize(cands);
+  });
+  return { wall: t.seconds, cpu: t.cpuSeconds };
 }
-
-const medianOf = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 const runs = Number(process.argv[2] ?? 7);
 const cold = timeOnce();
 const warm: { wall: number; cpu: number }[] = [];
 for (let i = 0; i < runs; i++) warm.push(timeOnce());
-const median = medianOf(warm.map((t) => t.wall));
-const medianCpu = medianOf(warm.map((t) => t.cpu));
+const medianWall = median(warm.map((t) => t.wall));
+const medianCpu = median(warm.map((t) => t.cpu));
 const reference = timings.cases.human_loo_val2014_40504?.tokenizer.median ?? Number.NaN;
 
 console.log(`ptbTokenize, human leave-one-out val2014: ${Object.keys(cands).length} images, ${captionCount} captions`);
@@ -61,9 +58,9 @@ console.log(
   `  cold (first call, includes building the lexer): ${cold.wall.toFixed(3)} s wall, ${cold.cpu.toFixed(3)} s CPU`
 );
 console.log(
-  `  warm median of ${runs}: ${median.toFixed(3)} s wall (${Math.round(captionCount / median)} captions/s), ` +
+  `  warm median of ${runs}: ${medianWall.toFixed(3)} s wall (${Math.round(captionCount / medianWall)} captions/s), ` +
     `${medianCpu.toFixed(3)} s CPU`
 );
 console.log(`  reference (CoreNLP 3.4.1 jar, 2 JVM calls, oracle-timings.json): ${reference.toFixed(3)} s wall`);
-console.log(`  speed-up (wall): ${(reference / median).toFixed(1)}x warm, ${(reference / cold.wall).toFixed(1)}x cold`);
+console.log(`  speed-up (wall): ${(reference / medianWall).toFixed(1)}x warm, ${(reference / cold.wall).toFixed(1)}x cold`);
 console.log(`  load average now: ${loadavg()[0]?.toFixed(1)} (wall times are only meaningful on an idle machine)`);

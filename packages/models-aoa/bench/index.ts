@@ -10,7 +10,6 @@
  * whose whole-batch step would not fit into the 4 GiB wasm heap, e.g. 100 regions per image)
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -25,6 +24,7 @@ import {
   selfCriticalLoss,
   type ResolvedBackendKind,
 } from '@caption/core';
+import { formatMs, loadAverageText, markdownTable, median, timed, type Timed } from '@caption/bench-support';
 import { sharedDataDir } from '@caption/test-support';
 import { type AoAFeatures, AoAModel } from '../src/index';
 import { decodeFlops, teacherForcedFlops } from './flops';
@@ -56,26 +56,8 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-interface Timing {
-  wallMs: number;
-  cpuMs: number;
-}
-
-/** Wall-clock and process CPU (user + system) milliseconds of `f`. */
-function timed<T>(f: () => T): Timing & { value: T } {
-  const cpu0 = process.cpuUsage();
-  const wall0 = performance.now();
-  const value = f();
-  const wallMs = performance.now() - wall0;
-  const cpu = process.cpuUsage(cpu0);
-  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
+/** Wall-clock and CPU milliseconds of one run. */
+type Timing = Pick<Timed<unknown>, 'wallMs' | 'cpuMs'>;
 
 interface Row {
   name: string;
@@ -115,10 +97,6 @@ function makeInputs(rng: Random, vocab: number): { features: AoAFeatures; labels
   };
 }
 
-function fmtMs(ms: number): string {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`;
-}
-
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const info = await initBackend(options.backend, { quiet: true });
@@ -128,7 +106,7 @@ async function main(): Promise<void> {
   const model = built.value;
   const c = model.config;
   console.log(`backend: ${info.description}`);
-  console.log(`AoANet train.sh size: ${model.parameterCount().toLocaleString('en')} parameters (built in ${fmtMs(built.wallMs)})`);
+  console.log(`AoANet train.sh size: ${model.parameterCount().toLocaleString('en')} parameters (built in ${formatMs(built.wallMs)})`);
   // Our untrained model ends its captions at once; PyTorch's untrained one ran all 20 steps in the reference
   // timing. A −10⁴ logit bias on the end token makes every decode (greedy, samples, beams) run 20 steps too.
   tf.tidy(() => model.logit.bias?.assign(tf.concat([tf.fill([1], -1e4), tf.slice(model.logit.bias, [1], [c.vocabSize])])));
@@ -147,11 +125,11 @@ async function main(): Promise<void> {
 
   const repeat = (name: string, f: () => void): Timing[] => {
     const warm = timed(f);
-    console.log(`  ${name}: warm-up ${fmtMs(warm.wallMs)} (${memory()})`);
+    console.log(`  ${name}: warm-up ${formatMs(warm.wallMs)} (${memory()})`);
     const out: Timing[] = [];
     for (let i = 0; i < options.runs; i++) {
       const t = timed(f);
-      console.log(`  ${name}: run ${i + 1}/${options.runs} ${fmtMs(t.wallMs)} wall, ${fmtMs(t.cpuMs)} cpu`);
+      console.log(`  ${name}: run ${i + 1}/${options.runs} ${formatMs(t.wallMs)} wall, ${formatMs(t.cpuMs)} cpu`);
       out.push(t);
     }
     return out;
@@ -258,20 +236,17 @@ async function main(): Promise<void> {
     });
   }
 
-  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
-  console.log(`\n${info.description}; medians of ${options.runs} runs after one warm-up; ${memory()}; load average ${load}`);
-  console.log('| measurement | median wall | median cpu | GFLOP (analytic) | GFLOP/s wall | GFLOP/s cpu | PyTorch CPU (OpenBLAS, 2 thr.) | PyTorch / this (wall) | PyTorch / this (cpu) | notes |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of results) {
+  console.log(`\n${info.description}; medians of ${options.runs} runs after one warm-up; ${memory()}; load average ${loadAverageText()}`);
+  const header = ['measurement', 'median wall', 'median cpu', 'GFLOP (analytic)', 'GFLOP/s wall', 'GFLOP/s cpu', 'PyTorch CPU (OpenBLAS, 2 thr.)', 'PyTorch / this (wall)', 'PyTorch / this (cpu)', 'notes'];
+  const rowsOut = results.map((r) => {
     const wall = median(r.runs.map((t) => t.wallMs));
     const cpu = median(r.runs.map((t) => t.cpuMs));
     const gflop = r.flops / 1e9;
-    const ref = r.referenceMs === null ? '–' : fmtMs(r.referenceMs);
+    const ref = r.referenceMs === null ? '–' : formatMs(r.referenceMs);
     const ratio = (ms: number) => (r.referenceMs === null ? '–' : `${(r.referenceMs / ms).toFixed(2)}×`);
-    console.log(
-      `| ${r.name} | ${fmtMs(wall)} | ${fmtMs(cpu)} | ${gflop.toFixed(1)} | ${(gflop / (wall / 1000)).toFixed(1)} | ${(gflop / (cpu / 1000)).toFixed(1)} | ${ref} | ${ratio(wall)} | ${ratio(cpu)} | ${r.note} |`,
-    );
-  }
+    return [r.name, formatMs(wall), formatMs(cpu), gflop.toFixed(1), (gflop / (wall / 1000)).toFixed(1), (gflop / (cpu / 1000)).toFixed(1), ref, ratio(wall), ratio(cpu), r.note];
+  });
+  console.log(markdownTable(header, rowsOut));
   tf.dispose([features.att, labels, masks, target, targetMask]);
   optimizer.dispose?.();
   model.dispose();

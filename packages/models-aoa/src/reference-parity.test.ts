@@ -25,7 +25,8 @@ import { AoADecoderCore } from './decoder-core';
 import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
 import { AoARefiner, AoARefinerLayer } from './refiner';
 import { tidyKeep } from './tidy';
-import { committedVariantDirs, describeWithReference, referenceDir, type Fixture, readFixture, readReferenceJson, toleranceExcess } from './test-helpers';
+import { expectAllClose } from '@caption/test-support';
+import { committedVariantDirs, describeWithReference, referenceDir, type Fixture, readFixture, readReferenceJson } from './test-helpers';
 
 const LAYER_TOL = { output: { atol: 1e-5, rtol: 1e-5 }, grad: { atol: 5e-5, rtol: 1e-4 }, loss: 5e-5 };
 const MODEL_TOL = { logprobs: 1e-4, prep: 5e-5, loss: 1e-5, grad: 5e-5 };
@@ -76,16 +77,14 @@ function runLayerCase(
 
 function expectLayerCase(fx: Fixture, json: LayersJson, name: string, result: ReturnType<typeof runLayerCase>): void {
   for (const [y, actual] of Object.entries(result.outputs)) {
-    const excess = toleranceExcess(actual, fx.data(`${name}.out.${y}`), LAYER_TOL.output.atol, LAYER_TOL.output.rtol);
-    expect(excess, `${name}.out.${y}: max excess over tolerance`).toBeLessThanOrEqual(0);
+    expectAllClose(actual, fx.data(`${name}.out.${y}`), { ...LAYER_TOL.output, label: `${name}.out.${y}` });
   }
   const expectedLoss = json.cases[name]?.loss as number;
   expect(Math.abs(result.loss - expectedLoss), `${name}: loss ${result.loss} vs ${expectedLoss}`).toBeLessThanOrEqual(LAYER_TOL.loss);
   const expected = fx.names(`${name}.grad.`);
   expect(Object.keys(result.grads).sort()).toEqual([...expected].sort());
   for (const g of expected) {
-    const excess = toleranceExcess(result.grads[g] as Float32Array, fx.data(`${name}.grad.${g}`), LAYER_TOL.grad.atol, LAYER_TOL.grad.rtol);
-    expect(excess, `${name}.grad.${g}: max excess over tolerance`).toBeLessThanOrEqual(0);
+    expectAllClose(result.grads[g] as Float32Array, fx.data(`${name}.grad.${g}`), { ...LAYER_TOL.grad, label: `${name}.grad.${g}` });
   }
 }
 
@@ -215,7 +214,7 @@ describeWithReference(
     });
     const labels = () => io.tensor('in.labels');
     const close = (label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number) =>
-      expect(toleranceExcess(actual, expected, atol), `${label}: max excess over atol ${atol}`).toBeLessThanOrEqual(0);
+      expectAllClose(actual, expected, { atol, label });
 
     it('has the reference state dict (names, shapes, order) and parameter count', () => {
       expect(model.namedParameters().map(([n, v]) => [n, [...v.shape]])).toEqual(json.state_dict);
@@ -241,7 +240,7 @@ describeWithReference(
       // steps whose expected values are all exactly 0 (after the loop stopped) are exactly 0 here too
       const got = once.dataSync();
       for (let i = 0; i < expected.length; i++) if (expected[i] === 0) expect(got[i]).toBe(0);
-      expect(toleranceExcess(once.dataSync(), repeated.dataSync(), 1e-5), 'once per image vs repeated per caption').toBeLessThanOrEqual(0);
+      expectAllClose(once.dataSync(), repeated.dataSync(), { atol: 1e-5, label: 'once per image vs repeated per caption' });
       tf.dispose([l, once, repeated]);
     });
 

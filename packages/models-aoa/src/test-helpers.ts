@@ -1,6 +1,6 @@
 /**
  * Helpers shared by this package's tests (not exported): the AoANet reference fixture folder, its
- * safetensors files as tensors, and tolerance checks in the fixture README's form.
+ * safetensors files as tensors (tolerance checks: `@caption/test-support`).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -83,24 +83,4 @@ export function readFixture(name: string, dir = referenceDir()): Fixture {
 /** Reads `<dir>/<name>` as JSON (default: {@link referenceDir}). */
 export function readReferenceJson<T>(name: string, dir = referenceDir()): T {
   return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
-}
-
-/**
- * The largest violation of `|actual − expected| ≤ atol + rtol·|expected|` (≤ 0: all within tolerance;
- * NaN or infinite actual values count as +∞), so a failed assertion says how far off it is.
- */
-export function toleranceExcess(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
-  let worst = -Infinity;
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    worst = Math.max(worst, Number.isFinite(a) ? Math.abs(a - e) - (atol + rtol * Math.abs(e)) : Infinity);
-  }
-  return worst;
-}
-
-/** Max |a − b|. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  return toleranceExcess(a, b, 0, 0);
 }

@@ -4,10 +4,10 @@
  * log-probabilities within atol 1e-7, the fixture README's recommended tolerances.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { describeWithShared } from '@caption/test-support';
+import { describeWithShared, maxAbsDiff } from '@caption/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/init-backend';
-import { loadFixture, maxAbsDiff, readyBackend, type Fixture } from '../nn/test-helpers';
+import { loadFixture, readyBackend, type Fixture } from '../nn/test-helpers';
 import { selfCriticalLoss } from './self-critical';
 import { labelSmoothingLoss, sequenceCrossEntropy } from './sequence-losses';
 

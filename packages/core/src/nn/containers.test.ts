@@ -13,7 +13,8 @@ import type { Module } from './module';
 import { MultiHeadAttention } from './multi-head-attention';
 import { moduleFromJSON, registeredModuleClasses } from './registry';
 import { SublayerConnection } from './sublayer-connection';
-import { maxAbsDiff, readyBackend } from './test-helpers';
+import { maxAbsDiff } from '@caption/test-support';
+import { readyBackend } from './test-helpers';
 
 describe('containers and all core layers', () => {
   beforeAll(readyBackend);

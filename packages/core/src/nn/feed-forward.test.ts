@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../random';
 import { PositionwiseFeedForward } from './feed-forward';
 import { checkGradients } from './gradient-check';
-import { maxAbsDiff, randomTensor, readyBackend } from './test-helpers';
+import { maxAbsDiff } from '@caption/test-support';
+import { randomTensor, readyBackend } from './test-helpers';
 
 describe('PositionwiseFeedForward', () => {
   beforeAll(readyBackend);

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../random';
 import { checkGradients } from './gradient-check';
 import { LayerNorm } from './layer-norm';
-import { maxAbsDiff, randomTensor, readyBackend } from './test-helpers';
+import { maxAbsDiff } from '@caption/test-support';
+import { randomTensor, readyBackend } from './test-helpers';
 
 /** Independent float64 computation of both variants, row by row. */
 function referenceLayerNorm(x: Float32Array, n: number, gain: Float32Array, bias: Float32Array, variant: 'standard' | 'annotated', eps: number): number[] {

@@ -4,7 +4,8 @@ import { Random } from '../random';
 import { ModuleError } from './errors';
 import { checkGradients } from './gradient-check';
 import { Linear } from './linear';
-import { maxAbsDiff, randomTensor, readyBackend } from './test-helpers';
+import { maxAbsDiff } from '@caption/test-support';
+import { randomTensor, readyBackend } from './test-helpers';
 
 describe('Linear', () => {
   beforeAll(readyBackend);

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../random';
 import { checkGradients } from './gradient-check';
 import { LSTMCell } from './lstm-cell';
-import { maxAbsDiff, randomTensor, readyBackend } from './test-helpers';
+import { maxAbsDiff } from '@caption/test-support';
+import { randomTensor, readyBackend } from './test-helpers';
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../random';
 import { checkGradients } from './gradient-check';
 import { MultiHeadAttention } from './multi-head-attention';
-import { maxAbsDiff, randomTensor, readyBackend } from './test-helpers';
+import { maxAbsDiff } from '@caption/test-support';
+import { randomTensor, readyBackend } from './test-helpers';
 
 /** Float64 loops: heads of softmax(q k^T / sqrt(dk), masked_fill(mask == 0, -1e9)) v, concatenated. */
 function referenceAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: number[] | null, B: number, Tq: number, K: number, h: number, width: number): number[] {

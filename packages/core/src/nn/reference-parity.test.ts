@@ -11,7 +11,7 @@
  * GLU, the way a model package extends the core layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { describeWithShared } from '@caption/test-support';
+import { describeWithShared, expectAllClose } from '@caption/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/init-backend';
 import { GLU } from './activation';
@@ -22,7 +22,7 @@ import { LSTMCell } from './lstm-cell';
 import { Module, type ModuleOptions } from './module';
 import { MultiHeadAttention } from './multi-head-attention';
 import { SublayerConnection } from './sublayer-connection';
-import { loadFixture, readyBackend, toleranceExcess, type Fixture } from './test-helpers';
+import { loadFixture, readyBackend, type Fixture } from './test-helpers';
 
 const FILE = 'aoanet-reference/layers.safetensors';
 const OUTPUT_TOL = { atol: 1e-5, rtol: 1e-5 };
@@ -85,15 +85,13 @@ function runCase(fx: Fixture, spec: CaseSpec): CaseResult {
 function expectCaseMatches(fx: Fixture, spec: CaseSpec, expectedLoss: number): void {
   const result = runCase(fx, spec);
   for (const [y, actual] of Object.entries(result.outputs)) {
-    const excess = toleranceExcess(actual, fx.data(`${spec.name}.out.${y}`), OUTPUT_TOL.atol, OUTPUT_TOL.rtol);
-    expect(excess, `${spec.name}.out.${y}: max excess over tolerance`).toBeLessThanOrEqual(0);
+    expectAllClose(actual, fx.data(`${spec.name}.out.${y}`), { ...OUTPUT_TOL, label: `${spec.name}.out.${y}` });
   }
   expect(Math.abs(result.loss - expectedLoss), `${spec.name}: loss ${result.loss} vs ${expectedLoss}`).toBeLessThanOrEqual(LOSS_ATOL);
   const expectedGrads = fx.names(`${spec.name}.grad.`);
   expect(Object.keys(result.grads).sort()).toEqual([...expectedGrads].sort());
   for (const g of expectedGrads) {
-    const excess = toleranceExcess(result.grads[g] as Float32Array, fx.data(`${spec.name}.grad.${g}`), GRAD_TOL.atol, GRAD_TOL.rtol);
-    expect(excess, `${spec.name}.grad.${g}: max excess over tolerance`).toBeLessThanOrEqual(0);
+    expectAllClose(result.grads[g] as Float32Array, fx.data(`${spec.name}.grad.${g}`), { ...GRAD_TOL, label: `${spec.name}.grad.${g}` });
   }
   spec.module.dispose();
 }

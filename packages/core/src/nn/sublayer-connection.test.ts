@@ -4,7 +4,8 @@ import { Random } from '../random';
 import { checkGradients } from './gradient-check';
 import { Linear } from './linear';
 import { SublayerConnection } from './sublayer-connection';
-import { maxAbsDiff, randomTensor, readyBackend } from './test-helpers';
+import { maxAbsDiff } from '@caption/test-support';
+import { randomTensor, readyBackend } from './test-helpers';
 
 describe('SublayerConnection', () => {
   beforeAll(readyBackend);

@@ -22,30 +22,6 @@ export function randomTensor(shape: number[], rng: Random, scale = 1): tf.Tensor
   return tf.tensor(values, shape, 'float32');
 }
 
-/** Max |a - b| over two equally shaped arrays. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-}
-
-/**
- * The largest violation of |actual - expected| <= atol + rtol * |expected| (<= 0 means everything is within
- * tolerance), so a failing assertion prints how far off it is.
- */
-export function toleranceExcess(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
-  let worst = -Infinity;
-  for (let i = 0; i < actual.length; i++) {
-    const e = expected[i] as number;
-    const a = actual[i] as number;
-    const excess = Number.isFinite(a) ? Math.abs(a - e) - (atol + rtol * Math.abs(e)) : Infinity;
-    worst = Math.max(worst, excess);
-  }
-  return worst;
-}
-
 /** A reference fixture file with typed accessors that create tensors on demand. */
 export interface Fixture {
   file: SafetensorsFile;

@@ -4,7 +4,8 @@
  */
 import * as tfc from '@tensorflow/tfjs-core';
 import { registerKernel, unregisterKernel, getKernel } from '@tensorflow/tfjs-core';
-import { stockKernel } from './register';
+import { maxAbsDiff as maxValueDiff } from '@caption/test-support';
+import { stockKernel } from './stock';
 
 /** The data of a tensor with its shape, detached from any backend. */
 export interface HostTensor {
@@ -62,15 +63,10 @@ export async function runWithStockKernels(
   }
 }
 
-/** Largest absolute difference between two host tensors of the same shape (throws on shape mismatch). */
+/** Largest absolute difference between two host tensors of the same shape (throws on shape mismatch; +∞ for non-finite values). */
 export function maxAbsDiff(a: HostTensor, b: HostTensor): number {
   if (a.shape.join(',') !== b.shape.join(',')) {
     throw new Error(`shape mismatch: [${a.shape.join(',')}] vs [${b.shape.join(',')}]`);
   }
-  let max = 0;
-  for (let i = 0; i < a.values.length; i++) {
-    const d = Math.abs(Number(a.values[i]) - Number(b.values[i]));
-    if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
-  }
-  return max;
+  return maxValueDiff(a.values, b.values);
 }

@@ -1,0 +1,77 @@
+/**
+ * Tolerance checks of tests against reference values: `|actual − expected| ≤ atol + rtol·|expected|`
+ * element by element (numpy's `allclose`), reporting the worst element so that a failure says where and
+ * how far off it is.
+ */
+import { expect } from 'vitest';
+
+/** The element of `actual` that exceeds its tolerance the most (or comes closest to it). */
+export interface ToleranceReport {
+  /** index of that element, −1 for empty arrays */
+  index: number;
+  actual: number;
+  expected: number;
+  /** `|actual − expected| − (atol + rtol·|expected|)`: ≤ 0 within tolerance; +∞ for a non-finite `actual` */
+  excess: number;
+}
+
+/**
+ * The worst element of `|actual − expected| ≤ atol + rtol·|expected|`. A NaN or infinite actual value
+ * counts as +∞ (never within tolerance); a NaN expected value gives a NaN excess (never within either).
+ *
+ * @throws {Error} when the lengths differ
+ */
+export function toleranceReport(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): ToleranceReport {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
+  let worst: ToleranceReport = { index: -1, actual: Number.NaN, expected: Number.NaN, excess: -Infinity };
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i] as number;
+    const e = expected[i] as number;
+    const excess = Number.isFinite(a) ? Math.abs(a - e) - (atol + rtol * Math.abs(e)) : Infinity;
+    if (!(excess <= worst.excess)) worst = { index: i, actual: a, expected: e, excess };
+    if (Number.isNaN(excess)) break;
+  }
+  return worst;
+}
+
+/**
+ * The largest violation of `|actual − expected| ≤ atol + rtol·|expected|` (≤ 0: everything within
+ * tolerance; see {@link toleranceReport}), so that a failed `toBeLessThanOrEqual(0)` says how far off it is.
+ */
+export function toleranceExcess(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): number {
+  return toleranceReport(actual, expected, atol, rtol).excess;
+}
+
+/** Max `|a − b|` over two equally long arrays (+∞ where `a` is not finite). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return a.length === 0 ? 0 : toleranceExcess(a, b, 0, 0);
+}
+
+/** Tolerances of {@link expectAllClose}. */
+export interface AllCloseOptions {
+  /** absolute tolerance */
+  atol: number;
+  /** relative tolerance (times |expected|; default 0) */
+  rtol?: number;
+  /** what is compared, for the failure message */
+  label?: string;
+}
+
+/**
+ * Asserts (vitest `expect`) that every element is within `atol + rtol·|expected|`; a failure names the
+ * worst element, both values and the excess.
+ *
+ * @example
+ * ```ts
+ * expectAllClose(grad.dataSync(), fixture.data('grad.weight'), { atol: 5e-5, rtol: 1e-4, label: 'grad.weight' });
+ * ```
+ */
+export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, options: AllCloseOptions): void {
+  const { atol, rtol = 0, label = 'values' } = options;
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  const worst = toleranceReport(actual, expected, atol, rtol);
+  expect(
+    worst.excess,
+    `${label}: element ${worst.index} is ${worst.actual}, expected ${worst.expected} (atol ${atol}, rtol ${rtol}; excess ${worst.excess})`,
+  ).toBeLessThanOrEqual(0);
+}
