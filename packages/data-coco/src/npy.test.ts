@@ -98,5 +98,12 @@ describe('npy/npz writing', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(path, encodeNpz({ other: { data: [1], shape: [1] } }));
     await expect(readNpz(path)).rejects.toThrow(/field "feat": member "feat.npy" not found/);
+    await expect(readNpzHeader(path)).rejects.toThrow(/field "feat": member "feat.npy" not found/);
+    // a deflate stream broken at its first byte (block type 11, reserved) is reported as such, not as a missing member
+    const corrupt = encodeNpz({ feat: { data: new Float32Array(400), shape: [4, 100] } });
+    corrupt[30 + 'feat.npy'.length] = 0xff;
+    writeFileSync(path, corrupt);
+    await expect(readNpzHeader(path)).rejects.toThrow(/x\.npz, field "feat": not a readable \.npz \(zip\) archive \(invalid block type\)/);
+    await expect(readNpz(path)).rejects.toThrow(/x\.npz.*not a readable \.npz \(zip\) archive/);
   });
 });

@@ -360,11 +360,13 @@ export async function readNpyHeader(path: string): Promise<ArrayHeader> {
 export async function readNpzHeader(path: string, key = 'feat', fallbackKeys: readonly string[] = ['z']): Promise<ArrayHeader> {
   const names = new Set([key, ...fallbackKeys].map((k) => `${k}.npy`));
   let found: Uint8Array | undefined;
+  let failure: FlateError | undefined;
   let collected: Uint8Array[] = [];
   let total = 0;
   const unzip = new Unzip((member) => {
     if (!names.has(member.name) || found !== undefined) return;
     member.ondata = (err, chunk) => {
+      if (err !== null) failure ??= err;
       if (err !== null || found !== undefined) return;
       collected.push(chunk);
       total += chunk.length;
@@ -386,7 +388,7 @@ export async function readNpzHeader(path: string, key = 'feat', fallbackKeys: re
   const handle = await openForReading(path);
   try {
     const { size } = await handle.stat();
-    for (let pos = 0; pos < size && found === undefined; pos += chunkSize) {
+    for (let pos = 0; pos < size && found === undefined && failure === undefined; pos += chunkSize) {
       const buf = new Uint8Array(Math.min(chunkSize, size - pos));
       await handle.read(buf, 0, buf.length, pos);
       try {
@@ -397,6 +399,9 @@ export async function readNpzHeader(path: string, key = 'feat', fallbackKeys: re
     }
   } finally {
     await handle.close();
+  }
+  if (failure !== undefined) {
+    throw new DataFormatError(`not a readable .npz (zip) archive (${failure.message})`, { file: path, field: key }, { cause: failure });
   }
   if (found === undefined) throw new DataFormatError(`member "${key}.npy" not found`, { file: path, field: key });
   const { shape, dtype } = parseNpyHeader(found, path);
