@@ -453,7 +453,11 @@ export class CaptionLoader {
   }
 }
 
-/** Indices of a split's images as the reference assigns them (no `split` → every split; `restval` → train unless `trainOnly`). */
+/**
+ * Indices of a split's images as the reference's loader assigns them: `train`, `val`, `test` as written, and any
+ * other split (`restval`) in train unless `trainOnly`. (The reference also puts images without a `split` in
+ * every split; {@link parseCocoTalk} requires one, as `prepro_labels.py` always writes it.)
+ */
 export function splitIndices(cocotalk: CocoTalk, split: LoaderSplit, trainOnly: boolean): number[] {
   const out: number[] = [];
   cocotalk.images.forEach((image, ix) => {
