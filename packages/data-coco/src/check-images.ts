@@ -4,11 +4,12 @@
  * hours in. Each image is fully decoded with the same decoder the extraction uses.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { decodeImage } from './images.js';
 import { createProgress, mapConcurrent, silentProgress } from './progress.js';
 import { DataFormatError } from './errors.js';
 import { isRecord, readJsonFile } from './files.js';
+import { karpathyFilePath } from './karpathy.js';
 
 /** An image to check. */
 export interface ImageEntry {
@@ -140,19 +141,16 @@ export async function imageEntriesFromJson(path: string, imagesRoot: string): Pr
   if (!isRecord(json) || !Array.isArray(json.images)) {
     throw new DataFormatError('expected an object with an "images" array (cocotalk.json or a Karpathy split file)', { file: path, field: 'images' });
   }
-  const { join } = await import('node:path');
   return json.images.map((raw, i): ImageEntry => {
     if (!isRecord(raw)) throw new DataFormatError('expected an object', { file: path, field: `images[${i}]` });
     const rel =
       typeof raw.file_path === 'string'
         ? raw.file_path
         : typeof raw.filename === 'string'
-          ? typeof raw.filepath === 'string' && raw.filepath !== ''
-            ? `${raw.filepath}/${raw.filename}`
-            : raw.filename
+          ? karpathyFilePath({ filename: raw.filename, filepath: typeof raw.filepath === 'string' ? raw.filepath : undefined })
           : undefined;
     if (rel === undefined) throw new DataFormatError('no file_path or filename', { file: path, field: `images[${i}]` });
-    const id = (raw.id ?? raw.cocoid ?? raw.imgid ?? rel) as number | string;
+    const id = [raw.id, raw.cocoid, raw.imgid].find((v): v is number | string => typeof v === 'number' || typeof v === 'string') ?? rel;
     return { id, path: join(imagesRoot, rel) };
   });
 }

@@ -67,7 +67,7 @@ export function karpathyImageId(image: KarpathyImage): number | undefined {
 }
 
 /** Python's `os.path.join(filepath, filename)`, as `prepro_labels.py` builds `file_path`. */
-export function karpathyFilePath(image: KarpathyImage): string {
+export function karpathyFilePath(image: Pick<KarpathyImage, 'filepath' | 'filename'>): string {
   const dir = image.filepath ?? '';
   if (image.filename.startsWith('/') || dir === '') return image.filename;
   return dir.endsWith('/') ? `${dir}${image.filename}` : `${dir}/${image.filename}`;
