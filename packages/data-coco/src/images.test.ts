@@ -87,4 +87,12 @@ describe('image preprocessing', () => {
     expect(r.shape).toEqual([3, 5, 7]);
     expect(new Set(Array.from(r.data, (v) => Math.round(v * 255)))).toEqual(new Set([77]));
   });
+
+  it("sizes a short-side resize as torchvision's Resize(int): the long side truncated, not rounded", async () => {
+    // 10 × 7 to a short side of 4: the long side is int(4 · 10 / 7) = int(5.71) = 5 (rounding would give 6)
+    const wide: RgbImage = { width: 10, height: 7, data: new Uint8Array(210).fill(9) };
+    expect((await preprocessImage(wide, { resize: { shortSide: 4 } })).shape).toEqual([3, 4, 5]);
+    const tall: RgbImage = { width: 7, height: 10, data: new Uint8Array(210).fill(9) };
+    expect((await preprocessImage(tall, { resize: { shortSide: 4 } })).shape).toEqual([3, 5, 4]);
+  });
 });

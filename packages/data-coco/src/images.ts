@@ -62,7 +62,10 @@ export async function decodeImage(input: string | Uint8Array): Promise<RgbImage>
 
 /** Options of {@link preprocessImage}. */
 export interface PreprocessOptions {
-  /** Resize first: to an exact size, or so that the shorter side has this length (aspect kept). Default: none. */
+  /**
+   * Resize first: to an exact size, or so that the shorter side has this length and the longer one
+   * `floor(shortSide · long / short)` (torchvision's `Resize(int)`). Default: none.
+   */
   resize?: { width: number; height: number } | { shortSide: number };
   /** sharp's resampling kernel for `resize`. Default `lanczos3`. */
   kernel?: 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
@@ -165,9 +168,10 @@ export async function preprocessImage(input: string | Uint8Array | RgbImage, opt
   if (options.resize !== undefined) {
     let { width, height } = options.resize as { width?: number; height?: number };
     if ('shortSide' in options.resize) {
-      const scale = options.resize.shortSide / Math.min(image.width, image.height);
-      width = Math.round(image.width * scale);
-      height = Math.round(image.height * scale);
+      // torchvision's _compute_resized_output_size: the short side as asked, the long one truncated
+      const short = Math.min(image.width, image.height);
+      const long = Math.floor((options.resize.shortSide * Math.max(image.width, image.height)) / short);
+      [width, height] = image.width <= image.height ? [options.resize.shortSide, long] : [long, options.resize.shortSide];
     }
     image = await resizeImage(image, width as number, height as number, options.kernel);
   }
