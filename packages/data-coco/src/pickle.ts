@@ -16,18 +16,20 @@ import { DataFormatError } from './errors.js';
 
 /** A Python tuple (kept distinct from lists, since tuples are dict keys in the caches). */
 export class PyTuple {
-  /** @param items the tuple's elements */
-  constructor(readonly items: PickleValue[]) {}
+  /** A tuple of these elements. */
+  constructor(
+    /** The tuple's elements, in order. */
+    readonly items: PickleValue[],
+  ) {}
 }
 
 /** A Python dict, with keys of any pickled type, in pickle order. */
 export class PyDict {
-  /**
-   * @param entries key/value pairs in the order they were pickled
-   * @param defaultFactory for a `collections.defaultdict`, its factory (e.g. `__builtin__.float`)
-   */
+  /** A dict of these entries (a `defaultdict` when a factory is given). */
   constructor(
+    /** Key/value pairs in the order they were pickled. */
     readonly entries: Array<[PickleValue, PickleValue]> = [],
+    /** For a `collections.defaultdict`, its factory (e.g. `__builtin__.float`); undefined for a plain dict. */
     readonly defaultFactory?: PickleValue,
   ) {}
 
@@ -40,32 +42,33 @@ export class PyDict {
 
 /** A reference to a Python global (`module.name`), never resolved. */
 export class PyGlobal {
-  /**
-   * @param module the module, e.g. `collections`
-   * @param name the attribute, e.g. `defaultdict`
-   */
+  /** A reference to `module.name`. */
   constructor(
+    /** The module, e.g. `collections`. */
     readonly module: string,
+    /** The attribute, e.g. `defaultdict`. */
     readonly name: string,
   ) {}
 }
 
 /** A call `callable(*args)` recorded by REDUCE, never executed. */
 export class PyReduce {
-  /**
-   * @param callable what would be called
-   * @param args its arguments
-   */
+  /** The call `callable(*args)`. */
   constructor(
+    /** What would be called. */
     readonly callable: PickleValue,
+    /** Its arguments (usually a {@link PyTuple}). */
     readonly args: PickleValue,
   ) {}
 }
 
 /** A float for {@link dumpPickle}: plain JS numbers that are integers are written as Python ints. */
 export class PyFloat {
-  /** @param value the float's value */
-  constructor(readonly value: number) {}
+  /** A float, written as a float even when the value is whole. */
+  constructor(
+    /** The float's value. */
+    readonly value: number,
+  ) {}
 }
 
 /** A value read from or written to a pickle. */
