@@ -13,6 +13,7 @@ import { type KarpathyDataset, karpathyFilePath, karpathyImageId, readKarpathyDa
 import { writeLabelsH5 } from './labels.js';
 import { type NgramSplit, buildNgramCaches, writeDocumentFrequencyCache } from './ngrams.js';
 import { preflight } from './preflight.js';
+import { createProgress } from './progress.js';
 import { prepareLabels } from './prepro.js';
 import { datasetStats, formatStats } from './stats.js';
 import { JIEBA_LIBRARY, type TokenizerSpec, createTokenizer, readCaptionLines, replaceCaptions } from './tokenizers.js';
@@ -106,15 +107,20 @@ export function createProgram(io: CliIo): Command {
       if (opts.imagesRoot !== '') {
         const sharp = (await import('sharp')).default;
         imageSizes = new Map();
+        // one header read per image: minutes for COCO's 123k images, so show progress
+        const progress = createProgress('image sizes', dataset.images.length, io.stderr as NodeJS.WritableStream);
         for (const im of dataset.images) {
           const path = join(opts.imagesRoot, karpathyFilePath(im));
           try {
             const meta = await sharp(path).metadata();
             imageSizes.set(karpathyImageId(im) as number, { width: meta.width ?? 0, height: meta.height ?? 0 });
           } catch (cause) {
+            progress.stop();
             throw new DataFormatError(`cannot read the image size (${(cause as Error).message})`, { file: path, imageId: karpathyImageId(im) }, { cause });
           }
+          progress.tick();
         }
+        progress.stop();
       }
       const python = opts.pythonDictOrder === '2' ? 2 : 3;
       const prepared = prepareLabels(dataset, { maxLength: opts.maxLength, countThreshold: opts.wordCountThreshold, pythonDictOrder: python, tokenizer, imageSizes });

@@ -57,8 +57,10 @@ describeWithShared('caption-data stats on the real Flickr8k Karpathy file', ['fl
     expect(Object.fromEntries((stats.lengthHistogram as Array<[number, number]>).map(([k, v]) => [String(k), v]))).toEqual(expected.length_histogram);
     const text = await run('stats', '--input-json', data.path('flickr8k/dataset_flickr8k.json.gz'));
     expect(text.stdout).toContain(`vocabulary size: ${expected.vocabulary_size_threshold5} `);
-    expect(text.stdout).toContain('images: 8000 (train 6000, val 1000, test 1000, restval 0)');
-    expect(text.stdout).toContain(`  37        1  #`);
+    const { train, val, test } = expected.splits;
+    expect(text.stdout).toContain(`images: ${expected.images} (train ${train}, val ${val}, test ${test}, restval 0)`);
+    const longest = String(expected.max_length);
+    expect(text.stdout).toContain(`${longest.padStart(4)} ${String(expected.length_histogram[longest]).padStart(8)}  #`);
   });
 });
 
@@ -107,6 +109,24 @@ describeWithShared('caption-data with Chinese captions', ['flickr8k/dataset_flic
     expect(ct.vocabulary.tokenizer).toEqual({ kind: 'jieba', library: 'jieba-wasm@2.4.0', keepPunctuation: false });
     expect(ct.images).toHaveLength(8000);
     expect(ct.vocabulary.idOf('女人')).toBeGreaterThan(0);
+  });
+});
+
+describeWithShared('caption-data prepro-labels --images-root', ['images/val2014/COCO_val2014_000000000139.jpg', 'images/val2014/COCO_val2014_000000022892.jpg'], (data) => {
+  it('records each image\'s width and height (as Pillow reads them) and reports its progress', async () => {
+    const names = ['COCO_val2014_000000000139.jpg', 'COCO_val2014_000000022892.jpg'];
+    const input = join(dir, 'sizes-dataset.json');
+    writeFileSync(input, JSON.stringify({ images: names.map((filename, i) => ({
+      split: 'train', filepath: 'val2014', filename, cocoid: 10 + i, sentences: [{ tokens: ['a', 'dog'] }],
+    })) }));
+    const out = join(dir, 'sizes');
+    const r = await run('prepro-labels', '--input-json', input, '--images-root', data.path('images'), '--output-json', `${out}/cocotalk.json`, '--output-h5', `${out}/cocotalk`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('image sizes: 2/2 done');
+    // fixtures/pillow-rgb.json: Image.open(f).size of the same files
+    const pillow = readFixtureJson<{ images: Record<string, { width: number; height: number }> }>('pillow-rgb.json').images;
+    const images = (await readCocoTalk(`${out}/cocotalk.json`)).images;
+    expect(images.map((im) => [im.width, im.height])).toEqual(names.map((n) => [pillow[n]?.width, pillow[n]?.height]));
   });
 });
 
