@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FeatureDirectory, parseKarpathyDataset, prepareLabels, readNpz } from '@caption/data-coco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShapesFileError } from './errors';
 import { CONTEXT_REGIONS, extractRegionFeatures, type RegionFeatures } from './features';
 import { generateShapes, type ScenesFile, type ShapesDataset } from './generate';
 
@@ -104,5 +105,17 @@ describe('extractRegionFeatures', () => {
     expect(cocotalk.images.map((i) => i.id)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const names = new Set(await readdir(feats.attDir));
     for (const image of cocotalk.images) expect(names.has(`${image.id}.npz`)).toBe(true);
+  });
+
+  it('recomputes over an unreadable features.json, and names a broken scenes.json', async () => {
+    await writeFile(feats.manifestPath, '{"hash": ');
+    const again = await extractRegionFeatures({ dataDir: root, ...tiny });
+    expect(again.cached).toBe(false);
+    expect(JSON.parse(await readFile(feats.manifestPath, 'utf8'))).toMatchObject({ featureDim: 16 });
+    const broken = join(root, 'broken');
+    await generateShapes({ outDir: broken, train: 2, val: 1, test: 1, seed: 3 });
+    await writeFile(join(broken, 'scenes.json'), '[');
+    await expect(extractRegionFeatures({ dataDir: broken, ...tiny })).rejects.toThrow(ShapesFileError);
+    await expect(extractRegionFeatures({ dataDir: broken, ...tiny })).rejects.toThrow(/broken\/scenes\.json: unreadable or not JSON/);
   });
 });

@@ -262,33 +262,36 @@ function trainCnn(
   const rng = new Random(opts.seed);
   const steps = opts.epochs * Math.ceil(crops.length / opts.batchSize);
   let step = 0;
-  for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    const order = shuffled(rng, crops);
-    for (let start = 0; start < order.length; start += opts.batchSize) {
-      const batch = order.slice(start, start + opts.batchSize);
-      tf.tidy(() => {
-        const x = cropBatch(batch, pixels, imageSize);
-        const [yShape, yColor, ySize] = labelTensors(batch);
-        const loss = optimizer.minimize(
-          () => {
-            const out = cnn.apply(x);
-            return tf.addN([
-              tf.losses.softmaxCrossEntropy(yShape, out.shape),
-              tf.losses.softmaxCrossEntropy(yColor, out.color),
-              tf.losses.softmaxCrossEntropy(ySize, out.size),
-            ]) as tf.Scalar;
-          },
-          true,
-          cnn.variables(),
-        );
-        const value = loss?.dataSync()[0];
-        if (value === undefined || !Number.isFinite(value)) throw new Error(`region CNN training: loss is ${value} at step ${step}`);
-      });
-      step++;
-      if (onProgress !== undefined && (step % 10 === 0 || step === steps)) onProgress({ stage: 'train', done: step, total: steps });
+  try {
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      const order = shuffled(rng, crops);
+      for (let start = 0; start < order.length; start += opts.batchSize) {
+        const batch = order.slice(start, start + opts.batchSize);
+        tf.tidy(() => {
+          const x = cropBatch(batch, pixels, imageSize);
+          const [yShape, yColor, ySize] = labelTensors(batch);
+          const loss = optimizer.minimize(
+            () => {
+              const out = cnn.apply(x);
+              return tf.addN([
+                tf.losses.softmaxCrossEntropy(yShape, out.shape),
+                tf.losses.softmaxCrossEntropy(yColor, out.color),
+                tf.losses.softmaxCrossEntropy(ySize, out.size),
+              ]) as tf.Scalar;
+            },
+            true,
+            cnn.variables(),
+          );
+          const value = loss?.dataSync()[0];
+          if (value === undefined || !Number.isFinite(value)) throw new Error(`region CNN training: loss is ${value} at step ${step}`);
+        });
+        step++;
+        if (onProgress !== undefined && (step % 10 === 0 || step === steps)) onProgress({ stage: 'train', done: step, total: steps });
+      }
     }
+  } finally {
+    optimizer.dispose(); // its moment variables, also when a step fails
   }
-  optimizer.dispose();
 }
 
 /** Accuracy of each head on crops. */
@@ -308,15 +311,24 @@ function evaluateCnn(cnn: RegionCnn, crops: readonly CropRef[], pixels: Pixels, 
   return { shape: correct[0]! / n, color: correct[1]! / n, size: correct[2]! / n, crops: crops.length };
 }
 
+/** The parsed JSON of a file; unreadable or invalid JSON is a {@link ShapesFileError} naming the file. */
+async function readJson<T>(path: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (cause) {
+    throw new ShapesFileError(path, `unreadable or not JSON (${(cause as Error).message}); regenerate it`);
+  }
+}
+
 async function readScenes(dataDir: string): Promise<{ scenes: ScenesFile; imagesHash: string }> {
   const manifestPath = join(dataDir, 'manifest.json');
   const scenesPath = join(dataDir, 'scenes.json');
   if (!existsSync(manifestPath) || !existsSync(scenesPath)) {
     throw new ShapesFileError(dataDir, 'no shapes data set here (manifest.json and scenes.json missing); run generateShapes first');
   }
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as ShapesManifest;
+  const manifest = await readJson<ShapesManifest>(manifestPath);
   if (manifest.images === undefined) throw new ShapesFileError(manifestPath, 'field images: absent (generation did not finish)');
-  const scenes = JSON.parse(await readFile(scenesPath, 'utf8')) as ScenesFile;
+  const scenes = await readJson<ScenesFile>(scenesPath);
   if (!Array.isArray(scenes.images) || scenes.imageSize % 16 !== 0) {
     throw new ShapesFileError(scenesPath, `field imageSize: must be a multiple of 16 for the feature extractor, got ${scenes.imageSize}`);
   }
@@ -374,8 +386,9 @@ export async function extractRegionFeatures(options: RegionFeatureOptions = {}):
   const ids = scenes.images.map((s) => s.id);
 
   if (options.force !== true && existsSync(manifestPath)) {
-    const previous = JSON.parse(await readFile(manifestPath, 'utf8')) as FeaturesManifest;
-    if (previous.hash === hash && existsSync(cnnPath) && (await featuresPresent([attDir, fcDir, boxDir], ids))) {
+    // an unreadable features.json only means the features are not known to be current: they are recomputed
+    const previous = await readJson<FeaturesManifest>(manifestPath).catch(() => null);
+    if (previous !== null && previous.hash === hash && existsSync(cnnPath) && (await featuresPresent([attDir, fcDir, boxDir], ids))) {
       return { ...paths, accuracy: previous.accuracy, cached: true, seconds: { train: 0, extract: 0 } };
     }
   }
