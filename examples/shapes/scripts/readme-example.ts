@@ -4,6 +4,7 @@
  * Chinese captions exactly as the data set files hold them. Run in examples/shapes:
  * `npx tsx scripts/readme-example.ts [imgid]` (default 57).
  */
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { captionsFor, imageFileName, renderScene, sceneFor } from '../src/index';
 
@@ -12,7 +13,7 @@ const scene = sceneFor(1, imgid, 64);
 await sharp(Buffer.from(renderScene(scene)), { raw: { width: 64, height: 64, channels: 3 } })
   .resize(256, 256, { kernel: 'nearest' })
   .png()
-  .toFile(new URL('../docs/example.png', import.meta.url).pathname);
+  .toFile(fileURLToPath(new URL('../docs/example.png', import.meta.url))); // a path on every platform (`.pathname` is not one on Windows)
 console.log(`imgid ${imgid} (${imageFileName(imgid + 1)}): ${scene.background.tone} ${scene.background.style} background`);
 for (const o of scene.objects) console.log(`- ${o.size} ${o.color} ${o.shape}, bbox [${o.bbox.join(', ')}]`);
 const en = captionsFor(scene, 1, imgid, 'en', 5);
