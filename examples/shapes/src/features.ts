@@ -17,7 +17,7 @@ import { decodeImage, FeatureDirectory } from '@caption/data-coco';
 import * as tf from '@tensorflow/tfjs';
 import { shuffled } from './caption-grammar';
 import { ShapesFileError, ShapesOptionsError } from './errors';
-import { configHash, defaultShapesDir, type SceneRecord, type ScenesFile, type ShapesManifest } from './generate';
+import { configHash, defaultShapesDir, forEachConcurrently, type SceneRecord, type ScenesFile, type ShapesManifest } from './generate';
 import { RegionCnn, type RegionCnnConfig } from './region-cnn';
 import { COLOR_NAMES, SHAPE_NAMES, SIZE_NAMES } from './scene';
 
@@ -198,22 +198,21 @@ export function imageRegions(scene: SceneRecord): Array<{ window: [number, numbe
 
 async function decodeImages(dataDir: string, scenes: readonly SceneRecord[], onProgress?: (p: FeatureProgress) => void): Promise<Pixels> {
   const pixels: Pixels = new Array<Uint8Array>(scenes.length);
-  let next = 0;
-  let done = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < scenes.length; i = next++) {
-      const scene = scenes[i] as SceneRecord;
+  await forEachConcurrently(
+    scenes,
+    8,
+    async (scene, i) => {
       const path = join(dataDir, scene.file);
       const image = await decodeImage(path);
       if (image.width !== scene.size || image.height !== scene.size) {
         throw new ShapesFileError(path, `image ${scene.id}: expected ${scene.size}x${scene.size}, found ${image.width}x${image.height}`);
       }
       pixels[i] = image.data;
-      done++;
+    },
+    (done) => {
       if (onProgress !== undefined && (done % 500 === 0 || done === scenes.length)) onProgress({ stage: 'decode', done, total: scenes.length });
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+    },
+  );
   return pixels;
 }
 

@@ -319,26 +319,41 @@ export async function generateShapes(options: GenerateShapesOptions = {}): Promi
   return { ...result, cached: { images: imagesCurrent, captions: false } };
 }
 
+/**
+ * Runs `work` on every item, at most `concurrency` at a time (in item order), calling `reportDone(done)` after
+ * each; rejects with the first failure.
+ */
+export async function forEachConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+  reportDone: (done: number) => void = () => undefined,
+): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      await work(items[i] as T, i);
+      reportDone(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
 async function writeImages(
   scenes: readonly SceneRecord[],
   imagesDir: string,
   imageSize: number,
   onProgress: GenerateShapesOptions['onProgress'],
 ): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < scenes.length; i = next++) {
-      const scene = scenes[i] as SceneRecord;
-      const png = await encodePng(renderScene(scene), imageSize);
-      await writeFile(join(imagesDir, imageFileName(scene.id)), png);
-      done++;
-      if (onProgress !== undefined && (done % 100 === 0 || done === scenes.length)) {
-        onProgress({ stage: 'images', done, total: scenes.length });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: PNG_CONCURRENCY }, worker));
+  await forEachConcurrently(
+    scenes,
+    PNG_CONCURRENCY,
+    async (scene) => writeFile(join(imagesDir, imageFileName(scene.id)), await encodePng(renderScene(scene), imageSize)),
+    (done) => {
+      if (onProgress !== undefined && (done % 100 === 0 || done === scenes.length)) onProgress({ stage: 'images', done, total: scenes.length });
+    },
+  );
 }
 
 /** Deletes `shapes_*.png` files that a larger earlier configuration left behind. */
