@@ -355,13 +355,21 @@ async function parseTextTable(node: NodeApis, source: string, head: Uint8Array):
   const { fs, zlib } = node;
   const gzipped = head[0] === 0x1f && head[1] === 0x8b;
   const raw = fs.createReadStream(source, { highWaterMark: 1 << 20 });
-  const stream = gzipped ? raw.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : raw;
+  let stream: AsyncIterable<Uint8Array> = raw;
+  if (gzipped) {
+    const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
+    // pipe() does not forward errors: a read error must end the gunzip stream too, or the loop waits forever
+    raw.on('error', (error) => gunzip.destroy(error));
+    stream = raw.pipe(gunzip);
+  }
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const builder = new ParaphraseTableBuilder(source);
   try {
-    for await (const chunk of stream as AsyncIterable<Uint8Array>) builder.push(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of stream) builder.push(decoder.decode(chunk, { stream: true }));
   } catch (error) {
     throw new MetricsInputError(`cannot read the paraphrase table: ${(error as Error).message}`, { file: source }, { cause: error });
+  } finally {
+    raw.destroy(); // the file handle, also when gunzip or the parser failed half-way
   }
   builder.push(decoder.decode());
   return builder.finish();

@@ -2,7 +2,7 @@
  * The compact paraphrase table: what the jar's trie answers (entries by reference phrase start, shorter phrases
  * first, file order within a phrase), the byte form, and the cached index written beside the table.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -138,6 +138,15 @@ describe('loadParaphraseTable', () => {
     expect(direct.fromIndex).toBe(true);
     expect(direct.table.stats).toEqual(changed.table.stats);
     expect(readFileSync(changed.indexPath as string).length).toBeGreaterThan(0);
+  });
+
+  it('names the file of a truncated gzip table, and leaves no index behind', async () => {
+    const file = join(dir, 'truncated.gz');
+    const whole = gzipSync(TABLE.repeat(50));
+    writeFileSync(file, whole.subarray(0, whole.length - 20));
+    await expect(loadParaphraseTable(file, join(dir, 'truncated-cache'))).rejects.toThrow(MetricsInputError);
+    await expect(loadParaphraseTable(file, join(dir, 'truncated-cache'))).rejects.toThrow(/truncated\.gz.*cannot read the paraphrase table: unexpected end of file/);
+    expect(existsSync(join(dir, 'truncated-cache'))).toBe(false);
   });
 
   it('works without a cache', async () => {
