@@ -8,18 +8,15 @@
  */
 import { newStemmer } from 'snowball-stemmers';
 
-/** English Snowball stems with a memo, since the aligner stems the same words for every reference. */
+/**
+ * English Snowball stems. No memo here: the scorer's lexicon (`lexicon.ts`) stems each distinct word once and
+ * keeps the stem's hash.
+ */
 export class EnglishStemmer {
   private readonly stemmer = newStemmer('english');
-  private readonly memo = new Map<string, string>();
 
   /** The Snowball English stem of `word` (as given: METEOR lower-cases before stemming). */
   stem(word: string): string {
-    let stem = this.memo.get(word);
-    if (stem === undefined) {
-      stem = this.stemmer.stem(word);
-      this.memo.set(word, stem);
-    }
-    return stem;
+    return this.stemmer.stem(word);
   }
 }
