@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeWithShared, markdownSection, repoRoot, runTypeScriptExample, typescriptBlocks } from '@caption/test-support';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 describeWithShared('README example', ['flickr8k/dataset_flickr8k.json.gz'], (data) => {
-  const scratch = mkdtempSync(join(tmpdir(), 'data-coco-readme-'));
+  let scratch = '';
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'data-coco-readme-'));
+  });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('"Library" runs: prepares Flickr8k, loads a batch of the documented shapes and passes preflight', () => {
