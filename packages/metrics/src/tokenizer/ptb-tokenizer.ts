@@ -85,10 +85,10 @@ function pythonRstrip(s: string): string {
 }
 
 /**
- * Turns the token stream of the whole input into coco-caption's caption strings: for each printed line,
- * `' '.join(w for w in line.rstrip().split(' ') if w not in PUNCTUATIONS)` of the lower-cased line, without
- * building the line: kept tokens that are contiguous single-space-separated input spans are taken as one
- * slice of the (lower-cased) input.
+ * Turns the token stream of the whole input into coco-caption's caption strings: for each printed line, the
+ * lower-cased line right-stripped (Python whitespace), cut at single spaces, without the tokens of
+ * {@link PTB_PUNCTUATION}, joined again with single spaces. The line itself is never built: kept tokens that
+ * are contiguous single-space-separated input spans are taken as one slice of the (lower-cased) input.
  */
 class CocoCaptionLineSink implements PtbTokenSink {
   /** One string per printed line, up to `maxLines`. */
@@ -234,8 +234,8 @@ export function ptbLines(text: string): string[][] {
 }
 
 /**
- * What coco-caption makes of one printed line given as its tokens: `' '.join(w for w in line.rstrip().split('
- * ') if w not in PUNCTUATIONS)`, the tokens lower-cased first when `lowerCase`.
+ * What coco-caption makes of one printed line given as its tokens (lower-cased first when `lowerCase`): the
+ * line right-stripped, cut at single spaces, punctuation tokens dropped, the rest joined with single spaces.
  */
 function cocoCaptionLine(tokens: readonly string[], lowerCase: boolean): string {
   let line = tokens.join(' ');
