@@ -15,6 +15,7 @@ export {
   type KarpathyImage,
   type KarpathyDataset,
   type KarpathyReadOptions,
+  type KarpathyFileReadOptions,
   readKarpathyDataset,
   parseKarpathyDataset,
   iterateKarpathyImages,

@@ -49,7 +49,7 @@ export interface KarpathyDataset {
   images: KarpathyImage[];
 }
 
-/** Options of {@link readKarpathyDataset} and {@link parseKarpathyDataset}. */
+/** Options of {@link parseKarpathyDataset} and {@link iterateKarpathyImages} (and of {@link readKarpathyDataset}). */
 export interface KarpathyReadOptions {
   /** Give `restval` images the split `train` (the reference loader does so unless `train_only`). Default false. */
   foldRestval?: boolean;
@@ -60,6 +60,15 @@ export interface KarpathyReadOptions {
 }
 
 const NOT_KARPATHY = 'expected an object with a non-empty "images" array (a Karpathy split file)';
+
+/** Options of {@link readKarpathyDataset}. */
+export interface KarpathyFileReadOptions extends KarpathyReadOptions {
+  /**
+   * Files larger than this many bytes of JSON (a gzipped file counts five times its size) are streamed image by
+   * image instead of parsed at once. Default 64 MiB (`dataset_coco.json`, 144 MB, is streamed).
+   */
+  streamAboveBytes?: number;
+}
 
 /** The id the reference gives an image: `cocoid` when present, else `imgid` (as `prepro_labels.py`). */
 export function karpathyImageId(image: KarpathyImage): number | undefined {
@@ -203,7 +212,7 @@ export async function* iterateKarpathyImages(
  */
 export async function readKarpathyDataset(
   path: string,
-  options: KarpathyReadOptions & { streamAboveBytes?: number } = {},
+  options: KarpathyFileReadOptions = {},
 ): Promise<KarpathyDataset> {
   let size: number;
   try {
