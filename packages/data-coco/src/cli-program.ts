@@ -12,6 +12,7 @@ import { DataFormatError } from './errors.js';
 import { type KarpathyDataset, karpathyFilePath, karpathyImageId, readKarpathyDataset } from './karpathy.js';
 import { writeLabelsH5 } from './labels.js';
 import { type NgramSplit, buildNgramCaches, writeDocumentFrequencyCache } from './ngrams.js';
+import type { LoaderSplit } from './loader.js';
 import { preflight } from './preflight.js';
 import { createProgress } from './progress.js';
 import { prepareLabels } from './prepro.js';
@@ -27,6 +28,18 @@ export interface CliIo {
 }
 
 class DataProblems extends Error {}
+
+const LOADER_SPLITS: readonly LoaderSplit[] = ['train', 'val', 'test'];
+
+/** A comma-separated list of loader splits (`train,val`), each checked. */
+const splitList = (value: string): LoaderSplit[] =>
+  value.split(',').map((part) => {
+    const split = part.trim();
+    if (!(LOADER_SPLITS as readonly string[]).includes(split)) {
+      throw new InvalidArgumentError(`"${split}" is not a split (${LOADER_SPLITS.join(', ')})`);
+    }
+    return split as LoaderSplit;
+  });
 
 const int = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -188,14 +201,14 @@ export function createProgram(io: CliIo): Command {
     .option('--fc-feat-size <n>', 'expected fc size', int('--fc-feat-size'))
     .option('--att-feat-size <n>', 'expected att feature size', int('--att-feat-size'))
     .option('--seq-length <n>', 'expected label width', int('--seq-length'))
-    .option('--splits <list>', 'splits that will be used', 'train,val,test')
+    .option('--splits <list>', 'splits that will be used (comma-separated: train, val, test)', splitList, [...LOADER_SPLITS])
     .option('--train-only', 'restval is not part of train')
     .option('--self-critical', 'self-critical training is configured: the DF cache must exist and match')
     .option('--cached-tokens <path>', 'the DF cache, e.g. data/coco-train-idxs')
     .option('--dataset-json <file>', 'the Karpathy file: recompute the DF cache and compare')
     .option('--json', 'print the report as JSON')
     .option('--no-progress', 'no progress output')
-    .action(async (opts: Record<string, unknown> & { inputJson: string; splits: string; progress: boolean; json?: boolean }) => {
+    .action(async (opts: Record<string, unknown> & { inputJson: string; splits: LoaderSplit[]; progress: boolean; json?: boolean }) => {
       const report = await preflight({
         inputJson: opts.inputJson,
         inputLabelH5: opts.inputLabelH5 as string | undefined,
@@ -205,7 +218,7 @@ export function createProgram(io: CliIo): Command {
         fcFeatSize: opts.fcFeatSize as number | undefined,
         attFeatSize: opts.attFeatSize as number | undefined,
         seqLength: opts.seqLength as number | undefined,
-        splits: opts.splits.split(',').map((s) => s.trim()) as Array<'train' | 'val' | 'test'>,
+        splits: opts.splits,
         trainOnly: opts.trainOnly === true,
         selfCritical: opts.selfCritical === true,
         cachedTokens: opts.cachedTokens as string | undefined,

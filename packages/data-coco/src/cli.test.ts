@@ -26,6 +26,12 @@ describe('caption-data usage', () => {
     expect(r.stderr).toMatch(/--input-json/);
   });
 
+  it('exits 2 on a split name that does not exist, and names it', async () => {
+    const r = await run('preflight', '--input-json', join(dir, 'cocotalk.json'), '--splits', 'train,tset');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"tset" is not a split \(train, val, test\)/);
+  });
+
   it('exits 1 with the file named when the input is unreadable', async () => {
     const r = await run('stats', '--input-json', join(dir, 'absent.json'));
     expect(r.code).toBe(1);
