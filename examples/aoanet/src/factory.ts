@@ -2,7 +2,10 @@
 import { type CaptionerFactory, ExampleOptionsError } from '@caption/example-common';
 import { AoAConfigError, type AoAFeatures, AoAModel } from '@caption/models-aoa';
 
-/** `captionModel: aoa`: region (att) features with their mask; XE through `AoAModel.forward`. */
+/**
+ * `captionModel: aoa`: region (att) features with their mask; XE through `AoAModel.forward`, self-critical
+ * samples through `AoAModel.selfCriticalSample` (drawn with their differentiable log-probs in one pass).
+ */
 export const aoaFactory: CaptionerFactory<AoAFeatures> = {
   name: 'aoa',
   uses: { fc: false, att: true },
@@ -48,4 +51,5 @@ export const aoaFactory: CaptionerFactory<AoAFeatures> = {
   },
   teacherForced: (model, features, labels, scheduledSampling) =>
     (model as AoAModel).forward(features, labels, scheduledSampling === null ? {} : { scheduledSampling }),
+  selfCriticalSample: (model, features, options) => (model as AoAModel).selfCriticalSample(features, { ...options, method: 'sample' }),
 };

@@ -67,7 +67,7 @@ function finalState(runDir: string): { weights: Record<string, number[]>; valida
 }
 
 describe('train (tiny AoANet, XE then self-critical)', () => {
-  it('killed with SIGTERM mid-epoch and resumed, ends with the weights and scores of an uninterrupted run', async () => {
+  it('killed with SIGTERM mid-epoch (XE, then self-critical) and resumed, ends with the weights and scores of an uninterrupted run', async () => {
     const config = (name: string): string => {
       const file = join(data.root, `${name}.yaml`);
       writeFileSync(file, stringify(tinyTrainOptions(data, join(data.root, name))));
@@ -82,9 +82,15 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     expect(killed.code, killed.output).toBe(0);
     expect(killed.output).toMatch(/stopped by SIGTERM after step (9|10|11)/);
     expect(killed.output).not.toMatch(/validation epoch 2/);
-    const resumed = await trainChild(config('resumed'), ['--resume']);
+    // resumed, then stopped again in the self-critical epoch (steps 13-18: samples, rewards, baseline)
+    const resumed = await trainChild(config('resumed'), ['--resume'], /step 15 \|/);
     expect(resumed.code, resumed.output).toBe(0);
     expect(resumed.output).toMatch(/resumed from .* at step (9|10|11) /);
+    expect(resumed.output).toMatch(/stopped by SIGTERM after step (15|16|17)/);
+    const finished = await trainChild(config('resumed'), ['--resume']);
+    expect(finished.code, finished.output).toBe(0);
+    expect(finished.output).toMatch(/resumed from .* at step (15|16|17) /);
+    expect(finished.output).toMatch(/validation epoch 3 \(scst/);
 
     const a = finalState(join(data.root, 'whole'));
     const b = finalState(join(data.root, 'resumed'));

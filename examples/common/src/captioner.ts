@@ -35,6 +35,28 @@ export interface DataShape {
   attFeatSize: number;
 }
 
+/** Sampled captions with their differentiable log-probs ({@link CaptionerFactory.selfCriticalSample}). */
+export interface SampledCaptions {
+  /** Number of captions (images × samples per image; an image's samples are consecutive). */
+  rows: number;
+  /** Columns of `tokens` and `logprobs`. */
+  maxLength: number;
+  /** `[rows, maxLength]` row-major token ids, 0 after each caption's end token. */
+  tokens: Int32Array;
+  /** `[rows, maxLength]` log-prob of each drawn word (differentiable), 0 after the loop stopped. */
+  logprobs: tf.Tensor2D;
+}
+
+/** Options of {@link sampleWithLogprobs} and {@link CaptionerFactory.selfCriticalSample}. */
+export interface SelfCriticalSampleOptions {
+  /** Source of the draws (its state advances). */
+  rng: Random;
+  /** Captions drawn per image. */
+  samplesPerImage: number;
+  /** Steps at most. */
+  maxLength: number;
+}
+
 /** Builds a captioner for `captionModel` = {@link CaptionerFactory.name}. */
 export interface CaptionerFactory<F = CaptionFeatures> {
   /** The `captionModel` value (`show_tell`, `aoa`). */
@@ -52,8 +74,13 @@ export interface CaptionerFactory<F = CaptionFeatures> {
   /**
    * Optional faster teacher-forced pass (e.g. all words embedded at once): `labels` `[N, T + 1]` int32 (column
    * 0 = BOS, then the words), features one row per image, N a multiple of the images; returns `[N, T, V + 1]`
-   * log-probs. Used for cross-entropy only: self-critical training teacher-forces its samples step by step,
-   * so that dropout masks match those the samples were drawn under.
+   * log-probs. Used for cross-entropy.
    */
   teacherForced?(model: Captioner<F>, features: F, labels: tf.Tensor2D, scheduledSampling: { probability: number; rng: Random } | null): tf.Tensor3D;
+  /**
+   * Optional faster self-critical sampling: `samplesPerImage` captions per image drawn in train mode, with
+   * the log-prob of every drawn word on the tape (called inside the gradient scope). Without it, the
+   * driver samples through `prepare` / `step` (`sampleWithLogprobs`), which computes the same thing.
+   */
+  selfCriticalSample?(model: Captioner<F>, features: F, options: SelfCriticalSampleOptions): SampledCaptions;
 }

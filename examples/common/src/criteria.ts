@@ -8,27 +8,24 @@
  *   of the image's label rows, baseline = the image's greedy caption (decoded without dropout) or the mean
  *   of the other samples; the loss is −(r − b)·log p of the sampled words.
  *
- * Decoding is done before the gradient scope ({@link decodeSelfCritical}); the differentiable log-probs of
- * the samples come from teacher-forcing them with the model's generator rewound to where sampling began,
- * so every dropout mask is the one the samples were drawn under (the log-probs equal the sampled ones).
+ * Self-critical samples are drawn with the tape on, their log-probs kept from the same forward pass (the
+ * reference's `_sample` under autograd), so the gradient sees the dropout masks the words were drawn under;
+ * only the greedy baseline is decoded before the gradient scope ({@link selfCriticalBaseline}).
  */
 import {
   greedyBaselineAdvantages,
   greedyDecode,
   labelSmoothingLoss,
   meanOfOthersAdvantages,
-  Random,
-  type RandomState,
-  sampleDecode,
+  type Random,
   selfCriticalLoss,
   sequenceCrossEntropy,
-  tokenLogprobs,
 } from '@caption/core';
 import type { CaptionBatch } from '@caption/data-coco';
 import type { CiderDScorer } from '@caption/metrics';
 import * as tf from '@tensorflow/tfjs-core';
-import { batchTeacherForcingRows, disposeFeatures, featureTensors, teacherForcingRows, type TeacherForcingRows } from './batches';
-import type { Captioner, CaptionerFactory } from './captioner';
+import { batchTeacherForcingRows, disposeFeatures, featureTensors, type TeacherForcingRows } from './batches';
+import type { Captioner, CaptionerFactory, SampledCaptions, SelfCriticalSampleOptions } from './captioner';
 
 /**
  * Teacher-forced log-probs `[rows, steps, V + 1]` of caption rows (each image's features serve
@@ -110,102 +107,133 @@ export function crossEntropyLoss<F>(
   return options.labelSmoothing > 0 ? labelSmoothingLoss(logprobs, target, mask, options.labelSmoothing) : sequenceCrossEntropy(logprobs, target, mask);
 }
 
-/** What self-critical decoding produced for one batch, ready for {@link selfCriticalStepLoss}. */
+/**
+ * Draws `samplesPerImage` captions per image from the model's distribution and keeps the log-prob of every
+ * drawn word on the tape, in one pass through `prepare` / `step` (the reference's `_sample` under autograd:
+ * the gradient sees the dropout masks the words were drawn under). Call inside a gradient scope; a row
+ * that has emitted its end token is fed 0 and its later log-probs are not used by the loss.
+ */
+export function sampleWithLogprobs<F>(model: Captioner<F>, features: F, options: SelfCriticalSampleOptions): SampledCaptions {
+  const { rng, samplesPerImage: n, maxLength } = options;
+  const prepared = model.prepare(features);
+  const images = prepared.recurrent[0]?.shape[0] ?? 0;
+  const rows = images * n;
+  const expand = n === 1 ? null : tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => Math.floor(r / n)), 'int32');
+  const repeat = (ts: readonly tf.Tensor[]): tf.Tensor[] => (expand === null ? [...ts] : ts.map((t) => tf.gather(t, expand, 0)));
+  const context = repeat(prepared.context);
+  let recurrent = repeat(prepared.recurrent);
+  const tokens = new Int32Array(rows * maxLength);
+  const unfinished = new Uint8Array(rows).fill(1);
+  const picked: tf.Tensor1D[] = [];
+  let input = new Int32Array(rows);
+  for (let t = 0; t < maxLength; t++) {
+    const out = model.step({ context, recurrent }, tf.tensor1d(input, 'int32'));
+    recurrent = out.recurrent;
+    const classes = out.logprobs.shape[1];
+    const logp = out.logprobs.dataSync() as Float32Array;
+    const flatIndex = new Int32Array(rows);
+    let open = 0;
+    for (let r = 0; r < rows; r++) {
+      const drawn = drawFromLogprobs(logp.subarray(r * classes, (r + 1) * classes), rng);
+      const token = unfinished[r] === 1 ? drawn : 0;
+      if (token === 0) unfinished[r] = 0;
+      tokens[r * maxLength + t] = token;
+      flatIndex[r] = r * classes + drawn;
+      open += unfinished[r] as number;
+    }
+    picked.push(tf.gather(tf.reshape(out.logprobs, [rows * classes]), tf.tensor1d(flatIndex, 'int32')) as tf.Tensor1D);
+    input = Int32Array.from({ length: rows }, (_, r) => tokens[r * maxLength + t] as number);
+    if (open === 0) break;
+  }
+  const logprobs = tf.stack(picked, 1) as tf.Tensor2D;
+  const padded = picked.length === maxLength ? logprobs : (tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1) as tf.Tensor2D);
+  return { rows, maxLength, tokens, logprobs: padded };
+}
+
+/** What is decoded for a self-critical step before its gradient scope ({@link selfCriticalBaseline}). */
 export interface SelfCriticalBatch {
   /** The loader batch. */
   batch: CaptionBatch;
-  /** The samples as teacher-forcing rows (inputs: BOS + sampled words; targets: the sampled words). */
-  samples: TeacherForcingRows;
-  /** `[rows, steps]` the sampled tokens (0 after the end), for the reward criterion's mask. */
-  sampledTokens: Int32Array;
-  /** Per-sample advantage (reward − baseline). */
-  advantages: Float32Array;
-  /** Mean CIDEr-D of the samples and of the greedy captions (for the logs). */
-  sampleReward: number;
-  greedyReward: number;
-  /** The model's generator state when sampling began (rewound before the teacher-forced pass). */
-  modelRandomState: RandomState;
+  /** Per image, its label rows cut after their first end token: the references of the CIDEr-D reward. */
+  references: Int32Array[][];
+  /** CIDEr-D of each image's greedy caption (decoded in eval mode): the greedy baseline; null for `mean`. */
+  greedyRewards: Float64Array | null;
+}
+
+/** Options of a self-critical step. */
+export interface SelfCriticalOptions {
+  /** CIDEr-D with the training split's document frequencies. */
+  scorer: CiderDScorer;
+  /** `greedy` (AoANet): the reward of the image's greedy caption; `mean` (newer ImageCaptioning.pytorch): the mean reward of the image's other samples. */
+  baseline: 'greedy' | 'mean';
+  /** Captions sampled per image (the reference's `seq_per_img`). */
+  samplesPerImage: number;
+  /** Decoding length of the samples and of the greedy baseline (the reference's `max_length`, 20). */
+  maxLength: number;
 }
 
 /**
- * Decodes a batch for self-critical training, outside any gradient scope: greedy captions in eval mode
- * (for the greedy baseline), then `seqPerImg` samples per image in train mode; scores both with CIDEr-D
- * against the image's label rows, and returns the advantages.
+ * The part of a self-critical step that needs no gradient, run before the gradient scope: the reward's
+ * references and, for the greedy baseline, the CIDEr-D of each image's greedy caption decoded in eval mode
+ * (the model is back in train mode afterwards).
  */
-export function decodeSelfCritical<F>(
-  model: Captioner<F>,
-  factory: CaptionerFactory<F>,
-  batch: CaptionBatch,
-  options: {
-    scorer: CiderDScorer;
-    baseline: 'greedy' | 'mean';
-    samplesPerImage: number;
-    maxLength: number;
-    modelRng: Random;
-    samplingRng: Random;
-  },
-): SelfCriticalBatch {
+export function selfCriticalBaseline<F>(model: Captioner<F>, factory: CaptionerFactory<F>, batch: CaptionBatch, options: SelfCriticalOptions): SelfCriticalBatch {
+  const references = batch.gts.map((g) => {
+    const [count, width] = g.shape as [number, number];
+    return Array.from({ length: count }, (_, i) => withEnd(g.data.subarray(i * width, (i + 1) * width)));
+  });
+  if (options.baseline !== 'greedy') return { batch, references, greedyRewards: null };
   const tensors = featureTensors(batch, factory.uses);
-  const features = factory.features(tensors);
   try {
-    const images = batch.infos.length;
-    const n = options.samplesPerImage;
-    const refs = batch.gts.map((g) => {
-      const [count, width] = g.shape as [number, number];
-      return Array.from({ length: count }, (_, i) => g.data.subarray(i * width, (i + 1) * width));
-    });
-    const rowsOf = (tokens: Int32Array, rows: number, width: number): Int32Array[] =>
-      Array.from({ length: rows }, (_, r) => withEnd(tokens.subarray(r * width, (r + 1) * width)));
-
-    let greedyRewards: Float64Array | null = null;
-    if (options.baseline === 'greedy') {
-      model.eval();
-      const greedy = greedyDecode(model, features, { maxLength: options.maxLength });
-      model.train();
-      greedyRewards = options.scorer.score(rowsOf(greedy.tokens, images, greedy.maxLength), refs).scores;
-    }
-    const modelRandomState = options.modelRng.getState();
-    const sampled = sampleDecode(model, features, { rng: options.samplingRng, samplesPerImage: n, maxLength: options.maxLength });
-    const sampleRefs = Array.from({ length: sampled.rows }, (_, r) => refs[Math.floor(r / n)] as Int32Array[]);
-    const sampleRewards = options.scorer.score(rowsOf(sampled.tokens, sampled.rows, sampled.maxLength), sampleRefs).scores;
-    const advantages =
-      greedyRewards === null ? meanOfOthersAdvantages(Array.from(sampleRewards), n) : greedyBaselineAdvantages(Array.from(sampleRewards), Array.from(greedyRewards), n);
-
-    // the samples as teacher-forcing rows: a "label row" [0, s_1, ..., s_T] per sample (T ≤ maxLength, so
-    // the teacher-forced pass runs exactly the steps the sampler ran)
-    const width = sampled.maxLength + 1;
-    const labels = new Int32Array(sampled.rows * width);
-    const masks = new Float32Array(sampled.rows * width);
-    for (let r = 0; r < sampled.rows; r++) {
-      let len = 0;
-      while (len < sampled.maxLength && (sampled.tokens[r * sampled.maxLength + len] as number) !== 0) len++;
-      labels.set(sampled.tokens.subarray(r * sampled.maxLength, r * sampled.maxLength + len), r * width + 1);
-      masks.fill(1, r * width, r * width + Math.min(width, len + 2));
-    }
-    const samples = teacherForcingRows(labels, masks, sampled.rows, width);
-    const sampledTokens = samples.targets;
-    return {
-      batch,
-      samples,
-      sampledTokens,
-      advantages: Float32Array.from(advantages),
-      sampleReward: mean(sampleRewards),
-      greedyReward: greedyRewards === null ? Number.NaN : mean(greedyRewards),
-      modelRandomState,
-    };
+    model.eval();
+    const greedy = greedyDecode(model, factory.features(tensors), { maxLength: options.maxLength });
+    return { batch, references, greedyRewards: options.scorer.score(captionRows(greedy.tokens, batch.infos.length, greedy.maxLength), references).scores };
   } finally {
+    model.train();
     disposeFeatures(tensors);
   }
 }
 
-/** The self-critical loss of a decoded batch (inside the gradient scope). */
-export function selfCriticalStepLoss<F>(model: Captioner<F>, factory: CaptionerFactory<F>, decoded: SelfCriticalBatch, modelRng: Random, samplesPerImage: number): tf.Scalar {
-  modelRng.setState(decoded.modelRandomState);
-  const { samples } = decoded;
+/** What {@link selfCriticalStepLoss} returns: the loss (on the tape) and the mean rewards, for the logs. */
+export interface SelfCriticalStep {
+  loss: tf.Scalar;
+  /** Mean CIDEr-D of the samples. */
+  sampleReward: number;
+  /** Mean CIDEr-D of the greedy captions (NaN with the mean baseline). */
+  greedyReward: number;
+}
+
+/**
+ * The self-critical loss of a batch (inside the gradient scope, in train mode): `samplesPerImage` captions
+ * per image drawn with their differentiable log-probs in one pass (the factory's `selfCriticalSample`, else
+ * {@link sampleWithLogprobs}), rewarded with CIDEr-D against all of the image's label rows (each cut after
+ * its end token, as the samples are), minus the baseline; `−Σ (r − b)·log p · mask / Σ mask`.
+ */
+export function selfCriticalStepLoss<F>(
+  model: Captioner<F>,
+  factory: CaptionerFactory<F>,
+  decoded: SelfCriticalBatch,
+  options: SelfCriticalOptions & { rng: Random },
+): SelfCriticalStep {
+  const n = options.samplesPerImage;
   const features = factory.features(featureTensors(decoded.batch, factory.uses));
-  const logprobs = teacherForcedLogprobs(model, features, samples, samplesPerImage);
-  const seq = tf.tensor2d(decoded.sampledTokens, [samples.rows, samples.steps], 'int32');
-  return selfCriticalLoss(tokenLogprobs(logprobs, seq), seq, tf.tensor1d(decoded.advantages));
+  const sampleOptions = { rng: options.rng, samplesPerImage: n, maxLength: options.maxLength };
+  const s = factory.selfCriticalSample?.(model, features, sampleOptions) ?? sampleWithLogprobs(model, features, sampleOptions);
+  const sampleRefs = Array.from({ length: s.rows }, (_, r) => decoded.references[Math.floor(r / n)] as Int32Array[]);
+  const rewards = options.scorer.score(captionRows(s.tokens, s.rows, s.maxLength), sampleRefs).scores;
+  const advantages =
+    decoded.greedyRewards === null ? meanOfOthersAdvantages(rewards, n) : greedyBaselineAdvantages(rewards, decoded.greedyRewards, n);
+  const seq = tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32');
+  return {
+    loss: selfCriticalLoss(s.logprobs, seq, tf.tensor1d(advantages)),
+    sampleReward: mean(rewards),
+    greedyReward: decoded.greedyRewards === null ? Number.NaN : mean(decoded.greedyRewards),
+  };
+}
+
+/** The rows of a `[rows, width]` token array, each cut after its first end token (the reward's candidates). */
+function captionRows(tokens: Int32Array, rows: number, width: number): Int32Array[] {
+  return Array.from({ length: rows }, (_, r) => withEnd(tokens.subarray(r * width, (r + 1) * width)));
 }
 
 /** A row of token ids cut after its first end token (0), which is kept; a row without one is kept whole. */

@@ -29,14 +29,17 @@ export {
   type ParseInput,
 } from './option-parser';
 export { EVAL_OPTIONS, evalOptionParser, TRAIN_OPTIONS, trainOptionParser, type EvalOptions, type TrainOptions } from './options';
-export type { Captioner, CaptionerFactory, CaptionFeatures, DataShape } from './captioner';
+export type { Captioner, CaptionerFactory, CaptionFeatures, DataShape, SampledCaptions, SelfCriticalSampleOptions } from './captioner';
 export { batchTeacherForcingRows, disposeFeatures, featureTensors, LoaderBatchSource, teacherForcingRows, type TeacherForcingRows } from './batches';
 export {
   crossEntropyLoss,
-  decodeSelfCritical,
+  sampleWithLogprobs,
+  selfCriticalBaseline,
   selfCriticalStepLoss,
   teacherForcedLogprobs,
   type SelfCriticalBatch,
+  type SelfCriticalOptions,
+  type SelfCriticalStep,
 } from './criteria';
 export { ciderDScorerFromCache, documentFrequencyFile, makeLoader, openRunData, readRewardScorer, type DataOptions, type RunData } from './data';
 export {

@@ -190,7 +190,7 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   const rewardRows = models.flatMap((m) => m.histories.flatMap((h) => h.file.history.validations.filter((v) => v.reward !== null).map((v) => ({ name: m.name, v }))));
   if (rewardRows.length > 0) {
     html.push('<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>');
-    for (const { name, v } of rewardRows) html.push(`<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td class="num">${fmt(v.reward?.sample)}</td><td class="num">${fmt(v.reward?.greedy)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`);
+    for (const { name, v } of rewardRows) html.push(`<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td class="num">${fmt(v.reward?.sample)}</td><td class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`);
     html.push('</table>');
   }
   html.push('</section>');

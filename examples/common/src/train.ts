@@ -40,7 +40,7 @@ import type { CocoScoreName } from '@caption/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchTeacherForcingRows, LoaderBatchSource } from './batches';
 import type { Captioner, CaptionerFactory } from './captioner';
-import { crossEntropyLoss, decodeSelfCritical, type SelfCriticalBatch, selfCriticalStepLoss } from './criteria';
+import { crossEntropyLoss, type SelfCriticalBatch, selfCriticalBaseline, selfCriticalStepLoss } from './criteria';
 import { makeLoader, openRunData, readRewardScorer, type RunData } from './data';
 import { ExampleOptionsError } from './errors';
 import { captionSplit, chooseMeteor, type MeteorChoice, scoreResults, splitReferences } from './evaluation';
@@ -60,8 +60,8 @@ export interface ValidationRecord {
   scores: Partial<Record<CocoScoreName, number>> | null;
   /** Validation cross-entropy (languageEval 0). */
   loss: number | null;
-  /** Mean CIDEr-D reward of the epoch's samples and greedy captions (self-critical epochs). */
-  reward: { sample: number; greedy: number } | null;
+  /** Mean CIDEr-D reward of the epoch's samples and greedy captions (self-critical epochs; greedy null with the mean baseline). */
+  reward: { sample: number; greedy: number | null } | null;
 }
 
 /** The history of a run: what the report plots. Saved in every checkpoint, so resumes keep it. */
@@ -130,6 +130,23 @@ export type AnyFactory = CaptionerFactory<unknown>;
 
 type DriverBatch = { kind: 'xe'; batch: CaptionBatch } | { kind: 'scst'; decoded: SelfCriticalBatch };
 
+/** Sums of the self-critical rewards of the current epoch (for the epoch's record; a checkpoint component, so resumes keep it). */
+interface RewardSums {
+  sample: number;
+  greedy: number;
+  count: number;
+}
+
+class RewardComponent implements Stateful<RewardSums> {
+  sums: RewardSums = { sample: 0, greedy: 0, count: 0 };
+  getState(): RewardSums {
+    return { ...this.sums };
+  }
+  setState(state: RewardSums): void {
+    this.sums = { ...state };
+  }
+}
+
 /**
  * Trains a model as configured by `options` (see the module comment).
  *
@@ -176,26 +193,23 @@ export async function runTraining(
 
   const plateau = options.reduceOnPlateau === 1 ? new ReduceLROnPlateau(options.learningRate, { mode: 'min', factor: 0.5, patience: 3 }) : null;
   const history = new HistoryComponent();
-  const components: Record<string, Stateful> = { history, samplingRng: new RandomComponent(samplingRng) };
+  const rewards = new RewardComponent();
+  const components: Record<string, Stateful> = { history, samplingRng: new RandomComponent(samplingRng), rewards };
   if (plateau !== null) components.plateau = plateau as unknown as Stateful;
 
-  let rewards = { sample: 0, greedy: 0, count: 0 };
+  // samples and greedy baseline decoded up to maxLength (the reference's max_length, 20), not the label width
+  const scst = scorer === null ? null : { scorer, baseline: options.scBaseline, samplesPerImage: options.seqPerImg, maxLength: options.maxLength };
   const source = new LoaderBatchSource<DriverBatch>(
     (resume) => makeLoader(data, 'train', { batchSize: options.batchSize, seqPerImg: options.seqPerImg, seed: options.seed, resume }),
-    (batch, epoch) => {
-      if (scorer === null || epoch < options.selfCriticalAfter) return { kind: 'xe', batch };
-      const decoded = decodeSelfCritical(model, factory, batch, {
-        scorer,
-        baseline: options.scBaseline,
-        samplesPerImage: options.seqPerImg,
-        maxLength: data.shape.seqLength,
-        modelRng: runRng,
-        samplingRng,
-      });
-      rewards = { sample: rewards.sample + decoded.sampleReward, greedy: rewards.greedy + decoded.greedyReward, count: rewards.count + 1 };
-      return { kind: 'scst', decoded };
-    },
+    (batch, epoch) =>
+      scst === null || epoch < options.selfCriticalAfter ? { kind: 'xe', batch } : { kind: 'scst', decoded: selfCriticalBaseline(model, factory, batch, scst) },
   );
+  const selfCriticalLoss = (decoded: SelfCriticalBatch): tf.Scalar => {
+    const step = selfCriticalStepLoss(model, factory, decoded, { ...(scst as NonNullable<typeof scst>), rng: samplingRng });
+    const sums = rewards.sums;
+    rewards.sums = { sample: sums.sample + step.sampleReward, greedy: sums.greedy + (Number.isNaN(step.greedyReward) ? 0 : step.greedyReward), count: sums.count + 1 };
+    return step.loss;
+  };
   const ssOptions = {
     start: options.scheduledSamplingStart,
     increaseEvery: options.scheduledSamplingIncreaseEvery,
@@ -217,7 +231,7 @@ export async function runTraining(
             ssProb: scheduledSamplingProbability(ssOptions, ctx.epoch),
             rng: samplingRng,
           })
-        : selfCriticalStepLoss(model, factory, b.decoded, runRng, options.seqPerImg),
+        : selfCriticalLoss(b.decoded),
     learningRate: ({ epoch }) => learningRateAt(epoch),
     maxEpochs: options.maxEpochs < 0 ? Number.POSITIVE_INFINITY : options.maxEpochs,
     gradientClip: options.gradClip > 0 ? { value: options.gradClip } : {},
@@ -243,9 +257,12 @@ export async function runTraining(
         learningRate: learningRateAt(epoch - 1),
         scores: null,
         loss: null,
-        reward: phase === 'scst' && rewards.count > 0 ? { sample: rewards.sample / rewards.count, greedy: rewards.greedy / rewards.count } : null,
+        reward:
+          phase === 'scst' && rewards.sums.count > 0
+            ? { sample: rewards.sums.sample / rewards.sums.count, greedy: options.scBaseline === 'greedy' ? rewards.sums.greedy / rewards.sums.count : null }
+            : null,
       };
-      rewards = { sample: 0, greedy: 0, count: 0 };
+      rewards.sums = { sample: 0, greedy: 0, count: 0 };
       let score: number | undefined;
       if (validate) {
         if (options.languageEval === 1) {
@@ -321,7 +338,7 @@ async function validationLoss(model: Captioner<unknown>, factory: AnyFactory, da
 
 function formatValidation(r: ValidationRecord): string {
   const parts = [`epoch ${r.epoch} (${r.phase}, step ${r.step}, lr ${r.learningRate.toExponential(2)})`];
-  if (r.reward !== null) parts.push(`reward: sample ${r.reward.sample.toFixed(3)}, greedy ${r.reward.greedy.toFixed(3)}`);
+  if (r.reward !== null) parts.push(`reward: sample ${r.reward.sample.toFixed(3)}${r.reward.greedy === null ? '' : `, greedy ${r.reward.greedy.toFixed(3)}`}`);
   if (r.scores !== null) parts.push(Object.entries(r.scores).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' '));
   if (r.loss !== null) parts.push(`val loss ${r.loss.toFixed(4)}`);
   return `validation ${parts.join(' | ')}`;
