@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describeWithShared } from '@caption/test-support';
 import { describe, expect, it } from 'vitest';
-import { CiderDScorer } from './cider-d-scorer';
+import { CiderDScorer, PreparedReferences } from './cider-d-scorer';
 import { MetricsInputError } from './errors';
 import {
   REAL_CASES,
@@ -119,7 +119,8 @@ describe('CiderDScorer', () => {
     const other = CiderDScorer.fromCorpus(corpus);
     expect(() => scorer.score(['a dog'], [])).toThrow(/1 candidates but 0 reference lists/);
     expect(() => scorer.score(['a dog'], [[]])).toThrow(MetricsInputError);
-    expect(() => scorer.score(['a dog'], [other.prepareReferences(['a dog'])])).toThrow(/another scorer/);
+    expect(() => scorer.score(['a dog'], [other.prepareReferences(['a dog'])])).toThrow(/not made by this scorer/);
+    expect(() => scorer.score(['a dog'], [new PreparedReferences(1)])).toThrow(/not made by this scorer/);
     expect(() => scorer.score([[1.5]], [['a']])).toThrow(/not an integer id/);
     expect(() => CiderDScorer.fromCorpus([])).toThrow(/no reference sets/);
     expect(() => CiderDScorer.fromJSON({ format: 'other' })).toThrow(/unknown format/);

@@ -99,18 +99,29 @@ export interface CiderDScores {
   scores: Float64Array;
 }
 
+/** The tf-idf vectors of one image's reference captions: vectors `first .. first + count` of `vectors`. */
+interface ReferenceVectors {
+  readonly owner: CiderDScorer;
+  readonly vectors: TfIdfStore;
+  readonly first: number;
+  readonly count: number;
+}
+
+/** The vectors behind each {@link PreparedReferences} (kept here so that its public type shows none of them). */
+const preparedVectors = new WeakMap<PreparedReferences, ReferenceVectors>();
+
 /**
  * The reference captions of one image with their tf-idf vectors computed, to be scored against many
  * candidates (make them with {@link CiderDScorer.prepareReferences}; they belong to that scorer).
  */
 export class PreparedReferences {
-  /** @internal */
-  constructor(
-    /** @internal */ readonly owner: CiderDScorer,
-    /** @internal */ readonly vectors: TfIdfStore,
-    /** @internal */ readonly first: number,
-    /** Number of reference captions. */ readonly count: number,
-  ) {}
+  /** Number of reference captions. */
+  readonly count: number;
+
+  /** @internal Made by {@link CiderDScorer.prepareReferences}; `score` refuses one made otherwise. */
+  constructor(count: number) {
+    this.count = count;
+  }
 }
 
 /**
@@ -277,7 +288,9 @@ export class CiderDScorer {
   prepareReferences(refs: readonly CaptionTokens[]): PreparedReferences {
     const sentences = new SentenceStore(refs.length, 64);
     const vectors = new TfIdfStore(this.n, refs.length, 64);
-    return this.prepareInto(refs, 'refs', sentences, vectors);
+    const prepared = new PreparedReferences(refs.length);
+    preparedVectors.set(prepared, this.prepareInto(refs, 'refs', sentences, vectors));
+    return prepared;
   }
 
   /**
@@ -299,13 +312,14 @@ export class CiderDScorer {
     const { batchSentences, batchVectors } = this;
     batchSentences.clear();
     batchVectors.clear();
-    const prepared = new Map<object, PreparedReferences>();
+    const prepared = new Map<object, ReferenceVectors>();
     const references = refs.map((entry, i) => {
       if (entry instanceof PreparedReferences) {
-        if (entry.owner !== this) {
-          throw new MetricsInputError('CIDEr-D: prepared references belong to another scorer', { field: `refs[${i}]` });
+        const vectors = preparedVectors.get(entry);
+        if (vectors?.owner !== this) {
+          throw new MetricsInputError('CIDEr-D: prepared references were not made by this scorer', { field: `refs[${i}]` });
         }
-        return entry;
+        return vectors;
       }
       let done = prepared.get(entry);
       if (done === undefined) {
@@ -330,20 +344,20 @@ export class CiderDScorer {
    * Scores sentences `first .. first + references.length` of `sentences` (encoded with this scorer's
    * vocabulary, transient ids allowed) against `references[i]` each.
    */
-  private scoreSentences(sentences: SentenceStore, first: number, references: readonly PreparedReferences[]): CiderDScores {
+  private scoreSentences(sentences: SentenceStore, first: number, references: readonly ReferenceVectors[]): CiderDScores {
     const vectors = new TfIdfStore(this.n, references.length, references.length * 24);
     this.ensureScratch();
     const scores = new Float64Array(references.length);
     for (let i = 0; i < references.length; i++) {
       const v = vectors.add(sentences, first + i, this.idf, this.slotOf);
-      const prepared = references[i] as PreparedReferences;
+      const prepared = references[i] as ReferenceVectors;
       scores[i] = ciderDSimilarity(vectors, v, prepared.vectors, prepared.first, prepared.count, this.penaltyDenominator, this.similarity);
     }
     return { score: numpyMean(scores), scores };
   }
 
   /** Encodes `refs` (permanently) into `sentences` and their vectors into `vectors`. */
-  private prepareInto(refs: readonly CaptionTokens[], field: string, sentences: SentenceStore, vectors: TfIdfStore): PreparedReferences {
+  private prepareInto(refs: readonly CaptionTokens[], field: string, sentences: SentenceStore, vectors: TfIdfStore): ReferenceVectors {
     if (!Array.isArray(refs) || refs.length === 0) {
       throw new MetricsInputError('CIDEr-D: a reference list must be a non-empty array of captions', { field });
     }
@@ -356,7 +370,7 @@ export class CiderDScorer {
     for (let s = firstSentence; s < sentences.count; s++) {
       vectors.add(sentences, s, this.idf, this.slotOf);
     }
-    return new PreparedReferences(this, vectors, first, refs.length);
+    return { owner: this, vectors, first, count: refs.length };
   }
 
   /** Grows the id-indexed scratch arrays to the vocabulary's size (they hold zeros between uses). */
