@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithShared } from '@caption/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DataFormatError } from './errors.js';
 import { FeatureDirectory, MemoryFeatureStore, readBigFile } from './feature-store.js';
 import { float16ToFloat32, float32ToFloat16 } from './npy.js';
 
@@ -29,6 +30,15 @@ describe('feature stores', () => {
     expect(statSync(half.pathOf(1)).size).toBeLessThan(statSync(full.pathOf(1)).size * 0.55);
     expect(await half.has(43)).toBe(false);
     await expect(half.get(43)).rejects.toThrow(/43\.npz, image id 43: cannot read the file/);
+  });
+
+  it('names the file and the image when a feature file cannot be written, and leaves no temporary file', async () => {
+    const store = new FeatureDirectory(join(dir, 'blocked'), { format: 'npy' });
+    mkdirSync(store.pathOf(7), { recursive: true }); // a folder where the file should go: the rename fails
+    await expect(store.put(7, array)).rejects.toThrow(/blocked\/7\.npy, image id 7: cannot write the features/);
+    expect(readdirSync(join(dir, 'blocked'))).toEqual(['7.npy']);
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    await expect(new FeatureDirectory(join(dir, 'not-a-folder', 'fc'), { format: 'npy' }).put(1, array)).rejects.toThrow(DataFormatError);
   });
 
   it('keeps arrays in memory and rejects a shape that does not match the data', async () => {

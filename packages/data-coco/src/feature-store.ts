@@ -5,7 +5,7 @@
  * COCO-CN tools.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError } from './errors.js';
 import { readFileBytes } from './files.js';
@@ -33,6 +33,8 @@ export interface FeatureStore {
   /** The shape of an image's features, reading as little as possible. */
   header(id: number | string): Promise<ArrayHeader>;
 }
+
+let temporaryCounter = 0;
 
 /** Options of {@link FeatureDirectory}. */
 export interface FeatureDirectoryOptions {
@@ -116,17 +118,26 @@ export class FeatureDirectory implements FeatureStore {
     }
   }
 
-  /** Writes an image's features (to a temporary name, then renamed, so a crash leaves no half file). */
+  /**
+   * Writes an image's features (to a temporary name, then renamed, so a crash leaves no half file).
+   *
+   * @throws DataFormatError naming the file and the image when the folder or the file cannot be written
+   */
   async put(id: number | string, array: ShapedArray<ArrayLike<number>>): Promise<void> {
-    await mkdir(this.location, { recursive: true });
     const bytes =
       this.format === 'npy'
         ? encodeNpy(array, { dtype: this.dtype })
         : encodeNpz({ [this.key]: array }, { dtype: this.dtype, compress: this.compress });
     const path = this.pathOf(id);
-    const tmp = `${path}.tmp-${process.pid}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
+    const tmp = `${path}.tmp-${process.pid}-${(temporaryCounter += 1)}`; // distinct for concurrent puts of one id
+    try {
+      await mkdir(this.location, { recursive: true });
+      await writeFile(tmp, bytes);
+      await rename(tmp, path);
+    } catch (cause) {
+      await rm(tmp, { force: true }).catch(() => undefined); // nothing to remove when the folder is the problem
+      throw new DataFormatError(`cannot write the features (${(cause as Error).message})`, { file: path, imageId: id }, { cause });
+    }
   }
 }
 
