@@ -10,14 +10,14 @@
  * (the whole image, then the 2x2 grid: top left, top right, bottom left, bottom right).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend, Random, serializeSafetensors, type BackendKind } from '@caption/core';
 import { decodeImage, FeatureDirectory } from '@caption/data-coco';
 import * as tf from '@tensorflow/tfjs';
 import { shuffled } from './caption-grammar';
 import { ShapesFileError, ShapesOptionsError } from './errors';
-import { configHash, defaultShapesDir, forEachConcurrently, type SceneRecord, type ScenesFile, type ShapesManifest } from './generate';
+import { configHash, defaultShapesDir, forEachConcurrently, writeAtomic, type SceneRecord, type ScenesFile, type ShapesManifest } from './generate';
 import { RegionCnn, type RegionCnnConfig } from './region-cnn';
 import { COLOR_NAMES, SHAPE_NAMES, SIZE_NAMES } from './scene';
 
@@ -419,8 +419,7 @@ export async function extractRegionFeatures(options: RegionFeatureOptions = {}):
       backend: backend.kind,
     };
     await mkdir(dataDir, { recursive: true });
-    await writeFile(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(`${manifestPath}.tmp`, manifestPath);
+    await writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     return { ...paths, accuracy, cached: false, seconds: { train, extract } };
   } finally {
     cnn.dispose();
@@ -477,6 +476,5 @@ async function writeCnn(cnn: RegionCnn, path: string): Promise<void> {
   const tensors: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
   for (const w of cnn.namedWeights()) tensors[w.name] = { data: w.variable.dataSync() as Float32Array, shape: w.variable.shape };
   const bytes = serializeSafetensors(tensors, { config: JSON.stringify(cnn.config) });
-  await writeFile(`${path}.tmp`, bytes);
-  await rename(`${path}.tmp`, path);
+  await writeAtomic(path, bytes);
 }

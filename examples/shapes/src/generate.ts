@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '@caption/core';
@@ -207,10 +207,16 @@ export async function encodePng(rgb: Uint8Array, size: number): Promise<Buffer> 
     .toBuffer();
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** Writes a file through a temporary one renamed into place, so that a crash leaves the old file or the new one. */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw error;
+  }
 }
 
 async function readManifest(path: string): Promise<ShapesManifest | null> {
