@@ -175,7 +175,7 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
 }
 
 /** The families to run: those asked for (each must exist and be able to run), else every one that can run. */
-export function selectFamilies(options: EvaluateOptions): MetricFamily[] {
+function selectFamilies(options: EvaluateOptions): MetricFamily[] {
   if (options.metrics === undefined) {
     return METRIC_FAMILIES.filter((family) => family.unavailableReason(options) === null);
   }

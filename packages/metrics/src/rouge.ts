@@ -36,11 +36,11 @@ export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: Rouge
 }
 
 /**
- * @internal {@link rouge} on captions already encoded. They are token ids of Python's `split()`, which equal
+ * {@link rouge} on captions already encoded. They are token ids of Python's `split()`, which equal
  * rouge.py's `split(" ")` except for captions flagged `irregular` (empty, or odd spacing): an image with such
  * a caption is split again from its text, on single spaces.
  */
-export function rougeOfEncoded(corpus: TokenCorpus, options: RougeOptions = {}): MetricResult {
+function rougeOfEncoded(corpus: TokenCorpus, options: RougeOptions = {}): MetricResult {
   const { score, scores } = rougeScoresOfEncoded(corpus, options);
   return { score, perImage: recordInKeyOrder(corpus.ids, scores) };
 }

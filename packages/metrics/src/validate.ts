@@ -38,7 +38,7 @@ export function checkScoringInput(refs: TokenizedRefs, cands: TokenizedCands, me
 }
 
 /** Checks one image's reference list: a non-empty array of strings. */
-export function checkReferenceList(list: unknown, imageId: string, metric: string): asserts list is readonly string[] {
+function checkReferenceList(list: unknown, imageId: string, metric: string): asserts list is readonly string[] {
   if (list === undefined) {
     throw new MetricsInputError(`${metric}: candidate has no references`, { imageId, field: 'references' });
   }

@@ -94,7 +94,7 @@ export function encodeCorpus(refs: TokenizedRefs, cands: TokenizedCands, ids: re
 }
 
 /** Adds each image's local n-grams (orders 1..`maxOrder`) to a token corpus. */
-export function encodeNgrams(corpus: TokenCorpus, maxOrder: number): EncodedCorpus {
+function encodeNgrams(corpus: TokenCorpus, maxOrder: number): EncodedCorpus {
   const { captions, imageStarts } = corpus;
   const images = imageStarts.length - 1;
   let occurrences = 0;
