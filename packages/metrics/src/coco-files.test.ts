@@ -36,6 +36,9 @@ describe('COCO and Karpathy readers', () => {
     expect(duplicate).toThrow('file r.json, image id 5, field "image_id": duplicate result: entries 0 and 1');
     expect(() => candidatesFromCocoResults([{ image_id: 5, caption: null }])).toThrow(/image id 5, field "caption"/);
     expect(() => readReferences({ annotations: [{ image_id: 1.5, caption: 'x' }] })).toThrow(/field "image_id"/);
+    expect(() => readReferences({ annotations: [{ image_id: '__proto__', caption: 'x' }] }, { file: 'a.json' })).toThrow(
+      'file a.json, image id __proto__, field "image_id": "__proto__" cannot be an image id',
+    );
   });
 });
 

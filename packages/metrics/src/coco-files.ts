@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { MetricsInputError } from './errors';
 import { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluate';
 import type { RawCands, RawRefs } from './types';
-import { describeType } from './validate';
+import { checkImageIdKey, describeType } from './validate';
 
 const imageIdSchema = z.union([z.number().int(), z.string().min(1)]);
 
@@ -44,6 +44,7 @@ export function referencesFromCocoAnnotations(json: unknown, file?: string): Ref
   const refs: Record<string, string[]> = {};
   for (const annotation of data.annotations) {
     const id = String(annotation.image_id);
+    checkImageIdKey(id, { file, imageId: id, field: 'image_id' });
     (refs[id] ??= []).push(annotation.caption);
   }
   const declaredImageIds = data.images === undefined ? null : new Set(data.images.map((image) => String(image.id)));
@@ -65,6 +66,7 @@ export function referencesFromKarpathy(json: unknown, split: string, file?: stri
       throw new MetricsInputError(`images[${index}] has neither "cocoid" nor "imgid"`, { file, field: 'cocoid' });
     }
     const key = String(id);
+    checkImageIdKey(key, { file, imageId: key, field: image.cocoid === undefined ? 'imgid' : 'cocoid' });
     if (Object.hasOwn(refs, key)) {
       throw new MetricsInputError(`images[${index}]: image id appears twice in split "${split}"`, {
         file,
@@ -113,6 +115,7 @@ export function candidatesFromCocoResults(json: unknown, file?: string): RawCand
   const firstIndex = new Map<string, number>();
   data.forEach((result, index) => {
     const id = String(result.image_id);
+    checkImageIdKey(id, { file, imageId: id, field: 'image_id' });
     const previous = firstIndex.get(id);
     if (previous !== undefined) {
       throw new MetricsInputError(`duplicate result: entries ${previous} and ${index} have the same image id`, {

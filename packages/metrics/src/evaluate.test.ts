@@ -102,5 +102,7 @@ describe('evaluate', () => {
     await reject(evaluate(refs1, { '1': 'a' }, { metrics: ['blue' as 'bleu'] }), /unknown metric "blue"/);
     await reject(evaluate(refs1, { '1': 'a' }, { metrics: ['wmd'] }), /metric "wmd"/);
     await reject(evaluate(refs1, { '1': 'a' }, { tokenize: 'zz' as 'ptb' }), /unknown tokenizer "zz"/);
+    // An id read from JSON can be "__proto__", which a plain result object cannot hold as a key.
+    await reject(evaluate(JSON.parse('{"__proto__": ["a dog"]}'), JSON.parse('{"__proto__": "a dog"}')), /image id __proto__, field "image_id"/);
   });
 });

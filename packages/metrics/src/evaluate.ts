@@ -17,7 +17,7 @@ import {
 } from './metric-families';
 import { ptbTokenize } from './tokenizer';
 import type { CocoScoreName, MetricName, RawCands, RawRefs, TokenizedCands, TokenizedRefs } from './types';
-import { describeType } from './validate';
+import { checkImageIdKey, describeType } from './validate';
 
 /**
  * A tokenizer over all captions at once: image id → captions in, image id → space-joined token strings out
@@ -229,6 +229,7 @@ function checkEvaluationInput(
   if (imageIds.length === 0) throw new MetricsInputError('there is no candidate caption to score', { file: candFile });
   for (let c = 0; c < imageIds.length; c++) {
     const id = imageIds[c] as string;
+    checkImageIdKey(id, { file: candFile, imageId: id, field: 'image_id' });
     const cand = cands[id];
     if (typeof cand !== 'string') {
       throw new MetricsInputError(`caption is a ${describeType(cand)}, not a string`, { file: candFile, imageId: id, field: 'caption' });

@@ -3,7 +3,7 @@
  * sides, one candidate per image, at least one reference), turned into {@link MetricsInputError}s that name
  * the image id and the field.
  */
-import { MetricsInputError } from './errors';
+import { MetricsInputError, type MetricsInputLocation } from './errors';
 import type { TokenizedCands, TokenizedRefs } from './types';
 
 /** The image ids to score, in evaluation order, after checking that refs and cands agree. */
@@ -24,7 +24,8 @@ export function checkScoringInput(refs: TokenizedRefs, cands: TokenizedCands, me
         field: 'caption',
       });
     }
-    checkReferenceList(refs[id], id, metric);
+    checkImageIdKey(id, { imageId: id, field: 'image_id' });
+    checkReferenceList(Object.hasOwn(refs, id) ? refs[id] : undefined, id, metric);
   }
   const refIds = Object.keys(refs);
   if (refIds.length !== ids.length) {
@@ -59,6 +60,14 @@ function checkReferenceList(list: unknown, imageId: string, metric: string): ass
       });
     }
   }
+}
+
+/**
+ * Refuses `__proto__` as an image id: scores are returned in plain objects keyed by image id, where assigning
+ * that key would set the object's prototype instead of adding an entry (an id read from JSON can be anything).
+ */
+export function checkImageIdKey(id: string, location: MetricsInputLocation): void {
+  if (id === '__proto__') throw new MetricsInputError('"__proto__" cannot be an image id', location);
 }
 
 /** A short name of a value's type for messages (`null`, `array`, `number`, ...). */

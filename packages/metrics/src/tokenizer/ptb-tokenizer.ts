@@ -8,6 +8,7 @@
 import { MetricsInputError } from '../errors';
 import { recordInKeyOrder } from '../internal/records';
 import { isPythonSpace } from '../internal/token-table';
+import { checkImageIdKey } from '../validate';
 import { hasNewerUppercase, javaLowerCase } from './java-lower-case';
 import { scanPtb, type PtbTokenSink } from './ptb-lexer';
 
@@ -309,7 +310,7 @@ export function ptbTokenizeLine(text: string, options: PtbTokenizeLineOptions = 
  *
  * @param captions image id → raw captions
  * @returns image id → tokenized captions
- * @throws MetricsInputError when a caption is not a string
+ * @throws MetricsInputError when a caption is not a string or an image id is `__proto__`
  *
  * @example
  * ```ts
@@ -322,6 +323,7 @@ export function ptbTokenize(captions: Readonly<Record<string, readonly string[]>
   const lists: (readonly string[])[] = new Array<readonly string[]>(ids.length);
   let total = 0;
   ids.forEach((id, i) => {
+    checkImageIdKey(id, { imageId: id, field: 'captions' });
     const list: unknown = captions[id];
     if (!Array.isArray(list)) {
       throw new MetricsInputError(`expected a list of captions, got ${typeof list}`, {
