@@ -1,7 +1,8 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithShared } from '@caption/test-support';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-program.js';
 import { readCocoTalk } from './cocotalk.js';
@@ -139,23 +140,26 @@ describeWithShared('caption-data prepro-labels --images-root', ['images/val2014/
 describeWithShared('caption-data check-images and preflight', ['images/val2014/COCO_val2014_000000000139.jpg'], (data) => {
   it('reports bad images and exits 1; with --skip-bad exits 0 and writes the skip list', async () => {
     const root = join(dir, 'images');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(root, 'val2014'), { recursive: true });
-    copyFileSync(data.path('images/val2014/COCO_val2014_000000000139.jpg'), join(root, 'val2014', 'a.jpg'));
+    const good = readFileSync(data.path('images/val2014/COCO_val2014_000000000139.jpg'));
+    writeFileSync(join(root, 'val2014', 'a.jpg'), good);
     writeFileSync(join(root, 'val2014', 'b.jpg'), new Uint8Array(0));
+    writeFileSync(join(root, 'val2014', 'd.jpg'), good.subarray(0, Math.floor(good.length * 0.6)));
+    writeFileSync(join(root, 'val2014', 'e.jpg'), await sharp(good).png().toBuffer());
     const list = join(dir, 'cocotalk-images.json');
-    writeFileSync(list, JSON.stringify({ ix_to_word: { 1: 'a' }, images: [
-      { id: 139, split: 'val', file_path: 'val2014/a.jpg' }, { id: 2, split: 'val', file_path: 'val2014/b.jpg' }, { id: 3, split: 'val', file_path: 'val2014/c.jpg' },
-    ] }));
+    const names = { 139: 'a', 2: 'b', 3: 'c', 4: 'd', 5: 'e' };
+    writeFileSync(list, JSON.stringify({ ix_to_word: { 1: 'a' }, images: Object.entries(names).map(([id, name]) => ({ id: Number(id), split: 'val', file_path: `val2014/${name}.jpg` })) }));
     const failing = await run('check-images', '--input-json', list, '--images-root', root, '--no-progress');
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain(`2\t${join(root, 'val2014', 'b.jpg')}\tempty: the file is empty (0 bytes)`);
     expect(failing.stdout).toContain(`3\t${join(root, 'val2014', 'c.jpg')}\tmissing: no such file`);
-    expect(failing.stdout).toContain('checked 3 of 3 images: 1 ok, 2 bad');
+    expect(failing.stdout).toContain(`4\t${join(root, 'val2014', 'd.jpg')}\ttruncated: `);
+    expect(failing.stdout).toContain(`5\t${join(root, 'val2014', 'e.jpg')}\twrong-format: PNG data in a .jpg file`);
+    expect(failing.stdout).toContain('checked 5 of 5 images: 1 ok, 4 bad');
     const skip = join(dir, 'skip.json');
     const skipping = await run('check-images', '--input-json', list, '--images-root', root, '--skip-bad', '--skip-list', skip, '--no-progress');
     expect(skipping.code).toBe(0);
-    expect((JSON.parse(readFileSync(skip, 'utf8')) as Array<{ id: number }>).map((p) => p.id)).toEqual([2, 3]);
+    expect((JSON.parse(readFileSync(skip, 'utf8')) as Array<{ id: number }>).map((p) => p.id)).toEqual([2, 3, 4, 5]);
 
     const pre = await run('preflight', '--input-json', list, '--input-fc-dir', join(dir, 'nofc'), '--splits', 'val', '--self-critical', '--no-progress');
     expect(pre.code).toBe(1);
