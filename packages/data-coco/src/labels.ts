@@ -32,12 +32,14 @@ export interface CaptionLabels {
  * words mapped through the vocabulary (unknown → UNK), clipped at `maxLength`.
  *
  * @param captions per image, its captions' tokens (image order = order of `cocotalk.json` images)
+ * @param imageIds per image, its id, named in error messages (default: none, the image index only)
  * @throws DataFormatError when an image has no caption or a caption has no token (the reference asserts)
  */
 export function encodeCaptions(
   captions: ReadonlyArray<ReadonlyArray<readonly string[]>>,
   vocabulary: Vocabulary,
   maxLength: number,
+  imageIds?: ReadonlyArray<number | string | undefined>,
 ): CaptionLabels {
   if (!Number.isInteger(maxLength) || maxLength <= 0) {
     throw new RangeError(`encodeCaptions: maxLength must be a positive integer, got ${maxLength}`);
@@ -50,16 +52,15 @@ export function encodeCaptions(
   const labelLength = new Uint32Array(m);
   let row = 0;
   captions.forEach((caps, i) => {
-    if (caps.length === 0) throw new DataFormatError('image has no captions', { field: `images[${i}].sentences` });
+    const imageId = imageIds?.[i];
+    if (caps.length === 0) throw new DataFormatError('image has no captions', { imageId, field: `images[${i}].sentences` });
     labelStartIx[i] = row + 1;
-    for (const tokens of caps) {
-      if (tokens.length === 0) {
-        throw new DataFormatError('a caption has no words', { field: `images[${i}].sentences[${row + 1 - (labelStartIx[i] ?? 0)}].tokens` });
-      }
+    caps.forEach((tokens, j) => {
+      if (tokens.length === 0) throw new DataFormatError('a caption has no words', { imageId, field: `images[${i}].sentences[${j}].tokens` });
       vocabulary.encode(tokens, maxLength, labels.subarray(row * maxLength, (row + 1) * maxLength));
       labelLength[row] = Math.min(maxLength, tokens.length);
       row += 1;
-    }
+    });
     labelEndIx[i] = row;
   });
   return { labels, count: m, seqLength: maxLength, labelStartIx, labelEndIx, labelLength };

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithShared } from '@caption/test-support';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCocoTalk, readCocoTalk, writeCocoTalk } from './cocotalk.js';
-import { type KarpathyDataset, readKarpathyDataset } from './karpathy.js';
+import { type KarpathyDataset, parseKarpathyDataset, readKarpathyDataset } from './karpathy.js';
 import { type CaptionLabels, readLabelsH5 } from './labels.js';
 import {
   buildNgramCaches,
@@ -74,4 +74,16 @@ describeWithShared('prepro_labels / prepro_ngrams parity on UCM-captions (files 
       expect(parseDocumentFrequencyPickle(formatDocumentFrequencyPickle(ours))).toEqual(ours);
     });
   }
+});
+
+describe('prepareLabels errors', () => {
+  it('names the image (cocoid, else imgid) and the sentence of an empty caption, and an image without captions', () => {
+    const dataset = parseKarpathyDataset({ images: [
+      { split: 'train', filename: 'a.jpg', cocoid: 41, sentences: [{ tokens: ['a', 'dog'] }] },
+      { split: 'train', filename: 'b.jpg', imgid: 42, sentences: [{ tokens: ['a'] }, { tokens: [] }] },
+    ] });
+    expect(() => prepareLabels(dataset)).toThrow('image id 42, field "images[1].sentences[1].tokens": a caption has no words');
+    const none = parseKarpathyDataset({ images: [{ split: 'val', filename: 'c.jpg', cocoid: 7, sentences: [] }] });
+    expect(() => prepareLabels(none)).toThrow('image id 7, field "images[0].sentences": image has no captions');
+  });
 });

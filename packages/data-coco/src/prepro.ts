@@ -45,7 +45,7 @@ export interface PreparedLabels {
  * await writeCocoTalk('data/cocotalk.json', cocotalk);
  * await writeLabelsH5('data/cocotalk_label.h5', labels);
  * ```
- * @throws DataFormatError when an image has neither `cocoid` nor `imgid`, no caption, or an empty caption
+ * @throws DataFormatError naming the image when it has neither `cocoid` nor `imgid`, no caption, or an empty caption
  */
 export function prepareLabels(dataset: KarpathyDataset, options: PrepareLabelsOptions = {}): PreparedLabels {
   const captions = dataset.images.map((im) => im.sentences.map((s) => s.tokens));
@@ -57,7 +57,8 @@ export function prepareLabels(dataset: KarpathyDataset, options: PrepareLabelsOp
       tokenizer: options.tokenizer ?? { kind: 'given' },
     },
   );
-  const labels = encodeCaptions(captions, vocabulary, options.maxLength ?? 16);
+  const ids = dataset.images.map((im) => karpathyImageId(im) ?? im.filename);
+  const labels = encodeCaptions(captions, vocabulary, options.maxLength ?? 16, ids);
   const images = dataset.images.map((im, i): CocoTalkImage => {
     const id = karpathyImageId(im);
     if (id === undefined) {
