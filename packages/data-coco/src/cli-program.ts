@@ -54,6 +54,18 @@ interface DatasetOptions {
   captions?: string;
 }
 
+/** `work()`, with the file added to a {@link DataFormatError} that names none (an image's captions come from `file`). */
+function withFile<T>(file: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (DataFormatError.isInstance(error) && error.file === undefined) {
+      throw new DataFormatError(error.problem, { file, imageId: error.imageId, field: error.field }, { cause: error });
+    }
+    throw error;
+  }
+}
+
 /** Reads the Karpathy file and, when asked, replaces or re-tokenizes its captions. */
 async function loadDataset(opts: DatasetOptions): Promise<{ dataset: KarpathyDataset; tokenizer: TokenizerSpec }> {
   let dataset = await readKarpathyDataset(opts.inputJson, { keepRaw: opts.tokenizer !== 'given' || opts.captions !== undefined });
@@ -136,7 +148,9 @@ export function createProgram(io: CliIo): Command {
         progress.stop();
       }
       const python = opts.pythonDictOrder === '2' ? 2 : 3;
-      const prepared = prepareLabels(dataset, { maxLength: opts.maxLength, countThreshold: opts.wordCountThreshold, pythonDictOrder: python, tokenizer, imageSizes });
+      const prepared = withFile(opts.captions ?? opts.inputJson, () =>
+        prepareLabels(dataset, { maxLength: opts.maxLength, countThreshold: opts.wordCountThreshold, pythonDictOrder: python, tokenizer, imageSizes }),
+      );
       const h5 = `${opts.outputH5}_label.h5`;
       await mkdir(dirname(h5), { recursive: true });
       await mkdir(dirname(opts.outputJson), { recursive: true });

@@ -33,6 +33,14 @@ describe('caption-data usage', () => {
     expect(r.stderr).toMatch(/"tset" is not a split \(train, val, test\)/);
   });
 
+  it('names the file, the image and the field of a caption with no words', async () => {
+    const input = join(dir, 'empty-caption.json');
+    writeFileSync(input, JSON.stringify({ images: [{ split: 'train', filename: 'a.jpg', cocoid: 9, sentences: [{ tokens: [] }] }] }));
+    const r = await run('prepro-labels', '--input-json', input, '--output-json', join(dir, 'x.json'), '--output-h5', join(dir, 'x'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`file ${input}, image id 9, field "images[0].sentences[0].tokens": a caption has no words`);
+  });
+
   it('exits 1 with the file named when the input is unreadable', async () => {
     const r = await run('stats', '--input-json', join(dir, 'absent.json'));
     expect(r.code).toBe(1);
