@@ -17,9 +17,14 @@ const launcher = fileURLToPath(new URL('../bin/caption-eval.js', import.meta.url
 const builtCli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let dir = '';
 
-function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [launcher, ...args], { encoding: 'utf8' });
+/** Runs the CLI without a TTY (so progress is plain lines); `env` adds to this process's environment. */
+function runWith(env: Record<string, string>, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [launcher, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return runWith({}, ...args);
 }
 
 function file(name: string, content: unknown, gzip = false): string {
@@ -54,6 +59,31 @@ describe('caption-eval', () => {
     expect(lines).toHaveLength(1);
     const scores = JSON.parse(lines[0] as string) as Record<string, number>;
     expect(Object.keys(scores)).toEqual(['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr']);
+    // Not a TTY: progress is one plain line per stage on stderr, no bar (no escape sequences).
+    expect(out.stderr).toContain('caption-eval: tokenize (1/4)\ncaption-eval: bleu (2/4)\n');
+    expect(out.stderr).not.toContain('\u001b');
+  });
+
+  it('says on stderr which default metric cannot run here (METEOR without its data); stdout stays one JSON object', () => {
+    const out = runWith({ CAPTION_METEOR_DATA: join(dir, 'no-meteor-here') }, '--refs', file('ann.json', annotations), '--results', file('res.json', results), '--json');
+    expect(out.status, out.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(out.stdout) as object)).toEqual(['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr']);
+    expect(out.stderr).toMatch(/note: meteor is not run \(it cannot run here; --metrics meteor says why\)/);
+    const flagged = run('--refs', file('ann.json', annotations), '--results', file('res.json', results), '--json', '--meteor-data', join(dir, 'absent'));
+    expect(flagged.status, flagged.stderr).toBe(0);
+    expect(flagged.stderr).toMatch(/warning: meteor is not run: file .*absent, field "meteorData": does not exist/);
+  });
+
+  it('--help shows every option, examples and the exit statuses on stdout', () => {
+    const out = run('--help');
+    expect(out.status).toBe(0);
+    expect(out.stderr).toBe('');
+    for (const option of ['--refs', '--results', '--split', '--metrics', '--json', '--per-image', '--tokenize', '--require-all', '--meteor-data', '--meteor-paraphrase']) {
+      expect(out.stdout).toContain(option);
+    }
+    expect(out.stdout).toMatch(/Examples:\n {2}caption-eval --refs/);
+    expect(out.stdout).toMatch(/Exit status: 0 scores printed; 1 bad input/);
+    expect(out.stdout).toContain('spice, wmd: not available in this version');
   });
 
   it('reads gzipped inputs, Karpathy splits, and writes per-image scores', () => {
@@ -141,6 +171,23 @@ describeWithShared(
       for (const key of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr']) {
         expectRelativeClose(scores[key], expected.corpus[key], key);
       }
+    });
+
+    it("gives the coco-caption demo notebook's scores for all 1000 fakecap results (to its 3 decimals)", () => {
+      // The values the demo notebook of tylin/coco-caption prints (../shared/data/coco-caption/SOURCES.md).
+      const notebook = { Bleu_1: '0.579', Bleu_2: '0.404', Bleu_3: '0.279', Bleu_4: '0.191', ROUGE_L: '0.396', CIDEr: '0.600' };
+      const out = run(
+        '--refs',
+        data.path('coco-caption/captions_val2014_reconstructed.json.gz'),
+        '--results',
+        data.path('coco-caption/captions_val2014_fakecap_results.json'),
+        '--json',
+        '--metrics',
+        'bleu,rouge,cider',
+      );
+      expect(out.status, out.stderr).toBe(0);
+      const scores = JSON.parse(out.stdout) as Record<string, number>;
+      expect(Object.fromEntries(Object.entries(scores).map(([key, value]) => [key, value.toFixed(3)]))).toEqual(notebook);
     });
   },
 );

@@ -21,7 +21,7 @@ import packageJson from '../package.json';
 import { evaluateCoco, type EvaluateCocoOptions } from './coco-files';
 import { MetricsInputError } from './errors';
 import type { EvaluationProgress, EvaluationResult, TokenizerName } from './evaluate';
-import { METRIC_NAMES } from './metric-families';
+import { METRIC_FAMILIES, METRIC_NAMES, type MetricFamilyOptions } from './metric-families';
 import type { MetricName } from './types';
 
 /** Parsed command-line options. */
@@ -38,9 +38,25 @@ interface CliOptions {
   meteorParaphrase?: string;
 }
 
+/** Metric names the API knows but this version cannot compute. */
+const NOT_IMPLEMENTED = METRIC_NAMES.filter((name) => !METRIC_FAMILIES.some((family) => family.name === name));
+
+const HELP_AFTER = `
+Examples:
+  caption-eval --refs captions_val2014.json --results results.json
+  caption-eval --refs captions_val2014.json.gz --results results.json.gz --json
+  caption-eval --refs dataset_coco.json --split test --results results.json --metrics bleu,rouge,cider --per-image scores.json
+
+stdout holds only the scores (a table, or one JSON object with --json); progress, warnings and errors go to
+stderr. Metrics: ${METRIC_FAMILIES.map((family) => family.name).join(', ')} (meteor when its data is found)${
+  NOT_IMPLEMENTED.length > 0 ? `; ${NOT_IMPLEMENTED.join(', ')}: not available in this version` : ''
+}.
+Exit status: 0 scores printed; 1 bad input or options (the message names the file, the image id and the
+field); 2 internal error.`;
+
 function buildProgram(): Command {
   return new Command('caption-eval')
-    .description('Caption scores identical to the coco-caption evaluation (BLEU, METEOR, ROUGE-L, CIDEr, ...).')
+    .description('Caption scores identical to the coco-caption evaluation (BLEU, METEOR, ROUGE-L, CIDEr).')
     .version(packageJson.version)
     .requiredOption('--refs <file>', 'references: COCO captions annotations (captions_*.json) or a Karpathy dataset_*.json (.gz too)')
     .requiredOption('--results <file>', 'results: COCO results JSON [{image_id, caption}] (.gz too)')
@@ -51,7 +67,24 @@ function buildProgram(): Command {
     .addOption(new Option('--tokenize <mode>', 'tokenizer: ptb (as coco-caption) or none (captions already tokenized)').choices(['ptb', 'none']).default('ptb'))
     .option('--require-all', 'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)')
     .option('--meteor-data <path>', 'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)')
-    .option('--meteor-paraphrase <file|none>', 'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)');
+    .option('--meteor-paraphrase <file|none>', 'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)')
+    .addHelpText('after', HELP_AFTER);
+}
+
+/**
+ * Says on stderr which metrics the default set (no --metrics) leaves out here, so that a missing METEOR is not
+ * silent; with its data flags given, why it cannot run.
+ */
+function reportSkippedDefaults(options: MetricFamilyOptions, dataFlagsGiven: boolean): void {
+  for (const family of METRIC_FAMILIES) {
+    const reason = family.unavailableReason(options);
+    if (reason === null) continue;
+    process.stderr.write(
+      dataFlagsGiven
+        ? `caption-eval: warning: ${family.name} is not run: ${reason}\n`
+        : `caption-eval: note: ${family.name} is not run (it cannot run here; --metrics ${family.name} says why)\n`,
+    );
+  }
 }
 
 /** Reads a JSON file, gunzipping `.gz` (or gzip-magic) content. */
@@ -154,6 +187,9 @@ async function main(argv: readonly string[]): Promise<number> {
       meteorData: options.meteorData,
       meteorParaphrase: options.meteorParaphrase === 'none' ? false : options.meteorParaphrase,
     };
+    if (evaluateOptions.metrics === undefined) {
+      reportSkippedDefaults(evaluateOptions, options.meteorData !== undefined || options.meteorParaphrase !== undefined);
+    }
     const result = await evaluateCoco(references, results, evaluateOptions);
     progress.stop();
     if (result.skippedReferenceIds.length > 0) {
