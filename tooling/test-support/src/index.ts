@@ -1,6 +1,7 @@
 /**
- * The one helper through which tests read the read-only fixtures in `../shared/data` (beside the
- * repository root; CI has it too). Tests never copy these files into the project.
+ * Test-only helpers of the caption workspaces: the one helper through which tests read the read-only fixtures
+ * in `../shared/data` (beside the repository root; CI has it too; tests never copy these files into the
+ * project), and the runner of README examples (`readme-examples.ts`).
  *
  * When the folder (or a file a test needs) is absent, the test is skipped and its title says why, so a
  * skipped check is never mistaken for a passing one.
