@@ -7,33 +7,15 @@
  *
  * Run: `npx tsx bench/tokenizer.ts [runs]` in packages/metrics (needs ../shared/data or $CAPTION_SHARED_DATA).
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { median, timed } from '@caption/bench-support';
 import { ptbTokenize } from '../src/tokenizer';
+import { loadCases, loadOracleTimings } from './cases';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const dataDir = resolve(process.env.CAPTION_SHARED_DATA ?? resolve(here, '..', '..', '..', '..', 'shared', 'data'));
-const readJson = <T>(rel: string): T => {
-  const bytes = readFileSync(resolve(dataDir, rel));
-  return JSON.parse((rel.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')) as T;
-};
-
-const referenceFile = readJson<Record<string, string[][]>>('coco-caption/codalab_val2014_reference_answer.json.gz');
-const submissionFile = readJson<Record<string, string>>('coco-caption/codalab_val2014_submission_answer.json.gz');
-const timings = readJson<{ cases: Record<string, { tokenizer: { median: number } }> }>(
-  'coco-caption/expected/oracle-timings.json'
-);
-
-const refs: Record<string, string[]> = {};
-const cands: Record<string, string[]> = {};
-for (const id of Object.keys(referenceFile).sort((a, b) => Number(a) - Number(b))) {
-  refs[id] = referenceFile[id]?.[0] ?? [];
-  cands[id] = [submissionFile[id] ?? ''];
-}
+const humanCase = loadCases(['human_loo_val2014_40504'])[0];
+if (humanCase === undefined) throw new Error('the human leave-one-out case needs ../shared/data (or $CAPTION_SHARED_DATA)');
+const refs = humanCase.refs;
+const cands = Object.fromEntries(Object.entries(humanCase.cands).map(([id, caption]) => [id, [caption]]));
 const captionCount = Object.values(refs).reduce((n, list) => n + list.length, 0) + Object.keys(cands).length;
 
 /** Wall-clock and CPU (user + system) seconds of one tokenization of the case. */
@@ -51,7 +33,8 @@ const warm: { wall: number; cpu: number }[] = [];
 for (let i = 0; i < runs; i++) warm.push(timeOnce());
 const medianWall = median(warm.map((t) => t.wall));
 const medianCpu = median(warm.map((t) => t.cpu));
-const reference = timings.cases.human_loo_val2014_40504?.tokenizer.median ?? Number.NaN;
+const tokenizerTiming = loadOracleTimings()?.cases.human_loo_val2014_40504?.tokenizer;
+const reference = typeof tokenizerTiming === 'object' ? tokenizerTiming.median : Number.NaN;
 
 console.log(`ptbTokenize, human leave-one-out val2014: ${Object.keys(cands).length} images, ${captionCount} captions`);
 console.log(
