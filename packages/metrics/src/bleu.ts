@@ -8,7 +8,7 @@ import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
 import { recordInKeyOrder } from './internal/records';
 import { orderStart, type SentenceStore } from './internal/sentence-store';
 import type { TokenizedCands, TokenizedRefs } from './types';
-import { checkScoringInput } from './validate';
+import { checkScoringInput, positiveIntegerOption } from './validate';
 
 /** The sufficient statistics of BLEU, summed over images (coco-caption's `totalcomps`). */
 export interface BleuStats {
@@ -46,7 +46,8 @@ const SMALL = 1e-9;
  *
  * @param refs tokenized references per image (space-separated tokens)
  * @param cands the one tokenized candidate per image; ids must equal those of `refs`
- * @throws MetricsInputError when ids differ, a caption is not a string or an image has no reference
+ * @throws MetricsInputError when ids differ, a caption is not a string, an image has no reference or `n` is not
+ *   a positive integer
  *
  * @example
  * ```ts
@@ -54,7 +55,7 @@ const SMALL = 1e-9;
  * ```
  */
 export function bleu(refs: TokenizedRefs, cands: TokenizedCands, options: BleuOptions = {}): BleuResult {
-  const n = options.n ?? 4;
+  const n = positiveIntegerOption(options.n, 4, 'n', 'BLEU');
   const ids = checkScoringInput(refs, cands, 'BLEU');
   return bleuOfEncoded(encodeCorpus(refs, cands, ids, n), n);
 }

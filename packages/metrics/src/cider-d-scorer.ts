@@ -20,7 +20,7 @@ import { decodeCompactNgrams, encodeCompactNgrams } from './internal/cider-d-jso
 import { SimilarityScratch, TfIdfStore, ciderDSimilarity } from './internal/tf-idf-store';
 import { isPythonSpace } from './internal/token-table';
 import { grown } from './internal/typed-arrays';
-import { describeType } from './validate';
+import { describeType, positiveIntegerOption, positiveNumberOption } from './validate';
 
 /**
  * One caption for CIDEr-D: a space-separated token string, or a row of token ids. A row is cut after its
@@ -185,7 +185,8 @@ export class CiderDScorer {
   /**
    * Counts document frequencies over a corpus: one entry per image, holding that image's reference captions.
    *
-   * @throws MetricsInputError when the corpus is empty or an entry is not a non-empty list of captions
+   * @throws MetricsInputError when the corpus is empty, an entry is not a non-empty list of captions or an
+   *   option is out of range (`n` a positive integer, `sigma` a positive number, `endToken` an integer)
    */
   static fromCorpus(corpus: Iterable<readonly CaptionTokens[]>, options: CiderDOptions = {}): CiderDScorer {
     const settings = withDefaults(options);
@@ -428,8 +429,17 @@ function expectedNgrams(sentences: number): number {
   return Math.max(4096, sentences * 8);
 }
 
+/** The options with their defaults, checked (a zero n or sigma would make every score NaN). */
 function withDefaults(options: CiderDOptions): Required<CiderDOptions> {
-  return { n: options.n ?? 4, sigma: options.sigma ?? 6, endToken: options.endToken ?? 0 };
+  const endToken = options.endToken ?? 0;
+  if (!Number.isInteger(endToken)) {
+    throw new MetricsInputError(`CIDEr-D: option endToken must be an integer, got ${String(endToken)}`, { field: 'endToken' });
+  }
+  return {
+    n: positiveIntegerOption(options.n, 4, 'n', 'CIDEr-D'),
+    sigma: positiveNumberOption(options.sigma, 6, 'sigma', 'CIDEr-D'),
+    endToken,
+  };
 }
 
 /** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */

@@ -18,6 +18,13 @@ describe('cider', () => {
     expect(three.score).not.toBe(cider(refs, cands).score);
   });
 
+  it('refuses an n or sigma that would make every score NaN', () => {
+    const refs = { '1': ['a dog'], '2': ['a cat'] };
+    const cands = { '1': 'a dog', '2': 'a cat' };
+    expect(() => cider(refs, cands, { n: 0 })).toThrow(/field "n": CIDEr: option n must be a positive integer, got 0/);
+    expect(() => cider(refs, cands, { sigma: 0 })).toThrow(/field "sigma": CIDEr: option sigma must be a positive number, got 0/);
+  });
+
   it('takes document frequencies from the evaluated references: an n-gram in every image weighs nothing', () => {
     // "a" occurs in the references of both images, so its idf is log(2) - log(2) = 0.
     const refs = { '1': ['a dog'], '2': ['a cat'] };

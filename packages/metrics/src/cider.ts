@@ -11,7 +11,7 @@ import { numpyMean } from './internal/python-compat';
 import { recordInKeyOrder } from './internal/records';
 import { SimilarityScratch, TfIdfStore, ciderDSimilarity } from './internal/tf-idf-store';
 import type { MetricResult, TokenizedCands, TokenizedRefs } from './types';
-import { checkScoringInput } from './validate';
+import { checkScoringInput, positiveIntegerOption, positiveNumberOption } from './validate';
 
 /** Options of {@link cider}: the n-gram order and σ (coco-caption: 4 and 6). */
 export type CiderOptions = Pick<CiderDOptions, 'n' | 'sigma'>;
@@ -22,7 +22,8 @@ export type CiderOptions = Pick<CiderDOptions, 'n' | 'sigma'>;
  * The scores depend on the whole set of evaluated images (document frequencies), so a subset scored alone
  * gives different per-image values than the same images scored within a larger set.
  *
- * @throws MetricsInputError when ids differ, a caption is not a string or an image has no reference
+ * @throws MetricsInputError when ids differ, a caption is not a string, an image has no reference, `n` is not a
+ *   positive integer or `sigma` not a positive number
  *
  * @example
  * ```ts
@@ -33,8 +34,10 @@ export type CiderOptions = Pick<CiderDOptions, 'n' | 'sigma'>;
  * ```
  */
 export function cider(refs: TokenizedRefs, cands: TokenizedCands, options: CiderOptions = {}): MetricResult {
+  const n = positiveIntegerOption(options.n, 4, 'n', 'CIDEr');
+  const sigma = positiveNumberOption(options.sigma, 6, 'sigma', 'CIDEr');
   const ids = checkScoringInput(refs, cands, 'CIDEr');
-  return ciderOfEncoded(encodeCorpus(refs, cands, ids, options.n ?? 4), options);
+  return ciderOfEncoded(encodeCorpus(refs, cands, ids, n), { n, sigma });
 }
 
 /**

@@ -56,6 +56,10 @@ describe('rouge', () => {
     for (const id of Object.keys(cands)) expect(perImage[id]).toBe(calcScore(cands[id] as string, refs[id] as string[]));
   });
 
+  it('refuses a beta that is not a positive number (it would give NaN)', () => {
+    expect(() => rouge({ x: ['a'] }, { x: 'a' }, { beta: Number.NaN })).toThrow(/field "beta": ROUGE_L: option beta must be a positive number/);
+  });
+
   it('splits on single spaces as rouge.py does: an empty candidate against an empty reference scores 1', () => {
     expect(rouge({ x: [''] }, { x: '' }).score).toBe(1);
     expect(rouge({ x: ['a dog'] }, { x: '' }).score).toBe(0);

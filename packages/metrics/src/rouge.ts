@@ -9,7 +9,7 @@ import { recordInKeyOrder } from './internal/records';
 import { scanTokens } from './internal/token-table';
 import { grown } from './internal/typed-arrays';
 import type { MetricResult, TokenizedCands, TokenizedRefs } from './types';
-import { checkScoringInput } from './validate';
+import { checkScoringInput, positiveNumberOption } from './validate';
 
 /** Options of {@link rouge}. */
 export interface RougeOptions {
@@ -23,7 +23,8 @@ export interface RougeOptions {
  * Because tokens come from `split(" ")`, an empty candidate is the one empty token: its score is 0 unless a
  * reference is empty too (then 1), as in the reference.
  *
- * @throws MetricsInputError when ids differ, a caption is not a string or an image has no reference
+ * @throws MetricsInputError when ids differ, a caption is not a string, an image has no reference or `beta` is not
+ *   a positive number
  *
  * @example
  * ```ts
@@ -31,8 +32,9 @@ export interface RougeOptions {
  * ```
  */
 export function rouge(refs: TokenizedRefs, cands: TokenizedCands, options: RougeOptions = {}): MetricResult {
+  const beta = positiveNumberOption(options.beta, 1.2, 'beta', 'ROUGE_L');
   const ids = checkScoringInput(refs, cands, 'ROUGE_L');
-  return rougeOfEncoded(encodeTokens(refs, cands, ids), options);
+  return rougeOfEncoded(encodeTokens(refs, cands, ids), { beta });
 }
 
 /**
