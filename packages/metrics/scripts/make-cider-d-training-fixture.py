@@ -26,13 +26,15 @@ SEQ_LENGTH = 16      # rows padded with 0 to this length (longer captions trunca
 UNKNOWN_ID = 99999   # a token id in no reference
 
 
-def array_to_str(arr):  # as ImageCaptioning.pytorch captioning/utils/rewards.py
-    out = ''
-    for i in range(len(arr)):
-        out += str(arr[i]) + ' '
-        if arr[i] == 0:
+def row_to_caption(row):
+    """The caption string ImageCaptioning.pytorch's rewards.py (array_to_str) makes of a row of token ids: the
+    ids up to and including the first 0, joined with spaces."""
+    kept = []
+    for token in row:
+        kept.append(str(token))
+        if token == 0:
             break
-    return out.strip()
+    return ' '.join(kept)
 
 
 def pad(ids):
@@ -88,19 +90,15 @@ def main():
         gen_result += [pad(own), pad(other), pad(own[:3]), pad(own[:2] + [UNKNOWN_ID] + own[2:]), pad(encode(entry['refs'][0]))]
         greedy_res.append(pad(own[::-1]))
 
-    # rewards.py get_self_critical_reward, CIDEr part.
-    res, gts = {}, {}
-    size = len(gen_result)
-    for i in range(size):
-        res[i] = [array_to_str(gen_result[i])]
-    for i in range(len(batch)):
-        res[size + i] = [array_to_str(greedy_res[i])]
-    for i in range(len(batch)):
-        gts[i] = [array_to_str(data_gts[i][j]) for j in range(len(data_gts[i]))]
-    res_ = [{'image_id': i, 'caption': res[i]} for i in range(len(res))]
-    gts_ = {i: gts[i // SEQ_PER_IMG] for i in range(size)}
-    gts_.update({i + size: gts[i] for i in range(len(batch))})
-    mean, scores = scorer.compute_score(gts_, res_)
+    # The CIDEr part of rewards.py get_self_critical_reward: the samples, then the greedy captions, numbered
+    # 0, 1, ...; sample i has the references of image i // SEQ_PER_IMG, greedy caption j those of image j.
+    samples = len(gen_result)
+    captions = [row_to_caption(row) for row in gen_result + greedy_res]
+    references = [[row_to_caption(row) for row in rows] for rows in data_gts]
+    results = [{'image_id': number, 'caption': [caption]} for number, caption in enumerate(captions)]
+    ground_truth = {number: references[number // SEQ_PER_IMG] for number in range(samples)}
+    ground_truth.update({samples + j: references[j] for j in range(len(batch))})
+    mean, scores = scorer.compute_score(ground_truth, results)
 
     json.dump({
         'description': 'CIDEr-D training rewards from ruotianluo/cider CiderD(df=<prepro_ngrams-style idxs pickle>) '
