@@ -22,7 +22,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { simdKernels } from '../simd/simd-module';
-import { checkTarget, cpuValues, rowsAndClasses } from './sparse-softmax-cross-entropy';
+import { checkTarget, cpuValues, rowsAndClasses, wasmOrCpuKernels } from './sparse-softmax-cross-entropy';
 import { asWasmBackend, heapF32, heapI32 } from './wasm-internals';
 
 /** Kernel: per-row label-smoothed loss from `logits`, `probs = softmax(logits)`, `targets`; attr `smoothing`. */
@@ -217,13 +217,8 @@ const cpuGrad: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** The two kernels for a backend (wasm and cpu have them). */
 export function labelSmoothingKernels(backendName: 'wasm' | 'cpu'): KernelConfig[] {
-  return backendName === 'wasm'
-    ? [
-        { kernelName: LABEL_SMOOTHING_LOSS, backendName, kernelFunc: wasmLoss },
-        { kernelName: LABEL_SMOOTHING_GRAD, backendName, kernelFunc: wasmGrad },
-      ]
-    : [
-        { kernelName: LABEL_SMOOTHING_LOSS, backendName, kernelFunc: cpuLoss },
-        { kernelName: LABEL_SMOOTHING_GRAD, backendName, kernelFunc: cpuGrad },
-      ];
+  return wasmOrCpuKernels(backendName, {
+    [LABEL_SMOOTHING_LOSS]: { wasm: wasmLoss, cpu: cpuLoss },
+    [LABEL_SMOOTHING_GRAD]: { wasm: wasmGrad, cpu: cpuGrad },
+  });
 }

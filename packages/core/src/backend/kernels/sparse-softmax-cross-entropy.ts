@@ -142,15 +142,15 @@ const cpuGrad: KernelFunc = ({ inputs, backend }) => {
   return cpu.makeTensorInfo([rows, classes], 'float32', grad);
 };
 
+/** Kernel configs for `backendName` from each kernel's wasm and cpu implementation. */
+export function wasmOrCpuKernels(backendName: 'wasm' | 'cpu', kernels: Record<string, { wasm: KernelFunc; cpu: KernelFunc }>): KernelConfig[] {
+  return Object.entries(kernels).map(([kernelName, funcs]) => ({ kernelName, backendName, kernelFunc: funcs[backendName] }));
+}
+
 /** The two kernels for a backend (wasm and cpu have them). */
 export function sparseSoftmaxCrossEntropyKernels(backendName: 'wasm' | 'cpu'): KernelConfig[] {
-  return backendName === 'wasm'
-    ? [
-        { kernelName: SPARSE_SOFTMAX_CE_LOSS, backendName, kernelFunc: wasmLoss },
-        { kernelName: SPARSE_SOFTMAX_CE_GRAD, backendName, kernelFunc: wasmGrad },
-      ]
-    : [
-        { kernelName: SPARSE_SOFTMAX_CE_LOSS, backendName, kernelFunc: cpuLoss },
-        { kernelName: SPARSE_SOFTMAX_CE_GRAD, backendName, kernelFunc: cpuGrad },
-      ];
+  return wasmOrCpuKernels(backendName, {
+    [SPARSE_SOFTMAX_CE_LOSS]: { wasm: wasmLoss, cpu: cpuLoss },
+    [SPARSE_SOFTMAX_CE_GRAD]: { wasm: wasmGrad, cpu: cpuGrad },
+  });
 }
