@@ -136,7 +136,7 @@ describe('caption-eval', () => {
     ['a references file of neither format', () => ['--refs', file('x.json', [1, 2]), '--results', file('res.json', results)], /not a COCO captions annotation file/],
     ['a split absent from a Karpathy file', () => ['--refs', file('k.json', { images: [{ split: 'train', cocoid: 1, sentences: [{ raw: 'a' }] }] }), '--results', file('res.json', results)], /field "split": no image in split "test" \(splits in the file: train\)/],
     ['an unknown metric', () => ['--refs', refs(), '--results', file('res.json', results), '--metrics', 'bleu,blue'], /field "--metrics": unknown metric "blue"/],
-    ['a missing required option', () => ['--refs', refs()], /required option '--results <file>' not specified/],
+    ['a missing required option', () => ['--refs', refs()], /^caption-eval: error: required option '--results <file>' not specified/],
   ];
   for (const [what, args, message] of cases) {
     it(`exits non-zero naming the problem: ${what}`, () => {

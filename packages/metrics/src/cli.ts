@@ -68,7 +68,9 @@ function buildProgram(): Command {
     .option('--require-all', 'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)')
     .option('--meteor-data <path>', 'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)')
     .option('--meteor-paraphrase <file|none>', 'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)')
-    .addHelpText('after', HELP_AFTER);
+    .addHelpText('after', HELP_AFTER)
+    // Commander's own errors (unknown option, missing --refs, ...) get the prefix of ours.
+    .configureOutput({ outputError: (text, write) => write(`caption-eval: ${text}`) });
 }
 
 /**
