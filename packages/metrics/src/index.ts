@@ -1,6 +1,7 @@
 /**
- * `@caption/metrics`: the coco-caption evaluation (PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D, SPICE,
- * WMD) in pure TypeScript, with the same numbers as the official Python/Java tools.
+ * `@caption/metrics`: the coco-caption evaluation (PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D; SPICE and WMD
+ * are named in the API but not available yet) in pure TypeScript, with the same numbers as the official
+ * Python/Java tools.
  *
  * @packageDocumentation
  */
