@@ -52,6 +52,12 @@ describe('rouge', () => {
       refs[image] = Array.from({ length: 1 + random(5) }, () => caption(1 + random(40)));
       cands[image] = caption(image < 20 ? 33 + random(15) : 1 + random(32));
     }
+    // The bit-parallel limit itself: 31, 32 (a full 32-bit word) and 33 tokens, against up to 64 reference tokens.
+    for (const length of [31, 32, 33, 32, 32]) {
+      const image = Object.keys(cands).length;
+      refs[image] = Array.from({ length: 3 }, () => caption(1 + random(64)));
+      cands[image] = caption(length);
+    }
     const { perImage } = rouge(refs, cands);
     for (const id of Object.keys(cands)) expect(perImage[id]).toBe(calcScore(cands[id] as string, refs[id] as string[]));
   });
