@@ -102,6 +102,9 @@ describe('evaluate', () => {
     await reject(evaluate(refs1, { '1': 'a' }, { metrics: ['blue' as 'bleu'] }), /unknown metric "blue"/);
     await reject(evaluate(refs1, { '1': 'a' }, { metrics: ['wmd'] }), /metric "wmd"/);
     await reject(evaluate(refs1, { '1': 'a' }, { tokenize: 'zz' as 'ptb' }), /unknown tokenizer "zz"/);
+    const dropsOne = (captions: Record<string, readonly string[]>): Record<string, string[]> =>
+      Object.fromEntries(Object.entries(captions).map(([id, list]) => [id, list.slice(1)]));
+    await reject(evaluate({ '1': ['a', 'b'] }, { '1': 'a' }, { tokenize: dropsOne }), /image id 1, field "tokenize": the tokenizer function must return/);
     // An id read from JSON can be "__proto__", which a plain result object cannot hold as a key.
     await reject(evaluate(JSON.parse('{"__proto__": ["a dog"]}'), JSON.parse('{"__proto__": "a dog"}')), /image id __proto__, field "image_id"/);
   });

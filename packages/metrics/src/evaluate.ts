@@ -100,7 +100,7 @@ export interface EvaluationResult {
  * Validation (each a {@link MetricsInputError} naming the file, image id and field): a candidate that is not
  * a string, or is empty or only spaces when a tokenizer runs; a candidate id without references; a reference
  * list that is not a non-empty array of strings, or holds an empty caption when a tokenizer runs; an unknown
- * or unavailable metric. A caption that is not empty but tokenizes to nothing is scored (0), as by the reference.
+ * or unavailable metric; a tokenizer function that does not return one string per caption it was given. A caption that is not empty but tokenizes to nothing is scored (0), as by the reference.
  *
  * @param refs raw reference captions per image
  * @param cands one raw candidate caption per image
@@ -130,13 +130,14 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
   const tokenizedRefs: TokenizedRefs = tokenizer(refsToTokenize);
   const tokenizedCandLists = tokenizer(mapToRecord(imageIds, (id) => [cands[id] as string]));
   const emptyCandidateIds: string[] = [];
+  // The built-in tokenizers keep ids, counts and types by construction; a tokenizer function given as an
+  // option is checked, since a wrong count would shift captions between images without any error.
+  const checkOutput = typeof options.tokenize === 'function';
   const tokenizedCands: TokenizedCands = mapToRecord(imageIds, (id) => {
     const list = tokenizedCandLists[id];
     const refList = tokenizedRefs[id];
-    if (list?.length !== 1 || refList?.length !== (refs[id] as readonly string[]).length) {
-      throw new Error(`tokenizer returned a different number of captions for image id ${id}`);
-    }
-    const cand = list[0] as string;
+    if (checkOutput) checkTokenizerOutput(id, list, refList, (refs[id] as readonly string[]).length);
+    const cand = (list as string[])[0] as string;
     if (!hasPythonToken(cand)) emptyCandidateIds.push(id);
     return cand;
   });
@@ -272,6 +273,18 @@ function checkEvaluationInput(
     );
   }
   return { imageIds, referenceIds, skippedReferenceIds };
+}
+
+/** Checks what a tokenizer function returned for one image: one candidate string, as many reference strings. */
+function checkTokenizerOutput(id: string, cand: unknown, refList: unknown, referenceCount: number): void {
+  const strings = (list: unknown, count: number): boolean =>
+    Array.isArray(list) && list.length === count && list.every((caption) => typeof caption === 'string');
+  if (!strings(cand, 1) || !strings(refList, referenceCount)) {
+    throw new MetricsInputError(
+      `the tokenizer function must return, for each image id, one string per caption it was given (here 1 candidate and ${referenceCount} reference(s))`,
+      { imageId: id, field: 'tokenize' },
+    );
+  }
 }
 
 /** Whether two key lists are equal, in order. */
