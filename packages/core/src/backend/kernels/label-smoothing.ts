@@ -22,7 +22,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { simdKernels } from '../simd/simd-module';
-import { checkTarget, cpuValues, rowsAndClasses, wasmOrCpuKernels } from './sparse-softmax-cross-entropy';
+import { checkTarget, cpuRowLossKernel, cpuValues, rowsAndClasses, wasmOrCpuKernels } from './sparse-softmax-cross-entropy';
 import { asWasmBackend, heapF32, heapI32 } from './wasm-internals';
 
 /** Kernel: per-row label-smoothed loss from `logits`, `probs = softmax(logits)`, `targets`; attr `smoothing`. */
@@ -183,21 +183,9 @@ const wasmGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   return grad;
 };
 
-const cpuLoss: KernelFunc = ({ inputs, backend, attrs }) => {
-  const cpu = backend as MathBackendCPU;
-  const logits = inputs['logits'] as TensorInfo;
-  const [rows, classes] = rowsAndClasses('labelSmoothingCrossEntropy', logits);
-  const loss = new Float32Array(rows);
-  smoothedRowLosses(
-    cpuValues(cpu, logits),
-    cpuValues(cpu, inputs['probs'] as TensorInfo),
-    cpuValues(cpu, inputs['targets'] as TensorInfo),
-    classes,
-    smoothingOf(attrs),
-    loss,
-  );
-  return cpu.makeTensorInfo([rows], 'float32', loss);
-};
+const cpuLoss = cpuRowLossKernel('labelSmoothingCrossEntropy', (x, loss, attrs) =>
+  smoothedRowLosses(x.logits, x.probs, x.targets, x.classes, smoothingOf(attrs), loss),
+);
 
 const cpuGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const cpu = backend as MathBackendCPU;

@@ -10,7 +10,7 @@
  * O(rows).
  */
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { asWasmBackend, heapF32, heapI32, type WasmBackendInternals } from './wasm-internals';
 
@@ -111,20 +111,38 @@ export function cpuValues<T extends Float32Array | Int32Array>(cpu: MathBackendC
   return cpu.data.get(info.dataId).values as T;
 }
 
-const cpuLoss: KernelFunc = ({ inputs, backend }) => {
-  const cpu = backend as MathBackendCPU;
-  const logits = inputs['logits'] as TensorInfo;
-  const [rows, classes] = rowsAndClasses('sparseSoftmaxCrossEntropy', logits);
-  const loss = new Float32Array(rows);
-  rowLosses(
-    cpuValues(cpu, logits),
-    cpuValues(cpu, inputs['probs'] as TensorInfo),
-    cpuValues(cpu, inputs['targets'] as TensorInfo),
-    classes,
-    loss,
-  );
-  return cpu.makeTensorInfo([rows], 'float32', loss);
-};
+/** The inputs of a per-row loss kernel (`logits`, `probs`, `targets`) as arrays, with the logits' shape. */
+export interface RowLossInputs {
+  logits: Float32Array;
+  probs: Float32Array;
+  targets: Int32Array;
+  rows: number;
+  classes: number;
+}
+
+/**
+ * A cpu kernel computing one loss per row of `logits` `[rows, classes]` with `fill(inputs, loss, attrs)`; `where`
+ * names the op in shape errors.
+ */
+export function cpuRowLossKernel(where: string, fill: (inputs: RowLossInputs, loss: Float32Array, attrs: NamedAttrMap | undefined) => void): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const cpu = backend as MathBackendCPU;
+    const logits = inputs['logits'] as TensorInfo;
+    const [rows, classes] = rowsAndClasses(where, logits);
+    const loss = new Float32Array(rows);
+    const arrays: RowLossInputs = {
+      logits: cpuValues(cpu, logits),
+      probs: cpuValues(cpu, inputs['probs'] as TensorInfo),
+      targets: cpuValues(cpu, inputs['targets'] as TensorInfo),
+      rows,
+      classes,
+    };
+    fill(arrays, loss, attrs);
+    return cpu.makeTensorInfo([rows], 'float32', loss);
+  };
+}
+
+const cpuLoss = cpuRowLossKernel('sparseSoftmaxCrossEntropy', (x, loss) => rowLosses(x.logits, x.probs, x.targets, x.classes, loss));
 
 const cpuGrad: KernelFunc = ({ inputs, backend }) => {
   const cpu = backend as MathBackendCPU;
