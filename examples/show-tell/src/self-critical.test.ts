@@ -34,8 +34,8 @@ describe('sampleWithLogprobs (Show-Tell)', () => {
     for (let r = 0; r < s.rows; r++) inputs.set(s.tokens.subarray(r * maxLength, (r + 1) * maxLength - 1), r * maxLength + 1);
     const rows = { rows: s.rows, steps: maxLength, inputs, targets: s.tokens, mask: new Float32Array(s.rows * maxLength).fill(1), tokens: s.rows * maxLength };
     const forced = tf.tidy(() => tokenLogprobs(teacherForcedLogprobs(model, features, rows, perImage), tf.tensor2d(s.tokens, [s.rows, maxLength], 'int32')));
-    const a = s.logprobs.arraySync();
-    const b = forced.arraySync();
+    const a = s.logprobs.arraySync() as number[][];
+    const b = forced.arraySync() as number[][];
     let compared = 0;
     for (let r = 0; r < s.rows; r++) {
       for (let t = 0; t < maxLength; t++) {
@@ -57,7 +57,10 @@ describe('sampleWithLogprobs (Show-Tell)', () => {
     const counts = new Array(7).fill(0) as number[];
     tf.tidy(() => {
       const s = sampleWithLogprobs(model, features, { rng: new Random(9), samplesPerImage: n, maxLength: 1 });
-      for (let r = 0; r < n; r++) counts[s.tokens[r] as number] += 1;
+      for (let r = 0; r < n; r++) {
+        const w = s.tokens[r] as number;
+        counts[w] = (counts[w] ?? 0) + 1;
+      }
     });
     const probs = tf.tidy(() => {
       const state = model.prepare(features);
