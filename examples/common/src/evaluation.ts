@@ -173,8 +173,7 @@ export function chooseMeteor(meteorData: string | null, meteorParaphrase: string
 /** Scores results against references with coco-caption's metrics (METEOR when `meteor.options` is set). */
 export async function scoreResults(results: readonly CaptionResult[], refs: RawRefs, meteor: MeteorChoice): Promise<EvaluationResult> {
   const cands: Record<string, string> = {};
-  // an empty caption is scored 0, as coco-caption scores a caption with no token ("." tokenizes to nothing)
-  for (const r of results) cands[String(r.image_id)] = r.caption === '' ? '.' : r.caption;
+  for (const r of results) cands[String(r.image_id)] = r.caption;
   const metrics: MetricName[] = meteor.options === null ? ['bleu', 'rouge', 'cider'] : ['bleu', 'meteor', 'rouge', 'cider'];
   const subset: Record<string, string[]> = {};
   for (const id of Object.keys(cands)) {
@@ -182,7 +181,8 @@ export async function scoreResults(results: readonly CaptionResult[], refs: RawR
     if (list === undefined) throw new MetricsInputError('no reference captions for this image', { imageId: id, field: 'image_id' });
     subset[id] = [...list];
   }
-  return evaluate(subset, cands, { ...(meteor.options ?? {}), metrics });
+  // a caption with no token (a model can emit the end token first) is scored 0, as coco-caption scores it
+  return evaluate(subset, cands, { ...(meteor.options ?? {}), metrics, emptyCandidates: 'score-zero' });
 }
 
 /** Reads a COCO results file. */

@@ -25,7 +25,7 @@ describe('browser bundle', () => {
     vm.evaluate(code);
     const input = JSON.stringify([INLINE_SAMPLE.refs, INLINE_SAMPLE.cands]);
     const corpus = (await vm.evaluate(
-      `captionMetrics.evaluate(...${input}, { tokenize: 'none', metrics: ['bleu', 'rouge', 'cider'] }).then((r) => JSON.stringify(r.corpus))`,
+      `captionMetrics.evaluate(...${input}, { tokenize: 'none', metrics: ['bleu', 'rouge', 'cider'], emptyCandidates: 'score-zero' }).then((r) => JSON.stringify(r.corpus))`,
     )) as string;
     const scores = JSON.parse(corpus) as Record<string, number>;
     for (const key of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr']) {

@@ -54,4 +54,20 @@ describe('evaluateCoco', () => {
     // Declared in `images` but without any annotation: COCOEvalCap would crash with a KeyError.
     await expect(evaluateCoco(annotations, [{ image_id: 3, caption: 'a dog' }])).rejects.toThrow(/image id 3.*no reference caption/);
   });
+
+  it('names the results file for a caption that tokenizes to nothing, and scores it 0 with the opt-in', async () => {
+    const results = [
+      { image_id: 2, caption: 'two cats on a bed' },
+      { image_id: 1, caption: '. . .' },
+    ];
+    const files = { candidatesFile: 'results.json', referencesFile: 'captions.json', metrics: ['bleu', 'cider'] } as const;
+    const attempt = evaluateCoco(annotations, results, files);
+    await expect(attempt).rejects.toSatisfy(MetricsInputError.isInstance);
+    await expect(attempt).rejects.toThrow(
+      /^file results\.json, image id 1, field "caption": caption "\. \. \." tokenizes to nothing \(tokenize: 'ptb'\); .*emptyCandidates: 'score-zero'/,
+    );
+    const result = await evaluateCoco(annotations, results, { ...files, emptyCandidates: 'score-zero' });
+    expect(result.emptyCandidateIds).toEqual(['1']);
+    expect(result.perImage['1']).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, CIDEr: 0 });
+  });
 });

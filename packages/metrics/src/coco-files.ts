@@ -144,7 +144,8 @@ export interface EvaluateCocoOptions extends EvaluateOptions {
  *   {@link MetricsInputError};
  * - the images scored are those with a result; annotated images without one are left out (listed in
  *   `skippedReferenceIds`), unless `missingCandidates: 'error'`;
- * - duplicate result ids, empty or non-string captions are errors.
+ * - duplicate result ids, empty or non-string captions are errors, and so is a caption that tokenizes to
+ *   nothing (e.g. `"..."`) unless `emptyCandidates: 'score-zero'` (messages name `candidatesFile`).
  *
  * @example
  * ```ts

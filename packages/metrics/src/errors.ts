@@ -17,7 +17,9 @@ export interface MetricsInputLocation {
 
 /**
  * Bad input to a metric or to the `caption-eval` CLI: unreadable or invalid JSON, missing or duplicate
- * ids, empty or non-string captions, a caption that tokenizes to nothing, missing resources.
+ * ids, empty or non-string captions, a candidate caption that tokenizes to nothing (e.g. `"..."`; unless
+ * `evaluate`'s `emptyCandidates: 'score-zero'` / `caption-eval --empty-captions score-zero`), unknown
+ * option values, missing resources.
  */
 export class MetricsInputError extends Error {
   /** The file the bad input came from, when known. */

@@ -4,7 +4,7 @@ import { bleu } from './bleu';
 import { MetricsInputError } from './errors';
 import { evaluate, type EvaluationProgress } from './evaluate';
 import { METRIC_FAMILIES } from './metric-families';
-import { REAL_CASES, expectPerImage, expectRelativeClose, loadRealCase } from './testing/expected-cases';
+import { EDGE_CASES, REAL_CASES, expectPerImage, expectRelativeClose, loadEdgeCases, loadRealCase } from './testing/expected-cases';
 import { INLINE_SAMPLE } from './testing/inline-sample';
 import { ptbTokenize } from './tokenizer';
 
@@ -27,15 +27,36 @@ for (const [name, path] of Object.entries(REAL_CASES)) {
         );
       }
       expect(result.skippedReferenceIds).toEqual([]);
+      expect(result.emptyCandidateIds).toEqual([]);
+      expect(result.emptyReferences).toEqual([]);
     });
   });
 }
+
+describeWithShared('evaluate parity on the metric edge cases (an empty candidate among them)', [EDGE_CASES], (data) => {
+  it("with emptyCandidates: 'score-zero', equals the oracle, corpus and every image; by default refuses the empty one", async () => {
+    const expected = loadEdgeCases(data);
+    const emptyIds = Object.keys(expected.cands).filter((id) => expected.cands[id] === '');
+    expect(emptyIds.length).toBeGreaterThan(0);
+    const options = { tokenize: 'none', metrics: ['bleu', 'rouge', 'cider'] } as const;
+    const result = await evaluate(expected.refs, expected.cands, { ...options, emptyCandidates: 'score-zero' });
+    for (const key of KEYS) {
+      expectRelativeClose(result.corpus[key], expected.corpus[key], `corpus ${key}`);
+      expectPerImage(Object.fromEntries(result.imageIds.map((id) => [id, result.perImage[id]?.[key] as number])), expected, key);
+    }
+    expect(result.emptyCandidateIds).toEqual(emptyIds);
+    await expect(evaluate(expected.refs, expected.cands, options)).rejects.toThrow(
+      new RegExp(`image id ${emptyIds[0]}, field "caption": caption "" tokenizes to nothing \\(tokenize: 'none'\\)`),
+    );
+  });
+});
 
 describe('evaluate', () => {
   const { refs, cands, corpus } = INLINE_SAMPLE;
 
   it('scores pre-tokenized captions with tokenize: none, keys in coco-caption order', async () => {
-    const result = await evaluate(refs, cands, { tokenize: 'none', metrics: ['cider', 'bleu', 'rouge'] });
+    // Image 4's candidate is "" (no token): the oracle scored it, so the opt-in gives the same numbers.
+    const result = await evaluate(refs, cands, { tokenize: 'none', metrics: ['cider', 'bleu', 'rouge'], emptyCandidates: 'score-zero' });
     expect(Object.keys(result.corpus)).toEqual(KEYS);
     for (const key of KEYS) expectRelativeClose(result.corpus[key], corpus[key], key);
     expect(result.emptyCandidateIds).toEqual(['4']);
@@ -66,10 +87,75 @@ describe('evaluate', () => {
     expect(stages.at(-1)).toEqual({ stage: 'done', completed: 3, total: 3 });
   });
 
-  it('scores a caption that tokenizes to nothing as the reference does (0), and lists it', async () => {
-    const result = await evaluate({ '1': ['a dog runs'], '2': ['a cat'] }, { '1': '...', '2': 'a cat' }, { metrics: ['bleu', 'rouge', 'cider'] });
-    expect(result.emptyCandidateIds).toEqual(['1']);
-    expect(result.perImage['1']).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+  describe('a candidate that tokenizes to nothing', () => {
+    const refs2 = { '1': ['a dog runs'], '2': ['a cat'] };
+    const metrics = ['bleu', 'rouge', 'cider'] as const;
+
+    it('is a MetricsInputError by default, naming the file, the image id, the field, the text and the opt-in', async () => {
+      const attempt = evaluate(refs2, { '1': '...', '2': 'a cat' }, { metrics, candidatesFile: 'res.json' });
+      await expect(attempt).rejects.toSatisfy(MetricsInputError.isInstance);
+      await expect(attempt).rejects.toThrow(
+        `file res.json, image id 1, field "caption": caption "..." tokenizes to nothing (tokenize: 'ptb'); to score such captions 0 as coco-caption does, pass emptyCandidates: 'score-zero' (caption-eval: --empty-captions score-zero)`,
+      );
+      await expect(attempt).rejects.toMatchObject({ file: 'res.json', imageId: '1', field: 'caption' });
+      // Every empty one is counted; the first in evaluation order (ascending ids) is named.
+      await expect(evaluate(refs2, { '2': ' - ', '1': '...' }, { metrics })).rejects.toThrow(
+        /image id 1, field "caption": caption "\.\.\." tokenizes to nothing \(tokenize: 'ptb'\) \(2 candidates in all have no token; this is the first\)/,
+      );
+      // A tokenizer function that returns no token for a candidate, too.
+      const dropsDots = (captions: Record<string, readonly string[]>): Record<string, string[]> =>
+        Object.fromEntries(Object.entries(captions).map(([id, list]) => [id, list.map((c) => c.replaceAll('!', ''))]));
+      await expect(evaluate(refs2, { '1': '!!', '2': 'a cat' }, { metrics, tokenize: dropsDots })).rejects.toThrow(
+        /image id 1, field "caption": caption "!!" tokenizes to nothing \(the tokenize function\)/,
+      );
+      // An empty or only-spaces candidate says how to opt in as well.
+      await expect(evaluate(refs2, { '1': ' ', '2': 'a cat' }, { metrics })).rejects.toThrow(
+        /image id 1, field "caption": caption is empty \(" "\); to score such captions 0 .*emptyCandidates: 'score-zero'/,
+      );
+    });
+
+    it("with emptyCandidates: 'score-zero', is scored as coco-caption scores the empty candidate, and listed", async () => {
+      const cands = { '1': '...', '2': 'a cat', '3': '', '4': ' \t' };
+      const refs4 = { ...refs2, '3': ['a bird'], '4': ['a fish swims'] };
+      const result = await evaluate(refs4, cands, { metrics, emptyCandidates: 'score-zero' });
+      expect(result.emptyCandidateIds).toEqual(['1', '3', '4']);
+      // The same as the tokenized form, where "" is what coco-caption's tokenizer gives for each of them: the
+      // scorers' parity with the oracle on an empty candidate is tested in bleu/rouge/cider.test.ts.
+      const tokenized = await evaluate(ptbTokenize(refs4), { '1': '', '2': 'a cat', '3': '', '4': '' }, { metrics, tokenize: 'none', emptyCandidates: 'score-zero' });
+      expect(result.perImage).toEqual(tokenized.perImage);
+      expect(result.corpus).toEqual(tokenized.corpus);
+      for (const id of ['1', '3', '4']) expect(result.perImage[id]).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+      for (const value of [...Object.values(result.corpus), ...Object.values(result.perImage).flatMap(Object.values)]) {
+        expect(Number.isFinite(value)).toBe(true);
+      }
+      // Every candidate empty: still numbers, all 0.
+      const allEmpty = await evaluate(refs2, { '1': '...', '2': '?' }, { metrics, emptyCandidates: 'score-zero' });
+      expect(allEmpty.corpus).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+    });
+  });
+
+  it('keeps a reference caption that tokenizes to nothing as an empty reference, as coco-caption does, and lists it', async () => {
+    const refs2 = { '1': ['a dog runs', '...'], '2': ['a cat', 'a small cat'] };
+    const cands = { '1': 'a dog runs', '2': 'a cat' };
+    const result = await evaluate(refs2, cands, { metrics: ['bleu', 'rouge', 'cider'] });
+    expect(result.emptyReferences).toEqual([{ imageId: '1', index: 1 }]);
+    // Scored with the empty reference in the list: the same as the tokenized input that holds "" there.
+    const tokenized = await evaluate({ '1': ['a dog runs', ''], '2': ['a cat', 'a small cat'] }, cands, { metrics: ['bleu', 'rouge', 'cider'], tokenize: 'none' });
+    expect(result.perImage).toEqual(tokenized.perImage);
+    expect(tokenized.emptyReferences).toEqual([{ imageId: '1', index: 1 }]);
+  });
+
+  it('validates emptyCandidates and missingCandidates', async () => {
+    const refs1 = { '1': ['a dog runs'] };
+    await expect(evaluate(refs1, { '1': 'a dog' }, { emptyCandidates: 'zero' as 'score-zero' })).rejects.toThrow(
+      /^field "emptyCandidates": unknown value "zero" of option emptyCandidates \(known: error, score-zero\)$/,
+    );
+    await expect(evaluate(refs1, { '1': 'a dog' }, { emptyCandidates: 'zero' as 'score-zero' })).rejects.toSatisfy(MetricsInputError.isInstance);
+    await expect(evaluate(refs1, { '1': 'a dog' }, { missingCandidates: 'ignore' as 'skip' })).rejects.toThrow(
+      /field "missingCandidates": unknown value "ignore" of option missingCandidates \(known: skip, error\)/,
+    );
+    const result = await evaluate(refs1, { '1': 'a dog' }, { emptyCandidates: 'error', missingCandidates: 'skip', metrics: ['bleu'] });
+    expect(result.emptyCandidateIds).toEqual([]);
   });
 
   it('tokenizes the references in the order of the candidates, as COCOEvalCap does (a caption can depend on the next)', async () => {

@@ -41,6 +41,35 @@ export type TokenizerName = keyof typeof TOKENIZERS;
 /** What to do with reference images that have no candidate. */
 export type MissingCandidatePolicy = 'skip' | 'error';
 
+/**
+ * What to do with a candidate that has no token: empty, only spaces, or a caption that tokenizes to nothing
+ * (`"..."`, `"-"`: the PTB tokenizer keeps only punctuation, which coco-caption then removes).
+ *
+ * - `'error'` (default): a {@link MetricsInputError} naming the file, the image id, the field and the text.
+ *   Such a caption is most often a bug upstream (a decoder that stops at once, a broken id → word table).
+ * - `'score-zero'`: scored as coco-caption scores it (every metric gives what it gives an empty candidate:
+ *   BLEU, METEOR, ROUGE-L and CIDEr 0) and listed in {@link EvaluationResult.emptyCandidateIds}, as a
+ *   training-time evaluation of model samples needs.
+ */
+export type EmptyCandidatePolicy = 'error' | 'score-zero';
+
+/** Values of {@link EvaluateOptions.emptyCandidates}. */
+const EMPTY_CANDIDATE_POLICIES: readonly EmptyCandidatePolicy[] = ['error', 'score-zero'];
+
+/** Values of {@link EvaluateOptions.missingCandidates}. */
+const MISSING_CANDIDATE_POLICIES: readonly MissingCandidatePolicy[] = ['skip', 'error'];
+
+/**
+ * A reference caption with no token after tokenization (e.g. `"..."`), kept as an empty reference as
+ * coco-caption keeps it.
+ */
+export interface EmptyReference {
+  /** The image id. */
+  imageId: string;
+  /** The caption's index in the image's reference list. */
+  index: number;
+}
+
 /** Progress of an evaluation, reported before each stage and once at the end. */
 export interface EvaluationProgress {
   /** `tokenize`, a metric family name, or `done`. */
@@ -66,6 +95,12 @@ export interface EvaluateOptions extends MetricFamilyOptions {
    * (COCOEvalCap with its default `params`, all annotation images, crashes with a KeyError there).
    */
   missingCandidates?: MissingCandidatePolicy;
+  /**
+   * A candidate with no token (empty, only spaces, or tokenizing to nothing like `"..."`): `'error'` (default)
+   * raises a {@link MetricsInputError}; `'score-zero'` scores it as coco-caption does (0) and lists it in
+   * `emptyCandidateIds`. See {@link EmptyCandidatePolicy}.
+   */
+  emptyCandidates?: EmptyCandidatePolicy;
   /** Called before each stage and once at the end. */
   onProgress?: (progress: EvaluationProgress) => void;
   /** Name of the candidates' file, used in error messages. */
@@ -88,19 +123,29 @@ export interface EvaluationResult {
   /** Reference images left out because they have no candidate (see {@link EvaluateOptions.missingCandidates}). */
   skippedReferenceIds: string[];
   /**
-   * Images whose candidate has no token after tokenization (e.g. `"..."`). They are scored, as by the
-   * reference: BLEU, ROUGE-L and CIDEr give 0.
+   * Images whose candidate has no token after tokenization (e.g. `"..."`), scored as by the reference (BLEU,
+   * METEOR, ROUGE-L and CIDEr give 0). Always empty unless `emptyCandidates: 'score-zero'`: by default such a
+   * candidate is an error.
    */
   emptyCandidateIds: string[];
+  /**
+   * Reference captions that are not empty but have no token after tokenization (e.g. `"..."`), in
+   * evaluation order. They are kept as empty references, as by the reference: they count in the image's
+   * reference list (CIDEr's mean over references, BLEU's closest length), so they can lower its scores.
+   */
+  emptyReferences: EmptyReference[];
 }
 
 /**
  * Evaluates candidate captions against reference captions, as COCOEvalCap does.
  *
  * Validation (each a {@link MetricsInputError} naming the file, image id and field): a candidate that is not
- * a string, or is empty or only spaces when a tokenizer runs; a candidate id without references; a reference
- * list that is not a non-empty array of strings, or holds an empty caption when a tokenizer runs; an unknown
- * or unavailable metric; a tokenizer function that does not return one string per caption it was given. A caption that is not empty but tokenizes to nothing is scored (0), as by the reference.
+ * a string; a candidate with no token (empty, only spaces, or tokenizing to nothing like `"..."`; the
+ * message quotes it), unless `emptyCandidates: 'score-zero'`; a candidate id without references; a reference
+ * list that is not a non-empty array of strings, or holds an empty or only-spaces caption when a tokenizer
+ * runs; an unknown or unavailable metric, tokenizer or option value; a tokenizer function that does not return
+ * one string per caption it was given. A reference caption that is not empty but tokenizes to nothing is kept
+ * as an empty reference, as by the reference, and listed in `emptyReferences`.
  *
  * @param refs raw reference captions per image
  * @param cands one raw candidate caption per image
@@ -118,8 +163,10 @@ export interface EvaluationResult {
 export async function evaluate(refs: RawRefs, cands: RawCands, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   const families = selectFamilies(options);
   const tokenizer = resolveTokenizer(options.tokenize ?? 'ptb');
+  const emptyCandidates = optionChoice(options.emptyCandidates, EMPTY_CANDIDATE_POLICIES, 'emptyCandidates');
+  optionChoice(options.missingCandidates, MISSING_CANDIDATE_POLICIES, 'missingCandidates');
   const raw = options.tokenize !== 'none';
-  const { imageIds, referenceIds, skippedReferenceIds } = checkEvaluationInput(refs, cands, raw, options);
+  const { imageIds, referenceIds, skippedReferenceIds } = checkEvaluationInput(refs, cands, raw, emptyCandidates, options);
 
   const total = families.length + 1;
   options.onProgress?.({ stage: 'tokenize', completed: 0, total });
@@ -141,6 +188,10 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
     if (!hasPythonToken(cand)) emptyCandidateIds.push(id);
     return cand;
   });
+  if (emptyCandidateIds.length > 0 && emptyCandidates === 'error') {
+    throw emptyCandidateError(emptyCandidateIds, cands, options);
+  }
+  const emptyReferences = findEmptyReferences(imageIds, tokenizedRefs);
 
   const corpus: Partial<Record<CocoScoreName, number>> = {};
   const byKey = new Map<CocoScoreName, FamilyScores>();
@@ -172,7 +223,7 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
     return scores;
   });
   options.onProgress?.({ stage: 'done', completed: total, total });
-  return { corpus, perImage: recordInKeyOrder(imageIds, imageScores), imageIds, skippedReferenceIds, emptyCandidateIds };
+  return { corpus, perImage: recordInKeyOrder(imageIds, imageScores), imageIds, skippedReferenceIds, emptyCandidateIds, emptyReferences };
 }
 
 /** The families to run: those asked for (each must exist and be able to run), else every one that can run. */
@@ -198,6 +249,46 @@ function selectFamilies(options: EvaluateOptions): MetricFamily[] {
   return METRIC_FAMILIES.filter((family) => asked.has(family.name));
 }
 
+/** `value` when it is one of `choices` (`undefined`: the first), else a {@link MetricsInputError} naming the option. */
+function optionChoice<T extends string>(value: T | undefined, choices: readonly T[], option: string): T {
+  if (value === undefined) return choices[0] as T;
+  if (choices.includes(value)) return value;
+  throw new MetricsInputError(`unknown value ${JSON.stringify(value) ?? String(value)} of option ${option} (known: ${choices.join(', ')})`, {
+    field: option,
+  });
+}
+
+/** How to keep a candidate without token, for messages. */
+const SCORE_ZERO_HINT = "to score such captions 0 as coco-caption does, pass emptyCandidates: 'score-zero' (caption-eval: --empty-captions score-zero)";
+
+/** The error for candidates that tokenize to nothing: names the first (file, id, field, text) and the count. */
+function emptyCandidateError(ids: readonly string[], cands: RawCands, options: EvaluateOptions): MetricsInputError {
+  const id = ids[0] as string;
+  const tokenizer = typeof options.tokenize === 'function' ? 'the tokenize function' : `tokenize: '${options.tokenize ?? 'ptb'}'`;
+  const others = ids.length > 1 ? ` (${ids.length} candidates in all have no token; this is the first)` : '';
+  return new MetricsInputError(
+    `caption ${quoteCaption(cands[id] as string)} tokenizes to nothing (${tokenizer})${others}; ${SCORE_ZERO_HINT}`,
+    { file: options.candidatesFile, imageId: id, field: 'caption' },
+  );
+}
+
+/** A caption as a JSON string for messages, cut after 80 characters. */
+function quoteCaption(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
+/** The reference captions that have no token after tokenization, in evaluation order. */
+function findEmptyReferences(imageIds: readonly string[], tokenizedRefs: TokenizedRefs): EmptyReference[] {
+  const found: EmptyReference[] = [];
+  for (const imageId of imageIds) {
+    const list = tokenizedRefs[imageId] as readonly string[];
+    for (let index = 0; index < list.length; index++) {
+      if (!hasPythonToken(list[index] as string)) found.push({ imageId, index });
+    }
+  }
+  return found;
+}
+
 function resolveTokenizer(tokenize: TokenizerName | CaptionTokenizer): CaptionTokenizer {
   if (typeof tokenize === 'function') return tokenize;
   if (Object.hasOwn(TOKENIZERS, tokenize)) return TOKENIZERS[tokenize];
@@ -212,6 +303,7 @@ function checkEvaluationInput(
   refs: RawRefs,
   cands: RawCands,
   raw: boolean,
+  emptyCandidates: EmptyCandidatePolicy,
   options: EvaluateOptions,
 ): { imageIds: string[]; referenceIds: string[]; skippedReferenceIds: string[] } {
   const candFile = options.candidatesFile;
@@ -235,8 +327,12 @@ function checkEvaluationInput(
     if (typeof cand !== 'string') {
       throw new MetricsInputError(`caption is a ${describeType(cand)}, not a string`, { file: candFile, imageId: id, field: 'caption' });
     }
-    if (raw && !hasPythonToken(cand)) {
-      throw new MetricsInputError('caption is empty', { file: candFile, imageId: id, field: 'caption' });
+    if (raw && emptyCandidates === 'error' && !hasPythonToken(cand)) {
+      throw new MetricsInputError(`caption is empty${cand === '' ? '' : ` (${quoteCaption(cand)})`}; ${SCORE_ZERO_HINT}`, {
+        file: candFile,
+        imageId: id,
+        field: 'caption',
+      });
     }
     if (!Object.hasOwn(refs, id)) {
       throw new MetricsInputError('image id has no reference captions', { file: candFile, imageId: id, field: 'image_id' });

@@ -31,6 +31,8 @@ export {
   TOKENIZERS,
   evaluate,
   type CaptionTokenizer,
+  type EmptyCandidatePolicy,
+  type EmptyReference,
   type EvaluateOptions,
   type EvaluationProgress,
   type EvaluationResult,

@@ -44,6 +44,16 @@ describeWithShared('METEOR equals the jar on the expected cases', [...SHARED_MET
     expect(Math.abs(result.score - edge.corpus.METEOR)).toBeLessThan(1e-12);
   });
 
+  it("evaluate() with emptyCandidates: 'score-zero' gives the jar's METEOR on the edge cases, the empty candidate included", async () => {
+    const edge = data.readJson<{ refs: Record<string, string[]>; candidates: Record<string, string>; corpus: { METEOR: number }; perImage: Record<string, { METEOR: number }> }>(EDGE_CASES);
+    const result = await evaluate(edge.refs, edge.candidates, { metrics: ['meteor'], meteorData: scorer, tokenize: 'none', emptyCandidates: 'score-zero' });
+    expect(result.emptyCandidateIds.length).toBeGreaterThan(0);
+    for (const [id, scores] of Object.entries(edge.perImage)) {
+      expect(Math.abs((result.perImage[id]?.METEOR as number) - scores.METEOR), `image ${id}`).toBeLessThan(1e-12);
+    }
+    expect(Math.abs((result.corpus.METEOR as number) - edge.corpus.METEOR)).toBeLessThan(1e-12);
+  });
+
   it('evaluate() reports METEOR from raw captions (PTB-tokenized first), as COCOEvalCap', async () => {
     const expected = loadRealCase(data, REAL_CASES.magic_karpathy_test_first500);
     const result = await evaluate(expected.rawRefs!, expected.rawCands!, { metrics: ['meteor'], meteorData: scorer });
