@@ -78,12 +78,41 @@ describe('caption-eval', () => {
     const out = run('--help');
     expect(out.status).toBe(0);
     expect(out.stderr).toBe('');
-    for (const option of ['--refs', '--results', '--split', '--metrics', '--json', '--per-image', '--tokenize', '--require-all', '--meteor-data', '--meteor-paraphrase']) {
+    for (const option of ['--refs', '--results', '--split', '--metrics', '--json', '--per-image', '--tokenize', '--require-all', '--empty-captions', '--meteor-data', '--meteor-paraphrase']) {
       expect(out.stdout).toContain(option);
     }
     expect(out.stdout).toMatch(/Examples:\n {2}caption-eval --refs/);
     expect(out.stdout).toMatch(/Exit status: 0 scores printed; 1 bad input/);
     expect(out.stdout).toContain('spice, wmd: not available in this version');
+    expect(out.stdout.replace(/\s+/g, ' ')).toContain('(choices: "error", "score-zero", default: "error")');
+    expect(out.stdout).toMatch(/is an error; --empty-captions score-zero scores it 0 as coco-caption does/);
+  });
+
+  it('--empty-captions score-zero scores a result that tokenizes to nothing as coco-caption does (the oracle scored "" there)', () => {
+    // Image 4's oracle candidate is "" (INLINE_SAMPLE); "..." is what PTB tokenization + punctuation removal
+    // turn into "", and the sample's references are lower-case words the tokenizer leaves as they are.
+    const withDots = [...results, { image_id: 4, caption: '...' }];
+    const perImage = join(dir, 'per-image-empty.json');
+    const args = ['--refs', file('ann.json', annotations), '--results', file('res-dots.json', withDots), '--json', '--metrics', 'bleu,rouge,cider'];
+    const refused = run(...args);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/res-dots\.json, image id 4, field "caption": caption "\.\.\." tokenizes to nothing .*--empty-captions score-zero/);
+    const out = run(...args, '--empty-captions', 'score-zero', '--per-image', perImage);
+    expect(out.status, out.stderr).toBe(0);
+    const scores = JSON.parse(out.stdout) as Record<string, number>;
+    for (const [key, value] of Object.entries(scores)) expectRelativeClose(value, INLINE_SAMPLE.corpus[key], key);
+    expect(out.stderr).toMatch(/warning: 1 result caption\(s\) have no token after tokenization \(scored 0 .*\), e\.g\. image id 4/);
+    const rows = JSON.parse(readFileSync(perImage, 'utf8')) as Record<string, number>[];
+    expect(rows.find((row) => row.image_id === 4)).toEqual({ image_id: 4, Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+  });
+
+  it('keeps a reference caption that tokenizes to nothing, with a warning naming the file, image and caption', () => {
+    const withEmptyReference = { ...annotations, annotations: [...annotations.annotations, { image_id: 2, caption: '...' }] };
+    const refs = file('ann-empty-ref.json', withEmptyReference);
+    const out = run('--refs', refs, '--results', file('res.json', results), '--json', '--metrics', 'cider');
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toContain(`warning: 1 reference caption(s) have no token after tokenization (kept as empty references, as by coco-caption; they count in their image's scores), e.g. file ${refs}, image id 2, caption 3`);
   });
 
   it('reads gzipped inputs, Karpathy splits, and writes per-image scores', () => {
@@ -130,6 +159,8 @@ describe('caption-eval', () => {
     ['a result id absent from the references', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 7, caption: 'a dog' }])], /image id 7, field "image_id": result image id is not an image of the annotations file/],
     ['duplicate result ids', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 1, caption: 'a' }, { image_id: 1, caption: 'b' }])], /image id 1, field "image_id": duplicate result: entries 0 and 1/],
     ['an empty caption', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 2, caption: ' ' }])], /image id 2, field "caption": caption is empty/],
+    ['a caption that tokenizes to nothing', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 2, caption: '- ...' }])], /file .*r\.json, image id 2, field "caption": caption "- \.\.\." tokenizes to nothing \(tokenize: 'ptb'\); to score such captions 0 as coco-caption does, .*--empty-captions score-zero/],
+    ['an unknown --empty-captions value', () => ['--refs', refs(), '--results', file('res.json', results), '--empty-captions', 'zero'], /^caption-eval: error: option '--empty-captions <policy>' argument 'zero' is invalid\. Allowed choices are error, score-zero\./],
     ['a non-string caption', () => ['--refs', refs(), '--results', file('r.json', [{ image_id: 3, caption: 42 }])], /image id 3, field "caption": COCO results at \[0\]\.caption: Invalid input: expected string, received number/],
     ['a results file that is not an array', () => ['--refs', refs(), '--results', file('r.json', { image_id: 1 })], /COCO results: Invalid input: expected array/],
     ['an empty results array', () => ['--refs', refs(), '--results', file('r.json', [])], /the results array is empty/],

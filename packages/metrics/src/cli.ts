@@ -20,7 +20,7 @@ import { Command, Option } from 'commander';
 import packageJson from '../package.json';
 import { evaluateCoco, type EvaluateCocoOptions } from './coco-files';
 import { MetricsInputError } from './errors';
-import type { EvaluationProgress, EvaluationResult, TokenizerName } from './evaluate';
+import type { EmptyCandidatePolicy, EvaluationProgress, EvaluationResult, TokenizerName } from './evaluate';
 import { METRIC_FAMILIES, METRIC_NAMES, type MetricFamilyOptions } from './metric-families';
 import type { MetricName } from './types';
 
@@ -34,6 +34,7 @@ interface CliOptions {
   perImage?: string;
   tokenize: TokenizerName;
   requireAll?: boolean;
+  emptyCaptions: EmptyCandidatePolicy;
   meteorData?: string;
   meteorParaphrase?: string;
 }
@@ -51,6 +52,9 @@ stdout holds only the scores (a table, or one JSON object with --json); progress
 stderr. Metrics: ${METRIC_FAMILIES.map((family) => family.name).join(', ')} (meteor when its data is found)${
   NOT_IMPLEMENTED.length > 0 ? `; ${NOT_IMPLEMENTED.join(', ')}: not available in this version` : ''
 }.
+A result caption with no token (empty, or only punctuation such as "...", which coco-caption's tokenizer
+removes) is an error; --empty-captions score-zero scores it 0 as coco-caption does. A reference caption that
+tokenizes to nothing is kept as an empty reference, as coco-caption keeps it, with a warning.
 Exit status: 0 scores printed; 1 bad input or options (the message names the file, the image id and the
 field); 2 internal error.`;
 
@@ -66,6 +70,14 @@ function buildProgram(): Command {
     .option('--per-image <file>', 'write per-image scores to this JSON file (gzipped when it ends with .gz)')
     .addOption(new Option('--tokenize <mode>', 'tokenizer: ptb (as coco-caption) or none (captions already tokenized)').choices(['ptb', 'none']).default('ptb'))
     .option('--require-all', 'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)')
+    .addOption(
+      new Option(
+        '--empty-captions <policy>',
+        'a result caption with no token (empty, or only punctuation like "..."): error, or score-zero to score it 0 as coco-caption does (with a warning)',
+      )
+        .choices(['error', 'score-zero'])
+        .default('error'),
+    )
     .option('--meteor-data <path>', 'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)')
     .option('--meteor-paraphrase <file|none>', 'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)')
     .addHelpText('after', HELP_AFTER)
@@ -183,6 +195,7 @@ async function main(argv: readonly string[]): Promise<number> {
       tokenize: options.tokenize,
       split: options.split,
       missingCandidates: options.requireAll === true ? 'error' : 'skip',
+      emptyCandidates: options.emptyCaptions,
       referencesFile: options.refs,
       candidatesFile: options.results,
       onProgress: progress.onProgress,
@@ -201,7 +214,13 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (result.emptyCandidateIds.length > 0) {
       process.stderr.write(
-        `caption-eval: warning: ${result.emptyCandidateIds.length} result caption(s) have no token after tokenization (scored 0, as by coco-caption), e.g. image id ${result.emptyCandidateIds[0]}\n`,
+        `caption-eval: warning: ${result.emptyCandidateIds.length} result caption(s) have no token after tokenization (scored 0 as by coco-caption, --empty-captions score-zero), e.g. image id ${result.emptyCandidateIds[0]}\n`,
+      );
+    }
+    const firstEmptyReference = result.emptyReferences[0];
+    if (firstEmptyReference !== undefined) {
+      process.stderr.write(
+        `caption-eval: warning: ${result.emptyReferences.length} reference caption(s) have no token after tokenization (kept as empty references, as by coco-caption; they count in their image's scores), e.g. file ${options.refs}, image id ${firstEmptyReference.imageId}, caption ${firstEmptyReference.index}\n`,
       );
     }
     if (options.perImage !== undefined) {
