@@ -114,6 +114,19 @@ describe('CiderDScorer', () => {
     expect(scorer.score([[5, 8]], [refs]).score).not.toBe(padded);
   });
 
+  it('rewards 0, without an error, a sample that ends at once (end token first) and an empty caption, as ruotianluo/cider', () => {
+    // A model can emit the end token first. ImageCaptioning.pytorch's array_to_str makes that row "0"; "0" ends
+    // every reference of a corpus built from rows ending with 0, so its document frequency is the number of
+    // reference sets and its idf log(N) - log(N) = 0: a zero vector, which CiderD's `norm != 0` guard scores 0.
+    // An empty caption has no n-gram at all. (The oracle's edge cases pin "" too, in the reward parity test.)
+    const scorer = CiderDScorer.fromCorpus([[[5, 8, 9, 0], [5, 7, 0]], [[7, 8, 0]]]);
+    const refs = [[5, 8, 9, 0], [5, 7, 0]];
+    const result = scorer.score([Int32Array.of(0, 0, 0, 0), [0, 5, 8], Int32Array.of(), '', Int32Array.of(5, 8, 9, 0)], [refs, refs, refs, refs, refs]);
+    expect([...result.scores.slice(0, 4)]).toEqual([0, 0, 0, 0]);
+    expect(result.scores[4]).toBeGreaterThan(0);
+    expect(result.score).toBe((result.scores[4] as number) / 5);
+  });
+
   it('rejects malformed input with MetricsInputError', () => {
     const scorer = CiderDScorer.fromCorpus(corpus);
     const other = CiderDScorer.fromCorpus(corpus);
