@@ -62,6 +62,30 @@ export class CharSet {
     return CharSet.fromPairs([[lo, hi]]);
   }
 
+  /** The set of the code units written in `list`: hexadecimal code units and `lo-hi` ranges, space-separated. */
+  static fromHexList(list: string): CharSet {
+    const pairs: [number, number][] = [];
+    for (const item of list.split(/\s+/)) {
+      if (item === '') continue;
+      const dash = item.indexOf('-');
+      const lo = parseInt(dash < 0 ? item : item.slice(0, dash), 16);
+      const hi = dash < 0 ? lo : parseInt(item.slice(dash + 1), 16);
+      if (!(lo <= hi)) throw new RangeError(`CharSet.fromHexList: bad item ${JSON.stringify(item)}`);
+      pairs.push([lo, hi]);
+    }
+    return CharSet.fromPairs(pairs);
+  }
+
+  /** Every code unit of any of `sets`. */
+  static union(...sets: readonly CharSet[]): CharSet {
+    return CharSet.fromPairs(sets.flatMap((set) => set.pairs()));
+  }
+
+  /** The code units of this set that are not in `other`. */
+  minus(other: CharSet): CharSet {
+    return CharSet.union(this.complement(), other).complement();
+  }
+
   /** Every code unit not in this set. */
   complement(): CharSet {
     const out: [number, number][] = [];

@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { CharSet } from './char-set';
 import { charSetsOf, CharClassPartition, LazyDfa } from './lazy-dfa';
-import { fixedLength, parseMacros, parseRegex, RegexSyntaxError, type Regex } from './regex';
+import {
+  anyCase,
+  capitalized,
+  chars,
+  charsExcept,
+  fixedLength,
+  oneOf,
+  oneOrMore,
+  optional,
+  repeat,
+  seq,
+  zeroOrMore,
+  type Regex,
+} from './regex';
 
-/** A scanner over `sources` (highest priority first); returns [rule, end] of the longest match at 0. */
-function scanner(
-  sources: string[],
-  macros: ReadonlyMap<string, Regex> = new Map()
-): (text: string) => [number, number] {
-  const patterns = sources.map((s) => parseRegex(s, macros));
+/** A scanner over `patterns` (highest priority first); returns [rule, end] of the longest match at 0. */
+function scanner(patterns: Regex[]): (text: string) => [number, number] {
   const dfa = new LazyDfa(patterns, new CharClassPartition(charSetsOf(patterns)));
   return (text) => {
     dfa.longestMatch(text, 0, text.length);
@@ -16,53 +25,68 @@ function scanner(
   };
 }
 
+const lowerCase = chars(CharSet.range(0x61, 0x7a));
+
 describe('JFlex-style longest match (lazy DFA)', () => {
   it('takes the longest match, then the earliest rule among equally long ones', () => {
-    const scan = scanner(['ab', 'a', 'abc', '[a-z]+']);
+    const scan = scanner([seq('ab'), chars('a'), seq('abc'), oneOrMore(lowerCase)]);
     expect(scan('abcd!')).toEqual([3, 4]);
     expect(scan('abc!')).toEqual([2, 3]);
     expect(scan('ab!')).toEqual([0, 2]);
     expect(scan('!')).toEqual([-1, 0]);
   });
 
-  it('is caseless for literal characters but not inside classes, as %caseless', () => {
-    const scan = scanner(['if', '[a]']);
+  it('matches literal text in any ASCII case, but a character set only as written', () => {
+    const scan = scanner([seq('if'), chars('a')]);
     expect(scan('IF')).toEqual([0, 2]);
     expect(scan('iF')).toEqual([0, 2]);
     expect(scan('a')).toEqual([1, 1]);
     expect(scan('A')).toEqual([-1, 0]);
+    expect(scanner([anyCase('&amp;')])('&AmP;')).toEqual([0, 5]);
   });
 
-  it('knows [^] (anything), . (no JFlex 1.5 newline), [:letter:] and repetition bounds', () => {
-    expect(scanner(['[^][^]'])('\n\u2028')).toEqual([0, 2]);
-    expect(scanner(['.+'])('ab\u2028c')).toEqual([0, 2]);
-    expect(scanner(['.+'])('ab\u0085c')).toEqual([0, 2]);
-    expect(scanner(['[:letter:]+'])('\u00e9\u4e00x1')).toEqual([0, 3]);
-    expect(scanner(['x{2,3}'])('xxxx')).toEqual([0, 3]);
-    expect(scanner(['x{2,3}'])('x')).toEqual([-1, 0]);
+  it('keeps the capital of a capitalized word and lets the rest match in any case', () => {
+    const scan = scanner([capitalized('The')]);
+    expect(scan('THE')).toEqual([0, 3]);
+    expect(scan('The')).toEqual([0, 3]);
+    expect(scan('the')).toEqual([-1, 0]);
   });
 
-  it('expands macros and reads JFlex escapes', () => {
-    const macros = parseMacros([
-      ['D', '[0-9]'],
-      ['N', String.raw`{D}+(\.{D}+)?`],
-    ]);
-    expect(scanner(['{N}'], macros)('12.5x')).toEqual([0, 4]);
-    expect(scanner([String.raw`\u00e9\x41\t`])('\u00e9A\t')).toEqual([0, 3]);
+  it('refuses literal text with a cased letter outside ASCII (its other case would be silently missed)', () => {
+    expect(() => anyCase('caf\u00e9')).toThrow(RangeError);
+    expect(() => seq('a', '\u00e9')).toThrow(/chars\(\)/);
+    expect(() => anyCase('\u00a0\u4e00-')).not.toThrow();
   });
 
-  it('rejects malformed patterns with the position', () => {
-    expect(() => parseRegex('(ab', new Map())).toThrow(RegexSyntaxError);
-    expect(() => parseRegex('{NOPE}', new Map())).toThrow(/unknown macro/);
-    expect(() => parseRegex('a b', new Map())).toThrow(/at 1/);
+  it('knows any-code-unit sets, negated sets, optional parts and repetition bounds', () => {
+    expect(scanner([repeat(charsExcept(''), 2, 2)])('\n\u2028x')).toEqual([0, 2]);
+    expect(scanner([oneOrMore(charsExcept('\n'))])('ab\u2028c\nd')).toEqual([0, 4]);
+    expect(scanner([repeat('x', 2, 3)])('xxxx')).toEqual([0, 3]);
+    expect(scanner([repeat('x', 2, 3)])('x')).toEqual([-1, 0]);
+    expect(scanner([seq('a', optional('b'), zeroOrMore('c'), 'd')])('acccd')).toEqual([0, 5]);
+    expect(scanner([seq('a', optional('b'), zeroOrMore('c'), 'd')])('abbd')).toEqual([-1, 0]);
+    expect(scanner([oneOf(seq('ab'), seq('a', 'bc'))])('abc')).toEqual([0, 3]);
+    expect(() => repeat('x', 3, 2)).toThrow(RangeError);
   });
 
   it('computes fixed lengths of trailing contexts', () => {
-    const m = new Map<string, Regex>();
-    expect(fixedLength(parseRegex('[ ]', m))).toBe(1);
-    expect(fixedLength(parseRegex('[^][^]', m))).toBe(2);
-    expect(fixedLength(parseRegex(String.raw`\r|\r?\n`, m))).toBeUndefined();
-    expect(fixedLength(parseRegex('x{3}', m))).toBe(3);
+    expect(fixedLength(chars(' '))).toBe(1);
+    expect(fixedLength(repeat(charsExcept(''), 2, 2))).toBe(2);
+    expect(fixedLength(oneOf('\r\n', chars('\r\n')))).toBeUndefined();
+    expect(fixedLength(oneOf('ab', 'cd'))).toBe(2);
+    expect(fixedLength(repeat('x', 3, 3))).toBe(3);
+    expect(fixedLength(optional('x'))).toBeUndefined();
+  });
+});
+
+describe('character sets', () => {
+  it('reads hexadecimal lists, and forms unions and differences', () => {
+    const set = CharSet.fromHexList(' 41-43  61\n 7a ');
+    expect(set).toBe(CharSet.of('ABCaz'));
+    expect(CharSet.union(CharSet.of('ab'), CharSet.range(0x63, 0x65))).toBe(CharSet.range(0x61, 0x65));
+    expect(CharSet.range(0x61, 0x65).minus(CharSet.of('bd'))).toBe(CharSet.of('ace'));
+    expect(CharSet.of('a').minus(CharSet.of('a')).ranges).toEqual([]);
+    expect(() => CharSet.fromHexList('43-41')).toThrow(RangeError);
   });
 });
 

@@ -1,322 +1,757 @@
 /**
- * The lexical grammar of Stanford CoreNLP 3.4.1's `PTBLexer` (JFlex, `%caseless`), restated for our own
- * scanner generator, with the option set that `PTBTokenizer -preserveLines -lowerCase` runs with: the
- * default PTB3 normalisations (`ptb3Escaping` on: `-LRB-` brackets, LaTeX quotes, `...`, `--`, `&amp;` → `&`,
- * currency and fraction normalisation, spaces inside tokens → U+00A0), `tokenizeNLs` on, `americanize` off,
- * `splitAssimilations` on, untokenizable characters deleted, the traditional (not strict) Treebank 3 state.
+ * The token grammar of the PTB tokenizer that coco-caption runs (Stanford CoreNLP 3.4.1, `PTBTokenizer
+ * -preserveLines -lowerCase`), written as named building blocks for our scanner generator (`regex.ts`,
+ * `lazy-dfa.ts`). The behaviour is the reference's, with the options that command line implies: the PTB3
+ * normalisations (`-LRB-` for brackets, LaTeX quotes, `...`, `--`, `&amp;` → `&`, currency and fraction
+ * normalisation, spaces inside a token → U+00A0), line breaks as tokens, `cannot` → `can not` and the like,
+ * no American spelling, untokenizable characters deleted. The organisation, names and wording are ours; the
+ * character sets and word lists come from `ptb-characters.ts` and `ptb-word-lists.ts`. docs/tokenizer.md
+ * says how the equivalence with the reference was established.
  *
- * Each rule is a pattern, an optional trailing context (JFlex's `r1/r2`: it must follow for the rule to
- * match and counts towards the match length, but is not part of the token) and what the rule does. The
- * rule order is the priority order, exactly as in the JFlex specification, because a JFlex scanner takes
- * the longest match and breaks ties by rule order. Macro definitions are ordered so each uses only earlier
- * ones (JFlex allows forward references; the expansions are the same).
+ * How the scanner uses {@link TOKEN_RULES}: at each position it takes the longest text that some rule
+ * matches (a rule's `followedBy` context counts towards that length but is left for the next token); among
+ * rules matching equally long text, the one listed first wins. The list order is therefore part of the
+ * behaviour.
  *
  * @internal
  */
+import { CharSet } from './char-set';
+import {
+  ADDRESS_BREAKERS,
+  ADDRESS_END_BREAKERS,
+  APOSTROPHE_LOOKALIKES,
+  APOSTROPHES,
+  ASCII_ALPHANUMERIC,
+  ASCII_DIGITS,
+  ASCII_LETTERS,
+  ASCII_UPPER,
+  CLAUSE_PUNCTUATION,
+  COMPOUND_JOINERS,
+  CURRENCY_SIGNS,
+  DIGITS,
+  INVISIBLE_CHARACTERS,
+  LETTERS,
+  LETTERS_AND_DIGITS,
+  LINE_BREAK_CHARACTERS,
+  LONG_DASHES,
+  NUMBER_SEPARATORS,
+  QUOTATION_MARKS,
+  RAISED_OR_LOWERED_SIGNS,
+  SENTENCE_MARKS,
+  SPACE_CHARACTERS,
+  SUBSCRIPT_DIGITS,
+  SUPERSCRIPT_DIGITS,
+  SYMBOLS,
+  UPPERCASE,
+  VULGAR_FRACTIONS,
+  WORD_CHARACTERS,
+} from './ptb-characters';
+import {
+  ABBREVIATIONS_BEFORE_LOWERCASE,
+  ABBREVIATIONS_BEFORE_NAMES,
+  ABBREVIATIONS_BEFORE_NUMBERS,
+  ACCENT_ENTITY_NAMES,
+  ADDRESS_DOMAINS,
+  APOSTROPHE_WORDS,
+  ASCII_APOSTROPHE_WORDS,
+  CAPITALIZED_STATE_ABBREVIATIONS,
+  CAPITALIZED_TITLES,
+  COMPANY_FORMS_BEFORE_LIMITED,
+  DASH_ENTITIES,
+  FILE_EXTENSIONS,
+  LANGUAGE_NAMES,
+  LIMITED_WORD_STARTS,
+  LOWER_CASE_SECOND_LETTER_ABBREVIATIONS,
+  PROPRIETARY_COMPANY_FORMS,
+  PUNCTUATION_ENTITIES,
+  SENTENCE_OPENERS,
+  SPLIT_CONTRACTIONS,
+  TREEBANK_FORMS,
+  US_COMPOUNDS,
+} from './ptb-word-lists';
+import {
+  anyCase,
+  capitalized,
+  chars,
+  charsExcept,
+  oneOf,
+  oneOrMore,
+  optional,
+  repeat,
+  seq,
+  UNBOUNDED,
+  zeroOrMore,
+  type Regex,
+  type RegexPart,
+} from './regex';
 
 /** What a rule does with the text it matched. */
 export enum Action {
   /** The matched text is the token. */
   Text,
-  /** Nothing is emitted (spaces, zero-width characters, DEL, `&nbsp;`). */
+  /** Nothing is emitted (spaces, invisible characters, `&nbsp;`). */
   Skip,
-  /** A line break (`tokenizeNLs`): the token `*NL*`, which `-preserveLines` prints as a newline. */
+  /** A line break: the `*NL*` token, which `-preserveLines` prints as a newline. */
   Newline,
-  /** Untokenizable character: deleted (CoreNLP logs a warning for the first one). */
+  /** A character the grammar has no token for: deleted (the reference logs a warning for the first one). */
   Untokenizable,
-  /** Token = text without its last `n` characters, which are scanned again (`cannot` → `can` + `not`). */
+  /** The text without its last {@link TokenRule.pushBack} characters is the token; those are scanned again. */
   SplitOffTail,
   /** Soft hyphens (U+00AD) removed; `-` if nothing is left. */
   RemoveSoftHyphens,
   /** `&amp;` (any case) → `&`. */
   NormalizeAmpersand,
-  /** Spaces → U+00A0 (SGML tags, fractions such as `3 1/2`). */
+  /** Spaces → U+00A0, so the token stays one when the printed line is split on spaces. */
   SpacesToNbsp,
   /** Phone numbers: spaces → U+00A0, `(`/`)` → `-LRB-`/`-RRB-`. */
   Phone,
-  /** Smileys: `(`/`)` → `-LRB-`/`-RRB-`. */
+  /** `(`/`)` inside the token → `-LRB-`/`-RRB-` (smileys). */
   ParenthesesInside,
-  /** Quote normalisation to LaTeX style, the quote probably opening. */
+  /** Quotes to LaTeX style (`` ` `` and ` `` `), as an opening quote. */
   OpeningQuote,
-  /** Quote normalisation to LaTeX style, the quote probably closing. */
+  /** Quotes to LaTeX style (`'` and `''`), as a closing quote. */
   ClosingQuote,
-  /** A fixed replacement token (`-LRB-`, `--`, `...`, `<`, ...), given in the rule. */
+  /** The fixed token {@link TokenRule.replacement}. */
   Replace,
-  /** `-` runs: 3 or 4 dashes → `--`, others unchanged. */
+  /** A run of `-`: 3 or 4 of them → `--`, other lengths unchanged. */
   Hyphens,
-  /** `¼ ½ ¾ ⅓ ⅔` → `1/4 1/2 3/4 1/3 2/3`; other vulgar fractions unchanged. */
+  /** `¼ ½ ¾ ⅓ ⅔` → `1/4 1/2 3/4 1/3 2/3`; the other vulgar fractions unchanged. */
   Fraction,
-  /** `¢` → `cents`, `£` → `#`, `¤ € ₠ U+0080` → `$`; others unchanged. */
+  /** `¢` → `cents`, `£` → `#`, `¤ € ₠` and U+0080 → `$`; the other currency signs unchanged. */
   Currency,
-  /** Acronym before a sentence start: `I.` → `I` + `.`; otherwise the token keeps its period and the period is also scanned again. */
+  /**
+   * An acronym whose period ends the sentence: a one-letter acronym (`I.`) gives the letter, then the period
+   * is scanned again; a longer one keeps its period and the period is scanned again too (`U.S.` `.`).
+   */
   AcronymAtSentenceEnd,
-  /** Abbreviation ending a sentence: the token keeps its period and the period is also scanned again. */
+  /** An abbreviation whose period ends the sentence: it keeps its period and the period is scanned again. */
   AbbreviationAtSentenceEnd,
 }
 
-/** One rule of the grammar. */
-export interface Rule {
-  /** Pattern of the token (JFlex `r1`). */
-  readonly pattern: string;
-  /** Trailing context (JFlex `r2` in `r1/r2`). */
-  readonly lookahead?: string;
-  /** What the rule does. */
+/** One token rule: a pattern, an optional context that must follow it, and what to do with the match. */
+export interface TokenRule {
+  /** What the rule recognises, for messages and tests. */
+  readonly name: string;
+  /** The token's text. */
+  readonly pattern: Regex;
+  /** Text that must follow for the rule to apply; not part of the token, but part of the match length. */
+  readonly followedBy?: Regex;
+  /** What the rule does with the matched text. */
   readonly action: Action;
-  /** Replacement token for {@link Action.Replace}; number of characters for {@link Action.SplitOffTail}. */
-  readonly argument?: string | number;
+  /** The token of an {@link Action.Replace} rule. */
+  readonly replacement?: string;
+  /** How many final characters of an {@link Action.SplitOffTail} match are scanned again. */
+  readonly pushBack?: number;
 }
 
-/** Macro definitions, `[name, pattern]`, each using only earlier ones. */
-export const MACROS: readonly (readonly [string, string])[] = [
-  // SGML/XML tags, comments and declarations (spaces inside become U+00A0).
-  ['TAG_NAME', String.raw`[A-Za-z][A-Za-z0-9_:\.\-]*`],
-  [
-    'SGML',
-    String.raw`\<([!\?][A-Za-z\-][^>\r\n]*|{TAG_NAME}([ ]+({TAG_NAME}|{TAG_NAME}[ ]*=[ ]*('[^']*'|\"[^\"]*\")))*[ ]*\/?|\/{TAG_NAME})[ ]*\>`,
-  ],
-  // Character entities.
-  ['SPMDASH', String.raw`&(MD|mdash|ndash);|[\u0096\u0097\u2013\u2014\u2015]`],
-  ['SPAMP', String.raw`&amp;`],
-  ['SPPUNC', String.raw`&(HT|TL|UR|LR|QC|QL|QR|odq|cdq|#[0-9]+);`],
-  ['SPLET', String.raw`&[aeiouAEIOU](acute|grave|uml);`],
-  // Space and line breaks (U+3000 is the ideographic space; U+0085 is also an ellipsis, see LDOTS).
-  ['SPACE', String.raw`[ \t\u00A0\u2000-\u200A\u3000]`],
-  ['SPACES', String.raw`{SPACE}+`],
-  ['NEWLINE', String.raw`\r|\r?\n|\u2028|\u2029|\u000B|\u000C|\u0085`],
-  ['SPACENL', String.raw`({SPACE}|{NEWLINE})`],
-  ['SPACENLS', String.raw`{SPACENL}+`],
-  ['SENTEND', String.raw`{SPACENL}({SPACENL}|[:uppercase:]|{SGML})`],
-  // Numbers.
-  ['DIGIT', String.raw`[:digit:]|[\u07C0-\u07C9]`],
-  ['DATE', String.raw`{DIGIT}{1,2}[\-\/]{DIGIT}{1,2}[\-\/]{DIGIT}{2,4}`],
-  ['NUM', String.raw`{DIGIT}+|{DIGIT}*([.:,\u00AD\u066B\u066C]{DIGIT}+)+`],
-  ['NUMBER', String.raw`[\-+]?{NUM}`],
-  ['SUBSUPNUM', String.raw`[\u207A\u207B\u208A\u208B]?([\u2070\u00B9\u00B2\u00B3\u2074-\u2079]+|[\u2080-\u2089]+)`],
-  ['FRAC', String.raw`({DIGIT}{1,4}[- \u00A0])?{DIGIT}{1,4}(\\?\/|\u2044){DIGIT}{1,4}`],
-  ['FRAC2', String.raw`[\u00BC\u00BD\u00BE\u2153-\u215E]`],
-  ['DOLSIGN', String.raw`([A-Z]*\$|#)`],
-  ['DOLSIGN2', String.raw`[\u00A2\u00A3\u00A4\u00A5\u0080\u20A0\u20AC\u060B\u0E3F\u20A4\uFFE0\uFFE1\uFFE5\uFFE6]`],
-  // Letters: JFlex's [:letter:], letter entities, the soft hyphen and combining marks of many scripts.
-  [
-    'LETTER',
-    String.raw`([:letter:]|{SPLET}|[\u00AD\u0237-\u024F\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02FF\u0300-\u036F` +
-      String.raw`\u0370-\u037D\u0384\u0385\u03CF\u03F6\u03FC-\u03FF\u0483-\u0487\u04CF\u04F6-\u04FF\u0510-\u0525` +
-      String.raw`\u055A-\u055F\u0591-\u05BD\u05BF\u05C1\u05C2\u05C4\u05C5\u05C7\u0615-\u061A\u063B-\u063F` +
-      String.raw`\u064B-\u065E\u0670\u06D6-\u06EF\u06FA-\u06FF\u070F\u0711\u0730-\u074F\u0750-\u077F\u07A6-\u07B1` +
-      String.raw`\u07CA-\u07F5\u07FA\u0900-\u0903\u093C\u093E-\u094E\u0951-\u0955\u0962-\u0963\u0981-\u0983` +
-      String.raw`\u09BC-\u09C4\u09C7\u09C8\u09CB-\u09CD\u09D7\u09E2\u09E3\u0A01-\u0A03\u0A3C\u0A3E-\u0A4F` +
-      String.raw`\u0A81-\u0A83\u0ABC-\u0ACF\u0B82\u0BBE-\u0BC2\u0BC6-\u0BC8\u0BCA-\u0BCD\u0C01-\u0C03` +
-      String.raw`\u0C3E-\u0C56\u0D3E-\u0D44\u0D46-\u0D48\u0E30-\u0E3A\u0E47-\u0E4E\u0EB1-\u0EBC\u0EC8-\u0ECD])`,
-  ],
-  ['WORD', String.raw`{LETTER}({LETTER}|{DIGIT})*([.!?]{LETTER}({LETTER}|{DIGIT})*)*`],
-  [
-    'FILENAME_EXT',
-    String.raw`bat|bmp|c|class|cgi|cpp|dll|doc|docx|exe|gif|gz|h|htm|html|jar|java|jpeg|jpg|mov|mp3|pdf|php|` +
-      String.raw`pl|png|ppt|ps|py|sql|tar|txt|wav|x|xml|zip`,
-  ],
-  ['FILENAME', String.raw`({LETTER}|{DIGIT})+([.]({LETTER}|{DIGIT})+)*([.]{FILENAME_EXT})`],
-  // Apostrophes (straight, CP1252 U+0092, curly) and the wider set that may sit inside a word.
-  ['APOS', String.raw`['\u0092\u2019]|&apos;`],
-  ['APOSETCETERA', String.raw`{APOS}|[\`\u0091\u2018\u201B]`],
-  ['HYPHEN', String.raw`[-_\u058A\u2010\u2011]`],
-  // Acronyms (also used by HTHING).
-  ['ACRO', String.raw`[A-Za-z](\.[A-Za-z])*|(Canada|Sino|Korean|EU|Japan|non)-U\.S|U\.S\.-(U\.K|U\.S\.S\.R)`],
-  ['ACRO2', String.raw`[A-Za-z](\.[A-Za-z])+|(Canada|Sino|Korean|EU|Japan|non)-U\.S|U\.S\.-(U\.K|U\.S\.S\.R)`],
-  // Hyphenated and other compound "things".
-  ['LETTER_OR_DIGIT', String.raw`([:letter:]|[:digit:])`],
-  ['ELIDED', String.raw`([dDoOlL]{APOSETCETERA}{LETTER_OR_DIGIT})`],
-  ['THING', String.raw`{ELIDED}?{LETTER_OR_DIGIT}+({HYPHEN}{ELIDED}?{LETTER_OR_DIGIT}+)*`],
-  ['THINGA', String.raw`[A-Z]+(([+&]|{SPAMP})[A-Z]+)+`],
-  ['THING3', String.raw`[A-Za-z0-9]+(-[A-Za-z]+){0,2}(\\?\/[A-Za-z0-9]+(-[A-Za-z]+){0,2}){1,2}`],
-  ['HTHING', String.raw`[A-Za-z0-9][A-Za-z0-9.,\u00AD]*(-([A-Za-z0-9\u00AD]+|{ACRO2}\.))+`],
-  // Clitics: 's 're 've 'll 'm 'd and n't; SWORD is a word that cannot end in n (it takes the n of n't).
-  ['REDAUX', String.raw`{APOS}([msdMSD]|re|ve|ll)`],
-  ['SWORD', String.raw`[A-Za-z\u00AD]*[A-MO-Za-mo-z](\u00AD)*`],
-  ['SREDAUX', String.raw`n{APOSETCETERA}t`],
-  // Words with an apostrophe that stay whole.
-  [
-    'APOWORD',
-    String.raw`{APOS}n{APOS}?|[lLdDjJ]{APOS}|Dunkin{APOS}|somethin{APOS}|ol{APOS}|{APOS}em|` +
-      String.raw`[A-HJ-XZn]{APOSETCETERA}[:letter:]{2}[:letter:]*|{APOS}[2-9]0s|{APOS}till?|` +
-      String.raw`[:letter:][:letter:]*[aeiouyAEIOUY]{APOSETCETERA}[aeiouA-Z][:letter:]*|{APOS}cause|cont'd\.?|` +
-      String.raw`'twas|nor'easter|c'mon|e'er|s'mores|ev'ry|li'l|nat'l|O{APOSETCETERA}o`,
-  ],
-  ['APOWORD2', String.raw`y{APOS}`],
-  // URLs, e-mail addresses, Twitter names and hashtags. Note `,-_` in LIKELYURL: a range (U+002C..U+005F).
-  ['FULLURL', String.raw`https?:\/\/[^ \t\n\f\r\"<>|(){}]+[^ \t\n\f\r\"<>|.!?(){},-]`],
-  [
-    'LIKELYURL',
-    String.raw`((www\.([^ \t\n\f\r\"<>|.!?(){},]+\.)+[a-zA-Z]{2,4})|(([^ \t\n\f\r\"\`'<>|.!?(){},-_$]+\.)+(com|net|org|edu)))` +
-      String.raw`(\/[^ \t\n\f\r\"<>|()]+[^ \t\n\f\r\"<>|.!?(){},-])?`,
-  ],
-  [
-    'EMAIL',
-    String.raw`(&lt;|<)?[a-zA-Z0-9][^ \t\n\f\r\"<>|()\u00A0{}]*@([^ \t\n\f\r\"<>|(){}.\u00A0]+\.)*` +
-      String.raw`([^ \t\n\f\r\"<>|(){}.\u00A0]+)(&gt;|>)?`,
-  ],
-  ['TWITTER', String.raw`@[a-zA-Z_][a-zA-Z_0-9]*|#{LETTER}+`],
-  // Abbreviations usually followed by a lower-case word (ABBREV1); an upper-case word after them means a sentence end.
-  ['ABMONTH', String.raw`Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec`],
-  ['ABDAYS', String.raw`Mon|Tue|Tues|Wed|Thu|Thurs|Fri`],
-  [
-    'ABSTATE',
-    String.raw`Ala|Ariz|[A]z|[A]rk|Calif|Colo|Conn|Ct|Dak|[D]el|Fla|Ga|[I]ll|Ind|Kans?|Ky|[L]a|[M]ass|Md|Mich|Minn|` +
-      String.raw`[M]iss|Mo|Mont|Neb|Nev|Okla|[O]re|[P]a|Penn|Tenn|[T]ex|Va|Vt|[W]ash|Wisc?|Wyo`,
-  ],
-  ['ABCOMP', String.raw`Inc|Cos?|Corp|Pp?t[ye]s?|Ltd|Plc|Rt|Bancorp|Bhd|Assn|Univ|Intl|Sys`],
-  ['ABNUM', String.raw`tel|est|ext|sq`],
-  ['ABPTIT', String.raw`Jr|Sr|Bros|(Ed|Ph)\.D|Blvd|Rd|Esq`],
-  ['ABBREV1', String.raw`({ABMONTH}|{ABDAYS}|{ABSTATE}|{ABCOMP}|{ABNUM}|{ABPTIT}|etc|al|seq|Bldg)\.`],
-  // Abbreviations usually followed by an upper-case word (titles, acronyms).
-  [
-    'ABTITLE',
-    String.raw`Mr|Mrs|Ms|[M]iss|Drs?|Profs?|Sens?|Reps?|Attys?|Lt|Col|Gen|Messrs|Govs?|Adm|Rev|Maj|Sgt|Cpl|Pvt|Capt|` +
-      String.raw`Ste?|Ave|Pres|Lieut|Hon|Brig|Co?mdr|Pfc|Spc|Supts?|Det|Mt|Ft|Adj|Adv|Asst|Assoc|Ens|Insp|Mlle|Mme|` +
-      String.raw`Msgr|Sfc`,
-  ],
-  ['ABCOMP2', String.raw`Invt|Elec|Natl|M[ft]g|Dept`],
-  ['ABBREV4', String.raw`{ABTITLE}|vs|Alex|Wm|Jos|Cie|a\.k\.a|cf|TREAS|Ph|{ACRO}|{ABCOMP2}`],
-  ['ABBREV2', String.raw`{ABBREV4}\.`],
-  ['ACRONYM', String.raw`({ACRO})\.`],
-  // Abbreviations recognised only before a number.
-  ['ABBREV3', String.raw`(ca|figs?|prop|nos?|art|bldg|prop|pp|op)\.`],
-  [
-    'PHONE',
-    String.raw`(\([0-9]{2,3}\)[ \u00A0]?|(\+\+?)?([0-9]{2,4}[\- \u00A0])?[0-9]{2,4}[\- \u00A0])[0-9]{3,4}[\- \u00A0]?[0-9]{3,5}|` +
-      String.raw`((\+\+?)?[0-9]{2,4}\.)?[0-9]{2,4}\.[0-9]{3,4}\.[0-9]{3,5}`,
-  ],
-  ['FAKEDUCKFEET', String.raw`<<|>>`],
-  ['LESSTHAN', String.raw`<|&lt;`],
-  ['GREATERTHAN', String.raw`>|&gt;`],
-  ['HYPHENS', String.raw`\-+`],
-  ['LDOTS', String.raw`\.{3,5}|(\.[ \u00A0]){2,4}\.|[\u0085\u2026]`],
-  ['FNMARKS', String.raw`@+|#+|_+`],
-  ['ASTS', String.raw`\*+|(\\\*){1,3}`],
-  ['INSENTP', String.raw`[,;:\u3001]`],
-  [
-    'QUOTES',
-    String.raw`{APOS}|''|[\`\u2018\u2019\u201A\u201B\u201C\u201D\u0091\u0092\u0093\u0094\u201E\u201F\u2039\u203A\u00AB\u00BB]{1,2}`,
-  ],
-  ['DBLQUOT', String.raw`\"|&quot;`],
-  [
-    'TBSPEC',
-    String.raw`-(RRB|LRB|RCB|LCB|RSB|LSB)-|C\.D\.s|pro-|anti-|S(&|&amp;)P-500|S(&|&amp;)Ls|Cap{APOS}n|c{APOS}est`,
-  ],
-  ['TBSPEC2', String.raw`{APOS}[0-9][0-9]`],
-  // Smileys. The first Asian alternative really is the literal text `^.[^x=~<>]` after its first class
-  // (an unescaped `[` was meant): reproduced as the 3.4.1 scanner has it.
-  ['SMILEY', String.raw`[<>]?[:;=][\-o\*']?[\(\)DPdpO\\{@\|\[\]]`],
-  [
-    'ASIANSMILEY',
-    String.raw`[\^x=~<>]\.\[\^x=~<>\]|[\-\^x=~<>']_[\-\^x=~<>']|\([\-\^x=~<>'][_.]?[\-\^x=~<>']\)|` +
-      String.raw`\([\^x=~<>']-[\^x=~<>'\`]\)`,
-  ],
-  [
-    'MISCSYMBOL',
-    String.raw`[+%&~\^|\\\u00A6\u00A7\u00A8\u00A9\u00AC\u00AE\u00AF\u00B0-\u00B3\u00B4-\u00BA\u00D7\u00F7\u0387\u05BE` +
-      String.raw`\u05C0\u05C3\u05C6\u05F3\u05F4\u0600-\u0603\u0606-\u060A\u060C\u0614\u061B\u061E\u066A\u066D` +
-      String.raw`\u0703-\u070D\u07F6\u07F7\u07F8\u0964\u0965\u0E4F\u1FBD\u2016\u2017\u2020-\u2023\u2030-\u2038` +
-      String.raw`\u203B\u203E-\u2042\u2044\u207A-\u207F\u208A-\u208E\u2100-\u214F\u2190-\u21FF\u2200-\u2BFF\u3012` +
-      String.raw`\u30FB\uFF01-\uFF0F\uFF1A-\uFF20\uFF3B-\uFF40\uFF5B-\uFF65]`,
-  ],
-  // Words after which an acronym's period ends the sentence (first letter case-sensitive, the rest caseless).
-  [
-    'SENTENCE_STARTER',
-    String.raw`[A]bout|[A]ccording|[A]dditionally|[A]fter|[A]n|[A]|[A]s|[A]t|[B]ut|[E]arlier|[H]e|[H]er|[H]ere|` +
-      String.raw`[H]owever|[I]f|[I]n|[I]t|[L]ast|[M]any|[M]ore|[M]r\.|[M]s\.|[N]ow|[O]nce|[O]ne|[O]ther|[O]ur|[S]he|` +
-      String.raw`[S]ince|[S]o|[S]ome|[S]uch|[T]hat|[T]he|[T]heir|[T]hen|[T]here|[T]hese|[T]hey|[T]his|[W]e|[W]hen|` +
-      String.raw`[W]hile|[W]hat|[Y]et|[Y]ou|{SGML}`,
-  ],
+/** A rule; `followedBy` is the context that must come after the token. */
+function rule(name: string, pattern: Regex, action: Action = Action.Text, followedBy?: Regex): TokenRule {
+  return followedBy === undefined ? { name, pattern, action } : { name, pattern, followedBy, action };
+}
+
+/** Any one of `words`, each matched in any letter case. */
+function anyWord(words: readonly string[]): Regex {
+  return oneOf(...words);
+}
+
+/** Any one of `words`, each with the capital first letter written, the rest in any case. */
+function anyCapitalizedWord(words: readonly string[]): Regex {
+  return oneOf(...words.map(capitalized));
+}
+
+/** `text` (letters in any case) with each `mark` standing for `stand` (`'` for any apostrophe, `&` for `&amp;` too). */
+function markStandingFor(text: string, mark: string, stand: Regex): Regex {
+  return seq(...text.split(mark).flatMap((piece, i): RegexPart[] => (i === 0 ? [piece] : [stand, piece])));
+}
+
+/** `min` to `max` decimal digits of any script. */
+function digits(min: number, max: number): Regex {
+  return repeat(digit, min, max);
+}
+
+/** `min` to `max` ASCII digits. */
+function asciiDigits(min: number, max: number): Regex {
+  return repeat(chars(ASCII_DIGITS), min, max);
+}
+
+/** Any code unit. */
+const anyCodeUnit = charsExcept('');
+
+// ---------------------------------------------------------------------------------------------------------
+// Layout
+// ---------------------------------------------------------------------------------------------------------
+
+/** One horizontal space character (see {@link SPACE_CHARACTERS}). */
+const space = chars(SPACE_CHARACTERS);
+
+/** One line break; CR LF counts as one. */
+const lineBreak = oneOf('\r\n', chars(LINE_BREAK_CHARACTERS));
+
+/** A space or a line break. */
+const spaceOrLineBreak = oneOf(space, lineBreak);
+
+// ---------------------------------------------------------------------------------------------------------
+// Markup and character entities
+// ---------------------------------------------------------------------------------------------------------
+
+/** An SGML/XML/HTML tag name: an ASCII letter, then ASCII letters, digits, `_ : . -`. */
+const tagName = seq(chars(ASCII_LETTERS), zeroOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('_:.-')))));
+
+/** Any number of ASCII spaces (the only space allowed inside a tag). */
+const tagBlanks = zeroOrMore(chars(' '));
+
+/** An attribute inside a start tag: a bare name, or `name = 'value'` / `name = "value"`. */
+const tagAttribute = oneOf(
+  tagName,
+  seq(
+    tagName,
+    tagBlanks,
+    '=',
+    tagBlanks,
+    oneOf(seq("'", zeroOrMore(charsExcept("'")), "'"), seq('"', zeroOrMore(charsExcept('"')), '"'))
+  )
+);
+
+/**
+ * A markup tag on one line, kept as one token: `<p>`, `</p>`, `<br/>`, `<a href="x">`, and `<!...>` / `<?...>`
+ * declarations, comments and processing instructions.
+ */
+const markupTag = seq(
+  '<',
+  oneOf(
+    seq(chars('!?'), chars(CharSet.union(ASCII_LETTERS, CharSet.of('-'))), zeroOrMore(charsExcept('>\r\n'))),
+    seq(tagName, zeroOrMore(seq(oneOrMore(chars(' ')), tagAttribute)), tagBlanks, optional('/')),
+    seq('/', tagName)
+  ),
+  tagBlanks,
+  '>'
+);
+
+/** A named character entity `&name;` for any of `names` (any case). */
+function entity(...names: RegexPart[]): Regex {
+  return seq('&', oneOf(...names), ';');
+}
+
+/** `&amp;`, written out as `&`. */
+const ampersandEntity = anyCase('&amp;');
+
+/** An ampersand, literal or as `&amp;`. */
+const ampersand = oneOf('&', ampersandEntity);
+
+/** Entities of punctuation kept as they are written (`&odq;`, `&#8220;`). */
+const punctuationEntity = entity(...PUNCTUATION_ENTITIES, seq('#', oneOrMore(chars(ASCII_DIGITS))));
+
+/** An accented vowel as an entity (`&eacute;`, `&Ouml;`), which counts as a letter. */
+const accentedVowelEntity = seq('&', chars('aeiouAEIOU'), oneOf(...ACCENT_ENTITY_NAMES), ';');
+
+/** `<` or `&lt;`. */
+const lessThan = oneOf('<', '&lt;');
+
+/** `>` or `&gt;`. */
+const greaterThan = oneOf('>', '&gt;');
+
+// ---------------------------------------------------------------------------------------------------------
+// Letters, digits, apostrophes
+// ---------------------------------------------------------------------------------------------------------
+
+/** A decimal digit of any script. */
+const digit = chars(DIGITS);
+
+/**
+ * A letter of a plain word: a letter, a combining mark or the soft hyphen (see {@link WORD_CHARACTERS}), or an
+ * accented-vowel entity.
+ */
+const wordLetter = oneOf(chars(WORD_CHARACTERS), accentedVowelEntity);
+
+/** A letter or digit in the strict sense (no combining marks, no entities): what compounds are made of. */
+const letterOrDigit = chars(LETTERS_AND_DIGITS);
+
+/** An apostrophe: `'`, U+0092, U+2019 or `&apos;`. */
+const apostrophe = oneOf(chars(APOSTROPHES), '&apos;');
+
+/** An apostrophe or a mark typed in its place inside a word (`` ` ``, U+0091, U+2018, U+201B). */
+const apostropheOrLookalike = oneOf(apostrophe, chars(APOSTROPHE_LOOKALIKES));
+
+// ---------------------------------------------------------------------------------------------------------
+// Words
+// ---------------------------------------------------------------------------------------------------------
+
+/** A run of word letters and digits that starts with a letter. */
+const letterRun = seq(wordLetter, zeroOrMore(oneOf(wordLetter, digit)));
+
+/** A plain word: letter runs joined by single `.`, `!` or `?` (`dog`, `U.S`, `Yahoo!Inc`). */
+const word = seq(letterRun, zeroOrMore(seq(chars('.!?'), letterRun)));
+
+/** A clitic after an apostrophe: `'s 'm 'd 're 've 'll` (`it's`, `we'll`). */
+const apostropheClitic = seq(apostrophe, oneOf(chars('msdMSD'), 're', 've', 'll'));
+
+/** The negation clitic `n't` (any apostrophe or lookalike). */
+const negationClitic = seq('n', apostropheOrLookalike, 't');
+
+/**
+ * An ASCII word that ends in a letter other than `n` (soft hyphens may trail): what stays before `n't`, so
+ * `don't` gives `do` + `n't` and `can't` gives `ca` + `n't`.
+ */
+const wordBeforeNegation = seq(
+  zeroOrMore(chars(CharSet.union(ASCII_LETTERS, CharSet.of('\u00ad')))),
+  chars(ASCII_LETTERS.minus(CharSet.of('nN'))),
+  zeroOrMore(chars('\u00ad'))
+);
+
+/**
+ * Words with an apostrophe that stay one token: the listed ones; `'n'` of "rock 'n' roll"; French and
+ * Italian elisions `l' d' j'`; names such as `O'Neill`, `D'Arcy` (a capital other than `I` and `Y`, or
+ * `n`, then an apostrophe and at least two letters); decades `'90s`; apostrophes between vowels
+ * (`Hawai'i`); and `O'o`.
+ */
+const apostropheWord = oneOf(
+  ...APOSTROPHE_WORDS.map((w) => markStandingFor(w, "'", apostrophe)),
+  ...ASCII_APOSTROPHE_WORDS,
+  seq(apostrophe, 'n', optional(apostrophe)),
+  seq(chars('lLdDjJ'), apostrophe),
+  seq(
+    chars(CharSet.union(CharSet.range(0x41, 0x48), CharSet.range(0x4a, 0x58), CharSet.of('Zn'))),
+    apostropheOrLookalike,
+    repeat(chars(LETTERS), 2, UNBOUNDED)
+  ),
+  seq(apostrophe, chars('23456789'), '0s'),
+  seq(
+    oneOrMore(chars(LETTERS)),
+    chars('aeiouyAEIOUY'),
+    apostropheOrLookalike,
+    chars(CharSet.union(CharSet.of('aeiou'), ASCII_UPPER)),
+    zeroOrMore(chars(LETTERS))
+  ),
+  seq('o', apostropheOrLookalike, 'o')
+);
+
+/** `c++`, `c#`, `f#`. */
+const languageName = anyWord(LANGUAGE_NAMES);
+
+/** A file name: dot-separated parts of letters and digits, the last one of {@link FILE_EXTENSIONS}. */
+const fileName = seq(
+  oneOrMore(oneOf(wordLetter, digit)),
+  zeroOrMore(seq('.', oneOrMore(oneOf(wordLetter, digit)))),
+  '.',
+  anyWord(FILE_EXTENSIONS)
+);
+
+/** Forms the Penn Treebank keeps whole: bracket names (`-LRB-`), `pro-`, `anti-`, `S&P-500`, `S&Ls`, `Cap'n`, ... */
+const treebankForm = oneOf(
+  seq('-', anyWord(TREEBANK_FORMS.bracketNames), '-'),
+  ...TREEBANK_FORMS.prefixes,
+  ...TREEBANK_FORMS.ampersandForms.map((form) => markStandingFor(form, '&', ampersand)),
+  ...TREEBANK_FORMS.apostropheForms.map((form) => markStandingFor(form, "'", apostrophe))
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Acronyms
+// ---------------------------------------------------------------------------------------------------------
+
+/** `Sino-U.S`, `non-U.S`, `U.S.-U.K`, ...: compounds with `U.S` that count as acronyms. */
+const usCompound = oneOf(seq(anyWord(US_COMPOUNDS.prefixes), '-U.S'), seq('U.S.-', anyWord(US_COMPOUNDS.suffixes)));
+
+/** An acronym without its final period: an ASCII letter, dotted letters (`I`, `U.S`, `p.m`) or a {@link usCompound}. */
+const acronym = oneOf(seq(chars(ASCII_LETTERS), zeroOrMore(seq('.', chars(ASCII_LETTERS)))), usCompound);
+
+/** A dotted acronym of two or more letters, or a {@link usCompound}, without the final period. */
+const dottedAcronym = oneOf(seq(chars(ASCII_LETTERS), oneOrMore(seq('.', chars(ASCII_LETTERS)))), usCompound);
+
+// ---------------------------------------------------------------------------------------------------------
+// Compounds
+// ---------------------------------------------------------------------------------------------------------
+
+/** An elided article or preposition before a word: `d'`, `o'`, `l'` followed by the word's first letter or digit. */
+const elision = seq(chars('dDoOlL'), apostropheOrLookalike, letterOrDigit);
+
+/** One part of a hyphenated compound: letters and digits, possibly after an elision (`l'amour`). */
+const compoundPart = seq(optional(elision), oneOrMore(letterOrDigit));
+
+/** Parts joined by hyphens or underscores (`mother-in-law`, `snake_case`, `o'clock`). */
+const hyphenatedCompound = seq(compoundPart, zeroOrMore(seq(chars(COMPOUND_JOINERS), compoundPart)));
+
+/** Capitals joined by `+` or `&` (`AT&T`, `R+D`), the `&` possibly written `&amp;`. */
+const capitalsWithAmpersand = seq(
+  oneOrMore(chars(ASCII_UPPER)),
+  oneOrMore(seq(oneOf(chars('+&'), ampersandEntity), oneOrMore(chars(ASCII_UPPER))))
+);
+
+/** A slash-compound part: ASCII letters and digits, then up to two `-letters` (`and`, `black-and`). */
+const slashPart = seq(oneOrMore(chars(ASCII_ALPHANUMERIC)), repeat(seq('-', oneOrMore(chars(ASCII_LETTERS))), 0, 2));
+
+/** Two or three parts joined by `/` or `\/` (`and/or`, `black-and-white/colour`, `1/2a`). */
+const slashCompound = seq(slashPart, repeat(seq(optional('\\'), '/', slashPart), 1, 2));
+
+/**
+ * A hyphenated compound that starts with ASCII letters and digits and may hold `.`, `,` and soft hyphens
+ * before its first hyphen, and whose later parts may be dotted acronyms with their final period
+ * (`3.5-inch`, `1,000-strong`, `non-U.S.`).
+ */
+const hyphenatedWithAcronyms = seq(
+  chars(ASCII_ALPHANUMERIC),
+  zeroOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('.,\u00ad')))),
+  oneOrMore(
+    seq('-', oneOf(oneOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('\u00ad')))), seq(dottedAcronym, '.')))
+  )
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Web
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * A web address with its scheme: `http://` or `https://`, then anything up to white space or a bracket, not ending
+ * in punctuation.
+ */
+const fullWebAddress = seq(
+  'http',
+  optional('s'),
+  '://',
+  oneOrMore(charsExcept(ADDRESS_BREAKERS)),
+  charsExcept(ADDRESS_END_BREAKERS)
+);
+
+/**
+ * What may not appear in a label of a bare address such as `example.com`: the breakers, `` ` ' . ! ? $ ``,
+ * and the whole ASCII range from `,` to `_` (punctuation, digits and capital letters), which the reference
+ * excludes as a range.
+ */
+const BARE_LABEL_EXCLUDED = CharSet.union(ADDRESS_BREAKERS, CharSet.of("`'.!?$"), CharSet.range(0x2c, 0x5f));
+
+/**
+ * A web address without a scheme: `www.` + dot-separated labels + a 2-4 letter top-level domain, or labels
+ * ending in `.com`, `.net`, `.org` or `.edu`; then maybe a path that does not end in punctuation.
+ */
+const likelyWebAddress = seq(
+  oneOf(
+    seq(
+      'www.',
+      oneOrMore(seq(oneOrMore(charsExcept(CharSet.union(ADDRESS_BREAKERS, CharSet.of('.!?,')))), '.')),
+      repeat(chars(ASCII_LETTERS), 2, 4)
+    ),
+    seq(oneOrMore(seq(oneOrMore(charsExcept(BARE_LABEL_EXCLUDED)), '.')), anyWord(ADDRESS_DOMAINS))
+  ),
+  optional(seq('/', oneOrMore(charsExcept(' \t\n\f\r"<>|()')), charsExcept(ADDRESS_END_BREAKERS)))
+);
+
+/** An e-mail address, maybe in angle brackets (`<a@b.org>`, also as `&lt;` `&gt;`). */
+const emailAddress = seq(
+  optional(lessThan),
+  chars(ASCII_ALPHANUMERIC),
+  zeroOrMore(charsExcept(CharSet.union(ADDRESS_BREAKERS, CharSet.of('\u00a0')))),
+  '@',
+  zeroOrMore(seq(oneOrMore(charsExcept(CharSet.union(ADDRESS_BREAKERS, CharSet.of('.\u00a0')))), '.')),
+  oneOrMore(charsExcept(CharSet.union(ADDRESS_BREAKERS, CharSet.of('.\u00a0')))),
+  optional(greaterThan)
+);
+
+/** A Twitter name (`@user_1`) or a hashtag (`#tbt`). */
+const socialName = oneOf(
+  seq(
+    '@',
+    chars(CharSet.union(ASCII_LETTERS, CharSet.of('_'))),
+    zeroOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('_'))))
+  ),
+  seq('#', oneOrMore(wordLetter))
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Numbers and money
+// ---------------------------------------------------------------------------------------------------------
+
+/** A date with `-` or `/`: `12/31/1999`, `1-2-03`. */
+const date = seq(digits(1, 2), chars('-/'), digits(1, 2), chars('-/'), digits(2, 4));
+
+/**
+ * A number with an optional sign, its digit groups separated by any of {@link NUMBER_SEPARATORS} (`-1,000.5`, `.5`,
+ * `10:30`).
+ */
+const number = seq(
+  optional(chars('-+')),
+  oneOf(oneOrMore(digit), seq(zeroOrMore(digit), oneOrMore(seq(chars(NUMBER_SEPARATORS), oneOrMore(digit)))))
+);
+
+/** Superscript or subscript digits with an optional raised/lowered sign (`²`, `⁻¹`, `₂`). */
+const raisedOrLoweredNumber = seq(
+  optional(chars(RAISED_OR_LOWERED_SIGNS)),
+  oneOf(oneOrMore(chars(SUPERSCRIPT_DIGITS)), oneOrMore(chars(SUBSCRIPT_DIGITS)))
+);
+
+/**
+ * A fraction with up to 4 digits on each side, maybe after a whole number and a space or hyphen (`3/4`, `3 1/2`,
+ * `2-1\/2`, `1⁄3`).
+ */
+const fraction = seq(
+  optional(seq(digits(1, 4), chars('- \u00a0'))),
+  digits(1, 4),
+  oneOf(seq(optional('\\'), '/'), '\u2044'),
+  digits(1, 4)
+);
+
+/** A dollar sign, maybe after capitals naming the dollar (`US$`, `HK$`), or `#` (the PTB's pound sign). */
+const dollarSign = oneOf(seq(zeroOrMore(chars(ASCII_UPPER)), '$'), '#');
+
+/** A phone number with spaces, hyphens or an area code in brackets: `(555) 123-4567`, `+44 20 7946 0958`. */
+const spacedPhoneNumber = seq(
+  oneOf(
+    seq('(', asciiDigits(2, 3), ')', optional(chars(' \u00a0'))),
+    seq(
+      optional(seq('+', optional('+'))),
+      optional(seq(asciiDigits(2, 4), chars('- \u00a0'))),
+      asciiDigits(2, 4),
+      chars('- \u00a0')
+    )
+  ),
+  asciiDigits(3, 4),
+  optional(chars('- \u00a0')),
+  asciiDigits(3, 5)
+);
+
+/** A phone number with dots: `555.123.4567`, `+1.555.123.4567`. */
+const dottedPhoneNumber = seq(
+  optional(seq(optional(seq('+', optional('+'))), asciiDigits(2, 4), '.')),
+  asciiDigits(2, 4),
+  '.',
+  asciiDigits(3, 4),
+  '.',
+  asciiDigits(3, 5)
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Abbreviations
+// ---------------------------------------------------------------------------------------------------------
+
+/** Abbreviations after which a lower-case word is expected (months, states, company forms, ...), with their period. */
+const abbreviationBeforeLowercase = seq(
+  oneOf(
+    anyWord(ABBREVIATIONS_BEFORE_LOWERCASE),
+    anyCapitalizedWord(CAPITALIZED_STATE_ABBREVIATIONS),
+    seq(
+      anyWord(PROPRIETARY_COMPANY_FORMS.prefixes),
+      chars(PROPRIETARY_COMPANY_FORMS.lowerCaseOnlyLetters),
+      optional(PROPRIETARY_COMPANY_FORMS.optionalSuffix)
+    )
+  ),
+  '.'
+);
+
+/** Abbreviations usually followed by a name (titles and the like) and acronyms, without their period. */
+const abbreviationBeforeName = oneOf(
+  anyWord(ABBREVIATIONS_BEFORE_NAMES),
+  anyCapitalizedWord(CAPITALIZED_TITLES),
+  ...LOWER_CASE_SECOND_LETTER_ABBREVIATIONS.map((w) => seq(w.charAt(0), chars(w.charAt(1)), w.slice(2))),
+  acronym
+);
+
+/** A word that, with a capital, opens a sentence after an acronym (`The`, `However`), or a markup tag. */
+const sentenceOpener = oneOf(anyCapitalizedWord(SENTENCE_OPENERS), markupTag);
+
+/**
+ * What shows that a sentence ended before it: a space or line break, then another one, an upper-case letter or a
+ * markup tag.
+ */
+const sentenceBreak = seq(spaceOrLineBreak, oneOf(spaceOrLineBreak, chars(UPPERCASE), markupTag));
+
+// ---------------------------------------------------------------------------------------------------------
+// Quotes, punctuation, symbols
+// ---------------------------------------------------------------------------------------------------------
+
+/** `"` or `&quot;`. */
+const doubleQuote = oneOf('"', '&quot;');
+
+/** A quote token: an apostrophe, `''`, or one or two quotation marks. */
+const quoteMarks = oneOf(apostrophe, "''", repeat(chars(QUOTATION_MARKS), 1, 2));
+
+/** A sideways smiley: `:)`, `;-D`, `=P`, `>:(`, `:'(`. */
+const smiley = seq(optional(chars('<>')), chars(':;='), optional(chars("-o*'")), chars('()DPdpO\\{@|[]'));
+
+/** What the eyes of a Japanese-style smiley may be. */
+const SMILEY_EYES = "^x=~<>'";
+
+/**
+ * A Japanese-style smiley: `^_^`, `(^_^)`, `(^.^)`, `(^-^)`. The first form in the reference is, by a
+ * missing backslash there, literally `^.[^x=~<>]` after one of `^ x = ~ < >` (e.g. `x.[^x=~<>]`).
+ */
+const eastAsianSmiley = oneOf(
+  seq(chars('^x=~<>'), '.[^x=~<>]'),
+  seq(chars(`-${SMILEY_EYES}`), '_', chars(`-${SMILEY_EYES}`)),
+  seq('(', chars(`-${SMILEY_EYES}`), optional(chars('_.')), chars(`-${SMILEY_EYES}`), ')'),
+  seq('(', chars(SMILEY_EYES), '-', chars(`${SMILEY_EYES}\``), ')')
+);
+
+/** Brackets and their Penn Treebank names. */
+const BRACKETS: readonly (readonly [bracket: string, name: string])[] = [
+  ['(', '-LRB-'],
+  [')', '-RRB-'],
+  ['[', '-LSB-'],
+  [']', '-RSB-'],
+  ['{', '-LCB-'],
+  ['}', '-RCB-'],
 ];
 
-const text = (pattern: string, lookahead?: string): Rule =>
-  lookahead === undefined ? { pattern, action: Action.Text } : { pattern, lookahead, action: Action.Text };
-const act = (pattern: string, action: Action, lookahead?: string): Rule =>
-  lookahead === undefined ? { pattern, action } : { pattern, lookahead, action };
-const replace = (pattern: string, token: string): Rule => ({ pattern, action: Action.Replace, argument: token });
-const splitOff = (pattern: string, tail: number): Rule => ({ pattern, action: Action.SplitOffTail, argument: tail });
+/** An ellipsis: 3-5 periods, plain or each but the last followed by a space or NBSP; `…`; U+0085 (cp1252 `…`). */
+const ellipsis = oneOf(repeat('.', 3, 5), seq(repeat(seq('.', chars(' \u00a0')), 2, 4), '.'), chars('\u0085\u2026'));
 
-/** The rules, highest priority first (the order of the JFlex specification). */
-export const RULES: readonly Rule[] = [
-  text(String.raw`c[+][+]`),
-  text(String.raw`(c|f)#`),
-  splitOff(String.raw`cannot`, 3),
-  splitOff(String.raw`'twas`, 3),
-  splitOff(String.raw`'tis`, 2),
-  splitOff(String.raw`gonna|gotta|lemme|gimme|wanna`, 2),
-  act('{SGML}', Action.SpacesToNbsp),
-  replace('{SPMDASH}', '--'),
-  act('{SPAMP}', Action.NormalizeAmpersand),
-  text('{SPPUNC}'),
-  act('{WORD}', Action.RemoveSoftHyphens, '{REDAUX}'),
-  act('{SWORD}', Action.RemoveSoftHyphens, '{SREDAUX}'),
-  act('{WORD}', Action.RemoveSoftHyphens),
-  text('{APOWORD}'),
-  text('{APOWORD2}', '[:letter:]'),
-  text('{FULLURL}'),
-  text('{LIKELYURL}'),
-  text('{EMAIL}'),
-  text('{TWITTER}'),
-  act('{REDAUX}', Action.ClosingQuote, '[^A-Za-z]'),
-  act('{SREDAUX}', Action.ClosingQuote, '[^A-Za-z]'),
-  text('{DATE}'),
-  act('{NUMBER}', Action.RemoveSoftHyphens),
-  text('{SUBSUPNUM}'),
-  act('{FRAC}', Action.SpacesToNbsp),
-  act('{FRAC2}', Action.Fraction),
-  act('{TBSPEC}', Action.NormalizeAmpersand),
-  text('{THING3}'),
-  text('{DOLSIGN}'),
-  act('{DOLSIGN2}', Action.Currency),
-  act('{ACRONYM}', Action.AcronymAtSentenceEnd, '({SPACENLS})({SENTENCE_STARTER}){SPACENL}'),
-  text('{ABBREV3}', '{SPACENL}?[:digit:]'),
-  text(String.raw`(pt[eyEY]|co)\.`, '{SPACE}(ltd|lim)'),
-  act('{ABBREV1}', Action.AbbreviationAtSentenceEnd, '{SENTEND}'),
-  text('{ABBREV1}', '[^][^]'),
-  act('{ABBREV1}', Action.AbbreviationAtSentenceEnd),
-  text('{ABBREV2}'),
-  text('{ABBREV4}', '{SPACE}'),
-  text('{ACRO}', '{SPACENL}'),
-  text('{TBSPEC2}', '{SPACENL}'),
-  text('{FILENAME}', '({SPACENL}|[.?!,])'),
-  act(String.raw`{WORD}\.`, Action.RemoveSoftHyphens, '{INSENTP}'),
-  act('{PHONE}', Action.Phone),
-  act('{DBLQUOT}', Action.OpeningQuote, '[A-Za-z0-9$]'),
-  act('{DBLQUOT}', Action.ClosingQuote),
-  act(String.raw`\x7f`, Action.Skip),
-  replace('{LESSTHAN}', '<'),
-  replace('{GREATERTHAN}', '>'),
-  act('{SMILEY}', Action.ParenthesesInside, '[^A-Za-z0-9]'),
-  act('{ASIANSMILEY}', Action.ParenthesesInside),
-  replace(String.raw`\{`, '-LCB-'),
-  replace(String.raw`\}`, '-RCB-'),
-  replace(String.raw`\[`, '-LSB-'),
-  replace(String.raw`\]`, '-RSB-'),
-  replace(String.raw`\(`, '-LRB-'),
-  replace(String.raw`\)`, '-RRB-'),
-  act('{HYPHENS}', Action.Hyphens),
-  replace('{LDOTS}', '...'),
-  text('{FNMARKS}'),
-  text('{ASTS}'),
-  text('{INSENTP}'),
-  text('[?!]+'),
-  text(String.raw`[.\u00A1\u00BF\u037E\u0589\u061F\u06D4\u0700-\u0702\u07FA\u3002]`),
-  text('='),
-  text(String.raw`\/`),
-  act(String.raw`{HTHING}\.`, Action.RemoveSoftHyphens, '{INSENTP}'),
-  act('{HTHING}', Action.RemoveSoftHyphens),
-  text(String.raw`{THING}\.`, '{INSENTP}'),
-  text('{THING}'),
-  act(String.raw`{THINGA}\.`, Action.NormalizeAmpersand, '{INSENTP}'),
-  act('{THINGA}', Action.NormalizeAmpersand),
-  act("'", Action.OpeningQuote, String.raw`[A-Za-z][^ \t\n\r\u00A0]`),
-  act('{REDAUX}', Action.ClosingQuote),
-  act('{SREDAUX}', Action.ClosingQuote),
-  act('{QUOTES}', Action.ClosingQuote),
-  text('{FAKEDUCKFEET}'),
-  text('{MISCSYMBOL}'),
-  act(String.raw`\0|{SPACES}|[\u200B\u200E-\u200F\uFEFF]`, Action.Skip),
-  act('{NEWLINE}', Action.Newline),
-  act('&nbsp;', Action.Skip),
-  act('.', Action.Untokenizable),
+/** Punctuation tokens kept as written. */
+const punctuation = oneOf(
+  oneOrMore('@'),
+  oneOrMore('#'),
+  oneOrMore('_'),
+  oneOrMore('*'),
+  repeat('\\*', 1, 3),
+  chars(CLAUSE_PUNCTUATION),
+  oneOrMore(chars('?!')),
+  chars(SENTENCE_MARKS),
+  '=',
+  '/'
+);
+
+/** Comma, semicolon, colon or ideographic comma: before them a word keeps its final period (`etc.,`, `Inc.;`). */
+const clausePunctuation = chars(CLAUSE_PUNCTUATION);
+
+// ---------------------------------------------------------------------------------------------------------
+// The rules, in priority order
+// ---------------------------------------------------------------------------------------------------------
+
+/** The token rules, highest priority first (see the file comment). */
+export const TOKEN_RULES: readonly TokenRule[] = [
+  // Whole words that would otherwise be split or merged.
+  rule('language name', languageName),
+  ...SPLIT_CONTRACTIONS.map(
+    ([contraction, secondPart]): TokenRule => ({
+      name: `split contraction ${contraction}`,
+      pattern: anyCase(contraction),
+      action: Action.SplitOffTail,
+      pushBack: secondPart,
+    })
+  ),
+
+  // Markup and entities.
+  rule('markup tag', markupTag, Action.SpacesToNbsp),
+  {
+    name: 'long dash',
+    pattern: oneOf(entity(...DASH_ENTITIES), chars(LONG_DASHES)),
+    action: Action.Replace,
+    replacement: '--',
+  },
+  rule('ampersand entity', ampersandEntity, Action.NormalizeAmpersand),
+  rule('punctuation entity', punctuationEntity),
+
+  // Words; a clitic after them is left for the next token.
+  rule('word before a clitic', word, Action.RemoveSoftHyphens, apostropheClitic),
+  rule("word before n't", wordBeforeNegation, Action.RemoveSoftHyphens, negationClitic),
+  rule('word', word, Action.RemoveSoftHyphens),
+  rule('word with an apostrophe', apostropheWord),
+  rule("y' before a letter", seq('y', apostrophe), Action.Text, chars(LETTERS)),
+  rule('web address, e-mail address or social name', oneOf(fullWebAddress, likelyWebAddress, emailAddress, socialName)),
+  rule(
+    'clitic before a non-letter',
+    oneOf(apostropheClitic, negationClitic),
+    Action.ClosingQuote,
+    charsExcept(ASCII_LETTERS)
+  ),
+
+  // Numbers, Treebank forms, money.
+  rule('date', date),
+  rule('number', number, Action.RemoveSoftHyphens),
+  rule('superscript or subscript number', raisedOrLoweredNumber),
+  rule('fraction', fraction, Action.SpacesToNbsp),
+  rule('vulgar fraction', chars(VULGAR_FRACTIONS), Action.Fraction),
+  rule('Treebank form', treebankForm, Action.NormalizeAmpersand),
+  rule('slash compound', slashCompound),
+  rule('dollar sign', dollarSign),
+  rule('currency sign', chars(CURRENCY_SIGNS), Action.Currency),
+
+  // Periods of abbreviations and acronyms: kept, repeated as a sentence end, or left to the next token.
+  rule(
+    'acronym ending a sentence',
+    seq(acronym, '.'),
+    Action.AcronymAtSentenceEnd,
+    seq(oneOrMore(spaceOrLineBreak), sentenceOpener, spaceOrLineBreak)
+  ),
+  rule(
+    'abbreviation before a number',
+    seq(anyWord(ABBREVIATIONS_BEFORE_NUMBERS), '.'),
+    Action.Text,
+    seq(optional(spaceOrLineBreak), digit)
+  ),
+  rule(
+    'company form before Ltd',
+    seq(anyWord(COMPANY_FORMS_BEFORE_LIMITED), '.'),
+    Action.Text,
+    seq(space, anyWord(LIMITED_WORD_STARTS))
+  ),
+  rule('abbreviation ending a sentence', abbreviationBeforeLowercase, Action.AbbreviationAtSentenceEnd, sentenceBreak),
+  rule('abbreviation inside a sentence', abbreviationBeforeLowercase, Action.Text, repeat(anyCodeUnit, 2, 2)),
+  rule('abbreviation at the end of the text', abbreviationBeforeLowercase, Action.AbbreviationAtSentenceEnd),
+  rule('abbreviation before a name', seq(abbreviationBeforeName, '.')),
+  rule('abbreviation before a space', abbreviationBeforeName, Action.Text, space),
+  rule('acronym before a space', acronym, Action.Text, spaceOrLineBreak),
+  rule("two-digit year ('99)", seq(apostrophe, asciiDigits(2, 2)), Action.Text, spaceOrLineBreak),
+  rule('file name', fileName, Action.Text, oneOf(spaceOrLineBreak, chars('.?!,'))),
+  rule('word with its period before clause punctuation', seq(word, '.'), Action.RemoveSoftHyphens, clausePunctuation),
+
+  rule('phone number', oneOf(spacedPhoneNumber, dottedPhoneNumber), Action.Phone),
+  rule(
+    'opening double quote',
+    doubleQuote,
+    Action.OpeningQuote,
+    chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('$')))
+  ),
+  rule('closing double quote', doubleQuote, Action.ClosingQuote),
+
+  // Symbols and punctuation.
+  { name: 'less-than sign', pattern: lessThan, action: Action.Replace, replacement: '<' },
+  { name: 'greater-than sign', pattern: greaterThan, action: Action.Replace, replacement: '>' },
+  rule('smiley', smiley, Action.ParenthesesInside, charsExcept(ASCII_ALPHANUMERIC)),
+  rule('East Asian smiley', eastAsianSmiley, Action.ParenthesesInside),
+  ...BRACKETS.map(
+    ([bracket, name]): TokenRule => ({
+      name: `bracket ${bracket}`,
+      pattern: chars(bracket),
+      action: Action.Replace,
+      replacement: name,
+    })
+  ),
+  rule('hyphens', oneOrMore('-'), Action.Hyphens),
+  { name: 'ellipsis', pattern: ellipsis, action: Action.Replace, replacement: '...' },
+  rule('punctuation', punctuation),
+
+  // Compounds, and a compound's period before clause punctuation.
+  rule(
+    'hyphenated compound with its period before clause punctuation',
+    seq(hyphenatedWithAcronyms, '.'),
+    Action.RemoveSoftHyphens,
+    clausePunctuation
+  ),
+  rule('hyphenated compound with acronyms', hyphenatedWithAcronyms, Action.RemoveSoftHyphens),
+  rule(
+    'compound with its period before clause punctuation',
+    seq(hyphenatedCompound, '.'),
+    Action.Text,
+    clausePunctuation
+  ),
+  rule('compound', hyphenatedCompound),
+  rule(
+    'capitals with & with their period before clause punctuation',
+    seq(capitalsWithAmpersand, '.'),
+    Action.NormalizeAmpersand,
+    clausePunctuation
+  ),
+  rule('capitals with &', capitalsWithAmpersand, Action.NormalizeAmpersand),
+
+  // Quotes and clitics standing alone.
+  rule(
+    'opening single quote',
+    chars("'"),
+    Action.OpeningQuote,
+    seq(chars(ASCII_LETTERS), charsExcept(' \t\n\r\u00a0'))
+  ),
+  rule('closing quote or clitic', oneOf(apostropheClitic, negationClitic, quoteMarks), Action.ClosingQuote),
+  rule('symbol', oneOf('<<', '>>', chars(SYMBOLS))),
+
+  // Layout, and what is left.
+  rule('space or invisible character', oneOf(oneOrMore(space), chars(INVISIBLE_CHARACTERS), '&nbsp;'), Action.Skip),
+  rule('line break', lineBreak, Action.Newline),
+  rule('untokenizable character', anyCodeUnit, Action.Untokenizable),
 ];

@@ -6,12 +6,14 @@
  * @internal
  */
 import { charSetsOf, CharClassPartition, DEAD, LazyDfa } from './lazy-dfa';
-import { fixedLength, parseMacros, parseRegex, type Regex } from './regex';
-import { Action, MACROS, RULES, type Rule } from './ptb-grammar';
+import { fixedLength, type Regex } from './regex';
+import { Action, TOKEN_RULES, type TokenRule } from './ptb-grammar';
+import { SPACE_CHARACTERS } from './ptb-characters';
+import { SPLIT_CONTRACTIONS } from './ptb-word-lists';
 
 /** A grammar rule ready for scanning. */
 interface CompiledRule {
-  readonly rule: Rule;
+  readonly rule: TokenRule;
   /** `rule.action`, copied here so the scanning loop reads one object. */
   readonly action: Action;
   /** Whether the rule has a trailing context. */
@@ -36,12 +38,11 @@ interface CompiledGrammar {
 let compiled: CompiledGrammar | undefined;
 
 function compileGrammar(): CompiledGrammar {
-  const macros = parseMacros(MACROS);
   const patterns: Regex[] = [];
   const pieces: Regex[] = [];
-  const rules = RULES.map((rule): CompiledRule => {
-    const patternRegex = parseRegex(rule.pattern, macros);
-    const lookaheadRegex = rule.lookahead === undefined ? undefined : parseRegex(rule.lookahead, macros);
+  const rules = TOKEN_RULES.map((rule): CompiledRule => {
+    const patternRegex = rule.pattern;
+    const lookaheadRegex = rule.followedBy;
     patterns.push(
       lookaheadRegex === undefined ? patternRegex : { kind: 'concat', parts: [patternRegex, lookaheadRegex] }
     );
@@ -95,7 +96,7 @@ function tokenLengthWithLookahead(compiledRule: CompiledRule, text: string, star
   }
   // Unreachable: the combined automaton matched pattern·context over [start, end).
   throw new Error(
-    `PTB lexer: no split of ${JSON.stringify(text.slice(start, end))} for rule /${compiledRule.rule.pattern}/`
+    `PTB lexer: no split of ${JSON.stringify(text.slice(start, end))} for the rule "${compiledRule.rule.name}"`
   );
 }
 
@@ -171,10 +172,10 @@ export function scanPtb(text: string, sink: PtbTokenSink): void {
     if (c < 0x80) {
       const kind = ASCII_KIND[c] as number;
       if (kind === SPACE) {
-        // The SPACES rule takes the whole run of space characters (not only U+0020): skipping just the
-        // U+0020 would let a following U+3000 start a token of its own (e.g. a LIKELYURL).
+        // The skip rule takes the whole run of space characters (not only U+0020): skipping just the
+        // U+0020 would let a following U+3000 start a token of its own (e.g. a web address).
         pos++;
-        while (pos < end && isSpaceChar(text.charCodeAt(pos))) pos++;
+        while (pos < end && SPACE_CHARACTERS.has(text.charCodeAt(pos))) pos++;
         continue;
       }
       if (kind === LINE_FEED) {
@@ -184,10 +185,10 @@ export function scanPtb(text: string, sink: PtbTokenSink): void {
       }
       if (kind === LETTER) {
         // Shortcut for the commonest token, proven equal to the grammar's verdict: an ASCII letter, then
-        // ASCII letters and digits, then a space, \n, \r or the end of the text is one token, the WORD rule's
-        // (the rules that match as long or longer, such as ACRO/{SPACENL} or ABBREV4/{SPACE} for "a " or
-        // "st ", give the same token; nothing that starts with a letter can cross a space or line break),
-        // except the split assimilations (cannot, gonna, ...), which rank before WORD.
+        // ASCII letters and digits, then a space, \n, \r or the end of the text is one token, the 'word'
+        // rule's (the rules that match as long or longer, such as 'acronym before a space' for "a " or
+        // 'abbreviation before a space' for "st ", give the same token; nothing that starts with a letter can
+        // cross a space or line break), except the split contractions (cannot, gonna, ...), which rank first.
         let j = pos + 1;
         while (j < end && (ASCII_KIND[text.charCodeAt(j)] as number) >= LETTER) j++;
         const after = j < end ? text.charCodeAt(j) : 0x20;
@@ -219,9 +220,9 @@ export function scanPtb(text: string, sink: PtbTokenSink): void {
 
 /** {@link ASCII_KIND}: anything else. */
 const OTHER = 0;
-/** {@link ASCII_KIND}: U+0020, skipped by the SPACES rule (nothing starts with a space). */
+/** {@link ASCII_KIND}: U+0020, skipped with the space characters after it (no token starts with a space). */
 const SPACE = 1;
-/** {@link ASCII_KIND}: `\n` alone is the NEWLINE rule (only `\r\n` and `\r` need the scanner). */
+/** {@link ASCII_KIND}: `\n` alone is a line break (only `\r\n` and `\r` need the scanner). */
 const LINE_FEED = 2;
 /** {@link ASCII_KIND}: A-Z, a-z. */
 const LETTER = 3;
@@ -239,22 +240,21 @@ const ASCII_KIND: Uint8Array = (() => {
   return kinds;
 })();
 
-/** The grammar's SPACE class: `[ \t\u00A0\u2000-\u200A\u3000]`. */
-function isSpaceChar(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0xa0 || (code >= 0x2000 && code <= 0x200a) || code === 0x3000;
-}
-
-/** Words the grammar splits ahead of the WORD rule (`splitAssimilations`), any case. */
-const ASSIMILATIONS: readonly string[] = ['cannot', 'gonna', 'gotta', 'lemme', 'gimme', 'wanna'];
+/** The split contractions made of letters only (`cannot`, `gonna`, ...): the ones the word shortcut can meet. */
+const ASSIMILATIONS: readonly string[] = SPLIT_CONTRACTIONS.map(([word]) => word).filter((word) =>
+  /^[a-z]+$/.test(word)
+);
+const ASSIMILATION_MIN_LENGTH = Math.min(...ASSIMILATIONS.map((word) => word.length));
+const ASSIMILATION_MAX_LENGTH = Math.max(...ASSIMILATIONS.map((word) => word.length));
 
 /**
  * Whether `text[start, end)` (ASCII letters and digits) is one of {@link ASSIMILATIONS}, compared code unit by
  * code unit (ASCII lower case by `| 0x20`, exact for letters; a digit never matches a letter that way): this
- * runs for every 5- and 6-letter word, so it builds no string.
+ * runs for every word of their lengths, so it builds no string.
  */
 function isAssimilation(text: string, start: number, end: number): boolean {
   const length = end - start;
-  if (length < 5 || length > 6) return false;
+  if (length < ASSIMILATION_MIN_LENGTH || length > ASSIMILATION_MAX_LENGTH) return false;
   for (const word of ASSIMILATIONS) {
     if (word.length !== length) continue;
     let i = 0;
@@ -268,12 +268,12 @@ function isAssimilation(text: string, start: number, end: number): boolean {
  * The less frequent actions: hands the token of the match `text[start, end)` of `rule` to `sink` and returns
  * where scanning resumes (before `end` when the rule pushes characters back).
  */
-function applyAction(rule: Rule, text: string, start: number, end: number, sink: PtbTokenSink): number {
+function applyAction(rule: TokenRule, text: string, start: number, end: number, sink: PtbTokenSink): number {
   const matched = text.slice(start, end);
   let token: string = matched;
   switch (rule.action) {
     case Action.SplitOffTail: {
-      const resume = end - (rule.argument as number);
+      const resume = end - (rule.pushBack ?? 0);
       sink.token(start, resume, null);
       return resume;
     }
@@ -290,7 +290,7 @@ function applyAction(rule: Rule, text: string, start: number, end: number, sink:
       sink.token(start, end, matched.replace(/ /g, '\u00a0'));
       return end;
     case Action.Replace:
-      sink.token(start, end, rule.argument as string);
+      sink.token(start, end, rule.replacement ?? matched);
       return end;
     case Action.RemoveSoftHyphens:
       token = removeSoftHyphens(matched);
