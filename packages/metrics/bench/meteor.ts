@@ -42,7 +42,7 @@ import {
 import { EnglishStemmer } from '../src/meteor/stemmer';
 import { cocoWords, readJarCases, stemDigest, wordnetWords } from '../src/meteor/test-fixtures';
 import { loadCases, loadOracleTimings, type BenchCase, type OracleTimings } from './cases';
-import { formatSeconds, median, timedAsync as timed } from '@caption/bench-support';
+import { formatSeconds, median, seededRandom, timedAsync as timed } from '@caption/bench-support';
 
 const METEOR_DIR = 'meteor';
 const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -148,18 +148,6 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
   }
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Writes a synthetic paraphrase table in the jar's format: distinct phrases of 1-4 real words (COCO caption
  * words, frequent ones more often, and WordNet words), each reference phrase with 1-9 paraphrases drawn from the
@@ -175,7 +163,7 @@ async function writeSyntheticTable(file: string, entries: number): Promise<void>
   const frequent = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([w]) => w);
   const synsets = data.readText('meteor/synonym/english.synsets').split('\n');
   const wordnet = synsets.filter((_, k) => k % 2 === 0 && synsets[k] !== '');
-  const rand = random(20150605);
+  const rand = seededRandom(20150605);
   const word = (): string => {
     if (rand() < 0.6) return frequent[Math.floor(frequent.length * rand() ** 3)] as string; // Zipf-like
     return wordnet[Math.floor(wordnet.length * rand())] as string;

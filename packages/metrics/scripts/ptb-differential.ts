@@ -30,6 +30,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Command } from 'commander';
+import { seededRandom } from '@caption/bench-support';
 import { sharedDataDir } from '@caption/test-support';
 import { CharSet } from '../src/tokenizer/char-set';
 import { CharClassPartition, charSetsOf, DEAD, LazyDfa } from '../src/tokenizer/lazy-dfa';
@@ -301,18 +302,6 @@ function compareData(old: OldModules): number {
   }
   console.log(`data: ${files.length} files, ${total} strings (each alone and per file as one text); ${found} differ`);
   return found;
-}
-
-/** Mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Single characters the grammar treats specially. */
