@@ -159,7 +159,7 @@ function anyCapitalizedWord(words: readonly string[]): Regex {
   return oneOf(...words.map(capitalized));
 }
 
-/** `text` (letters in any case) with each `mark` standing for `stand` (`'` for any apostrophe, `&` for `&` or `&amp;`). */
+/** `text` in any letter case, each `mark` standing for `stand` (`'`: any apostrophe; `&`: `&` or `&amp;`). */
 function markStandingFor(text: string, mark: string, stand: Regex): Regex {
   return seq(...text.split(mark).flatMap((piece, i): RegexPart[] => (i === 0 ? [piece] : [stand, piece])));
 }
