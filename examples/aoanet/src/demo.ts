@@ -4,25 +4,31 @@
  * 1. generate the shapes images and captions (cached in `out/shapes`),
  * 2. train the small region CNN and extract bottom-up-style region features (cached),
  * 3. prepro: vocabulary, labels, CIDEr-D document frequencies (cached in `out/demo/data`),
- * 4. train Show-Tell (cross-entropy), AoANet (cross-entropy), then AoANet self-critical from the latter,
- *    with the configurations in `examples/aoanet/configs/shapes-*.yaml`,
+ * 4. train Show-Tell (cross-entropy) in a child process, on the machine's second core, while this process
+ *    trains AoANet (cross-entropy), then AoANet self-critical from the latter's best checkpoint, with the
+ *    configurations in `examples/aoanet/configs/shapes-*.yaml`,
  * 5. evaluate the three on the test split with `@caption/metrics`, print the table, and write
- *    `out/demo/results.json` (coco-caption score names) and `out/demo/report.html`.
+ *    `out/demo/results.json` (coco-caption score names), `out/demo/run.json` (machine, load average, wall
+ *    seconds per stage) and `out/demo/report.html`.
  *
  * Training runs resume where they stopped (SIGINT/SIGTERM save a checkpoint), and a finished run whose
- * configuration has not changed is not retrained. `--fresh` starts every run from scratch.
+ * configuration has not changed is not retrained. `--fresh` starts every run from scratch; `--seed N`
+ * (default 42) seeds the three training runs (the data set and the region CNN keep theirs).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointStore, initBackend } from '@caption/core';
+import { parseArgs } from 'node:util';
+import { CheckpointStore, GracefulStop, initBackend } from '@caption/core';
 import { createProgress, type ProgressReporter, readCocoTalk } from '@caption/data-coco';
 import {
   type AnyFactory,
   type CaptionResult,
   chooseMeteor,
   evalOptionParser,
+  kebabCase,
   runEval,
   runPrepro,
   runTraining,
@@ -44,14 +50,30 @@ const outDir = join(repoRoot, 'out', 'demo');
 const shapesDir = join(repoRoot, 'out', 'shapes');
 const dataDir = join(outDir, 'data');
 const runsDir = join(outDir, 'runs');
-const fresh = process.argv.includes('--fresh');
+const args = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    fresh: { type: 'boolean', default: false },
+  },
+}).values;
+const fresh = args.fresh === true;
+/** Seed of the three training runs (initialisation, data order, dropout, sampling); `--seed N` changes it. */
+const DEFAULT_SEED = 42;
+const seed = args.seed === undefined ? DEFAULT_SEED : Number(args.seed);
+if (!Number.isInteger(seed) || seed < 0) {
+  process.stderr.write(`demo: --seed must be a non-negative integer, got "${args.seed}"\n`);
+  process.exit(2);
+}
 const factories: AnyFactory[] = [aoaFactory as AnyFactory, showTellFactory as AnyFactory];
 
 /** Demo data sizes (images per split), the CNN's training epochs and the seed of everything. */
 const DATA = { train: 3000, val: 250, test: 500, seed: 1, cnnEpochs: 2 };
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+/** Wall seconds of each stage this process ran (a cached stage is absent). */
+const stageSeconds: Record<string, number> = {};
 const started = performance.now();
+const loadAtStart = loadavg();
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
 /** Progress of a staged long job: one bar (or line series) per stage. */
@@ -82,27 +104,136 @@ function meteorDataFolder(): string | null {
   return existsSync(join(shared, 'synonym', 'english.synsets')) ? shared : null;
 }
 
-/** Runs one training stage, unless a finished run with the same configuration is there already. */
-async function train(name: string, config: string, paths: Record<string, unknown>): Promise<TrainOptions> {
+/**
+ * A training stage's options as `train` resolves them (configuration file, then the demo's paths), and
+ * whether a finished run with exactly these options is there already. A run with other options, or one
+ * whose `startFrom` run was (re)trained by this demo process (`upstreamTrained`), is removed.
+ */
+function planStage(name: string, config: string, paths: Record<string, unknown>, upstreamTrained = false): { values: TrainOptions; done: boolean } {
   const runDir = join(runsDir, name);
   const { values } = trainOptionParser.parse({ configFile: join(configDir, config), defaults: { ...paths, checkpointPath: runDir, resume: true } });
   const latest = new CheckpointStore(runDir).load('latest');
-  if (latest !== null && (fresh || JSON.stringify(latest.state.config) !== JSON.stringify(values))) {
-    log(`${name}: the configuration changed since the run in ${runDir}; starting it again`);
+  if (latest !== null && (fresh || upstreamTrained || JSON.stringify(latest.state.config) !== JSON.stringify(values))) {
+    log(`${name}: ${upstreamTrained && !fresh ? 'the run it starts from was retrained' : 'the configuration changed'} since the run in ${runDir}; starting it again`);
     rmSync(runDir, { recursive: true, force: true });
   } else if (latest !== null && latest.state.epoch >= values.maxEpochs) {
     log(`${name}: already trained (${runDir})`);
-    return values;
+    return { values, done: true };
   }
-  log(`\n== ${name}: training (${config}) [${elapsed()}]`);
-  await runTraining(values, factories, { log });
-  return values;
+  return { values, done: false };
+}
+
+/**
+ * Stopping. The first SIGINT / SIGTERM requests a stop: a training stage of this process finishes its step
+ * and saves (through `stop`), one in a child process is sent the signal and does the same, and the demo
+ * exits 130 / 143 once every checkpoint is saved; the next run resumes. A Ctrl-C reaches this process more
+ * than once (from the terminal and from each `npm run` above it, which passes signals on), so a repeat
+ * within {@link REPEAT_WINDOW_MS} is the same request; a later one exits at once, children too, unsaved.
+ */
+const stop = new GracefulStop({ log, onSecondSignal: 'ignore' }).install();
+const REPEAT_WINDOW_MS = 2000;
+/** The signal that stopped the demo, and when it came. */
+let stopSignal: { signal: NodeJS.Signals; at: number } | null = null;
+/** True while this process runs a training stage (whose loop polls `stop`). */
+let trainingHere = false;
+/** Training stages running in child processes, and the promise that each has exited. */
+const children = new Map<ChildProcess, Promise<void>>();
+
+/** Waits until every child has exited (they save a checkpoint on the signal passed on), then exits 130 / 143. */
+async function exitStopped(signal: NodeJS.Signals): Promise<never> {
+  if (children.size > 0) log(`demo: waiting for ${children.size} training process(es) to save a checkpoint`);
+  await Promise.allSettled(children.values());
+  log(`demo: stopped by ${signal}; run the demo again to resume`);
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    const now = performance.now();
+    if (stopSignal === null) {
+      stopSignal = { signal, at: now };
+      for (const child of children.keys()) child.kill(signal);
+      if (!trainingHere) void exitStopped(signal);
+    } else if (now - stopSignal.at >= REPEAT_WINDOW_MS) {
+      log(`demo: ${signal} again: exiting at once, without saving`);
+      for (const child of children.keys()) child.kill(signal); // a second signal makes a training process exit at once
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+  });
+}
+
+/** Runs one training stage in this process, unless it is done already; true when it trained. */
+async function train(name: string, config: string, paths: Record<string, unknown>, upstreamTrained = false): Promise<boolean> {
+  const stageStarted = performance.now();
+  const { values, done } = planStage(name, config, paths, upstreamTrained);
+  if (done) return false;
+  log(`\n== ${name}: training (${config}, seed ${values.seed}) [${elapsed()}]`);
+  trainingHere = true;
+  await runTraining(values, factories, { log, exitOnStop: false, stop });
+  trainingHere = false;
+  // a stop that came during the stage (the loop saved and returned), or after its last step
+  if (stopSignal !== null) await exitStopped(stopSignal.signal);
+  stageSeconds[name] = (performance.now() - stageStarted) / 1000;
+  return true;
+}
+
+/**
+ * Runs one training stage in a child process (`cli.ts train` with the same options), so that it uses the
+ * machine's second core while this process trains another model; its output goes to `out/demo/logs/<name>.log`.
+ * SIGINT / SIGTERM received here are passed on: the child saves a checkpoint and the next demo run resumes it.
+ */
+function trainInChild(name: string, config: string, paths: Record<string, unknown>): { values: TrainOptions; finished: Promise<void> } {
+  const stageStarted = performance.now();
+  const stagePaths = { ...paths, progress: 'lines' };
+  const { values, done } = planStage(name, config, stagePaths);
+  if (done) return { values, finished: Promise.resolve() };
+  const logFile = join(outDir, 'logs', `${name}.log`);
+  mkdirSync(dirname(logFile), { recursive: true });
+  const flags = Object.entries({ ...stagePaths, checkpointPath: join(runsDir, name) })
+    .filter(([, v]) => v !== null && v !== undefined)
+    .flatMap(([k, v]) => [`--${kebabCase(k)}`, String(v)]);
+  const out = openSync(logFile, 'w');
+  // node itself with tsx's loader (the tsx CLI relays signals through a process of its own and kills a child
+  // that is busy in a training step before it can save; the demo script runs `node --import tsx` too); its own
+  // process group, so that a Ctrl-C reaches it once, through this process
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cli.ts'), 'train', '--config', join(configDir, config), ...flags, '--resume'], {
+    cwd: resolve(here, '..'),
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  closeSync(out);
+  log(`\n== ${name}: training in a second process (${config}, seed ${values.seed}; log: ${logFile}) [${elapsed()}]`);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolveExit({ code, signal }));
+  });
+  children.set(
+    child,
+    exited.then(
+      () => void children.delete(child),
+      () => void children.delete(child),
+    ),
+  );
+  const finished = exited.then(({ code, signal }) => {
+    stageSeconds[name] = (performance.now() - stageStarted) / 1000;
+    const output = readFileSync(logFile, 'utf8');
+    if (stopSignal !== null) {
+      log(`${name}: ${code === 0 ? `stopped, checkpoint saved in ${join(runsDir, name)}` : `exited with ${code ?? signal}`} (${logFile})`);
+      return new Promise<void>(() => undefined); // the demo exits (exitStopped) and goes no further
+    }
+    if (code !== 0) throw new Error(`${name}: training exited with ${code ?? signal}; the end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`);
+    log(`${name}: finished in ${stageSeconds[name]?.toFixed(0)} s (${logFile})`);
+    for (const line of output.split('\n')) if (line.startsWith('validation ')) log(`  ${line}`);
+  });
+  finished.catch(() => undefined); // reported when the demo waits for it, not as an unhandled rejection now
+  return { values, finished };
 }
 
 async function main(): Promise<void> {
   const backend = await initBackend('auto', { log });
   log(`demo: ${cpus().length} CPU cores, Node ${process.version}; backend ${backend.description}`);
 
+  const dataStarted = performance.now();
   log(`\n== shapes data set (${DATA.train} / ${DATA.val} / ${DATA.test} images) [${elapsed()}]`);
   const progress = stagedProgress();
   const shapes = await generateShapes({ outDir: shapesDir, train: DATA.train, val: DATA.val, test: DATA.test, seed: DATA.seed, onProgress: (p) => progress.update(p.stage, p.done, p.total) });
@@ -140,11 +271,18 @@ async function main(): Promise<void> {
     fcFeatSize: features.featureDim,
     attFeatSize: features.featureDim,
     meteorData: meteorDataFolder(),
+    seed,
   };
-  const stShowTell = await train('show-tell', 'shapes-show-tell.yaml', paths);
-  await train('aoanet-xe', 'shapes-aoanet-xe.yaml', paths);
-  await train('aoanet-scst', 'shapes-aoanet-scst.yaml', { ...paths, startFrom: join(runsDir, 'aoanet-xe') });
+  stageSeconds.data = (performance.now() - dataStarted) / 1000;
+  // Show-Tell in a second process (the machine's second core) while AoANet trains here
+  const showTell = trainInChild('show-tell', 'shapes-show-tell.yaml', paths);
+  const xeTrained = await train('aoanet-xe', 'shapes-aoanet-xe.yaml', paths);
+  await train('aoanet-scst', 'shapes-aoanet-scst.yaml', { ...paths, startFrom: join(runsDir, 'aoanet-xe') }, xeTrained);
+  if (children.size > 0) log(`\n== waiting for show-tell [${elapsed()}]`);
+  await showTell.finished;
+  const stShowTell = showTell.values;
 
+  const evalStarted = performance.now();
   log(`\n== evaluation on the test split [${elapsed()}]`);
   const evals: Record<string, { runDirs: string[]; evalDir: string; corpus: Partial<Record<CocoScoreName, number>>; results: CaptionResult[]; meteor: string }> = {};
   const runsOf: Record<string, string[]> = { 'show-tell': ['show-tell'], 'aoanet-xe': ['aoanet-xe'], 'aoanet-scst': ['aoanet-xe', 'aoanet-scst'] };
@@ -159,12 +297,25 @@ async function main(): Promise<void> {
     evals[name] = { runDirs: runs.map((r) => join(runsDir, r)), evalDir: out.dumpPath, corpus: out.corpus, results: out.results, meteor: out.meteor };
   }
 
+  stageSeconds.evaluation = (performance.now() - evalStarted) / 1000;
   const results: Record<string, Partial<Record<CocoScoreName, number>>> = {};
   for (const [name, e] of Object.entries(evals)) results[name] = Object.fromEntries(SCORE_KEYS.filter((k) => e.corpus[k] !== undefined).map((k) => [k, e.corpus[k]]));
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   const meteorNote = Object.values(evals)[0]?.meteor ?? chooseMeteor(paths.meteorData, null).note;
   const wall = (performance.now() - started) / 1000;
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, backend: backend.description, wallSeconds: wall, data: DATA, meteor: meteorNote, showTellRnnSize: stShowTell.rnnSize };
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    backend: backend.description,
+    wallSeconds: wall,
+    stageSeconds,
+    seed,
+    data: DATA,
+    meteor: meteorNote,
+    showTellRnnSize: stShowTell.rnnSize,
+  };
   writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
 
   // the report: images of the test split, their reference captions, every model's captions and scores

@@ -24,6 +24,7 @@ import {
   AdamW,
   type BackendInfo,
   CheckpointStore,
+  type GracefulStop,
   initBackend,
   loadModelWeights,
   loadOptimizerState,
@@ -156,7 +157,13 @@ class RewardComponent implements Stateful<RewardSums> {
 export async function runTraining(
   options: TrainOptions,
   factories: readonly AnyFactory[],
-  io: { log?: (line: string) => void; exitOnStop?: boolean } = {},
+  io: {
+    log?: (line: string) => void;
+    /** After a stop was saved, exit the process (default true); false returns the stopped loop's result. */
+    exitOnStop?: boolean;
+    /** A stop request shared with the caller (default: one installed for this run, on SIGINT / SIGTERM). */
+    stop?: GracefulStop;
+  } = {},
 ): Promise<TrainingResult> {
   const log = io.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const factory = checkTrainOptions(options, factories);
@@ -243,6 +250,7 @@ export async function runTraining(
     config: options,
     progress: { mode: options.progress, every: options.lossesLogEvery, perplexity: !selfCritical },
     exitOnStop: io.exitOnStop,
+    stop: io.stop,
     onStep: ({ step, loss }) => {
       history.history.losses.push([step, loss]);
     },
