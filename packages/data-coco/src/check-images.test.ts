@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describeWithShared } from '@caption/test-support';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ImageEntry, checkImages, imageEntriesFromJson, readSkipList, writeSkipList } from './check-images.js';
+import { type ImageEntry, checkImages, imageEntriesFromJson, readSkipList, truncationOf, writeSkipList } from './check-images.js';
 
 describeWithShared('checkImages on real and broken JPEGs', ['images/val2014/COCO_val2014_000000000139.jpg', 'images/val2014/COCO_val2014_000000022192.jpg'], (data) => {
   const dir = mkdtempSync(join(tmpdir(), 'data-coco-images-'));
@@ -35,6 +35,19 @@ describeWithShared('checkImages on real and broken JPEGs', ['images/val2014/COCO
       [1004, join(dir, 'empty.jpg'), 'empty'],
     ]);
     expect(report.problems[1]?.message).toBe('PNG data in a .jpg file');
+  });
+
+  it("tells a cut-off JPEG or PNG from its bytes (libvips' message can be 'Unknown error' under concurrent decodes)", async () => {
+    const jpeg = readFileSync(data.path('images/val2014/COCO_val2014_000000000139.jpg'));
+    expect(truncationOf(jpeg, 'jpeg')).toBeUndefined();
+    for (const share of [0.2, 0.6, 0.99]) expect(truncationOf(jpeg.subarray(0, Math.floor(jpeg.length * share)), 'jpeg')).toMatch(/end-of-image marker/);
+    // bytes after the end-of-image marker (some cameras append them) are not a truncation
+    expect(truncationOf(Buffer.concat([jpeg, Buffer.from('trailing')]), 'jpeg')).toBeUndefined();
+    const png = await sharp(jpeg).png().toBuffer();
+    expect(truncationOf(png, 'png')).toBeUndefined();
+    expect(truncationOf(Buffer.concat([png, Buffer.from([0, 0])]), 'png')).toBeUndefined();
+    expect(truncationOf(png.subarray(0, png.length - 1), 'png')).toMatch(/IEND/);
+    expect(truncationOf(png.subarray(0, 100), 'png')).toMatch(/IEND/);
   });
 
   it('stops at the first problem when asked, and writes a skip list the next stage can read', async () => {

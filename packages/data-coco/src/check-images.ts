@@ -70,6 +70,36 @@ export function sniffImageFormat(bytes: Uint8Array): string | undefined {
   return SIGNATURES.find((s) => s.test(bytes))?.format;
 }
 
+/** Index of the last occurrence of the two bytes `a b` in `bytes`, or -1. */
+function lastIndexOfPair(bytes: Uint8Array, a: number, b: number): number {
+  for (let i = bytes.length - 2; i >= 0; i--) if (bytes[i] === a && bytes[i + 1] === b) return i;
+  return -1;
+}
+
+/** The 12-byte IEND chunk every complete PNG ends with (length 0, type, CRC). */
+const PNG_END = [0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+
+/**
+ * Why a file's structure says it was cut off, or undefined: a JPEG whose last start-of-scan marker (FF DA) has
+ * no end-of-image marker (FF D9) after it (entropy-coded data escapes FF bytes, so FF D9 there is the real end),
+ * or a PNG without its IEND chunk. libvips' own message for these is not reliable (under concurrent decodes it
+ * can be "Unknown error"), so the file's bytes decide.
+ */
+export function truncationOf(bytes: Uint8Array, format: string): string | undefined {
+  if (format === 'jpeg') {
+    const scan = lastIndexOfPair(bytes, 0xff, 0xda);
+    if (scan >= 0 && lastIndexOfPair(bytes, 0xff, 0xd9) < scan) return 'the JPEG data stops before its end-of-image marker';
+  } else if (format === 'png') {
+    const end = bytes.length - PNG_END.length;
+    if (end < 0 || PNG_END.some((v, i) => bytes[end + i] !== v)) {
+      // trailing bytes after IEND are tolerated by decoders; only a missing IEND is a truncation
+      for (let i = bytes.length - PNG_END.length; i >= 8; i--) if (PNG_END.every((v, k) => bytes[i + k] === v)) return undefined;
+      return 'the PNG data stops before its IEND chunk';
+    }
+  }
+  return undefined;
+}
+
 /** Checks one image; undefined when it is fine. */
 export async function checkImage(entry: ImageEntry): Promise<ImageProblem | undefined> {
   const problem = (kind: ImageProblemKind, message: string): ImageProblem => ({ id: entry.id, path: entry.path, kind, message });
@@ -96,6 +126,8 @@ export async function checkImage(entry: ImageEntry): Promise<ImageProblem | unde
     await decodeImage(bytes);
   } catch (cause) {
     const message = ((cause as Error).cause as Error | undefined)?.message ?? (cause as Error).message;
+    const cutOff = truncationOf(bytes, format);
+    if (cutOff !== undefined) return problem('truncated', `${cutOff} (${message})`);
     const truncated = /premature end|truncat|unexpected end|not enough data/i.test(message);
     return problem(truncated ? 'truncated' : 'corrupt', message);
   }

@@ -161,6 +161,7 @@ export {
   checkImage,
   checkImages,
   sniffImageFormat,
+  truncationOf,
   imageEntriesFromJson,
   writeSkipList,
   readSkipList,
