@@ -244,7 +244,8 @@ function selectFamilies(options: EvaluateOptions): MetricFamily[] {
       });
     }
     const reason = family.unavailableReason(options);
-    if (reason !== null) throw new MetricsInputError(`metric "${name}" cannot run: ${reason}`, { field: 'metrics' });
+    // the reason names its own file and field (e.g. meteorData); a second location prefix would only repeat
+    if (reason !== null) throw new MetricsInputError(`metric "${name}" cannot run: ${reason}`);
   }
   return METRIC_FAMILIES.filter((family) => asked.has(family.name));
 }
