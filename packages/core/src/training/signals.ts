@@ -2,6 +2,12 @@
  * Graceful stopping on SIGINT / SIGTERM: the first signal only raises a flag, so the training loop can
  * finish its current step, save a checkpoint and exit with status 0; a second signal exits at once.
  *
+ * One Ctrl-C often arrives more than once: the terminal sends SIGINT to the whole foreground process
+ * group, and every `npm run` / `npx` above the training process passes it on as well. Those copies arrive
+ * within milliseconds and would be taken for a second signal, killing the run unsaved. So a repeat of the
+ * *same* signal within `repeatWindowMs` (default 2 s) of the first is the same request and is ignored;
+ * a later repeat, or a different signal, is a second signal.
+ *
  * Handlers run on Node's event loop, i.e. between synchronous tensor computations: a training loop must
  * give the event loop a turn after each step (the loop in `train-loop.ts` does).
  */
@@ -15,6 +21,11 @@ export interface GracefulStopOptions {
   log?: (message: string) => void;
   /** What a second signal does: exit immediately with 128 + signal number (default) or nothing. */
   onSecondSignal?: 'exit' | 'ignore';
+  /**
+   * A repeat of the first signal within this many milliseconds is the same stop request, not a second
+   * signal (one Ctrl-C reaches the process once per `npm run` above it); default 2000, 0 turns it off.
+   */
+  repeatWindowMs?: number;
 }
 
 /**
@@ -29,16 +40,24 @@ export interface GracefulStopOptions {
  */
 export class GracefulStop {
   private received: NodeJS.Signals | null = null;
+  /** `performance.now()` when the stop was requested. */
+  private receivedAt = 0;
+  private readonly repeatWindowMs: number;
   private readonly signals: NodeJS.Signals[];
   private readonly log: (message: string) => void;
   private readonly onSecondSignal: 'exit' | 'ignore';
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
   private waiters: Array<(signal: NodeJS.Signals) => void> = [];
 
+  /** Handles nothing until {@link GracefulStop.install}. */
   constructor(options: GracefulStopOptions = {}) {
     this.signals = options.signals ?? ['SIGINT', 'SIGTERM'];
     this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
     this.onSecondSignal = options.onSecondSignal ?? 'exit';
+    this.repeatWindowMs = options.repeatWindowMs ?? 2000;
+    if (!(this.repeatWindowMs >= 0) || !Number.isFinite(this.repeatWindowMs)) {
+      throw new RangeError(`GracefulStop: repeatWindowMs must be a finite number >= 0, got ${this.repeatWindowMs}`);
+    }
   }
 
   /** Starts listening (replacing Node's default "exit at once"). Returns `this`. */
@@ -72,6 +91,7 @@ export class GracefulStop {
   request(signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.received !== null) return;
     this.received = signal;
+    this.receivedAt = performance.now();
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w(signal);
@@ -87,6 +107,10 @@ export class GracefulStop {
     if (this.received === null) {
       this.log(`received ${signal}: finishing the current step, then saving a checkpoint and exiting (send it again to exit at once)`);
       this.request(signal);
+      return;
+    }
+    if (signal === this.received && performance.now() - this.receivedAt < this.repeatWindowMs) {
+      this.log(`received ${signal} again within ${this.repeatWindowMs} ms: the same stop request (still saving); send it again later to exit at once`);
       return;
     }
     if (this.onSecondSignal === 'exit') {
