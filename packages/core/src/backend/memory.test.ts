@@ -42,7 +42,15 @@ describe('wasm memory planning', () => {
   });
 
   it('says when not even one item fits', () => {
-    expect(() => checkWasmMemory({ bytes: 5 * 2 ** 30, fixedBytes: 4 * 2 ** 30, batch: 2 })).toThrow(/Even a batch of 1 does not fit/);
+    expect(() => checkWasmMemory({ bytes: 5 * 2 ** 30, fixedBytes: 3 * 2 ** 30, batch: 2 })).toThrow(/Even a batch of 1 does not fit/);
+    // a plan for one item is not told to split its batch into micro-batches
+    expect(() => checkWasmMemory({ bytes: 5 * 2 ** 30, fixedBytes: 2 ** 30, batch: 1 })).toThrow(/Even a batch of 1 does not fit/);
+  });
+
+  it('does not propose micro-batches when the batch-independent part alone is over the cap', () => {
+    const request = { bytes: 6 * 2 ** 30, fixedBytes: 3.9 * 2 ** 30, batch: 100 };
+    expect(() => checkWasmMemory(request)).toThrow(/does not fit by itself, so micro-batches cannot help/);
+    expect(() => checkWasmMemory(request)).not.toThrow(/Use micro-batches/);
   });
 
   it('refuses the benchmark captioner at a batch whose step would abort, and proposes one that ran', () => {

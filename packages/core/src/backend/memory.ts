@@ -88,7 +88,11 @@ export function checkWasmMemory(request: WasmMemoryRequest, options: { headroom?
     'Split the batch into micro-batches and accumulate their gradients before the optimiser step ' +
     '(or use a native backend: initBackend("node") has no such cap).';
   const fixed = request.fixedBytes ?? 0;
-  if (request.batch !== undefined && request.batch > 1 && request.bytes > fixed) {
+  if (fixed >= budget) {
+    advice =
+      `Its part that does not depend on the batch (parameters, gradients, optimiser state: ${gib(fixed)}) does not fit ` +
+      'by itself, so micro-batches cannot help: reduce the model, or use a native backend.';
+  } else if (request.batch !== undefined && request.batch >= 1 && request.bytes > fixed) {
     const perItem = (request.bytes - fixed) / request.batch;
     const fits = Math.floor((budget - fixed) / perItem);
     advice =
