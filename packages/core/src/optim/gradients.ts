@@ -49,10 +49,24 @@ export function clipGradientsByNorm(grads: NamedGradients, maxNorm: number): { g
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new OptimizerError(`clipGradientsByNorm: maxNorm must be a positive number, got ${maxNorm}`);
   const entries = gradientEntries(grads);
   const [totalNorm, ...clipped] = tf.tidy(() => {
-    const norms = entries.map(([, g]) => tf.norm(g));
-    const total = (norms.length === 0 ? tf.scalar(0) : tf.norm(tf.stack(norms))) as tf.Scalar;
+    const total = globalNormOf(entries.map(([, g]) => g));
     const coefficient = tf.minimum(tf.div(maxNorm, tf.add(total, 1e-6)), 1);
     return [total, ...entries.map(([, g]) => tf.mul(g, coefficient))];
   });
   return { grads: new Map(entries.map(([n], i) => [n, clipped[i] as tf.Tensor])), totalNorm: totalNorm as tf.Scalar };
+}
+
+/** `‖(‖g₁‖, ‖g₂‖, …)‖` as a new scalar (0 for no gradients); NaN or Infinity when a gradient is. */
+function globalNormOf(gradients: readonly tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => (gradients.length === 0 ? tf.scalar(0) : tf.norm(tf.stack(gradients.map((g) => tf.norm(g))))) as tf.Scalar);
+}
+
+/** The global L2 norm of the gradients (as {@link clipGradientsByNorm} computes it), read back as a number. */
+export function globalGradientNorm(grads: NamedGradients): number {
+  const total = globalNormOf(gradientEntries(grads).map(([, g]) => g));
+  try {
+    return total.dataSync()[0] as number;
+  } finally {
+    total.dispose();
+  }
 }

@@ -198,6 +198,31 @@ describe('trainLoop', () => {
     s.optimizer.dispose();
   });
 
+  it('stops on a non-finite gradient of a finite loss without norm clipping, and with clipping by value', async () => {
+    // without the check, the first run's NaN gradient made every weight NaN silently, and the second's
+    // infinite gradient (d/dw √(w − c) at w = c, c a constant copy) was clamped to 0.1 by the value clipping
+    // and applied
+    const cases = [
+      { clip: {}, extra: (w: tf.Tensor) => tf.sum(tf.sqrt(tf.sub(w, w))), message: /gradient norm is NaN at step 1 \(epoch 0\)/ },
+      { clip: { value: 0.1 }, extra: (w: tf.Tensor) => tf.sum(tf.sqrt(tf.sub(w, tf.tensor(w.dataSync(), w.shape)))), message: /gradient norm is (NaN|Infinity) at step 1 \(epoch 0\)/ },
+    ];
+    for (const c of cases) {
+      const s = setup(7);
+      const before = weightBytes(s.model);
+      const run = trainLoop(
+        base(s, {
+          maxSteps: 3,
+          gradientClip: c.clip,
+          loss: (batch) => tf.add(s.model.loss(batch), c.extra(s.model.logit.weight)) as tf.Scalar,
+        }),
+      );
+      await expect(run).rejects.toThrow(c.message);
+      expect(weightBytes(s.model)).toEqual(before);
+      s.model.dispose();
+      s.optimizer.dispose();
+    }
+  });
+
   it('draws a progress bar on a terminal', async () => {
     const s = setup(8);
     let output = '';

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Adam, type AdamState, OptimizerError } from '../optim/adam';
-import { clipGradientsByNorm, clipGradientsByValue, computeGradients } from '../optim/gradients';
+import { clipGradientsByNorm, clipGradientsByValue, computeGradients, globalGradientNorm } from '../optim/gradients';
 import type { Random, RandomState } from '../random';
 import { CheckpointStore, type LoadedCheckpoint, safetensorsToTensors, type TrainingState } from './checkpoint';
 import { CheckpointError, NonFiniteLossError, TensorLeakError } from './errors';
@@ -76,7 +76,10 @@ export interface StepInfo {
   loss: number;
   learningRate: number;
   tokens: number | null;
-  /** Global gradient norm before clipping, when clipping by norm. */
+  /**
+   * Global L2 gradient norm: with norm clipping, the norm it saw (after any clipping by value); without,
+   * the norm of the raw gradients.
+   */
   gradientNorm: number | null;
   batchIds: ReadonlyArray<string | number> | null;
 }
@@ -316,6 +319,15 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
           throw new NonFiniteLossError({ step: step + 1, epoch, value: lossValue, quantity: 'loss', batchIds, lastCheckpoint });
         }
         const clip = options.gradientClip ?? {};
+        if (clip.norm === undefined || clip.value !== undefined) {
+          // without norm clipping nothing else would see a NaN / infinite gradient of a finite loss (and
+          // clipping by value turns ±Infinity into ±clip), so check the raw gradients here
+          const rawNorm = globalGradientNorm(current);
+          if (clip.norm === undefined) gradientNorm = rawNorm;
+          if (!Number.isFinite(rawNorm)) {
+            throw new NonFiniteLossError({ step: step + 1, epoch, value: rawNorm, quantity: 'gradient norm', batchIds, lastCheckpoint });
+          }
+        }
         if (clip.value !== undefined) {
           const next = clipGradientsByValue(current, clip.value);
           tf.dispose([...current.values()]);
