@@ -24,14 +24,19 @@ export type SafetensorsArray =
 
 /** One tensor of a safetensors file. */
 export interface SafetensorsEntry {
+  /** Element type as the header names it. */
   dtype: SafetensorsDtype;
+  /** Dimensions (empty for a scalar). */
   shape: number[];
+  /** The elements, row-major. */
   data: SafetensorsArray;
 }
 
 /** A parsed safetensors file: tensors in header order, plus the free-form string metadata. */
 export interface SafetensorsFile {
+  /** Tensors by name, in the header's order. */
   tensors: Map<string, SafetensorsEntry>;
+  /** The header's `__metadata__` string map (empty when absent). */
   metadata: Record<string, string>;
 }
 

@@ -17,7 +17,9 @@ export interface LSTMCellConfig {
 
 /** Hidden state `h` and cell state `c` of an {@link LSTMCell}, each `[batch, hiddenSize]`. */
 export interface LSTMState {
+  /** Hidden state `[batch, hidden]`. */
   h: tf.Tensor;
+  /** Cell state `[batch, hidden]`. */
   c: tf.Tensor;
 }
 

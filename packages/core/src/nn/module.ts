@@ -33,7 +33,9 @@ export interface ModuleOptions {
 
 /** The serialised form of a module: its class name and its (JSON-safe) config. Weights are not included. */
 export interface ModuleJSON<C extends object = object> {
+  /** The name the class was registered under (`registerModuleClass`). */
   className: string;
+  /** The module's JSON config. */
   config: C;
 }
 
@@ -57,7 +59,9 @@ export interface LoadStateDictOptions {
 
 /** What {@link Module.loadStateDict} did not use or did not find (empty lists with `strict: true`). */
 export interface LoadStateDictResult {
+  /** Expected names the state dict did not provide. */
   missing: string[];
+  /** Names in the state dict the module does not have. */
   unexpected: string[];
 }
 

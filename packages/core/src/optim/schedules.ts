@@ -116,10 +116,15 @@ export interface ReduceLROnPlateauOptions {
 
 /** The JSON state of a {@link ReduceLROnPlateau}. */
 export interface ReduceLROnPlateauState {
+  /** The current learning rate. */
   learningRate: number;
+  /** Best metric so far, or null before the first step (PyTorch: ±inf). */
   best: number | null;
+  /** Evaluations since the last improvement (`num_bad_epochs`). */
   badEpochs: number;
+  /** Evaluations still ignored after a reduction (`cooldown_counter`). */
   cooldownCounter: number;
+  /** Number of `step` calls so far (`last_epoch`). */
   lastEpoch: number;
 }
 

@@ -36,7 +36,9 @@ export const CHECKPOINT_FILES = Object.freeze({
 
 /** The JSON training state stored with every checkpoint. */
 export interface TrainingState {
+  /** Marks the file as a caption training state. */
   format: 'caption-training-state';
+  /** Format version; 1 is the only one so far. */
   version: 1;
   /** Optimiser steps completed. */
   step: number;
@@ -62,9 +64,13 @@ export interface TrainingState {
 export interface CheckpointPointer {
   /** Directory name of the checkpoint, relative to the store. */
   checkpoint: string;
+  /** Optimiser steps completed when it was saved. */
   step: number;
+  /** Epochs completed when it was saved. */
   epoch: number;
+  /** Best validation score of the run when it was saved, or null. */
   bestScore: number | null;
+  /** When it was saved (ISO 8601). */
   savedAt: string;
 }
 
@@ -75,8 +81,11 @@ export type SavedTensor = tf.Tensor | { data: SafetensorsArray; shape: readonly 
 export interface LoadedCheckpoint {
   /** Absolute path of the checkpoint directory. */
   path: string;
+  /** The weights (`model.safetensors`). */
   weights: SafetensorsFile;
+  /** The optimiser moments (`optimizer.safetensors`), or null when not saved. */
   optimizer: SafetensorsFile | null;
+  /** The JSON training state (`training-state.json`). */
   state: TrainingState;
 }
 

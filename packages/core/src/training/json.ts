@@ -9,6 +9,8 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * (plain objects, arrays, strings, finite numbers, booleans, null).
  */
 export interface Stateful<S = unknown> {
+  /** The current state, JSON-safe. */
   getState(): S;
+  /** Restores a state returned by `getState` (possibly in another process). */
   setState(state: S): void;
 }

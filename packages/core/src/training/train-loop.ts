@@ -20,6 +20,7 @@ import { GracefulStop } from './signals';
 
 /** What the loop needs from a model: named trainable variables; a {@link Module} fits. */
 export interface TrainableModel {
+  /** The trainable variables by (PyTorch) name; the optimiser and the gradients use these names. */
   namedParameters(): Array<[string, tf.Variable]>;
   /** Weights to save (PyTorch names); default: `namedParameters()`. */
   stateDict?(): ReadonlyMap<string, tf.Tensor>;
@@ -48,9 +49,11 @@ export interface TrainingBatch<B> {
  * exactly that batch.
  */
 export interface BatchSource<B> {
+  /** The next batch (the loop calls it once per step). */
   next(): TrainingBatch<B> | Promise<TrainingBatch<B>>;
   /** The position of the next batch, as JSON-safe data. */
   getState(): unknown;
+  /** Restores a position from {@link BatchSource.getState} (on resume). */
   setState(state: unknown): void;
   /** Batches per epoch, when known (for the progress bar). */
   readonly batchesPerEpoch?: number;
@@ -86,13 +89,17 @@ export interface StepInfo {
 
 /** What `onEpochEnd` may return: a validation score for `best` checkpoints. */
 export interface EpochEndResult {
+  /** The validation score; a better one than before (see `scoreMode`) also writes the `best` checkpoint. */
   score?: number;
 }
 
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions<B> {
+  /** The model whose parameters are trained and saved. */
   model: TrainableModel;
+  /** Updates the model's parameters; its moments are saved with every checkpoint. */
   optimizer: Adam;
+  /** The resumable source of batches. */
   data: BatchSource<B>;
   /** The step's loss, built from the batch (runs inside `tf.variableGrads`; create tensors freely). */
   loss: (batch: B, context: StepContext) => tf.Scalar;
@@ -139,11 +146,13 @@ export interface TrainLoopOptions<B> {
 
 /** How a {@link trainLoop} run ended. */
 export interface TrainLoopResult {
+  /** Why the loop ended: `maxSteps` or `maxEpochs` reached, or a stop request (signal or `GracefulStop.request`). */
   reason: 'max-steps' | 'max-epochs' | 'stopped';
   /** Steps completed. */
   step: number;
   /** Epochs completed. */
   epoch: number;
+  /** Best validation score of the run (resumed runs included), or null. */
   bestScore: number | null;
   /** Directory of the last checkpoint written or resumed from. */
   lastCheckpoint: string | null;
