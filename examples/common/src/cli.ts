@@ -3,6 +3,9 @@
  * reference's option names (camelCase or snake_case flags, a JSON/YAML `--config`). Errors are printed as
  * one clear message: exit status 2 for options, 1 for data and everything else.
  */
+import { BackendError, CheckpointError, NonFiniteLossError, StateDictError, WasmMemoryError } from '@caption/core';
+import { DataFormatError } from '@caption/data-coco';
+import { MetricsInputError } from '@caption/metrics';
 import { CommanderError } from 'commander';
 import { ExampleDataError, ExampleOptionsError } from './errors';
 import { runEval } from './eval-command';
@@ -72,9 +75,27 @@ export async function runExampleCli(argv: readonly string[], cli: ExampleCliOpti
       process.stderr.write(`${e.message}\n`);
       return 1;
     }
+    if (isUserFacingError(e)) {
+      // the libraries' typed errors name the file, image id and field: the message is the whole story
+      process.stderr.write(`${cli.name} ${command ?? ''}: ${e.message}\n`);
+      return 1;
+    }
     process.stderr.write(`${cli.name} ${command ?? ''}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
   }
+}
+
+/** Errors of the libraries that describe a problem of the user's data, checkpoints or machine (not a bug): printed without a stack. */
+function isUserFacingError(e: unknown): e is Error {
+  return (
+    DataFormatError.isInstance(e) ||
+    MetricsInputError.isInstance(e) ||
+    e instanceof CheckpointError ||
+    e instanceof StateDictError ||
+    e instanceof NonFiniteLossError ||
+    e instanceof BackendError ||
+    e instanceof WasmMemoryError
+  );
 }
 
 function help(text: string): number {

@@ -5,10 +5,10 @@
  * embedded as data URIs), no scripts.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { readCocoTalk } from '@caption/data-coco';
 import { readReferences, type CocoScoreName, type RawRefs } from '@caption/metrics';
-import { ExampleOptionsError } from './errors';
+import { ExampleDataError, ExampleOptionsError } from './errors';
 import type { CaptionResult } from './evaluation';
 import { intOption, OptionParser, type OptionValues, pathOption, stringOption } from './option-parser';
 import type { TrainingHistory } from './train';
@@ -108,8 +108,25 @@ function smooth(points: ReadonlyArray<[number, number]>, maxPoints = 300): Array
   return out;
 }
 
+/** What writes each file the report reads (for the message when one is missing). */
+const WRITTEN_BY: Record<string, string> = {
+  'history.json': '`train` writes it when a run finishes (a stopped run has none until it is resumed to its end)',
+  'results.json': '`eval` writes it (its --dump-path, default <run>/eval-<split>)',
+};
+
 function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const hint = WRITTEN_BY[basename(file)];
+    throw new ExampleDataError(`report: cannot read ${file}`, [`${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}${hint === undefined ? '' : `; ${hint}`}`]);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new ExampleDataError(`report: cannot read ${file}`, [`not valid JSON: ${(e as Error).message}`]);
+  }
 }
 
 function imageTag(file: string | undefined): string {
