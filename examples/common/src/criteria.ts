@@ -170,6 +170,11 @@ export interface SelfCriticalOptions {
   samplesPerImage: number;
   /** Decoding length of the samples and of the greedy baseline (the reference's `max_length`, 20). */
   maxLength: number;
+  /**
+   * The reference's `cider_reward_weight`: the reward is this weight times CIDEr-D, so the advantages
+   * `r − b` scale with it (0: no self-critical gradient). Default 1.
+   */
+  ciderRewardWeight?: number;
 }
 
 /**
@@ -207,7 +212,8 @@ export interface SelfCriticalStep {
  * The self-critical loss of a batch (inside the gradient scope, in train mode): `samplesPerImage` captions
  * per image drawn with their differentiable log-probs in one pass (the factory's `selfCriticalSample`, else
  * {@link sampleWithLogprobs}), rewarded with CIDEr-D against all of the image's label rows (each cut after
- * its end token, as the samples are), minus the baseline; `−Σ (r − b)·log p · mask / Σ mask`.
+ * its end token, as the samples are), minus the baseline, times `ciderRewardWeight`;
+ * `−Σ w·(r − b)·log p · mask / Σ mask`. The returned mean rewards are plain CIDEr-D (unweighted).
  */
 export function selfCriticalStepLoss<F>(
   model: Captioner<F>,
@@ -221,8 +227,10 @@ export function selfCriticalStepLoss<F>(
   const s = factory.selfCriticalSample?.(model, features, sampleOptions) ?? sampleWithLogprobs(model, features, sampleOptions);
   const sampleRefs = Array.from({ length: s.rows }, (_, r) => decoded.references[Math.floor(r / n)] as Int32Array[]);
   const rewards = options.scorer.score(captionRows(s.tokens, s.rows, s.maxLength), sampleRefs).scores;
-  const advantages =
+  const unweighted =
     decoded.greedyRewards === null ? meanOfOthersAdvantages(rewards, n) : greedyBaselineAdvantages(rewards, decoded.greedyRewards, n);
+  const weight = options.ciderRewardWeight ?? 1;
+  const advantages = weight === 1 ? unweighted : unweighted.map((a) => weight * a);
   const seq = tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32');
   return {
     loss: selfCriticalLoss(s.logprobs, seq, tf.tensor1d(advantages)),

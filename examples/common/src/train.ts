@@ -205,7 +205,10 @@ export async function runTraining(
   if (plateau !== null) components.plateau = plateau as unknown as Stateful;
 
   // samples and greedy baseline decoded up to maxLength (the reference's max_length, 20), not the label width
-  const scst = scorer === null ? null : { scorer, baseline: options.scBaseline, samplesPerImage: options.seqPerImg, maxLength: options.maxLength };
+  const scst =
+    scorer === null
+      ? null
+      : { scorer, baseline: options.scBaseline, samplesPerImage: options.seqPerImg, maxLength: options.maxLength, ciderRewardWeight: options.ciderRewardWeight };
   const source = new LoaderBatchSource<DriverBatch>(
     (resume) => makeLoader(data, 'train', { batchSize: options.batchSize, seqPerImg: options.seqPerImg, seed: options.seed, resume }),
     (batch, epoch) =>
