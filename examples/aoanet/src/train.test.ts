@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointStore, parseSafetensors } from '@caption/core';
+import { CheckpointStore, GracefulStop, parseSafetensors } from '@caption/core';
 import { ExampleDataError, ExampleOptionsError, runExampleCli, runTraining, trainOptionParser } from '@caption/example-common';
 import { showTellFactory } from '@caption/example-show-tell';
 import { stringify } from 'yaml';
@@ -99,6 +99,34 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     expect(b.history).toEqual(a.history);
     expect(Object.keys(b.weights).length).toBeGreaterThan(10);
     expect(b.weights).toEqual(a.weights); // bit for bit: toEqual compares the float values exactly
+  });
+
+  it('a startFrom run resumed with --resume still competes with the startFrom best score (loadBestScore 1), as an uninterrupted one does', async () => {
+    const xe = { ...tinyTrainOptions(data, ''), selfCriticalAfter: -1, scheduledSamplingStart: -1, progress: 'silent' };
+    const first = join(data.root, 'start-from-first');
+    await runTraining(trainOptionParser.parse({ defaults: { ...xe, checkpointPath: first, maxEpochs: 1 } }).values, factories, { log: () => undefined });
+    // a best score no later epoch can beat: then no run from it may write a best checkpoint
+    const store = new CheckpointStore(first);
+    const bestDir = store.resolve('best') as string;
+    for (const file of [join(first, 'best.json'), join(bestDir, 'training-state.json')]) {
+      writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), bestScore: 1e9 }));
+    }
+    const second = join(data.root, 'start-from-second');
+    const options = trainOptionParser.parse({ defaults: { ...xe, checkpointPath: second, startFrom: first, loadBestScore: 1, maxEpochs: 2 } }).values;
+    const stop = new GracefulStop();
+    const stopped = await runTraining(options, factories, {
+      exitOnStop: false,
+      stop,
+      log: (line) => {
+        if (line.startsWith('validation epoch 1 ')) stop.request();
+      },
+    });
+    expect(stopped.loop.reason).toBe('stopped');
+    expect(stopped.loop.epoch).toBe(1);
+    const resumed = await runTraining({ ...options, resume: true }, factories, { log: () => undefined });
+    expect(resumed.loop.epoch).toBe(2);
+    expect(resumed.history.validations.map((v) => v.epoch)).toEqual([1, 2]);
+    expect(new CheckpointStore(second).pointer('best')).toBeNull();
   });
 
   const before = async (overrides: Record<string, unknown>, name: string): Promise<unknown> => {

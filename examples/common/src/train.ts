@@ -17,7 +17,7 @@
  * Everything is checked before the first step: options (types, ranges, combinations) and the data
  * (`preflight`: vocabulary and labels, features, the DF cache when self-critical training is configured).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   Adam,
@@ -197,6 +197,9 @@ export async function runTraining(
   let previousBest: number | null = null;
   const resuming = options.resume && store.pointer('latest') !== null;
   if (options.startFrom !== null && !resuming) previousBest = initialiseFrom(options.startFrom, model, optimizer, log, options.loadBestScore === 1);
+  // a resumed run has its weights from its own checkpoint, but still competes with startFrom's best score
+  // until it first beats it (trainLoop's own best score takes over from then on)
+  if (options.startFrom !== null && resuming && options.loadBestScore === 1) previousBest = startFromBestScore(options.startFrom);
 
   const plateau = options.reduceOnPlateau === 1 ? new ReduceLROnPlateau(options.learningRate, { mode: 'min', factor: 0.5, patience: 3 }) : null;
   const history = new HistoryComponent();
@@ -310,7 +313,7 @@ export async function runTraining(
 
 /** Loads `startFrom`'s best (else latest) checkpoint: weights, and the optimiser's moments when they fit. Returns its best score. */
 function initialiseFrom(dir: string, model: Captioner<unknown>, optimizer: Adam, log: (line: string) => void, keepBest: boolean): number | null {
-  const store = new CheckpointStore(resolve(dir));
+  const store = startFromStore(dir);
   const checkpoint = store.load('best') ?? store.load('latest');
   if (checkpoint === null) throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which holds no checkpoint (no best.json or latest.json)`);
   loadModelWeights(model, checkpoint);
@@ -321,6 +324,20 @@ function initialiseFrom(dir: string, model: Captioner<unknown>, optimizer: Adam,
   }
   log(`initialised from ${checkpoint.path} (step ${checkpoint.state.step}, epoch ${checkpoint.state.epoch}, best score ${checkpoint.state.bestScore ?? 'none'})`);
   return keepBest ? checkpoint.state.bestScore : null;
+}
+
+/** The checkpoint store of `startFrom` (not created when the folder does not exist: that is an error). */
+function startFromStore(dir: string): CheckpointStore {
+  if (!existsSync(resolve(dir))) throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which does not exist`);
+  return new CheckpointStore(resolve(dir));
+}
+
+/** The best score recorded by `startFrom`'s best (else latest) checkpoint, read from its pointer file. */
+function startFromBestScore(dir: string): number | null {
+  const store = startFromStore(dir);
+  const pointer = store.pointer('best') ?? store.pointer('latest');
+  if (pointer === null) throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which holds no checkpoint (no best.json or latest.json)`);
+  return pointer.bestScore;
 }
 
 /** Mean validation cross-entropy (per token) over `valImagesUse` val images, in eval mode. */
