@@ -59,7 +59,7 @@ export interface ValidationRecord {
   learningRate: number;
   /** Caption metrics (languageEval 1), coco-caption names. */
   scores: Partial<Record<CocoScoreName, number>> | null;
-  /** Validation cross-entropy (languageEval 0). */
+  /** Validation loss (languageEval 0): the training criterion (label-smoothed when `labelSmoothing` > 0), per token. */
   loss: number | null;
   /** Mean CIDEr-D reward of the epoch's samples and greedy captions (self-critical epochs; greedy null with the mean baseline). */
   reward: { sample: number; greedy: number | null } | null;
@@ -340,7 +340,11 @@ function startFromBestScore(dir: string): number | null {
   return pointer.bestScore;
 }
 
-/** Mean validation cross-entropy (per token) over `valImagesUse` val images, in eval mode. */
+/**
+ * Validation loss over `valImagesUse` val images, in eval mode: the training criterion, as the reference's
+ * `eval_split` is given `lw_model.crit` (label-smoothed when `labelSmoothing` > 0), without scheduled
+ * sampling; averaged per token (the reference averages per-batch means).
+ */
 async function validationLoss(model: Captioner<unknown>, factory: AnyFactory, data: RunData, options: TrainOptions): Promise<number> {
   const loader = makeLoader(data, 'val', { batchSize: options.batchSize, seqPerImg: options.seqPerImg, seed: options.seed });
   const limit = options.valImagesUse < 0 ? loader.size : Math.min(options.valImagesUse, loader.size);
@@ -353,7 +357,7 @@ async function validationLoss(model: Captioner<unknown>, factory: AnyFactory, da
       const batch = await loader.next();
       if (batch === null) break;
       const rows = batchTeacherForcingRows(batch);
-      const value = tf.tidy(() => crossEntropyLoss(model, factory, batch, { labelSmoothing: 0, ssProb: 0, rng: new Random(0) }).dataSync()[0] as number);
+      const value = tf.tidy(() => crossEntropyLoss(model, factory, batch, { labelSmoothing: options.labelSmoothing, ssProb: 0, rng: new Random(0) }).dataSync()[0] as number);
       sum += value * rows.tokens;
       tokens += rows.tokens;
       images += batch.infos.length;
