@@ -59,7 +59,7 @@ export const TRAIN_OPTIONS = {
   cachedTokens: pathOption('coco-train-idxs', 'CIDEr-D document frequencies (prepro-ngrams pickle; .p appended when missing)'),
   startFrom: pathOption(null, 'initialise from this run (its best checkpoint, else latest): weights, and the optimiser when the sizes match'),
   checkpointPath: pathOption('save', 'folder of this run: checkpoints, histories, validation results'),
-  id: stringOption('', 'name of the run (recorded in results)'),
+  id: stringOption('', 'name of the run (stored with the configuration in its checkpoints)'),
   resume: withReference(booleanOption(false, 'continue this run from its latest checkpoint'), null),
 
   // model
@@ -129,9 +129,9 @@ export const EVAL_OPTIONS = {
   modelPath: withReference(pathOption(null, 'a run folder (its best checkpoint, else latest) or a checkpoint folder'), 'model'),
   split: enumOption(['train', 'val', 'test'], 'test', 'split to caption'),
   numImages: intOption(-1, 'images to caption (-1: all of the split)', { min: -1 }),
-  batchSize: intOption(50, 'images per decoding batch', { min: 1 }),
+  batchSize: intOption(50, 'images per decoding batch (eval.py\'s default 0 means the training batch size)', { min: 1 }),
   beamSize: intOption(2, 'beam size (1: greedy or sampling)', { min: 1 }),
-  languageEval: flagOption(1, 'score the captions with the caption metrics'),
+  languageEval: flagOption(1, 'score the captions with the caption metrics (eval.py\'s default is 0)'),
   dumpPath: withReference(pathOption(null, 'folder for the results (default: <modelPath>/eval-<split>)'), null),
   ...DECODING_OPTIONS,
 } as const;
