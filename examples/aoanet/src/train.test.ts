@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointStore, GracefulStop, parseSafetensors } from '@caption/core';
-import { ExampleDataError, ExampleOptionsError, runExampleCli, runTraining, trainOptionParser } from '@caption/example-common';
+import { evalOptionParser, ExampleDataError, ExampleOptionsError, runEval, runExampleCli, runTraining, trainOptionParser } from '@caption/example-common';
 import { showTellFactory } from '@caption/example-show-tell';
 import { stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,26 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     expect(resumed.loop.epoch).toBe(2);
     expect(resumed.history.validations.map((v) => v.epoch)).toEqual([1, 2]);
     expect(new CheckpointStore(second).pointer('best')).toBeNull();
+  });
+
+  it('eval refuses a model-input option (useBox) that differs from the checkpoint\'s, and runs with the same value', async () => {
+    const runDir = join(data.root, 'eval-options');
+    const xe = { ...tinyTrainOptions(data, runDir), selfCriticalAfter: -1, scheduledSamplingStart: -1, maxEpochs: 1, progress: 'silent' };
+    await runTraining(trainOptionParser.parse({ defaults: xe }).values, factories, { log: () => undefined });
+    const evalWith = (args: string[]): ReturnType<typeof runEval> => {
+      const parsed = evalOptionParser.parse({ argv: ['--model-path', runDir, '--progress', 'silent', '--language-eval', '0', ...args] });
+      return runEval(parsed.values, factories, { explicit: parsed.explicit });
+    };
+    const error = await evalWith(['--use-box', '0']).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ExampleOptionsError);
+    expect((error as ExampleOptionsError).option).toBe('useBox');
+    expect((error as Error).message).toMatch(/'useBox' is 0, but the model in .* was trained with 1/);
+    const out = await evalWith(['--use-box', '1']);
+    expect(out.results.length).toBe(4);
+    expect(existsSync(join(out.dumpPath, 'results.json'))).toBe(true);
   });
 
   const before = async (overrides: Record<string, unknown>, name: string): Promise<unknown> => {

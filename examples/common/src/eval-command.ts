@@ -32,7 +32,9 @@ export interface EvalOutput {
   seconds: number;
 }
 
-const DATA_KEYS = ['inputJson', 'inputLabelH5', 'inputFcDir', 'inputAttDir', 'inputBoxDir', 'referenceJson', 'preloadFeatures'] as const;
+const DATA_KEYS = ['inputJson', 'inputLabelH5', 'inputFcDir', 'inputAttDir', 'inputBoxDir', 'referenceJson', 'preloadFeatures', 'trainOnly'] as const;
+/** Options that decide the model's input: fixed by the checkpoint (the reference's `eval.py` takes them from the model's infos). */
+const MODEL_INPUT_KEYS = ['useBox', 'normAttFeat', 'normBoxFeat'] as const;
 
 /**
  * Evaluates a trained model (see the module comment). Data paths not given explicitly come from the
@@ -51,6 +53,11 @@ export async function runEval(options: EvalOptions, factories: readonly AnyFacto
   const trainOptions: TrainOptions = { ...stored };
   const explicit = context.explicit ?? new Set<string>();
   for (const key of DATA_KEYS) if (explicit.has(key)) (trainOptions as Record<string, unknown>)[key] = options[key];
+  for (const key of MODEL_INPUT_KEYS) {
+    if (explicit.has(key) && options[key] !== stored[key]) {
+      throw new ExampleOptionsError(key, `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained with ${stored[key]} (it is taken from the checkpoint; leave it out)`);
+    }
+  }
   const factory = factories.find((f) => f.name === trainOptions.captionModel);
   if (factory === undefined) {
     throw new ExampleOptionsError('modelPath', `eval: the checkpoint's captionModel is "${trainOptions.captionModel}", which this example does not build`);
