@@ -17,7 +17,7 @@
  * Everything is checked before the first step: options (types, ranges, combinations) and the data
  * (`preflight`: vocabulary and labels, features, the DF cache when self-critical training is configured).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   Adam,
@@ -35,6 +35,7 @@ import {
   stepDecayLearningRate,
   trainLoop,
   type TrainLoopResult,
+  writeFileAtomic,
 } from '@caption/core';
 import type { CaptionBatch } from '@caption/data-coco';
 import type { CocoScoreName } from '@caption/metrics';
@@ -290,7 +291,7 @@ export async function runTraining(
           const evaluation = await scoreResults(results, refs as NonNullable<typeof refs>, meteor);
           record.scores = evaluation.corpus;
           score = evaluation.corpus.CIDEr;
-          writeFileSync(join(runDir, 'validation.json'), `${JSON.stringify({ epoch, step, scores: evaluation.corpus, results }, null, 1)}\n`);
+          writeFileAtomic(join(runDir, 'validation.json'), `${JSON.stringify({ epoch, step, scores: evaluation.corpus, results }, null, 1)}\n`);
         } else {
           record.loss = await validationLoss(model, factory, data, options);
           score = -record.loss;
@@ -305,7 +306,7 @@ export async function runTraining(
   });
   history.history.seconds += (performance.now() - segmentStart) / 1000;
   const summary = { loop, history: history.history, backend: backend.description, meteor: meteor.note, seconds: (performance.now() - started) / 1000 };
-  writeFileSync(join(runDir, 'history.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  writeFileAtomic(join(runDir, 'history.json'), `${JSON.stringify(summary, null, 1)}\n`);
   model.dispose();
   optimizer.dispose();
   return { runDir, loop, history: history.history, backend, meteor: meteor.note };
