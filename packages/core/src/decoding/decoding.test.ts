@@ -430,4 +430,38 @@ describe('ensembles', () => {
     a.dispose();
     b.dispose();
   });
+
+  it('accept a single model, which then decodes exactly like that model (documented)', () => {
+    const a = new ToyCaptionModel({ vocabSize: 6, seed: 43 });
+    const feats = a.features(2, 8);
+    const [own, alone, weighted] = tf.tidy(() => {
+      const tokens = tf.tensor1d([1, 3], 'int32');
+      const one = new EnsembleCaptionModel([a]);
+      const oneWeighted = new EnsembleCaptionModel([a], { weights: [2.5] });
+      return [
+        a.step(a.prepare(feats), tokens).logprobs.dataSync(),
+        one.step(one.prepare(feats), tokens).logprobs.dataSync(),
+        oneWeighted.step(oneWeighted.prepare(feats), tokens).logprobs.dataSync(),
+      ];
+    });
+    // weight 1: log w = 0 and logsumexp of one value is that value, so the log-probs are bit-identical
+    expect(Array.from(alone!)).toEqual(Array.from(own!));
+    for (let i = 0; i < own!.length; i++) expect(weighted![i]).toBeCloseTo(own![i]!, 5);
+    const alone1 = greedyDecode(new EnsembleCaptionModel([a]), feats, { maxLength: 6 });
+    const own1 = greedyDecode(a, feats, { maxLength: 6 });
+    expect(rowsOf(alone1)).toEqual(rowsOf(own1));
+    expect(Array.from(alone1.logprobs)).toEqual(Array.from(own1.logprobs));
+    feats.dispose();
+    a.dispose();
+  });
+
+  it('reject an empty list and bad weights with a DecodingError', () => {
+    const a = new ToyCaptionModel({ vocabSize: 6, seed: 44 });
+    expect(() => new EnsembleCaptionModel([])).toThrow(DecodingError);
+    expect(() => new EnsembleCaptionModel([])).toThrow(/at least one model/);
+    expect(() => new EnsembleCaptionModel([a], { weights: [1, 1] })).toThrow(/weights must be 1 finite/);
+    expect(() => new EnsembleCaptionModel([a, a], { weights: [-1, 2] })).toThrow(DecodingError);
+    expect(() => new EnsembleCaptionModel([a, a], { weights: [0, 0] })).toThrow(/not all 0/);
+    a.dispose();
+  });
 });

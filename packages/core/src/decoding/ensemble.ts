@@ -11,6 +11,10 @@ import { type CaptionModel, DecodingError, type DecoderState, type DecoderStepOu
  * state is the concatenation of the members' states (each member's tensors keep their own shapes), so
  * every decoder (greedy, sampling, beam search) works on it unchanged.
  *
+ * One model is accepted too (with any positive weight it decodes exactly like that model, up to float
+ * rounding of the weight's logarithm), so code that ensembles a list of checkpoints needs no special case
+ * for a list of one.
+ *
  * The members must share the vocabulary and special tokens. Each member's `prepare` must return the same
  * number of context and recurrent tensors for every batch (the split is taken from the last `prepare`).
  *
@@ -21,7 +25,9 @@ import { type CaptionModel, DecodingError, type DecoderState, type DecoderStepOu
  * ```
  */
 export class EnsembleCaptionModel<F> implements CaptionModel<F> {
+  /** The members' common vocabulary size (rows of every step's log-probs are this wide). */
   readonly vocabSize: number;
+  /** The members' common special tokens (model 0's, absent when model 0 gives none). */
   readonly specialTokens?: Readonly<SpecialTokens>;
   private readonly models: readonly CaptionModel<F>[];
   private readonly logWeights: number[];
@@ -29,12 +35,19 @@ export class EnsembleCaptionModel<F> implements CaptionModel<F> {
   private splits: Array<{ context: number; recurrent: number }> = [];
 
   /**
-   * @param models two or more captioners over the same vocabulary
-   * @param options `weights`: one non-negative weight per model (default: equal)
+   * @param models one or more captioners over the same vocabulary and special tokens
+   * @param options `weights`: one weight per model (default: equal)
+   * @throws {DecodingError} for an empty list, members whose vocabulary size or special tokens differ, or bad weights
    */
-  constructor(models: readonly CaptionModel<F>[], options: { weights?: readonly number[] } = {}) {
+  constructor(
+    models: readonly CaptionModel<F>[],
+    options: {
+      /** One finite, non-negative weight per model, not all 0 (normalised by their sum); default all 1. */
+      weights?: readonly number[];
+    } = {},
+  ) {
     const first = models[0];
-    if (first === undefined) throw new DecodingError('EnsembleCaptionModel: needs at least one model');
+    if (first === undefined) throw new DecodingError('EnsembleCaptionModel: needs at least one model, got an empty list');
     for (const [i, m] of models.entries()) {
       if (m.vocabSize !== first.vocabSize) {
         throw new DecodingError(`EnsembleCaptionModel: model ${i} has vocabSize ${m.vocabSize}, model 0 has ${first.vocabSize}`);
