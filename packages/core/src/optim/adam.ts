@@ -22,8 +22,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { adamUpdate } from '../backend/ops/adam-update';
 
-/** An optimiser input that is not usable: unknown parameter names, wrong shapes, bad hyper-parameters. */
+/**
+ * An optimiser or training-loop input that is not usable: unknown parameter names, wrong shapes, bad
+ * hyper-parameters, bad schedule or loop options (`trainLoop`, `GracefulStop`).
+ */
 export class OptimizerError extends Error {
+  /** @param message what is wrong, naming the optimiser or function, the option or parameter and the value */
   constructor(message: string) {
     super(message);
     this.name = 'OptimizerError';
@@ -31,7 +35,12 @@ export class OptimizerError extends Error {
 }
 
 /** Named trainable variables: a module (anything with `namedParameters()`) or the pairs themselves. */
-export type NamedParameters = Iterable<readonly [string, tf.Variable]> | { namedParameters(): Array<[string, tf.Variable]> };
+export type NamedParameters =
+  | Iterable<readonly [string, tf.Variable]>
+  | {
+      /** `[name, variable]` pairs with unique dotted names (what `Module.namedParameters()` returns). */
+      namedParameters(): Array<[string, tf.Variable]>;
+    };
 
 /** Gradients by parameter name. */
 export type NamedGradients = ReadonlyMap<string, tf.Tensor> | Readonly<Record<string, tf.Tensor>>;
@@ -52,11 +61,17 @@ export interface AdamOptions {
 
 /** The JSON part of an optimiser's state (the moments are tensors, see {@link Adam.stateTensors}). */
 export interface AdamState {
+  /** Which optimiser wrote the state: {@link Adam} (`'adam'`) or {@link AdamW} (`'adamw'`). */
   kind: 'adam' | 'adamw';
+  /** `lr`: the optimiser's current {@link Adam.learningRate} (schedules may have changed it). */
   learningRate: number;
+  /** `betas[0]`: decay of the first moment `exp_avg`. */
   beta1: number;
+  /** `betas[1]`: decay of the second moment `exp_avg_sq`. */
   beta2: number;
+  /** `eps`, added outside the square root. */
   epsilon: number;
+  /** `weight_decay`: L2 added to the gradient (`'adam'`) or decoupled decay (`'adamw'`). */
   weightDecay: number;
   /** Updates applied so far, per parameter (PyTorch's per-parameter `step`). */
   steps: Record<string, number>;
@@ -101,14 +116,29 @@ export class Adam {
   readonly kind: 'adam' | 'adamw';
   /** Used by {@link Adam.step} when no rate is passed; schedules set it. */
   learningRate: number;
+  /** PyTorch's `betas[0]`: decay of the first moment `exp_avg`; from the options, default 0.9. */
   readonly beta1: number;
+  /** PyTorch's `betas[1]`: decay of the second moment `exp_avg_sq`; from the options, default 0.999. */
   readonly beta2: number;
+  /** PyTorch's `eps`, added outside the square root; from the options, default 1e-8. */
   readonly epsilon: number;
+  /**
+   * PyTorch's `weight_decay`: L2 added to the gradient (Adam, default 0) or decoupled decay
+   * `p ← p·(1 − lr·λ)` (AdamW, default 0.01).
+   */
   readonly weightDecay: number;
   private readonly params: Map<string, tf.Variable>;
   private readonly moments = new Map<string, Moments>();
   private readonly steps = new Map<string, number>();
 
+  /**
+   * Creates no moments yet: each parameter's `exp_avg` / `exp_avg_sq` are zero-filled on its first update.
+   *
+   * @param params the parameters to update, by name (a module, or `[name, variable]` pairs); names must be unique
+   * @param options hyper-parameters; the defaults are PyTorch's
+   * @throws {OptimizerError} for a duplicate name, a learning rate that is negative or not finite, a negative
+   *   epsilon or weight decay, or a beta outside [0, 1)
+   */
   constructor(params: NamedParameters, options: AdamOptions = {}) {
     this.kind = this.decoupled() ? 'adamw' : 'adam';
     this.learningRate = options.learningRate ?? 1e-3;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OptimizerError } from '../optim/adam';
 import { GracefulStop } from './signals';
 
 /** A GracefulStop listening to SIGUSR2 only (no test runner reacts to it), with a controlled clock and exit. */
@@ -75,8 +76,17 @@ describe('GracefulStop', () => {
     expect(b.exit).not.toHaveBeenCalled();
   });
 
-  it('rejects a negative or non-finite window', () => {
-    expect(() => new GracefulStop({ repeatWindowMs: -1 })).toThrow(/repeatWindowMs/);
-    expect(() => new GracefulStop({ repeatWindowMs: Number.NaN })).toThrow(/repeatWindowMs/);
+  it('rejects a negative or non-finite window with the typed OptimizerError naming the option and value', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      let caught: unknown = null;
+      try {
+        new GracefulStop({ repeatWindowMs: bad });
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(OptimizerError);
+      expect((caught as Error).message).toBe(`GracefulStop: repeatWindowMs must be a finite number >= 0, got ${bad}`);
+    }
+    expect(() => new GracefulStop({ repeatWindowMs: 0 })).not.toThrow();
   });
 });

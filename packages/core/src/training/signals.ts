@@ -12,6 +12,7 @@
  * give the event loop a turn after each step (the loop in `train-loop.ts` does).
  */
 import { constants } from 'node:os';
+import { OptimizerError } from '../optim/adam';
 
 /** Options of {@link GracefulStop}. */
 export interface GracefulStopOptions {
@@ -49,14 +50,19 @@ export class GracefulStop {
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
   private waiters: Array<(signal: NodeJS.Signals) => void> = [];
 
-  /** Handles nothing until {@link GracefulStop.install}. */
+  /**
+   * Handles nothing until {@link GracefulStop.install}.
+   *
+   * @throws {OptimizerError} when `repeatWindowMs` is negative, NaN or infinite (the error `trainLoop`
+   *   raises for its other bad options)
+   */
   constructor(options: GracefulStopOptions = {}) {
     this.signals = options.signals ?? ['SIGINT', 'SIGTERM'];
     this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
     this.onSecondSignal = options.onSecondSignal ?? 'exit';
     this.repeatWindowMs = options.repeatWindowMs ?? 2000;
     if (!(this.repeatWindowMs >= 0) || !Number.isFinite(this.repeatWindowMs)) {
-      throw new RangeError(`GracefulStop: repeatWindowMs must be a finite number >= 0, got ${this.repeatWindowMs}`);
+      throw new OptimizerError(`GracefulStop: repeatWindowMs must be a finite number >= 0, got ${this.repeatWindowMs}`);
     }
   }
 
