@@ -47,9 +47,15 @@ export interface ActivationConfig {
  * ```
  */
 export class Activation extends Module<ActivationConfig> {
+  /** `'Activation'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'Activation';
   private readonly fn: (x: tf.Tensor) => tf.Tensor;
 
+  /**
+   * No parameters.
+   *
+   * @throws {ModuleError} for an unknown `fn`
+   */
   constructor(config: ActivationConfig, options: ModuleOptions = {}) {
     const fn = activation(config.fn);
     super({ fn: config.fn }, options);
@@ -101,8 +107,14 @@ export interface GLUConfig {
  * ```
  */
 export class GLU extends Module<Required<GLUConfig>> {
+  /** `'GLU'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'GLU';
 
+  /**
+   * No parameters; `axis` defaults to -1.
+   *
+   * @throws {ModuleError} when `axis` is not an integer (an odd-sized axis is only detected in `apply`)
+   */
   constructor(config: GLUConfig = {}, options: ModuleOptions = {}) {
     const axis = config.axis ?? -1;
     if (!Number.isInteger(axis)) throw new ModuleError(`GLU: axis must be an integer, got ${String(axis)}`);

@@ -6,11 +6,13 @@ import { moduleFromJSON } from './registry';
 
 /** A module whose `apply` maps one tensor to one tensor (what {@link Sequential} chains). */
 export interface UnaryModule extends Module {
+  /** Maps one tensor to one tensor (the output of the previous child to the input of the next). */
   apply(x: tf.Tensor): tf.Tensor;
 }
 
 /** Configuration of {@link ModuleList} and {@link Sequential}: the children's JSON forms, in order. */
 export interface ModuleListConfig {
+  /** Each child's `toJSON()` (class name and config), in index order; weights are not included. */
   modules: ModuleJSON[];
 }
 
@@ -25,6 +27,7 @@ export interface ModuleListConfig {
  * ```
  */
 export class ModuleList<M extends Module = Module> extends Module<ModuleListConfig> {
+  /** `'ModuleList'`: the name `moduleFromJSON` finds this class under. */
   readonly className: string = 'ModuleList';
   private readonly items: M[];
 
@@ -78,6 +81,7 @@ export class ModuleList<M extends Module = Module> extends Module<ModuleListConf
  * ```
  */
 export class Sequential extends ModuleList<UnaryModule> {
+  /** `'Sequential'`: the name `moduleFromJSON` finds this class under. */
   override readonly className: string = 'Sequential';
 
   /** A container rebuilt from the children's JSON (fresh weights). */

@@ -25,8 +25,14 @@ export interface DropoutConfig {
  * ```
  */
 export class Dropout extends Module<DropoutConfig> {
+  /** `'Dropout'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'Dropout';
 
+  /**
+   * No parameters; the masks are drawn from `options.rng` in training mode.
+   *
+   * @throws {ModuleError} when `rate` is not in [0, 1)
+   */
   constructor(config: DropoutConfig, options: ModuleOptions = {}) {
     assertRate('Dropout', 'rate', config.rate);
     super({ rate: config.rate }, options);

@@ -36,10 +36,17 @@ export interface EmbeddingConfig {
  * ```
  */
 export class Embedding extends Module<EmbeddingConfig> {
+  /** `'Embedding'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'Embedding';
   /** `[numEmbeddings, embeddingDim]`. */
   readonly weight: tf.Variable;
 
+  /**
+   * Creates `weight` `[numEmbeddings, embeddingDim]` from N(0, 1), as PyTorch's `nn.Embedding` (drawn
+   * from `options.rng`).
+   *
+   * @throws {ModuleError} when `numEmbeddings` or `embeddingDim` is not a positive integer
+   */
   constructor(config: EmbeddingConfig, options: ModuleOptions = {}) {
     assertPositiveInteger('Embedding', 'numEmbeddings', config.numEmbeddings);
     assertPositiveInteger('Embedding', 'embeddingDim', config.embeddingDim);

@@ -5,6 +5,7 @@
 
 /** Invalid module configuration, wrong argument shapes or misuse of a module (e.g. after `dispose()`). */
 export class ModuleError extends Error {
+  /** @param message what is wrong, naming the module class, the argument or parameter and the offending value */
   constructor(message: string) {
     super(message);
     this.name = 'ModuleError';
@@ -33,6 +34,14 @@ export class StateDictError extends ModuleError {
   /** Names present on both sides with different shapes. */
   readonly mismatched: ShapeMismatch[];
 
+  /**
+   * Builds the message from the three lists (each capped at 12 names, with the total when longer).
+   *
+   * @param moduleName the module's class name, shown as `loadStateDict(<moduleName>)`
+   * @param missing parameter names of the module absent from the state dict
+   * @param unexpected state-dict names the module has no parameter for
+   * @param mismatched names present on both sides with different shapes
+   */
   constructor(moduleName: string, missing: string[], unexpected: string[], mismatched: ShapeMismatch[]) {
     const parts: string[] = [];
     const list = (names: string[]): string =>

@@ -30,6 +30,7 @@ export interface PositionwiseFeedForwardConfig {
  * ```
  */
 export class PositionwiseFeedForward extends Module<Required<PositionwiseFeedForwardConfig>> {
+  /** `'PositionwiseFeedForward'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'PositionwiseFeedForward';
   /** `modelDim → hiddenDim`. */
   readonly w1: Linear;
@@ -39,6 +40,12 @@ export class PositionwiseFeedForward extends Module<Required<PositionwiseFeedFor
   readonly dropout: Dropout;
   private readonly act: (x: tf.Tensor) => tf.Tensor;
 
+  /**
+   * Creates `w_1` (`modelDim → hiddenDim`), `w_2` (`hiddenDim → modelDim`) and the dropout (default
+   * rate 0.1; activation default `'relu'`).
+   *
+   * @throws {ModuleError} for a non-positive dimension, a rate outside [0, 1) or an unknown activation
+   */
   constructor(config: PositionwiseFeedForwardConfig, options: ModuleOptions = {}) {
     assertPositiveInteger('PositionwiseFeedForward', 'modelDim', config.modelDim);
     assertPositiveInteger('PositionwiseFeedForward', 'hiddenDim', config.hiddenDim);

@@ -35,7 +35,14 @@ export interface GradientCheckEntry {
   /** Largest |analytic − numeric| over the checked elements. */
   maxAbsError: number;
   /** The element with the largest excess over the tolerance (or the largest error when all pass). */
-  worst: { index: number; analytic: number; numeric: number };
+  worst: {
+    /** Flat (row-major) index of the element in the tensor; -1 when no element was checked. */
+    index: number;
+    /** The element's gradient from the tape, of the projected scalar `Σ_k sum(out_k · R_k)`. */
+    analytic: number;
+    /** The central finite difference of the same scalar at that element (step `epsilon · max(1, |x|)`). */
+    numeric: number;
+  };
   /** Whether every checked element is within tolerance. */
   passed: boolean;
 }

@@ -39,12 +39,19 @@ export interface LayerNormConfig {
  * ```
  */
 export class LayerNorm extends Module<Required<LayerNormConfig>> {
+  /** `'LayerNorm'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'LayerNorm';
   /** The gain (`weight` or `a_2`), `[features]`. */
   readonly gain: tf.Variable;
   /** The bias (`bias` or `b_2`), `[features]`. */
   readonly shift: tf.Variable;
 
+  /**
+   * Creates the gain (ones) and shift (zeros), `[features]` each, named `weight` / `bias` for the
+   * `'standard'` variant (default; `eps` default 1e-5) and `a_2` / `b_2` for `'annotated'` (`eps` default 1e-6).
+   *
+   * @throws {ModuleError} for a non-positive `features` or `eps`, an unknown variant, or `'annotated'` with `features < 2`
+   */
   constructor(config: LayerNormConfig, options: ModuleOptions = {}) {
     assertPositiveInteger('LayerNorm', 'features', config.features);
     const variant = config.variant ?? 'standard';

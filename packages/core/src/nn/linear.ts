@@ -28,12 +28,19 @@ export interface LinearConfig {
  * ```
  */
 export class Linear extends Module<Required<LinearConfig>> {
+  /** `'Linear'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'Linear';
   /** `[outFeatures, inFeatures]`. */
   readonly weight: tf.Variable;
   /** `[outFeatures]`, or null without bias. */
   readonly bias: tf.Variable | null;
 
+  /**
+   * Creates `weight` `[outFeatures, inFeatures]` and `bias` `[outFeatures]` (unless `bias: false`), both
+   * uniform in `±1/√inFeatures` as PyTorch's `nn.Linear.reset_parameters` (drawn from `options.rng`).
+   *
+   * @throws {ModuleError} when `inFeatures` or `outFeatures` is not a positive integer
+   */
   constructor(config: LinearConfig, options: ModuleOptions = {}) {
     assertPositiveInteger('Linear', 'inFeatures', config.inFeatures);
     assertPositiveInteger('Linear', 'outFeatures', config.outFeatures);

@@ -40,6 +40,7 @@ export interface LSTMState {
  * ```
  */
 export class LSTMCell extends Module<Required<LSTMCellConfig>> {
+  /** `'LSTMCell'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'LSTMCell';
   /** `[4·hidden, input]`. */
   readonly weightIH: tf.Variable;
@@ -50,6 +51,12 @@ export class LSTMCell extends Module<Required<LSTMCellConfig>> {
   /** `[4·hidden]`, or null without bias. */
   readonly biasHH: tf.Variable | null;
 
+  /**
+   * Creates `weight_ih` `[4·hidden, input]`, `weight_hh` `[4·hidden, hidden]` and, unless `bias: false`,
+   * `bias_ih` / `bias_hh` `[4·hidden]`, all uniform in `±1/√hiddenSize` as PyTorch's `nn.LSTMCell`.
+   *
+   * @throws {ModuleError} when `inputSize` or `hiddenSize` is not a positive integer
+   */
   constructor(config: LSTMCellConfig, options: ModuleOptions = {}) {
     assertPositiveInteger('LSTMCell', 'inputSize', config.inputSize);
     assertPositiveInteger('LSTMCell', 'hiddenSize', config.hiddenSize);

@@ -69,6 +69,7 @@ export interface AttentionHeads {
  * ```
  */
 export class MultiHeadAttention extends Module<Required<MultiHeadAttentionConfig>> {
+  /** `'MultiHeadAttention'`: the name `moduleFromJSON` finds this class under. */
   readonly className: string = 'MultiHeadAttention';
   /** Query LayerNorm, or null. */
   readonly norm: LayerNorm | null;
@@ -84,6 +85,13 @@ export class MultiHeadAttention extends Module<Required<MultiHeadAttentionConfig
   private readonly keyProjection: Linear | null;
   private readonly valueProjection: Linear | null;
 
+  /**
+   * Creates the optional query LayerNorm (`norm`), the query / key / value projections that are enabled
+   * (`linears.0`, `.1`, `.2` in that order, `modelDim → scale·modelDim` each), the optional `output_layer`
+   * (`scale·modelDim → modelDim`) and the attention dropout; see {@link MultiHeadAttentionConfig} for the defaults.
+   *
+   * @throws {ModuleError} for a bad dimension, head count, dropout rate or `queryNorm`
+   */
   constructor(config: MultiHeadAttentionConfig, options: ModuleOptions = {}) {
     const normalised = normaliseConfig(config);
     super(normalised, options);

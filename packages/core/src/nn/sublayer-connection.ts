@@ -28,12 +28,19 @@ export interface SublayerConnectionConfig {
  * ```
  */
 export class SublayerConnection extends Module<Required<SublayerConnectionConfig>> {
+  /** `'SublayerConnection'`: the name `moduleFromJSON` finds this class under. */
   readonly className = 'SublayerConnection';
   /** The LayerNorm applied before the sub-layer. */
   readonly norm: LayerNorm;
   /** Dropout on the sub-layer output. */
   readonly dropout: Dropout;
 
+  /**
+   * Creates the `norm` LayerNorm over `size` features (variant default `'annotated'`) and the dropout
+   * (default rate 0.1).
+   *
+   * @throws {ModuleError} for a non-positive `size` or a rate outside [0, 1)
+   */
   constructor(config: SublayerConnectionConfig, options: ModuleOptions = {}) {
     assertPositiveInteger('SublayerConnection', 'size', config.size);
     const rate = config.dropout ?? 0.1;
