@@ -4,6 +4,7 @@
 
 /** A backend could not be initialised, or an internal assumption about a backend does not hold. */
 export class BackendError extends Error {
+  /** Always `'BackendError'`. */
   override readonly name = 'BackendError';
 }
 
@@ -12,6 +13,7 @@ export class BackendError extends Error {
  * work starts, instead of the backend's opaque `Aborted()`.
  */
 export class WasmMemoryError extends Error {
+  /** Always `'WasmMemoryError'`. */
   override readonly name = 'WasmMemoryError';
 
   /**

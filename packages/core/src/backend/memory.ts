@@ -68,7 +68,7 @@ function gib(bytes: number): string {
  * Does nothing (returns null) when the active backend is not wasm (the cpu and native backends have no
  * such cap).
  *
- * @param options.headroom fraction of the limit the plan may use (default 0.85)
+ * @param options `headroom`: fraction of the limit the plan may use (default 0.85)
  * @returns the heap status when it fits
  * @throws {WasmMemoryError} when it does not, naming the sizes and the largest micro-batch that fits
  *
@@ -78,7 +78,13 @@ function gib(bytes: number): string {
  * checkWasmMemory({ bytes: estimate.totalBytes, fixedBytes: estimate.fixedBytes, batch: 250, what: 'a training step' });
  * ```
  */
-export function checkWasmMemory(request: WasmMemoryRequest, options: { headroom?: number } = {}): WasmMemoryStatus | null {
+export function checkWasmMemory(
+  request: WasmMemoryRequest,
+  options: {
+    /** Fraction of the heap limit the computation may use; default 0.85. */
+    headroom?: number;
+  } = {},
+): WasmMemoryStatus | null {
   const status = wasmMemoryStatus();
   if (status == null) return null;
   const budget = status.limitBytes * (options.headroom ?? DEFAULT_HEADROOM);
@@ -137,7 +143,18 @@ export interface StepMemoryEstimate {
   /** the part that does not scale with the batch: parameters, gradients, optimiser moments, packed copies */
   fixedBytes: number;
   /** the parts, for messages and tuning */
-  parts: { parameters: number; logits: number; recurrent: number; attention: number; regions: number };
+  parts: {
+    /** Bytes of the parameters with their gradients, Adam moments and packed copies, plus the runtime's own heap. */
+    parameters: number;
+    /** Bytes of the `[batch, steps, vocab]` logits, their softmax, gradient and transposed copy. */
+    logits: number;
+    /** Bytes of the per-step recurrent activations (`hidden` wide) and their gradients. */
+    recurrent: number;
+    /** Bytes of the per-step gradients of the attention keys and values (`[regions, hidden]` per caption). */
+    attention: number;
+    /** Bytes of the region features and their projections, per image. */
+    regions: number;
+  };
 }
 
 /**
@@ -205,7 +222,13 @@ export function estimateCaptionerStepBytes(shape: CaptionerStepShape): StepMemor
  * }
  * ```
  */
-export function checkCaptionerStepMemory(shape: CaptionerStepShape, options: { headroom?: number } = {}): StepMemoryEstimate {
+export function checkCaptionerStepMemory(
+  shape: CaptionerStepShape,
+  options: {
+    /** Fraction of the wasm heap limit the step may use; default 0.85 (see {@link checkWasmMemory}). */
+    headroom?: number;
+  } = {},
+): StepMemoryEstimate {
   const estimate = estimateCaptionerStepBytes(shape);
   checkWasmMemory(
     { bytes: estimate.totalBytes, fixedBytes: estimate.fixedBytes, batch: shape.batch, what: `a training step at batch ${shape.batch}` },

@@ -37,7 +37,17 @@ import { constrainRow, resolveConstraints, type RowConstraintOptions, topKDescen
  * Length normalisation of finished beams (the reference's `length_penalty`): `wu` divides the summed
  * log-prob by `((5 + len)^α) / (6^α)` (GNMT), `avg` by `len` (α unused); `len` counts the end token.
  */
-export type LengthPenalty = { kind: 'wu'; alpha: number } | { kind: 'avg' };
+export type LengthPenalty =
+  | {
+      /** GNMT's penalty (Wu et al. 2016), the reference's `wu_<α>`. */
+      kind: 'wu';
+      /** The exponent α; 0 leaves the summed log-prob unchanged. */
+      alpha: number;
+    }
+  | {
+      /** Mean log-prob per token, the reference's `avg_<α>` (its α is ignored). */
+      kind: 'avg';
+    };
 
 /**
  * Parses the reference's option strings: `''` (none), `'wu_<α>'`, `'avg_<α>'`.

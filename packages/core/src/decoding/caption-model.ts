@@ -91,6 +91,7 @@ export interface DecodedSequences {
 
 /** A decoding run that cannot continue: bad options, a model whose output does not fit, or NaN log-probs. */
 export class DecodingError extends Error {
+  /** @param message what is wrong, naming the decoder or model function, the option and the value */
   constructor(message: string) {
     super(message);
     this.name = 'DecodingError';

@@ -46,6 +46,7 @@ const ITEM_SIZE: Record<SafetensorsDtype, number> = {
 
 /** Error in a safetensors byte stream or in tensors handed to the writer. */
 export class SafetensorsError extends Error {
+  /** @param message what is wrong, naming the tensor and the header field where there is one */
   constructor(message: string) {
     super(message);
     this.name = 'SafetensorsError';
@@ -127,6 +128,16 @@ function dtypeOf(data: SafetensorsArray): SafetensorsDtype {
   return 'U8';
 }
 
+/** One tensor handed to {@link serializeSafetensors}. */
+interface SafetensorsInput {
+  /** The elements, row-major; copied byte for byte (safetensors is little-endian, as the hosts tfjs runs on). */
+  data: SafetensorsArray;
+  /** Dimensions (empty for a scalar); their product must equal `data.length`. */
+  shape: readonly number[];
+  /** The header's dtype; default from the typed array (`Float32Array` → `F32`, ...); its item size must match the array's. */
+  dtype?: SafetensorsDtype;
+}
+
 /**
  * Serialises tensors to safetensors bytes, back to back in the given order (the format requires contiguous
  * data: each tensor starts where the previous one ends; the header is space-padded to a multiple of 8).
@@ -136,8 +147,7 @@ function dtypeOf(data: SafetensorsArray): SafetensorsDtype {
  * @param metadata free-form string pairs stored under `__metadata__`
  */
 export function serializeSafetensors(
-  tensors: Map<string, { data: SafetensorsArray; shape: readonly number[]; dtype?: SafetensorsDtype }> |
-    Record<string, { data: SafetensorsArray; shape: readonly number[]; dtype?: SafetensorsDtype }>,
+  tensors: Map<string, SafetensorsInput> | Record<string, SafetensorsInput>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);

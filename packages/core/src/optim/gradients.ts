@@ -17,7 +17,15 @@ import { gradientEntries, type NamedGradients, type NamedParameters, namedParame
  * tf.dispose([loss, ...grads.values()]);
  * ```
  */
-export function computeGradients(params: NamedParameters, lossFn: () => tf.Scalar): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+export function computeGradients(
+  params: NamedParameters,
+  lossFn: () => tf.Scalar,
+): {
+  /** The value `lossFn` returned. */
+  loss: tf.Scalar;
+  /** Gradient of the loss by parameter name, each shaped like its parameter. */
+  grads: Map<string, tf.Tensor>;
+} {
   const named = namedParametersOf(params).filter(([, v]) => v.trainable);
   if (named.length === 0) throw new OptimizerError('computeGradients: no trainable parameters');
   const byVariable = new Map(named.map(([n, v]) => [v.name, n]));
@@ -45,7 +53,15 @@ export function clipGradientsByValue(grads: NamedGradients, clip: number): Map<s
  * multiplied by `min(1, maxNorm / (total + 1e-6))`. Returns new tensors and the total norm before
  * clipping (a scalar tensor the caller disposes; it is NaN or Infinity when a gradient is).
  */
-export function clipGradientsByNorm(grads: NamedGradients, maxNorm: number): { grads: Map<string, tf.Tensor>; totalNorm: tf.Scalar } {
+export function clipGradientsByNorm(
+  grads: NamedGradients,
+  maxNorm: number,
+): {
+  /** The scaled gradients by parameter name (new tensors, also when no scaling was needed). */
+  grads: Map<string, tf.Tensor>;
+  /** The global L2 norm of the input gradients, before clipping. */
+  totalNorm: tf.Scalar;
+} {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new OptimizerError(`clipGradientsByNorm: maxNorm must be a positive number, got ${maxNorm}`);
   const entries = gradientEntries(grads);
   const [totalNorm, ...clipped] = tf.tidy(() => {

@@ -150,6 +150,11 @@ export class ReduceLROnPlateau {
   private readonly minLearningRate: number;
   private readonly eps: number;
 
+  /**
+   * @param initialLearningRate the rate before any reduction (the optimiser's `lr`); >= 0
+   * @param options PyTorch's constructor arguments, camel-cased, with PyTorch's defaults
+   * @throws {OptimizerError} for a negative rate or a `factor` outside [0, 1)
+   */
   constructor(initialLearningRate: number, options: ReduceLROnPlateauOptions = {}) {
     this.mode = options.mode ?? 'min';
     this.factor = options.factor ?? 0.1;

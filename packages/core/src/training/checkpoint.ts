@@ -75,7 +75,14 @@ export interface CheckpointPointer {
 }
 
 /** A tensor's bytes for saving: a live tensor, or data with a shape. */
-export type SavedTensor = tf.Tensor | { data: SafetensorsArray; shape: readonly number[] };
+export type SavedTensor =
+  | tf.Tensor
+  | {
+      /** The values, row-major; the safetensors dtype follows the array type (`Float32Array` → `F32`, ...). */
+      data: SafetensorsArray;
+      /** The tensor's shape; the product of its dimensions is `data.length`. */
+      shape: readonly number[];
+    };
 
 /** A checkpoint read back from disk (plain typed arrays; no tensors are created). */
 export interface LoadedCheckpoint {
@@ -127,6 +134,14 @@ export class CheckpointStore {
   readonly directory: string;
   private readonly keepLast: number;
 
+  /**
+   * Creates the directory when it does not exist and removes the temporary directories (`.step-*.tmp-*`)
+   * that a save killed half-way left behind.
+   *
+   * @param directory where the checkpoints and pointer files live (resolved to an absolute path)
+   * @param options how many unreferenced checkpoints to keep
+   * @throws {CheckpointError} when `keepLast` is not an integer >= 0
+   */
   constructor(directory: string, options: CheckpointStoreOptions = {}) {
     this.directory = resolve(directory);
     this.keepLast = options.keepLast ?? 0;
@@ -144,8 +159,18 @@ export class CheckpointStore {
    * @returns the checkpoint's absolute directory
    */
   save(
-    content: { weights: ReadonlyMap<string, SavedTensor>; optimizer?: ReadonlyMap<string, SavedTensor> | null; state: TrainingState },
-    options: { best?: boolean } = {},
+    content: {
+      /** The model's weights by PyTorch-style name, written to `model.safetensors`. */
+      weights: ReadonlyMap<string, SavedTensor>;
+      /** The optimiser's moments (`Adam.stateTensors()`), written to `optimizer.safetensors`; null or absent: none. */
+      optimizer?: ReadonlyMap<string, SavedTensor> | null;
+      /** The JSON training state, written to `training-state.json`; its `step` names the directory. */
+      state: TrainingState;
+    },
+    options: {
+      /** Also point `best` at this checkpoint; default false. */
+      best?: boolean;
+    } = {},
   ): string {
     const { state } = content;
     const name = `step-${String(state.step).padStart(8, '0')}-${randomBytes(4).toString('hex')}`;
@@ -207,7 +232,15 @@ export class CheckpointStore {
    * Reads the checkpoint `latest` or `best` points at (null when there is none), or the checkpoint
    * directory at `path`.
    */
-  load(which: 'latest' | 'best' | { path: string }): LoadedCheckpoint | null {
+  load(
+    which:
+      | 'latest'
+      | 'best'
+      | {
+          /** A checkpoint directory (relative paths are resolved against the working directory, not the store). */
+          path: string;
+        },
+  ): LoadedCheckpoint | null {
     const path = typeof which === 'string' ? this.resolve(which) : resolve(which.path);
     if (path === null) return null;
     return readCheckpoint(path);

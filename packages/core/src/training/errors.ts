@@ -4,6 +4,7 @@
 
 /** A checkpoint that cannot be written or read: the message names the file and the field. */
 export class CheckpointError extends Error {
+  /** @param message what is wrong, naming the file (and the field, for a malformed one) */
   constructor(message: string) {
     super(message);
     this.name = 'CheckpointError';
@@ -31,8 +32,10 @@ export interface NonFiniteLossDetails {
  * applied; the message names the step, the batch ids and the last good checkpoint.
  */
 export class NonFiniteLossError extends Error {
+  /** Where the value was met, as given to the constructor (the message is built from it). */
   readonly details: NonFiniteLossDetails;
 
+  /** @param details the step, epoch, value, quantity, batch ids and last checkpoint the message names */
   constructor(details: NonFiniteLossDetails) {
     const ids = details.batchIds === null ? 'unknown (the data source gives no ids)' : details.batchIds.join(', ');
     const ckpt = details.lastCheckpoint ?? 'none saved yet';
@@ -48,9 +51,17 @@ export class NonFiniteLossError extends Error {
 
 /** `tf.memory().numTensors` grew between training steps: something is not disposed. */
 export class TensorLeakError extends Error {
+  /**
+   * @param step 1-based number of the step after which the count was taken
+   * @param expected live tensors (`tf.memory().numTensors`) after the first step, the baseline
+   * @param actual live tensors after step `step`
+   */
   constructor(
+    /** 1-based number of the step after which the count was taken. */
     readonly step: number,
+    /** Live tensors (`tf.memory().numTensors`) after the first step, the baseline. */
     readonly expected: number,
+    /** Live tensors after step {@link TensorLeakError.step}; `actual − expected` leaked. */
     readonly actual: number,
   ) {
     super(`tensor leak: ${actual} live tensors after step ${step}, ${expected} after the first step (+${actual - expected}); dispose them or run the code under tf.tidy`);

@@ -10,12 +10,18 @@ export type ProgressMode = 'auto' | 'bar' | 'lines' | 'silent';
 
 /** A writable text stream (process.stdout / stderr, or anything with `write`). */
 export interface ProgressStream {
+  /** Writes text as given (lines end with `\n`); the return value is ignored. */
   write(text: string): unknown;
+  /** True for a terminal: `'auto'` mode then draws a bar. Absent counts as false. */
   isTTY?: boolean;
 }
 
 /** Options of {@link TrainingProgress}. */
 export interface ProgressOptions {
+  /**
+   * Default `'auto'`. `'bar'` falls back to `'lines'` when the epoch length is unknown; `'silent'` prints
+   * nothing, not even {@link TrainingProgress.message}s.
+   */
   mode?: ProgressMode;
   /** Steps per plain log line (the reference's `losses_log_every`); default 25. */
   every?: number;
@@ -31,7 +37,9 @@ export interface StepReport {
   step: number;
   /** Epoch of this step (0-based). */
   epoch: number;
+  /** The step's loss; lines and the bar show the mean over the last `every` steps (at most). */
   loss: number;
+  /** Learning rate used for the step. */
   learningRate: number;
   /** Tokens in the batch, when known. */
   tokens: number | null;
@@ -65,7 +73,18 @@ export class TrainingProgress {
   private barEpoch = -1;
   private window = { loss: 0, count: 0, tokens: 0, tokenSteps: 0, start: performance.now() };
 
-  constructor(options: ProgressOptions = {}, totals: { stepsPerEpoch?: number | null } = {}) {
+  /**
+   * @param options output mode, line interval, stream and whether to show perplexity
+   * @param totals `stepsPerEpoch`: batches per epoch, for the bar's length and the `(i/n)` in lines; a bar
+   *   needs it (`'auto'` and `'bar'` print lines without it)
+   */
+  constructor(
+    options: ProgressOptions = {},
+    totals: {
+      /** Batches per epoch, or null / absent when unknown. */
+      stepsPerEpoch?: number | null;
+    } = {},
+  ) {
     this.stream = options.stream ?? process.stderr;
     this.every = options.every ?? 25;
     this.perplexity = options.perplexity ?? true;

@@ -34,6 +34,7 @@ export interface TrainableModel {
 
 /** One batch from a {@link BatchSource}. */
 export interface TrainingBatch<B> {
+  /** The batch itself, handed unchanged to {@link TrainLoopOptions.loss}. */
   batch: B;
   /** True for the last batch of an epoch (the reference loader's `wrapped`). */
   lastOfEpoch: boolean;
@@ -75,15 +76,20 @@ export interface StepContext {
 export interface StepInfo {
   /** Steps completed, this one included. */
   step: number;
+  /** Epoch of this step (0-based). */
   epoch: number;
+  /** The step's loss, as returned by {@link TrainLoopOptions.loss} (finite: a non-finite one throws first). */
   loss: number;
+  /** Learning rate the optimiser used for this step. */
   learningRate: number;
+  /** Tokens in the batch ({@link TrainingBatch.tokens}), or null when the source does not give them. */
   tokens: number | null;
   /**
    * Global L2 gradient norm: with norm clipping, the norm it saw (after any clipping by value); without,
    * the norm of the raw gradients.
    */
   gradientNorm: number | null;
+  /** Ids of the batch's items ({@link TrainingBatch.ids}), or null when the source does not give them. */
   batchIds: ReadonlyArray<string | number> | null;
 }
 
@@ -104,13 +110,25 @@ export interface TrainLoopOptions<B> {
   /** The step's loss, built from the batch (runs inside `tf.variableGrads`; create tensors freely). */
   loss: (batch: B, context: StepContext) => tf.Scalar;
   /** A fixed rate, or a schedule of the completed steps and epochs; default: the optimiser's rate. */
-  learningRate?: number | ((progress: { step: number; epoch: number }) => number);
+  learningRate?:
+    | number
+    | ((progress: {
+        /** Steps completed before the one the rate is for (0 for the first step of a fresh run). */
+        step: number;
+        /** Epoch of the step the rate is for (0-based; equals the epochs completed). */
+        epoch: number;
+      }) => number);
   /** Stop after this many epochs (counted from the start of training, resumes included). */
   maxEpochs?: number;
   /** Stop after this many steps. */
   maxSteps?: number;
   /** Clip gradients by value (AoANet's `grad_clip`, applied first) and/or by global L2 norm. */
-  gradientClip?: { value?: number; norm?: number };
+  gradientClip?: {
+    /** Clamp every gradient element to `[−value, value]` ({@link clipGradientsByValue}); positive. */
+    value?: number;
+    /** Rescale all gradients when their global L2 norm exceeds this ({@link clipGradientsByNorm}); positive. */
+    norm?: number;
+  };
   /** The run's generator: saved and restored with checkpoints, and given to the model (`useRandom`). */
   rng?: Random;
   /** Extra state saved in checkpoints by name (schedulers, counters...). */
@@ -124,7 +142,12 @@ export interface TrainLoopOptions<B> {
   /** Continue from the store's `latest` (or `best`) checkpoint when there is one; default false. */
   resume?: boolean | 'latest' | 'best';
   /** Validation after each epoch; a returned `score` decides the `best` checkpoint. */
-  onEpochEnd?: (info: { epoch: number; step: number }) => EpochEndResult | void | Promise<EpochEndResult | void>;
+  onEpochEnd?: (info: {
+    /** Epochs completed, the one that just ended included (1 after the first epoch). */
+    epoch: number;
+    /** Steps completed. */
+    step: number;
+  }) => EpochEndResult | void | Promise<EpochEndResult | void>;
   /** Whether a higher (`'max'`, default, e.g. CIDEr) or lower (`'min'`, a loss) score is better. */
   scoreMode?: 'max' | 'min';
   /** Called after every step (loss curves, custom logs). */

@@ -7,8 +7,11 @@ import { ADAM_UPDATE, type AdamUpdateAttrs } from '../kernels/adam-update';
 
 /** Hyper-parameters of one {@link adamUpdate}. */
 export interface AdamUpdateOptions {
+  /** PyTorch's `lr`: the step size before bias correction (also scales AdamW's decoupled decay). */
   learningRate: number;
+  /** PyTorch's `betas[0]`: decay of the first moment `m` (`exp_avg`). */
   beta1: number;
+  /** PyTorch's `betas[1]`: decay of the second moment `v` (`exp_avg_sq`). */
   beta2: number;
   /** added outside the square root, as PyTorch does */
   epsilon: number;
@@ -22,8 +25,11 @@ export interface AdamUpdateOptions {
 
 /** The new parameter and moments (fresh tensors; assign them to the variables). */
 export interface AdamUpdateResult {
+  /** The updated parameter, same shape and dtype as the input parameter. */
   param: tfc.Tensor;
+  /** The updated first moment `m` (PyTorch's `exp_avg`), same shape as the parameter. */
   expAvg: tfc.Tensor;
+  /** The updated second moment `v` (PyTorch's `exp_avg_sq`), same shape as the parameter. */
   expAvgSq: tfc.Tensor;
 }
 

@@ -115,11 +115,16 @@ export class SharedWeight {
 
   /**
    * @param weight `[in, out]`, or `[out, in]` with `transposed: true` (PyTorch's `nn.Linear` layout)
-   * @param options.transposed multiply by `Wᵀ` instead of `W`
+   * @param options `transposed`: multiply by `Wᵀ` instead of `W`
    */
   constructor(
+    /** The shared weight: `[in, out]`, or `[out, in]` with `options.transposed`. */
     readonly weight: tfc.Tensor2D,
-    readonly options: { transposed?: boolean } = {},
+    /** How the weight is multiplied. */
+    readonly options: {
+      /** Multiply by `Wᵀ` instead of `W` (for PyTorch's `[out, in]` layout); default false. */
+      transposed?: boolean;
+    } = {},
   ) {
     if (weight.rank !== 2) throw new BackendError(`SharedWeight: the weight must be 2-D, got [${weight.shape.join(', ')}]`);
     const transposed = options.transposed === true;
@@ -187,7 +192,11 @@ export class SharedTensor<R extends tfc.Rank = tfc.Rank> {
   private readonly dys: tfc.Tensor[] = [];
   private readonly token: tfc.Tensor;
 
-  constructor(readonly value: tfc.Tensor<R>) {
+  /** @param value the tensor read at every step; its gradient is the sum over all {@link SharedTensor.use} calls */
+  constructor(
+    /** The shared tensor, as given ({@link SharedTensor.use} returns a copy of it on the tape). */
+    readonly value: tfc.Tensor<R>,
+  ) {
     const shape = value.shape;
     this.token = marker(value, () => {
       if (this.dys.length === 0) return tfc.zeros(shape);
