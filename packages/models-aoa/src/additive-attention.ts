@@ -30,12 +30,19 @@ export interface AdditiveAttentionConfig {
  * ```
  */
 export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
+  /** `'aoa.AdditiveAttention'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
   readonly className = 'aoa.AdditiveAttention';
   /** Query projection (`h2att`). */
   readonly queryProjection: Linear;
   /** Score layer (`alpha_net`). */
   readonly scoreLayer: Linear;
 
+  /**
+   * Creates `h2att` (`querySize → hiddenSize`) and `alpha_net` (`hiddenSize → 1`), PyTorch's uniform
+   * `±1/√in` init from `options.rng`.
+   *
+   * @throws {AoAConfigError} when `querySize` or `hiddenSize` is not a positive integer
+   */
   constructor(config: AdditiveAttentionConfig, options: ModuleOptions = {}) {
     for (const key of ['querySize', 'hiddenSize'] as const) {
       if (!Number.isInteger(config[key]) || config[key] < 1) throw new AoAConfigError(key, `must be a positive integer, got ${String(config[key])}`);

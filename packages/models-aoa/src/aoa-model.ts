@@ -140,6 +140,7 @@ export type AoAModelJSON = ModuleJSON<ResolvedAoAModelConfig>;
  * ```
  */
 export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionModel<AoAFeatures> {
+  /** `'aoa.AoAModel'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
   readonly className = 'aoa.AoAModel';
   /** Output classes: the words plus index 0 (the reference's `vocab_size + 1`). */
   readonly vocabSize: number;
@@ -158,6 +159,14 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   /** The decoder step (`core`). */
   readonly core: AoADecoderCore;
 
+  /**
+   * Resolves the config ({@link resolveAoAModelConfig}: the reference's defaults, every value checked) and
+   * creates `embed` (`vocabSize + 1` rows of `inputEncodingSize`), `fc_embed` (without `meanFeats`),
+   * `att_embed` (`attFeatSize`, + 5 with `useBox`, → `rnnSize`), `logit`, `ctx2att`, the `refiner` (with
+   * `refine`) and the decoder `core`, all initialised from `options.rng` (PyTorch's default inits).
+   *
+   * @throws {AoAConfigError} naming the first bad option or combination
+   */
   constructor(config: AoAModelConfig, options: ModuleOptions = {}) {
     const c = resolveAoAModelConfig(config);
     super(c, options);
@@ -220,7 +229,15 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   }
 
   /** A model (fresh weights) from {@link AoAModel.toJSON}'s output (checks the class name). */
-  static fromJSON(json: { className: string; config: AoAModelConfig }, options?: ModuleOptions): AoAModel {
+  static fromJSON(
+    json: {
+      /** Must be `'aoa.AoAModel'`. */
+      className: string;
+      /** The model's config (resolved or not; it is resolved again). */
+      config: AoAModelConfig;
+    },
+    options?: ModuleOptions,
+  ): AoAModel {
     if (json.className !== 'aoa.AoAModel') throw new AoAConfigError('className', `expected 'aoa.AoAModel', got ${JSON.stringify(json.className)}`);
     return new AoAModel(json.config, options);
   }

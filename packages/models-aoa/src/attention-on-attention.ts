@@ -34,6 +34,7 @@ export interface AttentionOnAttentionConfig {
  * ```
  */
 export class AttentionOnAttention extends Module<Required<AttentionOnAttentionConfig>> {
+  /** `'aoa.AttentionOnAttention'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
   readonly className = 'aoa.AttentionOnAttention';
   /** The joint information/gate projection (`0`). */
   readonly linear: Linear;
@@ -42,6 +43,12 @@ export class AttentionOnAttention extends Module<Required<AttentionOnAttentionCo
   /** Dropout on `[v̂; q]` (no parameters). */
   readonly inputDropout: Dropout;
 
+  /**
+   * Creates the gate's linear layer `0` (`attendedSize + querySize → 2·outputSize`, PyTorch's uniform
+   * `±1/√in` init from `options.rng`), the GLU `1` and the input dropout (`inputDropout`, default 0).
+   *
+   * @throws {AoAConfigError} when a size is not a positive integer (a bad `inputDropout` is core's `ModuleError`)
+   */
   constructor(config: AttentionOnAttentionConfig, options: ModuleOptions = {}) {
     const resolved: Required<AttentionOnAttentionConfig> = { ...config, inputDropout: config.inputDropout ?? 0 };
     for (const key of ['attendedSize', 'querySize', 'outputSize'] as const) {

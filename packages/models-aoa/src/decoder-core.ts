@@ -106,6 +106,7 @@ export interface AoADecoderState {
  * ```
  */
 export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
+  /** `'aoa.DecoderCore'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
   readonly className = 'aoa.DecoderCore';
   /** The attention LSTM (`att_lstm`), input `[w_t; ā + c_{t−1}]`. */
   readonly attLstm: LSTMCell;
@@ -118,6 +119,17 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
   /** Dropout on the fed-back context (`ctx_drop`), or null. */
   readonly ctxDropout: Dropout | null;
 
+  /**
+   * Creates `att_lstm` (input `inputEncodingSize + rnnSize`), the context layer `att2ctx` chosen by
+   * `decoderType` (`'AoA'`: {@link AttentionOnAttention}; `'LSTM'`: an LSTM cell; `'base'`: Linear + ReLU),
+   * the `attention` (`useMultiHead` 2: {@link MultiHeadedDotAttention} with an annotated query norm, no key /
+   * value projection and no output layer; otherwise {@link AdditiveAttention} of width `attHidSize`),
+   * `out_drop` and, with `ctxDrop`, `ctx_drop` (both at `dropProbLm`). The config is taken as given (no
+   * defaults here; `AoAModel` resolves them).
+   *
+   * @throws {AoAConfigError} for an unknown `decoderType`, or a `multiHeadScale` other than 1 with the
+   *   additive attention
+   */
   constructor(config: AoADecoderCoreConfig, options: ModuleOptions = {}) {
     super({ ...config }, options);
     const c = this.config;
@@ -264,7 +276,16 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
    * One step for `words` `[N, inputEncodingSize]` (the embedded previous tokens): the output `[N, d]`
    * that goes to the logit layer (after `out_drop`) and the next state. Inputs are not disposed.
    */
-  apply(words: tf.Tensor, memory: DecoderMemory, state: AoADecoderState): { output: tf.Tensor; state: AoADecoderState } {
+  apply(
+    words: tf.Tensor,
+    memory: DecoderMemory,
+    state: AoADecoderState,
+  ): {
+    /** `[N, rnnSize]`: `out_drop(c_t)` (`out_drop(c_t + h_att)` with `outRes`), the logit layer's input. */
+    output: tf.Tensor;
+    /** The state for the next step (new tensors; the input state is not disposed). */
+    state: AoADecoderState;
+  } {
     this.assertUsable();
     return tidyKeep(() => {
       const next = this.stepper(memory)(words, state);

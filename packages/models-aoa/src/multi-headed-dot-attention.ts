@@ -40,11 +40,21 @@ export interface MultiHeadedDotAttentionConfig extends MultiHeadAttentionConfig 
  * ```
  */
 export class MultiHeadedDotAttention extends MultiHeadAttention {
+  /** `'aoa.MultiHeadedDotAttention'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
   override readonly className: string = 'aoa.MultiHeadedDotAttention';
   /** The AoA gate (`aoa_layer`), or null without `doAoa`. */
   readonly aoaLayer: AttentionOnAttention | null;
   private readonly aoaOptions: { doAoa: boolean; dropoutAoa: number };
 
+  /**
+   * Builds core's {@link MultiHeadAttention} from the same options and, with `doAoa`, the `aoa_layer`
+   * ({@link AttentionOnAttention}, `scale·modelDim + modelDim → modelDim`, input dropout `dropoutAoa`) in
+   * place of the output layer, which the reference deletes when the gate is on (`outputLayer` is then
+   * ignored).
+   *
+   * @throws {AoAConfigError} when `doAoa` is not a boolean or `dropoutAoa` is not in [0, 1) (the core
+   *   options raise core's `ModuleError`)
+   */
   constructor(config: MultiHeadedDotAttentionConfig, options: ModuleOptions = {}) {
     const doAoa = config.doAoa ?? false;
     const dropoutAoa = config.dropoutAoa ?? 0.3;
@@ -83,7 +93,14 @@ export class MultiHeadedDotAttention extends MultiHeadAttention {
   }
 
   /** `{ className, config }` including `doAoa` and `dropoutAoa`. */
-  override toJSON(): ModuleJSON<Required<MultiHeadAttentionConfig> & { doAoa: boolean; dropoutAoa: number }> {
+  override toJSON(): ModuleJSON<
+    Required<MultiHeadAttentionConfig> & {
+      /** Whether the AoA gate replaces the output layer (`do_aoa`). */
+      doAoa: boolean;
+      /** Dropout on the AoA input (`dropout_aoa`). */
+      dropoutAoa: number;
+    }
+  > {
     return { className: this.className, config: { ...this.config, ...this.aoaOptions } };
   }
 }

@@ -58,6 +58,7 @@ function resolveLayerConfig(config: AoARefinerLayerConfig): Required<AoARefinerL
  * ```
  */
 export class AoARefinerLayer extends Module<Required<AoARefinerLayerConfig>> {
+  /** `'aoa.RefinerLayer'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
   readonly className = 'aoa.RefinerLayer';
   /** The self-attention (`self_attn`). */
   readonly selfAttention: MultiHeadedDotAttention;
@@ -66,6 +67,14 @@ export class AoARefinerLayer extends Module<Required<AoARefinerLayerConfig>> {
   /** The residual wrappers (`sublayer.0`, and `sublayer.1` with the feed-forward layer). */
   readonly sublayers: ModuleList<SublayerConnection>;
 
+  /**
+   * Creates `self_attn` ({@link MultiHeadedDotAttention} with projected keys and values, the AoA gate when
+   * `refineAoa`, default true), `feed_forward` only with `useFf` (default false; hidden width
+   * `feedForwardDim`, default 2048) and one `SublayerConnection` per sub-layer (`sublayer.0`, `.1`).
+   * Dropout defaults: `dropout` 0.1 (attention probabilities, feed-forward, residuals), `dropoutAoa` 0.3 (AoA input).
+   *
+   * @throws {AoAConfigError} when `dropout` is not in [0, 1) (other bad values surface from the sub-modules)
+   */
   constructor(config: AoARefinerLayerConfig, options: ModuleOptions = {}) {
     const c = resolveLayerConfig(config);
     if (!(c.dropout >= 0 && c.dropout < 1)) throw new AoAConfigError('dropout', `must be in [0, 1), got ${String(c.dropout)}`);
@@ -130,12 +139,19 @@ export interface AoARefinerConfig extends AoARefinerLayerConfig {
  * ```
  */
 export class AoARefiner extends Module<Required<AoARefinerConfig>> {
+  /** `'aoa.Refiner'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
   readonly className = 'aoa.Refiner';
   /** The layers (`layers`). */
   readonly layers: ModuleList<AoARefinerLayer>;
   /** The final LayerNorm (`norm`, AoANet's variant). */
   readonly norm: LayerNorm;
 
+  /**
+   * Creates `numLayers` (default 6, the reference's) {@link AoARefinerLayer}s as `layers.<i>`, all with
+   * the same options, and the final `norm` (annotated LayerNorm over `modelDim`).
+   *
+   * @throws {AoAConfigError} when `numLayers` is not a positive integer, or for a layer option
+   */
   constructor(config: AoARefinerConfig, options: ModuleOptions = {}) {
     const numLayers = config.numLayers ?? 6;
     if (!Number.isInteger(numLayers) || numLayers < 1) throw new AoAConfigError('numLayers', `must be a positive integer, got ${String(numLayers)}`);
