@@ -17,15 +17,39 @@ const check = process.argv.includes('--check');
 const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
 const packages = lock.packages;
 
-const OS = { android: 'android', darwin: 'darwin', freebsd: 'freebsd', linux: 'linux', openbsd: 'openbsd',
-  openharmony: 'openharmony', netbsd: 'netbsd', sunos: 'sunos', aix: 'aix', win32: 'win32', windows: 'win32' };
-const CPU = { arm64: 'arm64', arm: 'arm', x64: 'x64', '64': 'x64', ia32: 'ia32', loong64: 'loong64', ppc64: 'ppc64',
-  riscv64: 'riscv64', s390x: 's390x', mips64el: 'mips64el' };
+const OS = {
+  android: 'android',
+  darwin: 'darwin',
+  freebsd: 'freebsd',
+  linux: 'linux',
+  openbsd: 'openbsd',
+  openharmony: 'openharmony',
+  netbsd: 'netbsd',
+  sunos: 'sunos',
+  aix: 'aix',
+  win32: 'win32',
+  windows: 'win32',
+};
+const CPU = {
+  arm64: 'arm64',
+  arm: 'arm',
+  x64: 'x64',
+  64: 'x64',
+  ia32: 'ia32',
+  loong64: 'loong64',
+  ppc64: 'ppc64',
+  riscv64: 'riscv64',
+  s390x: 's390x',
+  mips64el: 'mips64el',
+};
 
 function platformOf(name) {
   const parts = name.split('/').pop().split('-');
   const os = parts.map((p) => OS[p]).find(Boolean);
-  const cpu = parts.slice(1).map((p) => CPU[p]).find(Boolean);
+  const cpu = parts
+    .slice(1)
+    .map((p) => CPU[p])
+    .find(Boolean);
   if (!os || !cpu) throw new Error(`complete-lockfile: cannot tell the platform of ${name}; add it by hand`);
   return { os: [os], cpu: [cpu] };
 }
@@ -54,13 +78,17 @@ for (const [path, entry] of Object.entries(packages)) {
 }
 if (check) {
   if (added.length > 0) {
-    console.error(`package-lock.json lacks ${added.length} optional platform entries (${added.join(', ')}); run node tooling/scripts/complete-lockfile.mjs`);
+    console.error(
+      `package-lock.json lacks ${added.length} optional platform entries (${added.join(', ')}); run node tooling/scripts/complete-lockfile.mjs`,
+    );
     process.exit(1);
   }
   process.exit(0);
 }
 if (added.length > 0) {
-  const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = Object.fromEntries(
+    Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0)),
+  );
   lock.packages = sorted;
   writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
 }

@@ -109,12 +109,22 @@ function meteorDataFolder(): string | null {
  * whether a finished run with exactly these options is there already. A run with other options, or one
  * whose `startFrom` run was (re)trained by this demo process (`upstreamTrained`), is removed.
  */
-function planStage(name: string, config: string, paths: Record<string, unknown>, upstreamTrained = false): { values: TrainOptions; done: boolean } {
+function planStage(
+  name: string,
+  config: string,
+  paths: Record<string, unknown>,
+  upstreamTrained = false,
+): { values: TrainOptions; done: boolean } {
   const runDir = join(runsDir, name);
-  const { values } = trainOptionParser.parse({ configFile: join(configDir, config), defaults: { ...paths, checkpointPath: runDir, resume: true } });
+  const { values } = trainOptionParser.parse({
+    configFile: join(configDir, config),
+    defaults: { ...paths, checkpointPath: runDir, resume: true },
+  });
   const latest = new CheckpointStore(runDir).load('latest');
   if (latest !== null && (fresh || upstreamTrained || JSON.stringify(latest.state.config) !== JSON.stringify(values))) {
-    log(`${name}: ${upstreamTrained && !fresh ? 'the run it starts from was retrained' : 'the configuration changed'} since the run in ${runDir}; starting it again`);
+    log(
+      `${name}: ${upstreamTrained && !fresh ? 'the run it starts from was retrained' : 'the configuration changed'} since the run in ${runDir}; starting it again`,
+    );
     rmSync(runDir, { recursive: true, force: true });
   } else if (latest !== null && latest.state.epoch >= values.maxEpochs) {
     log(`${name}: already trained (${runDir})`);
@@ -163,7 +173,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Runs one training stage in this process, unless it is done already; true when it trained. */
-async function train(name: string, config: string, paths: Record<string, unknown>, upstreamTrained = false): Promise<boolean> {
+async function train(
+  name: string,
+  config: string,
+  paths: Record<string, unknown>,
+  upstreamTrained = false,
+): Promise<boolean> {
   const stageStarted = performance.now();
   const { values, done } = planStage(name, config, paths, upstreamTrained);
   if (done) return false;
@@ -182,7 +197,11 @@ async function train(name: string, config: string, paths: Record<string, unknown
  * machine's second core while this process trains another model; its output goes to `out/demo/logs/<name>.log`.
  * SIGINT / SIGTERM received here are passed on: the child saves a checkpoint and the next demo run resumes it.
  */
-function trainInChild(name: string, config: string, paths: Record<string, unknown>): { values: TrainOptions; finished: Promise<void> } {
+function trainInChild(
+  name: string,
+  config: string,
+  paths: Record<string, unknown>,
+): { values: TrainOptions; finished: Promise<void> } {
   const stageStarted = performance.now();
   const stagePaths = { ...paths, progress: 'lines' };
   const { values, done } = planStage(name, config, stagePaths);
@@ -196,11 +215,15 @@ function trainInChild(name: string, config: string, paths: Record<string, unknow
   // node itself with tsx's loader (the tsx CLI relays signals through a process of its own and kills a child
   // that is busy in a training step before it can save; the demo script runs `node --import tsx` too); its own
   // process group, so that a Ctrl-C reaches it once, through this process
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cli.ts'), 'train', '--config', join(configDir, config), ...flags, '--resume'], {
-    cwd: resolve(here, '..'),
-    stdio: ['ignore', out, out],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'cli.ts'), 'train', '--config', join(configDir, config), ...flags, '--resume'],
+    {
+      cwd: resolve(here, '..'),
+      stdio: ['ignore', out, out],
+      detached: true,
+    },
+  );
   closeSync(out);
   log(`\n== ${name}: training in a second process (${config}, seed ${values.seed}; log: ${logFile}) [${elapsed()}]`);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit, reject) => {
@@ -218,10 +241,15 @@ function trainInChild(name: string, config: string, paths: Record<string, unknow
     stageSeconds[name] = (performance.now() - stageStarted) / 1000;
     const output = readFileSync(logFile, 'utf8');
     if (stopSignal !== null) {
-      log(`${name}: ${code === 0 ? `stopped, checkpoint saved in ${join(runsDir, name)}` : `exited with ${code ?? signal}`} (${logFile})`);
+      log(
+        `${name}: ${code === 0 ? `stopped, checkpoint saved in ${join(runsDir, name)}` : `exited with ${code ?? signal}`} (${logFile})`,
+      );
       return new Promise<void>(() => undefined); // the demo exits (exitStopped) and goes no further
     }
-    if (code !== 0) throw new Error(`${name}: training exited with ${code ?? signal}; the end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`);
+    if (code !== 0)
+      throw new Error(
+        `${name}: training exited with ${code ?? signal}; the end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
+      );
     log(`${name}: finished in ${stageSeconds[name]?.toFixed(0)} s (${logFile})`);
     for (const line of output.split('\n')) if (line.startsWith('validation ')) log(`  ${line}`);
   });
@@ -236,23 +264,48 @@ async function main(): Promise<void> {
   const dataStarted = performance.now();
   log(`\n== shapes data set (${DATA.train} / ${DATA.val} / ${DATA.test} images) [${elapsed()}]`);
   const progress = stagedProgress();
-  const shapes = await generateShapes({ outDir: shapesDir, train: DATA.train, val: DATA.val, test: DATA.test, seed: DATA.seed, onProgress: (p) => progress.update(p.stage, p.done, p.total) });
+  const shapes = await generateShapes({
+    outDir: shapesDir,
+    train: DATA.train,
+    val: DATA.val,
+    test: DATA.test,
+    seed: DATA.seed,
+    onProgress: (p) => progress.update(p.stage, p.done, p.total),
+  });
   progress.stop();
   log(`shapes: ${shapes.cached.images ? 'cached' : 'generated'} in ${shapes.outDir}`);
-  const features = await extractRegionFeatures({ dataDir: shapes.outDir, backend: backend.kind, epochs: DATA.cnnEpochs, seed: DATA.seed, onProgress: (p) => progress.update(p.stage, p.done, p.total) });
+  const features = await extractRegionFeatures({
+    dataDir: shapes.outDir,
+    backend: backend.kind,
+    epochs: DATA.cnnEpochs,
+    seed: DATA.seed,
+    onProgress: (p) => progress.update(p.stage, p.done, p.total),
+  });
   progress.stop();
   const acc = features.accuracy;
-  log(`region CNN (held-out crops: shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`);
+  log(
+    `region CNN (held-out crops: shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
+  );
 
   log(`\n== prepro [${elapsed()}]`);
   const cocotalk = join(dataDir, 'cocotalk.json');
   const datasetStamp = `${shapes.datasetPath}:${readFileSync(join(shapes.outDir, 'manifest.json'), 'utf8').length}:${JSON.stringify(shapes.counts)}`;
   const stampFile = join(dataDir, 'prepro-source.txt');
   if (!existsSync(cocotalk) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== datasetStamp) {
-    const size = JSON.parse(readFileSync(join(shapes.outDir, 'scenes.json'), 'utf8')) as { imageSize: number; images: Array<{ id: number }> };
-    const imageSizes = new Map(size.images.map((im) => [im.id, { width: size.imageSize, height: size.imageSize }] as const));
+    const size = JSON.parse(readFileSync(join(shapes.outDir, 'scenes.json'), 'utf8')) as {
+      imageSize: number;
+      images: Array<{ id: number }>;
+    };
+    const imageSizes = new Map(
+      size.images.map((im) => [im.id, { width: size.imageSize, height: size.imageSize }] as const),
+    );
     const { values } = preproOptionParser.parse({
-      defaults: { inputJson: shapes.datasetPath, outputJson: cocotalk, outputH5: join(dataDir, 'cocotalk'), outputPkl: join(dataDir, 'shapes-train') },
+      defaults: {
+        inputJson: shapes.datasetPath,
+        outputJson: cocotalk,
+        outputH5: join(dataDir, 'cocotalk'),
+        outputPkl: join(dataDir, 'shapes-train'),
+      },
     });
     await runPrepro(values, { log, imageSizes });
     writeFileSync(stampFile, datasetStamp);
@@ -284,22 +337,49 @@ async function main(): Promise<void> {
 
   const evalStarted = performance.now();
   log(`\n== evaluation on the test split [${elapsed()}]`);
-  const evals: Record<string, { runDirs: string[]; evalDir: string; corpus: Partial<Record<CocoScoreName, number>>; results: CaptionResult[]; meteor: string }> = {};
-  const runsOf: Record<string, string[]> = { 'show-tell': ['show-tell'], 'aoanet-xe': ['aoanet-xe'], 'aoanet-scst': ['aoanet-xe', 'aoanet-scst'] };
+  const evals: Record<
+    string,
+    {
+      runDirs: string[];
+      evalDir: string;
+      corpus: Partial<Record<CocoScoreName, number>>;
+      results: CaptionResult[];
+      meteor: string;
+    }
+  > = {};
+  const runsOf: Record<string, string[]> = {
+    'show-tell': ['show-tell'],
+    'aoanet-xe': ['aoanet-xe'],
+    'aoanet-scst': ['aoanet-xe', 'aoanet-scst'],
+  };
   for (const [name, runs] of Object.entries(runsOf)) {
     const runDir = join(runsDir, runs[runs.length - 1] as string);
     const { values, explicit } = evalOptionParser.parse({
       configFile: join(configDir, 'shapes-eval.yaml'),
-      defaults: { modelPath: runDir, dumpPath: join(runDir, 'eval-test'), meteorData: paths.meteorData, backend: backend.kind },
+      defaults: {
+        modelPath: runDir,
+        dumpPath: join(runDir, 'eval-test'),
+        meteorData: paths.meteorData,
+        backend: backend.kind,
+      },
     });
     log(`${name}: captioning ${DATA.test} test images (beam ${values.beamSize})`);
     const out = await runEval(values, factories, { explicit });
-    evals[name] = { runDirs: runs.map((r) => join(runsDir, r)), evalDir: out.dumpPath, corpus: out.corpus, results: out.results, meteor: out.meteor };
+    evals[name] = {
+      runDirs: runs.map((r) => join(runsDir, r)),
+      evalDir: out.dumpPath,
+      corpus: out.corpus,
+      results: out.results,
+      meteor: out.meteor,
+    };
   }
 
   stageSeconds.evaluation = (performance.now() - evalStarted) / 1000;
   const results: Record<string, Partial<Record<CocoScoreName, number>>> = {};
-  for (const [name, e] of Object.entries(evals)) results[name] = Object.fromEntries(SCORE_KEYS.filter((k) => e.corpus[k] !== undefined).map((k) => [k, e.corpus[k]]));
+  for (const [name, e] of Object.entries(evals))
+    results[name] = Object.fromEntries(
+      SCORE_KEYS.filter((k) => e.corpus[k] !== undefined).map((k) => [k, e.corpus[k]]),
+    );
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   const meteorNote = Object.values(evals)[0]?.meteor ?? chooseMeteor(paths.meteorData, null).note;
   const wall = (performance.now() - started) / 1000;
@@ -320,8 +400,15 @@ async function main(): Promise<void> {
 
   // the report: images of the test split, their reference captions, every model's captions and scores
   const talk = await readCocoTalk(cocotalk);
-  const images = new Map(talk.images.filter((im) => im.filePath !== undefined).map((im) => [String(im.id), join(shapes.outDir, im.filePath as string)]));
-  const { refs } = readReferences(JSON.parse(readFileSync(shapes.datasetPath, 'utf8')), { split: 'test', file: shapes.datasetPath });
+  const images = new Map(
+    talk.images
+      .filter((im) => im.filePath !== undefined)
+      .map((im) => [String(im.id), join(shapes.outDir, im.filePath as string)]),
+  );
+  const { refs } = readReferences(JSON.parse(readFileSync(shapes.datasetPath, 'utf8')), {
+    split: 'test',
+    file: shapes.datasetPath,
+  });
   const report = writeReport({
     title: 'caption demo: Show-Tell and AoANet on the shapes data set',
     out: join(outDir, 'report.html'),
@@ -334,7 +421,10 @@ async function main(): Promise<void> {
       ['machine', `${meta.cpus} CPU cores, Node ${meta.node}`],
       ['backend', backend.description],
       ['wall time (whole demo)', `${wall.toFixed(0)} s`],
-      ['data', `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`],
+      [
+        'data',
+        `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
+      ],
       ['METEOR', meteorNote],
       ['references', `raw captions of ${shapes.datasetPath} (PTB-tokenized by @caption/metrics)`],
     ],
@@ -342,17 +432,33 @@ async function main(): Promise<void> {
 
   // the table
   const keys = SCORE_KEYS.filter((k) => Object.values(results).some((r) => r[k] !== undefined));
-  const rows = [['model', ...keys], ...Object.entries(results).map(([name, r]) => [name, ...keys.map((k) => (r[k] === undefined ? '–' : (r[k] as number).toFixed(3)))])];
+  const rows = [
+    ['model', ...keys],
+    ...Object.entries(results).map(([name, r]) => [
+      name,
+      ...keys.map((k) => (r[k] === undefined ? '–' : (r[k] as number).toFixed(3))),
+    ]),
+  ];
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
-  process.stdout.write(`\nTest split of the shapes data set (${DATA.test} images), scores from @caption/metrics; backend ${backend.description}\n`);
-  process.stdout.write(`${line(rows[0] as string[])}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`);
+  const line = (r: string[]): string =>
+    `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  process.stdout.write(
+    `\nTest split of the shapes data set (${DATA.test} images), scores from @caption/metrics; backend ${backend.description}\n`,
+  );
+  process.stdout.write(
+    `${line(rows[0] as string[])}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`,
+  );
   for (const r of rows.slice(1)) process.stdout.write(`${line(r)}\n`);
-  process.stdout.write(`${meteorNote}\nresults: ${join(outDir, 'results.json')}\nreport:  ${report}\nwall time: ${wall.toFixed(0)} s\n`);
+  process.stdout.write(
+    `${meteorNote}\nresults: ${join(outDir, 'results.json')}\nreport:  ${report}\nwall time: ${wall.toFixed(0)} s\n`,
+  );
   const c = (name: string): number => results[name]?.CIDEr ?? Number.NaN;
   const checks = [
     ['AoANet after SCST has a higher CIDEr than after XE alone', c('aoanet-scst') > c('aoanet-xe')],
-    ['AoANet beats Show-Tell (CIDEr)', Math.max(c('aoanet-xe'), c('aoanet-scst')) > c('show-tell') && c('aoanet-xe') > c('show-tell')],
+    [
+      'AoANet beats Show-Tell (CIDEr)',
+      Math.max(c('aoanet-xe'), c('aoanet-scst')) > c('show-tell') && c('aoanet-xe') > c('show-tell'),
+    ],
   ] as const;
   for (const [what, ok] of checks) process.stdout.write(`${ok ? 'yes' : 'NO '}  ${what}\n`);
 }

@@ -11,7 +11,10 @@ export const aoaFactory: CaptionerFactory<AoAFeatures> = {
   uses: { fc: false, att: true },
   create(options, shape, rng) {
     if (options.meanFeats !== 1) {
-      throw new ExampleOptionsError('meanFeats', "train: option 'meanFeats' 0 (an fc embedding as the LSTM's image input) is not wired in this example; use 1");
+      throw new ExampleOptionsError(
+        'meanFeats',
+        "train: option 'meanFeats' 0 (an fc embedding as the LSTM's image input) is not wired in this example; use 1",
+      );
     }
     try {
       return AoAModel.fromReferenceOptions(
@@ -51,5 +54,6 @@ export const aoaFactory: CaptionerFactory<AoAFeatures> = {
   },
   teacherForced: (model, features, labels, scheduledSampling) =>
     (model as AoAModel).forward(features, labels, scheduledSampling === null ? {} : { scheduledSampling }),
-  selfCriticalSample: (model, features, options) => (model as AoAModel).selfCriticalSample(features, { ...options, method: 'sample' }),
+  selfCriticalSample: (model, features, options) =>
+    (model as AoAModel).selfCriticalSample(features, { ...options, method: 'sample' }),
 };

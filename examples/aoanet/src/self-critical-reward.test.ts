@@ -16,7 +16,10 @@ beforeAll(async () => {
 
 describe('selfCriticalStepLoss: ciderRewardWeight', () => {
   it('scales the advantages by the weight (0: no loss); the logged reward stays plain CIDEr-D', () => {
-    const model = new ShowTellModel({ vocabSize: 6, inputEncodingSize: 8, rnnSize: 8, numLayers: 1, dropProbLm: 0, fcFeatSize: 5 }, { rng: new Random(21) });
+    const model = new ShowTellModel(
+      { vocabSize: 6, inputEncodingSize: 8, rnnSize: 8, numLayers: 1, dropProbLm: 0, fcFeatSize: 5 },
+      { rng: new Random(21) },
+    );
     const references = [
       [Int32Array.from([1, 2, 3, 0]), Int32Array.from([1, 4, 0])],
       [Int32Array.from([5, 2, 0]), Int32Array.from([5, 3, 1, 0])],
@@ -30,11 +33,23 @@ describe('selfCriticalStepLoss: ciderRewardWeight', () => {
       infos: [{ id: 1 }, { id: 2 }],
     } as unknown as CaptionBatch;
     const decoded = { batch, references, greedyRewards: new Float64Array([0, 0]) };
-    const factory: CaptionerFactory<CaptionFeatures> = { name: 'show_tell', uses: { fc: true, att: false }, create: () => model, features: (f) => f };
+    const factory: CaptionerFactory<CaptionFeatures> = {
+      name: 'show_tell',
+      uses: { fc: true, att: false },
+      create: () => model,
+      features: (f) => f,
+    };
     const stepWith = (ciderRewardWeight: number): { loss: number; reward: number } =>
       tf.tidy(() => {
         // the same generator seed each time: the same draws
-        const step = selfCriticalStepLoss(model, factory, decoded, { scorer, baseline: 'greedy', samplesPerImage: 3, maxLength: 5, ciderRewardWeight, rng: new Random(22) });
+        const step = selfCriticalStepLoss(model, factory, decoded, {
+          scorer,
+          baseline: 'greedy',
+          samplesPerImage: 3,
+          maxLength: 5,
+          ciderRewardWeight,
+          rng: new Random(22),
+        });
         return { loss: step.loss.dataSync()[0] as number, reward: step.sampleReward };
       });
     const one = stepWith(1);

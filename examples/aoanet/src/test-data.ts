@@ -45,7 +45,13 @@ export async function writeTinyData(counts = { train: 24, val: 4, test: 4 }, fea
       const shape = rng.nextInt(SHAPES.length);
       const c = COLORS[color] as string;
       const s = SHAPES[shape] as string;
-      const captions = [`a ${c} ${s}`, `one ${c} ${s}`, `a ${s} that is ${c}`, `there is a ${c} ${s}`, `a single ${c} ${s}`];
+      const captions = [
+        `a ${c} ${s}`,
+        `one ${c} ${s}`,
+        `a ${s} that is ${c}`,
+        `there is a ${c} ${s}`,
+        `a single ${c} ${s}`,
+      ];
       images.push({
         split,
         filepath: 'images',
@@ -63,15 +69,26 @@ export async function writeTinyData(counts = { train: 24, val: 4, test: 4 }, fea
       data[featSize + 3 + shape] = 1; // region 1: shape one-hot
       await att.put(imgid + 1, { data, shape: [regions, featSize] });
       const mean = new Float32Array(featSize);
-      for (let k = 0; k < data.length; k++) mean[k % featSize] = (mean[k % featSize] as number) + (data[k] as number) / regions;
+      for (let k = 0; k < data.length; k++)
+        mean[k % featSize] = (mean[k % featSize] as number) + (data[k] as number) / regions;
       await fc.put(imgid + 1, { data: mean, shape: [featSize] });
-      await box.put(imgid + 1, { data: Float32Array.from([0, 0, 32, 32, 32, 32, 64, 64, 0, 0, 64, 64]), shape: [regions, 4] });
+      await box.put(imgid + 1, {
+        data: Float32Array.from([0, 0, 32, 32, 32, 32, 64, 64, 0, 0, 64, 64]),
+        shape: [regions, 4],
+      });
     }
   }
   const datasetJson = join(root, 'dataset_tiny.json');
   await writeFile(datasetJson, JSON.stringify({ dataset: 'tiny', images }));
   const { values } = preproOptionParser.parse({
-    defaults: { inputJson: datasetJson, outputJson: join(root, 'cocotalk.json'), outputH5: join(root, 'cocotalk'), outputPkl: join(root, 'tiny-train'), wordCountThreshold: 0, quiet: true },
+    defaults: {
+      inputJson: datasetJson,
+      outputJson: join(root, 'cocotalk.json'),
+      outputH5: join(root, 'cocotalk'),
+      outputPkl: join(root, 'tiny-train'),
+      wordCountThreshold: 0,
+      quiet: true,
+    },
   });
   const sizes = new Map(Array.from({ length: imgid }, (_, i) => [i + 1, { width: 64, height: 64 }] as const));
   const out = await runPrepro(values, { imageSizes: sizes });

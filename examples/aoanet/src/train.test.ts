@@ -8,7 +8,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointStore, GracefulStop, parseSafetensors } from '@caption/core';
-import { evalOptionParser, ExampleDataError, ExampleOptionsError, runEval, runExampleCli, runTraining, trainOptionParser } from '@caption/example-common';
+import {
+  evalOptionParser,
+  ExampleDataError,
+  ExampleOptionsError,
+  runEval,
+  runExampleCli,
+  runTraining,
+  trainOptionParser,
+} from '@caption/example-common';
 import { showTellFactory } from '@caption/example-show-tell';
 import { stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +41,11 @@ interface ChildRun {
 function trainChild(config: string, args: string[], killAfter?: RegExp): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
     // node itself with tsx's loader (not the tsx CLI, which relays signals through a parent process)
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', cli, 'train', '--config', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'train', '--config', config, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     let killed = false;
     const onData = (chunk: Buffer): void => {
@@ -50,15 +62,26 @@ function trainChild(config: string, args: string[], killAfter?: RegExp): Promise
   });
 }
 
-function finalState(runDir: string): { weights: Record<string, number[]>; validation: unknown; step: number; history: unknown } {
+function finalState(runDir: string): {
+  weights: Record<string, number[]>;
+  validation: unknown;
+  step: number;
+  history: unknown;
+} {
   const store = new CheckpointStore(runDir);
   const latest = store.resolve('latest');
   if (latest === null) throw new Error(`no latest checkpoint in ${runDir}`);
-  const state = JSON.parse(readFileSync(join(latest, 'training-state.json'), 'utf8')) as { step: number; components: { history: { validations: unknown } } };
+  const state = JSON.parse(readFileSync(join(latest, 'training-state.json'), 'utf8')) as {
+    step: number;
+    components: { history: { validations: unknown } };
+  };
   return {
     // every tensor of the checkpoint (the metadata names the checkpoint folder, which differs)
     weights: Object.fromEntries(
-      [...parseSafetensors(readFileSync(join(latest, 'model.safetensors'))).tensors].map(([name, t]) => [name, Array.from(t.data as Float32Array)]),
+      [...parseSafetensors(readFileSync(join(latest, 'model.safetensors'))).tensors].map(([name, t]) => [
+        name,
+        Array.from(t.data as Float32Array),
+      ]),
     ),
     validation: JSON.parse(readFileSync(join(runDir, 'validation.json'), 'utf8')),
     step: state.step,
@@ -104,7 +127,11 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
   it('a startFrom run resumed with --resume still competes with the startFrom best score (loadBestScore 1), as an uninterrupted one does', async () => {
     const xe = { ...tinyTrainOptions(data, ''), selfCriticalAfter: -1, scheduledSamplingStart: -1, progress: 'silent' };
     const first = join(data.root, 'start-from-first');
-    await runTraining(trainOptionParser.parse({ defaults: { ...xe, checkpointPath: first, maxEpochs: 1 } }).values, factories, { log: () => undefined });
+    await runTraining(
+      trainOptionParser.parse({ defaults: { ...xe, checkpointPath: first, maxEpochs: 1 } }).values,
+      factories,
+      { log: () => undefined },
+    );
     // a best score no later epoch can beat: then no run from it may write a best checkpoint
     const store = new CheckpointStore(first);
     const bestDir = store.resolve('best') as string;
@@ -112,7 +139,9 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
       writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), bestScore: 1e9 }));
     }
     const second = join(data.root, 'start-from-second');
-    const options = trainOptionParser.parse({ defaults: { ...xe, checkpointPath: second, startFrom: first, loadBestScore: 1, maxEpochs: 2 } }).values;
+    const options = trainOptionParser.parse({
+      defaults: { ...xe, checkpointPath: second, startFrom: first, loadBestScore: 1, maxEpochs: 2 },
+    }).values;
     const stop = new GracefulStop();
     const stopped = await runTraining(options, factories, {
       exitOnStop: false,
@@ -129,12 +158,20 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     expect(new CheckpointStore(second).pointer('best')).toBeNull();
   });
 
-  it('eval refuses a model-input option (useBox) that differs from the checkpoint\'s, and runs with the same value', async () => {
+  it("eval refuses a model-input option (useBox) that differs from the checkpoint's, and runs with the same value", async () => {
     const runDir = join(data.root, 'eval-options');
-    const xe = { ...tinyTrainOptions(data, runDir), selfCriticalAfter: -1, scheduledSamplingStart: -1, maxEpochs: 1, progress: 'silent' };
+    const xe = {
+      ...tinyTrainOptions(data, runDir),
+      selfCriticalAfter: -1,
+      scheduledSamplingStart: -1,
+      maxEpochs: 1,
+      progress: 'silent',
+    };
     await runTraining(trainOptionParser.parse({ defaults: xe }).values, factories, { log: () => undefined });
     const evalWith = (args: string[]): ReturnType<typeof runEval> => {
-      const parsed = evalOptionParser.parse({ argv: ['--model-path', runDir, '--progress', 'silent', '--language-eval', '0', ...args] });
+      const parsed = evalOptionParser.parse({
+        argv: ['--model-path', runDir, '--progress', 'silent', '--language-eval', '0', ...args],
+      });
       return runEval(parsed.values, factories, { explicit: parsed.explicit });
     };
     const error = await evalWith(['--use-box', '0']).then(
@@ -151,7 +188,9 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
 
   const before = async (overrides: Record<string, unknown>, name: string): Promise<unknown> => {
     const runDir = join(data.root, name);
-    const { values } = trainOptionParser.parse({ defaults: { ...tinyTrainOptions(data, runDir), progress: 'silent', ...overrides } });
+    const { values } = trainOptionParser.parse({
+      defaults: { ...tinyTrainOptions(data, runDir), progress: 'silent', ...overrides },
+    });
     let error: unknown = null;
     try {
       await runTraining(values, factories, { log: () => undefined });
@@ -171,12 +210,17 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
   it('stops before the first step when the labels do not fit the vocabulary', async () => {
     const talk = JSON.parse(readFileSync(data.inputJson, 'utf8')) as { ix_to_word: Record<string, string> };
     const keys = Object.keys(talk.ix_to_word);
-    const smaller = { ...talk, ix_to_word: Object.fromEntries(keys.slice(0, keys.length - 3).map((k) => [k, talk.ix_to_word[k]])) };
+    const smaller = {
+      ...talk,
+      ix_to_word: Object.fromEntries(keys.slice(0, keys.length - 3).map((k) => [k, talk.ix_to_word[k]])),
+    };
     const file = join(data.root, 'cocotalk-small.json');
     writeFileSync(file, JSON.stringify(smaller));
     const e = await before({ inputJson: file }, 'mismatch');
     expect(e).toBeInstanceOf(ExampleDataError);
-    expect((e as Error).message).toMatch(/holds word id \d+, but the vocabulary of .*cocotalk-small.json has \d+ words/);
+    expect((e as Error).message).toMatch(
+      /holds word id \d+, but the vocabulary of .*cocotalk-small.json has \d+ words/,
+    );
   });
 
   it('stops before the first step on features of another size than the options say', async () => {
@@ -205,7 +249,7 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     } finally {
       process.stderr.write = write;
     }
-    expect(messages.join('')).toContain("option 'rnnSize' (--rnn-size) must be an integer ≥ 1, got \"large\"");
+    expect(messages.join('')).toContain('option \'rnnSize\' (--rnn-size) must be an integer ≥ 1, got "large"');
     expect(messages.join('')).toContain("unknown option '--learning-rat' (did you mean --learning-rate?)");
   });
 });

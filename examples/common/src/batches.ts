@@ -41,7 +41,12 @@ export interface TeacherForcingRows {
  * The reference's `labels[:, :-1]` / `labels[:, 1:]` / `masks[:, 1:]`, cut after the step at which every
  * row's input is padding (its `_forward` stops there: `seq[:, i].sum() == 0`).
  */
-export function teacherForcingRows(labels: Int32Array, masks: Float32Array, rows: number, width: number): TeacherForcingRows {
+export function teacherForcingRows(
+  labels: Int32Array,
+  masks: Float32Array,
+  rows: number,
+  width: number,
+): TeacherForcingRows {
   let longest = 0;
   for (let r = 0; r < rows; r++) {
     let n = 0;
@@ -67,7 +72,8 @@ export function teacherForcingRows(labels: Int32Array, masks: Float32Array, rows
 
 /** {@link teacherForcingRows} of a loader batch. */
 export function batchTeacherForcingRows(batch: CaptionBatch): TeacherForcingRows {
-  if (batch.labels === null || batch.masks === null) throw new Error('the batch has no labels (the loader was built without them)');
+  if (batch.labels === null || batch.masks === null)
+    throw new Error('the batch has no labels (the loader was built without them)');
   const [b, s, width] = batch.labels.shape as [number, number, number];
   return teacherForcingRows(batch.labels.data, batch.masks.data, b * s, width);
 }

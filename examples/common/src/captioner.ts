@@ -76,7 +76,12 @@ export interface CaptionerFactory<F = CaptionFeatures> {
    * 0 = BOS, then the words), features one row per image, N a multiple of the images; returns `[N, T, V + 1]`
    * log-probs. Used for cross-entropy.
    */
-  teacherForced?(model: Captioner<F>, features: F, labels: tf.Tensor2D, scheduledSampling: { probability: number; rng: Random } | null): tf.Tensor3D;
+  teacherForced?(
+    model: Captioner<F>,
+    features: F,
+    labels: tf.Tensor2D,
+    scheduledSampling: { probability: number; rng: Random } | null,
+  ): tf.Tensor3D;
   /**
    * Optional faster self-critical sampling: `samplesPerImage` captions per image drawn in train mode, with
    * the log-prob of every drawn word on the tape (called inside the gradient scope). Without it, the

@@ -26,7 +26,7 @@ async function run(argv: string[]): Promise<{ status: number; stderr: string }> 
   }
 }
 
-describe('runExampleCli: errors of the user\'s files', () => {
+describe("runExampleCli: errors of the user's files", () => {
   it('prepro on a missing Karpathy file: exit 1, the file named, no stack trace', async () => {
     const missing = join(root, 'no-such-dataset.json');
     const { status, stderr } = await run(['prepro', '--input-json', missing, '--output-json', join(root, 'c.json')]);
@@ -38,7 +38,17 @@ describe('runExampleCli: errors of the user\'s files', () => {
   it('prepro on a malformed Karpathy file: exit 1, the field named, no stack trace', async () => {
     const bad = join(root, 'bad-dataset.json');
     writeFileSync(bad, JSON.stringify({ images: [{ split: 'train' }] }));
-    const { status, stderr } = await run(['prepro', '--input-json', bad, '--output-json', join(root, 'c.json'), '--output-h5', join(root, 'c'), '--output-pkl', join(root, 'p')]);
+    const { status, stderr } = await run([
+      'prepro',
+      '--input-json',
+      bad,
+      '--output-json',
+      join(root, 'c.json'),
+      '--output-h5',
+      join(root, 'c'),
+      '--output-pkl',
+      join(root, 'p'),
+    ]);
     expect(status).toBe(1);
     expect(stderr).toContain('images[0].filename');
     expect(stderr).not.toMatch(/^\s+at /m);

@@ -45,7 +45,9 @@ export async function runExampleCli(argv: readonly string[], cli: ExampleCliOpti
         if (rest.includes('--help') || rest.includes('-h')) return help(trainOptionParser.helpText());
         const { values } = trainOptionParser.parse({ argv: rest, defaults: cli.trainDefaults });
         const result = await runTraining(values, cli.factories);
-        process.stderr.write(`${cli.name}: training ${result.loop.reason} after ${result.loop.step} steps (${result.loop.epoch} epochs); best score ${result.loop.bestScore ?? 'none'}; run folder ${result.runDir}\n`);
+        process.stderr.write(
+          `${cli.name}: training ${result.loop.reason} after ${result.loop.step} steps (${result.loop.epoch} epochs); best score ${result.loop.bestScore ?? 'none'}; run folder ${result.runDir}\n`,
+        );
         return 0;
       }
       case 'eval': {
@@ -62,7 +64,9 @@ export async function runExampleCli(argv: readonly string[], cli: ExampleCliOpti
         return 0;
       }
       default:
-        process.stderr.write(`${command === undefined ? 'no command given' : `unknown command '${command}'`}\n${USAGE(cli.name)}\n`);
+        process.stderr.write(
+          `${command === undefined ? 'no command given' : `unknown command '${command}'`}\n${USAGE(cli.name)}\n`,
+        );
         return 2;
     }
   } catch (e) {

@@ -40,9 +40,17 @@ export function teacherForcedLogprobs<F>(
 ): tf.Tensor3D {
   const prepared = model.prepare(features);
   const images = rows.rows / rowsPerImage;
-  const expand = rowsPerImage === 1 ? null : tf.tensor1d(Int32Array.from({ length: rows.rows }, (_, r) => Math.floor(r / rowsPerImage)), 'int32');
-  const repeat = (ts: readonly tf.Tensor[]): tf.Tensor[] => (expand === null ? [...ts] : ts.map((t) => tf.gather(t, expand, 0)));
-  if (prepared.recurrent.some((t) => t.shape[0] !== images)) throw new Error(`${model.className}.prepare returned rows that are not the ${images} images`);
+  const expand =
+    rowsPerImage === 1
+      ? null
+      : tf.tensor1d(
+          Int32Array.from({ length: rows.rows }, (_, r) => Math.floor(r / rowsPerImage)),
+          'int32',
+        );
+  const repeat = (ts: readonly tf.Tensor[]): tf.Tensor[] =>
+    expand === null ? [...ts] : ts.map((t) => tf.gather(t, expand, 0));
+  if (prepared.recurrent.some((t) => t.shape[0] !== images))
+    throw new Error(`${model.className}.prepare returned rows that are not the ${images} images`);
   const context = repeat(prepared.context);
   let recurrent = repeat(prepared.recurrent);
   const outputs: tf.Tensor2D[] = [];
@@ -97,14 +105,17 @@ export function crossEntropyLoss<F>(
   let logprobs: tf.Tensor3D;
   if (factory.teacherForced !== undefined) {
     const labels = new Int32Array(rows.rows * (rows.steps + 1));
-    for (let r = 0; r < rows.rows; r++) labels.set(rows.targets.subarray(r * rows.steps, (r + 1) * rows.steps), r * (rows.steps + 1) + 1);
+    for (let r = 0; r < rows.rows; r++)
+      labels.set(rows.targets.subarray(r * rows.steps, (r + 1) * rows.steps), r * (rows.steps + 1) + 1);
     logprobs = factory.teacherForced(model, features, tf.tensor2d(labels, [rows.rows, rows.steps + 1], 'int32'), ss);
   } else {
     logprobs = teacherForcedLogprobs(model, features, rows, seqPerImg, ss);
   }
   const target = tf.tensor2d(rows.targets, [rows.rows, rows.steps], 'int32');
   const mask = tf.tensor2d(rows.mask, [rows.rows, rows.steps]);
-  return options.labelSmoothing > 0 ? labelSmoothingLoss(logprobs, target, mask, options.labelSmoothing) : sequenceCrossEntropy(logprobs, target, mask);
+  return options.labelSmoothing > 0
+    ? labelSmoothingLoss(logprobs, target, mask, options.labelSmoothing)
+    : sequenceCrossEntropy(logprobs, target, mask);
 }
 
 /**
@@ -113,13 +124,24 @@ export function crossEntropyLoss<F>(
  * the gradient sees the dropout masks the words were drawn under). Call inside a gradient scope; a row
  * that has emitted its end token is fed 0 and its later log-probs are not used by the loss.
  */
-export function sampleWithLogprobs<F>(model: Captioner<F>, features: F, options: SelfCriticalSampleOptions): SampledCaptions {
+export function sampleWithLogprobs<F>(
+  model: Captioner<F>,
+  features: F,
+  options: SelfCriticalSampleOptions,
+): SampledCaptions {
   const { rng, samplesPerImage: n, maxLength } = options;
   const prepared = model.prepare(features);
   const images = prepared.recurrent[0]?.shape[0] ?? 0;
   const rows = images * n;
-  const expand = n === 1 ? null : tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => Math.floor(r / n)), 'int32');
-  const repeat = (ts: readonly tf.Tensor[]): tf.Tensor[] => (expand === null ? [...ts] : ts.map((t) => tf.gather(t, expand, 0)));
+  const expand =
+    n === 1
+      ? null
+      : tf.tensor1d(
+          Int32Array.from({ length: rows }, (_, r) => Math.floor(r / n)),
+          'int32',
+        );
+  const repeat = (ts: readonly tf.Tensor[]): tf.Tensor[] =>
+    expand === null ? [...ts] : ts.map((t) => tf.gather(t, expand, 0));
   const context = repeat(prepared.context);
   let recurrent = repeat(prepared.recurrent);
   const tokens = new Int32Array(rows * maxLength);
@@ -146,7 +168,10 @@ export function sampleWithLogprobs<F>(model: Captioner<F>, features: F, options:
     if (open === 0) break;
   }
   const logprobs = tf.stack(picked, 1) as tf.Tensor2D;
-  const padded = picked.length === maxLength ? logprobs : (tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1) as tf.Tensor2D);
+  const padded =
+    picked.length === maxLength
+      ? logprobs
+      : (tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1) as tf.Tensor2D);
   return { rows, maxLength, tokens, logprobs: padded };
 }
 
@@ -182,7 +207,12 @@ export interface SelfCriticalOptions {
  * references and, for the greedy baseline, the CIDEr-D of each image's greedy caption decoded in eval mode
  * (the model is back in train mode afterwards).
  */
-export function selfCriticalBaseline<F>(model: Captioner<F>, factory: CaptionerFactory<F>, batch: CaptionBatch, options: SelfCriticalOptions): SelfCriticalBatch {
+export function selfCriticalBaseline<F>(
+  model: Captioner<F>,
+  factory: CaptionerFactory<F>,
+  batch: CaptionBatch,
+  options: SelfCriticalOptions,
+): SelfCriticalBatch {
   const references = batch.gts.map((g) => {
     const [count, width] = g.shape as [number, number];
     return Array.from({ length: count }, (_, i) => withEnd(g.data.subarray(i * width, (i + 1) * width)));
@@ -192,7 +222,12 @@ export function selfCriticalBaseline<F>(model: Captioner<F>, factory: CaptionerF
   try {
     model.eval();
     const greedy = greedyDecode(model, factory.features(tensors), { maxLength: options.maxLength });
-    return { batch, references, greedyRewards: options.scorer.score(captionRows(greedy.tokens, batch.infos.length, greedy.maxLength), references).scores };
+    return {
+      batch,
+      references,
+      greedyRewards: options.scorer.score(captionRows(greedy.tokens, batch.infos.length, greedy.maxLength), references)
+        .scores,
+    };
   } finally {
     model.train();
     disposeFeatures(tensors);
@@ -224,11 +259,14 @@ export function selfCriticalStepLoss<F>(
   const n = options.samplesPerImage;
   const features = factory.features(featureTensors(decoded.batch, factory.uses));
   const sampleOptions = { rng: options.rng, samplesPerImage: n, maxLength: options.maxLength };
-  const s = factory.selfCriticalSample?.(model, features, sampleOptions) ?? sampleWithLogprobs(model, features, sampleOptions);
+  const s =
+    factory.selfCriticalSample?.(model, features, sampleOptions) ?? sampleWithLogprobs(model, features, sampleOptions);
   const sampleRefs = Array.from({ length: s.rows }, (_, r) => decoded.references[Math.floor(r / n)] as Int32Array[]);
   const rewards = options.scorer.score(captionRows(s.tokens, s.rows, s.maxLength), sampleRefs).scores;
   const unweighted =
-    decoded.greedyRewards === null ? meanOfOthersAdvantages(rewards, n) : greedyBaselineAdvantages(rewards, decoded.greedyRewards, n);
+    decoded.greedyRewards === null
+      ? meanOfOthersAdvantages(rewards, n)
+      : greedyBaselineAdvantages(rewards, decoded.greedyRewards, n);
   const weight = options.ciderRewardWeight ?? 1;
   const advantages = weight === 1 ? unweighted : unweighted.map((a) => weight * a);
   const seq = tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32');

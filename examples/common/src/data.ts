@@ -83,11 +83,15 @@ export async function openRunData(
   const missing: string[] = [];
   if (options.inputJson === null) missing.push("option 'inputJson' is not set (the cocotalk.json of prepro)");
   if (options.inputLabelH5 === null) missing.push("option 'inputLabelH5' is not set (the cocotalk_label.h5 of prepro)");
-  if (uses.att && options.inputAttDir === null) missing.push("option 'inputAttDir' is not set: this model reads att (region) features");
+  if (uses.att && options.inputAttDir === null)
+    missing.push("option 'inputAttDir' is not set: this model reads att (region) features");
   if (uses.fc && options.inputFcDir === null && options.inputAttDir === null) {
-    missing.push("options 'inputFcDir' and 'inputAttDir' are not set: this model reads fc features (or their mean over att regions)");
+    missing.push(
+      "options 'inputFcDir' and 'inputAttDir' are not set: this model reads fc features (or their mean over att regions)",
+    );
   }
-  if (options.useBox === 1 && options.inputBoxDir === null) missing.push("option 'useBox' is 1 but 'inputBoxDir' is not set");
+  if (options.useBox === 1 && options.inputBoxDir === null)
+    missing.push("option 'useBox' is 1 but 'inputBoxDir' is not set");
   if (missing.length > 0) throw new ExampleDataError('cannot start: options are missing', missing);
 
   const inputJson = options.inputJson as string;
@@ -99,7 +103,7 @@ export async function openRunData(
     inputLabelH5,
     inputFcDir: fcDir ?? undefined,
     inputAttDir: attDir ?? undefined,
-    inputBoxDir: options.useBox === 1 ? options.inputBoxDir ?? undefined : undefined,
+    inputBoxDir: options.useBox === 1 ? (options.inputBoxDir ?? undefined) : undefined,
     fcFeatSize: fcDir !== null ? options.fcFeatSize : undefined,
     attFeatSize: attDir !== null ? options.attFeatSize : undefined,
     splits: check.splits,
@@ -117,14 +121,25 @@ export async function openRunData(
   const labels = await readLabelsH5(inputLabelH5);
   let fc: FeatureStore | undefined = fcDir === null ? undefined : new FeatureDirectory(fcDir, { format: 'npy' });
   let att: FeatureStore | undefined = attDir === null ? undefined : new FeatureDirectory(attDir, { format: 'npz' });
-  let box: FeatureStore | undefined = options.useBox === 1 && options.inputBoxDir !== null ? new FeatureDirectory(options.inputBoxDir, { format: 'npy' }) : undefined;
+  let box: FeatureStore | undefined =
+    options.useBox === 1 && options.inputBoxDir !== null
+      ? new FeatureDirectory(options.inputBoxDir, { format: 'npy' })
+      : undefined;
   if (check.preload) {
     const ids = new Set<number>();
-    for (const split of check.splits) for (const ix of splitIndices(cocotalk, split, options.trainOnly === 1)) ids.add(cocotalk.images[ix]?.id as number);
-    [fc, att, box] = await Promise.all([fc, att, box].map((store) => (store === undefined ? undefined : preloadStore(store, [...ids]))));
+    for (const split of check.splits)
+      for (const ix of splitIndices(cocotalk, split, options.trainOnly === 1))
+        ids.add(cocotalk.images[ix]?.id as number);
+    [fc, att, box] = await Promise.all(
+      [fc, att, box].map((store) => (store === undefined ? undefined : preloadStore(store, [...ids]))),
+    );
   }
   const attFeatSize = attDir === null || !uses.att ? 0 : options.attFeatSize + (options.useBox === 1 ? 5 : 0);
-  const fcFeatSize = !uses.fc ? 0 : fcDir !== null ? options.fcFeatSize : options.attFeatSize + (options.useBox === 1 ? 5 : 0);
+  const fcFeatSize = !uses.fc
+    ? 0
+    : fcDir !== null
+      ? options.fcFeatSize
+      : options.attFeatSize + (options.useBox === 1 ? 5 : 0);
   return {
     cocotalk,
     labels,

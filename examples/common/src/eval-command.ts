@@ -32,7 +32,16 @@ export interface EvalOutput {
   seconds: number;
 }
 
-const DATA_KEYS = ['inputJson', 'inputLabelH5', 'inputFcDir', 'inputAttDir', 'inputBoxDir', 'referenceJson', 'preloadFeatures', 'trainOnly'] as const;
+const DATA_KEYS = [
+  'inputJson',
+  'inputLabelH5',
+  'inputFcDir',
+  'inputAttDir',
+  'inputBoxDir',
+  'referenceJson',
+  'preloadFeatures',
+  'trainOnly',
+] as const;
 /** Options that decide the model's input: fixed by the checkpoint (the reference's `eval.py` takes them from the model's infos). */
 const MODEL_INPUT_KEYS = ['useBox', 'normAttFeat', 'normBoxFeat'] as const;
 
@@ -42,31 +51,62 @@ const MODEL_INPUT_KEYS = ['useBox', 'normAttFeat', 'normBoxFeat'] as const;
  *
  * @throws ExampleOptionsError when `modelPath` holds no checkpoint, or the stored configuration is invalid
  */
-export async function runEval(options: EvalOptions, factories: readonly AnyFactory[], context: { explicit?: ReadonlySet<string> } = {}): Promise<EvalOutput> {
+export async function runEval(
+  options: EvalOptions,
+  factories: readonly AnyFactory[],
+  context: { explicit?: ReadonlySet<string> } = {},
+): Promise<EvalOutput> {
   const started = performance.now();
-  if (options.modelPath === null) throw new ExampleOptionsError('modelPath', "eval: option 'modelPath' is required (a run folder or a checkpoint folder)");
+  if (options.modelPath === null)
+    throw new ExampleOptionsError(
+      'modelPath',
+      "eval: option 'modelPath' is required (a run folder or a checkpoint folder)",
+    );
   const modelPath = resolve(options.modelPath);
   const store = new CheckpointStore(modelPath);
-  const checkpoint = existsSync(join(modelPath, 'training-state.json')) ? store.load({ path: modelPath }) : (store.load('best') ?? store.load('latest'));
-  if (checkpoint === null) throw new ExampleOptionsError('modelPath', `eval: option 'modelPath' is ${options.modelPath}, which holds no checkpoint`);
-  const stored = trainOptionParser.validate(checkpoint.state.config as Record<string, unknown>, `${checkpoint.path}/training-state.json`);
+  const checkpoint = existsSync(join(modelPath, 'training-state.json'))
+    ? store.load({ path: modelPath })
+    : (store.load('best') ?? store.load('latest'));
+  if (checkpoint === null)
+    throw new ExampleOptionsError(
+      'modelPath',
+      `eval: option 'modelPath' is ${options.modelPath}, which holds no checkpoint`,
+    );
+  const stored = trainOptionParser.validate(
+    checkpoint.state.config as Record<string, unknown>,
+    `${checkpoint.path}/training-state.json`,
+  );
   const trainOptions: TrainOptions = { ...stored };
   const explicit = context.explicit ?? new Set<string>();
   for (const key of DATA_KEYS) if (explicit.has(key)) (trainOptions as Record<string, unknown>)[key] = options[key];
   for (const key of MODEL_INPUT_KEYS) {
     if (explicit.has(key) && options[key] !== stored[key]) {
-      throw new ExampleOptionsError(key, `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained with ${stored[key]} (it is taken from the checkpoint; leave it out)`);
+      throw new ExampleOptionsError(
+        key,
+        `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained with ${stored[key]} (it is taken from the checkpoint; leave it out)`,
+      );
     }
   }
   const factory = factories.find((f) => f.name === trainOptions.captionModel);
   if (factory === undefined) {
-    throw new ExampleOptionsError('modelPath', `eval: the checkpoint's captionModel is "${trainOptions.captionModel}", which this example does not build`);
+    throw new ExampleOptionsError(
+      'modelPath',
+      `eval: the checkpoint's captionModel is "${trainOptions.captionModel}", which this example does not build`,
+    );
   }
   const backend = await initBackend(options.backend);
-  const data = await openRunData(trainOptions, factory.uses, { splits: [options.split], cachedTokens: null, preload: trainOptions.preloadFeatures === 1 });
+  const data = await openRunData(trainOptions, factory.uses, {
+    splits: [options.split],
+    cachedTokens: null,
+    preload: trainOptions.preloadFeatures === 1,
+  });
   const model = factory.create(trainOptions, data.shape, new Random(0));
   loadModelWeights(model, checkpoint);
-  const results = await captionSplit(model, factory, data, { ...options, seed: options.seed, progress: options.progress !== 'silent' });
+  const results = await captionSplit(model, factory, data, {
+    ...options,
+    seed: options.seed,
+    progress: options.progress !== 'silent',
+  });
   model.dispose();
 
   const dumpPath = resolve(options.dumpPath ?? join(modelPath, `eval-${options.split}`));
@@ -88,9 +128,25 @@ export async function runEval(options: EvalOptions, factories: readonly AnyFacto
       `${JSON.stringify({ split: options.split, images: results.length, checkpoint: checkpoint.path, references: source, meteor: meteor.note, decoding: decodingOf(options), corpus }, null, 1)}\n`,
     );
   }
-  return { dumpPath, checkpoint: checkpoint.path, results, corpus, perImage, meteor: meteorNote, backend: backend.description, seconds: (performance.now() - started) / 1000 };
+  return {
+    dumpPath,
+    checkpoint: checkpoint.path,
+    results,
+    corpus,
+    perImage,
+    meteor: meteorNote,
+    backend: backend.description,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 function decodingOf(o: EvalOptions): Record<string, unknown> {
-  return { beamSize: o.beamSize, sampleMethod: o.sampleMethod, maxLength: o.maxLength, lengthPenalty: o.lengthPenalty, blockTrigrams: o.blockTrigrams, removeBadEndings: o.removeBadEndings };
+  return {
+    beamSize: o.beamSize,
+    sampleMethod: o.sampleMethod,
+    maxLength: o.maxLength,
+    lengthPenalty: o.lengthPenalty,
+    blockTrigrams: o.blockTrigrams,
+    removeBadEndings: o.removeBadEndings,
+  };
 }

@@ -14,7 +14,14 @@ import {
   sampleDecode,
   trimBadEndings,
 } from '@caption/core';
-import { createProgress, type LoaderSplit, type ProgressReporter, readJsonFile, UNK_TOKEN, type Vocabulary } from '@caption/data-coco';
+import {
+  createProgress,
+  type LoaderSplit,
+  type ProgressReporter,
+  readJsonFile,
+  UNK_TOKEN,
+  type Vocabulary,
+} from '@caption/data-coco';
 import {
   evaluate,
   type EvaluationResult,
@@ -25,7 +32,6 @@ import {
   type RawRefs,
   readReferences,
 } from '@caption/metrics';
-import * as tf from '@tensorflow/tfjs-core';
 import { disposeFeatures, featureTensors } from './batches';
 import type { Captioner, CaptionerFactory } from './captioner';
 import { makeLoader, type RunData } from './data';
@@ -55,9 +61,18 @@ export function captionText(ids: readonly number[], vocabulary: Vocabulary, trim
 }
 
 /** Decodes one batch of features with the chosen method. */
-export function decodeBatch<F>(model: Captioner<F>, features: F, vocabulary: Vocabulary, options: DecodingOptions, rng: Random): DecodedSequences {
+export function decodeBatch<F>(
+  model: Captioner<F>,
+  features: F,
+  vocabulary: Vocabulary,
+  options: DecodingOptions,
+  rng: Random,
+): DecodedSequences {
   const unk = vocabulary.idOf(UNK_TOKEN) ?? null;
-  const badEndingTokens = options.removeBadEndings === 1 ? DECODING_BAD_ENDINGS.map((w) => vocabulary.idOf(w)).filter((id): id is number => id !== undefined) : undefined;
+  const badEndingTokens =
+    options.removeBadEndings === 1
+      ? DECODING_BAD_ENDINGS.map((w) => vocabulary.idOf(w)).filter((id): id is number => id !== undefined)
+      : undefined;
   const common = {
     maxLength: options.maxLength,
     decodingConstraint: options.decodingConstraint === 1,
@@ -65,9 +80,15 @@ export function decodeBatch<F>(model: Captioner<F>, features: F, vocabulary: Voc
     badEndingTokens,
   };
   if (options.beamSize > 1) {
-    return beamSearch(model, features, { ...common, beamSize: options.beamSize, lengthPenalty: options.lengthPenalty === '' ? null : options.lengthPenalty, unkToken: unk });
+    return beamSearch(model, features, {
+      ...common,
+      beamSize: options.beamSize,
+      lengthPenalty: options.lengthPenalty === '' ? null : options.lengthPenalty,
+      unkToken: unk,
+    });
   }
-  if (options.sampleMethod === 'sample') return sampleDecode(model, features, { ...common, rng, temperature: options.temperature });
+  if (options.sampleMethod === 'sample')
+    return sampleDecode(model, features, { ...common, rng, temperature: options.temperature });
   return greedyDecode(model, features, common);
 }
 
@@ -80,11 +101,19 @@ export async function captionSplit<F>(
   model: Captioner<F>,
   factory: CaptionerFactory<F>,
   data: RunData,
-  options: DecodingOptions & { split: LoaderSplit; numImages: number; batchSize: number; seed: number; progress: boolean },
+  options: DecodingOptions & {
+    split: LoaderSplit;
+    numImages: number;
+    batchSize: number;
+    seed: number;
+    progress: boolean;
+  },
 ): Promise<CaptionResult[]> {
   const loader = makeLoader(data, options.split, { batchSize: options.batchSize, seqPerImg: 1, seed: options.seed });
   const total = options.numImages < 0 ? loader.size : Math.min(options.numImages, loader.size);
-  const progress: ProgressReporter = options.progress ? createProgress(`caption ${options.split}`, total) : { tick: () => undefined, stop: () => undefined };
+  const progress: ProgressReporter = options.progress
+    ? createProgress(`caption ${options.split}`, total)
+    : { tick: () => undefined, stop: () => undefined };
   const rng = new Random(options.seed);
   const results: CaptionResult[] = [];
   const wasTraining = model.training;
@@ -97,7 +126,11 @@ export async function captionSplit<F>(
       try {
         const decoded = decodeBatch(model, factory.features(features), data.cocotalk.vocabulary, options, rng);
         for (let i = 0; i < batch.infos.length && results.length < total; i++) {
-          const caption = captionText(captionTokens(decoded, i), data.cocotalk.vocabulary, options.removeBadEndings === 1);
+          const caption = captionText(
+            captionTokens(decoded, i),
+            data.cocotalk.vocabulary,
+            options.removeBadEndings === 1,
+          );
           results.push({ image_id: batch.infos[i]?.id as number, caption });
           progress.tick();
         }
@@ -117,7 +150,11 @@ export async function captionSplit<F>(
  * (what coco-caption scores against), else the label rows turned back into words (UNK'd and clipped at
  * the label width: lower scores, said in the report).
  */
-export async function splitReferences(data: RunData, split: LoaderSplit, referenceJson: string | null): Promise<{ refs: RawRefs; source: string }> {
+export async function splitReferences(
+  data: RunData,
+  split: LoaderSplit,
+  referenceJson: string | null,
+): Promise<{ refs: RawRefs; source: string }> {
   if (referenceJson !== null) {
     const json = await readJsonFile(referenceJson);
     const { refs } = readReferences(json, { split, file: referenceJson });
@@ -155,14 +192,17 @@ export interface MeteorChoice {
  */
 export function chooseMeteor(meteorData: string | null, meteorParaphrase: string | null): MeteorChoice {
   const data = meteorData ?? undefined;
-  const paraphrase: string | false | undefined = meteorParaphrase === 'none' ? false : meteorParaphrase ?? undefined;
+  const paraphrase: string | false | undefined = meteorParaphrase === 'none' ? false : (meteorParaphrase ?? undefined);
   try {
     const where = locateMeteorData({ meteorData: data, meteorParaphrase: paraphrase });
     const note =
       where.paraphrase === null
         ? `METEOR 1.5 from ${where.resources}, without the paraphrase stage (exact, stem and synonym only: lower than coco-caption's METEOR)`
         : `METEOR 1.5 from ${where.resources} with the paraphrase table ${where.paraphrase}`;
-    return { options: { meteorData: data, meteorParaphrase: where.paraphrase === null ? false : where.paraphrase }, note };
+    return {
+      options: { meteorData: data, meteorParaphrase: where.paraphrase === null ? false : where.paraphrase },
+      note,
+    };
   } catch (e) {
     if (!MetricsInputError.isInstance(e)) throw e;
     if (paraphrase === undefined && /paraphrase/.test(e.message)) return chooseMeteor(meteorData, 'none');
@@ -171,14 +211,20 @@ export function chooseMeteor(meteorData: string | null, meteorParaphrase: string
 }
 
 /** Scores results against references with coco-caption's metrics (METEOR when `meteor.options` is set). */
-export async function scoreResults(results: readonly CaptionResult[], refs: RawRefs, meteor: MeteorChoice): Promise<EvaluationResult> {
+export async function scoreResults(
+  results: readonly CaptionResult[],
+  refs: RawRefs,
+  meteor: MeteorChoice,
+): Promise<EvaluationResult> {
   const cands: Record<string, string> = {};
   for (const r of results) cands[String(r.image_id)] = r.caption;
-  const metrics: MetricName[] = meteor.options === null ? ['bleu', 'rouge', 'cider'] : ['bleu', 'meteor', 'rouge', 'cider'];
+  const metrics: MetricName[] =
+    meteor.options === null ? ['bleu', 'rouge', 'cider'] : ['bleu', 'meteor', 'rouge', 'cider'];
   const subset: Record<string, string[]> = {};
   for (const id of Object.keys(cands)) {
     const list = refs[id];
-    if (list === undefined) throw new MetricsInputError('no reference captions for this image', { imageId: id, field: 'image_id' });
+    if (list === undefined)
+      throw new MetricsInputError('no reference captions for this image', { imageId: id, field: 'image_id' });
     subset[id] = [...list];
   }
   // a caption with no token (a model can emit the end token first) is scored 0, as coco-caption scores it

@@ -28,9 +28,30 @@ export {
   type ParsedOptions,
   type ParseInput,
 } from './option-parser';
-export { EVAL_OPTIONS, evalOptionParser, TRAIN_OPTIONS, trainOptionParser, type EvalOptions, type TrainOptions } from './options';
-export type { Captioner, CaptionerFactory, CaptionFeatures, DataShape, SampledCaptions, SelfCriticalSampleOptions } from './captioner';
-export { batchTeacherForcingRows, disposeFeatures, featureTensors, LoaderBatchSource, teacherForcingRows, type TeacherForcingRows } from './batches';
+export {
+  EVAL_OPTIONS,
+  evalOptionParser,
+  TRAIN_OPTIONS,
+  trainOptionParser,
+  type EvalOptions,
+  type TrainOptions,
+} from './options';
+export type {
+  Captioner,
+  CaptionerFactory,
+  CaptionFeatures,
+  DataShape,
+  SampledCaptions,
+  SelfCriticalSampleOptions,
+} from './captioner';
+export {
+  batchTeacherForcingRows,
+  disposeFeatures,
+  featureTensors,
+  LoaderBatchSource,
+  teacherForcingRows,
+  type TeacherForcingRows,
+} from './batches';
 export {
   crossEntropyLoss,
   sampleWithLogprobs,
@@ -41,7 +62,15 @@ export {
   type SelfCriticalOptions,
   type SelfCriticalStep,
 } from './criteria';
-export { ciderDScorerFromCache, documentFrequencyFile, makeLoader, openRunData, readRewardScorer, type DataOptions, type RunData } from './data';
+export {
+  ciderDScorerFromCache,
+  documentFrequencyFile,
+  makeLoader,
+  openRunData,
+  readRewardScorer,
+  type DataOptions,
+  type RunData,
+} from './data';
 export {
   captionSplit,
   captionText,
@@ -54,7 +83,14 @@ export {
   type DecodingOptions,
   type MeteorChoice,
 } from './evaluation';
-export { checkTrainOptions, runTraining, type AnyFactory, type TrainingHistory, type TrainingResult, type ValidationRecord } from './train';
+export {
+  checkTrainOptions,
+  runTraining,
+  type AnyFactory,
+  type TrainingHistory,
+  type TrainingResult,
+  type ValidationRecord,
+} from './train';
 export { runEval, type EvalOutput } from './eval-command';
 export { PREPRO_OPTIONS, preproOptionParser, runPrepro, type PreproOptions, type PreproOutputs } from './prepro';
 export {

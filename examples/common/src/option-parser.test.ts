@@ -48,7 +48,9 @@ describe('train options', () => {
   });
 
   it('take kebab-case flags, the reference spelling and --flag=value', () => {
-    const { values, explicit } = trainOptionParser.parse({ argv: ['--rnn-size', '128', '--num_heads', '4', '--label-smoothing=0.2', '--use_box', '--resume'] });
+    const { values, explicit } = trainOptionParser.parse({
+      argv: ['--rnn-size', '128', '--num_heads', '4', '--label-smoothing=0.2', '--use_box', '--resume'],
+    });
     expect(values.rnnSize).toBe(128);
     expect(values.numHeads).toBe(4);
     expect(values.labelSmoothing).toBe(0.2);
@@ -58,7 +60,10 @@ describe('train options', () => {
   });
 
   it('read a YAML or JSON config file, overridden by flags', () => {
-    const yaml = file('run.yaml', 'rnnSize: 256\nlearning_rate: 2.0e-4\nlabelSmoothing: 0.2\nuseFf: false\ncaptionModel: aoa\n');
+    const yaml = file(
+      'run.yaml',
+      'rnnSize: 256\nlearning_rate: 2.0e-4\nlabelSmoothing: 0.2\nuseFf: false\ncaptionModel: aoa\n',
+    );
     const { values, configFile } = trainOptionParser.parse({ argv: ['--config', yaml, '--rnn-size', '64'] });
     expect(configFile).toBe(yaml);
     expect(values.rnnSize).toBe(64);
@@ -93,13 +98,19 @@ describe('train options', () => {
   });
 
   it('reject unknown, mistyped and duplicated keys of a config file', () => {
-    const unknown = failure(() => trainOptionParser.parse({ argv: ['--config', file('bad.yaml', 'rnnSize: 128\nnumHeadz: 4\n')] }));
+    const unknown = failure(() =>
+      trainOptionParser.parse({ argv: ['--config', file('bad.yaml', 'rnnSize: 128\nnumHeadz: 4\n')] }),
+    );
     expect(unknown.option).toBe('numHeadz');
     expect(unknown.message).toContain("did you mean 'numHeads'");
-    const typed = failure(() => trainOptionParser.parse({ argv: ['--config', file('typed.json', '{"rnnSize": "128"}')] }));
+    const typed = failure(() =>
+      trainOptionParser.parse({ argv: ['--config', file('typed.json', '{"rnnSize": "128"}')] }),
+    );
     expect(typed.option).toBe('rnnSize');
     expect(typed.message).toContain('typed.json');
-    const twice = failure(() => trainOptionParser.parse({ argv: ['--config', file('twice.yaml', 'rnnSize: 1\nrnn_size: 2\n')] }));
+    const twice = failure(() =>
+      trainOptionParser.parse({ argv: ['--config', file('twice.yaml', 'rnnSize: 1\nrnn_size: 2\n')] }),
+    );
     expect(twice.message).toContain('given twice');
     const notYaml = failure(() => trainOptionParser.parse({ argv: ['--config', file('broken.yaml', 'a: [1, 2\n')] }));
     expect(notYaml.message).toContain('not valid YAML');
@@ -108,13 +119,20 @@ describe('train options', () => {
   });
 
   it("apply an example's own defaults below the config file and flags", () => {
-    const { values } = trainOptionParser.parse({ argv: ['--rnn-size', '32'], defaults: { captionModel: 'aoa', rnnSize: 1024, useFf: 0 } });
+    const { values } = trainOptionParser.parse({
+      argv: ['--rnn-size', '32'],
+      defaults: { captionModel: 'aoa', rnnSize: 1024, useFf: 0 },
+    });
     expect(values).toMatchObject({ captionModel: 'aoa', rnnSize: 32, useFf: 0 });
   });
 
   it('validate a stored configuration strictly', () => {
     const { values } = trainOptionParser.parse({ argv: [] });
-    expect(trainOptionParser.validate(JSON.parse(JSON.stringify(values)) as Record<string, unknown>, 'x')).toEqual(values);
-    expect(() => trainOptionParser.validate({ ...values, extra: 1 }, 'state.json')).toThrow(/unknown option 'extra' in state.json/);
+    expect(trainOptionParser.validate(JSON.parse(JSON.stringify(values)) as Record<string, unknown>, 'x')).toEqual(
+      values,
+    );
+    expect(() => trainOptionParser.validate({ ...values, extra: 1 }, 'state.json')).toThrow(
+      /unknown option 'extra' in state.json/,
+    );
   });
 });

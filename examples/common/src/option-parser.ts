@@ -38,14 +38,24 @@ export interface OptionDef<T> {
 export type OptionTable = Record<string, OptionDef<unknown>>;
 
 /** The parsed values of an option table. */
-export type OptionValues<D extends OptionTable> = { -readonly [K in keyof D]: D[K] extends OptionDef<infer T> ? T : never };
+export type OptionValues<D extends OptionTable> = {
+  -readonly [K in keyof D]: D[K] extends OptionDef<infer T> ? T : never;
+};
 
 /** An integer option. */
-export function intOption(def: number, description: string, range: { min?: number; max?: number } = {}): OptionDef<number> {
+export function intOption(
+  def: number,
+  description: string,
+  range: { min?: number; max?: number } = {},
+): OptionDef<number> {
   return { kind: { type: 'int', ...range }, default: def, description };
 }
 /** A real-valued option. */
-export function numberOption(def: number, description: string, range: { min?: number; max?: number; exclusiveMin?: boolean } = {}): OptionDef<number> {
+export function numberOption(
+  def: number,
+  description: string,
+  range: { min?: number; max?: number; exclusiveMin?: boolean } = {},
+): OptionDef<number> {
   return { kind: { type: 'number', ...range }, default: def, description };
 }
 /** A 0/1 switch as the reference writes them (`--use_box 1`); `true`/`false` are accepted. */
@@ -65,7 +75,11 @@ export function pathOption(def: string | null, description: string): OptionDef<s
   return { kind: { type: 'path' }, default: def, description };
 }
 /** One of a fixed set of strings. */
-export function enumOption<const V extends string>(values: readonly V[], def: NoInfer<V>, description: string): OptionDef<V> {
+export function enumOption<const V extends string>(
+  values: readonly V[],
+  def: NoInfer<V>,
+  description: string,
+): OptionDef<V> {
   return { kind: { type: 'enum', values }, default: def, description };
 }
 /** Marks an option as ours (not in the reference's `opts.py`), or names the reference's spelling. */
@@ -208,7 +222,11 @@ export class OptionParser<D extends OptionTable> {
 
   /** The option's camelCase name for a config key or flag name in any accepted spelling, or null. */
   resolveName(name: string): (keyof D & string) | null {
-    return this.byAnyName.get(name) ?? this.byAnyName.get(name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())) ?? null;
+    return (
+      this.byAnyName.get(name) ??
+      this.byAnyName.get(name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())) ??
+      null
+    );
   }
 
   /** The defaults of the table (with `overrides` applied and checked). */
@@ -220,17 +238,26 @@ export class OptionParser<D extends OptionTable> {
 
   /** A commander program with one flag per option (values as strings; no commander defaults). */
   private program(): Command {
-    const program = new Command(this.command).allowExcessArguments(false).exitOverride().configureOutput({
-      writeErr: () => undefined,
-      writeOut: (s) => process.stdout.write(s),
-    });
+    const program = new Command(this.command)
+      .allowExcessArguments(false)
+      .exitOverride()
+      .configureOutput({
+        writeErr: () => undefined,
+        writeOut: (s) => process.stdout.write(s),
+      });
     program.helpOption('-h, --help', 'show the options');
-    program.option('--config <file>', 'a JSON or YAML file of options (camelCase or reference names); flags override it');
+    program.option(
+      '--config <file>',
+      'a JSON or YAML file of options (camelCase or reference names); flags override it',
+    );
     for (const [name, def] of Object.entries(this.table)) {
       const flag = `--${kebabCase(name)}`;
       const valueHint = def.kind.type === 'flag' || def.kind.type === 'boolean' ? '[value]' : '<value>';
       const ref = def.reference === null ? ' [ours]' : ` [${def.reference ?? snakeCase(name)}]`;
-      program.option(`${flag} ${valueHint}`, `${def.description} (${describeKind(def.kind)}; default ${JSON.stringify(def.default)})${ref}`);
+      program.option(
+        `${flag} ${valueHint}`,
+        `${def.description} (${describeKind(def.kind)}; default ${JSON.stringify(def.default)})${ref}`,
+      );
     }
     return program;
   }
@@ -274,7 +301,7 @@ export class OptionParser<D extends OptionTable> {
       throw e;
     }
     const flags = program.opts<Record<string, unknown>>();
-    const configFile = typeof flags.config === 'string' ? flags.config : input.configFile ?? null;
+    const configFile = typeof flags.config === 'string' ? flags.config : (input.configFile ?? null);
     const fromFile = configFile === null ? {} : this.normaliseKeys(readConfigFile(configFile), configFile);
     const fromFlags: Record<string, unknown> = {};
     for (const [key, raw] of Object.entries(flags)) {
@@ -285,7 +312,9 @@ export class OptionParser<D extends OptionTable> {
     for (const [name, def] of Object.entries(this.table)) merged[name] = def.default;
     Object.assign(merged, this.normaliseKeys(input.defaults ?? {}, 'defaults'), fromFile, fromFlags);
     const values = this.validate(merged, configFile ?? 'the command line');
-    const explicit = new Set<keyof D & string>([...Object.keys(fromFile), ...Object.keys(fromFlags)] as Array<keyof D & string>);
+    const explicit = new Set<keyof D & string>([...Object.keys(fromFile), ...Object.keys(fromFlags)] as Array<
+      keyof D & string
+    >);
     return { values, configFile, explicit };
   }
 
@@ -299,7 +328,10 @@ export class OptionParser<D extends OptionTable> {
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0] as string;
       const guess = closestName(key, Object.keys(this.table));
-      throw new ExampleOptionsError(key, `${this.command}: unknown option '${key}' in ${source}${guess === null ? '' : ` (did you mean '${guess}'?)`}`);
+      throw new ExampleOptionsError(
+        key,
+        `${this.command}: unknown option '${key}' in ${source}${guess === null ? '' : ` (did you mean '${guess}'?)`}`,
+      );
     }
     const name = String(issue.path[0]);
     const def = this.table[name];
@@ -317,9 +349,16 @@ export class OptionParser<D extends OptionTable> {
       const name = this.resolveName(key);
       if (name === null) {
         const guess = closestName(key, Object.keys(this.table));
-        throw new ExampleOptionsError(key, `${this.command}: unknown option '${key}' in ${source}${guess === null ? '' : ` (did you mean '${guess}'?)`}`);
+        throw new ExampleOptionsError(
+          key,
+          `${this.command}: unknown option '${key}' in ${source}${guess === null ? '' : ` (did you mean '${guess}'?)`}`,
+        );
       }
-      if (name in out) throw new ExampleOptionsError(name, `${this.command}: option '${name}' is given twice in ${source} (as '${key}' and another spelling)`);
+      if (name in out)
+        throw new ExampleOptionsError(
+          name,
+          `${this.command}: option '${name}' is given twice in ${source} (as '${key}' and another spelling)`,
+        );
       out[name] = value;
     }
     return out;
@@ -331,7 +370,10 @@ export class OptionParser<D extends OptionTable> {
     if (def === undefined) return raw;
     const flag = `--${kebabCase(name)}`;
     const bad = (): never => {
-      throw new ExampleOptionsError(name, `${this.command}: option '${name}' (${flag}) must be ${describeKind(def.kind)}, got ${JSON.stringify(raw)}`);
+      throw new ExampleOptionsError(
+        name,
+        `${this.command}: option '${name}' (${flag}) must be ${describeKind(def.kind)}, got ${JSON.stringify(raw)}`,
+      );
     };
     if (raw === true) {
       if (def.kind.type === 'flag') return 1;
@@ -373,11 +415,17 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     parsed = ['.yml', '.yaml'].includes(extname(file).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    throw new ExampleOptionsError('config', `the config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message}`);
+    throw new ExampleOptionsError(
+      'config',
+      `the config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message}`,
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ExampleOptionsError('config', `the config file ${file} must hold an object of options, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+    throw new ExampleOptionsError(
+      'config',
+      `the config file ${file} must hold an object of options, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+    );
   }
   return parsed as Record<string, unknown>;
 }

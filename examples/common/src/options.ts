@@ -24,27 +24,53 @@ const DATA_OPTIONS = {
   inputAttDir: pathOption(null, 'folder of <id>.npz att features (key feat)'),
   inputBoxDir: pathOption(null, 'folder of <id>.npy boxes [K, 4] (x1 y1 x2 y2 pixels), for useBox'),
   referenceJson: withReference(
-    pathOption(null, 'raw reference captions for language evaluation: COCO captions_*.json or a Karpathy dataset_*.json (unset: the label rows)'),
+    pathOption(
+      null,
+      'raw reference captions for language evaluation: COCO captions_*.json or a Karpathy dataset_*.json (unset: the label rows)',
+    ),
     null,
   ),
   useBox: flagOption(0, 'append 5 box features to each region and sort regions by area'),
   normAttFeat: flagOption(0, 'L2-normalise each region feature'),
   normBoxFeat: flagOption(0, 'L2-normalise the 5 box features'),
   trainOnly: flagOption(0, 'leave restval images out of train'),
-  preloadFeatures: withReference(flagOption(0, 'read every feature file of the used splits into memory first (small data sets)'), null),
-  backend: withReference(enumOption(['auto', 'node-gpu', 'node', 'wasm', 'cpu'], 'auto', 'TensorFlow.js backend'), null),
-  seed: withReference(intOption(42, 'seed of initialisation, data order, dropout and sampling', { min: 0 }), null),
-  progress: withReference(enumOption(['auto', 'bar', 'lines', 'silent'], 'auto', 'progress output (auto: a bar on a terminal, lines otherwise)'), null),
-  meteorData: withReference(
-    pathOption(null, 'METEOR 1.5 data (meteor-1.5.jar or its resource folder); unset: CAPTION_METEOR_DATA or a pycocoevalcap installation, else no METEOR'),
+  preloadFeatures: withReference(
+    flagOption(0, 'read every feature file of the used splits into memory first (small data sets)'),
     null,
   ),
-  meteorParaphrase: withReference(pathOption(null, 'METEOR paraphrase table (paraphrase-en.gz), or "none" for the exact/stem/synonym stages only'), null),
+  backend: withReference(
+    enumOption(['auto', 'node-gpu', 'node', 'wasm', 'cpu'], 'auto', 'TensorFlow.js backend'),
+    null,
+  ),
+  seed: withReference(intOption(42, 'seed of initialisation, data order, dropout and sampling', { min: 0 }), null),
+  progress: withReference(
+    enumOption(
+      ['auto', 'bar', 'lines', 'silent'],
+      'auto',
+      'progress output (auto: a bar on a terminal, lines otherwise)',
+    ),
+    null,
+  ),
+  meteorData: withReference(
+    pathOption(
+      null,
+      'METEOR 1.5 data (meteor-1.5.jar or its resource folder); unset: CAPTION_METEOR_DATA or a pycocoevalcap installation, else no METEOR',
+    ),
+    null,
+  ),
+  meteorParaphrase: withReference(
+    pathOption(null, 'METEOR paraphrase table (paraphrase-en.gz), or "none" for the exact/stem/synonym stages only'),
+    null,
+  ),
 } as const;
 
 /** Decoding options shared by validation (during `train`) and `eval`. */
 const DECODING_OPTIONS = {
-  sampleMethod: enumOption(['greedy', 'sample'], 'greedy', 'how captions are decoded (greedy, or sampling with temperature)'),
+  sampleMethod: enumOption(
+    ['greedy', 'sample'],
+    'greedy',
+    'how captions are decoded (greedy, or sampling with temperature)',
+  ),
   temperature: numberOption(1, 'sampling temperature', { min: 0, exclusiveMin: true }),
   maxLength: intOption(20, 'maximum caption length when decoding', { min: 1 }),
   lengthPenalty: stringOption('', 'beam search length penalty: "", wu_<alpha> or avg_<alpha>'),
@@ -56,8 +82,14 @@ const DECODING_OPTIONS = {
 /** Options of `train`. */
 export const TRAIN_OPTIONS = {
   ...DATA_OPTIONS,
-  cachedTokens: pathOption('coco-train-idxs', 'CIDEr-D document frequencies (prepro-ngrams pickle; .p appended when missing)'),
-  startFrom: pathOption(null, 'initialise from this run (its best checkpoint, else latest): weights, and the optimiser when the sizes match'),
+  cachedTokens: pathOption(
+    'coco-train-idxs',
+    'CIDEr-D document frequencies (prepro-ngrams pickle; .p appended when missing)',
+  ),
+  startFrom: pathOption(
+    null,
+    'initialise from this run (its best checkpoint, else latest): weights, and the optimiser when the sizes match',
+  ),
   checkpointPath: pathOption('save', 'folder of this run: checkpoints, histories, validation results'),
   id: stringOption('', 'name of the run (stored with the configuration in its checkpoints)'),
   resume: withReference(booleanOption(false, 'continue this run from its latest checkpoint'), null),
@@ -100,16 +132,25 @@ export const TRAIN_OPTIONS = {
   optimEpsilon: numberOption(1e-8, 'Adam epsilon', { min: 0, exclusiveMin: true }),
   weightDecay: numberOption(0, 'weight decay', { min: 0 }),
   labelSmoothing: numberOption(0, 'label smoothing of the cross-entropy (0: plain cross-entropy)', { min: 0, max: 1 }),
-  reduceOnPlateau: flagOption(0, 'halve the learning rate when the validation CIDEr has not improved for 3 validations'),
+  reduceOnPlateau: flagOption(
+    0,
+    'halve the learning rate when the validation CIDEr has not improved for 3 validations',
+  ),
   scheduledSamplingStart: intOption(-1, 'epoch after which scheduled sampling starts (-1: off)', { min: -1 }),
   scheduledSamplingIncreaseEvery: intOption(5, 'epochs between increases of the sampling probability', { min: 1 }),
   scheduledSamplingIncreaseProb: numberOption(0.05, 'increase of the sampling probability', { min: 0, max: 1 }),
   scheduledSamplingMaxProb: numberOption(0.25, 'maximum sampling probability', { min: 0, max: 1 }),
-  selfCriticalAfter: intOption(-1, 'epoch from which self-critical training replaces cross-entropy (-1: never)', { min: -1 }),
+  selfCriticalAfter: intOption(-1, 'epoch from which self-critical training replaces cross-entropy (-1: never)', {
+    min: -1,
+  }),
   ciderRewardWeight: numberOption(1, 'weight of CIDEr-D in the self-critical reward', { min: 0 }),
   bleuRewardWeight: numberOption(0, 'weight of BLEU in the reward (not supported: 0)', { min: 0, max: 0 }),
   scBaseline: withReference(
-    enumOption(['greedy', 'mean'], 'greedy', 'self-critical baseline: the greedy caption (AoANet) or the mean of the other samples'),
+    enumOption(
+      ['greedy', 'mean'],
+      'greedy',
+      'self-critical baseline: the greedy caption (AoANet) or the mean of the other samples',
+    ),
     null,
   ),
 
@@ -126,12 +167,15 @@ export const TRAIN_OPTIONS = {
 /** Options of `eval`. */
 export const EVAL_OPTIONS = {
   ...DATA_OPTIONS,
-  modelPath: withReference(pathOption(null, 'a run folder (its best checkpoint, else latest) or a checkpoint folder'), 'model'),
+  modelPath: withReference(
+    pathOption(null, 'a run folder (its best checkpoint, else latest) or a checkpoint folder'),
+    'model',
+  ),
   split: enumOption(['train', 'val', 'test'], 'test', 'split to caption'),
   numImages: intOption(-1, 'images to caption (-1: all of the split)', { min: -1 }),
-  batchSize: intOption(50, 'images per decoding batch (eval.py\'s default 0 means the training batch size)', { min: 1 }),
+  batchSize: intOption(50, "images per decoding batch (eval.py's default 0 means the training batch size)", { min: 1 }),
   beamSize: intOption(2, 'beam size (1: greedy or sampling)', { min: 1 }),
-  languageEval: flagOption(1, 'score the captions with the caption metrics (eval.py\'s default is 0)'),
+  languageEval: flagOption(1, "score the captions with the caption metrics (eval.py's default is 0)"),
   dumpPath: withReference(pathOption(null, 'folder for the results (default: <modelPath>/eval-<split>)'), null),
   ...DECODING_OPTIONS,
 } as const;

@@ -59,7 +59,8 @@ export async function runPrepro(
   extra: { log?: (line: string) => void; imageSizes?: ReadonlyMap<number, { width: number; height: number }> } = {},
 ): Promise<PreproOutputs> {
   const log = extra.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  if (options.inputJson === null) throw new ExampleOptionsError('inputJson', "prepro: option 'inputJson' is required (the Karpathy split file)");
+  if (options.inputJson === null)
+    throw new ExampleOptionsError('inputJson', "prepro: option 'inputJson' is required (the Karpathy split file)");
   const dataset = await readKarpathyDataset(options.inputJson, { keepRaw: false });
   let imageSizes = extra.imageSizes;
   if (imageSizes === undefined && options.imagesRoot !== null) {
@@ -72,7 +73,11 @@ export async function runPrepro(
     }
     imageSizes = sizes;
   }
-  const { cocotalk, labels, stats } = prepareLabels(dataset, { maxLength: options.maxLength, countThreshold: options.wordCountThreshold, imageSizes });
+  const { cocotalk, labels, stats } = prepareLabels(dataset, {
+    maxLength: options.maxLength,
+    countThreshold: options.wordCountThreshold,
+    imageSizes,
+  });
   const outputJson = options.outputJson as string;
   const labelH5 = `${options.outputH5 as string}_label.h5`;
   const pkl = options.outputPkl as string;
@@ -83,8 +88,19 @@ export async function runPrepro(
   await writeDocumentFrequencyCache(`${pkl}-idxs.p`, caches.idxs);
   await writeDocumentFrequencyCache(`${pkl}-words.p`, caches.words);
   if (!options.quiet) {
-    log(`prepro: ${dataset.images.length} images, ${labels.count} captions, vocabulary ${cocotalk.vocabulary.size} words (${JSON.stringify(stats).slice(0, 120)})`);
-    log(`prepro: wrote ${outputJson}, ${labelH5}, ${pkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams over ${caches.idxs.refLen} train images), ${pkl}-words.p`);
+    log(
+      `prepro: ${dataset.images.length} images, ${labels.count} captions, vocabulary ${cocotalk.vocabulary.size} words (${JSON.stringify(stats).slice(0, 120)})`,
+    );
+    log(
+      `prepro: wrote ${outputJson}, ${labelH5}, ${pkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams over ${caches.idxs.refLen} train images), ${pkl}-words.p`,
+    );
   }
-  return { inputJson: outputJson, inputLabelH5: labelH5, cachedTokens: `${pkl}-idxs`, vocabSize: cocotalk.vocabulary.size, images: dataset.images.length, captions: labels.count };
+  return {
+    inputJson: outputJson,
+    inputLabelH5: labelH5,
+    cachedTokens: `${pkl}-idxs`,
+    vocabSize: cocotalk.vocabulary.size,
+    images: dataset.images.length,
+    captions: labels.count,
+  };
 }

@@ -15,14 +15,37 @@ function fakeRun(name: string, cider: number[], captions: Record<string, string>
   mkdirSync(evalDir, { recursive: true });
   const history: TrainingHistory = {
     losses: Array.from({ length: 40 }, (_, i) => [i + 1, 4 / (1 + i / 10)] as [number, number]),
-    validations: cider.map((c, e) => ({ epoch: e + 1, step: 20 * (e + 1), phase: 'xe', learningRate: 1e-3, scores: { CIDEr: c, Bleu_4: c / 4 }, loss: null, reward: null })),
+    validations: cider.map((c, e) => ({
+      epoch: e + 1,
+      step: 20 * (e + 1),
+      phase: 'xe',
+      learningRate: 1e-3,
+      scores: { CIDEr: c, Bleu_4: c / 4 },
+      loss: null,
+      reward: null,
+    })),
     seconds: 12.5,
   };
-  writeFileSync(join(runDir, 'history.json'), JSON.stringify({ history, backend: 'wasm (test)', loop: { step: 40, epoch: cider.length } }));
-  writeFileSync(join(evalDir, 'results.json'), JSON.stringify(Object.entries(captions).map(([id, caption]) => ({ image_id: Number(id), caption }))));
-  const perImage = Object.fromEntries(Object.keys(captions).map((id, i) => [id, { Bleu_4: 0.1 * i, CIDEr: 0.5 + i, METEOR: 0.2 }]));
+  writeFileSync(
+    join(runDir, 'history.json'),
+    JSON.stringify({ history, backend: 'wasm (test)', loop: { step: 40, epoch: cider.length } }),
+  );
+  writeFileSync(
+    join(evalDir, 'results.json'),
+    JSON.stringify(Object.entries(captions).map(([id, caption]) => ({ image_id: Number(id), caption }))),
+  );
+  const perImage = Object.fromEntries(
+    Object.keys(captions).map((id, i) => [id, { Bleu_4: 0.1 * i, CIDEr: 0.5 + i, METEOR: 0.2 }]),
+  );
   writeFileSync(join(evalDir, 'per-image.json'), JSON.stringify(perImage));
-  writeFileSync(join(evalDir, 'scores.json'), JSON.stringify({ images: 2, corpus: { Bleu_1: 0.7, Bleu_4: 0.3, METEOR: 0.25, ROUGE_L: 0.5, CIDEr: cider[cider.length - 1] }, decoding: { beamSize: 2 } }));
+  writeFileSync(
+    join(evalDir, 'scores.json'),
+    JSON.stringify({
+      images: 2,
+      corpus: { Bleu_1: 0.7, Bleu_4: 0.3, METEOR: 0.25, ROUGE_L: 0.5, CIDEr: cider[cider.length - 1] },
+      decoding: { beamSize: 2 },
+    }),
+  );
   return { runDir, evalDir };
 }
 
@@ -42,10 +65,14 @@ describe('report', () => {
       references: { '1': ['a red circle', 'one red disc'], '2': ['a blue square'] },
       images: new Map([['1', png]]),
       numImages: 2,
-      environment: [['backend', 'wasm (test)'], ['wall time (whole demo)', '42 s']],
+      environment: [
+        ['backend', 'wasm (test)'],
+        ['wall time (whole demo)', '42 s'],
+      ],
     });
     const html = readFileSync(out, 'utf8');
-    for (const id of ['scores', 'curves', 'examples', 'config', 'environment']) expect(html).toContain(`<section id="${id}">`);
+    for (const id of ['scores', 'curves', 'examples', 'config', 'environment'])
+      expect(html).toContain(`<section id="${id}">`);
     expect(html).toContain('<th>CIDEr</th>');
     expect(html).toContain('<td class="num best">1.100</td>'); // the best CIDEr of the table, in bold
     expect((html.match(/<svg class="chart"/g) ?? []).length).toBe(2); // loss and validation CIDEr
@@ -59,7 +86,20 @@ describe('report', () => {
   });
 
   it('draws a chart with axes, one polyline per series and a legend', () => {
-    const svg = lineChart([{ name: 'a', points: [[0, 1], [1, 2], [2, 1.5]] }, { name: 'b', points: [[0, 0.5]] }], { title: 't', x: 'step', y: 'loss' });
+    const svg = lineChart(
+      [
+        {
+          name: 'a',
+          points: [
+            [0, 1],
+            [1, 2],
+            [2, 1.5],
+          ],
+        },
+        { name: 'b', points: [[0, 0.5]] },
+      ],
+      { title: 't', x: 'step', y: 'loss' },
+    );
     expect(svg.match(/<polyline/g)?.length).toBe(1);
     expect(svg).toContain('<circle');
     expect(svg).toContain('>step<');

@@ -46,10 +46,20 @@ interface HistoryFile {
   loop?: { step: number; epoch: number };
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 const fmt = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
 /** coco-caption's score keys, in its order. */
-export const SCORE_KEYS: readonly CocoScoreName[] = ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'SPICE'];
+export const SCORE_KEYS: readonly CocoScoreName[] = [
+  'Bleu_1',
+  'Bleu_2',
+  'Bleu_3',
+  'Bleu_4',
+  'METEOR',
+  'ROUGE_L',
+  'CIDEr',
+  'SPICE',
+];
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 /** A line chart as inline SVG (axes, ticks, one polyline per series, legend). */
@@ -61,7 +71,8 @@ export function lineChart(
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const { width, height } = size;
   const m = { left: 56, right: 12, top: 24, bottom: 40 };
-  if (all.length === 0) return `<svg class="chart" width="${width}" height="${height}" role="img" aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`;
+  if (all.length === 0)
+    return `<svg class="chart" width="${width}" height="${height}" role="img" aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`;
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   let [y0, y1] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
   if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
@@ -71,17 +82,32 @@ export function lineChart(
   const sx = (x: number): number => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
   const sy = (y: number): number => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
   const ticks = (a: number, b: number): number[] => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
-  const parts: string[] = [`<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(labels.title)}">`];
+  const parts: string[] = [
+    `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(labels.title)}">`,
+  ];
   parts.push(`<text x="${m.left}" y="16" font-weight="bold">${esc(labels.title)}</text>`);
-  parts.push(`<line x1="${m.left}" y1="${height - m.bottom}" x2="${width - m.right}" y2="${height - m.bottom}" stroke="#333"/>`);
+  parts.push(
+    `<line x1="${m.left}" y1="${height - m.bottom}" x2="${width - m.right}" y2="${height - m.bottom}" stroke="#333"/>`,
+  );
   parts.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#333"/>`);
-  for (const t of ticks(x0, x1)) parts.push(`<text x="${sx(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" font-size="10">${Number(t.toPrecision(3))}</text>`);
+  for (const t of ticks(x0, x1))
+    parts.push(
+      `<text x="${sx(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" font-size="10">${Number(t.toPrecision(3))}</text>`,
+    );
   for (const t of ticks(y0, y1)) {
-    parts.push(`<text x="${m.left - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end" font-size="10">${Number(t.toPrecision(3))}</text>`);
-    parts.push(`<line x1="${m.left}" y1="${sy(t).toFixed(1)}" x2="${width - m.right}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
+    parts.push(
+      `<text x="${m.left - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end" font-size="10">${Number(t.toPrecision(3))}</text>`,
+    );
+    parts.push(
+      `<line x1="${m.left}" y1="${sy(t).toFixed(1)}" x2="${width - m.right}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`,
+    );
   }
-  parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="11">${esc(labels.x)}</text>`);
-  parts.push(`<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`);
+  parts.push(
+    `<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="11">${esc(labels.x)}</text>`,
+  );
+  parts.push(
+    `<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`,
+  );
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string;
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
@@ -89,9 +115,13 @@ export function lineChart(
       const [x, y] = pts[0] as [number, number];
       parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
     } else if (pts.length > 1) {
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
-    parts.push(`<text x="${width - m.right - 4}" y="${m.top + 12 * (i + 1)}" text-anchor="end" font-size="11" fill="${color}">${esc(s.name)}</text>`);
+    parts.push(
+      `<text x="${width - m.right - 4}" y="${m.top + 12 * (i + 1)}" text-anchor="end" font-size="11" fill="${color}">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -120,7 +150,9 @@ function readJson<T>(file: string): T {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const hint = WRITTEN_BY[basename(file)];
-    throw new ExampleDataError(`report: cannot read ${file}`, [`${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}${hint === undefined ? '' : `; ${hint}`}`]);
+    throw new ExampleDataError(`report: cannot read ${file}`, [
+      `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}${hint === undefined ? '' : `; ${hint}`}`,
+    ]);
   }
   try {
     return JSON.parse(text) as T;
@@ -147,12 +179,27 @@ function imageTag(file: string | undefined): string {
  */
 export function writeReport(spec: ReportSpec): string {
   const models = spec.models.map((m) => {
-    const histories = m.runDirs.map((dir) => ({ dir, file: readJson<HistoryFile>(join(dir, 'history.json')), config: readConfig(dir) }));
+    const histories = m.runDirs.map((dir) => ({
+      dir,
+      file: readJson<HistoryFile>(join(dir, 'history.json')),
+      config: readConfig(dir),
+    }));
     const scoresFile = join(m.evalDir, 'scores.json');
-    const scores = existsSync(scoresFile) ? readJson<{ corpus: Partial<Record<CocoScoreName, number>>; images: number; decoding: unknown }>(scoresFile) : null;
-    const perImage = existsSync(join(m.evalDir, 'per-image.json')) ? readJson<Record<string, Partial<Record<CocoScoreName, number>>>>(join(m.evalDir, 'per-image.json')) : {};
+    const scores = existsSync(scoresFile)
+      ? readJson<{ corpus: Partial<Record<CocoScoreName, number>>; images: number; decoding: unknown }>(scoresFile)
+      : null;
+    const perImage = existsSync(join(m.evalDir, 'per-image.json'))
+      ? readJson<Record<string, Partial<Record<CocoScoreName, number>>>>(join(m.evalDir, 'per-image.json'))
+      : {};
     const results = readJson<CaptionResult[]>(join(m.evalDir, 'results.json'));
-    return { ...m, histories, scores, perImage, captions: new Map(results.map((r) => [String(r.image_id), r.caption])), order: results.map((r) => String(r.image_id)) };
+    return {
+      ...m,
+      histories,
+      scores,
+      perImage,
+      captions: new Map(results.map((r) => [String(r.image_id), r.caption])),
+      order: results.map((r) => String(r.image_id)),
+    };
   });
   const keys = SCORE_KEYS.filter((k) => models.some((m) => m.scores?.corpus[k] !== undefined));
   const html: string[] = [];
@@ -174,7 +221,9 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     }
     html.push('</tr>');
   }
-  html.push('</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p></section>');
+  html.push(
+    '</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p></section>',
+  );
 
   html.push('<section id="curves"><h2>Training curves</h2>');
   const lossSeries: Array<{ name: string; points: Array<[number, number]> }> = [];
@@ -193,7 +242,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
         const phase = stepEpochs.find((v) => step <= v.step)?.phase ?? (selfCriticalFrom === 0 ? 'scst' : 'xe');
         (phase === 'scst' ? sc : xe).push([offset + step, loss]);
       }
-      for (const v of h.file.history.validations) if (v.scores?.CIDEr !== undefined) val.push([epochOffset + v.epoch, v.scores.CIDEr]);
+      for (const v of h.file.history.validations)
+        if (v.scores?.CIDEr !== undefined) val.push([epochOffset + v.epoch, v.scores.CIDEr]);
       offset += h.file.loop?.step ?? h.file.history.losses.length;
       epochOffset += h.file.loop?.epoch ?? h.file.history.validations.length;
     }
@@ -202,23 +252,39 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     if (val.length > 0) valSeries.push({ name: m.name, points: val });
   }
   html.push(lineChart(lossSeries, { title: 'cross-entropy training loss (smoothed)', x: 'step', y: 'loss' }));
-  if (scstSeries.length > 0) html.push(lineChart(scstSeries, { title: 'self-critical loss (smoothed)', x: 'step (continuing XE)', y: '−(r − b)·log p' }));
+  if (scstSeries.length > 0)
+    html.push(
+      lineChart(scstSeries, { title: 'self-critical loss (smoothed)', x: 'step (continuing XE)', y: '−(r − b)·log p' }),
+    );
   html.push(lineChart(valSeries, { title: 'validation CIDEr', x: 'epoch', y: 'CIDEr' }));
-  const rewardRows = models.flatMap((m) => m.histories.flatMap((h) => h.file.history.validations.filter((v) => v.reward !== null).map((v) => ({ name: m.name, v }))));
+  const rewardRows = models.flatMap((m) =>
+    m.histories.flatMap((h) =>
+      h.file.history.validations.filter((v) => v.reward !== null).map((v) => ({ name: m.name, v })),
+    ),
+  );
   if (rewardRows.length > 0) {
-    html.push('<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>');
-    for (const { name, v } of rewardRows) html.push(`<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td class="num">${fmt(v.reward?.sample)}</td><td class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`);
+    html.push(
+      '<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>',
+    );
+    for (const { name, v } of rewardRows)
+      html.push(
+        `<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td class="num">${fmt(v.reward?.sample)}</td><td class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`,
+      );
     html.push('</table>');
   }
   html.push('</section>');
 
-  html.push('<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>');
+  html.push(
+    '<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>',
+  );
   const ids = (models[0]?.order ?? []).slice(0, spec.numImages);
   for (const id of ids) {
     html.push(`<tr><td>${imageTag(spec.images.get(id))}<br>id ${esc(id)}</td><td>`);
     for (const m of models) {
       const s = m.perImage[id] ?? {};
-      html.push(`<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`);
+      html.push(
+        `<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`,
+      );
     }
     html.push(`</td><td class="refs">${(spec.references?.[id] ?? []).map(esc).join('<br>')}</td></tr>`);
   }
@@ -226,15 +292,24 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
 
   html.push('<section id="config"><h2>Configuration</h2>');
   for (const m of models) {
-    for (const h of m.histories) html.push(`<details><summary>${esc(m.name)}: ${esc(h.dir)}</summary><pre>${esc(JSON.stringify(h.config, null, 1))}</pre></details>`);
-    if (m.scores !== null) html.push(`<details><summary>${esc(m.name)}: decoding</summary><pre>${esc(JSON.stringify(m.scores.decoding, null, 1))}</pre></details>`);
+    for (const h of m.histories)
+      html.push(
+        `<details><summary>${esc(m.name)}: ${esc(h.dir)}</summary><pre>${esc(JSON.stringify(h.config, null, 1))}</pre></details>`,
+      );
+    if (m.scores !== null)
+      html.push(
+        `<details><summary>${esc(m.name)}: decoding</summary><pre>${esc(JSON.stringify(m.scores.decoding, null, 1))}</pre></details>`,
+      );
   }
   html.push('</section>');
 
   html.push('<section id="environment"><h2>Environment</h2><table>');
   for (const [k, v] of spec.environment) html.push(`<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`);
   for (const m of models) {
-    for (const h of m.histories) html.push(`<tr><th>training time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`);
+    for (const h of m.histories)
+      html.push(
+        `<tr><th>training time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`,
+      );
   }
   html.push('</table></section></body></html>');
   const out = resolve(spec.out);
@@ -253,11 +328,14 @@ function readConfig(runDir: string): Record<string, unknown> & { selfCriticalAft
 
 /** Options of `report`. */
 export const REPORT_OPTIONS = {
-  runs: stringOption('', 'models to report: "name=runDir[+runDir2][@evalDir];name2=..." (evalDir default: <last runDir>/eval-test)'),
+  runs: stringOption(
+    '',
+    'models to report: "name=runDir[+runDir2][@evalDir];name2=..." (evalDir default: <last runDir>/eval-test)',
+  ),
   out: pathOption('report.html', 'the HTML file to write'),
   title: stringOption('caption report', 'title of the report'),
   inputJson: pathOption(null, 'cocotalk.json (image file paths for the examples; default: that of the first run)'),
-  imageRoot: pathOption(null, 'folder the images\' file paths are relative to (examples without it show no picture)'),
+  imageRoot: pathOption(null, "folder the images' file paths are relative to (examples without it show no picture)"),
   referenceJson: pathOption(null, 'reference captions shown beside the examples (default: that of the first run)'),
   split: stringOption('test', 'split of the references'),
   numImages: intOption(24, 'examples shown', { min: 0 }),
@@ -271,12 +349,21 @@ export const reportOptionParser = new OptionParser('report', REPORT_OPTIONS);
 
 /** Parses `--runs`. */
 export function parseRunsOption(runs: string): ReportModel[] {
-  if (runs.trim() === '') throw new ExampleOptionsError('runs', "report: option 'runs' is empty; give e.g. --runs \"aoanet=runs/aoa\"");
+  if (runs.trim() === '')
+    throw new ExampleOptionsError('runs', 'report: option \'runs\' is empty; give e.g. --runs "aoanet=runs/aoa"');
   return runs.split(';').map((entry) => {
     const m = /^\s*([^=]+)=([^@]+?)(?:@(.+))?\s*$/.exec(entry);
-    if (m === null) throw new ExampleOptionsError('runs', `report: option 'runs': cannot read "${entry}" (expected name=runDir[+runDir2][@evalDir])`);
+    if (m === null)
+      throw new ExampleOptionsError(
+        'runs',
+        `report: option 'runs': cannot read "${entry}" (expected name=runDir[+runDir2][@evalDir])`,
+      );
     const runDirs = (m[2] as string).split('+').map((d) => resolve(d.trim()));
-    return { name: (m[1] as string).trim(), runDirs, evalDir: resolve(m[3] ?? join(runDirs[runDirs.length - 1] as string, 'eval-test')) };
+    return {
+      name: (m[1] as string).trim(),
+      runDirs,
+      evalDir: resolve(m[3] ?? join(runDirs[runDirs.length - 1] as string, 'eval-test')),
+    };
   });
 }
 
@@ -289,9 +376,13 @@ export async function runReport(options: ReportOptions): Promise<string> {
   const images = new Map<string, string>();
   if (inputJson !== null && options.imageRoot !== null) {
     const cocotalk = await readCocoTalk(inputJson);
-    for (const im of cocotalk.images) if (im.filePath !== undefined) images.set(String(im.id), join(options.imageRoot, im.filePath));
+    for (const im of cocotalk.images)
+      if (im.filePath !== undefined) images.set(String(im.id), join(options.imageRoot, im.filePath));
   }
-  const references = referenceJson === null ? null : readReferences(readJson<unknown>(referenceJson), { split: options.split, file: referenceJson }).refs;
+  const references =
+    referenceJson === null
+      ? null
+      : readReferences(readJson<unknown>(referenceJson), { split: options.split, file: referenceJson }).refs;
   const history = readJson<HistoryFile>(join(models[0]?.runDirs[0] as string, 'history.json'));
   return writeReport({
     title: options.title,
@@ -300,6 +391,9 @@ export async function runReport(options: ReportOptions): Promise<string> {
     references,
     images,
     numImages: options.numImages,
-    environment: [['backend', history.backend ?? 'unknown'], ['written', new Date().toISOString()]],
+    environment: [
+      ['backend', history.backend ?? 'unknown'],
+      ['written', new Date().toISOString()],
+    ],
   });
 }

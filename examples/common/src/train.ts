@@ -91,14 +91,24 @@ export interface TrainingResult {
 export function checkTrainOptions(options: TrainOptions, factories: readonly AnyFactory[]): AnyFactory {
   const factory = factories.find((f) => f.name === options.captionModel);
   if (factory === undefined) {
-    throw new ExampleOptionsError('captionModel', `train: option 'captionModel' is "${options.captionModel}", but this example trains ${factories.map((f) => `"${f.name}"`).join(' or ')}`);
+    throw new ExampleOptionsError(
+      'captionModel',
+      `train: option 'captionModel' is "${options.captionModel}", but this example trains ${factories.map((f) => `"${f.name}"`).join(' or ')}`,
+    );
   }
   if (options.reduceOnPlateau === 1 && options.languageEval !== 1) {
-    throw new ExampleOptionsError('reduceOnPlateau', "train: option 'reduceOnPlateau' needs 'languageEval' 1 (the rate is reduced on the validation CIDEr, as in the reference)");
+    throw new ExampleOptionsError(
+      'reduceOnPlateau',
+      "train: option 'reduceOnPlateau' needs 'languageEval' 1 (the rate is reduced on the validation CIDEr, as in the reference)",
+    );
   }
-  if (options.maxEpochs === 0) throw new ExampleOptionsError('maxEpochs', "train: option 'maxEpochs' is 0: nothing to train");
+  if (options.maxEpochs === 0)
+    throw new ExampleOptionsError('maxEpochs', "train: option 'maxEpochs' is 0: nothing to train");
   if (options.selfCriticalAfter >= 0 && options.cachedTokens === null) {
-    throw new ExampleOptionsError('cachedTokens', "train: option 'selfCriticalAfter' needs 'cachedTokens' (the CIDEr-D document frequencies of prepro)");
+    throw new ExampleOptionsError(
+      'cachedTokens',
+      "train: option 'selfCriticalAfter' needs 'cachedTokens' (the CIDEr-D document frequencies of prepro)",
+    );
   }
   return factory;
 }
@@ -178,13 +188,19 @@ export async function runTraining(
     preload: options.preloadFeatures === 1,
   });
   const scorer = selfCritical ? await readRewardScorer(options.cachedTokens as string) : null;
-  const meteor: MeteorChoice = options.languageEval === 1 ? chooseMeteor(options.meteorData, options.meteorParaphrase) : { options: null, note: 'validation by loss (languageEval 0)' };
-  const refs = validate && options.languageEval === 1 ? (await splitReferences(data, 'val', options.referenceJson)).refs : null;
+  const meteor: MeteorChoice =
+    options.languageEval === 1
+      ? chooseMeteor(options.meteorData, options.meteorParaphrase)
+      : { options: null, note: 'validation by loss (languageEval 0)' };
+  const refs =
+    validate && options.languageEval === 1 ? (await splitReferences(data, 'val', options.referenceJson)).refs : null;
 
   const model = factory.create(options, data.shape, new Random(options.seed));
   const runRng = new Random(options.seed + 1);
   const samplingRng = new Random(options.seed + 2);
-  log(`${factory.name}: ${model.parameterCount().toLocaleString('en-US')} parameters; vocabulary ${data.shape.vocabSize}; ${selfCritical ? `self-critical from epoch ${options.selfCriticalAfter}` : 'cross-entropy'}`);
+  log(
+    `${factory.name}: ${model.parameterCount().toLocaleString('en-US')} parameters; vocabulary ${data.shape.vocabSize}; ${selfCritical ? `self-critical from epoch ${options.selfCriticalAfter}` : 'cross-entropy'}`,
+  );
   const optimizer = new (options.optim === 'adamw' ? AdamW : Adam)(model, {
     learningRate: options.learningRate,
     beta1: options.optimAlpha,
@@ -197,12 +213,17 @@ export async function runTraining(
   const store = new CheckpointStore(runDir);
   let previousBest: number | null = null;
   const resuming = options.resume && store.pointer('latest') !== null;
-  if (options.startFrom !== null && !resuming) previousBest = initialiseFrom(options.startFrom, model, optimizer, log, options.loadBestScore === 1);
+  if (options.startFrom !== null && !resuming)
+    previousBest = initialiseFrom(options.startFrom, model, optimizer, log, options.loadBestScore === 1);
   // a resumed run has its weights from its own checkpoint, but still competes with startFrom's best score
   // until it first beats it (trainLoop's own best score takes over from then on)
-  if (options.startFrom !== null && resuming && options.loadBestScore === 1) previousBest = startFromBestScore(options.startFrom);
+  if (options.startFrom !== null && resuming && options.loadBestScore === 1)
+    previousBest = startFromBestScore(options.startFrom);
 
-  const plateau = options.reduceOnPlateau === 1 ? new ReduceLROnPlateau(options.learningRate, { mode: 'min', factor: 0.5, patience: 3 }) : null;
+  const plateau =
+    options.reduceOnPlateau === 1
+      ? new ReduceLROnPlateau(options.learningRate, { mode: 'min', factor: 0.5, patience: 3 })
+      : null;
   const history = new HistoryComponent();
   const rewards = new RewardComponent();
   const components: Record<string, Stateful> = { history, samplingRng: new RandomComponent(samplingRng), rewards };
@@ -212,16 +233,37 @@ export async function runTraining(
   const scst =
     scorer === null
       ? null
-      : { scorer, baseline: options.scBaseline, samplesPerImage: options.seqPerImg, maxLength: options.maxLength, ciderRewardWeight: options.ciderRewardWeight };
+      : {
+          scorer,
+          baseline: options.scBaseline,
+          samplesPerImage: options.seqPerImg,
+          maxLength: options.maxLength,
+          ciderRewardWeight: options.ciderRewardWeight,
+        };
   const source = new LoaderBatchSource<DriverBatch>(
-    (resume) => makeLoader(data, 'train', { batchSize: options.batchSize, seqPerImg: options.seqPerImg, seed: options.seed, resume }),
+    (resume) =>
+      makeLoader(data, 'train', {
+        batchSize: options.batchSize,
+        seqPerImg: options.seqPerImg,
+        seed: options.seed,
+        resume,
+      }),
     (batch, epoch) =>
-      scst === null || epoch < options.selfCriticalAfter ? { kind: 'xe', batch } : { kind: 'scst', decoded: selfCriticalBaseline(model, factory, batch, scst) },
+      scst === null || epoch < options.selfCriticalAfter
+        ? { kind: 'xe', batch }
+        : { kind: 'scst', decoded: selfCriticalBaseline(model, factory, batch, scst) },
   );
   const selfCriticalLoss = (decoded: SelfCriticalBatch): tf.Scalar => {
-    const step = selfCriticalStepLoss(model, factory, decoded, { ...(scst as NonNullable<typeof scst>), rng: samplingRng });
+    const step = selfCriticalStepLoss(model, factory, decoded, {
+      ...(scst as NonNullable<typeof scst>),
+      rng: samplingRng,
+    });
     const sums = rewards.sums;
-    rewards.sums = { sample: sums.sample + step.sampleReward, greedy: sums.greedy + (Number.isNaN(step.greedyReward) ? 0 : step.greedyReward), count: sums.count + 1 };
+    rewards.sums = {
+      sample: sums.sample + step.sampleReward,
+      greedy: sums.greedy + (Number.isNaN(step.greedyReward) ? 0 : step.greedyReward),
+      count: sums.count + 1,
+    };
     return step.loss;
   };
   const ssOptions = {
@@ -230,8 +272,14 @@ export async function runTraining(
     increaseProb: options.scheduledSamplingIncreaseProb,
     maxProb: options.scheduledSamplingMaxProb,
   };
-  const decay = { learningRate: options.learningRate, decayStart: options.learningRateDecayStart, decayEvery: options.learningRateDecayEvery, decayRate: options.learningRateDecayRate };
-  const learningRateAt = (epoch: number): number => (plateau !== null ? plateau.learningRate : stepDecayLearningRate(decay, epoch));
+  const decay = {
+    learningRate: options.learningRate,
+    decayStart: options.learningRateDecayStart,
+    decayEvery: options.learningRateDecayEvery,
+    decayRate: options.learningRateDecayRate,
+  };
+  const learningRateAt = (epoch: number): number =>
+    plateau !== null ? plateau.learningRate : stepDecayLearningRate(decay, epoch);
 
   let segmentStart = performance.now();
   const loop = await trainLoop<DriverBatch>({
@@ -274,7 +322,10 @@ export async function runTraining(
         loss: null,
         reward:
           phase === 'scst' && rewards.sums.count > 0
-            ? { sample: rewards.sums.sample / rewards.sums.count, greedy: options.scBaseline === 'greedy' ? rewards.sums.greedy / rewards.sums.count : null }
+            ? {
+                sample: rewards.sums.sample / rewards.sums.count,
+                greedy: options.scBaseline === 'greedy' ? rewards.sums.greedy / rewards.sums.count : null,
+              }
             : null,
       };
       rewards.sums = { sample: 0, greedy: 0, count: 0 };
@@ -291,7 +342,10 @@ export async function runTraining(
           const evaluation = await scoreResults(results, refs as NonNullable<typeof refs>, meteor);
           record.scores = evaluation.corpus;
           score = evaluation.corpus.CIDEr;
-          writeFileAtomic(join(runDir, 'validation.json'), `${JSON.stringify({ epoch, step, scores: evaluation.corpus, results }, null, 1)}\n`);
+          writeFileAtomic(
+            join(runDir, 'validation.json'),
+            `${JSON.stringify({ epoch, step, scores: evaluation.corpus, results }, null, 1)}\n`,
+          );
         } else {
           record.loss = await validationLoss(model, factory, data, options);
           score = -record.loss;
@@ -305,7 +359,13 @@ export async function runTraining(
     },
   });
   history.history.seconds += (performance.now() - segmentStart) / 1000;
-  const summary = { loop, history: history.history, backend: backend.description, meteor: meteor.note, seconds: (performance.now() - started) / 1000 };
+  const summary = {
+    loop,
+    history: history.history,
+    backend: backend.description,
+    meteor: meteor.note,
+    seconds: (performance.now() - started) / 1000,
+  };
   writeFileAtomic(join(runDir, 'history.json'), `${JSON.stringify(summary, null, 1)}\n`);
   model.dispose();
   optimizer.dispose();
@@ -313,23 +373,36 @@ export async function runTraining(
 }
 
 /** Loads `startFrom`'s best (else latest) checkpoint: weights, and the optimiser's moments when they fit. Returns its best score. */
-function initialiseFrom(dir: string, model: Captioner<unknown>, optimizer: Adam, log: (line: string) => void, keepBest: boolean): number | null {
+function initialiseFrom(
+  dir: string,
+  model: Captioner<unknown>,
+  optimizer: Adam,
+  log: (line: string) => void,
+  keepBest: boolean,
+): number | null {
   const store = startFromStore(dir);
   const checkpoint = store.load('best') ?? store.load('latest');
-  if (checkpoint === null) throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which holds no checkpoint (no best.json or latest.json)`);
+  if (checkpoint === null)
+    throw new ExampleOptionsError(
+      'startFrom',
+      `train: option 'startFrom' is ${dir}, which holds no checkpoint (no best.json or latest.json)`,
+    );
   loadModelWeights(model, checkpoint);
   try {
     loadOptimizerState(optimizer, checkpoint);
   } catch (e) {
     log(`startFrom: optimiser state not loaded (${(e as Error).message}); starting with fresh moments`);
   }
-  log(`initialised from ${checkpoint.path} (step ${checkpoint.state.step}, epoch ${checkpoint.state.epoch}, best score ${checkpoint.state.bestScore ?? 'none'})`);
+  log(
+    `initialised from ${checkpoint.path} (step ${checkpoint.state.step}, epoch ${checkpoint.state.epoch}, best score ${checkpoint.state.bestScore ?? 'none'})`,
+  );
   return keepBest ? checkpoint.state.bestScore : null;
 }
 
 /** The checkpoint store of `startFrom` (not created when the folder does not exist: that is an error). */
 function startFromStore(dir: string): CheckpointStore {
-  if (!existsSync(resolve(dir))) throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which does not exist`);
+  if (!existsSync(resolve(dir)))
+    throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which does not exist`);
   return new CheckpointStore(resolve(dir));
 }
 
@@ -337,7 +410,11 @@ function startFromStore(dir: string): CheckpointStore {
 function startFromBestScore(dir: string): number | null {
   const store = startFromStore(dir);
   const pointer = store.pointer('best') ?? store.pointer('latest');
-  if (pointer === null) throw new ExampleOptionsError('startFrom', `train: option 'startFrom' is ${dir}, which holds no checkpoint (no best.json or latest.json)`);
+  if (pointer === null)
+    throw new ExampleOptionsError(
+      'startFrom',
+      `train: option 'startFrom' is ${dir}, which holds no checkpoint (no best.json or latest.json)`,
+    );
   return pointer.bestScore;
 }
 
@@ -346,8 +423,17 @@ function startFromBestScore(dir: string): number | null {
  * `eval_split` is given `lw_model.crit` (label-smoothed when `labelSmoothing` > 0), without scheduled
  * sampling; averaged per token (the reference averages per-batch means).
  */
-async function validationLoss(model: Captioner<unknown>, factory: AnyFactory, data: RunData, options: TrainOptions): Promise<number> {
-  const loader = makeLoader(data, 'val', { batchSize: options.batchSize, seqPerImg: options.seqPerImg, seed: options.seed });
+async function validationLoss(
+  model: Captioner<unknown>,
+  factory: AnyFactory,
+  data: RunData,
+  options: TrainOptions,
+): Promise<number> {
+  const loader = makeLoader(data, 'val', {
+    batchSize: options.batchSize,
+    seqPerImg: options.seqPerImg,
+    seed: options.seed,
+  });
   const limit = options.valImagesUse < 0 ? loader.size : Math.min(options.valImagesUse, loader.size);
   let sum = 0;
   let tokens = 0;
@@ -358,7 +444,14 @@ async function validationLoss(model: Captioner<unknown>, factory: AnyFactory, da
       const batch = await loader.next();
       if (batch === null) break;
       const rows = batchTeacherForcingRows(batch);
-      const value = tf.tidy(() => crossEntropyLoss(model, factory, batch, { labelSmoothing: options.labelSmoothing, ssProb: 0, rng: new Random(0) }).dataSync()[0] as number);
+      const value = tf.tidy(
+        () =>
+          crossEntropyLoss(model, factory, batch, {
+            labelSmoothing: options.labelSmoothing,
+            ssProb: 0,
+            rng: new Random(0),
+          }).dataSync()[0] as number,
+      );
       sum += value * rows.tokens;
       tokens += rows.tokens;
       images += batch.infos.length;
@@ -371,9 +464,16 @@ async function validationLoss(model: Captioner<unknown>, factory: AnyFactory, da
 
 function formatValidation(r: ValidationRecord): string {
   const parts = [`epoch ${r.epoch} (${r.phase}, step ${r.step}, lr ${r.learningRate.toExponential(2)})`];
-  if (r.reward !== null) parts.push(`reward: sample ${r.reward.sample.toFixed(3)}${r.reward.greedy === null ? '' : `, greedy ${r.reward.greedy.toFixed(3)}`}`);
-  if (r.scores !== null) parts.push(Object.entries(r.scores).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' '));
+  if (r.reward !== null)
+    parts.push(
+      `reward: sample ${r.reward.sample.toFixed(3)}${r.reward.greedy === null ? '' : `, greedy ${r.reward.greedy.toFixed(3)}`}`,
+    );
+  if (r.scores !== null)
+    parts.push(
+      Object.entries(r.scores)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(' '),
+    );
   if (r.loss !== null) parts.push(`val loss ${r.loss.toFixed(4)}`);
   return `validation ${parts.join(' | ')}`;
 }
-

@@ -11,7 +11,9 @@ import { captionsFor, defaultShapesDir, generateShapes, sceneFor, type KarpathyD
 const outDir = resolve(process.argv[2] ?? defaultShapesDir());
 const SEED = 1; // the default data set
 const IMAGE_SIZE = 64;
-console.log('| | distinct captions | distinct per image | vocabulary (≥ 5 in train) | tokens per caption (mean / max) |');
+console.log(
+  '| | distinct captions | distinct per image | vocabulary (≥ 5 in train) | tokens per caption (mean / max) |',
+);
 console.log('|---|---|---|---|---|');
 for (const language of ['en', 'zh'] as const) {
   const data = await generateShapes({ outDir, language, seed: SEED, imageSize: IMAGE_SIZE });
@@ -26,7 +28,10 @@ for (const language of ['en', 'zh'] as const) {
   let sameAsGrammar = 0;
   for (const image of dataset.images) {
     perImage += new Set(image.sentences.map((s) => s.raw)).size;
-    const grammar = language === 'zh' ? captionsFor(sceneFor(SEED, image.imgid, IMAGE_SIZE), SEED, image.imgid, 'zh', image.sentences.length) : [];
+    const grammar =
+      language === 'zh'
+        ? captionsFor(sceneFor(SEED, image.imgid, IMAGE_SIZE), SEED, image.imgid, 'zh', image.sentences.length)
+        : [];
     image.sentences.forEach((s, k) => {
       distinct.add(s.raw);
       captions += 1;
@@ -45,5 +50,8 @@ for (const language of ['en', 'zh'] as const) {
   console.log(
     `| ${name} | ${f(distinct.size)} | ${(perImage / dataset.images.length).toFixed(1)} | ${counts.size} (${frequent}) | ${(tokens / captions).toFixed(1)} / ${longest} |`,
   );
-  if (language === 'zh') console.log(`jieba's tokens equal the grammar's word units in ${((100 * sameAsGrammar) / captions).toFixed(1)} % of the captions`);
+  if (language === 'zh')
+    console.log(
+      `jieba's tokens equal the grammar's word units in ${((100 * sameAsGrammar) / captions).toFixed(1)} % of the captions`,
+    );
 }

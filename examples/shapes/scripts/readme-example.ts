@@ -14,7 +14,9 @@ await sharp(Buffer.from(renderScene(scene)), { raw: { width: 64, height: 64, cha
   .resize(256, 256, { kernel: 'nearest' })
   .png()
   .toFile(fileURLToPath(new URL('../docs/example.png', import.meta.url))); // a path on every platform (`.pathname` is not one on Windows)
-console.log(`imgid ${imgid} (${imageFileName(imgid + 1)}): ${scene.background.tone} ${scene.background.style} background`);
+console.log(
+  `imgid ${imgid} (${imageFileName(imgid + 1)}): ${scene.background.tone} ${scene.background.style} background`,
+);
 for (const o of scene.objects) console.log(`- ${o.size} ${o.color} ${o.shape}, bbox [${o.bbox.join(', ')}]`);
 const en = captionsFor(scene, 1, imgid, 'en', 5);
 const zh = captionsFor(scene, 1, imgid, 'zh', 5);

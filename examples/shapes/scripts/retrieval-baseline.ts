@@ -46,7 +46,10 @@ for (const img of test) {
 
 const metrics = ['bleu', 'rouge', 'cider'] as const;
 const rows: Array<[string, Record<string, number | undefined>]> = [
-  [`constant "${constant}"`, (await evaluate(refs, Object.fromEntries(test.map((i) => [i.cocoid, constant])), { metrics })).corpus],
+  [
+    `constant "${constant}"`,
+    (await evaluate(refs, Object.fromEntries(test.map((i) => [i.cocoid, constant])), { metrics })).corpus,
+  ],
   ['nearest train image by fc (cosine)', (await evaluate(refs, nearest, { metrics })).corpus],
 ];
 console.log(`test split: ${test.length} images, ${train.length} train images`);

@@ -145,7 +145,8 @@ export function sampleCaptions(grammar: CaptionGrammar, scene: Scene, rng: Rando
     seen.add(caption.raw);
     captions.push(caption);
   }
-  if (captions.length === 0) throw new Error(`sampleCaptions: no template applies to a scene with ${scene.objects.length} objects`);
+  if (captions.length === 0)
+    throw new Error(`sampleCaptions: no template applies to a scene with ${scene.objects.length} objects`);
   for (let i = 0; captions.length < count; i++) captions.push(captions[i % captions.length] as Caption);
   return captions;
 }
@@ -161,7 +162,11 @@ export function shuffled<T>(rng: Random, items: readonly T[]): T[] {
 }
 
 /** The pair of objects left-to-right or top-to-bottom for a clear pair, with its axis. */
-export function pairSides(pair: ScenePair): { axis: 'horizontal' | 'vertical'; first: SceneObject; second: SceneObject } {
+export function pairSides(pair: ScenePair): {
+  axis: 'horizontal' | 'vertical';
+  first: SceneObject;
+  second: SceneObject;
+} {
   const { a, b, relation } = pair;
   switch (relation) {
     case 'left':

@@ -4,7 +4,17 @@
  * enumerations, counts, extremes).
  */
 import type { Random } from '@caption/core';
-import { joinList, onlyObject, onlyPair, orientPair, pairSides, type CaptionGrammar, type CaptionTemplate, type SceneFacts, type ScenePair } from './caption-grammar';
+import {
+  joinList,
+  onlyObject,
+  onlyPair,
+  orientPair,
+  pairSides,
+  type CaptionGrammar,
+  type CaptionTemplate,
+  type SceneFacts,
+  type ScenePair,
+} from './caption-grammar';
 import {
   gridCell,
   pick,
@@ -22,11 +32,23 @@ function list(items: readonly string[][]): string[] {
 
 /** Shape words, [singular, plural]; the first is the usual one and is listed twice to be drawn more often. */
 const SHAPE_WORDS: Readonly<Record<ShapeName, ReadonlyArray<readonly [string, string]>>> = {
-  circle: [['circle', 'circles'], ['circle', 'circles'], ['disc', 'discs']],
-  square: [['square', 'squares'], ['square', 'squares'], ['block', 'blocks']],
+  circle: [
+    ['circle', 'circles'],
+    ['circle', 'circles'],
+    ['disc', 'discs'],
+  ],
+  square: [
+    ['square', 'squares'],
+    ['square', 'squares'],
+    ['block', 'blocks'],
+  ],
   triangle: [['triangle', 'triangles']],
   star: [['star', 'stars']],
-  diamond: [['diamond', 'diamonds'], ['diamond', 'diamonds'], ['rhombus', 'rhombuses']],
+  diamond: [
+    ['diamond', 'diamonds'],
+    ['diamond', 'diamonds'],
+    ['rhombus', 'rhombuses'],
+  ],
 };
 
 const SIZE_WORDS: Readonly<Record<SizeName, readonly string[]>> = {
@@ -40,33 +62,73 @@ const TONE_WORDS: Readonly<Record<BackgroundTone, readonly string[]>> = {
 };
 
 const RELATION_WORDS: Readonly<Record<SpatialRelation, ReadonlyArray<readonly string[]>>> = {
-  left: [['to', 'the', 'left', 'of'], ['left', 'of'], ['on', 'the', 'left', 'of']],
-  right: [['to', 'the', 'right', 'of'], ['right', 'of'], ['on', 'the', 'right', 'of']],
+  left: [
+    ['to', 'the', 'left', 'of'],
+    ['left', 'of'],
+    ['on', 'the', 'left', 'of'],
+  ],
+  right: [
+    ['to', 'the', 'right', 'of'],
+    ['right', 'of'],
+    ['on', 'the', 'right', 'of'],
+  ],
   above: [['above'], ['above'], ['over']],
   below: [['below'], ['under'], ['beneath']],
 };
 
 /** "with X to its left": where the subject is, seen from the reference object. */
 const SIDE_WORDS: Readonly<Record<SpatialRelation, ReadonlyArray<readonly string[]>>> = {
-  left: [['to', 'its', 'left'], ['on', 'its', 'left']],
-  right: [['to', 'its', 'right'], ['on', 'its', 'right']],
+  left: [
+    ['to', 'its', 'left'],
+    ['on', 'its', 'left'],
+  ],
+  right: [
+    ['to', 'its', 'right'],
+    ['on', 'its', 'right'],
+  ],
   above: [['above', 'it']],
-  below: [['below', 'it'], ['under', 'it']],
+  below: [
+    ['below', 'it'],
+    ['under', 'it'],
+  ],
 };
 
 const POSITION_WORDS: ReadonlyArray<ReadonlyArray<ReadonlyArray<readonly string[]>>> = [
   [[['in', 'the', 'top', 'left', 'corner']], [['at', 'the', 'top']], [['in', 'the', 'top', 'right', 'corner']]],
-  [[['on', 'the', 'left']], [['in', 'the', 'middle'], ['in', 'the', 'centre']], [['on', 'the', 'right']]],
-  [[['in', 'the', 'bottom', 'left', 'corner']], [['at', 'the', 'bottom']], [['in', 'the', 'bottom', 'right', 'corner']]],
+  [
+    [['on', 'the', 'left']],
+    [
+      ['in', 'the', 'middle'],
+      ['in', 'the', 'centre'],
+    ],
+    [['on', 'the', 'right']],
+  ],
+  [
+    [['in', 'the', 'bottom', 'left', 'corner']],
+    [['at', 'the', 'bottom']],
+    [['in', 'the', 'bottom', 'right', 'corner']],
+  ],
 ];
 
 const COUNT_WORDS = ['zero', 'one', 'two', 'three', 'four'] as const;
 
 const EXTREME_WORDS: Readonly<Record<SpatialRelation, ReadonlyArray<readonly string[]>>> = {
-  left: [['the', 'leftmost', 'shape', 'is'], ['on', 'the', 'far', 'left', 'is']],
-  right: [['the', 'rightmost', 'shape', 'is'], ['on', 'the', 'far', 'right', 'is']],
-  above: [['the', 'topmost', 'shape', 'is'], ['the', 'highest', 'shape', 'is']],
-  below: [['the', 'lowest', 'shape', 'is'], ['the', 'bottom', 'shape', 'is']],
+  left: [
+    ['the', 'leftmost', 'shape', 'is'],
+    ['on', 'the', 'far', 'left', 'is'],
+  ],
+  right: [
+    ['the', 'rightmost', 'shape', 'is'],
+    ['on', 'the', 'far', 'right', 'is'],
+  ],
+  above: [
+    ['the', 'topmost', 'shape', 'is'],
+    ['the', 'highest', 'shape', 'is'],
+  ],
+  below: [
+    ['the', 'lowest', 'shape', 'is'],
+    ['the', 'bottom', 'shape', 'is'],
+  ],
 };
 
 function countWord(n: number): string {
@@ -116,7 +178,15 @@ const single: CaptionTemplate[] = [
     const { row, col } = gridCell(o, f.scene.size);
     return [...nounPhrase(o, rng), ...pick(rng, POSITION_WORDS[row]?.[col] ?? [])];
   },
-  (f, rng) => ['a', 'single', ...nounPhrase(onlyObject(f), rng, { article: false }), 'on', 'a', tone(f, rng), 'background'],
+  (f, rng) => [
+    'a',
+    'single',
+    ...nounPhrase(onlyObject(f), rng, { article: false }),
+    'on',
+    'a',
+    tone(f, rng),
+    'background',
+  ],
   (f, rng) =>
     pick(rng, [
       ['the', 'image', 'shows', ...nounPhrase(onlyObject(f), rng)],
@@ -144,7 +214,12 @@ const pair: CaptionTemplate[] = [
     const p = onlyPair(f);
     if (p === null) return null;
     const { x, y, rel } = orientPair(p, rng);
-    return [...nounPhrase(x, rng), pick(rng, ['is', 'is', 'sits']), ...pick(rng, RELATION_WORDS[rel]), ...nounPhrase(y, rng)];
+    return [
+      ...nounPhrase(x, rng),
+      pick(rng, ['is', 'is', 'sits']),
+      ...pick(rng, RELATION_WORDS[rel]),
+      ...nounPhrase(y, rng),
+    ];
   },
   (f, rng) => {
     const p = onlyPair(f);
@@ -181,10 +256,25 @@ const pair: CaptionTemplate[] = [
     if (p === null) return null;
     const { first, second } = pairSides(p);
     if (first.color === second.color) {
-      return ['two', first.color, 'shapes', ':', ...withArticle([shapeWord(first.shape, rng)]), 'and', ...withArticle([shapeWord(second.shape, rng)])];
+      return [
+        'two',
+        first.color,
+        'shapes',
+        ':',
+        ...withArticle([shapeWord(first.shape, rng)]),
+        'and',
+        ...withArticle([shapeWord(second.shape, rng)]),
+      ];
     }
     if (first.shape === second.shape) {
-      return ['two', shapeWord(first.shape, rng, true), ':', ...withArticle([first.color, 'one']), 'and', ...withArticle([second.color, 'one'])];
+      return [
+        'two',
+        shapeWord(first.shape, rng, true),
+        ':',
+        ...withArticle([first.color, 'one']),
+        'and',
+        ...withArticle([second.color, 'one']),
+      ];
     }
     return null;
   },
@@ -203,7 +293,12 @@ const identicalPair: CaptionTemplate[] = [
     if (i === null) return null;
     const { axis } = pairSides(i.p);
     const arrangement =
-      axis === 'horizontal' ? pick(rng, [['side', 'by', 'side'], ['next', 'to', 'each', 'other']]) : ['one', 'above', 'the', 'other'];
+      axis === 'horizontal'
+        ? pick(rng, [
+            ['side', 'by', 'side'],
+            ['next', 'to', 'each', 'other'],
+          ])
+        : ['one', 'above', 'the', 'other'];
     return ['two', i.a.color, shapeWord(i.a.shape, rng, true), ...arrangement];
   },
   (f, rng) => {
@@ -283,7 +378,8 @@ const many: CaptionTemplate[] = [
     const byColor = new Map<string, number>();
     for (const o of f.ordered) byColor.set(o.color, (byColor.get(o.color) ?? 0) + 1);
     const shared = [...byColor].filter(([, k]) => k >= 2);
-    if (shared.length === 0) return [countWord(n), 'shapes', 'in', countWord(n), 'different', pick(rng, ['colours', 'colors'])];
+    if (shared.length === 0)
+      return [countWord(n), 'shapes', 'in', countWord(n), 'different', pick(rng, ['colours', 'colors'])];
     const [color, k] = pick(rng, shared);
     return [countWord(n), 'shapes', ',', k === n ? 'all' : countWord(k), 'of', 'them', color];
   },

@@ -7,7 +7,16 @@
  * (see `buildKarpathyDataset`), which agrees with these words on 72 % of the sentences (`scripts/dataset-stats.ts`).
  */
 import type { Random } from '@caption/core';
-import { joinList, onlyObject, onlyPair, orientPair, pairSides, type CaptionGrammar, type CaptionTemplate, type SceneFacts, type ScenePair } from './caption-grammar';
+import {
+  joinList,
+  onlyObject,
+  onlyPair,
+  orientPair,
+  pairSides,
+  type CaptionGrammar,
+  type CaptionTemplate,
+  type SceneFacts,
+} from './caption-grammar';
 import {
   gridCell,
   pick,
@@ -55,7 +64,11 @@ const SIDE_WORDS: Readonly<Record<SpatialRelation, readonly string[]>> = {
 
 const POSITION_WORDS: ReadonlyArray<ReadonlyArray<readonly string[]>> = [
   [['左上角'], ['上方', '上部'], ['右上角']],
-  [['左侧', '左边'], ['中间', '中央'], ['右侧', '右边']],
+  [
+    ['左侧', '左边'],
+    ['中间', '中央'],
+    ['右侧', '右边'],
+  ],
   [['左下角'], ['下方', '下部'], ['右下角']],
 ];
 
@@ -117,7 +130,13 @@ function position(f: SceneFacts, o: SceneObject, rng: Random): string {
 
 /** `X在Y的左边`: X (definite) is left of Y. */
 function locative(x: SceneObject, y: SceneObject, rel: SpatialRelation, rng: Random): string[] {
-  return [...nounPhrase(x, rng, { quantified: false }), pick(rng, ['在', '在', '位于']), ...nounPhrase(y, rng, { quantified: false, possessor: true }), '的', pick(rng, SIDE_WORDS[rel])];
+  return [
+    ...nounPhrase(x, rng, { quantified: false }),
+    pick(rng, ['在', '在', '位于']),
+    ...nounPhrase(y, rng, { quantified: false, possessor: true }),
+    '的',
+    pick(rng, SIDE_WORDS[rel]),
+  ];
 }
 
 // ----- one object -----
@@ -127,7 +146,12 @@ const single: CaptionTemplate[] = [
   (f, rng) => [pick(rng, TONE_WORDS[f.scene.background.tone]), '背景', '上', '有', ...nounPhrase(onlyObject(f), rng)],
   (f, rng) => [pick(rng, PLACE_WORDS), '只有', ...nounPhrase(onlyObject(f), rng)],
   (f, rng) => ['画面', position(f, onlyObject(f), rng), '有', ...nounPhrase(onlyObject(f), rng)],
-  (f, rng) => [...nounPhrase(onlyObject(f), rng, { quantified: false }), '位于', '画面', position(f, onlyObject(f), rng)],
+  (f, rng) => [
+    ...nounPhrase(onlyObject(f), rng, { quantified: false }),
+    '位于',
+    '画面',
+    position(f, onlyObject(f), rng),
+  ],
   (f, rng) => ['这', '是', ...nounPhrase(onlyObject(f), rng)],
 ];
 
@@ -145,7 +169,13 @@ const pair: CaptionTemplate[] = [
     const p = onlyPair(f);
     if (p === null) return null;
     const { x, y, rel } = orientPair(p, rng);
-    return [...nounPhrase(y, rng, { quantified: false, possessor: true }), '的', pick(rng, SIDE_WORDS[rel]), '有', ...nounPhrase(x, rng)];
+    return [
+      ...nounPhrase(y, rng, { quantified: false, possessor: true }),
+      '的',
+      pick(rng, SIDE_WORDS[rel]),
+      '有',
+      ...nounPhrase(x, rng),
+    ];
   },
   (f, rng) => {
     // 左边是一个红色的圆，右边是一个蓝色的正方形
@@ -159,7 +189,16 @@ const pair: CaptionTemplate[] = [
     const p = onlyPair(f);
     if (p === null) return null;
     const { first, second } = pairSides(p);
-    return [pick(rng, PLACE_WORDS), '有', countWord(2), '图形', '：', ...nounPhrase(first, rng), '和', ...nounPhrase(second, rng)];
+    return [
+      pick(rng, PLACE_WORDS),
+      '有',
+      countWord(2),
+      '图形',
+      '：',
+      ...nounPhrase(first, rng),
+      '和',
+      ...nounPhrase(second, rng),
+    ];
   },
   (f, rng) => {
     // 红色的圆和蓝色的正方形左右并排
@@ -167,7 +206,12 @@ const pair: CaptionTemplate[] = [
     if (p === null) return null;
     const { axis, first, second } = pairSides(p);
     const arrangement = axis === 'horizontal' ? ['左右', '并排'] : ['上下', '排列'];
-    return [...nounPhrase(first, rng, { quantified: false }), '和', ...nounPhrase(second, rng, { quantified: false }), ...arrangement];
+    return [
+      ...nounPhrase(first, rng, { quantified: false }),
+      '和',
+      ...nounPhrase(second, rng, { quantified: false }),
+      ...arrangement,
+    ];
   },
   (f, rng) => {
     // 一个红色的圆，它的右边是一个蓝色的正方形
@@ -184,13 +228,37 @@ const pair: CaptionTemplate[] = [
       // 两个红色的图形：一个圆形和一个三角形
       const s1 = pick(rng, SHAPE_WORDS[first.shape]);
       const s2 = pick(rng, SHAPE_WORDS[second.shape]);
-      return [countWord(2), COLOR_WORDS[first.color], '的', '图形', '：', countWord(1, s1), s1, '和', countWord(1, s2), s2];
+      return [
+        countWord(2),
+        COLOR_WORDS[first.color],
+        '的',
+        '图形',
+        '：',
+        countWord(1, s1),
+        s1,
+        '和',
+        countWord(1, s2),
+        s2,
+      ];
     }
     if (first.shape === second.shape) {
       // 两个圆形，一个是红色的，另一个是蓝色的
       const s = pick(rng, SHAPE_WORDS[first.shape]);
       const c = classifier(s);
-      return [countWord(2, s), s, '，', `一${c}`, '是', COLOR_WORDS[first.color], '的', '，', `另一${c}`, '是', COLOR_WORDS[second.color], '的'];
+      return [
+        countWord(2, s),
+        s,
+        '，',
+        `一${c}`,
+        '是',
+        COLOR_WORDS[first.color],
+        '的',
+        '，',
+        `另一${c}`,
+        '是',
+        COLOR_WORDS[second.color],
+        '的',
+      ];
     }
     return null;
   },
@@ -205,7 +273,13 @@ const identicalPair: CaptionTemplate[] = [
     if (p === null) return null;
     const { axis } = pairSides(p);
     const s = pick(rng, SHAPE_WORDS[p.a.shape]);
-    return [countWord(2, s), COLOR_WORDS[p.a.color], '的', s, ...(axis === 'horizontal' ? ['左右', '并排'] : ['上下', '排列'])];
+    return [
+      countWord(2, s),
+      COLOR_WORDS[p.a.color],
+      '的',
+      s,
+      ...(axis === 'horizontal' ? ['左右', '并排'] : ['上下', '排列']),
+    ];
   },
   (f, rng) => {
     const p = onlyPair(f);
@@ -217,7 +291,16 @@ const identicalPair: CaptionTemplate[] = [
     const p = onlyPair(f);
     if (p === null) return null;
     const s = pick(rng, SHAPE_WORDS[p.a.shape]);
-    return [pick(rng, TONE_WORDS[f.scene.background.tone]), '背景', '上', '有', countWord(2, s), COLOR_WORDS[p.a.color], '的', s];
+    return [
+      pick(rng, TONE_WORDS[f.scene.background.tone]),
+      '背景',
+      '上',
+      '有',
+      countWord(2, s),
+      COLOR_WORDS[p.a.color],
+      '的',
+      s,
+    ];
   },
   (f, rng) => {
     // 一大一小两个红色的圆形 / 两个一样大的红色圆形
@@ -250,7 +333,14 @@ function groupPhrases(f: SceneFacts, rng: Random): string[][] {
 }
 
 const many: CaptionTemplate[] = [
-  (f, rng) => [pick(rng, PLACE_WORDS), '有', countWord(f.ordered.length), '图形', '：', ...list(f.ordered.map((o) => nounPhrase(o, rng)))],
+  (f, rng) => [
+    pick(rng, PLACE_WORDS),
+    '有',
+    countWord(f.ordered.length),
+    '图形',
+    '：',
+    ...list(f.ordered.map((o) => nounPhrase(o, rng))),
+  ],
   (f, rng) => list(groupPhrases(f, rng)),
   (f, rng) => {
     // 红色的圆在蓝色正方形的左边，旁边还有一颗绿色的星星

@@ -6,18 +6,53 @@ import { chineseGrammar } from './captions-zh';
 import { deriveSeed, sampleScene, spatialRelation, type ColorName, type Scene, type ShapeName } from './scene';
 
 // The test's own reading of the words (written independently of the grammars' tables).
-const EN_COLORS: Record<string, ColorName> = { red: 'red', green: 'green', blue: 'blue', yellow: 'yellow', purple: 'purple', orange: 'orange' };
+const EN_COLORS: Record<string, ColorName> = {
+  red: 'red',
+  green: 'green',
+  blue: 'blue',
+  yellow: 'yellow',
+  purple: 'purple',
+  orange: 'orange',
+};
 const EN_SHAPES: Record<string, ShapeName> = {
-  circle: 'circle', circles: 'circle', disc: 'circle', discs: 'circle',
-  square: 'square', squares: 'square', block: 'square', blocks: 'square',
-  triangle: 'triangle', triangles: 'triangle', star: 'star', stars: 'star',
-  diamond: 'diamond', diamonds: 'diamond', rhombus: 'diamond', rhombuses: 'diamond',
+  circle: 'circle',
+  circles: 'circle',
+  disc: 'circle',
+  discs: 'circle',
+  square: 'square',
+  squares: 'square',
+  block: 'square',
+  blocks: 'square',
+  triangle: 'triangle',
+  triangles: 'triangle',
+  star: 'star',
+  stars: 'star',
+  diamond: 'diamond',
+  diamonds: 'diamond',
+  rhombus: 'diamond',
+  rhombuses: 'diamond',
 };
 const EN_COUNTS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4 };
-const ZH_COLORS: Record<string, ColorName> = { 红色: 'red', 绿色: 'green', 蓝色: 'blue', 黄色: 'yellow', 紫色: 'purple', 橙色: 'orange' };
+const ZH_COLORS: Record<string, ColorName> = {
+  红色: 'red',
+  绿色: 'green',
+  蓝色: 'blue',
+  黄色: 'yellow',
+  紫色: 'purple',
+  橙色: 'orange',
+};
 const ZH_SHAPES: Record<string, ShapeName> = {
-  圆形: 'circle', 圆: 'circle', 圆圈: 'circle', 正方形: 'square', 方块: 'square', 方形: 'square',
-  三角形: 'triangle', 星形: 'star', 五角星: 'star', 星星: 'star', 菱形: 'diamond',
+  圆形: 'circle',
+  圆: 'circle',
+  圆圈: 'circle',
+  正方形: 'square',
+  方块: 'square',
+  方形: 'square',
+  三角形: 'triangle',
+  星形: 'star',
+  五角星: 'star',
+  星星: 'star',
+  菱形: 'diamond',
 };
 
 const scenes: Scene[] = Array.from({ length: 600 }, (_, i) => sampleScene(new Random(deriveSeed(5, i, 1))));
@@ -112,7 +147,12 @@ describe('Chinese captions', () => {
         c.tokens.forEach((t, i) => {
           if (!/^[一两三四]颗$/.test(t)) return;
           // the noun it counts: the next shape word, or the one before for `两颗星星，一颗是…`
-          const noun = c.tokens.slice(i + 1).find((w) => w in ZH_SHAPES) ?? c.tokens.slice(0, i).reverse().find((w) => w in ZH_SHAPES);
+          const noun =
+            c.tokens.slice(i + 1).find((w) => w in ZH_SHAPES) ??
+            c.tokens
+              .slice(0, i)
+              .reverse()
+              .find((w) => w in ZH_SHAPES);
           expect(noun === undefined ? undefined : ZH_SHAPES[noun], c.raw).toBe('star');
         });
         if (c.tokens.some((t) => t.endsWith('颗'))) expect(scene.objects.some((o) => o.shape === 'star')).toBe(true);

@@ -9,7 +9,10 @@ const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'shapes-cli-'));
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', env: { ...process.env, INIT_CWD: root } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, INIT_CWD: root },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

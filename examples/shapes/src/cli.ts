@@ -30,7 +30,11 @@ const program = new Command()
   .option('--captions-per-image <n>', 'captions per image', integer, 5)
   .option('--force', 'regenerate even when the output is current', false)
   .option('--features', 'also train the region CNN and write bottom-up region features (att/fc/box)', false)
-  .addOption(new Option('--backend <kind>', 'tfjs backend for --features').choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu']).default('auto'))
+  .addOption(
+    new Option('--backend <kind>', 'tfjs backend for --features')
+      .choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu'])
+      .default('auto'),
+  )
   .option('--cnn-epochs <n>', 'region CNN training epochs (--features)', integer, 5)
   .showHelpAfterError();
 
@@ -106,7 +110,9 @@ try {
     console.log(
       `region features (D=${feats.featureDim}) ${feats.cached ? 'already current' : `written (CNN trained in ${feats.seconds.train.toFixed(1)} s, features in ${feats.seconds.extract.toFixed(1)} s)`}: ${feats.attDir}`,
     );
-    console.log(`region CNN held-out accuracy on ${a.crops} val crops: shape ${pct(a.shape)}, colour ${pct(a.color)}, size ${pct(a.size)}`);
+    console.log(
+      `region CNN held-out accuracy on ${a.crops} val crops: shape ${pct(a.shape)}, colour ${pct(a.color)}, size ${pct(a.size)}`,
+    );
   }
 } catch (err) {
   progress.stop();

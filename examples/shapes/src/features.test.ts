@@ -10,7 +10,13 @@ import { generateShapes, type ScenesFile, type ShapesDataset } from './generate'
 let root: string;
 let data: ShapesDataset;
 let feats: RegionFeatures;
-const tiny = { backend: 'wasm' as const, channels: [4, 8, 8] as [number, number, number], featureDim: 16, epochs: 1, batchSize: 16 };
+const tiny = {
+  backend: 'wasm' as const,
+  channels: [4, 8, 8] as [number, number, number],
+  featureDim: 16,
+  epochs: 1,
+  batchSize: 16,
+};
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'shapes-features-'));
@@ -49,7 +55,28 @@ describe('extractRegionFeatures', () => {
       });
       const n = scene.size;
       const context = Array.from(b.data.slice(scene.objects.length * 4));
-      expect(context).toEqual([0, 0, n, n, 0, 0, n / 2, n / 2, n / 2, 0, n, n / 2, 0, n / 2, n / 2, n, n / 2, n / 2, n, n]);
+      expect(context).toEqual([
+        0,
+        0,
+        n,
+        n,
+        0,
+        0,
+        n / 2,
+        n / 2,
+        n / 2,
+        0,
+        n,
+        n / 2,
+        0,
+        n / 2,
+        n / 2,
+        n,
+        n / 2,
+        n / 2,
+        n,
+        n,
+      ]);
     }
     // the npz member is named feat, as the reference's loader expects
     expect((await readNpz(join(feats.attDir, `${scenes.images[0]!.id}.npz`), 'feat', [])).shape[1]).toBe(16);
@@ -61,7 +88,10 @@ describe('extractRegionFeatures', () => {
       expect(v).toBeGreaterThanOrEqual(0);
       expect(v).toBeLessThanOrEqual(1);
     }
-    const manifest = JSON.parse(await readFile(feats.manifestPath, 'utf8')) as { featureDim: number; boxFormat: string };
+    const manifest = JSON.parse(await readFile(feats.manifestPath, 'utf8')) as {
+      featureDim: number;
+      boxFormat: string;
+    };
     expect(manifest.featureDim).toBe(16);
     expect(manifest.boxFormat).toBe('x1y1x2y2');
     expect((await stat(feats.cnnPath)).size).toBeGreaterThan(1000);
@@ -116,6 +146,8 @@ describe('extractRegionFeatures', () => {
     await generateShapes({ outDir: broken, train: 2, val: 1, test: 1, seed: 3 });
     await writeFile(join(broken, 'scenes.json'), '[');
     await expect(extractRegionFeatures({ dataDir: broken, ...tiny })).rejects.toThrow(ShapesFileError);
-    await expect(extractRegionFeatures({ dataDir: broken, ...tiny })).rejects.toThrow(/broken\/scenes\.json: unreadable or not JSON/);
+    await expect(extractRegionFeatures({ dataDir: broken, ...tiny })).rejects.toThrow(
+      /broken\/scenes\.json: unreadable or not JSON/,
+    );
   });
 });

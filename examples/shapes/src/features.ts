@@ -17,7 +17,15 @@ import { decodeImage, FeatureDirectory } from '@caption/data-coco';
 import * as tf from '@tensorflow/tfjs';
 import { shuffled } from './caption-grammar';
 import { ShapesFileError, ShapesOptionsError } from './errors';
-import { configHash, defaultShapesDir, forEachConcurrently, writeAtomic, type SceneRecord, type ScenesFile, type ShapesManifest } from './generate';
+import {
+  configHash,
+  defaultShapesDir,
+  forEachConcurrently,
+  writeAtomic,
+  type SceneRecord,
+  type ScenesFile,
+  type ShapesManifest,
+} from './generate';
 import { RegionCnn, type RegionCnnConfig } from './region-cnn';
 import { COLOR_NAMES, SHAPE_NAMES, SIZE_NAMES } from './scene';
 
@@ -136,7 +144,8 @@ interface CropRef {
 type Pixels = Uint8Array[];
 
 function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new ShapesOptionsError(name, `must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ShapesOptionsError(name, `must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -144,7 +153,15 @@ function positive(name: string, value: number): number {
  * Copies a `side`x`side` window with top-left `(x0, y0)` of an RGB image into `out` at `offset`, scaled to
  * [-1, 1]; pixels outside the image repeat the nearest edge pixel.
  */
-export function cropWindow(rgb: Uint8Array, imageSize: number, x0: number, y0: number, side: number, out: Float32Array, offset: number): void {
+export function cropWindow(
+  rgb: Uint8Array,
+  imageSize: number,
+  x0: number,
+  y0: number,
+  side: number,
+  out: Float32Array,
+  offset: number,
+): void {
   let o = offset;
   for (let dy = 0; dy < side; dy++) {
     const y = Math.min(imageSize - 1, Math.max(0, y0 + dy));
@@ -178,7 +195,9 @@ export function halveImage(rgb: Uint8Array, imageSize: number, out: Float32Array
  * box), then {@link CONTEXT_REGIONS}. Returns the crop windows (`null` for the halved whole image) and the
  * boxes written to the box file (object: its ground-truth box; context: the area it covers).
  */
-export function imageRegions(scene: SceneRecord): Array<{ window: [number, number] | null; box: [number, number, number, number] }> {
+export function imageRegions(
+  scene: SceneRecord,
+): Array<{ window: [number, number] | null; box: [number, number, number, number] }> {
   const n = scene.size;
   const side = n / 2;
   const objects = scene.objects.map((o) => {
@@ -196,7 +215,11 @@ export function imageRegions(scene: SceneRecord): Array<{ window: [number, numbe
   return [...objects, ...context];
 }
 
-async function decodeImages(dataDir: string, scenes: readonly SceneRecord[], onProgress?: (p: FeatureProgress) => void): Promise<Pixels> {
+async function decodeImages(
+  dataDir: string,
+  scenes: readonly SceneRecord[],
+  onProgress?: (p: FeatureProgress) => void,
+): Promise<Pixels> {
   const pixels: Pixels = new Array<Uint8Array>(scenes.length);
   await forEachConcurrently(
     scenes,
@@ -205,12 +228,16 @@ async function decodeImages(dataDir: string, scenes: readonly SceneRecord[], onP
       const path = join(dataDir, scene.file);
       const image = await decodeImage(path);
       if (image.width !== scene.size || image.height !== scene.size) {
-        throw new ShapesFileError(path, `image ${scene.id}: expected ${scene.size}x${scene.size}, found ${image.width}x${image.height}`);
+        throw new ShapesFileError(
+          path,
+          `image ${scene.id}: expected ${scene.size}x${scene.size}, found ${image.width}x${image.height}`,
+        );
       }
       pixels[i] = image.data;
     },
     (done) => {
-      if (onProgress !== undefined && (done % 500 === 0 || done === scenes.length)) onProgress({ stage: 'decode', done, total: scenes.length });
+      if (onProgress !== undefined && (done % 500 === 0 || done === scenes.length))
+        onProgress({ stage: 'decode', done, total: scenes.length });
     },
   );
   return pixels;
@@ -238,13 +265,21 @@ function objectCrops(scenes: readonly SceneRecord[], split: SceneRecord['split']
 function cropBatch(crops: readonly CropRef[], pixels: Pixels, imageSize: number): tf.Tensor4D {
   const side = imageSize / 2;
   const buffer = new Float32Array(crops.length * side * side * 3);
-  crops.forEach((c, i) => cropWindow(pixels[c.image] as Uint8Array, imageSize, c.x, c.y, side, buffer, i * side * side * 3));
+  crops.forEach((c, i) =>
+    cropWindow(pixels[c.image] as Uint8Array, imageSize, c.x, c.y, side, buffer, i * side * side * 3),
+  );
   return tf.tensor4d(buffer, [crops.length, side, side, 3]);
 }
 
 function labelTensors(crops: readonly CropRef[]): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
   const oneHot = (head: number, classes: number): tf.Tensor2D =>
-    tf.oneHot(tf.tensor1d(crops.map((c) => c.labels[head] as number), 'int32'), classes) as tf.Tensor2D;
+    tf.oneHot(
+      tf.tensor1d(
+        crops.map((c) => c.labels[head] as number),
+        'int32',
+      ),
+      classes,
+    ) as tf.Tensor2D;
   return [oneHot(0, SHAPE_NAMES.length), oneHot(1, COLOR_NAMES.length), oneHot(2, SIZE_NAMES.length)];
 }
 
@@ -282,10 +317,12 @@ function trainCnn(
             cnn.variables(),
           );
           const value = loss?.dataSync()[0];
-          if (value === undefined || !Number.isFinite(value)) throw new Error(`region CNN training: loss is ${value} at step ${step}`);
+          if (value === undefined || !Number.isFinite(value))
+            throw new Error(`region CNN training: loss is ${value} at step ${step}`);
         });
         step++;
-        if (onProgress !== undefined && (step % 10 === 0 || step === steps)) onProgress({ stage: 'train', done: step, total: steps });
+        if (onProgress !== undefined && (step % 10 === 0 || step === steps))
+          onProgress({ stage: 'train', done: step, total: steps });
       }
     }
   } finally {
@@ -323,13 +360,20 @@ async function readScenes(dataDir: string): Promise<{ scenes: ScenesFile; images
   const manifestPath = join(dataDir, 'manifest.json');
   const scenesPath = join(dataDir, 'scenes.json');
   if (!existsSync(manifestPath) || !existsSync(scenesPath)) {
-    throw new ShapesFileError(dataDir, 'no shapes data set here (manifest.json and scenes.json missing); run generateShapes first');
+    throw new ShapesFileError(
+      dataDir,
+      'no shapes data set here (manifest.json and scenes.json missing); run generateShapes first',
+    );
   }
   const manifest = await readJson<ShapesManifest>(manifestPath);
-  if (manifest.images === undefined) throw new ShapesFileError(manifestPath, 'field images: absent (generation did not finish)');
+  if (manifest.images === undefined)
+    throw new ShapesFileError(manifestPath, 'field images: absent (generation did not finish)');
   const scenes = await readJson<ScenesFile>(scenesPath);
   if (!Array.isArray(scenes.images) || scenes.imageSize % 16 !== 0) {
-    throw new ShapesFileError(scenesPath, `field imageSize: must be a multiple of 16 for the feature extractor, got ${scenes.imageSize}`);
+    throw new ShapesFileError(
+      scenesPath,
+      `field imageSize: must be a multiple of 16 for the feature extractor, got ${scenes.imageSize}`,
+    );
   }
   return { scenes, imagesHash: manifest.images.hash };
 }
@@ -368,7 +412,8 @@ export async function extractRegionFeatures(options: RegionFeatureOptions = {}):
     maxTrainCrops: positive('maxTrainCrops', options.maxTrainCrops ?? 4000),
     seed: options.seed ?? 1,
   };
-  if (!(training.learningRate > 0)) throw new ShapesOptionsError('learningRate', `must be positive, got ${training.learningRate}`);
+  if (!(training.learningRate > 0))
+    throw new ShapesOptionsError('learningRate', `must be positive, got ${training.learningRate}`);
   const featureDim = positive('featureDim', options.featureDim ?? 128);
   const { scenes, imagesHash } = await readScenes(dataDir);
   const imageSize = scenes.imageSize;
@@ -387,7 +432,12 @@ export async function extractRegionFeatures(options: RegionFeatureOptions = {}):
   if (options.force !== true && existsSync(manifestPath)) {
     // an unreadable features.json only means the features are not known to be current: they are recomputed
     const previous = await readJson<FeaturesManifest>(manifestPath).catch(() => null);
-    if (previous !== null && previous.hash === hash && existsSync(cnnPath) && (await featuresPresent([attDir, fcDir, boxDir], ids))) {
+    if (
+      previous !== null &&
+      previous.hash === hash &&
+      existsSync(cnnPath) &&
+      (await featuresPresent([attDir, fcDir, boxDir], ids))
+    ) {
       return { ...paths, accuracy: previous.accuracy, cached: true, seconds: { train: 0, extract: 0 } };
     }
   }
@@ -397,15 +447,29 @@ export async function extractRegionFeatures(options: RegionFeatureOptions = {}):
   const cnn = new RegionCnn(cnnConfig);
   try {
     const trainStart = performance.now();
-    const trainCrops = shuffled(new Random(training.seed + 1), objectCrops(scenes.images, 'train')).slice(0, training.maxTrainCrops);
-    if (trainCrops.length === 0) throw new ShapesOptionsError('train', 'the data set has no train-split objects to train the CNN on');
+    const trainCrops = shuffled(new Random(training.seed + 1), objectCrops(scenes.images, 'train')).slice(
+      0,
+      training.maxTrainCrops,
+    );
+    if (trainCrops.length === 0)
+      throw new ShapesOptionsError('train', 'the data set has no train-split objects to train the CNN on');
     trainCnn(cnn, trainCrops, pixels, imageSize, training, options.onProgress);
     const heldOut = objectCrops(scenes.images, 'val');
     const accuracy = evaluateCnn(cnn, heldOut.length > 0 ? heldOut : trainCrops, pixels, imageSize);
     const train = (performance.now() - trainStart) / 1000;
 
     const extractStart = performance.now();
-    await writeFeatures(cnn, scenes.images, pixels, { att: new FeatureDirectory(attDir, { format: 'npz' }), fc: new FeatureDirectory(fcDir, { format: 'npy' }), box: new FeatureDirectory(boxDir, { format: 'npy' }) }, options.onProgress);
+    await writeFeatures(
+      cnn,
+      scenes.images,
+      pixels,
+      {
+        att: new FeatureDirectory(attDir, { format: 'npz' }),
+        fc: new FeatureDirectory(fcDir, { format: 'npy' }),
+        box: new FeatureDirectory(boxDir, { format: 'npy' }),
+      },
+      options.onProgress,
+    );
     await writeCnn(cnn, cnnPath);
     const extract = (performance.now() - extractStart) / 1000;
 
@@ -450,7 +514,9 @@ async function writeFeatures(
         else cropWindow(rgb, imageSize, region.window[0], region.window[1], side, buffer, offset);
       }
     });
-    const features = tf.tidy(() => cnn.apply(tf.tensor4d(buffer, [total, side, side, 3])).features.dataSync() as Float32Array);
+    const features = tf.tidy(
+      () => cnn.apply(tf.tensor4d(buffer, [total, side, side, 3])).features.dataSync() as Float32Array,
+    );
     const d = cnn.config.featureDim;
     let row = 0;
     const writes: Array<Promise<void>> = [];
@@ -474,7 +540,8 @@ async function writeFeatures(
 
 async function writeCnn(cnn: RegionCnn, path: string): Promise<void> {
   const tensors: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
-  for (const w of cnn.namedWeights()) tensors[w.name] = { data: w.variable.dataSync() as Float32Array, shape: w.variable.shape };
+  for (const w of cnn.namedWeights())
+    tensors[w.name] = { data: w.variable.dataSync() as Float32Array, shape: w.variable.shape };
   const bytes = serializeSafetensors(tensors, { config: JSON.stringify(cnn.config) });
   await writeAtomic(path, bytes);
 }

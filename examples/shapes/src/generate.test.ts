@@ -11,7 +11,8 @@ let first: ShapesDataset;
 
 async function filesOf(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
-  for (const name of await readdir(join(dir, 'images'))) out.set(`images/${name}`, await readFile(join(dir, 'images', name)));
+  for (const name of await readdir(join(dir, 'images')))
+    out.set(`images/${name}`, await readFile(join(dir, 'images', name)));
   for (const name of ['dataset_shapes.json', 'scenes.json']) out.set(name, await readFile(join(dir, name)));
   return out;
 }
@@ -77,12 +78,15 @@ describe('generateShapes', () => {
       for (const o of rec.objects) {
         const o3 = (Math.floor(o.center[1]) * 64 + Math.floor(o.center[0])) * 3;
         for (let c = 0; c < 3; c++) {
-          expect(Math.abs(data[o3 + c]! - o.rgb[c]!), `${rec.file} ${o.color} ${o.shape}`).toBeLessThanOrEqual(rec.background.noiseAmplitude + 1);
+          expect(Math.abs(data[o3 + c]! - o.rgb[c]!), `${rec.file} ${o.color} ${o.shape}`).toBeLessThanOrEqual(
+            rec.background.noiseAmplitude + 1,
+          );
         }
       }
       // corners are background (within the noise), never an object colour
       const corner = [data[0]!, data[1]!, data[2]!];
-      for (let c = 0; c < 3; c++) expect(Math.abs(corner[c]! - rec.background.from[c]!)).toBeLessThanOrEqual(rec.background.noiseAmplitude + 1);
+      for (let c = 0; c < 3; c++)
+        expect(Math.abs(corner[c]! - rec.background.from[c]!)).toBeLessThanOrEqual(rec.background.noiseAmplitude + 1);
     }
   });
 
@@ -113,6 +117,8 @@ describe('generateShapes', () => {
 
   it('rejects bad options by name', async () => {
     await expect(generateShapes({ train: -1, outDir: join(root, 'x') })).rejects.toThrow(/option train/);
-    await expect(generateShapes({ language: 'fr' as 'en', outDir: join(root, 'x') })).rejects.toThrow(/option language/);
+    await expect(generateShapes({ language: 'fr' as 'en', outDir: join(root, 'x') })).rejects.toThrow(
+      /option language/,
+    );
   });
 });

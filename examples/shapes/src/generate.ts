@@ -179,7 +179,8 @@ export function configHash(value: unknown): string {
 }
 
 function countOption(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new ShapesOptionsError(name, `must be a non-negative integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new ShapesOptionsError(name, `must be a non-negative integer, got ${value}`);
   return value;
 }
 
@@ -196,13 +197,26 @@ export function sceneFor(seed: number, imgid: number, imageSize: number): Scene 
 }
 
 /** The captions of image `imgid` of the data set with this seed, as written to its Karpathy file (before re-segmentation). */
-export function captionsFor(scene: Scene, seed: number, imgid: number, language: CaptionLanguage, count: number): Caption[] {
-  return sampleCaptions(GRAMMARS[language], scene, new Random(deriveSeed(seed, imgid, STREAM_CAPTIONS[language])), count);
+export function captionsFor(
+  scene: Scene,
+  seed: number,
+  imgid: number,
+  language: CaptionLanguage,
+  count: number,
+): Caption[] {
+  return sampleCaptions(
+    GRAMMARS[language],
+    scene,
+    new Random(deriveSeed(seed, imgid, STREAM_CAPTIONS[language])),
+    count,
+  );
 }
 
 /** Encodes interleaved RGB bytes as a PNG (sharp, default zlib settings, no metadata). */
 export async function encodePng(rgb: Uint8Array, size: number): Promise<Buffer> {
-  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: size, height: size, channels: 3 } })
+  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), {
+    raw: { width: size, height: size, channels: 3 },
+  })
     .png()
     .toBuffer();
 }
@@ -263,7 +277,8 @@ export async function generateShapes(options: GenerateShapesOptions = {}): Promi
     throw new ShapesOptionsError('imageSize', `must be an integer in 32..1024, got ${imageSize}`);
   }
   const language = options.language ?? 'en';
-  if (!(language in GRAMMARS)) throw new ShapesOptionsError('language', `must be 'en' or 'zh', got ${String(language)}`);
+  if (!(language in GRAMMARS))
+    throw new ShapesOptionsError('language', `must be 'en' or 'zh', got ${String(language)}`);
   const captionsPerImage = options.captionsPerImage ?? 5;
   if (!Number.isInteger(captionsPerImage) || captionsPerImage < 1) {
     throw new ShapesOptionsError('captionsPerImage', `must be a positive integer, got ${captionsPerImage}`);
@@ -294,7 +309,8 @@ export async function generateShapes(options: GenerateShapesOptions = {}): Promi
   };
   const imagesCurrent =
     manifest.images?.hash === imagesHash && existsSync(scenesPath) && (await imagesPresent(imagesDir, ids));
-  const captionsCurrent = imagesCurrent && manifest.datasets[datasetName]?.hash === captionsHash && existsSync(datasetPath);
+  const captionsCurrent =
+    imagesCurrent && manifest.datasets[datasetName]?.hash === captionsHash && existsSync(datasetPath);
   if (imagesCurrent && captionsCurrent) return { ...result, cached: { images: true, captions: true } };
 
   await mkdir(imagesDir, { recursive: true });
@@ -317,8 +333,17 @@ export async function generateShapes(options: GenerateShapesOptions = {}): Promi
     manifest.images = { hash: imagesHash, count: total, config: imageConfig };
   }
 
-  const tokenize = language === 'zh' ? await createTokenizer({ kind: 'jieba', library: JIEBA_LIBRARY, keepPunctuation: false }) : undefined;
-  const dataset = buildKarpathyDataset(scenes, { seed, language, captionsPerImage, tokenize, onProgress: options.onProgress });
+  const tokenize =
+    language === 'zh'
+      ? await createTokenizer({ kind: 'jieba', library: JIEBA_LIBRARY, keepPunctuation: false })
+      : undefined;
+  const dataset = buildKarpathyDataset(scenes, {
+    seed,
+    language,
+    captionsPerImage,
+    tokenize,
+    onProgress: options.onProgress,
+  });
   await writeAtomic(datasetPath, JSON.stringify(dataset));
   manifest.datasets[datasetName] = { hash: captionsHash, language, captionsPerImage, imagesHash };
   await writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -355,9 +380,11 @@ async function writeImages(
   await forEachConcurrently(
     scenes,
     PNG_CONCURRENCY,
-    async (scene) => writeFile(join(imagesDir, imageFileName(scene.id)), await encodePng(renderScene(scene), imageSize)),
+    async (scene) =>
+      writeFile(join(imagesDir, imageFileName(scene.id)), await encodePng(renderScene(scene), imageSize)),
     (done) => {
-      if (onProgress !== undefined && (done % 100 === 0 || done === scenes.length)) onProgress({ stage: 'images', done, total: scenes.length });
+      if (onProgress !== undefined && (done % 100 === 0 || done === scenes.length))
+        onProgress({ stage: 'images', done, total: scenes.length });
     },
   );
 }
@@ -394,9 +421,12 @@ export function buildKarpathyDataset(scenes: readonly SceneRecord[], options: Ka
   const { seed, language, captionsPerImage, tokenize, onProgress } = options;
   let sentid = 0;
   const images = scenes.map((scene, i): KarpathyImage => {
-    const sentences = captionsFor(scene, seed, scene.imgid, language, captionsPerImage).map(
-      (c): KarpathySentence => ({ tokens: tokenize?.(c.raw) ?? c.tokens, raw: c.raw, imgid: scene.imgid, sentid: sentid++ }),
-    );
+    const sentences = captionsFor(scene, seed, scene.imgid, language, captionsPerImage).map((c): KarpathySentence => ({
+      tokens: tokenize?.(c.raw) ?? c.tokens,
+      raw: c.raw,
+      imgid: scene.imgid,
+      sentid: sentid++,
+    }));
     if (onProgress !== undefined && ((i + 1) % 500 === 0 || i + 1 === scenes.length)) {
       onProgress({ stage: 'captions', done: i + 1, total: scenes.length });
     }

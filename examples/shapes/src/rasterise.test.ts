@@ -2,9 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { renderScene } from './rasterise';
 import type { Background, Scene, SceneObject } from './scene';
 
-const flat: Background = { tone: 'dark', style: 'solid', from: [20, 30, 40], to: [20, 30, 40], noiseAmplitude: 0, noiseSeed: 1 };
+const flat: Background = {
+  tone: 'dark',
+  style: 'solid',
+  from: [20, 30, 40],
+  to: [20, 30, 40],
+  noiseAmplitude: 0,
+  noiseSeed: 1,
+};
 
-function obj(shape: SceneObject['shape'], center: [number, number], extent: number, bbox: SceneObject['bbox']): SceneObject {
+function obj(
+  shape: SceneObject['shape'],
+  center: [number, number],
+  extent: number,
+  bbox: SceneObject['bbox'],
+): SceneObject {
   return { shape, color: 'red', size: 'large', rgb: [200, 40, 30], center, extent, rotation: 0, bbox };
 }
 
@@ -41,7 +53,11 @@ describe('renderScene', () => {
   });
 
   it('adds bounded, seeded noise and a gradient background', () => {
-    const noisy: Scene = { size: 64, background: { ...flat, style: 'horizontal', to: [120, 30, 40], noiseAmplitude: 6 }, objects: [] };
+    const noisy: Scene = {
+      size: 64,
+      background: { ...flat, style: 'horizontal', to: [120, 30, 40], noiseAmplitude: 6 },
+      objects: [],
+    };
     const a = renderScene(noisy);
     expect(renderScene(noisy)).toEqual(a);
     expect(renderScene({ ...noisy, background: { ...noisy.background, noiseSeed: 2 } })).not.toEqual(a);

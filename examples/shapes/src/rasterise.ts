@@ -46,7 +46,13 @@ export function renderScene(scene: Scene): Uint8Array {
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
       const t =
-        style === 'solid' ? 0 : style === 'vertical' ? y / (n - 1) : style === 'horizontal' ? x / (n - 1) : (x + y) / (2 * (n - 1));
+        style === 'solid'
+          ? 0
+          : style === 'vertical'
+            ? y / (n - 1)
+            : style === 'horizontal'
+              ? x / (n - 1)
+              : (x + y) / (2 * (n - 1));
       const o = (y * n + x) * 3;
       for (let c = 0; c < 3; c++) canvas[o + c] = from[c]! + (to[c]! - from[c]!) * t;
     }

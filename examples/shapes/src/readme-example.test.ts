@@ -32,7 +32,10 @@ describe('README example', () => {
     const lines = run.stdout.split('\n').filter((line) => !line.startsWith('[@caption/core]'));
     expect(lines[0]).toBe('{ train: 80, val: 20, test: 20 } { images: false, captions: false }');
     // the val split is imgid 80..99 (train, val, test in imgid order): count their objects from the scenes alone
-    const valObjects = Array.from({ length: 20 }, (_, k) => sceneFor(1, 80 + k, 64).objects.length).reduce((a, b) => a + b, 0);
+    const valObjects = Array.from({ length: 20 }, (_, k) => sceneFor(1, 80 + k, 64).objects.length).reduce(
+      (a, b) => a + b,
+      0,
+    );
     expect(lines[1]).toBe(`128 ${valObjects}`);
   }, 60_000);
 });

@@ -12,13 +12,17 @@ describe('conv3x3Same', () => {
     const x = tf.randomNormal([3, 8, 8, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 4, 5], 0, 1, 'float32', 2) as tf.Tensor4D;
     const dy = tf.randomNormal([3, 8, 8, 5], 0, 1, 'float32', 3);
-    const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv3x3Same(a as tf.Tensor4D, b as tf.Tensor4D), dy)))([x, w]);
+    const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(conv3x3Same(a as tf.Tensor4D, b as tf.Tensor4D), dy)),
+    )([x, w]);
     const value = conv3x3Same(x, w).arraySync();
     const [oursDx, oursDw] = [ours[0]!.arraySync(), ours[1]!.arraySync()];
     const [xa, wa, dya] = [x.arraySync(), w.arraySync(), dy.arraySync()];
     await initBackend('cpu', { quiet: true });
     const [xc, wc, dyc] = [tf.tensor(xa), tf.tensor(wa), tf.tensor(dya)];
-    const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dyc)))([xc, wc]);
+    const ref = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dyc)),
+    )([xc, wc]);
     const refValue = tf.conv2d(xc as tf.Tensor4D, wc as tf.Tensor4D, 1, 'same').arraySync();
     const [refDx, refDw] = [ref[0]!.arraySync(), ref[1]!.arraySync()];
     await initBackend('wasm', { quiet: true });

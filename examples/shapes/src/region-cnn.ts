@@ -77,7 +77,13 @@ export class RegionCnn {
       const init =
         kind === 'he'
           ? tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed++)
-          : tf.randomUniform(shape, -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut)), 'float32', seed++);
+          : tf.randomUniform(
+              shape,
+              -Math.sqrt(6 / (fanIn + fanOut)),
+              Math.sqrt(6 / (fanIn + fanOut)),
+              'float32',
+              seed++,
+            );
       const weight = tf.variable(init, true, `${name}.weight`);
       init.dispose();
       const bias = tf.variable(tf.zeros([fanOut]), true, `${name}.bias`);
@@ -91,22 +97,39 @@ export class RegionCnn {
       return conv;
     });
     const side = config.inputSize / 8;
-    this.feature = linear('feature', [side * side * depth, config.featureDim], side * side * depth, config.featureDim, 'he');
-    const head = (name: string, classes: number) => linear(name, [config.featureDim, classes], config.featureDim, classes, 'glorot');
-    this.heads = { shape: head('shape', SHAPE_NAMES.length), color: head('color', COLOR_NAMES.length), size: head('size', SIZE_NAMES.length) };
+    this.feature = linear(
+      'feature',
+      [side * side * depth, config.featureDim],
+      side * side * depth,
+      config.featureDim,
+      'he',
+    );
+    const head = (name: string, classes: number) =>
+      linear(name, [config.featureDim, classes], config.featureDim, classes, 'glorot');
+    this.heads = {
+      shape: head('shape', SHAPE_NAMES.length),
+      color: head('color', COLOR_NAMES.length),
+      size: head('size', SIZE_NAMES.length),
+    };
   }
 
   /** Forward pass on crops [batch, inputSize, inputSize, 3] (values roughly in [-1, 1]). */
   apply(crops: tf.Tensor4D): RegionCnnOutput {
     let x: tf.Tensor4D = crops;
-    this.convs.forEach((conv, i) => {
+    this.convs.forEach((conv) => {
       const y = tf.relu(tf.add(conv3x3Same(x, conv.weight as tf.Tensor4D), conv.bias)) as tf.Tensor4D;
       x = tf.maxPool(y, 2, 2, 'valid');
     });
     const flat = tf.reshape(x, [x.shape[0], -1]);
     const features = tf.relu(tf.add(tf.matMul(flat, this.feature.weight), this.feature.bias)) as tf.Tensor2D;
-    const logits = (h: { weight: tf.Variable; bias: tf.Variable }): tf.Tensor2D => tf.add(tf.matMul(features, h.weight), h.bias);
-    return { features, shape: logits(this.heads.shape), color: logits(this.heads.color), size: logits(this.heads.size) };
+    const logits = (h: { weight: tf.Variable; bias: tf.Variable }): tf.Tensor2D =>
+      tf.add(tf.matMul(features, h.weight), h.bias);
+    return {
+      features,
+      shape: logits(this.heads.shape),
+      color: logits(this.heads.color),
+      size: logits(this.heads.size),
+    };
   }
 
   /** The trainable weights with their names, in creation order. */

@@ -1,6 +1,15 @@
 import { Random } from '@caption/core';
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, extremeObject, gridCell, objectOutline, outlineBounds, sampleScene, spatialRelation, type SceneObject } from './scene';
+import {
+  deriveSeed,
+  extremeObject,
+  gridCell,
+  objectOutline,
+  outlineBounds,
+  sampleScene,
+  spatialRelation,
+  type SceneObject,
+} from './scene';
 
 function at(x: number, y: number): Pick<SceneObject, 'center'> {
   return { center: [x, y] };

@@ -3,7 +3,7 @@
  * scene is sampled from a seeded generator, and the geometric facts (outlines, boxes, spatial relations)
  * that both the rasteriser and the caption grammars read.
  */
-import { Random } from '@caption/core';
+import { type Random } from '@caption/core';
 
 /** The shape classes, in class-index order (the CNN of the feature extractor uses these indices). */
 export const SHAPE_NAMES = ['circle', 'square', 'triangle', 'star', 'diamond'] as const;
@@ -97,8 +97,7 @@ export interface SceneOptions {
 
 /** The outline of a shape: a circle, or a closed polygon (vertices in order). */
 export type Outline =
-  | { kind: 'circle'; cx: number; cy: number; r: number }
-  | { kind: 'polygon'; xs: Float64Array; ys: Float64Array };
+  { kind: 'circle'; cx: number; cy: number; r: number } | { kind: 'polygon'; xs: Float64Array; ys: Float64Array };
 
 /** Relation of one object to another, as in "A is left of B". */
 export type SpatialRelation = 'left' | 'right' | 'above' | 'below';
@@ -154,12 +153,21 @@ export function objectOutline(obj: Pick<SceneObject, 'shape' | 'center' | 'exten
   switch (obj.shape) {
     case 'square': {
       const h = (e * 0.86) / 2;
-      local = [[-h, -h], [h, -h], [h, h], [-h, h]];
+      local = [
+        [-h, -h],
+        [h, -h],
+        [h, h],
+        [-h, h],
+      ];
       break;
     }
     case 'triangle': {
       const h = (e * Math.sqrt(3)) / 2;
-      local = [[0, -h / 2 - 0.04 * e], [e / 2, h / 2 - 0.04 * e], [-e / 2, h / 2 - 0.04 * e]];
+      local = [
+        [0, -h / 2 - 0.04 * e],
+        [e / 2, h / 2 - 0.04 * e],
+        [-e / 2, h / 2 - 0.04 * e],
+      ];
       break;
     }
     case 'star': {
@@ -175,7 +183,12 @@ export function objectOutline(obj: Pick<SceneObject, 'shape' | 'center' | 'exten
     }
     case 'diamond': {
       const h = e / 2;
-      local = [[0, -h], [h * 0.72, 0], [0, h], [-h * 0.72, 0]];
+      local = [
+        [0, -h],
+        [h * 0.72, 0],
+        [0, h],
+        [-h * 0.72, 0],
+      ];
       break;
     }
   }
@@ -281,8 +294,15 @@ export function sampleScene(rng: Random, options: SceneOptions = {}): Scene {
   const size = options.imageSize ?? 64;
   const minObjects = options.minObjects ?? 1;
   const maxObjects = options.maxObjects ?? 4;
-  if (!Number.isInteger(size) || size < 32) throw new RangeError(`sampleScene: imageSize must be an integer >= 32, got ${size}`);
-  if (!(Number.isInteger(minObjects) && Number.isInteger(maxObjects) && minObjects >= 1 && maxObjects <= 4 && minObjects <= maxObjects)) {
+  if (!Number.isInteger(size) || size < 32)
+    throw new RangeError(`sampleScene: imageSize must be an integer >= 32, got ${size}`);
+  if (!(
+    Number.isInteger(minObjects) &&
+    Number.isInteger(maxObjects) &&
+    minObjects >= 1 &&
+    maxObjects <= 4 &&
+    minObjects <= maxObjects
+  )) {
     throw new RangeError(`sampleScene: need 1 <= minObjects <= maxObjects <= 4, got ${minObjects}..${maxObjects}`);
   }
   const background = sampleBackground(rng);
@@ -318,7 +338,8 @@ function placeObjects(rng: Random, size: number, count: number): SceneObject[] |
       const bbox = integerBox(objectOutline(candidate));
       if (bbox[0] < 1 || bbox[1] < 1 || bbox[0] + bbox[2] > size - 1 || bbox[1] + bbox[3] > size - 1) continue;
       if (!objects.every((o) => boxesApart(o.bbox, bbox, MIN_GAP_PX))) continue;
-      if (count === 2 && objects.length === 1 && spatialRelation(objects[0] as SceneObject, { center }) === null) continue;
+      if (count === 2 && objects.length === 1 && spatialRelation(objects[0] as SceneObject, { center }) === null)
+        continue;
       placed = { shape, color, size: sizeName, rgb, center, extent, rotation, bbox };
     }
     if (placed === null) return null;
@@ -337,7 +358,11 @@ export function gridCell(obj: Pick<SceneObject, 'center'>, imageSize: number): {
  * The index of the object that is extreme in a direction (leftmost for `left`, topmost for `above`...) when
  * it is so by a clear margin (a tenth of the image) over the runner-up, else `null`.
  */
-export function extremeObject(objects: readonly SceneObject[], direction: SpatialRelation, imageSize: number): number | null {
+export function extremeObject(
+  objects: readonly SceneObject[],
+  direction: SpatialRelation,
+  imageSize: number,
+): number | null {
   if (objects.length < 2) return null;
   const key = (o: SceneObject): number => {
     switch (direction) {

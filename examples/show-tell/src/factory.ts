@@ -7,7 +7,8 @@ export const showTellFactory: CaptionerFactory<CaptionFeatures> = {
   name: 'show_tell',
   uses: { fc: true, att: false },
   create(options, shape, rng) {
-    if (options.useBox === 1) throw new ExampleOptionsError('useBox', "train: option 'useBox' is 1, but show_tell reads only the fc feature");
+    if (options.useBox === 1)
+      throw new ExampleOptionsError('useBox', "train: option 'useBox' is 1, but show_tell reads only the fc feature");
     return new ShowTellModel(
       {
         vocabSize: shape.vocabSize,

@@ -31,9 +31,22 @@ describe('sampleWithLogprobs (Show-Tell)', () => {
     expect(s.logprobs.shape).toEqual([6, maxLength]);
     // the samples teacher-forced: inputs [BOS, w_1, ..., w_{T-1}], targets [w_1, ..., w_T]
     const inputs = new Int32Array(s.rows * maxLength);
-    for (let r = 0; r < s.rows; r++) inputs.set(s.tokens.subarray(r * maxLength, (r + 1) * maxLength - 1), r * maxLength + 1);
-    const rows = { rows: s.rows, steps: maxLength, inputs, targets: s.tokens, mask: new Float32Array(s.rows * maxLength).fill(1), tokens: s.rows * maxLength };
-    const forced = tf.tidy(() => tokenLogprobs(teacherForcedLogprobs(model, features, rows, perImage), tf.tensor2d(s.tokens, [s.rows, maxLength], 'int32')));
+    for (let r = 0; r < s.rows; r++)
+      inputs.set(s.tokens.subarray(r * maxLength, (r + 1) * maxLength - 1), r * maxLength + 1);
+    const rows = {
+      rows: s.rows,
+      steps: maxLength,
+      inputs,
+      targets: s.tokens,
+      mask: new Float32Array(s.rows * maxLength).fill(1),
+      tokens: s.rows * maxLength,
+    };
+    const forced = tf.tidy(() =>
+      tokenLogprobs(
+        teacherForcedLogprobs(model, features, rows, perImage),
+        tf.tensor2d(s.tokens, [s.rows, maxLength], 'int32'),
+      ),
+    );
     const a = s.logprobs.arraySync() as number[][];
     const b = forced.arraySync() as number[][];
     let compared = 0;
@@ -80,7 +93,11 @@ describe('sampleWithLogprobs (Show-Tell)', () => {
     const fc = tf.randomNormal([2, 5], 0, 1, 'float32', 13) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     const { loss, grads } = computeGradients(model, () => {
-      const s = sampleWithLogprobs(model, { fc, att: null, attMask: null }, { rng: new Random(14), samplesPerImage: 2, maxLength: 5 });
+      const s = sampleWithLogprobs(
+        model,
+        { fc, att: null, attMask: null },
+        { rng: new Random(14), samplesPerImage: 2, maxLength: 5 },
+      );
       const advantages = tf.tensor1d([1, -1, 0.5, -0.5]);
       return selfCriticalLoss(s.logprobs, tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32'), advantages);
     });

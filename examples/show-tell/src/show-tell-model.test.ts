@@ -9,7 +9,10 @@ beforeAll(async () => {
 
 describe('ShowTellModel', () => {
   it("has the reference's parameters: bias-free LSTM layers, embed and logit over vocabulary + 1, logit bias 0", () => {
-    const model = new ShowTellModel({ vocabSize: 10, inputEncodingSize: 6, rnnSize: 5, numLayers: 2, dropProbLm: 0.5, fcFeatSize: 7 }, { rng: new Random(1) });
+    const model = new ShowTellModel(
+      { vocabSize: 10, inputEncodingSize: 6, rnnSize: 5, numLayers: 2, dropProbLm: 0.5, fcFeatSize: 7 },
+      { rng: new Random(1) },
+    );
     const shapes = Object.fromEntries(model.namedParameters().map(([n, v]) => [n, v.shape]));
     expect(shapes).toEqual({
       'img_embed.weight': [6, 7],
@@ -28,7 +31,10 @@ describe('ShowTellModel', () => {
   });
 
   it('decodes: the image step, then BOS and words; log-probs over vocabulary + 1; no leaked tensors', () => {
-    const model = new ShowTellModel({ vocabSize: 10, inputEncodingSize: 6, rnnSize: 5, numLayers: 1, dropProbLm: 0.5, fcFeatSize: 7 }, { rng: new Random(2) }).eval();
+    const model = new ShowTellModel(
+      { vocabSize: 10, inputEncodingSize: 6, rnnSize: 5, numLayers: 1, dropProbLm: 0.5, fcFeatSize: 7 },
+      { rng: new Random(2) },
+    ).eval();
     const fc = tf.randomNormal([3, 7], 0, 1, 'float32', 3) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     const out = greedyDecode(model, { fc, att: null, attMask: null }, { maxLength: 6 });

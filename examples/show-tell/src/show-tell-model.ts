@@ -43,7 +43,7 @@ export interface ShowTellConfig {
 
 /** ShowTellModel: the image as the first word of an LSTM language model. */
 export class ShowTellModel extends Module<ShowTellConfig> {
-  readonly className = 'ShowTellModel';
+  static override readonly className = 'ShowTellModel';
   /** `vocabSize + 1` (the width of the log-probabilities), as the `CaptionModel` contract counts it. */
   readonly vocabSize: number;
   readonly imgEmbed: Linear;
@@ -57,13 +57,20 @@ export class ShowTellModel extends Module<ShowTellConfig> {
     const { vocabSize, inputEncodingSize, rnnSize, numLayers, dropProbLm, fcFeatSize } = config;
     const rng = this.rng;
     this.vocabSize = vocabSize + 1;
-    this.imgEmbed = this.addModule('img_embed', new Linear({ inFeatures: fcFeatSize, outFeatures: inputEncodingSize }, { rng }));
+    this.imgEmbed = this.addModule(
+      'img_embed',
+      new Linear({ inFeatures: fcFeatSize, outFeatures: inputEncodingSize }, { rng }),
+    );
     const cells = Array.from(
       { length: numLayers },
-      (_, l) => new LSTMCell({ inputSize: l === 0 ? inputEncodingSize : rnnSize, hiddenSize: rnnSize, bias: false }, { rng }),
+      (_, l) =>
+        new LSTMCell({ inputSize: l === 0 ? inputEncodingSize : rnnSize, hiddenSize: rnnSize, bias: false }, { rng }),
     );
     this.core = this.addModule('core', new ModuleList(cells, { rng }));
-    this.embed = this.addModule('embed', new Embedding({ numEmbeddings: vocabSize + 1, embeddingDim: inputEncodingSize }, { rng }));
+    this.embed = this.addModule(
+      'embed',
+      new Embedding({ numEmbeddings: vocabSize + 1, embeddingDim: inputEncodingSize }, { rng }),
+    );
     this.logit = this.addModule('logit', new Linear({ inFeatures: rnnSize, outFeatures: vocabSize + 1 }, { rng }));
     this.dropout = this.addModule('dropout', new Dropout({ rate: dropProbLm }, { rng }));
     // init_weights(): embed and logit weights uniform in ±0.1, logit bias 0
@@ -73,18 +80,15 @@ export class ShowTellModel extends Module<ShowTellConfig> {
     this.logit.bias?.assign(tf.zerosLike(this.logit.bias));
   }
 
-  /** A new model (fresh weights) with this config. */
-  static fromConfig(config: ShowTellConfig, options?: ModuleOptions): ShowTellModel {
-    return new ShowTellModel(config, options);
-  }
-
   /** One step of the stacked LSTM: `[rows, E]` input, recurrent `[h0, c0, h1, c1, ...]` → output and new state. */
   private lstm(x: tf.Tensor, recurrent: readonly tf.Tensor[]): { output: tf.Tensor; recurrent: tf.Tensor[] } {
     const next: tf.Tensor[] = [];
     let input = x;
     for (let l = 0; l < this.config.numLayers; l++) {
       if (l > 0) input = this.dropout.apply(input);
-      const s = this.core.get(l).apply(input, { h: recurrent[2 * l] as tf.Tensor, c: recurrent[2 * l + 1] as tf.Tensor });
+      const s = this.core
+        .get(l)
+        .apply(input, { h: recurrent[2 * l] as tf.Tensor, c: recurrent[2 * l + 1] as tf.Tensor });
       next.push(s.h, s.c);
       input = s.h;
     }
@@ -93,7 +97,8 @@ export class ShowTellModel extends Module<ShowTellConfig> {
 
   /** The image step: zero state, `img_embed(fc)` through the LSTM; its output is discarded, as the reference does. */
   prepare(features: CaptionFeatures): DecoderState {
-    if (features.fc === null) throw new Error('ShowTellModel.prepare: the model needs fc features (features.fc is null)');
+    if (features.fc === null)
+      throw new Error('ShowTellModel.prepare: the model needs fc features (features.fc is null)');
     const rows = features.fc.shape[0];
     const zero = tf.zeros([rows, this.config.rnnSize]);
     const initial = Array.from({ length: 2 * this.config.numLayers }, () => zero);
@@ -109,4 +114,4 @@ export class ShowTellModel extends Module<ShowTellConfig> {
   }
 }
 
-registerModuleClass('ShowTellModel', ShowTellModel.fromConfig);
+registerModuleClass(ShowTellModel);

@@ -101,7 +101,10 @@ class BenchAdam {
     learningRate: number,
     private readonly fused: boolean,
   ) {
-    this.adam = new Adam(variables.map((v) => [v.name, v] as const), { learningRate });
+    this.adam = new Adam(
+      variables.map((v) => [v.name, v] as const),
+      { learningRate },
+    );
   }
 
   /** One training step: gradients of `loss` and one update; returns the loss. */
@@ -213,9 +216,12 @@ async function printProfile(step: () => number): Promise<void> {
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     total += ms;
     accumulate(byKernel, k.name, ms);
-    if (k.name === 'BatchMatMul') accumulate(byShape, `${JSON.stringify(k.inputShapes)}→${JSON.stringify(k.outputShapes)}`, ms);
+    if (k.name === 'BatchMatMul')
+      accumulate(byShape, `${JSON.stringify(k.inputShapes)}→${JSON.stringify(k.outputShapes)}`, ms);
   }
-  console.log(`  profile: ${info.kernels.length} kernels, ${total.toFixed(0)} ms in kernels, peak ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+  console.log(
+    `  profile: ${info.kernels.length} kernels, ${total.toFixed(0)} ms in kernels, peak ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB`,
+  );
   printTop('by kernel:', byKernel, 20);
   printTop('BatchMatMul by shapes:', byShape, 25);
 }
@@ -256,7 +262,12 @@ async function main(): Promise<void> {
     const config = kind === 'cpu' ? { ...FULL_CONFIG, batch: options.cpuBatch } : FULL_CONFIG;
     const steps = options.steps ?? (kind === 'cpu' ? 2 : 5);
     for (const fused of options.unfused ? [true, false] : [true]) {
-      const row = formatRow(`${kind}${fused ? '' : ' unfused'}`, config, steps, await trainSteps(config, steps, kind === 'cpu' ? 1 : 3, fused, options.profile));
+      const row = formatRow(
+        `${kind}${fused ? '' : ' unfused'}`,
+        config,
+        steps,
+        await trainSteps(config, steps, kind === 'cpu' ? 1 : 3, fused, options.profile),
+      );
       console.log(row);
       rows.push(row);
     }

@@ -21,7 +21,10 @@ async function child(batch: number, steps: number, vocab: number): Promise<void>
   const config = { ...FULL_CONFIG, batch, vocab };
   const model = new BenchCaptioner(config);
   const data = model.batch();
-  const optimizer = new Adam(model.variables.map((v) => [v.name, v] as const), { learningRate: 5e-4 });
+  const optimizer = new Adam(
+    model.variables.map((v) => [v.name, v] as const),
+    { learningRate: 5e-4 },
+  );
   const before = tf.memory().numBytes;
   for (let k = 1; k <= steps; k++) {
     const { value, grads } = tf.variableGrads(() => model.loss(data), model.variables);
@@ -33,7 +36,9 @@ async function child(batch: number, steps: number, vocab: number): Promise<void>
 }
 
 function main(): void {
-  const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+  const args = Object.fromEntries(
+    process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]),
+  );
   if (args['child'] !== undefined) {
     void child(Number(args['child']), Number(args['steps'] ?? 2), Number(args['vocab'] ?? FULL_CONFIG.vocab));
     return;
@@ -43,13 +48,19 @@ function main(): void {
   console.log('batch  heap high-water  live before step  estimate (total / fixed)');
   for (const batch of batches) {
     const vocab = Number(args['vocab'] ?? FULL_CONFIG.vocab);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', script, `--child=${batch}`, `--steps=${args['steps'] ?? 2}`, `--vocab=${vocab}`], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', script, `--child=${batch}`, `--steps=${args['steps'] ?? 2}`, `--vocab=${vocab}`],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
     const line = run.stdout.trim().split('\n').pop() ?? '';
     if (run.status !== 0 || !line.startsWith('{')) {
-      console.log(`${String(batch).padStart(5)}  failed: ${(run.stderr.split('\n').find((l) => l.includes('Aborted') || l.includes('Error')) ?? '').slice(0, 120)}`);
+      console.log(
+        `${String(batch).padStart(5)}  failed: ${(run.stderr.split('\n').find((l) => l.includes('Aborted') || l.includes('Error')) ?? '').slice(0, 120)}`,
+      );
       continue;
     }
     const { heap, before } = JSON.parse(line) as { heap: number; before: number };

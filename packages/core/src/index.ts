@@ -4,6 +4,9 @@
  *
  * @packageDocumentation
  */
+import { CORE_MODULE_CLASSES } from './nn/core-modules';
+import { registerModuleClass } from './nn/registry';
+
 export { Random, type RandomState } from './random';
 export {
   parseSafetensors,
@@ -27,7 +30,8 @@ export {
 } from './nn/module';
 export { ModuleError, StateDictError, type ShapeMismatch } from './nn/errors';
 export { uniformInit, normalInit, constantInit, type Initializer } from './nn/init';
-export { registerModuleClass, registeredModuleClasses, moduleFromJSON, type ModuleFactory } from './nn/registry';
+export { registerModuleClass, registeredModuleClasses, moduleFromJSON, type ModuleClass } from './nn/registry';
+export { CORE_MODULE_CLASSES } from './nn/core-modules';
 export {
   initBackend,
   currentBackend,
@@ -105,7 +109,13 @@ export {
   type TrainingState,
 } from './training/checkpoint';
 export { GracefulStop, type GracefulStopOptions } from './training/signals';
-export { TrainingProgress, type ProgressMode, type ProgressOptions, type ProgressStream, type StepReport } from './training/progress';
+export {
+  TrainingProgress,
+  type ProgressMode,
+  type ProgressOptions,
+  type ProgressStream,
+  type StepReport,
+} from './training/progress';
 export {
   trainLoop,
   modelWeights,
@@ -126,7 +136,15 @@ export { Linear, type LinearConfig } from './nn/linear';
 export { Embedding, gatherRows, type EmbeddingConfig } from './nn/embedding';
 export { LayerNorm, sqrtWithZeroGradientAtZero, type LayerNormConfig, type LayerNormVariant } from './nn/layer-norm';
 export { Dropout, type DropoutConfig } from './nn/dropout';
-export { Activation, activation, GLU, glu, type ActivationConfig, type ActivationName, type GLUConfig } from './nn/activation';
+export {
+  Activation,
+  activation,
+  GLU,
+  glu,
+  type ActivationConfig,
+  type ActivationName,
+  type GLUConfig,
+} from './nn/activation';
 export { LSTMCell, type LSTMCellConfig, type LSTMState } from './nn/lstm-cell';
 export { MultiHeadAttention, type AttentionHeads, type MultiHeadAttentionConfig } from './nn/multi-head-attention';
 export { PositionwiseFeedForward, type PositionwiseFeedForwardConfig } from './nn/feed-forward';
@@ -155,3 +173,5 @@ export {
   type WasmMemoryRequest,
   type WasmMemoryStatus,
 } from './backend/memory';
+
+registerModuleClass(...CORE_MODULE_CLASSES);

@@ -40,7 +40,9 @@ async function loaderBench(root: string): Promise<void> {
   const rng = new SeededRandom(1);
   const vocabulary = new Vocabulary(Array.from({ length: 1000 }, (_, i) => `w${i}`));
   const images = Array.from({ length: IMAGES }, (_, i) => ({ id: i + 1, split: 'train', filePath: `${i}.jpg` }));
-  const captions = images.map(() => Array.from({ length: 5 }, () => Array.from({ length: 4 + rng.nextInt(12) }, () => `w${rng.nextInt(1000)}`)));
+  const captions = images.map(() =>
+    Array.from({ length: 5 }, () => Array.from({ length: 4 + rng.nextInt(12) }, () => `w${rng.nextInt(1000)}`)),
+  );
   const labels = encodeCaptions(captions, vocabulary, 16);
   const cocotalk: CocoTalk = { vocabulary, images };
   const memoryAtt = new MemoryFeatureStore();
@@ -51,14 +53,31 @@ async function loaderBench(root: string): Promise<void> {
     const att = Float32Array.from({ length: k * DIM }, () => Math.max(0, Math.round((rng.next() * 2 - 1) * 3e4) / 1e4));
     memoryAtt.set(im.id, { data: att, shape: [k, DIM] });
     const fc = new Float32Array(DIM);
-    for (let r = 0; r < k; r += 1) for (let c = 0; c < DIM; c += 1) fc[c] = (fc[c] as number) + (att[r * DIM + c] as number) / k;
+    for (let r = 0; r < k; r += 1)
+      for (let c = 0; c < DIM; c += 1) fc[c] = (fc[c] as number) + (att[r * DIM + c] as number) / k;
     memoryFc.set(im.id, { data: fc, shape: [DIM] });
   }
   const variants: Array<{ name: string; att: FeatureDirectory; fc: FeatureDirectory }> = [
-    { name: 'npz deflated float32', att: new FeatureDirectory(join(root, 'att32z'), { format: 'npz' }), fc: new FeatureDirectory(join(root, 'fc32'), { format: 'npy' }) },
-    { name: 'npz stored float32', att: new FeatureDirectory(join(root, 'att32'), { format: 'npz', compress: false }), fc: new FeatureDirectory(join(root, 'fc32'), { format: 'npy' }) },
-    { name: 'npz deflated float16', att: new FeatureDirectory(join(root, 'att16z'), { format: 'npz', dtype: 'float16' }), fc: new FeatureDirectory(join(root, 'fc16'), { format: 'npy', dtype: 'float16' }) },
-    { name: 'npz stored float16', att: new FeatureDirectory(join(root, 'att16'), { format: 'npz', dtype: 'float16', compress: false }), fc: new FeatureDirectory(join(root, 'fc16'), { format: 'npy', dtype: 'float16' }) },
+    {
+      name: 'npz deflated float32',
+      att: new FeatureDirectory(join(root, 'att32z'), { format: 'npz' }),
+      fc: new FeatureDirectory(join(root, 'fc32'), { format: 'npy' }),
+    },
+    {
+      name: 'npz stored float32',
+      att: new FeatureDirectory(join(root, 'att32'), { format: 'npz', compress: false }),
+      fc: new FeatureDirectory(join(root, 'fc32'), { format: 'npy' }),
+    },
+    {
+      name: 'npz deflated float16',
+      att: new FeatureDirectory(join(root, 'att16z'), { format: 'npz', dtype: 'float16' }),
+      fc: new FeatureDirectory(join(root, 'fc16'), { format: 'npy', dtype: 'float16' }),
+    },
+    {
+      name: 'npz stored float16',
+      att: new FeatureDirectory(join(root, 'att16'), { format: 'npz', dtype: 'float16', compress: false }),
+      fc: new FeatureDirectory(join(root, 'fc16'), { format: 'npy', dtype: 'float16' }),
+    },
   ];
   const writeMs: Record<string, number> = {};
   for (const v of variants) {
@@ -76,7 +95,9 @@ async function loaderBench(root: string): Promise<void> {
   const base = dirBytes(variants[0]?.att.location as string);
   for (const v of variants) {
     const bytes = dirBytes(v.att.location);
-    console.log(`| ${v.name} | ${Math.round(bytes / IMAGES)} | ${(bytes / base).toFixed(3)} | ${(writeMs[v.name] as number).toFixed(1)} |`);
+    console.log(
+      `| ${v.name} | ${Math.round(bytes / IMAGES)} | ${(bytes / base).toFixed(3)} | ${(writeMs[v.name] as number).toFixed(1)} |`,
+    );
   }
 
   const runs: Array<{ name: string; att: FeatureStore; fc: FeatureStore; prefetch: number }> = [];
@@ -85,7 +106,17 @@ async function loaderBench(root: string): Promise<void> {
   const rates = new Map<string, number[]>();
   for (let repeat = 0; repeat < 3; repeat += 1) {
     for (const r of runs) {
-      const loader = new CaptionLoader({ cocotalk, labels, att: r.att, fc: r.fc, split: 'train', batchSize: 10, seqPerImg: 5, seed: repeat, prefetch: r.prefetch });
+      const loader = new CaptionLoader({
+        cocotalk,
+        labels,
+        att: r.att,
+        fc: r.fc,
+        split: 'train',
+        batchSize: 10,
+        seqPerImg: 5,
+        seed: repeat,
+        prefetch: r.prefetch,
+      });
       await loader.next(); // warm-up
       const { seconds } = await timedAsync(async () => {
         for (let b = 0; b < BATCHES; b += 1) await loader.next();
@@ -104,14 +135,22 @@ async function loaderBench(root: string): Promise<void> {
   const a = median(rates.get('npz deflated float32 | 2') ?? [0]);
   const b = median(rates.get('npz deflated float16 | 2') ?? [0]);
   const c = median(rates.get('npz deflated float32 | 0') ?? [0]);
-  console.log(`ratio float16 / float32 (deflated, prefetch 2): ${(b / a).toFixed(2)}; prefetch 2 / 0 (deflated float32): ${(a / c).toFixed(2)}`);
+  console.log(
+    `ratio float16 / float32 (deflated, prefetch 2): ${(b / a).toFixed(2)}; prefetch 2 / 0 (deflated float32): ${(a / c).toFixed(2)}`,
+  );
 }
 
 function karpathyMemoryBench(root: string): void {
   const flickr = join(here, '..', '..', '..', '..', 'shared', 'data', 'flickr8k', 'dataset_flickr8k.json.gz');
   let text: string;
   try {
-    text = gunzipSync(readFileSync(process.env.CAPTION_SHARED_DATA ? join(process.env.CAPTION_SHARED_DATA, 'flickr8k', 'dataset_flickr8k.json.gz') : flickr)).toString('utf8');
+    text = gunzipSync(
+      readFileSync(
+        process.env.CAPTION_SHARED_DATA
+          ? join(process.env.CAPTION_SHARED_DATA, 'flickr8k', 'dataset_flickr8k.json.gz')
+          : flickr,
+      ),
+    ).toString('utf8');
   } catch {
     console.log('\n(skipping the 144 MB Karpathy-file benchmark: ../shared/data/flickr8k is absent)');
     return;
@@ -129,13 +168,22 @@ function karpathyMemoryBench(root: string): void {
   const path = join(root, 'dataset_big.json');
   writeFileSync(path, JSON.stringify({ images: big, dataset: 'coco' }));
   const size = statSync(path).size;
-  console.log(`\n## Reading a ${(size / 1e6).toFixed(0)} MB Karpathy file (${big.length} images, ${big.length * 5} sentences), each mode in a fresh process`);
+  console.log(
+    `\n## Reading a ${(size / 1e6).toFixed(0)} MB Karpathy file (${big.length} images, ${big.length * 5} sentences), each mode in a fresh process`,
+  );
   console.log('| mode | seconds | peak RSS MB | heap after GC MB |');
   console.log('|---|---|---|---|');
   const script = join(here, 'karpathy-memory.ts');
   for (const mode of ['parse-at-once', 'stream', 'stream-no-raw']) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    const r = JSON.parse(out.trim().split('\n').pop() as string) as { seconds: number; peakRssMb: number; heapMb: number };
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode, path], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    const r = JSON.parse(out.trim().split('\n').pop() as string) as {
+      seconds: number;
+      peakRssMb: number;
+      heapMb: number;
+    };
     console.log(`| ${mode} | ${r.seconds.toFixed(1)} | ${r.peakRssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`);
   }
 }
@@ -143,7 +191,7 @@ function karpathyMemoryBench(root: string): void {
 const root = mkdtempSync(join(tmpdir(), 'data-coco-bench-'));
 try {
   await loaderBench(root);
-  if (process.env.BENCH_SKIP_JSON !== "1") karpathyMemoryBench(root);
+  if (process.env.BENCH_SKIP_JSON !== '1') karpathyMemoryBench(root);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

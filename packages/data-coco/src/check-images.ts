@@ -59,11 +59,23 @@ const SIGNATURES: Array<{ format: string; test: (b: Uint8Array) => boolean }> = 
   { format: 'png', test: (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 },
   { format: 'gif', test: (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 },
   { format: 'webp', test: (b) => b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45 },
-  { format: 'tiff', test: (b) => (b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a) },
+  {
+    format: 'tiff',
+    test: (b) => (b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a),
+  },
   { format: 'bmp', test: (b) => b[0] === 0x42 && b[1] === 0x4d },
 ];
 
-const EXTENSIONS: Record<string, string> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.gif': 'gif', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.bmp': 'bmp' };
+const EXTENSIONS: Record<string, string> = {
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.png': 'png',
+  '.gif': 'gif',
+  '.webp': 'webp',
+  '.tif': 'tiff',
+  '.tiff': 'tiff',
+  '.bmp': 'bmp',
+};
 
 /** The format named by a file's first bytes, or undefined. */
 export function sniffImageFormat(bytes: Uint8Array): string | undefined {
@@ -88,12 +100,14 @@ const PNG_END = [0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x6
 export function truncationOf(bytes: Uint8Array, format: string): string | undefined {
   if (format === 'jpeg') {
     const scan = lastIndexOfPair(bytes, 0xff, 0xda);
-    if (scan >= 0 && lastIndexOfPair(bytes, 0xff, 0xd9) < scan) return 'the JPEG data stops before its end-of-image marker';
+    if (scan >= 0 && lastIndexOfPair(bytes, 0xff, 0xd9) < scan)
+      return 'the JPEG data stops before its end-of-image marker';
   } else if (format === 'png') {
     const end = bytes.length - PNG_END.length;
     if (end < 0 || PNG_END.some((v, i) => bytes[end + i] !== v)) {
       // trailing bytes after IEND are tolerated by decoders; only a missing IEND is a truncation
-      for (let i = bytes.length - PNG_END.length; i >= 8; i--) if (PNG_END.every((v, k) => bytes[i + k] === v)) return undefined;
+      for (let i = bytes.length - PNG_END.length; i >= 8; i--)
+        if (PNG_END.every((v, k) => bytes[i + k] === v)) return undefined;
       return 'the PNG data stops before its IEND chunk';
     }
   }
@@ -102,7 +116,12 @@ export function truncationOf(bytes: Uint8Array, format: string): string | undefi
 
 /** Checks one image; undefined when it is fine. */
 export async function checkImage(entry: ImageEntry): Promise<ImageProblem | undefined> {
-  const problem = (kind: ImageProblemKind, message: string): ImageProblem => ({ id: entry.id, path: entry.path, kind, message });
+  const problem = (kind: ImageProblemKind, message: string): ImageProblem => ({
+    id: entry.id,
+    path: entry.path,
+    kind,
+    message,
+  });
   try {
     const info = await stat(entry.path);
     if (info.size === 0) return problem('empty', 'the file is empty (0 bytes)');
@@ -144,7 +163,10 @@ export async function checkImage(entry: ImageEntry): Promise<ImageProblem | unde
  * const skip = new Set(report.problems.map((p) => p.id)); // skip them explicitly
  * ```
  */
-export async function checkImages(entries: readonly ImageEntry[], options: CheckImagesOptions = {}): Promise<CheckImagesReport> {
+export async function checkImages(
+  entries: readonly ImageEntry[],
+  options: CheckImagesOptions = {},
+): Promise<CheckImagesReport> {
   const progress =
     options.progress === undefined || options.progress === false
       ? silentProgress
@@ -171,7 +193,10 @@ export async function checkImages(entries: readonly ImageEntry[], options: Check
 export async function imageEntriesFromJson(path: string, imagesRoot: string): Promise<ImageEntry[]> {
   const json = await readJsonFile(path);
   if (!isRecord(json) || !Array.isArray(json.images)) {
-    throw new DataFormatError('expected an object with an "images" array (cocotalk.json or a Karpathy split file)', { file: path, field: 'images' });
+    throw new DataFormatError('expected an object with an "images" array (cocotalk.json or a Karpathy split file)', {
+      file: path,
+      field: 'images',
+    });
   }
   return json.images.map((raw, i): ImageEntry => {
     if (!isRecord(raw)) throw new DataFormatError('expected an object', { file: path, field: `images[${i}]` });
@@ -179,10 +204,16 @@ export async function imageEntriesFromJson(path: string, imagesRoot: string): Pr
       typeof raw.file_path === 'string'
         ? raw.file_path
         : typeof raw.filename === 'string'
-          ? karpathyFilePath({ filename: raw.filename, filepath: typeof raw.filepath === 'string' ? raw.filepath : undefined })
+          ? karpathyFilePath({
+              filename: raw.filename,
+              filepath: typeof raw.filepath === 'string' ? raw.filepath : undefined,
+            })
           : undefined;
     if (rel === undefined) throw new DataFormatError('no file_path or filename', { file: path, field: `images[${i}]` });
-    const id = [raw.id, raw.cocoid, raw.imgid].find((v): v is number | string => typeof v === 'number' || typeof v === 'string') ?? rel;
+    const id =
+      [raw.id, raw.cocoid, raw.imgid].find(
+        (v): v is number | string => typeof v === 'number' || typeof v === 'string',
+      ) ?? rel;
     return { id, path: join(imagesRoot, rel) };
   });
 }
@@ -196,10 +227,12 @@ export async function writeSkipList(path: string, problems: readonly ImageProble
 export async function readSkipList(path: string): Promise<Set<string>> {
   const json = await readJsonFile(path);
   if (!Array.isArray(json)) throw new DataFormatError('expected an array of {id, path, kind}', { file: path });
-  return new Set(json.map((p, i) => {
-    if (!isRecord(p) || (typeof p.id !== 'number' && typeof p.id !== 'string')) {
-      throw new DataFormatError('expected an entry with an id', { file: path, field: `[${i}].id` });
-    }
-    return String(p.id);
-  }));
+  return new Set(
+    json.map((p, i) => {
+      if (!isRecord(p) || (typeof p.id !== 'number' && typeof p.id !== 'string')) {
+        throw new DataFormatError('expected an entry with an id', { file: path, field: `[${i}].id` });
+      }
+      return String(p.id);
+    }),
+  );
 }

@@ -123,6 +123,10 @@ export function formatCocoTalk(cocotalk: CocoTalk, options: CocoTalkWriteOptions
 }
 
 /** Writes `cocotalk.json` (see {@link formatCocoTalk}). */
-export async function writeCocoTalk(path: string, cocotalk: CocoTalk, options: CocoTalkWriteOptions = {}): Promise<void> {
+export async function writeCocoTalk(
+  path: string,
+  cocotalk: CocoTalk,
+  options: CocoTalkWriteOptions = {},
+): Promise<void> {
   await writeFile(path, formatCocoTalk(cocotalk, options));
 }

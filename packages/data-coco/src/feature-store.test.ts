@@ -38,7 +38,9 @@ describe('feature stores', () => {
     await expect(store.put(7, array)).rejects.toThrow(/blocked\/7\.npy, image id 7: cannot write the features/);
     expect(readdirSync(join(dir, 'blocked'))).toEqual(['7.npy']);
     writeFileSync(join(dir, 'not-a-folder'), '');
-    await expect(new FeatureDirectory(join(dir, 'not-a-folder', 'fc'), { format: 'npy' }).put(1, array)).rejects.toThrow(DataFormatError);
+    await expect(
+      new FeatureDirectory(join(dir, 'not-a-folder', 'fc'), { format: 'npy' }).put(1, array),
+    ).rejects.toThrow(DataFormatError);
   });
 
   it('keeps arrays in memory and rejects a shape that does not match the data', async () => {
@@ -50,16 +52,20 @@ describe('feature stores', () => {
   });
 });
 
-describeWithShared('real ResNet-152 features (COCO-CN BigFile)', ['features/coco-cn-resnet152-pool5/feature.bin'], (data) => {
-  it('reads the 10 × 2048 rows by id', async () => {
-    const root = data.path('features/coco-cn-resnet152-pool5');
-    const store = await readBigFile(root);
-    const ids = readFileSync(join(root, 'id.txt'), 'utf8').trim().split(/\s+/);
-    expect(store.ids()).toEqual(ids);
-    const first = await store.get(ids[0] as string);
-    expect(first.shape).toEqual([2048]);
-    const raw = new Float32Array(readFileSync(join(root, 'feature.bin')).buffer.slice(0, 2048 * 4));
-    expect(first.data).toEqual(raw);
-    expect(Math.min(...first.data)).toBeGreaterThanOrEqual(0);
-  });
-});
+describeWithShared(
+  'real ResNet-152 features (COCO-CN BigFile)',
+  ['features/coco-cn-resnet152-pool5/feature.bin'],
+  (data) => {
+    it('reads the 10 × 2048 rows by id', async () => {
+      const root = data.path('features/coco-cn-resnet152-pool5');
+      const store = await readBigFile(root);
+      const ids = readFileSync(join(root, 'id.txt'), 'utf8').trim().split(/\s+/);
+      expect(store.ids()).toEqual(ids);
+      const first = await store.get(ids[0] as string);
+      expect(first.shape).toEqual([2048]);
+      const raw = new Float32Array(readFileSync(join(root, 'feature.bin')).buffer.slice(0, 2048 * 4));
+      expect(first.data).toEqual(raw);
+      expect(Math.min(...first.data)).toBeGreaterThanOrEqual(0);
+    });
+  },
+);

@@ -136,7 +136,11 @@ export class FeatureDirectory implements FeatureStore {
       await rename(tmp, path);
     } catch (cause) {
       await rm(tmp, { force: true }).catch(() => undefined); // nothing to remove when the folder is the problem
-      throw new DataFormatError(`cannot write the features (${(cause as Error).message})`, { file: path, imageId: id }, { cause });
+      throw new DataFormatError(
+        `cannot write the features (${(cause as Error).message})`,
+        { file: path, imageId: id },
+        { cause },
+      );
     }
   }
 }
@@ -158,7 +162,9 @@ export class MemoryFeatureStore implements FeatureStore {
   /** Stores an image's features (kept by reference, not copied). */
   set(id: number | string, array: ShapedArray<Float32Array>): void {
     if (array.shape.reduce((a, b) => a * b, 1) !== array.data.length) {
-      throw new RangeError(`MemoryFeatureStore.set: shape [${array.shape.join(', ')}] does not match ${array.data.length} values`);
+      throw new RangeError(
+        `MemoryFeatureStore.set: shape [${array.shape.join(', ')}] does not match ${array.data.length} values`,
+      );
     }
     this.arrays.set(String(id), array);
   }
@@ -194,7 +200,8 @@ export class MemoryFeatureStore implements FeatureStore {
  * @returns the rows in a memory store keyed by the ids of `id.txt`
  */
 export async function readBigFile(dir: string): Promise<MemoryFeatureStore> {
-  const text = async (name: string): Promise<string> => new TextDecoder('utf-8').decode(await readFileBytes(join(dir, name)));
+  const text = async (name: string): Promise<string> =>
+    new TextDecoder('utf-8').decode(await readFileBytes(join(dir, name)));
   const shapeText = (await text('shape.txt')).trim().split(/\s+/).map(Number);
   const [rows, dims] = shapeText;
   if (shapeText.length !== 2 || !Number.isInteger(rows) || !Number.isInteger(dims)) {
@@ -206,10 +213,14 @@ export async function readBigFile(dir: string): Promise<MemoryFeatureStore> {
   }
   const bin = await readFileBytes(join(dir, 'feature.bin'));
   if (bin.length !== (rows as number) * (dims as number) * 4) {
-    throw new DataFormatError(`has ${bin.length} bytes, expected ${rows} × ${dims} float32`, { file: join(dir, 'feature.bin') });
+    throw new DataFormatError(`has ${bin.length} bytes, expected ${rows} × ${dims} float32`, {
+      file: join(dir, 'feature.bin'),
+    });
   }
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length));
   const store = new MemoryFeatureStore();
-  ids.forEach((id, r) => store.set(id, { data: all.subarray(r * (dims as number), (r + 1) * (dims as number)), shape: [dims as number] }));
+  ids.forEach((id, r) =>
+    store.set(id, { data: all.subarray(r * (dims as number), (r + 1) * (dims as number)), shape: [dims as number] }),
+  );
   return store;
 }

@@ -6,19 +6,26 @@ import { type RgbImage, cropImage, decodeImage, flipImage, normalizeImage, prepr
 import { SeededRandom } from './random.js';
 import { readFixtureJson } from './test-fixtures.js';
 
-const pillow = readFixtureJson<{ images: Record<string, { width: number; height: number; mode: string; sha256_rgb: string }> }>('pillow-rgb.json');
+const pillow = readFixtureJson<{
+  images: Record<string, { width: number; height: number; mode: string; sha256_rgb: string }>;
+}>('pillow-rgb.json');
 
 describeWithShared('decoding the 40 real COCO JPEGs', ['images/val2014'], (data) => {
   const decoded = new Map<string, RgbImage>();
   beforeAll(async () => {
-    for (const name of readdirSync(data.path('images/val2014'))) decoded.set(name, await decodeImage(data.path(`images/val2014/${name}`)));
+    for (const name of readdirSync(data.path('images/val2014')))
+      decoded.set(name, await decodeImage(data.path(`images/val2014/${name}`)));
   });
 
   it("gives exactly Pillow's Image.open(f).convert('RGB') pixels (ICC profiles ignored, as Pillow)", () => {
     expect(decoded.size).toBe(40);
     for (const [name, image] of decoded) {
       const want = pillow.images[name];
-      expect({ name, width: image.width, height: image.height }).toEqual({ name, width: want?.width, height: want?.height });
+      expect({ name, width: image.width, height: image.height }).toEqual({
+        name,
+        width: want?.width,
+        height: want?.height,
+      });
       expect(createHash('sha256').update(image.data).digest('hex'), name).toBe(want?.sha256_rgb);
     }
   });
@@ -35,7 +42,11 @@ describeWithShared('decoding the 40 real COCO JPEGs', ['images/val2014'], (data)
 
   it('resizes, crops, flips and normalises a real image to the asked shape, deterministically per seed', async () => {
     const image = decoded.get('COCO_val2014_000000000139.jpg') as RgbImage;
-    const opts = { resize: { shortSide: 256 }, crop: { width: 224, height: 224, mode: 'random' as const }, flip: 'random' as const };
+    const opts = {
+      resize: { shortSide: 256 },
+      crop: { width: 224, height: 224, mode: 'random' as const },
+      flip: 'random' as const,
+    };
     const a = await preprocessImage(image, { ...opts, random: new SeededRandom(3) });
     const b = await preprocessImage(image, { ...opts, random: new SeededRandom(3) });
     expect(a.shape).toEqual([3, 224, 224]);
@@ -57,7 +68,8 @@ describe('image preprocessing', () => {
       return [10 * x + y, 100 + x, 200 - y][i % 3] as number;
     }),
   };
-  const pixel = (im: RgbImage, x: number, y: number): number[] => Array.from(im.data.subarray((y * im.width + x) * 3, (y * im.width + x) * 3 + 3));
+  const pixel = (im: RgbImage, x: number, y: number): number[] =>
+    Array.from(im.data.subarray((y * im.width + x) * 3, (y * im.width + x) * 3 + 3));
 
   it('crops and flips by pixel coordinates', () => {
     const c = cropImage(small, 1, 1, 2, 2);
@@ -79,7 +91,11 @@ describe('image preprocessing', () => {
   });
 
   it('places a centre crop as torchvision (round half to even) and keeps a flat colour through resizing', async () => {
-    const x = await preprocessImage(small, { crop: { width: 1, height: 1, mode: 'center' }, mean: [0, 0, 0], std: [1, 1, 1] });
+    const x = await preprocessImage(small, {
+      crop: { width: 1, height: 1, mode: 'center' },
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    });
     // (4 − 1) / 2 = 1.5 → 2, (3 − 1) / 2 = 1 → pixel (2, 1)
     expect(Array.from(x.data, (v) => Math.round(v * 255))).toEqual(pixel(small, 2, 1));
     const flat: RgbImage = { width: 10, height: 10, data: new Uint8Array(300).fill(77) };

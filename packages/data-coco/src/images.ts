@@ -100,13 +100,19 @@ export async function resizeImage(
     .resize(width, height, { fit: 'fill', kernel })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 /** A window of RGB pixels (copied). */
 export function cropImage(image: RgbImage, left: number, top: number, width: number, height: number): RgbImage {
   if (left < 0 || top < 0 || left + width > image.width || top + height > image.height) {
-    throw new RangeError(`cropImage: window ${width}×${height} at (${left}, ${top}) exceeds ${image.width}×${image.height}`);
+    throw new RangeError(
+      `cropImage: window ${width}×${height} at (${left}, ${top}) exceeds ${image.width}×${image.height}`,
+    );
   }
   const out = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y += 1) {
@@ -161,27 +167,40 @@ export function normalizeImage(
  * }); // x.shape = [3, 224, 224]
  * ```
  */
-export async function preprocessImage(input: string | Uint8Array | RgbImage, options: PreprocessOptions = {}): Promise<ShapedArray<Float32Array>> {
+export async function preprocessImage(
+  input: string | Uint8Array | RgbImage,
+  options: PreprocessOptions = {},
+): Promise<ShapedArray<Float32Array>> {
   let image = input instanceof Uint8Array || typeof input === 'string' ? await decodeImage(input) : input;
   const needsRandom = options.crop?.mode === 'random' || options.flip === 'random';
-  if (needsRandom && options.random === undefined) throw new RangeError('preprocessImage: random crop or flip needs `random`');
+  if (needsRandom && options.random === undefined)
+    throw new RangeError('preprocessImage: random crop or flip needs `random`');
   if (options.resize !== undefined) {
     let { width, height } = options.resize as { width?: number; height?: number };
     if ('shortSide' in options.resize) {
       // torchvision's _compute_resized_output_size: the short side as asked, the long one truncated
       const short = Math.min(image.width, image.height);
       const long = Math.floor((options.resize.shortSide * Math.max(image.width, image.height)) / short);
-      [width, height] = image.width <= image.height ? [options.resize.shortSide, long] : [long, options.resize.shortSide];
+      [width, height] =
+        image.width <= image.height ? [options.resize.shortSide, long] : [long, options.resize.shortSide];
     }
     image = await resizeImage(image, width as number, height as number, options.kernel);
   }
   if (options.crop !== undefined) {
     const { width, height, mode } = options.crop;
     if (width > image.width || height > image.height) {
-      throw new RangeError(`preprocessImage: crop ${width}×${height} is larger than the image ${image.width}×${image.height}`);
+      throw new RangeError(
+        `preprocessImage: crop ${width}×${height} is larger than the image ${image.width}×${image.height}`,
+      );
     }
-    const left = mode === 'center' ? roundHalfEven((image.width - width) / 2) : (options.random as SeededRandom).nextInt(image.width - width + 1);
-    const top = mode === 'center' ? roundHalfEven((image.height - height) / 2) : (options.random as SeededRandom).nextInt(image.height - height + 1);
+    const left =
+      mode === 'center'
+        ? roundHalfEven((image.width - width) / 2)
+        : (options.random as SeededRandom).nextInt(image.width - width + 1);
+    const top =
+      mode === 'center'
+        ? roundHalfEven((image.height - height) / 2)
+        : (options.random as SeededRandom).nextInt(image.height - height + 1);
     image = cropImage(image, left, top, width, height);
   }
   const flip = options.flip === 'random' ? (options.random as SeededRandom).next() < 0.5 : options.flip === true;

@@ -19,8 +19,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const tiny = {
   images: [
-    { split: 'train', filepath: 'train2014', filename: 'a.jpg', cocoid: 1, imgid: 0, sentences: [{ tokens: ['a', 'dog'], raw: 'A dog.' }] },
-    { split: 'restval', filepath: 'val2014', filename: 'b.jpg', cocoid: 2, imgid: 1, sentences: [{ tokens: ['a', 'cat'], raw: 'A cat' }] },
+    {
+      split: 'train',
+      filepath: 'train2014',
+      filename: 'a.jpg',
+      cocoid: 1,
+      imgid: 0,
+      sentences: [{ tokens: ['a', 'dog'], raw: 'A dog.' }],
+    },
+    {
+      split: 'restval',
+      filepath: 'val2014',
+      filename: 'b.jpg',
+      cocoid: 2,
+      imgid: 1,
+      sentences: [{ tokens: ['a', 'cat'], raw: 'A cat' }],
+    },
     { split: 'test', filename: 'c.jpg', imgid: 2, sentences: [{ tokens: ['x'] }] },
   ],
   dataset: 'coco',
@@ -70,11 +84,15 @@ describe('Karpathy split files', () => {
     const coco = join(dir, 'captions.json');
     writeFileSync(coco, JSON.stringify({ annotations: [{ image_id: 1, caption: 'a dog' }] }));
     for (const streamAboveBytes of [undefined, 0]) {
-      await expect(readKarpathyDataset(coco, { streamAboveBytes })).rejects.toThrow(/captions\.json, field "images": expected an object with a non-empty "images" array/);
+      await expect(readKarpathyDataset(coco, { streamAboveBytes })).rejects.toThrow(
+        /captions\.json, field "images": expected an object with a non-empty "images" array/,
+      );
     }
     const gz = join(dir, 'truncated.json.gz');
     writeFileSync(gz, gzipSync(JSON.stringify(tiny)).subarray(0, 40));
-    await expect(readKarpathyDataset(gz, { streamAboveBytes: 0 })).rejects.toThrow(/truncated\.json\.gz: invalid or unreadable JSON/);
+    await expect(readKarpathyDataset(gz, { streamAboveBytes: 0 })).rejects.toThrow(
+      /truncated\.json\.gz: invalid or unreadable JSON/,
+    );
   });
 });
 

@@ -19,7 +19,14 @@ async function layout(path: string): Promise<Record<string, unknown>> {
   for (const key of f.keys()) {
     const d = f.get(key) as InstanceType<typeof h5wasm.Dataset>;
     const m = d.metadata;
-    out[key] = { shape: d.shape, dtype: d.dtype, chunks: m.chunks, signed: m.signed, size: m.size, attrs: Object.keys(d.attrs) };
+    out[key] = {
+      shape: d.shape,
+      dtype: d.dtype,
+      chunks: m.chunks,
+      signed: m.signed,
+      size: m.size,
+      attrs: Object.keys(d.attrs),
+    };
   }
   f.close();
   return out;
@@ -47,7 +54,17 @@ describe('cocotalk_label.h5', () => {
 
   it('encodes captions like encode_captions: 1-based inclusive ranges, clipping, zero padding, UNK', () => {
     const vocab = new Vocabulary(['a', 'dog', 'UNK']);
-    const labels = encodeCaptions([[['a', 'dog'], ['a', 'cat', 'a', 'dog']], [['dog']]], vocab, 3);
+    const labels = encodeCaptions(
+      [
+        [
+          ['a', 'dog'],
+          ['a', 'cat', 'a', 'dog'],
+        ],
+        [['dog']],
+      ],
+      vocab,
+      3,
+    );
     expect(Array.from(labels.labels)).toEqual([1, 2, 0, 1, 3, 1, 2, 0, 0]);
     expect(Array.from(labels.labelStartIx)).toEqual([1, 3]);
     expect(Array.from(labels.labelEndIx)).toEqual([2, 3]);
@@ -63,10 +80,16 @@ describe('cocotalk_label.h5', () => {
       labelEndIx: Uint32Array.of(3),
       labelLength: Uint32Array.of(1, 1),
     };
-    expect(() => validateLabels(bad, 'x.h5')).toThrow(/file x\.h5, field "label_end_ix": image index 0: 3 is outside 1\.\.2/);
+    expect(() => validateLabels(bad, 'x.h5')).toThrow(
+      /file x\.h5, field "label_end_ix": image index 0: 3 is outside 1\.\.2/,
+    );
     const emptyCaption = { ...bad, labelEndIx: Uint32Array.of(2), labelLength: Uint32Array.of(1, 0) };
-    expect(() => validateLabels(emptyCaption, 'x.h5')).toThrow(/file x\.h5, field "label_length": row 2: 0 is outside 1\.\.2/);
-    expect(() => validateLabels({ ...emptyCaption, labelLength: Uint32Array.of(3, 1) }, 'x.h5')).toThrow(/row 1: 3 is outside 1\.\.2/);
+    expect(() => validateLabels(emptyCaption, 'x.h5')).toThrow(
+      /file x\.h5, field "label_length": row 2: 0 is outside 1\.\.2/,
+    );
+    expect(() => validateLabels({ ...emptyCaption, labelLength: Uint32Array.of(3, 1) }, 'x.h5')).toThrow(
+      /row 1: 3 is outside 1\.\.2/,
+    );
     expect(() => validateLabels({ ...emptyCaption, labelLength: Uint32Array.of(2, 1) })).not.toThrow();
   });
 
@@ -76,12 +99,16 @@ describe('cocotalk_label.h5', () => {
   });
 });
 
-describeWithShared('cocotalk_label.h5 made by ImageCaptioning.pytorch (UCM)', ['ucm-captions-prepro/cocotalk_label.h5'], (data) => {
-  it('has the layout our writer produces', async () => {
-    const ref = data.path('ucm-captions-prepro/cocotalk_label.h5');
-    const labels = await readLabelsH5(ref);
-    const path = join(dir, 'ucm_label.h5');
-    await writeLabelsH5(path, labels);
-    expect(await layout(path)).toEqual(await layout(ref));
-  });
-});
+describeWithShared(
+  'cocotalk_label.h5 made by ImageCaptioning.pytorch (UCM)',
+  ['ucm-captions-prepro/cocotalk_label.h5'],
+  (data) => {
+    it('has the layout our writer produces', async () => {
+      const ref = data.path('ucm-captions-prepro/cocotalk_label.h5');
+      const labels = await readLabelsH5(ref);
+      const path = join(dir, 'ucm_label.h5');
+      await writeLabelsH5(path, labels);
+      expect(await layout(path)).toEqual(await layout(ref));
+    });
+  },
+);

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { DataFormatError } from './errors.js';
 import { openForReading } from './files.js';
 import type { Vocabulary } from './vocabulary.js';
+import type h5wasmNode from 'h5wasm/node';
 
 /** The four datasets of `cocotalk_label.h5`, as typed arrays. */
 export interface CaptionLabels {
@@ -53,10 +54,12 @@ export function encodeCaptions(
   let row = 0;
   captions.forEach((caps, i) => {
     const imageId = imageIds?.[i];
-    if (caps.length === 0) throw new DataFormatError('image has no captions', { imageId, field: `images[${i}].sentences` });
+    if (caps.length === 0)
+      throw new DataFormatError('image has no captions', { imageId, field: `images[${i}].sentences` });
     labelStartIx[i] = row + 1;
     caps.forEach((tokens, j) => {
-      if (tokens.length === 0) throw new DataFormatError('a caption has no words', { imageId, field: `images[${i}].sentences[${j}].tokens` });
+      if (tokens.length === 0)
+        throw new DataFormatError('a caption has no words', { imageId, field: `images[${i}].sentences[${j}].tokens` });
       vocabulary.encode(tokens, maxLength, labels.subarray(row * maxLength, (row + 1) * maxLength));
       labelLength[row] = Math.min(maxLength, tokens.length);
       row += 1;
@@ -73,7 +76,7 @@ export function imageLabelRows(labels: CaptionLabels, imageIndex: number): Uint3
   return labels.labels.subarray(start * labels.seqLength, end * labels.seqLength);
 }
 
-type H5Module = typeof import('h5wasm/node').default;
+type H5Module = typeof h5wasmNode;
 let h5Promise: Promise<H5Module> | undefined;
 
 /** Loads the h5wasm module once (Node build: reads and writes files on disk directly). */
@@ -116,9 +119,24 @@ export async function writeLabelsH5(path: string, labels: CaptionLabels): Promis
   const file = new h5.File(path, 'w');
   try {
     file.create_dataset({ name: 'labels', data: labels.labels, shape: [labels.count, labels.seqLength], dtype: '<I' });
-    file.create_dataset({ name: 'label_start_ix', data: labels.labelStartIx, shape: [labels.labelStartIx.length], dtype: '<I' });
-    file.create_dataset({ name: 'label_end_ix', data: labels.labelEndIx, shape: [labels.labelEndIx.length], dtype: '<I' });
-    file.create_dataset({ name: 'label_length', data: labels.labelLength, shape: [labels.labelLength.length], dtype: '<I' });
+    file.create_dataset({
+      name: 'label_start_ix',
+      data: labels.labelStartIx,
+      shape: [labels.labelStartIx.length],
+      dtype: '<I',
+    });
+    file.create_dataset({
+      name: 'label_end_ix',
+      data: labels.labelEndIx,
+      shape: [labels.labelEndIx.length],
+      dtype: '<I',
+    });
+    file.create_dataset({
+      name: 'label_length',
+      data: labels.labelLength,
+      shape: [labels.labelLength.length],
+      dtype: '<I',
+    });
   } finally {
     file.close();
   }
@@ -139,7 +157,8 @@ function toUint32(value: unknown, path: string, field: string): Uint32Array {
   const out = new Uint32Array(src.length);
   for (let i = 0; i < src.length; i += 1) {
     const v = Number(src[i]);
-    if (v < 0 || v > 0xffffffff) throw new DataFormatError(`value ${v} at index ${i} is not a uint32`, { file: path, field });
+    if (v < 0 || v > 0xffffffff)
+      throw new DataFormatError(`value ${v} at index ${i} is not a uint32`, { file: path, field });
     out[i] = v;
   }
   return out;
@@ -176,7 +195,10 @@ export async function readLabelsH5(path: string, options: { validate?: boolean }
       }
       const shape = (entity.shape ?? []).map(Number);
       if (shape.length !== rank) {
-        throw new DataFormatError(`expected rank ${rank}, found shape [${shape.join(', ')}]`, { file: path, field: name });
+        throw new DataFormatError(`expected rank ${rank}, found shape [${shape.join(', ')}]`, {
+          file: path,
+          field: name,
+        });
       }
       return { data: toUint32(entity.value, path, name), shape };
     };
@@ -218,7 +240,10 @@ export async function readLabelsH5(path: string, options: { validate?: boolean }
 export function validateLabels(labels: CaptionLabels, file?: string): void {
   const { count, seqLength } = labels;
   if (labels.labels.length !== count * seqLength) {
-    throw new DataFormatError(`has ${labels.labels.length} values, expected ${count} × ${seqLength}`, { file, field: 'labels' });
+    throw new DataFormatError(`has ${labels.labels.length} values, expected ${count} × ${seqLength}`, {
+      file,
+      field: 'labels',
+    });
   }
   if (labels.labelStartIx.length !== labels.labelEndIx.length) {
     throw new DataFormatError(
@@ -245,7 +270,10 @@ export function validateLabels(labels: CaptionLabels, file?: string): void {
     const s = labels.labelStartIx[i] as number;
     const e = labels.labelEndIx[i] as number;
     if (s < 1 || s > count) {
-      throw new DataFormatError(`image index ${i}: ${s} is outside 1..${count} (rows of labels)`, { file, field: 'label_start_ix' });
+      throw new DataFormatError(`image index ${i}: ${s} is outside 1..${count} (rows of labels)`, {
+        file,
+        field: 'label_start_ix',
+      });
     }
     if (e < s || e > count) {
       throw new DataFormatError(`image index ${i}: ${e} is outside ${s}..${count}`, { file, field: 'label_end_ix' });

@@ -16,10 +16,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const splits = [...Array(15).fill('train'), ...Array(3).fill('restval'), ...Array(5).fill('val')] as string[];
 const vocabulary = new Vocabulary(['a', 'b', 'c', 'd', 'e', 'UNK']);
 const captions = splits.map((_, i) =>
-  Array.from({ length: 3 + (i % 5) }, (_, j) => Array.from({ length: 1 + ((i + j) % 6) }, (_, t) => 'abcde'[(i + j + t) % 5] as string)),
+  Array.from({ length: 3 + (i % 5) }, (_, j) =>
+    Array.from({ length: 1 + ((i + j) % 6) }, (_, t) => 'abcde'[(i + j + t) % 5] as string),
+  ),
 );
 const labels = encodeCaptions(captions, vocabulary, 4);
-const cocotalk: CocoTalk = { vocabulary, images: splits.map((split, i) => ({ id: 100 + i, split, filePath: `${i}.jpg` })) };
+const cocotalk: CocoTalk = {
+  vocabulary,
+  images: splits.map((split, i) => ({ id: 100 + i, split, filePath: `${i}.jpg` })),
+};
 const att = new MemoryFeatureStore();
 const fc = new MemoryFeatureStore();
 splits.forEach((_, i) => {
@@ -80,7 +85,9 @@ describe('CaptionLoader', () => {
       expect([b, s, width]).toEqual([4, 4, 6]);
       batch.infos.forEach((info, i) => {
         const gt = batch.gts[i] as { data: Int32Array; shape: number[] };
-        const rows = Array.from({ length: gt.shape[0] as number }, (_, r) => Array.from(gt.data.subarray(r * 4, r * 4 + 4)).join());
+        const rows = Array.from({ length: gt.shape[0] as number }, (_, r) =>
+          Array.from(gt.data.subarray(r * 4, r * 4 + 4)).join(),
+        );
         const chosen = Array.from({ length: s }, (_, q) => {
           const off = (i * s + q) * width;
           const row = batch.labels?.data.subarray(off, off + width) as Int32Array;
@@ -103,7 +110,9 @@ describe('CaptionLoader', () => {
   it('pads att features to the batch maximum with a mask, drops the mask when all counts agree', async () => {
     const batch = (await new CaptionLoader({ ...base, shuffle: false }).next()) as CaptionBatch; // images 100..103: 2,3,4,5 regions
     expect(batch.attFeats?.shape).toEqual([4, 5, 3]);
-    expect(Array.from(batch.attMasks?.data ?? [])).toEqual([1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1]);
+    expect(Array.from(batch.attMasks?.data ?? [])).toEqual([
+      1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1,
+    ]);
     expect(Array.from(batch.attFeats?.data.subarray(0, 15) ?? [])).toEqual(
       Array.from(Float32Array.from([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
     );
@@ -159,7 +168,9 @@ describe('CaptionLoader', () => {
     expect(fromDisk.map(ids)).toEqual(fromMemory.map(ids));
     expect(fromDisk[0]?.labels).toEqual(fromMemory[0]?.labels);
     expect(fromDisk[0]?.fcFeats).toEqual(fromMemory[0]?.fcFeats);
-    expect(fromDisk[0]?.attFeats?.data).toEqual(float16ToFloat32(float32ToFloat16(fromMemory[0]?.attFeats?.data ?? [])));
+    expect(fromDisk[0]?.attFeats?.data).toEqual(
+      float16ToFloat32(float32ToFloat16(fromMemory[0]?.attFeats?.data ?? [])),
+    );
     const noFc = (await new CaptionLoader({ ...base, fc: undefined, shuffle: false }).next()) as CaptionBatch;
     expect(noFc.fcFeats?.shape).toEqual([4, 3]);
     expect(noFc.fcFeats?.data[0]).toBeCloseTo((0 + 0.3) / 2, 6); // image 100: rows [0, .1, .2], [.3, .4, .5]
@@ -171,7 +182,14 @@ describe('CaptionLoader', () => {
     a.set(1, { data: Float32Array.of(1, 1, 2, 2), shape: [2, 2] });
     const boxes = new MemoryFeatureStore();
     boxes.set(1, { data: Float32Array.of(0, 0, 5, 10, 0, 0, 10, 20), shape: [2, 4] });
-    const batch = (await new CaptionLoader({ cocotalk: one, att: a, box: boxes, useBox: true, split: 'train', batchSize: 1 }).next()) as CaptionBatch;
+    const batch = (await new CaptionLoader({
+      cocotalk: one,
+      att: a,
+      box: boxes,
+      useBox: true,
+      split: 'train',
+      batchSize: 1,
+    }).next()) as CaptionBatch;
     expect(batch.attFeats?.shape).toEqual([1, 2, 7]);
     // second region: box = whole image → (0, 0, 1, 1, area 1) sorts first; first region: (0, 0, .5, .5, .25)
     expect(Array.from(batch.attFeats?.data ?? [])).toEqual([2, 2, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0.5, 0.5, 0.25]);
@@ -179,8 +197,12 @@ describe('CaptionLoader', () => {
 
   it('rejects a saved position of another split, and labels that do not cover the images', () => {
     const state = new CaptionLoader(base).state();
-    expect(() => new CaptionLoader({ ...base, split: 'val', resume: state })).toThrow(/saved position is for split "train"/);
+    expect(() => new CaptionLoader({ ...base, split: 'val', resume: state })).toThrow(
+      /saved position is for split "train"/,
+    );
     const short = encodeCaptions(captions.slice(0, 3), vocabulary, 4);
-    expect(() => new CaptionLoader({ ...base, labels: short })).toThrow(/labels cover 3 images but cocotalk.json lists 23/);
+    expect(() => new CaptionLoader({ ...base, labels: short })).toThrow(
+      /labels cover 3 images but cocotalk.json lists 23/,
+    );
   });
 });

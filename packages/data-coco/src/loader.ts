@@ -362,12 +362,16 @@ export class CaptionLoader {
       att = { data: raw.data, shape: [raw.data.length / Math.max(dim, 1), dim] };
       if (this.options.normAttFeat === true) att = { data: l2NormaliseRows(att.data, dim), shape: att.shape };
       if (this.options.useBox === true) {
-        if (boxStore === undefined) throw new DataFormatError('useBox needs a box store', { imageId: image.id, field: 'box' });
+        if (boxStore === undefined)
+          throw new DataFormatError('useBox needs a box store', { imageId: image.id, field: 'box' });
         if (image.width === undefined || image.height === undefined) {
-          throw new DataFormatError('useBox needs the image width and height in cocotalk.json (prepro with images_root)', {
-            imageId: image.id,
-            field: 'width',
-          });
+          throw new DataFormatError(
+            'useBox needs the image width and height in cocotalk.json (prepro with images_root)',
+            {
+              imageId: image.id,
+              field: 'width',
+            },
+          );
         }
         const box = await boxStore.get(image.id);
         att = appendBoxFeatures(att, box, image.width, image.height, this.options.normBoxFeat === true, image.id);
@@ -389,7 +393,12 @@ export class CaptionLoader {
       const d = first.fc.length;
       const data = new Float32Array(b * d);
       feats.forEach((f, i) => {
-        if (f.fc?.length !== d) throw this.shapeError(planned.images[i]?.ix, 'fc', `${f.fc?.length ?? 0} values, expected ${d} as the batch's first image`);
+        if (f.fc?.length !== d)
+          throw this.shapeError(
+            planned.images[i]?.ix,
+            'fc',
+            `${f.fc?.length ?? 0} values, expected ${d} as the batch's first image`,
+          );
         data.set(f.fc, i * d);
       });
       fcFeats = { data, shape: [b, d] };
@@ -404,7 +413,12 @@ export class CaptionLoader {
       let uniform = true;
       feats.forEach((f, i) => {
         const a = f.att as ShapedArray<Float32Array>;
-        if (a.shape[1] !== d) throw this.shapeError(planned.images[i]?.ix, 'att', `feature size ${a.shape[1]}, expected ${d} as the batch's first image`);
+        if (a.shape[1] !== d)
+          throw this.shapeError(
+            planned.images[i]?.ix,
+            'att',
+            `feature size ${a.shape[1]}, expected ${d} as the batch's first image`,
+          );
         const ki = a.shape[0] as number;
         if (ki !== k) uniform = false;
         data.set(a.data, i * k * d);
@@ -443,7 +457,17 @@ export class CaptionLoader {
       const image = cocotalk.images[p.ix];
       return { ix: p.ix, id: image?.id ?? -1, filePath: image?.filePath ?? '' };
     });
-    return { fcFeats, attFeats, attMasks, labels: labelBatch, masks, gts, infos, bounds: planned.bounds, epoch: planned.stateAfter.epoch };
+    return {
+      fcFeats,
+      attFeats,
+      attMasks,
+      labels: labelBatch,
+      masks,
+      gts,
+      infos,
+      bounds: planned.bounds,
+      epoch: planned.stateAfter.epoch,
+    };
   }
 
   private shapeError(ix: number | undefined, field: string, problem: string): DataFormatError {
@@ -482,7 +506,8 @@ function l2NormaliseRows(data: Float32Array, dim: number): Float32Array {
 function meanRows(att: ShapedArray<Float32Array>): Float32Array {
   const [k, d] = att.shape as [number, number];
   const out = new Float32Array(d);
-  for (let r = 0; r < k; r += 1) for (let c = 0; c < d; c += 1) out[c] = (out[c] as number) + (att.data[r * d + c] as number);
+  for (let r = 0; r < k; r += 1)
+    for (let c = 0; c < d; c += 1) out[c] = (out[c] as number) + (att.data[r * d + c] as number);
   for (let c = 0; c < d; c += 1) out[c] = (out[c] as number) / k;
   return out;
 }
@@ -498,7 +523,10 @@ function appendBoxFeatures(
 ): ShapedArray<Float32Array> {
   const [k, d] = att.shape as [number, number];
   if (box.data.length !== k * 4) {
-    throw new DataFormatError(`boxes have shape [${box.shape.join(', ')}], expected [${k}, 4] (one per region)`, { imageId, field: 'box' });
+    throw new DataFormatError(`boxes have shape [${box.shape.join(', ')}], expected [${k}, 4] (one per region)`, {
+      imageId,
+      field: 'box',
+    });
   }
   const rows: Array<{ feats: Float32Array; key: number }> = [];
   for (let r = 0; r < k; r += 1) {

@@ -67,7 +67,9 @@ export function buildNgramCaches(
     const words: string[] = [];
     const idxs: string[] = [];
     for (const sentence of image.sentences) {
-      const tokens = [...sentence.tokens, EOS_TOKEN].map((t) => (t === EOS_TOKEN || vocabulary.idOf(t) !== undefined ? t : UNK_TOKEN));
+      const tokens = [...sentence.tokens, EOS_TOKEN].map((t) =>
+        t === EOS_TOKEN || vocabulary.idOf(t) !== undefined ? t : UNK_TOKEN,
+      );
       words.push(tokens.join(' '));
       idxs.push(
         tokens

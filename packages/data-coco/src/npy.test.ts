@@ -80,7 +80,9 @@ describe('npy/npz writing', () => {
     expect(Array.from(decodeNpy(encodeNpy(a)).data)).toEqual(Array.from(data));
     const half = decodeNpy(encodeNpy(a, { dtype: 'float16' }));
     expect(half.dtype).toBe('float16');
-    expect(Array.from(half.data)).toEqual(Array.from(float16ToFloat32(Uint16Array.from(data, (v) => toFloat16Bits(v)))));
+    expect(Array.from(half.data)).toEqual(
+      Array.from(float16ToFloat32(Uint16Array.from(data, (v) => toFloat16Bits(v)))),
+    );
     const ints = decodeNpy(encodeNpy({ data: [1, 2, 3], shape: [3] }, { dtype: 'int32' }));
     expect(ints.data).toBeInstanceOf(Int32Array);
     for (const compress of [true, false]) {
@@ -92,7 +94,9 @@ describe('npy/npz writing', () => {
 
   it('reports a wrong data size, a bad magic and a missing member with the file name', async () => {
     const bytes = encodeNpy({ data: new Float32Array(6), shape: [6] });
-    expect(() => decodeNpy(bytes.subarray(0, bytes.length - 4), 'a.npy')).toThrow(/file a\.npy, field "data": data has 20 bytes, expected 24/);
+    expect(() => decodeNpy(bytes.subarray(0, bytes.length - 4), 'a.npy')).toThrow(
+      /file a\.npy, field "data": data has 20 bytes, expected 24/,
+    );
     expect(() => decodeNpy(new Uint8Array(20), 'b.npy')).toThrow(DataFormatError);
     const path = join(dir, 'x.npz');
     const { writeFileSync } = await import('node:fs');
@@ -103,7 +107,9 @@ describe('npy/npz writing', () => {
     const corrupt = encodeNpz({ feat: { data: new Float32Array(400), shape: [4, 100] } });
     corrupt[30 + 'feat.npy'.length] = 0xff;
     writeFileSync(path, corrupt);
-    await expect(readNpzHeader(path)).rejects.toThrow(/x\.npz, field "feat": not a readable \.npz \(zip\) archive \(invalid block type\)/);
+    await expect(readNpzHeader(path)).rejects.toThrow(
+      /x\.npz, field "feat": not a readable \.npz \(zip\) archive \(invalid block type\)/,
+    );
     await expect(readNpz(path)).rejects.toThrow(/x\.npz.*not a readable \.npz \(zip\) archive/);
   });
 });

@@ -22,7 +22,9 @@ export interface ShapedArray<T extends ArrayLike<number> = Float32Array> {
 export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32';
 
 /** An array read from a `.npy` file: values as stored (float16 is returned as float32). */
-export interface NpyArray extends ShapedArray<Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array> {
+export interface NpyArray extends ShapedArray<
+  Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+> {
   /** The dtype stored in the file. */
   dtype: NpyDtype;
 }
@@ -149,7 +151,10 @@ function parseNpyHeader(bytes: Uint8Array, file?: string): { shape: number[]; dt
   const order = descr[0];
   const dtype = NPY_CODES[descr.slice(1)];
   if (dtype === undefined || (order === '>' && !descr.endsWith('1'))) {
-    throw new DataFormatError(`unsupported dtype ${descr} (little-endian numeric types only)`, { file, field: 'descr' });
+    throw new DataFormatError(`unsupported dtype ${descr} (little-endian numeric types only)`, {
+      file,
+      field: 'descr',
+    });
   }
   const parsed = npyParse(ownBuffer(bytes.subarray(0, dataOffset)), { convertFloat16: false });
   return { shape: parsed.shape, dtype, dataOffset };
@@ -191,7 +196,10 @@ export interface NpyWriteOptions {
 
 type TypedCtor = new (values: ArrayLike<number>) => ArrayLike<number> & ArrayBufferView;
 
-const WRITERS: Record<Exclude<NpyDtype, 'float16'>, readonly [TypedCtor, 'f4' | 'f8' | 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4']> = {
+const WRITERS: Record<
+  Exclude<NpyDtype, 'float16'>,
+  readonly [TypedCtor, 'f4' | 'f8' | 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4']
+> = {
   float32: [Float32Array, 'f4'],
   float64: [Float64Array, 'f8'],
   int8: [Int8Array, 'i1'],
@@ -226,7 +234,10 @@ export interface NpzWriteOptions extends NpyWriteOptions {
 }
 
 /** An `.npz` archive of named arrays (member `<name>.npy` each), readable by `np.load`. */
-export function encodeNpz(arrays: Record<string, ShapedArray<ArrayLike<number>>>, options: NpzWriteOptions = {}): Uint8Array {
+export function encodeNpz(
+  arrays: Record<string, ShapedArray<ArrayLike<number>>>,
+  options: NpzWriteOptions = {},
+): Uint8Array {
   const level = options.compress === false ? 0 : 6;
   const members: Record<string, [Uint8Array, { level: 0 | 6 }]> = {};
   for (const [name, array] of Object.entries(arrays)) members[`${name}.npy`] = [encodeNpy(array, options), { level }];
@@ -321,7 +332,11 @@ export async function readNpz(path: string, key = 'feat', fallbackKeys: readonly
     members = await unzipMembersAsync(await readFileBytes(path), new Set(keys.map((k) => `${k}.npy`)));
   } catch (cause) {
     if (DataFormatError.isInstance(cause)) throw cause;
-    throw new DataFormatError(`not a readable .npz (zip) archive (${(cause as Error).message})`, { file: path }, { cause });
+    throw new DataFormatError(
+      `not a readable .npz (zip) archive (${(cause as Error).message})`,
+      { file: path },
+      { cause },
+    );
   }
   for (const k of keys) {
     const content = members.get(`${k}.npy`);
@@ -329,7 +344,8 @@ export async function readNpz(path: string, key = 'feat', fallbackKeys: readonly
     try {
       return decodeNpy(content, path);
     } catch (cause) {
-      if (DataFormatError.isInstance(cause)) throw new DataFormatError(cause.problem, { file: path, field: k }, { cause });
+      if (DataFormatError.isInstance(cause))
+        throw new DataFormatError(cause.problem, { file: path, field: k }, { cause });
       throw cause;
     }
   }
@@ -357,7 +373,11 @@ export async function readNpyHeader(path: string): Promise<ArrayHeader> {
  * Shape and dtype of one member of an `.npz` file, decompressing only the first few kilobytes of that
  * member (so checking 100k attention files does not inflate 100 GB).
  */
-export async function readNpzHeader(path: string, key = 'feat', fallbackKeys: readonly string[] = ['z']): Promise<ArrayHeader> {
+export async function readNpzHeader(
+  path: string,
+  key = 'feat',
+  fallbackKeys: readonly string[] = ['z'],
+): Promise<ArrayHeader> {
   const names = new Set([key, ...fallbackKeys].map((k) => `${k}.npy`));
   let found: Uint8Array | undefined;
   let failure: FlateError | undefined;
@@ -394,14 +414,22 @@ export async function readNpzHeader(path: string, key = 'feat', fallbackKeys: re
       try {
         unzip.push(buf, pos + buf.length >= size);
       } catch (cause) {
-        throw new DataFormatError(`not a readable .npz (zip) archive (${(cause as Error).message})`, { file: path }, { cause });
+        throw new DataFormatError(
+          `not a readable .npz (zip) archive (${(cause as Error).message})`,
+          { file: path },
+          { cause },
+        );
       }
     }
   } finally {
     await handle.close();
   }
   if (failure !== undefined) {
-    throw new DataFormatError(`not a readable .npz (zip) archive (${failure.message})`, { file: path, field: key }, { cause: failure });
+    throw new DataFormatError(
+      `not a readable .npz (zip) archive (${failure.message})`,
+      { file: path, field: key },
+      { cause: failure },
+    );
   }
   if (found === undefined) throw new DataFormatError(`member "${key}.npy" not found`, { file: path, field: key });
   const { shape, dtype } = parseNpyHeader(found, path);

@@ -18,10 +18,9 @@ function tag(v: PickleValue): Tagged {
 }
 
 describe('pickle reader', () => {
-  const expectedDf = readFixtureJson<Record<string, { ref_len: number; document_frequency: Array<[string[], number]> }>>(
-    'pickles',
-    'expected-df.json',
-  );
+  const expectedDf = readFixtureJson<
+    Record<string, { ref_len: number; document_frequency: Array<[string[], number]> }>
+  >('pickles', 'expected-df.json');
   for (const [name, expected] of Object.entries(expectedDf)) {
     it(`reads ${name} as Python 3 does`, () => {
       const cache = parseDocumentFrequencyPickle(new Uint8Array(readFileSync(fixturePath('pickles', name))), name);
@@ -49,7 +48,9 @@ describe('pickle reader', () => {
 
   it('rejects truncated streams and unknown opcodes with a DataFormatError naming the file', () => {
     const bytes = new Uint8Array(readFileSync(fixturePath('pickles', 'df-protocol2.p')));
-    expect(() => loadPickle(bytes.subarray(0, 40), 'x.p')).toThrow(/^file x\.p: pickle: (truncated stream|unterminated line)/);
+    expect(() => loadPickle(bytes.subarray(0, 40), 'x.p')).toThrow(
+      /^file x\.p: pickle: (truncated stream|unterminated line)/,
+    );
     expect(() => loadPickle(new Uint8Array([0x80, 2, 0xff]), 'y.p')).toThrow(DataFormatError);
   });
 });
@@ -57,9 +58,28 @@ describe('pickle reader', () => {
 describe('pickle writer', () => {
   it('round-trips every kind of value it writes', () => {
     const value: PickleValue = [
-      null, true, false, 0, 255, 65535, 65536, -5, 2 ** 40, -(2n ** 70n), 1.25, new PyFloat(3), 'x', 'x', 'ünï',
-      new PyTuple([]), new PyTuple(['a']), new PyTuple(['a', 'b', 'c', 'd']),
-      new PyDict([['k', [1, 2]], [new PyTuple(['t']), null]]),
+      null,
+      true,
+      false,
+      0,
+      255,
+      65535,
+      65536,
+      -5,
+      2 ** 40,
+      -(2n ** 70n),
+      1.25,
+      new PyFloat(3),
+      'x',
+      'x',
+      'ünï',
+      new PyTuple([]),
+      new PyTuple(['a']),
+      new PyTuple(['a', 'b', 'c', 'd']),
+      new PyDict([
+        ['k', [1, 2]],
+        [new PyTuple(['t']), null],
+      ]),
     ];
     const back = loadPickle(dumpPickle(value)) as PickleValue[];
     // a PyFloat reads back as a plain number; everything else as written
@@ -67,7 +87,14 @@ describe('pickle writer', () => {
   });
 
   it('writes a document-frequency cache that reads back identically (defaultdict(float), tuple keys)', () => {
-    const cache = { refLen: 3, documentFrequency: new Map([['a', 3], ['a b', 1], ['1 2 3 0', 2]]) };
+    const cache = {
+      refLen: 3,
+      documentFrequency: new Map([
+        ['a', 3],
+        ['a b', 1],
+        ['1 2 3 0', 2],
+      ]),
+    };
     const bytes = formatDocumentFrequencyPickle(cache);
     const root = loadPickle(bytes) as PyDict;
     const df = root.get('document_frequency') as PyDict;

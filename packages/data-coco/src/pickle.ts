@@ -103,7 +103,19 @@ function escapeDecode(body: string): string {
     }
     i += 1;
     const e = body[i];
-    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '\n': '' };
+    const simple: Record<string, string> = {
+      n: '\n',
+      t: '\t',
+      r: '\r',
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      v: '\v',
+      '\\': '\\',
+      "'": "'",
+      '"': '"',
+      '\n': '',
+    };
     if (e !== undefined && e in simple) out += simple[e];
     else if (e === 'x') {
       out += String.fromCharCode(parseInt(body.slice(i + 1, i + 3), 16));
@@ -182,7 +194,9 @@ export function loadPickle(bytes: Uint8Array, file?: string): PickleValue {
     }
   };
   const int = (n: bigint | number): number | bigint =>
-    typeof n === 'bigint' && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+    typeof n === 'bigint' && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(n)
+      : n;
   const longLE = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
     let v = 0n;
@@ -199,7 +213,8 @@ export function loadPickle(bytes: Uint8Array, file?: string): PickleValue {
   };
   const setItems = (dict: PickleValue, items: PickleValue[]): void => {
     if (!(dict instanceof PyDict)) fail('SETITEM(S) on a non-dict');
-    for (let i = 0; i + 1 < items.length; i += 2) (dict as PyDict).entries.push([items[i] as PickleValue, items[i + 1] as PickleValue]);
+    for (let i = 0; i + 1 < items.length; i += 2)
+      (dict as PyDict).entries.push([items[i] as PickleValue, items[i + 1] as PickleValue]);
   };
   const reduce = (callable: PickleValue, args: PickleValue): PickleValue => {
     if (callable instanceof PyGlobal && callable.module === 'collections' && callable.name === 'defaultdict') {
@@ -212,72 +227,244 @@ export function loadPickle(bytes: Uint8Array, file?: string): PickleValue {
   for (;;) {
     const op = u8();
     switch (op) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: take(8); break; // FRAME
-      case 0x2e: { // STOP
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        take(8);
+        break; // FRAME
+      case 0x2e: {
+        // STOP
         const result = pop();
         return result;
       }
-      case 0x28: stack.push(MARK_OBJ); break; // MARK
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x49: { // INT
+      case 0x28:
+        stack.push(MARK_OBJ);
+        break; // MARK
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x49: {
+        // INT
         const line = readline();
         if (line === '01') stack.push(true);
         else if (line === '00') stack.push(false);
         else stack.push(int(BigInt(line)));
         break;
       }
-      case 0x4a: need(4); stack.push(view.getInt32(pos, true)); pos += 4; break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: need(2); stack.push(view.getUint16(pos, true)); pos += 2; break; // BININT2
-      case 0x4c: stack.push(int(BigInt(readline().replace(/L$/, '')))); break; // LONG
-      case 0x8a: stack.push(longLE(take(u8()))); break; // LONG1
-      case 0x8b: { need(4); const n = view.getInt32(pos, true); pos += 4; stack.push(longLE(take(n))); break; } // LONG4
-      case 0x46: stack.push(Number.parseFloat(readline())); break; // FLOAT
-      case 0x47: need(8); stack.push(view.getFloat64(pos, false)); pos += 8; break; // BINFLOAT
-      case 0x53: { // STRING
+      case 0x4a:
+        need(4);
+        stack.push(view.getInt32(pos, true));
+        pos += 4;
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        need(2);
+        stack.push(view.getUint16(pos, true));
+        pos += 2;
+        break; // BININT2
+      case 0x4c:
+        stack.push(int(BigInt(readline().replace(/L$/, ''))));
+        break; // LONG
+      case 0x8a:
+        stack.push(longLE(take(u8())));
+        break; // LONG1
+      case 0x8b: {
+        need(4);
+        const n = view.getInt32(pos, true);
+        pos += 4;
+        stack.push(longLE(take(n)));
+        break;
+      } // LONG4
+      case 0x46:
+        stack.push(Number.parseFloat(readline()));
+        break; // FLOAT
+      case 0x47:
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break; // BINFLOAT
+      case 0x53: {
+        // STRING
         const line = readline();
         const q = line[0];
         if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) fail('malformed STRING');
         stack.push(escapeDecode(line.slice(1, -1)));
         break;
       }
-      case 0x54: { need(4); const n = view.getInt32(pos, true); pos += 4; stack.push(latin1.decode(take(n))); break; } // BINSTRING
-      case 0x55: stack.push(latin1.decode(take(u8()))); break; // SHORT_BINSTRING
-      case 0x56: stack.push(rawUnicodeEscapeDecode(readlineBytes())); break; // UNICODE
-      case 0x58: { need(4); const n = view.getUint32(pos, true); pos += 4; stack.push(str(take(n))); break; } // BINUNICODE
-      case 0x8c: stack.push(str(take(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: { need(8); const n = Number(view.getBigUint64(pos, true)); pos += 8; stack.push(str(take(n))); break; } // BINUNICODE8
-      case 0x42: { need(4); const n = view.getUint32(pos, true); pos += 4; stack.push(take(n).slice()); break; } // BINBYTES
-      case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
-      case 0x64: { const items = popMark(); const d = new PyDict(); setItems(d, items); stack.push(d); break; } // DICT
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) fail('APPEND on a non-list'); (l as PickleValue[]).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); const l = top(); if (!Array.isArray(l)) fail('APPENDS on a non-list'); (l as PickleValue[]).push(...items); break; } // APPENDS
-      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
-      case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; } // TUPLE3
-      case 0x63: { const module = readline(); const name = readline(); stack.push(new PyGlobal(module, name)); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); if (typeof name !== 'string' || typeof module !== 'string') fail('STACK_GLOBAL needs two strings'); stack.push(new PyGlobal(module as string, name as string)); break; } // STACK_GLOBAL
-      case 0x52: { const args = pop(); const callable = pop(); stack.push(reduce(callable, args)); break; } // REDUCE
-      case 0x70: memo.set(Number(readline()), top()); break; // PUT
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: need(4); memo.set(view.getUint32(pos, true), top()); pos += 4; break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x67: { const k = Number(readline()); if (!memo.has(k)) fail(`memo key ${k} missing`); stack.push(memo.get(k) as PickleValue); break; } // GET
-      case 0x68: { const k = u8(); if (!memo.has(k)) fail(`memo key ${k} missing`); stack.push(memo.get(k) as PickleValue); break; } // BINGET
-      case 0x6a: { need(4); const k = view.getUint32(pos, true); pos += 4; if (!memo.has(k)) fail(`memo key ${k} missing`); stack.push(memo.get(k) as PickleValue); break; } // LONG_BINGET
+      case 0x54: {
+        need(4);
+        const n = view.getInt32(pos, true);
+        pos += 4;
+        stack.push(latin1.decode(take(n)));
+        break;
+      } // BINSTRING
+      case 0x55:
+        stack.push(latin1.decode(take(u8())));
+        break; // SHORT_BINSTRING
+      case 0x56:
+        stack.push(rawUnicodeEscapeDecode(readlineBytes()));
+        break; // UNICODE
+      case 0x58: {
+        need(4);
+        const n = view.getUint32(pos, true);
+        pos += 4;
+        stack.push(str(take(n)));
+        break;
+      } // BINUNICODE
+      case 0x8c:
+        stack.push(str(take(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x8d: {
+        need(8);
+        const n = Number(view.getBigUint64(pos, true));
+        pos += 8;
+        stack.push(str(take(n)));
+        break;
+      } // BINUNICODE8
+      case 0x42: {
+        need(4);
+        const n = view.getUint32(pos, true);
+        pos += 4;
+        stack.push(take(n).slice());
+        break;
+      } // BINBYTES
+      case 0x43:
+        stack.push(take(u8()).slice());
+        break; // SHORT_BINBYTES
+      case 0x7d:
+        stack.push(new PyDict());
+        break; // EMPTY_DICT
+      case 0x64: {
+        const items = popMark();
+        const d = new PyDict();
+        setItems(d, items);
+        stack.push(d);
+        break;
+      } // DICT
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      } // SETITEMS
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x61: {
+        const v = pop();
+        const l = top();
+        if (!Array.isArray(l)) fail('APPEND on a non-list');
+        (l as PickleValue[]).push(v);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        const l = top();
+        if (!Array.isArray(l)) fail('APPENDS on a non-list');
+        (l as PickleValue[]).push(...items);
+        break;
+      } // APPENDS
+      case 0x29:
+        stack.push(new PyTuple([]));
+        break; // EMPTY_TUPLE
+      case 0x74:
+        stack.push(new PyTuple(popMark()));
+        break; // TUPLE
+      case 0x85:
+        stack.push(new PyTuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b]));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b, c]));
+        break;
+      } // TUPLE3
+      case 0x63: {
+        const module = readline();
+        const name = readline();
+        stack.push(new PyGlobal(module, name));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const name = pop();
+        const module = pop();
+        if (typeof name !== 'string' || typeof module !== 'string') fail('STACK_GLOBAL needs two strings');
+        stack.push(new PyGlobal(module as string, name as string));
+        break;
+      } // STACK_GLOBAL
+      case 0x52: {
+        const args = pop();
+        const callable = pop();
+        stack.push(reduce(callable, args));
+        break;
+      } // REDUCE
+      case 0x70:
+        memo.set(Number(readline()), top());
+        break; // PUT
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        need(4);
+        memo.set(view.getUint32(pos, true), top());
+        pos += 4;
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x67: {
+        const k = Number(readline());
+        if (!memo.has(k)) fail(`memo key ${k} missing`);
+        stack.push(memo.get(k) as PickleValue);
+        break;
+      } // GET
+      case 0x68: {
+        const k = u8();
+        if (!memo.has(k)) fail(`memo key ${k} missing`);
+        stack.push(memo.get(k) as PickleValue);
+        break;
+      } // BINGET
+      case 0x6a: {
+        need(4);
+        const k = view.getUint32(pos, true);
+        pos += 4;
+        if (!memo.has(k)) fail(`memo key ${k} missing`);
+        stack.push(memo.get(k) as PickleValue);
+        break;
+      } // LONG_BINGET
       default:
         fail(`unsupported opcode 0x${op.toString(16).padStart(2, '0')}`);
     }

@@ -96,8 +96,14 @@ describe('preflight', () => {
 
   it('catches feature files of the wrong shape and missing ones', async () => {
     const cfg = await makeFolder('bad-shape');
-    await new FeatureDirectory(cfg.inputAttDir as string, { format: 'npz' }).put(507, { data: new Float32Array(21), shape: [3, 7] });
-    await new FeatureDirectory(cfg.inputFcDir as string, { format: 'npy' }).put(501, { data: new Float32Array(12), shape: [2, 6] });
+    await new FeatureDirectory(cfg.inputAttDir as string, { format: 'npz' }).put(507, {
+      data: new Float32Array(21),
+      shape: [3, 7],
+    });
+    await new FeatureDirectory(cfg.inputFcDir as string, { format: 'npy' }).put(501, {
+      data: new Float32Array(12),
+      shape: [2, 6],
+    });
     unlinkSync(join(cfg.inputBoxDir as string, '510.npy'));
     const report = await preflight(cfg);
     const found = report.errors.map((e) => [e.imageId, e.field, e.problem]);
@@ -119,7 +125,10 @@ describe('preflight', () => {
     const rowOf = (e: { message: string }): number => Number(/row (\d+)/.exec(e.message)?.[1]);
     for (const error of vocabErrors) {
       const row = rowOf(error);
-      const owner = prepared.cocotalk.images.findIndex((_, i) => (prepared.labels.labelStartIx[i] as number) <= row && row <= (prepared.labels.labelEndIx[i] as number));
+      const owner = prepared.cocotalk.images.findIndex(
+        (_, i) =>
+          (prepared.labels.labelStartIx[i] as number) <= row && row <= (prepared.labels.labelEndIx[i] as number),
+      );
       expect(error.imageId, error.message).toBe(String(prepared.cocotalk.images[owner]?.id));
     }
   });
@@ -139,9 +148,14 @@ describe('preflight', () => {
     const caches = buildNgramCaches(dataset.images, reordered, 'train');
     await writeDocumentFrequencyCache(`${cfg.cachedTokens as string}.p`, caches.idxs);
     const report = await preflight(cfg);
-    expect(report.errors.some((e) => e.field === 'document_frequency' && /made with another vocabulary/.test(e.message))).toBe(true);
+    expect(
+      report.errors.some((e) => e.field === 'document_frequency' && /made with another vocabulary/.test(e.message)),
+    ).toBe(true);
     const datasetJson = join(root, 'dataset.json');
-    writeFileSync(datasetJson, JSON.stringify({ images: dataset.images.map((im) => ({ ...im, split: im.fileSplit })) }));
+    writeFileSync(
+      datasetJson,
+      JSON.stringify({ images: dataset.images.map((im) => ({ ...im, split: im.fileSplit })) }),
+    );
     const recomputed = await preflight({ ...cfg, datasetJson });
     expect(recomputed.errors.some((e) => /gives/.test(e.message))).toBe(true);
     expect((await preflight({ ...config, datasetJson })).ok).toBe(true);
@@ -152,7 +166,10 @@ describe('preflight', () => {
     writeFileSync(join(root, 'df-unreadable', 'coco-train-words.p'), 'not a pickle');
     const report = await preflight({ ...cfg, datasetJson: join(root, 'df-unreadable', 'absent.json') });
     expect(report.ok).toBe(false);
-    expect(report.errors.map((e) => e.file)).toEqual([join(root, 'df-unreadable', 'coco-train-words.p'), join(root, 'df-unreadable', 'absent.json')]);
+    expect(report.errors.map((e) => e.file)).toEqual([
+      join(root, 'df-unreadable', 'coco-train-words.p'),
+      join(root, 'df-unreadable', 'absent.json'),
+    ]);
     expect(report.errors[1]?.message).toMatch(/cannot read the file/);
   });
 });

@@ -81,19 +81,34 @@ class ErrorList {
   }
 }
 
-function checkLabels(cocotalk: CocoTalk, labels: CaptionLabels, file: string, config: PreflightConfig, errors: ErrorList): void {
+function checkLabels(
+  cocotalk: CocoTalk,
+  labels: CaptionLabels,
+  file: string,
+  config: PreflightConfig,
+  errors: ErrorList,
+): void {
   const { count, seqLength } = labels;
   const vocabSize = cocotalk.vocabulary.size;
   if (config.seqLength !== undefined && config.seqLength !== seqLength) {
-    errors.add('seq-length', new DataFormatError(`labels are ${seqLength} wide, the configuration expects ${config.seqLength}`, { file, field: 'labels' }));
+    errors.add(
+      'seq-length',
+      new DataFormatError(`labels are ${seqLength} wide, the configuration expects ${config.seqLength}`, {
+        file,
+        field: 'labels',
+      }),
+    );
   }
   if (labels.labelStartIx.length !== cocotalk.images.length) {
     errors.add(
       'image-count',
-      new DataFormatError(`has ${labels.labelStartIx.length} entries but ${config.inputJson} lists ${cocotalk.images.length} images`, {
-        file,
-        field: 'label_start_ix',
-      }),
+      new DataFormatError(
+        `has ${labels.labelStartIx.length} entries but ${config.inputJson} lists ${cocotalk.images.length} images`,
+        {
+          file,
+          field: 'label_start_ix',
+        },
+      ),
     );
   }
   const n = Math.min(labels.labelStartIx.length, labels.labelEndIx.length, cocotalk.images.length);
@@ -104,16 +119,36 @@ function checkLabels(cocotalk: CocoTalk, labels: CaptionLabels, file: string, co
     const s = labels.labelStartIx[i] as number;
     const e = labels.labelEndIx[i] as number;
     if (s < 1 || s > count) {
-      errors.add('label-range', new DataFormatError(`${s} is outside the labels array (rows 1..${count})`, { file, imageId: id, field: 'label_start_ix' }));
+      errors.add(
+        'label-range',
+        new DataFormatError(`${s} is outside the labels array (rows 1..${count})`, {
+          file,
+          imageId: id,
+          field: 'label_start_ix',
+        }),
+      );
     } else if (e < s || e > count) {
-      errors.add('label-range', new DataFormatError(`${e} is outside the labels array (rows ${s}..${count})`, { file, imageId: id, field: 'label_end_ix' }));
+      errors.add(
+        'label-range',
+        new DataFormatError(`${e} is outside the labels array (rows ${s}..${count})`, {
+          file,
+          imageId: id,
+          field: 'label_end_ix',
+        }),
+      );
     } else {
       rowImage.fill(i, s - 1, e);
     }
   }
   const imageOfRow = (r: number): number | undefined => cocotalk.images[rowImage[r] as number]?.id;
   if (labels.labelLength.length !== count) {
-    errors.add('label-length', new DataFormatError(`has ${labels.labelLength.length} entries, labels has ${count} rows`, { file, field: 'label_length' }));
+    errors.add(
+      'label-length',
+      new DataFormatError(`has ${labels.labelLength.length} entries, labels has ${count} rows`, {
+        file,
+        field: 'label_length',
+      }),
+    );
   }
   for (let r = 0; r < count; r += 1) {
     let len = 0;
@@ -122,18 +157,28 @@ function checkLabels(cocotalk: CocoTalk, labels: CaptionLabels, file: string, co
       if (v > vocabSize) {
         errors.add(
           'vocabulary',
-          new DataFormatError(`row ${r + 1} holds word id ${v}, but the vocabulary of ${config.inputJson} has ${vocabSize} words`, {
-            file,
-            imageId: imageOfRow(r),
-            field: 'labels',
-          }),
+          new DataFormatError(
+            `row ${r + 1} holds word id ${v}, but the vocabulary of ${config.inputJson} has ${vocabSize} words`,
+            {
+              file,
+              imageId: imageOfRow(r),
+              field: 'labels',
+            },
+          ),
         );
       }
       if (v !== 0 && len === t) len += 1;
     }
     const stored = labels.labelLength[r];
     if (stored !== undefined && stored !== len) {
-      errors.add('label-length', new DataFormatError(`row ${r + 1} has ${len} words but label_length says ${stored}`, { file, imageId: imageOfRow(r), field: 'label_length' }));
+      errors.add(
+        'label-length',
+        new DataFormatError(`row ${r + 1} has ${len} words but label_length says ${stored}`, {
+          file,
+          imageId: imageOfRow(r),
+          field: 'label_length',
+        }),
+      );
     }
   }
 }
@@ -145,15 +190,22 @@ async function checkFeatures(
   errors: ErrorList,
 ): Promise<number> {
   const kinds: Array<{ field: 'fc' | 'att' | 'box'; store: FeatureDirectory }> = [];
-  if (config.inputFcDir !== undefined) kinds.push({ field: 'fc', store: new FeatureDirectory(config.inputFcDir, { format: 'npy' }) });
-  if (config.inputAttDir !== undefined) kinds.push({ field: 'att', store: new FeatureDirectory(config.inputAttDir, { format: 'npz' }) });
-  if (config.inputBoxDir !== undefined) kinds.push({ field: 'box', store: new FeatureDirectory(config.inputBoxDir, { format: 'npy' }) });
+  if (config.inputFcDir !== undefined)
+    kinds.push({ field: 'fc', store: new FeatureDirectory(config.inputFcDir, { format: 'npy' }) });
+  if (config.inputAttDir !== undefined)
+    kinds.push({ field: 'att', store: new FeatureDirectory(config.inputAttDir, { format: 'npz' }) });
+  if (config.inputBoxDir !== undefined)
+    kinds.push({ field: 'box', store: new FeatureDirectory(config.inputBoxDir, { format: 'npy' }) });
   if (kinds.length === 0) return 0;
   const expected: { fc?: number; att?: number } = { fc: config.fcFeatSize, att: config.attFeatSize };
   const progress =
     config.progress === undefined || config.progress === false
       ? silentProgress
-      : createProgress('preflight features', indices.length, config.progress === true ? process.stderr : config.progress);
+      : createProgress(
+          'preflight features',
+          indices.length,
+          config.progress === true ? process.stderr : config.progress,
+        );
   let files = 0;
   await mapConcurrent(indices, config.concurrency ?? 16, async (ix) => {
     const id = cocotalk.images[ix]?.id as number;
@@ -168,14 +220,19 @@ async function checkFeatures(
       try {
         headers[field] = await store.header(id);
       } catch (cause) {
-        errors.add(`${field}-unreadable`, DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file, imageId: id, field }));
+        errors.add(
+          `${field}-unreadable`,
+          DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file, imageId: id, field }),
+        );
         continue;
       }
       const shape = (headers[field] as ArrayHeader).shape;
-      const fail = (problem: string): void => errors.add(`${field}-shape`, new DataFormatError(problem, { file, imageId: id, field }));
+      const fail = (problem: string): void =>
+        errors.add(`${field}-shape`, new DataFormatError(problem, { file, imageId: id, field }));
       if (field === 'fc') {
         expected.fc ??= shape[0];
-        if (shape.length !== 1 || shape[0] !== expected.fc) fail(`expected shape [${expected.fc}], found [${shape.join(', ')}]`);
+        if (shape.length !== 1 || shape[0] !== expected.fc)
+          fail(`expected shape [${expected.fc}], found [${shape.join(', ')}]`);
       } else if (field === 'att') {
         const dim = shape[shape.length - 1];
         expected.att ??= dim;
@@ -197,11 +254,19 @@ async function checkFeatures(
 }
 
 /** The value `read` gives, or `null` after adding its failure to `errors` (preflight reports, it does not throw). */
-async function readOrReport<T>(read: () => Promise<T>, file: string, kind: string, errors: ErrorList): Promise<T | null> {
+async function readOrReport<T>(
+  read: () => Promise<T>,
+  file: string,
+  kind: string,
+  errors: ErrorList,
+): Promise<T | null> {
   try {
     return await read();
   } catch (cause) {
-    errors.add(kind, DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file }, { cause }));
+    errors.add(
+      kind,
+      DataFormatError.isInstance(cause) ? cause : new DataFormatError(String(cause), { file }, { cause }),
+    );
     return null;
   }
 }
@@ -210,18 +275,25 @@ function resolveCache(path: string): string {
   return existsSync(path) || path.endsWith('.p') ? path : `${path}.p`;
 }
 
-async function checkDfCache(
-  cocotalk: CocoTalk,
-  config: PreflightConfig,
-  errors: ErrorList,
-): Promise<number> {
+async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors: ErrorList): Promise<number> {
   if (config.cachedTokens === undefined) {
-    errors.add('df', new DataFormatError('self-critical training needs the CIDEr-D document-frequency cache; none is configured', { field: 'cached_tokens' }));
+    errors.add(
+      'df',
+      new DataFormatError('self-critical training needs the CIDEr-D document-frequency cache; none is configured', {
+        field: 'cached_tokens',
+      }),
+    );
     return 0;
   }
   const file = resolveCache(config.cachedTokens);
   if (!existsSync(file)) {
-    errors.add('df', new DataFormatError('the CIDEr-D document-frequency cache is missing (make it with `caption-data prepro-ngrams`)', { file, field: 'cached_tokens' }));
+    errors.add(
+      'df',
+      new DataFormatError(
+        'the CIDEr-D document-frequency cache is missing (make it with `caption-data prepro-ngrams`)',
+        { file, field: 'cached_tokens' },
+      ),
+    );
     return 0;
   }
   const cache = await readOrReport(() => readDocumentFrequencyCache(file), file, 'df', errors);
@@ -229,7 +301,13 @@ async function checkDfCache(
   // prepro_ngrams.py --split train always counts restval, whatever --train_only says
   const trainImages = splitIndices(cocotalk, 'train', false).length;
   if (cache.refLen !== trainImages) {
-    errors.add('df', new DataFormatError(`ref_len is ${cache.refLen} but ${config.inputJson} has ${trainImages} training images`, { file, field: 'ref_len' }));
+    errors.add(
+      'df',
+      new DataFormatError(`ref_len is ${cache.refLen} but ${config.inputJson} has ${trainImages} training images`, {
+        file,
+        field: 'ref_len',
+      }),
+    );
   }
   const vocabSize = cocotalk.vocabulary.size;
   for (const gram of cache.documentFrequency.keys()) {
@@ -238,10 +316,13 @@ async function checkDfCache(
       if (!/^\d+$/.test(token) || id > vocabSize) {
         errors.add(
           'df-vocabulary',
-          new DataFormatError(`n-gram "${gram}" has token "${token}", not a word id of the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs cache made with this cocotalk.json`, {
-            file,
-            field: 'document_frequency',
-          }),
+          new DataFormatError(
+            `n-gram "${gram}" has token "${token}", not a word id of the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs cache made with this cocotalk.json`,
+            {
+              file,
+              field: 'document_frequency',
+            },
+          ),
         );
         break;
       }
@@ -249,11 +330,20 @@ async function checkDfCache(
   }
   const eos = cache.documentFrequency.get('0');
   if (eos !== cache.refLen) {
-    errors.add('df', new DataFormatError(`the end token "0" occurs in ${eos ?? 0} images, expected every one (${cache.refLen})`, { file, field: 'document_frequency' }));
+    errors.add(
+      'df',
+      new DataFormatError(`the end token "0" occurs in ${eos ?? 0} images, expected every one (${cache.refLen})`, {
+        file,
+        field: 'document_frequency',
+      }),
+    );
   }
   // The -words cache beside it names each id's word: its unigram counts must agree with this vocabulary.
   const wordsFile = file.replace(/-idxs(\.p)?$/, '-words.p');
-  const words = wordsFile !== file && existsSync(wordsFile) ? await readOrReport(() => readDocumentFrequencyCache(wordsFile), wordsFile, 'df', errors) : null;
+  const words =
+    wordsFile !== file && existsSync(wordsFile)
+      ? await readOrReport(() => readDocumentFrequencyCache(wordsFile), wordsFile, 'df', errors)
+      : null;
   if (words !== null) {
     for (const [gram, n] of words.documentFrequency) {
       if (gram.includes(' ') || gram === '<eos>') continue;
@@ -262,25 +352,47 @@ async function checkDfCache(
       if (byId !== n) {
         errors.add(
           'df-vocabulary',
-          new DataFormatError(`word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs cache: the caches were made with another vocabulary`, {
-            file,
-            field: 'document_frequency',
-          }),
+          new DataFormatError(
+            `word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs cache: the caches were made with another vocabulary`,
+            {
+              file,
+              field: 'document_frequency',
+            },
+          ),
         );
       }
     }
   }
   const dataset =
-    config.datasetJson === undefined ? null : await readOrReport(() => readKarpathyDataset(config.datasetJson as string, { keepRaw: false }), config.datasetJson, 'df-recomputed', errors);
+    config.datasetJson === undefined
+      ? null
+      : await readOrReport(
+          () => readKarpathyDataset(config.datasetJson as string, { keepRaw: false }),
+          config.datasetJson,
+          'df-recomputed',
+          errors,
+        );
   if (dataset !== null) {
     const ours = buildNgramCaches(dataset.images, cocotalk.vocabulary, 'train').idxs;
     for (const [gram, n] of ours.documentFrequency) {
       if (cache.documentFrequency.get(gram) !== n) {
-        errors.add('df-recomputed', new DataFormatError(`n-gram "${gram}": the cache says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`, { file, field: 'document_frequency' }));
+        errors.add(
+          'df-recomputed',
+          new DataFormatError(
+            `n-gram "${gram}": the cache says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`,
+            { file, field: 'document_frequency' },
+          ),
+        );
       }
     }
     if (ours.documentFrequency.size !== cache.documentFrequency.size) {
-      errors.add('df-recomputed', new DataFormatError(`the cache has ${cache.documentFrequency.size} n-grams, ${config.datasetJson} gives ${ours.documentFrequency.size}`, { file, field: 'document_frequency' }));
+      errors.add(
+        'df-recomputed',
+        new DataFormatError(
+          `the cache has ${cache.documentFrequency.size} n-grams, ${config.datasetJson} gives ${ours.documentFrequency.size}`,
+          { file, field: 'document_frequency' },
+        ),
+      );
     }
   }
   return cache.documentFrequency.size;
@@ -302,7 +414,12 @@ async function checkDfCache(
 export async function preflight(config: PreflightConfig): Promise<PreflightReport> {
   const errors = new ErrorList(config.maxErrorsPerKind ?? 20);
   const checked = { images: 0, labelRows: 0, featureFiles: 0, dfNgrams: 0 };
-  const finish = (): PreflightReport => ({ ok: errors.errors.length === 0, errors: errors.errors, suppressed: errors.suppressed, checked });
+  const finish = (): PreflightReport => ({
+    ok: errors.errors.length === 0,
+    errors: errors.errors,
+    suppressed: errors.suppressed,
+    checked,
+  });
   const cocotalk = await readOrReport(() => readCocoTalk(config.inputJson), config.inputJson, 'cocotalk', errors);
   if (cocotalk === null) return finish();
   checked.images = cocotalk.images.length;
@@ -310,7 +427,14 @@ export async function preflight(config: PreflightConfig): Promise<PreflightRepor
   cocotalk.images.forEach((im, i) => {
     const before = seen.get(im.id);
     if (before !== undefined) {
-      errors.add('ids', new DataFormatError(`duplicate id (also images[${before}]); feature files are named by id`, { file: config.inputJson, imageId: im.id, field: `images[${i}].id` }));
+      errors.add(
+        'ids',
+        new DataFormatError(`duplicate id (also images[${before}]); feature files are named by id`, {
+          file: config.inputJson,
+          imageId: im.id,
+          field: `images[${i}].id`,
+        }),
+      );
     }
     seen.set(im.id, i);
   });
@@ -318,16 +442,28 @@ export async function preflight(config: PreflightConfig): Promise<PreflightRepor
   const used = new Set<number>();
   for (const split of splits) {
     const indices = splitIndices(cocotalk, split, config.trainOnly ?? false);
-    if (indices.length === 0) errors.add('splits', new DataFormatError(`split "${split}" has no images`, { file: config.inputJson, field: 'images[].split' }));
+    if (indices.length === 0)
+      errors.add(
+        'splits',
+        new DataFormatError(`split "${split}" has no images`, { file: config.inputJson, field: 'images[].split' }),
+      );
     for (const ix of indices) used.add(ix);
   }
   const labelFile = config.inputLabelH5;
-  const labels = labelFile === undefined ? null : await readOrReport(() => readLabelsH5(labelFile, { validate: false }), labelFile, 'labels', errors);
+  const labels =
+    labelFile === undefined
+      ? null
+      : await readOrReport(() => readLabelsH5(labelFile, { validate: false }), labelFile, 'labels', errors);
   if (labels !== null && labelFile !== undefined) {
     checked.labelRows = labels.count;
     checkLabels(cocotalk, labels, labelFile, config, errors);
   }
-  checked.featureFiles = await checkFeatures(cocotalk, [...used].sort((a, b) => a - b), config, errors);
+  checked.featureFiles = await checkFeatures(
+    cocotalk,
+    [...used].sort((a, b) => a - b),
+    config,
+    errors,
+  );
   if (config.selfCritical === true) checked.dfNgrams = await checkDfCache(cocotalk, config, errors);
   return finish();
 }

@@ -49,20 +49,20 @@ export interface PreparedLabels {
  */
 export function prepareLabels(dataset: KarpathyDataset, options: PrepareLabelsOptions = {}): PreparedLabels {
   const captions = dataset.images.map((im) => im.sentences.map((s) => s.tokens));
-  const { vocabulary, stats } = buildVocabulary(
-    captions.flat(),
-    {
-      countThreshold: options.countThreshold ?? 5,
-      pythonDictOrder: options.pythonDictOrder ?? 3,
-      tokenizer: options.tokenizer ?? { kind: 'given' },
-    },
-  );
+  const { vocabulary, stats } = buildVocabulary(captions.flat(), {
+    countThreshold: options.countThreshold ?? 5,
+    pythonDictOrder: options.pythonDictOrder ?? 3,
+    tokenizer: options.tokenizer ?? { kind: 'given' },
+  });
   const ids = dataset.images.map((im) => karpathyImageId(im) ?? im.filename);
   const labels = encodeCaptions(captions, vocabulary, options.maxLength ?? 16, ids);
   const images = dataset.images.map((im, i): CocoTalkImage => {
     const id = karpathyImageId(im);
     if (id === undefined) {
-      throw new DataFormatError('image has neither "cocoid" nor "imgid"', { imageId: im.filename, field: `images[${i}]` });
+      throw new DataFormatError('image has neither "cocoid" nor "imgid"', {
+        imageId: im.filename,
+        field: `images[${i}]`,
+      });
     }
     const out: CocoTalkImage = { split: im.fileSplit, filePath: karpathyFilePath(im), id };
     const size = options.imageSizes?.get(id);

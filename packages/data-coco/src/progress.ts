@@ -16,11 +16,19 @@ export interface ProgressReporter {
  * A reporter writing to `stream`: a bar when it is a TTY, else a line such as `check-images: 500/5000`
  * at each further 10 % and at the end.
  */
-export function createProgress(label: string, total: number, stream: NodeJS.WritableStream = process.stderr): ProgressReporter {
+export function createProgress(
+  label: string,
+  total: number,
+  stream: NodeJS.WritableStream = process.stderr,
+): ProgressReporter {
   let done = 0;
   if ((stream as NodeJS.WriteStream).isTTY === true) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`, stream: stream as NodeJS.WriteStream, hideCursor: true },
+      {
+        format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`,
+        stream: stream as NodeJS.WriteStream,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0);
@@ -45,7 +53,11 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
 export const silentProgress: ProgressReporter = { tick: () => undefined, stop: () => undefined };
 
 /** Runs `work` on every item with at most `concurrency` in flight; results in input order. */
-export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -13,7 +13,10 @@ describe('Python compatibility', () => {
   });
 
   it('writes a cocotalk.json-shaped dict exactly as json.dumps under Python 3 order', () => {
-    const text = formatCocoTalk({ vocabulary: new Vocabulary(['a', '狗']), images: [{ split: 'train', filePath: 'x.jpg', id: 3 }] });
+    const text = formatCocoTalk({
+      vocabulary: new Vocabulary(['a', '狗']),
+      images: [{ split: 'train', filePath: 'x.jpg', id: 3 }],
+    });
     expect(text).toBe(fx.object);
   });
 
@@ -21,7 +24,9 @@ describe('Python compatibility', () => {
     // as found in ../shared/data/ucm-captions-prepro/cocotalk.json, written by Python 2
     expect(python2DictOrder(['ix_to_word', 'images'])).toEqual(['images', 'ix_to_word']);
     expect(python2DictOrder(['split', 'file_path', 'id'])).toEqual(['id', 'split', 'file_path']);
-    expect(python2DictOrder(Array.from({ length: 300 }, (_, i) => i + 1))).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(python2DictOrder(Array.from({ length: 300 }, (_, i) => i + 1))).toEqual(
+      Array.from({ length: 300 }, (_, i) => i + 1),
+    );
   });
 
   it("splits like Python's str.split() (runs of Unicode whitespace, no empty strings)", () => {

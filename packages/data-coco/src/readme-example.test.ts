@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeWithShared, markdownSection, repoRoot, runTypeScriptExample, typescriptBlocks } from '@caption/test-support';
+import {
+  describeWithShared,
+  markdownSection,
+  repoRoot,
+  runTypeScriptExample,
+  typescriptBlocks,
+} from '@caption/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');

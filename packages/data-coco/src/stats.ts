@@ -38,7 +38,10 @@ export interface DatasetStats {
 }
 
 /** Computes {@link DatasetStats} (threshold and clipping length default to the reference's 5 and 16). */
-export function datasetStats(dataset: KarpathyDataset, options: { countThreshold?: number; maxLength?: number } = {}): DatasetStats {
+export function datasetStats(
+  dataset: KarpathyDataset,
+  options: { countThreshold?: number; maxLength?: number } = {},
+): DatasetStats {
   const countThreshold = options.countThreshold ?? 5;
   const maxLength = options.maxLength ?? 16;
   const captions = dataset.images.flatMap((im) => im.sentences.map((s) => s.tokens));
@@ -50,7 +53,12 @@ export function datasetStats(dataset: KarpathyDataset, options: { countThreshold
   const mid = Math.floor(sorted.length / 2);
   const splits: Record<KarpathySplit, number> = { train: 0, val: 0, test: 0, restval: 0 };
   for (const im of dataset.images) splits[im.fileSplit] += 1;
-  const median = sorted.length === 0 ? 0 : sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const median =
+    sorted.length === 0
+      ? 0
+      : sorted.length % 2 === 1
+        ? (sorted[mid] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   return {
     images: dataset.images.length,
     splits,
@@ -80,7 +88,9 @@ export function formatStats(stats: DatasetStats): string {
   ];
   const peak = Math.max(1, ...stats.lengthHistogram.map(([, n]) => n));
   for (const [length, n] of stats.lengthHistogram) {
-    lines.push(`${String(length).padStart(4)} ${String(n).padStart(8)}  ${'#'.repeat(Math.max(n > 0 ? 1 : 0, Math.round((n / peak) * 40)))}`);
+    lines.push(
+      `${String(length).padStart(4)} ${String(n).padStart(8)}  ${'#'.repeat(Math.max(n > 0 ? 1 : 0, Math.round((n / peak) * 40)))}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,13 +3,24 @@ import { DataFormatError } from './errors.js';
 import { UNK_TOKEN, Vocabulary, buildVocabulary } from './vocabulary.js';
 
 describe('vocabulary', () => {
-  const captions = [['a', 'dog', 'runs'], ['a', 'dog'], ['a', 'cat'], ['the', 'dog']];
+  const captions = [
+    ['a', 'dog', 'runs'],
+    ['a', 'dog'],
+    ['a', 'cat'],
+    ['the', 'dog'],
+  ];
 
   it('keeps words seen more than the threshold, in first-occurrence order, then UNK', () => {
     const { vocabulary, stats } = buildVocabulary(captions, { countThreshold: 1 });
     expect(vocabulary.words).toEqual(['a', 'dog', UNK_TOKEN]);
     expect(stats).toMatchObject({ totalWords: 9, distinctWords: 5, rareWords: 3, unkCount: 3 });
-    expect(buildVocabulary(captions, { countThreshold: 0 }).vocabulary.words).toEqual(['a', 'dog', 'runs', 'cat', 'the']);
+    expect(buildVocabulary(captions, { countThreshold: 0 }).vocabulary.words).toEqual([
+      'a',
+      'dog',
+      'runs',
+      'cat',
+      'the',
+    ]);
   });
 
   it('encodes with clipping and UNK, decodes up to the first 0', () => {
@@ -21,7 +32,9 @@ describe('vocabulary', () => {
 
   it('reads ix_to_word strictly, naming the bad key', () => {
     expect(Vocabulary.fromIxToWord({ '2': 'b', '1': 'a' }).words).toEqual(['a', 'b']);
-    expect(() => Vocabulary.fromIxToWord({ '1': 'a', '3': 'c' }, 'v.json')).toThrow('file v.json, field "ix_to_word": key "3" is not an id in 1..2');
+    expect(() => Vocabulary.fromIxToWord({ '1': 'a', '3': 'c' }, 'v.json')).toThrow(
+      'file v.json, field "ix_to_word": key "3" is not an id in 1..2',
+    );
     expect(() => Vocabulary.fromIxToWord({ '1': 5 }, 'v.json')).toThrow(/field "ix_to_word.1"/);
   });
 });

@@ -31,7 +31,9 @@ function fakecapCases(): BenchCase[] {
   const annotations = data.readJson<{ annotations: { image_id: number; caption: string }[] }>(
     `${DIR}/captions_val2014_reconstructed.json.gz`,
   );
-  const results = data.readJson<{ image_id: number; caption: string }[]>(`${DIR}/captions_val2014_fakecap_results.json`);
+  const results = data.readJson<{ image_id: number; caption: string }[]>(
+    `${DIR}/captions_val2014_fakecap_results.json`,
+  );
   const refs: Record<string, string[]> = {};
   for (const a of annotations.annotations) (refs[a.image_id] ??= []).push(a.caption);
   const cands: Record<string, string> = {};
@@ -44,7 +46,9 @@ function fakecapCases(): BenchCase[] {
 }
 
 function magicCase(name: string, file: string): BenchCase {
-  const entries = sharedData().readJson<{ image_name: string; captions: string[]; prediction: string }[]>(`${DIR}/${file}`);
+  const entries = sharedData().readJson<{ image_name: string; captions: string[]; prediction: string }[]>(
+    `${DIR}/${file}`,
+  );
   const refs: Record<string, string[]> = {};
   const cands: Record<string, string> = {};
   for (const entry of entries) {
@@ -68,10 +72,26 @@ function humanLeaveOneOut(): BenchCase {
 export function loadCases(only?: readonly string[]): BenchCase[] {
   const wanted = (name: string): boolean => only === undefined || only.includes(name);
   const sources: [string[], string[], () => BenchCase[]][] = [
-    [['fakecap_first500', 'fakecap_all1000'], [`${DIR}/captions_val2014_reconstructed.json.gz`, `${DIR}/captions_val2014_fakecap_results.json`], fakecapCases],
-    [['magic_all5000'], [`${DIR}/magic_mscoco_karpathy_test_magic_result.json.gz`], () => [magicCase('magic_all5000', 'magic_mscoco_karpathy_test_magic_result.json.gz')]],
-    [['zerocap_all5000'], [`${DIR}/magic_mscoco_karpathy_test_zerocap_result.json.gz`], () => [magicCase('zerocap_all5000', 'magic_mscoco_karpathy_test_zerocap_result.json.gz')]],
-    [['human_loo_val2014_40504'], [`${DIR}/codalab_val2014_reference_answer.json.gz`, `${DIR}/codalab_val2014_submission_answer.json.gz`], () => [humanLeaveOneOut()]],
+    [
+      ['fakecap_first500', 'fakecap_all1000'],
+      [`${DIR}/captions_val2014_reconstructed.json.gz`, `${DIR}/captions_val2014_fakecap_results.json`],
+      fakecapCases,
+    ],
+    [
+      ['magic_all5000'],
+      [`${DIR}/magic_mscoco_karpathy_test_magic_result.json.gz`],
+      () => [magicCase('magic_all5000', 'magic_mscoco_karpathy_test_magic_result.json.gz')],
+    ],
+    [
+      ['zerocap_all5000'],
+      [`${DIR}/magic_mscoco_karpathy_test_zerocap_result.json.gz`],
+      () => [magicCase('zerocap_all5000', 'magic_mscoco_karpathy_test_zerocap_result.json.gz')],
+    ],
+    [
+      ['human_loo_val2014_40504'],
+      [`${DIR}/codalab_val2014_reference_answer.json.gz`, `${DIR}/codalab_val2014_submission_answer.json.gz`],
+      () => [humanLeaveOneOut()],
+    ],
   ];
   const cases: BenchCase[] = [];
   for (const [names, files, load] of sources) {

@@ -64,8 +64,20 @@ const STAGES: BenchStage[] = [
     },
   },
   { name: 'bleu', oracleKey: 'bleu', sameRunKey: 'bleu', inTotal: true, run: ({ refs, cands }) => bleu(refs, cands) },
-  { name: 'rouge', oracleKey: 'rouge', sameRunKey: 'rouge', inTotal: true, run: ({ refs, cands }) => rouge(refs, cands) },
-  { name: 'cider', oracleKey: 'cider', sameRunKey: 'cider', inTotal: true, run: ({ refs, cands }) => cider(refs, cands) },
+  {
+    name: 'rouge',
+    oracleKey: 'rouge',
+    sameRunKey: 'rouge',
+    inTotal: true,
+    run: ({ refs, cands }) => rouge(refs, cands),
+  },
+  {
+    name: 'cider',
+    oracleKey: 'cider',
+    sameRunKey: 'cider',
+    inTotal: true,
+    run: ({ refs, cands }) => cider(refs, cands),
+  },
   {
     name: 'CiderDScorer (df from the case)',
     oracleKey: 'ciderD_ruotianluo',
@@ -102,10 +114,14 @@ function referenceScorersNow(input: StageInput, pycocoevalcap: string, runs: num
     const file = join(dir, 'input.json');
     writeFileSync(file, JSON.stringify({ refs: input.refs, cands: input.cands }));
     const script = fileURLToPath(new URL('./reference-scorers.py', import.meta.url));
-    const result = spawnSync('python3', [script, '--pycocoevalcap', pycocoevalcap, '--input', file, '--runs', String(runs)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-    });
+    const result = spawnSync(
+      'python3',
+      [script, '--pycocoevalcap', pycocoevalcap, '--input', file, '--runs', String(runs)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      },
+    );
     if (result.status !== 0) {
       console.warn(`[skip] reference scorers: ${result.error?.message ?? result.stderr.trim().split('\n').at(-1)}`);
       return null;
@@ -149,7 +165,9 @@ async function benchCase(
   };
   const images = Object.keys(raw.cands).length;
   const stages = stagesToRun === 'all' ? STAGES : [];
-  const times = new Map<string, { wall: number[]; cpu: number[] }>(stages.map((stage) => [stage.name, { wall: [], cpu: [] }]));
+  const times = new Map<string, { wall: number[]; cpu: number[] }>(
+    stages.map((stage) => [stage.name, { wall: [], cpu: [] }]),
+  );
   const evaluateRuns: EvaluateRun[] = [];
   for (let run = 0; run < runs; run++) {
     for (const stage of stages) {
@@ -157,10 +175,13 @@ async function benchCase(
       times.get(stage.name)?.wall.push(seconds);
       times.get(stage.name)?.cpu.push(cpuSeconds);
     }
-    const { seconds, cpuSeconds } = await timed(() => evaluate(raw.refs, raw.cands, { metrics: ['bleu', 'rouge', 'cider'] }));
+    const { seconds, cpuSeconds } = await timed(() =>
+      evaluate(raw.refs, raw.cands, { metrics: ['bleu', 'rouge', 'cider'] }),
+    );
     evaluateRuns.push({ seconds, cpuSeconds, load: loadavg()[0] as number });
   }
-  const now = pycocoevalcap === undefined || stagesToRun !== 'all' ? null : referenceScorersNow(input, pycocoevalcap, runs);
+  const now =
+    pycocoevalcap === undefined || stagesToRun !== 'all' ? null : referenceScorersNow(input, pycocoevalcap, runs);
   const rows: Row[] = stages.map((stage) => {
     const list = times.get(stage.name) as { wall: number[]; cpu: number[] };
     return {
@@ -180,7 +201,10 @@ async function benchCase(
     : null;
   if (stagesToRun === 'all') {
     const total = (kind: 'wall' | 'cpu', run: number): number =>
-      totalStages.reduce((sum, s) => sum + ((times.get(s.name) as { wall: number[]; cpu: number[] })[kind][run] as number), 0);
+      totalStages.reduce(
+        (sum, s) => sum + ((times.get(s.name) as { wall: number[]; cpu: number[] })[kind][run] as number),
+        0,
+      );
     const runsList = Array.from({ length: runs }, (_, run) => run);
     rows.push({
       case: raw.name,
@@ -218,7 +242,9 @@ async function benchCiderDThroughput(runs: number, batches: number): Promise<Rec
   const raw: Record<string, string[]> = {};
   for (const a of annotations.annotations) (raw[a.image_id] ??= []).push(a.caption);
   const ids = Object.keys(raw).filter((id) => (raw[id] as string[]).length >= 5);
-  const firstFive: Record<string, string[]> = Object.fromEntries(ids.map((id) => [id, (raw[id] as string[]).slice(0, 5)]));
+  const firstFive: Record<string, string[]> = Object.fromEntries(
+    ids.map((id) => [id, (raw[id] as string[]).slice(0, 5)]),
+  );
   const tokenized = ptbTokenize(firstFive);
   const corpus = ids.map((id) => tokenized[id] as string[]);
   // Token-id rows ending with 0, as ImageCaptioning.pytorch feeds them.
@@ -242,7 +268,10 @@ async function benchCiderDThroughput(runs: number, batches: number): Promise<Rec
   const makeBatch = (b: number, rows: boolean) => {
     const candidates: (string | Int32Array)[] = [];
     const refs: (readonly (string | Int32Array)[])[] = [];
-    const lists = Array.from({ length: 10 }, (_, j) => (rows ? corpusRows : corpus)[(b * 10 + j) % corpus.length] as readonly (string | Int32Array)[]);
+    const lists = Array.from(
+      { length: 10 },
+      (_, j) => (rows ? corpusRows : corpus)[(b * 10 + j) % corpus.length] as readonly (string | Int32Array)[],
+    );
     for (let j = 0; j < 10; j++) {
       for (let k = 0; k < 5; k++) {
         const other = candidateOf(b * 10 + j, k);
@@ -273,14 +302,24 @@ async function benchCiderDThroughput(runs: number, batches: number): Promise<Rec
   }
   // JSON round trip of the scorer (format v2), each step timed: toJSON, JSON.stringify, JSON.parse, fromJSON.
   const steps = { toJSON: [] as number[], stringify: [] as number[], parse: [] as number[], fromJSON: [] as number[] };
-  const stepsCpu = { toJSON: [] as number[], stringify: [] as number[], parse: [] as number[], fromJSON: [] as number[] };
+  const stepsCpu = {
+    toJSON: [] as number[],
+    stringify: [] as number[],
+    parse: [] as number[],
+    fromJSON: [] as number[],
+  };
   let text = '';
   for (let run = 0; run < runs; run++) {
     const object = await timed(() => scorer.toJSON());
     const written = await timed(() => JSON.stringify(object.value));
     const parsed = await timed(() => JSON.parse(written.value) as unknown);
     const restored = await timed(() => CiderDScorer.fromJSON(parsed.value));
-    for (const [key, result] of [['toJSON', object], ['stringify', written], ['parse', parsed], ['fromJSON', restored]] as const) {
+    for (const [key, result] of [
+      ['toJSON', object],
+      ['stringify', written],
+      ['parse', parsed],
+      ['fromJSON', restored],
+    ] as const) {
       steps[key].push(result.seconds);
       stepsCpu[key].push(result.cpuSeconds);
     }
@@ -325,18 +364,37 @@ async function main(): Promise<void> {
     .option('--cases <list>', 'comma-separated case names (default: all present)')
     .option('--batches <n>', 'CiderDScorer batches per run', '200')
     .option('--json <file>', 'also write the results as JSON')
-    .option('--stages <which>', 'all (every stage, then evaluate()) or evaluate (evaluate() only, no METEOR bench)', 'all')
-    .option('--reference-scorers <dir>', 'also time the Python reference scorers now (a folder holding salaniz/pycocoevalcap; python3 + numpy)')
+    .option(
+      '--stages <which>',
+      'all (every stage, then evaluate()) or evaluate (evaluate() only, no METEOR bench)',
+      'all',
+    )
+    .option(
+      '--reference-scorers <dir>',
+      'also time the Python reference scorers now (a folder holding salaniz/pycocoevalcap; python3 + numpy)',
+    )
     .parse(process.argv);
-  const options = program.opts<{ runs: string; cases?: string; batches: string; json?: string; stages: string; referenceScorers?: string }>();
-  if (options.stages !== 'all' && options.stages !== 'evaluate') throw new Error(`--stages: expected all or evaluate, got ${options.stages}`);
+  const options = program.opts<{
+    runs: string;
+    cases?: string;
+    batches: string;
+    json?: string;
+    stages: string;
+    referenceScorers?: string;
+  }>();
+  if (options.stages !== 'all' && options.stages !== 'evaluate')
+    throw new Error(`--stages: expected all or evaluate, got ${options.stages}`);
   const stagesToRun = options.stages;
   const runs = Number(options.runs);
   const oracle = loadOracleTimings();
   const cases = loadCases(options.cases?.split(','));
   const before = { load: loadavg()[0] as number, nsPerElement: calibrate() };
-  console.log(`node ${process.version}, ${runs} runs per stage; reference: ${oracle?.machine ?? 'oracle-timings.json absent'}`);
-  console.log(`machine state at start: load average ${before.load.toFixed(1)}, calibration ${before.nsPerElement.toFixed(2)} ns/element\n`);
+  console.log(
+    `node ${process.version}, ${runs} runs per stage; reference: ${oracle?.machine ?? 'oracle-timings.json absent'}`,
+  );
+  console.log(
+    `machine state at start: load average ${before.load.toFixed(1)}, calibration ${before.nsPerElement.toFixed(2)} ns/element\n`,
+  );
   console.log(
     '| case | images | stage | ours median, wall (s) | ours median, CPU (s) | ours 1st run, wall (s) | reference, oracle-timings (s) | speed-up, wall | speed-up, CPU | reference, this run (s) | speed-up, this run |',
   );
@@ -355,12 +413,15 @@ async function main(): Promise<void> {
   }
   console.log('\nevaluate() runs (wall s / CPU s / load average after):');
   for (const [name, list] of Object.entries(evaluateRuns)) {
-    console.log(`  ${name}: ${list.map((r) => `${formatSeconds(r.seconds)}/${formatSeconds(r.cpuSeconds)}/${r.load.toFixed(1)}`).join('  ')}`);
+    console.log(
+      `  ${name}: ${list.map((r) => `${formatSeconds(r.seconds)}/${formatSeconds(r.cpuSeconds)}/${r.load.toFixed(1)}`).join('  ')}`,
+    );
   }
   // The issue's target: evaluate() on the 40,504-image case at least 20x faster than the reference's
   // tokenizer + BLEU + ROUGE-L + CIDEr (32.8 s in oracle-timings.json).
   const target = evaluateRuns.human_loo_val2014_40504;
-  const reference = rows.find((row) => row.case === 'human_loo_val2014_40504' && row.stage.startsWith('evaluate()'))?.oracle ?? null;
+  const reference =
+    rows.find((row) => row.case === 'human_loo_val2014_40504' && row.stage.startsWith('evaluate()'))?.oracle ?? null;
   if (target !== undefined && reference !== null) {
     const wall = median(target.map((r) => r.seconds));
     const cpu = median(target.map((r) => r.cpuSeconds));
@@ -373,10 +434,14 @@ async function main(): Promise<void> {
     console.log(
       `\nCiderDScorer, df from ${throughput.corpusImages} val2014 images × 5 refs (id rows): built in ${formatSeconds(throughput.buildSeconds as number)} s; JSON (format v2) ${(throughput.jsonMegabytes as number).toFixed(1)} MB: toJSON ${formatSeconds(throughput.toJsonSeconds as number)} s + JSON.stringify ${formatSeconds(throughput.stringifySeconds as number)} s (CPU ${formatSeconds(throughput.toJsonCpuSeconds as number)} s), JSON.parse ${formatSeconds(throughput.parseSeconds as number)} s + fromJSON ${formatSeconds(throughput.fromJsonSeconds as number)} s (CPU ${formatSeconds(throughput.fromJsonCpuSeconds as number)} s), medians of ${runs}`,
     );
-    console.log(`batches of 10 images × (5 samples + 1 greedy), 5 refs each: ${Math.round(throughput.captionsPerSecondIdRows as number)} captions/s with Int32Array rows (${(throughput.msPerBatchIdRows as number).toFixed(2)} ms per batch), ${Math.round(throughput.captionsPerSecondStrings as number)} captions/s with token strings (median of ${runs} runs × ${options.batches} batches)`);
+    console.log(
+      `batches of 10 images × (5 samples + 1 greedy), 5 refs each: ${Math.round(throughput.captionsPerSecondIdRows as number)} captions/s with Int32Array rows (${(throughput.msPerBatchIdRows as number).toFixed(2)} ms per batch), ${Math.round(throughput.captionsPerSecondStrings as number)} captions/s with token strings (median of ${runs} runs × ${options.batches} batches)`,
+    );
   }
   const after = { load: loadavg()[0] as number, nsPerElement: calibrate() };
-  console.log(`\nmachine state at end: load average ${after.load.toFixed(1)}, calibration ${after.nsPerElement.toFixed(2)} ns/element`);
+  console.log(
+    `\nmachine state at end: load average ${after.load.toFixed(1)}, calibration ${after.nsPerElement.toFixed(2)} ns/element`,
+  );
   if (options.json !== undefined) {
     writeFileSync(
       options.json,

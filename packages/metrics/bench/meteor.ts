@@ -96,7 +96,8 @@ function oracleMeteor(oracle: OracleTimings | null, name: string): { busy: numbe
     const entry = cases?.[name]?.meteor;
     return typeof entry === 'object' ? entry.median : null;
   };
-  const idle = (oracle as { second_pass_mostly_idle?: { cases: OracleTimings['cases'] } } | null)?.second_pass_mostly_idle?.cases;
+  const idle = (oracle as { second_pass_mostly_idle?: { cases: OracleTimings['cases'] } } | null)
+    ?.second_pass_mostly_idle?.cases;
   return { busy: pick(oracle?.cases), idle: pick(idle) };
 }
 
@@ -104,7 +105,8 @@ function oracleMeteor(oracle: OracleTimings | null, name: string): { busy: numbe
 async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFiles, work: string): Promise<void> {
   const { runs, oracle } = options;
   const haveDist = existsSync(distIndex);
-  if (!haveDist) console.warn(`[skip] METEOR child-process rows: ${distIndex} is missing (npm run build -w @caption/metrics)`);
+  if (!haveDist)
+    console.warn(`[skip] METEOR child-process rows: ${distIndex} is missing (npm run build -w @caption/metrics)`);
   console.log('\n### METEOR (no paraphrase table, as the oracle)\n');
   console.log(
     '| case | images | ours: child process, wall (s) | ours: child process, CPU (s) | ours: in process, cold (s) | ours: in process, warm (s) | jar (s), busy pass | jar (s), idle pass | speed-up (child wall vs jar busy / idle) |',
@@ -141,7 +143,9 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
     const jar = oracleMeteor(oracle, raw.name);
     const childMedian = haveDist ? median(child) : null;
     const speedUp =
-      childMedian === null || jar.busy === null ? '' : `${(jar.busy / childMedian).toFixed(1)}x / ${jar.idle === null ? '?' : (jar.idle / childMedian).toFixed(1)}x`;
+      childMedian === null || jar.busy === null
+        ? ''
+        : `${(jar.busy / childMedian).toFixed(1)}x / ${jar.idle === null ? '?' : (jar.idle / childMedian).toFixed(1)}x`;
     console.log(
       `| ${raw.name} | ${images} | ${childMedian === null ? '' : formatSeconds(childMedian)} | ${childMedian === null ? '' : formatSeconds(median(childCpu))} | ${formatSeconds(median(cold))} | ${formatSeconds(median(hot))} | ${jar.busy === null ? '' : formatSeconds(jar.busy)} | ${jar.idle === null ? '' : formatSeconds(jar.idle)} | ${speedUp} |`,
     );
@@ -156,7 +160,9 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
 async function writeSyntheticTable(file: string, entries: number): Promise<void> {
   const data = sharedData();
   const counts = new Map<string, number>();
-  const annotations = data.readJson<{ annotations: { caption: string }[] }>('coco-caption/captions_val2014_reconstructed.json.gz');
+  const annotations = data.readJson<{ annotations: { caption: string }[] }>(
+    'coco-caption/captions_val2014_reconstructed.json.gz',
+  );
   for (const { caption } of annotations.annotations) {
     for (const w of caption.toLowerCase().split(/[^a-z0-9']+/)) if (w !== '') counts.set(w, (counts.get(w) ?? 0) + 1);
   }
@@ -240,13 +246,19 @@ async function benchParaphrases(options: MeteorBenchOptions, files: MeteorResour
   console.log('\n### METEOR paraphrase table of realistic size (synthetic, jar format)\n');
   console.log('| what | value |');
   console.log('|---|---:|');
-  console.log(`| table file (gzip) | ${(statSync(file).size / MB).toFixed(1)} MB, ${stats.entries.toLocaleString('en-US')} entries, ${stats.phrases.toLocaleString('en-US')} phrases, ${stats.words.toLocaleString('en-US')} words |`);
+  console.log(
+    `| table file (gzip) | ${(statSync(file).size / MB).toFixed(1)} MB, ${stats.entries.toLocaleString('en-US')} entries, ${stats.phrases.toLocaleString('en-US')} phrases, ${stats.words.toLocaleString('en-US')} words |`,
+  );
   console.log(`| first load: gunzip + parse + build + write index | ${formatSeconds(first.seconds)} s |`);
   console.log(`| index file | ${(statSync(loaded.indexPath as string).size / MB).toFixed(1)} MB |`);
   console.log(`| later loads (index), median of ${options.runs} | ${formatSeconds(median(indexLoads))} s |`);
   console.log(`| memory held by one table (arrays + vocabulary) | ${(stats.bytes / MB).toFixed(1)} MB |`);
-  console.log(`| process memory after the first load (rss / heap / array buffers, delta) | ${((afterFirst.rss - before.rss) / MB).toFixed(0)} / ${((afterFirst.heap - before.heap) / MB).toFixed(0)} / ${((afterFirst.buffers - before.buffers) / MB).toFixed(0)} MB |`);
-  console.log(`| process memory after ${options.runs} index loads (rss / heap / array buffers, delta) | ${((held.rss - before.rss) / MB).toFixed(0)} / ${((held.heap - before.heap) / MB).toFixed(0)} / ${((held.buffers - before.buffers) / MB).toFixed(0)} MB |`);
+  console.log(
+    `| process memory after the first load (rss / heap / array buffers, delta) | ${((afterFirst.rss - before.rss) / MB).toFixed(0)} / ${((afterFirst.heap - before.heap) / MB).toFixed(0)} / ${((afterFirst.buffers - before.buffers) / MB).toFixed(0)} MB |`,
+  );
+  console.log(
+    `| process memory after ${options.runs} index loads (rss / heap / array buffers, delta) | ${((held.rss - before.rss) / MB).toFixed(0)} / ${((held.heap - before.heap) / MB).toFixed(0)} / ${((held.buffers - before.buffers) / MB).toFixed(0)} MB |`,
+  );
 
   const fakecap = options.cases.find((c) => c.name === 'fakecap_all1000') ?? options.cases[0];
   if (fakecap !== undefined) {
@@ -260,7 +272,9 @@ async function benchParaphrases(options: MeteorBenchOptions, files: MeteorResour
       times.with.push((await timed(() => withTable.score(refs, cands))).seconds);
       times.without.push((await timed(() => without.score(refs, cands))).seconds);
     }
-    console.log(`| ${fakecap.name} scoring (warm), with / without the table | ${formatSeconds(median(times.with))} / ${formatSeconds(median(times.without))} s |`);
+    console.log(
+      `| ${fakecap.name} scoring (warm), with / without the table | ${formatSeconds(median(times.with))} / ${formatSeconds(median(times.without))} s |`,
+    );
   }
 }
 
@@ -269,14 +283,16 @@ function checkStemmer(): void {
   const { coco, wordnet } = readJarCases().stemmer;
   const data = sharedData();
   const stemmer = new EnglishStemmer();
-  console.log('\n### Snowball English stemmer (npm snowball-stemmers) against the jar\'s\n');
+  console.log("\n### Snowball English stemmer (npm snowball-stemmers) against the jar's\n");
   for (const [name, expected, words] of [
     ['COCO caption words', coco, () => cocoWords(data)],
     ['WordNet words of english.synsets / english.exceptions', wordnet, () => wordnetWords(data)],
   ] as const) {
     const list = words();
     const same = list.length === expected.words && stemDigest(stemmer, list) === expected.sha256;
-    console.log(`- ${name}: ${list.length.toLocaleString('en-US')} words, stems ${same ? 'all equal to the jar\'s' : 'DIFFERENT from the jar\'s (digest mismatch)'}`);
+    console.log(
+      `- ${name}: ${list.length.toLocaleString('en-US')} words, stems ${same ? "all equal to the jar's" : "DIFFERENT from the jar's (digest mismatch)"}`,
+    );
   }
 }
 
@@ -303,7 +319,11 @@ async function main(): Promise<void> {
   const program = new Command('bench-meteor')
     .option('--runs <n>', 'runs per measurement (median reported)', '5')
     .option('--cases <list>', 'comma-separated case names', 'fakecap_first500,fakecap_all1000')
-    .option('--entries <n>', 'entries of the synthetic paraphrase table (3,200,000: about the 59 MB of the real paraphrase-en.gz)', '3200000')
+    .option(
+      '--entries <n>',
+      'entries of the synthetic paraphrase table (3,200,000: about the 59 MB of the real paraphrase-en.gz)',
+      '3200000',
+    )
     .option('--no-paraphrase', 'skip the paraphrase table part')
     .parse(process.argv);
   const options = program.opts<{ runs: string; cases: string; entries: string; paraphrase: boolean }>();

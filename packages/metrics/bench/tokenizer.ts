@@ -13,7 +13,8 @@ import { ptbTokenize } from '../src/tokenizer';
 import { loadCases, loadOracleTimings } from './cases';
 
 const humanCase = loadCases(['human_loo_val2014_40504'])[0];
-if (humanCase === undefined) throw new Error('the human leave-one-out case needs ../shared/data (or $CAPTION_SHARED_DATA)');
+if (humanCase === undefined)
+  throw new Error('the human leave-one-out case needs ../shared/data (or $CAPTION_SHARED_DATA)');
 const refs = humanCase.refs;
 const cands = Object.fromEntries(Object.entries(humanCase.cands).map(([id, caption]) => [id, [caption]]));
 const captionCount = Object.values(refs).reduce((n, list) => n + list.length, 0) + Object.keys(cands).length;
@@ -38,12 +39,14 @@ const reference = typeof tokenizerTiming === 'object' ? tokenizerTiming.median :
 
 console.log(`ptbTokenize, human leave-one-out val2014: ${Object.keys(cands).length} images, ${captionCount} captions`);
 console.log(
-  `  cold (first call, includes building the lexer): ${cold.wall.toFixed(3)} s wall, ${cold.cpu.toFixed(3)} s CPU`
+  `  cold (first call, includes building the lexer): ${cold.wall.toFixed(3)} s wall, ${cold.cpu.toFixed(3)} s CPU`,
 );
 console.log(
   `  warm median of ${runs}: ${medianWall.toFixed(3)} s wall (${Math.round(captionCount / medianWall)} captions/s), ` +
-    `${medianCpu.toFixed(3)} s CPU`
+    `${medianCpu.toFixed(3)} s CPU`,
 );
 console.log(`  reference (CoreNLP 3.4.1 jar, 2 JVM calls, oracle-timings.json): ${reference.toFixed(3)} s wall`);
-console.log(`  speed-up (wall): ${(reference / medianWall).toFixed(1)}x warm, ${(reference / cold.wall).toFixed(1)}x cold`);
+console.log(
+  `  speed-up (wall): ${(reference / medianWall).toFixed(1)}x warm, ${(reference / cold.wall).toFixed(1)}x cold`,
+);
 console.log(`  load average now: ${loadavg()[0]?.toFixed(1)} (wall times are only meaningful on an idle machine)`);

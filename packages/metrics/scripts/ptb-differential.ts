@@ -115,7 +115,7 @@ function equivalent(
   a: readonly Regex[],
   keyA: (rule: number) => string,
   b: readonly Regex[],
-  keyB: (rule: number) => string
+  keyB: (rule: number) => string,
 ): { pairs: number; counterexample?: string } {
   const partition = new CharClassPartition(charSetsOf([...a, ...b]));
   const representative = new Int32Array(partition.size).fill(-1);
@@ -137,7 +137,7 @@ function equivalent(
     const sb = pair % 0x100000;
     if (meaning(dfaA, keyA, sa) !== meaning(dfaB, keyB, sb)) {
       let text = '';
-      for (let p = pair; ; ) {
+      for (let p = pair; ;) {
         const step = seen.get(p) as { parent: number; code: number };
         if (step.parent < 0) break;
         text = String.fromCharCode(step.code) + text;
@@ -196,11 +196,11 @@ function compareAutomata(old: OldModules): number {
     oldRules.map((r) => concat(r.pattern, r.context)),
     (i) => oldKeys[i] as string,
     newRules.map((r) => concat(r.pattern, r.context)),
-    (i) => newKeys[i] as string
+    (i) => newKeys[i] as string,
   );
   console.log(
     `automata: old ${oldRules.length} rules, new ${newRules.length} rules; ${whole.pairs} state pairs explored; ` +
-      (whole.counterexample === undefined ? 'equivalent' : `DIFFER on ${JSON.stringify(whole.counterexample)}`)
+      (whole.counterexample === undefined ? 'equivalent' : `DIFFER on ${JSON.stringify(whole.counterexample)}`),
   );
   if (whole.counterexample !== undefined) found++;
   const oldSplit = oldRules.filter(needsSplit);
@@ -217,7 +217,7 @@ function compareAutomata(old: OldModules): number {
         [x],
         () => 'match',
         [y],
-        () => 'match'
+        () => 'match',
       );
       pairs += result.pairs;
       if (result.counterexample !== undefined) {
@@ -229,7 +229,7 @@ function compareAutomata(old: OldModules): number {
     same(before.context as Regex, rule.followedBy as Regex, 'context');
   });
   console.log(
-    `  ${newSplit.length} rules needing the general split: patterns and contexts compared alone (${pairs} state pairs)`
+    `  ${newSplit.length} rules needing the general split: patterns and contexts compared alone (${pairs} state pairs)`,
   );
   return found;
 }
@@ -259,8 +259,8 @@ function compareTexts(old: OldModules, texts: Iterable<string>, label: string, s
       if (differing < show) {
         console.log(
           `  DIFFER ${JSON.stringify(text.slice(0, 300))}\n    old ${JSON.stringify(before)}\n    new ${JSON.stringify(
-            after
-          )}`
+            after,
+          )}`,
         );
       }
       differing++;
@@ -384,7 +384,7 @@ async function main(): Promise<void> {
       git('show', `${options.old}:${TOKENIZER_DIR}/ptb-tokenizer.ts`) ===
       readFileSync(join(repoRoot, TOKENIZER_DIR, 'ptb-tokenizer.ts'), 'utf8');
     console.log(
-      `old lexer: ${options.old} (${git('rev-parse', '--short', options.old).trim()}), read into ${oldFolder}`
+      `old lexer: ${options.old} (${git('rev-parse', '--short', options.old).trim()}), read into ${oldFolder}`,
     );
     console.log(`ptb-tokenizer.ts (after the lexer) identical in both: ${sameDriver ? 'yes' : 'NO'}`);
     if (!sameDriver) differences++;

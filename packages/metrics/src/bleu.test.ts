@@ -62,8 +62,12 @@ describe('bleu', () => {
     expect(() => bleu({ a: ['x'], b: ['y'] }, { a: 'x' })).toThrow(/image id b/);
     expect(() => bleu({ a: ['x'] }, { a: 'x', c: 'z' })).toThrow(MetricsInputError);
     expect(() => bleu({ a: [] }, { a: 'x' })).toThrow(/reference list is empty/);
-    expect(() => bleu({ a: ['x'] }, { a: 'x' }, { n: 0 })).toThrow(/field "n": BLEU: option n must be a positive integer, got 0/);
+    expect(() => bleu({ a: ['x'] }, { a: 'x' }, { n: 0 })).toThrow(
+      /field "n": BLEU: option n must be a positive integer, got 0/,
+    );
     // Only the references' own keys count (not Object.prototype's `constructor`).
-    expect(() => bleu({ a: ['x'] }, { constructor: 'x' })).toThrow(/image id constructor, field "references": BLEU: candidate has no references/);
+    expect(() => bleu({ a: ['x'] }, { constructor: 'x' })).toThrow(
+      /image id constructor, field "references": BLEU: candidate has no references/,
+    );
   });
 });

@@ -71,8 +71,12 @@ export function bleuOfEncoded(corpus: EncodedCorpus, n = 4): BleuResult {
  * @internal {@link bleuOfEncoded} with the per-image scores as one list per order (`byOrder[k − 1][j]`: BLEU-k
  * of image `corpus.ids[j]`).
  */
-export function bleuScoresOfEncoded(corpus: EncodedCorpus, n = 4): { score: number[]; stats: BleuStats; byOrder: Float64Array[] } {
-  if (corpus.maxOrder < n) throw new Error(`BLEU-${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
+export function bleuScoresOfEncoded(
+  corpus: EncodedCorpus,
+  n = 4,
+): { score: number[]; stats: BleuStats; byOrder: Float64Array[] } {
+  if (corpus.maxOrder < n)
+    throw new Error(`BLEU-${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
   const counter = new BleuCounter(n, corpus.maxImageNgrams);
   const { imageStarts, sentences, ngramStarts } = corpus;
   const images = corpus.ids.length;
@@ -80,7 +84,14 @@ export function bleuScoresOfEncoded(corpus: EncodedCorpus, n = 4): { score: numb
   const scores = new Float64Array(n);
   for (let j = 0; j < images; j++) {
     const localIds = (ngramStarts[j + 1] as number) - (ngramStarts[j] as number);
-    counter.add(sentences, imageStarts[j] as number, (imageStarts[j + 1] as number) - 1, corpus.maxOrder, localIds, scores);
+    counter.add(
+      sentences,
+      imageStarts[j] as number,
+      (imageStarts[j + 1] as number) - 1,
+      corpus.maxOrder,
+      localIds,
+      scores,
+    );
     for (let k = 0; k < n; k++) (byOrder[k] as Float64Array)[j] = scores[k] as number;
   }
   const { testlen, reflen, guess, correct } = counter.totals;
@@ -118,7 +129,14 @@ class BleuCounter {
    * `cand`; sentences hold orders 1..`maxOrder` (≥ n) of the image's `localIds` local ids. Writes the image's
    * BLEU-1..n into `scores`.
    */
-  add(sentences: SentenceStore, firstRef: number, cand: number, maxOrder: number, localIds: number, scores: Float64Array): void {
+  add(
+    sentences: SentenceStore,
+    firstRef: number,
+    cand: number,
+    maxOrder: number,
+    localIds: number,
+    scores: Float64Array,
+  ): void {
     const n = this.n;
     const { refMax, counts, guess, correct, totals } = this;
     const { ngrams, starts, lengths } = sentences;

@@ -21,7 +21,9 @@ function expectRewardParity(expected: ExpectedCase): void {
     refs,
   );
   expectRelativeClose(result.score, expected.ciderDReward.score, 'mean reward');
-  ids.forEach((id, i) => expectRelativeClose(result.scores[i], expected.ciderDReward.perImage[id], `reward of image ${id}`));
+  ids.forEach((id, i) =>
+    expectRelativeClose(result.scores[i], expected.ciderDReward.perImage[id], `reward of image ${id}`),
+  );
 }
 
 itMatchesEveryOracleCase('CiderDScorer reward parity', expectRewardParity);
@@ -78,12 +80,21 @@ describeWithShared('CiderDScorer in the self-critical training set-up', [REAL_CA
     const restored = CiderDScorer.fromJSON(JSON.parse(JSON.stringify(scorer.toJSON())));
     expect(restored.score(candidates, refs).scores).toEqual(direct);
     const prepared = new Map(refs.map((list) => [list, scorer.prepareReferences(list)]));
-    expect(scorer.score(candidates, refs.map((list) => prepared.get(list) as ReturnType<typeof scorer.prepareReferences>)).scores).toEqual(direct);
+    expect(
+      scorer.score(
+        candidates,
+        refs.map((list) => prepared.get(list) as ReturnType<typeof scorer.prepareReferences>),
+      ).scores,
+    ).toEqual(direct);
   });
 });
 
 describe('CiderDScorer', () => {
-  const corpus = [['a dog runs on the grass', 'a brown dog running'], ['two cats sleep on a bed'], ['a red bus on a street']];
+  const corpus = [
+    ['a dog runs on the grass', 'a brown dog running'],
+    ['two cats sleep on a bed'],
+    ['a red bus on a street'],
+  ];
 
   it('counts document frequency once per reference set', () => {
     const scorer = CiderDScorer.fromCorpus(corpus);
@@ -100,7 +111,9 @@ describe('CiderDScorer', () => {
     const first = scorer.score(['a zebra flies a kite', 'a dog runs'], [corpus[0] as string[], corpus[0] as string[]]);
     expect(scorer.documentFrequencyOf('zebra')).toBe(0);
     expect(JSON.stringify(scorer.toJSON())).toBe(before);
-    expect(scorer.score(['a zebra flies a kite', 'a dog runs'], [corpus[0] as string[], corpus[0] as string[]]).scores).toEqual(first.scores);
+    expect(
+      scorer.score(['a zebra flies a kite', 'a dog runs'], [corpus[0] as string[], corpus[0] as string[]]).scores,
+    ).toEqual(first.scores);
   });
 
   it('cuts id rows after the first end token and treats number arrays like Int32Array rows', () => {
@@ -119,9 +132,21 @@ describe('CiderDScorer', () => {
     // every reference of a corpus built from rows ending with 0, so its document frequency is the number of
     // reference sets and its idf log(N) - log(N) = 0: a zero vector, which CiderD's `norm != 0` guard scores 0.
     // An empty caption has no n-gram at all. (The oracle's edge cases pin "" too, in the reward parity test.)
-    const scorer = CiderDScorer.fromCorpus([[[5, 8, 9, 0], [5, 7, 0]], [[7, 8, 0]]]);
-    const refs = [[5, 8, 9, 0], [5, 7, 0]];
-    const result = scorer.score([Int32Array.of(0, 0, 0, 0), [0, 5, 8], Int32Array.of(), '', Int32Array.of(5, 8, 9, 0)], [refs, refs, refs, refs, refs]);
+    const scorer = CiderDScorer.fromCorpus([
+      [
+        [5, 8, 9, 0],
+        [5, 7, 0],
+      ],
+      [[7, 8, 0]],
+    ]);
+    const refs = [
+      [5, 8, 9, 0],
+      [5, 7, 0],
+    ];
+    const result = scorer.score(
+      [Int32Array.of(0, 0, 0, 0), [0, 5, 8], Int32Array.of(), '', Int32Array.of(5, 8, 9, 0)],
+      [refs, refs, refs, refs, refs],
+    );
     expect([...result.scores.slice(0, 4)]).toEqual([0, 0, 0, 0]);
     expect(result.scores[4]).toBeGreaterThan(0);
     expect(result.score).toBe((result.scores[4] as number) / 5);
@@ -136,19 +161,25 @@ describe('CiderDScorer', () => {
     expect(() => scorer.score(['a dog'], [new PreparedReferences(1)])).toThrow(/not made by this scorer/);
     expect(() => scorer.score([[1.5]], [['a']])).toThrow(/not an integer id/);
     expect(() => CiderDScorer.fromCorpus([])).toThrow(/no reference sets/);
-    expect(() => CiderDScorer.fromCorpus(corpus, { sigma: 0 })).toThrow(/field "sigma": CIDEr-D: option sigma must be a positive number/);
-    expect(() => CiderDScorer.fromCorpus(corpus, { n: 2.5 })).toThrow(/field "n": CIDEr-D: option n must be a positive integer/);
+    expect(() => CiderDScorer.fromCorpus(corpus, { sigma: 0 })).toThrow(
+      /field "sigma": CIDEr-D: option sigma must be a positive number/,
+    );
+    expect(() => CiderDScorer.fromCorpus(corpus, { n: 2.5 })).toThrow(
+      /field "n": CIDEr-D: option n must be a positive integer/,
+    );
     expect(() => CiderDScorer.fromCorpus(corpus, { endToken: 0.5 })).toThrow(/field "endToken"/);
     expect(() => CiderDScorer.fromJSON({ format: 'other' })).toThrow(/unknown format/);
     const settings = { n: 4, sigma: 6, endToken: 0, referenceSetCount: 3 };
-    expect(() => CiderDScorer.fromJSON({ format: 'caption-cider-d/v1', ...settings, documentFrequency: { 'a  b': 1 } })).toThrow(
-      /single spaces/,
-    );
+    expect(() =>
+      CiderDScorer.fromJSON({ format: 'caption-cider-d/v1', ...settings, documentFrequency: { 'a  b': 1 } }),
+    ).toThrow(/single spaces/);
     const saved = scorer.toJSON();
     expect(() => CiderDScorer.fromJSON({ ...saved, ngrams: saved.ngrams.slice(0, -1) })).toThrow(MetricsInputError);
     expect(() => CiderDScorer.fromJSON({ ...saved, ngrams: `${saved.ngrams}A` })).toThrow(/left after/);
     expect(() => CiderDScorer.fromJSON({ ...saved, tokens: saved.tokens.map(() => 'a') })).toThrow(/listed twice/);
-    expect(() => CiderDScorer.fromJSON({ ...saved, ngrams: `${saved.ngrams.slice(0, -1)}!` })).toThrow(/not a base-64 digit/);
+    expect(() => CiderDScorer.fromJSON({ ...saved, ngrams: `${saved.ngrams.slice(0, -1)}!` })).toThrow(
+      /not a base-64 digit/,
+    );
   });
 
   it('writes format v2 as documented: tokens once, then (prefix, token, frequency) numbers in VLQ digits', () => {
@@ -174,11 +205,19 @@ describe('CiderDScorer', () => {
       const ngrams = new Set<string>();
       for (const ref of refs) {
         const words = ref.split(' ');
-        for (let k = 1; k <= 4; k++) for (let i = 0; i + k <= words.length; i++) ngrams.add(words.slice(i, i + k).join(' '));
+        for (let k = 1; k <= 4; k++)
+          for (let i = 0; i + k <= words.length; i++) ngrams.add(words.slice(i, i + k).join(' '));
       }
       for (const ngram of ngrams) documentFrequency[ngram] = (documentFrequency[ngram] ?? 0) + 1;
     }
-    const v1 = CiderDScorer.fromJSON({ format: 'caption-cider-d/v1', n: 4, sigma: 6, endToken: 0, referenceSetCount: 3, documentFrequency });
+    const v1 = CiderDScorer.fromJSON({
+      format: 'caption-cider-d/v1',
+      n: 4,
+      sigma: 6,
+      endToken: 0,
+      referenceSetCount: 3,
+      documentFrequency,
+    });
     const v2 = CiderDScorer.fromJSON(JSON.parse(JSON.stringify(CiderDScorer.fromCorpus(corpus).toJSON())));
     const candidates = ['a dog on a bed', 'two red cats', 'a bus'];
     const refs = [corpus[0] as string[], corpus[1] as string[], corpus[2] as string[]];

@@ -165,7 +165,12 @@ export class CiderDScorer {
   private readonly batchSentences = new SentenceStore();
   private readonly batchVectors: TfIdfStore;
 
-  private constructor(vocab: NgramVocabulary, documentFrequency: Int32Array, referenceSetCount: number, options: Required<CiderDOptions>) {
+  private constructor(
+    vocab: NgramVocabulary,
+    documentFrequency: Int32Array,
+    referenceSetCount: number,
+    options: Required<CiderDOptions>,
+  ) {
     this.n = options.n;
     this.sigma = options.sigma;
     this.endToken = options.endToken;
@@ -209,7 +214,8 @@ export class CiderDScorer {
       });
       counter.add(store, 0, store.count, vocab.endId);
     });
-    if (counter.sets === 0) throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
+    if (counter.sets === 0)
+      throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
     return new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, settings);
   }
 
@@ -231,7 +237,9 @@ export class CiderDScorer {
     const ids = new Int32Array(entries.length);
     entries.forEach(([ngram, df], i) => {
       if (!isSpaceJoined(ngram)) {
-        throw new MetricsInputError(`n-gram "${ngram}" is not tokens joined by single spaces`, { field: 'documentFrequency' });
+        throw new MetricsInputError(`n-gram "${ngram}" is not tokens joined by single spaces`, {
+          field: 'documentFrequency',
+        });
       }
       if (!Number.isInteger(df) || df < 0) {
         throw new MetricsInputError(`document frequency of "${ngram}" is not a non-negative integer`, {
@@ -302,14 +310,18 @@ export class CiderDScorer {
    *   same list object for candidates of the same image and it is prepared once
    * @throws MetricsInputError when the lengths differ or an entry is malformed
    */
-  score(candidates: readonly CaptionTokens[], refs: readonly (readonly CaptionTokens[] | PreparedReferences)[]): CiderDScores {
+  score(
+    candidates: readonly CaptionTokens[],
+    refs: readonly (readonly CaptionTokens[] | PreparedReferences)[],
+  ): CiderDScores {
     if (candidates.length !== refs.length) {
       throw new MetricsInputError(
         `CIDEr-D: ${candidates.length} candidates but ${refs.length} reference lists (one per candidate)`,
         { field: 'refs' },
       );
     }
-    if (candidates.length === 0) throw new MetricsInputError('CIDEr-D: no candidates to score', { field: 'candidates' });
+    if (candidates.length === 0)
+      throw new MetricsInputError('CIDEr-D: no candidates to score', { field: 'candidates' });
     const { batchSentences, batchVectors } = this;
     batchSentences.clear();
     batchVectors.clear();
@@ -318,7 +330,9 @@ export class CiderDScorer {
       if (entry instanceof PreparedReferences) {
         const vectors = preparedVectors.get(entry);
         if (vectors?.owner !== this) {
-          throw new MetricsInputError('CIDEr-D: prepared references were not made by this scorer', { field: `refs[${i}]` });
+          throw new MetricsInputError('CIDEr-D: prepared references were not made by this scorer', {
+            field: `refs[${i}]`,
+          });
         }
         return vectors;
       }
@@ -345,20 +359,37 @@ export class CiderDScorer {
    * Scores sentences `first .. first + references.length` of `sentences` (encoded with this scorer's
    * vocabulary, transient ids allowed) against `references[i]` each.
    */
-  private scoreSentences(sentences: SentenceStore, first: number, references: readonly ReferenceVectors[]): CiderDScores {
+  private scoreSentences(
+    sentences: SentenceStore,
+    first: number,
+    references: readonly ReferenceVectors[],
+  ): CiderDScores {
     const vectors = new TfIdfStore(this.n, references.length, references.length * 24);
     this.ensureScratch();
     const scores = new Float64Array(references.length);
     for (let i = 0; i < references.length; i++) {
       const v = vectors.add(sentences, first + i, this.idf, this.slotOf);
       const prepared = references[i] as ReferenceVectors;
-      scores[i] = ciderDSimilarity(vectors, v, prepared.vectors, prepared.first, prepared.count, this.penaltyDenominator, this.similarity);
+      scores[i] = ciderDSimilarity(
+        vectors,
+        v,
+        prepared.vectors,
+        prepared.first,
+        prepared.count,
+        this.penaltyDenominator,
+        this.similarity,
+      );
     }
     return { score: numpyMean(scores), scores };
   }
 
   /** Encodes `refs` (permanently) into `sentences` and their vectors into `vectors`. */
-  private prepareInto(refs: readonly CaptionTokens[], field: string, sentences: SentenceStore, vectors: TfIdfStore): ReferenceVectors {
+  private prepareInto(
+    refs: readonly CaptionTokens[],
+    field: string,
+    sentences: SentenceStore,
+    vectors: TfIdfStore,
+  ): ReferenceVectors {
     if (!Array.isArray(refs) || refs.length === 0) {
       throw new MetricsInputError('CIDEr-D: a reference list must be a non-empty array of captions', { field });
     }
@@ -433,7 +464,9 @@ function expectedNgrams(sentences: number): number {
 function withDefaults(options: CiderDOptions): Required<CiderDOptions> {
   const endToken = options.endToken ?? 0;
   if (!Number.isInteger(endToken)) {
-    throw new MetricsInputError(`CIDEr-D: option endToken must be an integer, got ${String(endToken)}`, { field: 'endToken' });
+    throw new MetricsInputError(`CIDEr-D: option endToken must be an integer, got ${String(endToken)}`, {
+      field: 'endToken',
+    });
   }
   return {
     n: positiveIntegerOption(options.n, 4, 'n', 'CIDEr-D'),
@@ -479,16 +512,19 @@ function parseScorerJson(json: unknown): CiderDScorerJson {
   const fail = (problem: string, field?: string): never => {
     throw new MetricsInputError(`CIDEr-D scorer JSON: ${problem}`, field === undefined ? {} : { field });
   };
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail(`expected an object, got a ${describeType(json)}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return fail(`expected an object, got a ${describeType(json)}`);
   const data = json as Partial<Record<keyof CiderDScorerJsonV1 | keyof CiderDScorerJsonV2, unknown>>;
   const format = data.format;
-  if (format !== 'caption-cider-d/v2' && format !== 'caption-cider-d/v1') return fail(`unknown format ${JSON.stringify(format)}`, 'format');
+  if (format !== 'caption-cider-d/v2' && format !== 'caption-cider-d/v1')
+    return fail(`unknown format ${JSON.stringify(format)}`, 'format');
   const n = data.n;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) return fail('n must be a positive integer', 'n');
   const sigma = data.sigma;
   if (typeof sigma !== 'number' || !(sigma > 0)) return fail('sigma must be a positive number', 'sigma');
   const endToken = data.endToken ?? 0;
-  if (typeof endToken !== 'number' || !Number.isInteger(endToken)) return fail('endToken must be an integer', 'endToken');
+  if (typeof endToken !== 'number' || !Number.isInteger(endToken))
+    return fail('endToken must be an integer', 'endToken');
   const count = data.referenceSetCount;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
     return fail('referenceSetCount must be a positive integer', 'referenceSetCount');
@@ -496,9 +532,16 @@ function parseScorerJson(json: unknown): CiderDScorerJson {
   const settings = { n, sigma, endToken, referenceSetCount: count };
   if (format === 'caption-cider-d/v2') {
     // The n-gram fields are checked while decoding (decodeCompactNgrams).
-    return { format, ...settings, tokens: data.tokens as string[], ngramCounts: data.ngramCounts as number[], ngrams: data.ngrams as string };
+    return {
+      format,
+      ...settings,
+      tokens: data.tokens as string[],
+      ngramCounts: data.ngramCounts as number[],
+      ngrams: data.ngrams as string,
+    };
   }
   const df = data.documentFrequency;
-  if (typeof df !== 'object' || df === null || Array.isArray(df)) return fail('documentFrequency must be an object', 'documentFrequency');
+  if (typeof df !== 'object' || df === null || Array.isArray(df))
+    return fail('documentFrequency must be an object', 'documentFrequency');
   return { format, ...settings, documentFrequency: df as Record<string, number> };
 }

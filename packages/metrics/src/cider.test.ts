@@ -11,7 +11,11 @@ itMatchesEveryOracleCase('cider parity', (expected) => {
 
 describe('cider', () => {
   it('gives the same n = 3 scores from n-grams counted to order 3 or to order 4', () => {
-    const refs = { a: ['a dog runs on the grass', 'a brown dog on a field'], b: ['two cats on a bed'], c: ['a red bus'] };
+    const refs = {
+      a: ['a dog runs on the grass', 'a brown dog on a field'],
+      b: ['two cats on a bed'],
+      c: ['a red bus'],
+    };
     const cands = { a: 'a dog on the grass', b: 'a cat on a bed', c: 'a bus on a street' };
     const three = cider(refs, cands, { n: 3 });
     expect(ciderOfEncoded(encodeCorpus(refs, cands, ['a', 'b', 'c'], 4), { n: 3 })).toEqual(three);
@@ -22,7 +26,9 @@ describe('cider', () => {
     const refs = { '1': ['a dog'], '2': ['a cat'] };
     const cands = { '1': 'a dog', '2': 'a cat' };
     expect(() => cider(refs, cands, { n: 0 })).toThrow(/field "n": CIDEr: option n must be a positive integer, got 0/);
-    expect(() => cider(refs, cands, { sigma: 0 })).toThrow(/field "sigma": CIDEr: option sigma must be a positive number, got 0/);
+    expect(() => cider(refs, cands, { sigma: 0 })).toThrow(
+      /field "sigma": CIDEr: option sigma must be a positive number, got 0/,
+    );
   });
 
   it('takes document frequencies from the evaluated references: an n-gram in every image weighs nothing', () => {

@@ -51,10 +51,14 @@ export function ciderOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}
 }
 
 /** @internal {@link ciderOfEncoded} with the per-image scores as a list in `corpus.ids` order. */
-export function ciderScoresOfEncoded(corpus: EncodedCorpus, options: CiderOptions = {}): { score: number; scores: Float64Array } {
+export function ciderScoresOfEncoded(
+  corpus: EncodedCorpus,
+  options: CiderOptions = {},
+): { score: number; scores: Float64Array } {
   const n = options.n ?? 4;
   const sigma = options.sigma ?? 6;
-  if (corpus.maxOrder < n) throw new Error(`CIDEr with n = ${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
+  if (corpus.maxOrder < n)
+    throw new Error(`CIDEr with n = ${n} needs n-grams up to order ${n}, the corpus has ${corpus.maxOrder}`);
   const { ids, imageStarts, sentences, ngramStarts, maxImageNgrams } = corpus;
   const images = ids.length;
   // Entry e of image j (local id l = e − ngramStarts[j]) has its document frequency at [2e + 1].

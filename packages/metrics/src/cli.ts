@@ -59,30 +59,51 @@ Exit status: 0 scores printed; 1 bad input or options (the message names the fil
 field); 2 internal error.`;
 
 function buildProgram(): Command {
-  return new Command('caption-eval')
-    .description('Caption scores identical to the coco-caption evaluation (BLEU, METEOR, ROUGE-L, CIDEr).')
-    .version(packageJson.version)
-    .requiredOption('--refs <file>', 'references: COCO captions annotations (captions_*.json) or a Karpathy dataset_*.json (.gz too)')
-    .requiredOption('--results <file>', 'results: COCO results JSON [{image_id, caption}] (.gz too)')
-    .option('--split <name>', 'split of a Karpathy dataset file to take references from', 'test')
-    .option('--metrics <list>', `comma-separated metrics among ${METRIC_NAMES.join(',')} (default: every metric that can run)`)
-    .option('--json', 'print one JSON object of corpus scores on stdout and nothing else')
-    .option('--per-image <file>', 'write per-image scores to this JSON file (gzipped when it ends with .gz)')
-    .addOption(new Option('--tokenize <mode>', 'tokenizer: ptb (as coco-caption) or none (captions already tokenized)').choices(['ptb', 'none']).default('ptb'))
-    .option('--require-all', 'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)')
-    .addOption(
-      new Option(
-        '--empty-captions <policy>',
-        'a result caption with no token (empty, or only punctuation like "..."): error, or score-zero to score it 0 as coco-caption does (with a warning)',
+  return (
+    new Command('caption-eval')
+      .description('Caption scores identical to the coco-caption evaluation (BLEU, METEOR, ROUGE-L, CIDEr).')
+      .version(packageJson.version)
+      .requiredOption(
+        '--refs <file>',
+        'references: COCO captions annotations (captions_*.json) or a Karpathy dataset_*.json (.gz too)',
       )
-        .choices(['error', 'score-zero'])
-        .default('error'),
-    )
-    .option('--meteor-data <path>', 'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)')
-    .option('--meteor-paraphrase <file|none>', 'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)')
-    .addHelpText('after', HELP_AFTER)
-    // Commander's own errors (unknown option, missing --refs, ...) get the prefix of ours.
-    .configureOutput({ outputError: (text, write) => write(`caption-eval: ${text}`) });
+      .requiredOption('--results <file>', 'results: COCO results JSON [{image_id, caption}] (.gz too)')
+      .option('--split <name>', 'split of a Karpathy dataset file to take references from', 'test')
+      .option(
+        '--metrics <list>',
+        `comma-separated metrics among ${METRIC_NAMES.join(',')} (default: every metric that can run)`,
+      )
+      .option('--json', 'print one JSON object of corpus scores on stdout and nothing else')
+      .option('--per-image <file>', 'write per-image scores to this JSON file (gzipped when it ends with .gz)')
+      .addOption(
+        new Option('--tokenize <mode>', 'tokenizer: ptb (as coco-caption) or none (captions already tokenized)')
+          .choices(['ptb', 'none'])
+          .default('ptb'),
+      )
+      .option(
+        '--require-all',
+        'fail when a reference image has no result (default: score the images that have one, as COCOEvalCap)',
+      )
+      .addOption(
+        new Option(
+          '--empty-captions <policy>',
+          'a result caption with no token (empty, or only punctuation like "..."): error, or score-zero to score it 0 as coco-caption does (with a warning)',
+        )
+          .choices(['error', 'score-zero'])
+          .default('error'),
+      )
+      .option(
+        '--meteor-data <path>',
+        'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)',
+      )
+      .option(
+        '--meteor-paraphrase <file|none>',
+        'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)',
+      )
+      .addHelpText('after', HELP_AFTER)
+      // Commander's own errors (unknown option, missing --refs, ...) get the prefix of ours.
+      .configureOutput({ outputError: (text, write) => write(`caption-eval: ${text}`) })
+  );
 }
 
 /**
@@ -131,7 +152,9 @@ function parseMetrics(list: string | undefined): MetricName[] | undefined {
     .filter((name) => name !== '');
   for (const name of names) {
     if (!(METRIC_NAMES as readonly string[]).includes(name)) {
-      throw new MetricsInputError(`unknown metric "${name}" (known: ${METRIC_NAMES.join(', ')})`, { field: '--metrics' });
+      throw new MetricsInputError(`unknown metric "${name}" (known: ${METRIC_NAMES.join(', ')})`, {
+        field: '--metrics',
+      });
     }
   }
   return names as MetricName[];
@@ -141,7 +164,12 @@ function parseMetrics(list: string | undefined): MetricName[] | undefined {
 function progressReporter(): { onProgress: (progress: EvaluationProgress) => void; stop: () => void } {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: 'caption-eval [{bar}] {value}/{total} {stage}', hideCursor: true, clearOnComplete: true },
+      {
+        stream: process.stderr,
+        format: 'caption-eval [{bar}] {value}/{total} {stage}',
+        hideCursor: true,
+        clearOnComplete: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -203,7 +231,10 @@ async function main(argv: readonly string[]): Promise<number> {
       meteorParaphrase: options.meteorParaphrase === 'none' ? false : options.meteorParaphrase,
     };
     if (evaluateOptions.metrics === undefined) {
-      reportSkippedDefaults(evaluateOptions, options.meteorData !== undefined || options.meteorParaphrase !== undefined);
+      reportSkippedDefaults(
+        evaluateOptions,
+        options.meteorData !== undefined || options.meteorParaphrase !== undefined,
+      );
     }
     const result = await evaluateCoco(references, results, evaluateOptions);
     progress.stop();
@@ -228,10 +259,14 @@ async function main(argv: readonly string[]): Promise<number> {
       try {
         writeFileSync(options.perImage, options.perImage.endsWith('.gz') ? gzipSync(text) : text);
       } catch (error) {
-        throw new MetricsInputError(`cannot write per-image scores: ${(error as Error).message}`, { file: options.perImage });
+        throw new MetricsInputError(`cannot write per-image scores: ${(error as Error).message}`, {
+          file: options.perImage,
+        });
       }
     }
-    process.stdout.write(options.json === true ? `${JSON.stringify(result.corpus)}\n` : formatTable(result, options.refs, options.results));
+    process.stdout.write(
+      options.json === true ? `${JSON.stringify(result.corpus)}\n` : formatTable(result, options.refs, options.results),
+    );
     return 0;
   } catch (error) {
     progress.stop();
@@ -239,7 +274,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`caption-eval: error: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`caption-eval: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `caption-eval: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 2;
   }
 }

@@ -14,7 +14,10 @@ const annotations = {
 describe('COCO and Karpathy readers', () => {
   it('groups annotations by image id in file order and keeps the declared images', () => {
     const { refs, declaredImageIds } = readReferences(annotations);
-    expect(refs).toEqual({ '1': ['A dog runs on the grass.', 'A brown dog running.'], '2': ['Two cats sleep on a bed.'] });
+    expect(refs).toEqual({
+      '1': ['A dog runs on the grass.', 'A brown dog running.'],
+      '2': ['Two cats sleep on a bed.'],
+    });
     expect([...(declaredImageIds ?? [])]).toEqual(['1', '2', '3']);
   });
 
@@ -26,33 +29,49 @@ describe('COCO and Karpathy readers', () => {
         { split: 'restval', imgid: 2, sentences: [{ raw: 'Not in test.' }] },
       ],
     };
-    expect(referencesFromKarpathy(dataset, 'test').refs).toEqual({ '0': ['A man rides.'], '77': ['A bus.', 'A red bus.'] });
+    expect(referencesFromKarpathy(dataset, 'test').refs).toEqual({
+      '0': ['A man rides.'],
+      '77': ['A bus.', 'A red bus.'],
+    });
     expect(readReferences(dataset, { split: 'restval' }).refs).toEqual({ '2': ['Not in test.'] });
   });
 
   it('rejects duplicate result ids and malformed entries, naming the image and field', () => {
-    const duplicate = () => candidatesFromCocoResults([{ image_id: 5, caption: 'a' }, { image_id: 5, caption: 'b' }], 'r.json');
+    const duplicate = () =>
+      candidatesFromCocoResults(
+        [
+          { image_id: 5, caption: 'a' },
+          { image_id: 5, caption: 'b' },
+        ],
+        'r.json',
+      );
     expect(duplicate).toThrow(MetricsInputError);
     expect(duplicate).toThrow('file r.json, image id 5, field "image_id": duplicate result: entries 0 and 1');
     expect(() => candidatesFromCocoResults([{ image_id: 5, caption: null }])).toThrow(/image id 5, field "caption"/);
     expect(() => readReferences({ annotations: [{ image_id: 1.5, caption: 'x' }] })).toThrow(/field "image_id"/);
-    expect(() => readReferences({ annotations: [{ image_id: '__proto__', caption: 'x' }] }, { file: 'a.json' })).toThrow(
-      'file a.json, image id __proto__, field "image_id": "__proto__" cannot be an image id',
-    );
+    expect(() =>
+      readReferences({ annotations: [{ image_id: '__proto__', caption: 'x' }] }, { file: 'a.json' }),
+    ).toThrow('file a.json, image id __proto__, field "image_id": "__proto__" cannot be an image id');
   });
 });
 
 describe('evaluateCoco', () => {
   it('scores the images with a result and lists the annotated images without one', async () => {
-    const result = await evaluateCoco(annotations, [{ image_id: 1, caption: 'a dog running on grass' }], { metrics: ['bleu'] });
+    const result = await evaluateCoco(annotations, [{ image_id: 1, caption: 'a dog running on grass' }], {
+      metrics: ['bleu'],
+    });
     expect(result.imageIds).toEqual(['1']);
     expect(result.skippedReferenceIds).toEqual(['2']);
   });
 
   it('rejects a result for an image that is not annotated, as loadRes asserts', async () => {
-    await expect(evaluateCoco(annotations, [{ image_id: 9, caption: 'a dog' }])).rejects.toThrow(/image id 9.*not an image of the annotations/);
+    await expect(evaluateCoco(annotations, [{ image_id: 9, caption: 'a dog' }])).rejects.toThrow(
+      /image id 9.*not an image of the annotations/,
+    );
     // Declared in `images` but without any annotation: COCOEvalCap would crash with a KeyError.
-    await expect(evaluateCoco(annotations, [{ image_id: 3, caption: 'a dog' }])).rejects.toThrow(/image id 3.*no reference caption/);
+    await expect(evaluateCoco(annotations, [{ image_id: 3, caption: 'a dog' }])).rejects.toThrow(
+      /image id 3.*no reference caption/,
+    );
   });
 
   it('names the results file for a caption that tokenizes to nothing, and scores it 0 with the opt-in', async () => {
@@ -60,7 +79,11 @@ describe('evaluateCoco', () => {
       { image_id: 2, caption: 'two cats on a bed' },
       { image_id: 1, caption: '. . .' },
     ];
-    const files = { candidatesFile: 'results.json', referencesFile: 'captions.json', metrics: ['bleu', 'cider'] } as const;
+    const files = {
+      candidatesFile: 'results.json',
+      referencesFile: 'captions.json',
+      metrics: ['bleu', 'cider'],
+    } as const;
     const attempt = evaluateCoco(annotations, results, files);
     await expect(attempt).rejects.toSatisfy(MetricsInputError.isInstance);
     await expect(attempt).rejects.toThrow(

@@ -154,7 +154,11 @@ export interface EvaluateCocoOptions extends EvaluateOptions {
  * const { corpus } = await evaluateCoco(annotations, results, { metrics: ['bleu', 'cider'] });
  * ```
  */
-export async function evaluateCoco(annotations: unknown, results: unknown, options: EvaluateCocoOptions = {}): Promise<EvaluationResult> {
+export async function evaluateCoco(
+  annotations: unknown,
+  results: unknown,
+  options: EvaluateCocoOptions = {},
+): Promise<EvaluationResult> {
   const references = readReferences(annotations, { split: options.split, file: options.referencesFile });
   const cands = candidatesFromCocoResults(results, options.candidatesFile);
   for (const id of Object.keys(cands)) {

@@ -4,7 +4,14 @@ import { bleu } from './bleu';
 import { MetricsInputError } from './errors';
 import { evaluate, type EvaluationProgress } from './evaluate';
 import { METRIC_FAMILIES } from './metric-families';
-import { EDGE_CASES, REAL_CASES, expectPerImage, expectRelativeClose, loadEdgeCases, loadRealCase } from './testing/expected-cases';
+import {
+  EDGE_CASES,
+  REAL_CASES,
+  expectPerImage,
+  expectRelativeClose,
+  loadEdgeCases,
+  loadRealCase,
+} from './testing/expected-cases';
 import { INLINE_SAMPLE } from './testing/inline-sample';
 import { ptbTokenize } from './tokenizer';
 
@@ -42,7 +49,11 @@ describeWithShared('evaluate parity on the metric edge cases (an empty candidate
     const result = await evaluate(expected.refs, expected.cands, { ...options, emptyCandidates: 'score-zero' });
     for (const key of KEYS) {
       expectRelativeClose(result.corpus[key], expected.corpus[key], `corpus ${key}`);
-      expectPerImage(Object.fromEntries(result.imageIds.map((id) => [id, result.perImage[id]?.[key] as number])), expected, key);
+      expectPerImage(
+        Object.fromEntries(result.imageIds.map((id) => [id, result.perImage[id]?.[key] as number])),
+        expected,
+        key,
+      );
     }
     expect(result.emptyCandidateIds).toEqual(emptyIds);
     await expect(evaluate(expected.refs, expected.cands, options)).rejects.toThrow(
@@ -56,7 +67,11 @@ describe('evaluate', () => {
 
   it('scores pre-tokenized captions with tokenize: none, keys in coco-caption order', async () => {
     // Image 4's candidate is "" (no token): the oracle scored it, so the opt-in gives the same numbers.
-    const result = await evaluate(refs, cands, { tokenize: 'none', metrics: ['cider', 'bleu', 'rouge'], emptyCandidates: 'score-zero' });
+    const result = await evaluate(refs, cands, {
+      tokenize: 'none',
+      metrics: ['cider', 'bleu', 'rouge'],
+      emptyCandidates: 'score-zero',
+    });
     expect(Object.keys(result.corpus)).toEqual(KEYS);
     for (const key of KEYS) expectRelativeClose(result.corpus[key], corpus[key], key);
     expect(result.emptyCandidateIds).toEqual(['4']);
@@ -75,14 +90,22 @@ describe('evaluate', () => {
     expect(result.imageIds).toEqual(['1', '3']);
     expect(result.skippedReferenceIds).toEqual(['2']);
     // CIDEr's document frequencies come from the scored images only, as in the reference.
-    const alone = await evaluate({ '1': refs3['1'], '3': refs3['3'] }, { '1': 'a dog', '3': 'a bird' }, { metrics: ['cider'] });
+    const alone = await evaluate(
+      { '1': refs3['1'], '3': refs3['3'] },
+      { '1': 'a dog', '3': 'a bird' },
+      { metrics: ['cider'] },
+    );
     expect(result.corpus).toEqual(alone.corpus);
     await expect(evaluate(refs3, { '1': 'a dog' }, { missingCandidates: 'error' })).rejects.toThrow(/image id 2/);
   });
 
   it('reports progress before each stage and at the end', async () => {
     const stages: EvaluationProgress[] = [];
-    await evaluate({ '1': ['a dog runs'] }, { '1': 'a dog' }, { metrics: ['bleu', 'cider'], onProgress: (p) => stages.push(p) });
+    await evaluate(
+      { '1': ['a dog runs'] },
+      { '1': 'a dog' },
+      { metrics: ['bleu', 'cider'], onProgress: (p) => stages.push(p) },
+    );
     expect(stages.map((p) => p.stage)).toEqual(['tokenize', 'bleu', 'cider', 'done']);
     expect(stages.at(-1)).toEqual({ stage: 'done', completed: 3, total: 3 });
   });
@@ -121,10 +144,15 @@ describe('evaluate', () => {
       expect(result.emptyCandidateIds).toEqual(['1', '3', '4']);
       // The same as the tokenized form, where "" is what coco-caption's tokenizer gives for each of them: the
       // scorers' parity with the oracle on an empty candidate is tested in bleu/rouge/cider.test.ts.
-      const tokenized = await evaluate(ptbTokenize(refs4), { '1': '', '2': 'a cat', '3': '', '4': '' }, { metrics, tokenize: 'none', emptyCandidates: 'score-zero' });
+      const tokenized = await evaluate(
+        ptbTokenize(refs4),
+        { '1': '', '2': 'a cat', '3': '', '4': '' },
+        { metrics, tokenize: 'none', emptyCandidates: 'score-zero' },
+      );
       expect(result.perImage).toEqual(tokenized.perImage);
       expect(result.corpus).toEqual(tokenized.corpus);
-      for (const id of ['1', '3', '4']) expect(result.perImage[id]).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
+      for (const id of ['1', '3', '4'])
+        expect(result.perImage[id]).toEqual({ Bleu_1: 0, Bleu_2: 0, Bleu_3: 0, Bleu_4: 0, ROUGE_L: 0, CIDEr: 0 });
       for (const value of [...Object.values(result.corpus), ...Object.values(result.perImage).flatMap(Object.values)]) {
         expect(Number.isFinite(value)).toBe(true);
       }
@@ -140,7 +168,10 @@ describe('evaluate', () => {
     const result = await evaluate(refs2, cands, { metrics: ['bleu', 'rouge', 'cider'] });
     expect(result.emptyReferences).toEqual([{ imageId: '1', index: 1 }]);
     // Scored with the empty reference in the list: the same as the tokenized input that holds "" there.
-    const tokenized = await evaluate({ '1': ['a dog runs', ''], '2': ['a cat', 'a small cat'] }, cands, { metrics: ['bleu', 'rouge', 'cider'], tokenize: 'none' });
+    const tokenized = await evaluate({ '1': ['a dog runs', ''], '2': ['a cat', 'a small cat'] }, cands, {
+      metrics: ['bleu', 'rouge', 'cider'],
+      tokenize: 'none',
+    });
     expect(result.perImage).toEqual(tokenized.perImage);
     expect(tokenized.emptyReferences).toEqual([{ imageId: '1', index: 1 }]);
   });
@@ -150,11 +181,17 @@ describe('evaluate', () => {
     await expect(evaluate(refs1, { '1': 'a dog' }, { emptyCandidates: 'zero' as 'score-zero' })).rejects.toThrow(
       /^field "emptyCandidates": unknown value "zero" of option emptyCandidates \(known: error, score-zero\)$/,
     );
-    await expect(evaluate(refs1, { '1': 'a dog' }, { emptyCandidates: 'zero' as 'score-zero' })).rejects.toSatisfy(MetricsInputError.isInstance);
+    await expect(evaluate(refs1, { '1': 'a dog' }, { emptyCandidates: 'zero' as 'score-zero' })).rejects.toSatisfy(
+      MetricsInputError.isInstance,
+    );
     await expect(evaluate(refs1, { '1': 'a dog' }, { missingCandidates: 'ignore' as 'skip' })).rejects.toThrow(
       /field "missingCandidates": unknown value "ignore" of option missingCandidates \(known: skip, error\)/,
     );
-    const result = await evaluate(refs1, { '1': 'a dog' }, { emptyCandidates: 'error', missingCandidates: 'skip', metrics: ['bleu'] });
+    const result = await evaluate(
+      refs1,
+      { '1': 'a dog' },
+      { emptyCandidates: 'error', missingCandidates: 'skip', metrics: ['bleu'] },
+    );
     expect(result.emptyCandidateIds).toEqual([]);
   });
 
@@ -178,8 +215,13 @@ describe('evaluate', () => {
   it('rejects bad input with MetricsInputError naming the image id and field', async () => {
     const refs1 = { '1': ['a dog runs'] };
     const reject = (promise: Promise<unknown>, pattern: RegExp) =>
-      expect(promise).rejects.toSatisfy((e: unknown) => MetricsInputError.isInstance(e) && pattern.test((e as Error).message));
-    await reject(evaluate(refs1, { '1': '  ' }, { candidatesFile: 'res.json' }), /file res.json, image id 1, field "caption": caption is empty/);
+      expect(promise).rejects.toSatisfy(
+        (e: unknown) => MetricsInputError.isInstance(e) && pattern.test((e as Error).message),
+      );
+    await reject(
+      evaluate(refs1, { '1': '  ' }, { candidatesFile: 'res.json' }),
+      /file res.json, image id 1, field "caption": caption is empty/,
+    );
     await reject(evaluate(refs1, { '1': 3 as unknown as string }), /image id 1, field "caption": caption is a number/);
     await reject(evaluate(refs1, { '2': 'a dog' }), /image id 2, field "image_id": image id has no reference captions/);
     await reject(evaluate({ '1': [] }, { '1': 'a dog' }), /reference list is empty/);
@@ -190,8 +232,14 @@ describe('evaluate', () => {
     await reject(evaluate(refs1, { '1': 'a' }, { tokenize: 'zz' as 'ptb' }), /unknown tokenizer "zz"/);
     const dropsOne = (captions: Record<string, readonly string[]>): Record<string, string[]> =>
       Object.fromEntries(Object.entries(captions).map(([id, list]) => [id, list.slice(1)]));
-    await reject(evaluate({ '1': ['a', 'b'] }, { '1': 'a' }, { tokenize: dropsOne }), /image id 1, field "tokenize": the tokenizer function must return/);
+    await reject(
+      evaluate({ '1': ['a', 'b'] }, { '1': 'a' }, { tokenize: dropsOne }),
+      /image id 1, field "tokenize": the tokenizer function must return/,
+    );
     // An id read from JSON can be "__proto__", which a plain result object cannot hold as a key.
-    await reject(evaluate(JSON.parse('{"__proto__": ["a dog"]}'), JSON.parse('{"__proto__": "a dog"}')), /image id __proto__, field "image_id"/);
+    await reject(
+      evaluate(JSON.parse('{"__proto__": ["a dog"]}'), JSON.parse('{"__proto__": "a dog"}')),
+      /image id __proto__, field "image_id"/,
+    );
   });
 });

@@ -160,20 +160,32 @@ export interface EvaluationResult {
  * console.log(corpus.Bleu_4, corpus.CIDEr);
  * ```
  */
-export async function evaluate(refs: RawRefs, cands: RawCands, options: EvaluateOptions = {}): Promise<EvaluationResult> {
+export async function evaluate(
+  refs: RawRefs,
+  cands: RawCands,
+  options: EvaluateOptions = {},
+): Promise<EvaluationResult> {
   const families = selectFamilies(options);
   const tokenizer = resolveTokenizer(options.tokenize ?? 'ptb');
   const emptyCandidates = optionChoice(options.emptyCandidates, EMPTY_CANDIDATE_POLICIES, 'emptyCandidates');
   optionChoice(options.missingCandidates, MISSING_CANDIDATE_POLICIES, 'missingCandidates');
   const raw = options.tokenize !== 'none';
-  const { imageIds, referenceIds, skippedReferenceIds } = checkEvaluationInput(refs, cands, raw, emptyCandidates, options);
+  const { imageIds, referenceIds, skippedReferenceIds } = checkEvaluationInput(
+    refs,
+    cands,
+    raw,
+    emptyCandidates,
+    options,
+  );
 
   const total = families.length + 1;
   options.onProgress?.({ stage: 'tokenize', completed: 0, total });
   // The references of the scored images in the candidates' order, tokenized in one call (the order matters:
   // the reference tokenizes all captions as one text, where a caption's end can depend on the next one). The
   // references object itself when it already holds just those, in that order.
-  const refsToTokenize = sameKeys(referenceIds, imageIds) ? refs : mapToRecord(imageIds, (id) => refs[id] as readonly string[]);
+  const refsToTokenize = sameKeys(referenceIds, imageIds)
+    ? refs
+    : mapToRecord(imageIds, (id) => refs[id] as readonly string[]);
   const tokenizedRefs: TokenizedRefs = tokenizer(refsToTokenize);
   const tokenizedCandLists = tokenizer(mapToRecord(imageIds, (id) => [cands[id] as string]));
   const emptyCandidateIds: string[] = [];
@@ -211,7 +223,11 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
     const result = byKey.get(key);
     if (result === undefined) continue;
     corpus[key] = finite(result.score, key, 'corpus');
-    columns.push({ key, list: 'imageScores' in result ? result.imageScores : null, record: 'perImage' in result ? result.perImage : null });
+    columns.push({
+      key,
+      list: 'imageScores' in result ? result.imageScores : null,
+      record: 'perImage' in result ? result.perImage : null,
+    });
   }
   // One scores object per image, keys added in the same order to all (so they share one shape).
   const imageScores = imageIds.map((id, i) => {
@@ -223,7 +239,14 @@ export async function evaluate(refs: RawRefs, cands: RawCands, options: Evaluate
     return scores;
   });
   options.onProgress?.({ stage: 'done', completed: total, total });
-  return { corpus, perImage: recordInKeyOrder(imageIds, imageScores), imageIds, skippedReferenceIds, emptyCandidateIds, emptyReferences };
+  return {
+    corpus,
+    perImage: recordInKeyOrder(imageIds, imageScores),
+    imageIds,
+    skippedReferenceIds,
+    emptyCandidateIds,
+    emptyReferences,
+  };
 }
 
 /** The families to run: those asked for (each must exist and be able to run), else every one that can run. */
@@ -235,7 +258,9 @@ function selectFamilies(options: EvaluateOptions): MetricFamily[] {
   const asked = new Set(options.metrics);
   for (const name of asked) {
     if (!METRIC_NAMES.includes(name)) {
-      throw new MetricsInputError(`unknown metric "${String(name)}" (known: ${METRIC_NAMES.join(', ')})`, { field: 'metrics' });
+      throw new MetricsInputError(`unknown metric "${String(name)}" (known: ${METRIC_NAMES.join(', ')})`, {
+        field: 'metrics',
+      });
     }
     const family = METRIC_FAMILIES.find((f) => f.name === name);
     if (family === undefined) {
@@ -254,18 +279,23 @@ function selectFamilies(options: EvaluateOptions): MetricFamily[] {
 function optionChoice<T extends string>(value: T | undefined, choices: readonly T[], option: string): T {
   if (value === undefined) return choices[0] as T;
   if (choices.includes(value)) return value;
-  throw new MetricsInputError(`unknown value ${JSON.stringify(value) ?? String(value)} of option ${option} (known: ${choices.join(', ')})`, {
-    field: option,
-  });
+  throw new MetricsInputError(
+    `unknown value ${JSON.stringify(value) ?? String(value)} of option ${option} (known: ${choices.join(', ')})`,
+    {
+      field: option,
+    },
+  );
 }
 
 /** How to keep a candidate without token, for messages. */
-const SCORE_ZERO_HINT = "to score such captions 0 as coco-caption does, pass emptyCandidates: 'score-zero' (caption-eval: --empty-captions score-zero)";
+const SCORE_ZERO_HINT =
+  "to score such captions 0 as coco-caption does, pass emptyCandidates: 'score-zero' (caption-eval: --empty-captions score-zero)";
 
 /** The error for candidates that tokenize to nothing: names the first (file, id, field, text) and the count. */
 function emptyCandidateError(ids: readonly string[], cands: RawCands, options: EvaluateOptions): MetricsInputError {
   const id = ids[0] as string;
-  const tokenizer = typeof options.tokenize === 'function' ? 'the tokenize function' : `tokenize: '${options.tokenize ?? 'ptb'}'`;
+  const tokenizer =
+    typeof options.tokenize === 'function' ? 'the tokenize function' : `tokenize: '${options.tokenize ?? 'ptb'}'`;
   const others = ids.length > 1 ? ` (${ids.length} candidates in all have no token; this is the first)` : '';
   return new MetricsInputError(
     `caption ${quoteCaption(cands[id] as string)} tokenizes to nothing (${tokenizer})${others}; ${SCORE_ZERO_HINT}`,
@@ -326,22 +356,35 @@ function checkEvaluationInput(
     checkImageIdKey(id, { file: candFile, imageId: id, field: 'image_id' });
     const cand = cands[id];
     if (typeof cand !== 'string') {
-      throw new MetricsInputError(`caption is a ${describeType(cand)}, not a string`, { file: candFile, imageId: id, field: 'caption' });
-    }
-    if (raw && emptyCandidates === 'error' && !hasPythonToken(cand)) {
-      throw new MetricsInputError(`caption is empty${cand === '' ? '' : ` (${quoteCaption(cand)})`}; ${SCORE_ZERO_HINT}`, {
+      throw new MetricsInputError(`caption is a ${describeType(cand)}, not a string`, {
         file: candFile,
         imageId: id,
         field: 'caption',
       });
     }
+    if (raw && emptyCandidates === 'error' && !hasPythonToken(cand)) {
+      throw new MetricsInputError(
+        `caption is empty${cand === '' ? '' : ` (${quoteCaption(cand)})`}; ${SCORE_ZERO_HINT}`,
+        {
+          file: candFile,
+          imageId: id,
+          field: 'caption',
+        },
+      );
+    }
     if (!Object.hasOwn(refs, id)) {
-      throw new MetricsInputError('image id has no reference captions', { file: candFile, imageId: id, field: 'image_id' });
+      throw new MetricsInputError('image id has no reference captions', {
+        file: candFile,
+        imageId: id,
+        field: 'image_id',
+      });
     }
     const list = refs[id];
     if (!Array.isArray(list) || list.length === 0) {
       throw new MetricsInputError(
-        Array.isArray(list) ? 'reference list is empty' : `references are a ${describeType(list)}, not an array of captions`,
+        Array.isArray(list)
+          ? 'reference list is empty'
+          : `references are a ${describeType(list)}, not an array of captions`,
         { file: refFile, imageId: id, field: 'caption' },
       );
     }
@@ -355,7 +398,11 @@ function checkEvaluationInput(
         });
       }
       if (raw && !hasPythonToken(ref)) {
-        throw new MetricsInputError(`reference caption ${i} is empty`, { file: refFile, imageId: id, field: 'caption' });
+        throw new MetricsInputError(`reference caption ${i} is empty`, {
+          file: refFile,
+          imageId: id,
+          field: 'caption',
+        });
       }
     }
   }

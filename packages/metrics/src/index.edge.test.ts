@@ -9,7 +9,9 @@ import { INLINE_SAMPLE } from './testing/inline-sample';
 const { refs, cands, corpus, perImage } = INLINE_SAMPLE;
 
 function expectClose(actual: number | undefined, expected: number | undefined, label: string): void {
-  expect(Math.abs((actual as number) - (expected as number)), label).toBeLessThanOrEqual(1e-9 * Math.abs(expected as number));
+  expect(Math.abs((actual as number) - (expected as number)), label).toBeLessThanOrEqual(
+    1e-9 * Math.abs(expected as number),
+  );
 }
 
 describe('scoring in an edge runtime', () => {
@@ -32,7 +34,11 @@ describe('scoring in an edge runtime', () => {
 
   it('evaluates pre-tokenized captions and round-trips a CIDEr-D scorer through JSON', async () => {
     // Image 4's candidate is "" (no token), scored by the oracle: the opt-in scores it the same way.
-    const result = await evaluate(refs, cands, { tokenize: 'none', metrics: ['bleu', 'rouge', 'cider'], emptyCandidates: 'score-zero' });
+    const result = await evaluate(refs, cands, {
+      tokenize: 'none',
+      metrics: ['bleu', 'rouge', 'cider'],
+      emptyCandidates: 'score-zero',
+    });
     for (const [key, value] of Object.entries(result.corpus)) expectClose(value, corpus[key], key);
     const lists = Object.values(refs);
     const scorer = CiderDScorer.fromJSON(JSON.parse(JSON.stringify(CiderDScorer.fromCorpus(lists).toJSON())));

@@ -31,7 +31,11 @@ export interface MetricContext {
 }
 
 /** A {@link MetricContext} over validated tokenized captions, scored in the order of `imageIds` (the candidates' ids). */
-export function metricContext(refs: TokenizedRefs, cands: TokenizedCands, imageIds: readonly string[] = Object.keys(cands)): MetricContext {
+export function metricContext(
+  refs: TokenizedRefs,
+  cands: TokenizedCands,
+  imageIds: readonly string[] = Object.keys(cands),
+): MetricContext {
   let corpus: EncodedCorpus | undefined;
   return {
     imageIds,

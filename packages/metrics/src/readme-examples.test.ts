@@ -13,7 +13,10 @@ const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Each document's name and its examples. */
 const DOCUMENTS: [string, () => string[]][] = [
-  ['README.md, section "Library"', () => typescriptBlocks(markdownSection(readFileSync(join(packageRoot, 'README.md'), 'utf8'), 'Library'))],
+  [
+    'README.md, section "Library"',
+    () => typescriptBlocks(markdownSection(readFileSync(join(packageRoot, 'README.md'), 'utf8'), 'Library')),
+  ],
   ['docs/tokenizer.md', () => typescriptBlocks(readFileSync(join(packageRoot, 'docs', 'tokenizer.md'), 'utf8'))],
 ];
 

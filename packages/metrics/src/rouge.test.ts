@@ -22,7 +22,8 @@ describe('rouge', () => {
       const table = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
       for (let i = 1; i <= a.length; i++) {
         for (let j = 1; j <= b.length; j++) {
-          table[i]![j] = a[i - 1] === b[j - 1] ? table[i - 1]![j - 1]! + 1 : Math.max(table[i - 1]![j]!, table[i]![j - 1]!);
+          table[i]![j] =
+            a[i - 1] === b[j - 1] ? table[i - 1]![j - 1]! + 1 : Math.max(table[i - 1]![j]!, table[i]![j - 1]!);
         }
       }
       return table[a.length]![b.length]!;
@@ -37,7 +38,9 @@ describe('rouge', () => {
         recallMax = Math.max(recallMax, common / reference.split(' ').length);
       }
       const beta2 = 1.2 ** 2;
-      return precisionMax !== 0 && recallMax !== 0 ? ((1 + beta2) * precisionMax * recallMax) / (recallMax + beta2 * precisionMax) : 0;
+      return precisionMax !== 0 && recallMax !== 0
+        ? ((1 + beta2) * precisionMax * recallMax) / (recallMax + beta2 * precisionMax)
+        : 0;
     };
     let seed = 12345;
     const random = (below: number): number => {
@@ -59,11 +62,14 @@ describe('rouge', () => {
       cands[image] = caption(length);
     }
     const { perImage } = rouge(refs, cands);
-    for (const id of Object.keys(cands)) expect(perImage[id]).toBe(calcScore(cands[id] as string, refs[id] as string[]));
+    for (const id of Object.keys(cands))
+      expect(perImage[id]).toBe(calcScore(cands[id] as string, refs[id] as string[]));
   });
 
   it('refuses a beta that is not a positive number (it would give NaN)', () => {
-    expect(() => rouge({ x: ['a'] }, { x: 'a' }, { beta: Number.NaN })).toThrow(/field "beta": ROUGE_L: option beta must be a positive number/);
+    expect(() => rouge({ x: ['a'] }, { x: 'a' }, { beta: Number.NaN })).toThrow(
+      /field "beta": ROUGE_L: option beta must be a positive number/,
+    );
   });
 
   it('splits on single spaces as rouge.py does: an empty candidate against an empty reference scores 1', () => {

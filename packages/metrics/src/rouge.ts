@@ -48,14 +48,18 @@ function rougeOfEncoded(corpus: TokenCorpus, options: RougeOptions = {}): Metric
 }
 
 /** @internal {@link rougeOfEncoded} with the per-image scores as a list in `corpus.ids` order. */
-export function rougeScoresOfEncoded(corpus: TokenCorpus, options: RougeOptions = {}): { score: number; scores: Float64Array } {
+export function rougeScoresOfEncoded(
+  corpus: TokenCorpus,
+  options: RougeOptions = {},
+): { score: number; scores: Float64Array } {
   const beta = options.beta ?? 1.2;
   const betaSquared = beta ** 2;
   const { ids, captions, imageStarts } = corpus;
   const { tokens, starts, irregular } = captions;
   const lcs = new LcsLength(captions.vocabulary.size);
   const vocabulary = captions.vocabulary;
-  const intern = (text: string, start: number, end: number, hash: number): number => vocabulary.intern(text, start, end, hash);
+  const intern = (text: string, start: number, end: number, hash: number): number =>
+    vocabulary.intern(text, start, end, hash);
   let spaceSplit: Int32Array = new Int32Array(64);
   let maxReferences = 0;
   for (let j = 0; j < ids.length; j++) {

@@ -28,15 +28,7 @@ export interface MetricResult {
 
 /** The names under which coco-caption (COCOEvalCap) reports its scores. */
 export type CocoScoreName =
-  | 'Bleu_1'
-  | 'Bleu_2'
-  | 'Bleu_3'
-  | 'Bleu_4'
-  | 'METEOR'
-  | 'ROUGE_L'
-  | 'CIDEr'
-  | 'SPICE'
-  | 'WMD';
+  'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'METEOR' | 'ROUGE_L' | 'CIDEr' | 'SPICE' | 'WMD';
 
 /** The metric families that can be asked for (lower case, as the `caption-eval --metrics` flag takes them). */
 export type MetricName = 'bleu' | 'meteor' | 'rouge' | 'cider' | 'spice' | 'wmd';

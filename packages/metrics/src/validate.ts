@@ -71,19 +71,33 @@ export function checkImageIdKey(id: string, location: MetricsInputLocation): voi
 }
 
 /** Returns `value` (default `fallback`) when it is an integer ≥ 1, else throws naming the option. */
-export function positiveIntegerOption(value: number | undefined, fallback: number, option: string, metric: string): number {
+export function positiveIntegerOption(
+  value: number | undefined,
+  fallback: number,
+  option: string,
+  metric: string,
+): number {
   const n = value ?? fallback;
   if (!Number.isInteger(n) || n < 1) {
-    throw new MetricsInputError(`${metric}: option ${option} must be a positive integer, got ${String(n)}`, { field: option });
+    throw new MetricsInputError(`${metric}: option ${option} must be a positive integer, got ${String(n)}`, {
+      field: option,
+    });
   }
   return n;
 }
 
 /** Returns `value` (default `fallback`) when it is a finite number > 0, else throws naming the option. */
-export function positiveNumberOption(value: number | undefined, fallback: number, option: string, metric: string): number {
+export function positiveNumberOption(
+  value: number | undefined,
+  fallback: number,
+  option: string,
+  metric: string,
+): number {
   const x = value ?? fallback;
   if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) {
-    throw new MetricsInputError(`${metric}: option ${option} must be a positive number, got ${String(x)}`, { field: option });
+    throw new MetricsInputError(`${metric}: option ${option} must be a positive number, got ${String(x)}`, {
+      field: option,
+    });
   }
   return x;
 }

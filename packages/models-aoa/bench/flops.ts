@@ -31,8 +31,16 @@ export function decoderStepFlops(c: ResolvedAoAModelConfig, regions: number): { 
   const d = c.rnnSize;
   const w = c.useMultiHead === 2 ? c.multiHeadScale * d : d;
   const lstm = 2 * (c.inputEncodingSize + d) * 4 * d + 2 * d * 4 * d;
-  const attention = c.useMultiHead === 2 ? 2 * d * w + 2 * (2 * regions * w) : 2 * d * c.attHidSize + 2 * regions * c.attHidSize + 2 * regions * d;
-  const context = c.decoderType === 'AoA' ? 2 * (w + d) * 2 * d : c.decoderType === 'LSTM' ? 2 * (w + d) * 4 * d + 2 * d * 4 * d : 2 * (w + d) * d;
+  const attention =
+    c.useMultiHead === 2
+      ? 2 * d * w + 2 * (2 * regions * w)
+      : 2 * d * c.attHidSize + 2 * regions * c.attHidSize + 2 * regions * d;
+  const context =
+    c.decoderType === 'AoA'
+      ? 2 * (w + d) * 2 * d
+      : c.decoderType === 'LSTM'
+        ? 2 * (w + d) * 4 * d + 2 * d * 4 * d
+        : 2 * (w + d) * d;
   const logit = 2 * d * (c.vocabSize + 1);
   const forward = lstm + attention + context + logit;
   return { forward, backward: 2 * forward };
@@ -46,10 +54,19 @@ export function teacherForcedFlops(
   const image = imageSideFlops(c, shape.regions);
   const step = decoderStepFlops(c, shape.regions);
   const n = shape.rows * shape.steps;
-  return { forward: shape.images * image.forward + n * step.forward, backward: shape.images * image.backward + n * step.backward };
+  return {
+    forward: shape.images * image.forward + n * step.forward,
+    backward: shape.images * image.backward + n * step.backward,
+  };
 }
 
 /** FLOPs of decoding `rows` rows for `steps` steps after encoding `images` images (no gradients). */
-export function decodeFlops(c: ResolvedAoAModelConfig, shape: { images: number; rows: number; steps: number; regions: number }): number {
-  return shape.images * imageSideFlops(c, shape.regions).forward + shape.rows * shape.steps * decoderStepFlops(c, shape.regions).forward;
+export function decodeFlops(
+  c: ResolvedAoAModelConfig,
+  shape: { images: number; rows: number; steps: number; regions: number },
+): number {
+  return (
+    shape.images * imageSideFlops(c, shape.regions).forward +
+    shape.rows * shape.steps * decoderStepFlops(c, shape.regions).forward
+  );
 }

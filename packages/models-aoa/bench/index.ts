@@ -44,14 +44,22 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 3, scstMicroBatches: 1, only: new Set(['xe', 'scst', 'greedy', 'beam']), backend: 'wasm' };
+  const options: Options = {
+    runs: 3,
+    scstMicroBatches: 1,
+    only: new Set(['xe', 'scst', 'greedy', 'beam']),
+    backend: 'wasm',
+  };
   for (const arg of argv) {
     const [key, value] = arg.split('=', 2) as [string, string | undefined];
     if (key === '--runs' && value) options.runs = Number(value);
     else if (key === '--only' && value) options.only = new Set(value.split(','));
     else if (key === '--backend' && value) options.backend = value as ResolvedBackendKind;
     else if (key === '--scst-micro-batches' && value) options.scstMicroBatches = Number(value);
-    else throw new Error(`unknown option ${arg} (known: --runs=N --only=xe,scst,greedy,beam --backend=wasm|cpu --scst-micro-batches=1|2|5)`);
+    else
+      throw new Error(
+        `unknown option ${arg} (known: --runs=N --only=xe,scst,greedy,beam --backend=wasm|cpu --scst-micro-batches=1|2|5)`,
+      );
   }
   return options;
 }
@@ -106,10 +114,14 @@ async function main(): Promise<void> {
   const model = built.value;
   const c = model.config;
   console.log(`backend: ${info.description}`);
-  console.log(`AoANet train.sh size: ${model.parameterCount().toLocaleString('en')} parameters (built in ${formatMs(built.wallMs)})`);
+  console.log(
+    `AoANet train.sh size: ${model.parameterCount().toLocaleString('en')} parameters (built in ${formatMs(built.wallMs)})`,
+  );
   // Our untrained model ends its captions at once; PyTorch's untrained one ran all 20 steps in the reference
   // timing. A −10⁴ logit bias on the end token makes every decode (greedy, samples, beams) run 20 steps too.
-  tf.tidy(() => model.logit.bias?.assign(tf.concat([tf.fill([1], -1e4), tf.slice(model.logit.bias, [1], [c.vocabSize])])));
+  tf.tidy(() =>
+    model.logit.bias?.assign(tf.concat([tf.fill([1], -1e4), tf.slice(model.logit.bias, [1], [c.vocabSize])])),
+  );
   const { features, labels, masks } = makeInputs(rng, c.vocabSize);
   const rows = IMAGES * SEQ_PER_IMG;
   const target = tf.slice(labels, [0, 1], [rows, LABEL_WIDTH - 1]);
@@ -140,7 +152,9 @@ async function main(): Promise<void> {
       model.train();
       // logits and the fused log-softmax + label-smoothed loss (same loss and gradients as log-probs + the loss)
       const { loss, grads } = computeGradients(model, () =>
-        labelSmoothingLoss(model.forward(features, labels, { output: 'logits' }), target, targetMask, 0.2, { input: 'logits' }),
+        labelSmoothingLoss(model.forward(features, labels, { output: 'logits' }), target, targetMask, 0.2, {
+          input: 'logits',
+        }),
       );
       const clipped = clipEach(grads, 0.1);
       optimizer.step(clipped);
@@ -179,7 +193,11 @@ async function main(): Promise<void> {
         const part = { att: tf.slice(features.att, [p * perPart, 0, 0], [perPart, REGIONS, 2048]) };
         const partRows = perPart * SEQ_PER_IMG;
         const { loss, grads } = computeGradients(model, () => {
-          const samples = model.selfCriticalSample(part, { rng: sampleRng, samplesPerImage: SEQ_PER_IMG, maxLength: MAX_LENGTH });
+          const samples = model.selfCriticalSample(part, {
+            rng: sampleRng,
+            samplesPerImage: SEQ_PER_IMG,
+            maxLength: MAX_LENGTH,
+          });
           sampledSteps = Math.max(sampledSteps, stepsRun(samples.tokens, partRows, MAX_LENGTH));
           const count = rewardMaskCount(samples.tokens, partRows, MAX_LENGTH);
           maskCount += count;
@@ -192,14 +210,20 @@ async function main(): Promise<void> {
         total = total === null ? grads : accumulate(total, grads);
       }
       const scale = 1 / maskCount;
-      const clipped = clipEach(new Map([...(total as Map<string, tf.Tensor>)].map(([n, g]) => [n, tf.tidy(() => tf.mul(g, scale))])), 0.1);
+      const clipped = clipEach(
+        new Map([...(total as Map<string, tf.Tensor>)].map(([n, g]) => [n, tf.tidy(() => tf.mul(g, scale))])),
+        0.1,
+      );
       tf.dispose([...(total as Map<string, tf.Tensor>).values()]);
       optimizer.step(clipped);
       tf.dispose([...clipped.values()]);
     };
     const runs = repeat('SCST step', scstStep);
     const sampled = teacherForcedFlops(c, { images: IMAGES, rows, steps: sampledSteps, regions: REGIONS });
-    const flops = decodeFlops(c, { images: IMAGES, rows: IMAGES, steps: greedySteps, regions: REGIONS }) + sampled.forward + sampled.backward;
+    const flops =
+      decodeFlops(c, { images: IMAGES, rows: IMAGES, steps: greedySteps, regions: REGIONS }) +
+      sampled.forward +
+      sampled.backward;
     results.push({
       name: `SCST step (greedy baseline + 5 samples/image + fwd/bwd${parts > 1 ? ` in ${parts} micro-batches` : ''}, clip, Adam)`,
       runs,
@@ -236,15 +260,39 @@ async function main(): Promise<void> {
     });
   }
 
-  console.log(`\n${info.description}; medians of ${options.runs} runs after one warm-up; ${memory()}; load average ${loadAverageText()}`);
-  const header = ['measurement', 'median wall', 'median cpu', 'GFLOP (analytic)', 'GFLOP/s wall', 'GFLOP/s cpu', 'PyTorch CPU (OpenBLAS, 2 thr.)', 'PyTorch / this (wall)', 'PyTorch / this (cpu)', 'notes'];
+  console.log(
+    `\n${info.description}; medians of ${options.runs} runs after one warm-up; ${memory()}; load average ${loadAverageText()}`,
+  );
+  const header = [
+    'measurement',
+    'median wall',
+    'median cpu',
+    'GFLOP (analytic)',
+    'GFLOP/s wall',
+    'GFLOP/s cpu',
+    'PyTorch CPU (OpenBLAS, 2 thr.)',
+    'PyTorch / this (wall)',
+    'PyTorch / this (cpu)',
+    'notes',
+  ];
   const rowsOut = results.map((r) => {
     const wall = median(r.runs.map((t) => t.wallMs));
     const cpu = median(r.runs.map((t) => t.cpuMs));
     const gflop = r.flops / 1e9;
     const ref = r.referenceMs === null ? '–' : formatMs(r.referenceMs);
     const ratio = (ms: number) => (r.referenceMs === null ? '–' : `${(r.referenceMs / ms).toFixed(2)}×`);
-    return [r.name, formatMs(wall), formatMs(cpu), gflop.toFixed(1), (gflop / (wall / 1000)).toFixed(1), (gflop / (cpu / 1000)).toFixed(1), ref, ratio(wall), ratio(cpu), r.note];
+    return [
+      r.name,
+      formatMs(wall),
+      formatMs(cpu),
+      gflop.toFixed(1),
+      (gflop / (wall / 1000)).toFixed(1),
+      (gflop / (cpu / 1000)).toFixed(1),
+      ref,
+      ratio(wall),
+      ratio(cpu),
+      r.note,
+    ];
   });
   console.log(markdownTable(header, rowsOut));
   tf.dispose([features.att, labels, masks, target, targetMask]);

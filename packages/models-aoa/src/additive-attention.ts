@@ -30,8 +30,8 @@ export interface AdditiveAttentionConfig {
  * ```
  */
 export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
-  /** `'aoa.AdditiveAttention'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
-  readonly className = 'aoa.AdditiveAttention';
+  /** `'aoa.AdditiveAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  static override readonly className = 'aoa.AdditiveAttention';
   /** Query projection (`h2att`). */
   readonly queryProjection: Linear;
   /** Score layer (`alpha_net`). */
@@ -45,16 +45,18 @@ export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
    */
   constructor(config: AdditiveAttentionConfig, options: ModuleOptions = {}) {
     for (const key of ['querySize', 'hiddenSize'] as const) {
-      if (!Number.isInteger(config[key]) || config[key] < 1) throw new AoAConfigError(key, `must be a positive integer, got ${String(config[key])}`);
+      if (!Number.isInteger(config[key]) || config[key] < 1)
+        throw new AoAConfigError(key, `must be a positive integer, got ${String(config[key])}`);
     }
     super({ querySize: config.querySize, hiddenSize: config.hiddenSize }, options);
-    this.queryProjection = this.addModule('h2att', new Linear({ inFeatures: config.querySize, outFeatures: config.hiddenSize }, { rng: this.rng }));
-    this.scoreLayer = this.addModule('alpha_net', new Linear({ inFeatures: config.hiddenSize, outFeatures: 1 }, { rng: this.rng }));
-  }
-
-  /** A new layer (fresh weights) with this config. */
-  static fromConfig(config: AdditiveAttentionConfig, options?: ModuleOptions): AdditiveAttention {
-    return new AdditiveAttention(config, options);
+    this.queryProjection = this.addModule(
+      'h2att',
+      new Linear({ inFeatures: config.querySize, outFeatures: config.hiddenSize }, { rng: this.rng }),
+    );
+    this.scoreLayer = this.addModule(
+      'alpha_net',
+      new Linear({ inFeatures: config.hiddenSize, outFeatures: 1 }, { rng: this.rng }),
+    );
   }
 
   /**
@@ -65,7 +67,12 @@ export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
   apply(query: tf.Tensor, keys: tf.Tensor, values: tf.Tensor, mask?: tf.Tensor | null): tf.Tensor {
     this.assertUsable();
     const where = 'AdditiveAttention.apply';
-    if (keys.rank !== 3 || values.rank !== 3 || keys.shape[1] !== values.shape[1] || (query.rank !== 2 && query.rank !== 3)) {
+    if (
+      keys.rank !== 3 ||
+      values.rank !== 3 ||
+      keys.shape[1] !== values.shape[1] ||
+      (query.rank !== 2 && query.rank !== 3)
+    ) {
       throw new AoAInputError(
         where,
         'query/keys/values',

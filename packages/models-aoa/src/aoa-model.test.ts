@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AoAModel, type AoAFeatures } from './aoa-model';
 import { camelCaseOptions, configFromReferenceOptions, TRAIN_SH_MODEL_OPTIONS } from './config';
 import { AoAConfigError, AoAInputError } from './errors';
-import { registerAoAModules } from './index';
+import './index';
 import { describeWithReference, readReferenceJson } from './test-helpers';
 
 interface StateDictSet {
@@ -31,19 +31,31 @@ function recordedOptions(options: Record<string, unknown>): Record<string, unkno
   return camel;
 }
 
-const SMALL = { vocabSize: 12, rnnSize: 16, inputEncodingSize: 8, attFeatSize: 6, numHeads: 2, dropProbLm: 0, dropoutAoa: 0 };
+const SMALL = {
+  vocabSize: 12,
+  rnnSize: 16,
+  inputEncodingSize: 8,
+  attFeatSize: 6,
+  numHeads: 2,
+  dropProbLm: 0,
+  dropoutAoa: 0,
+};
 
 function smallFeatures(images: number, regions: number, valid: number[] | null, seed = 3): AoAFeatures {
   const att = tf.randomNormal([images, regions, SMALL.attFeatSize], 0, 1, 'float32', seed);
   if (valid === null) return { att };
-  const mask = tf.tensor2d(valid.flatMap((n) => Array.from({ length: regions }, (_, k) => (k < n ? 1 : 0))), [images, regions]);
+  const mask = tf.tensor2d(
+    valid.flatMap((n) => Array.from({ length: regions }, (_, k) => (k < n ? 1 : 0))),
+    [images, regions],
+  );
   return { att: tf.mul(att, tf.expandDims(mask, 2)), mask };
 }
 
 function labelsFor(rows: number, words: number[], width: number, vocab: number): tf.Tensor2D {
   const rng = new Random(9);
   const data = new Int32Array(rows * width);
-  for (let r = 0; r < rows; r++) for (let t = 1; t <= (words[r] as number); t++) data[r * width + t] = 1 + rng.nextInt(vocab);
+  for (let r = 0; r < rows; r++)
+    for (let t = 1; t <= (words[r] as number); t++) data[r * width + t] = 1 + rng.nextInt(vocab);
   return tf.tensor2d(data, [rows, width], 'int32');
 }
 
@@ -87,7 +99,10 @@ describe('AoAModel options and state dicts (reference factory, fixtures/state-di
       expect((error as Error).message).toContain(option);
     }
     // training-only reference options are accepted and ignored
-    expect(configFromReferenceOptions({ vocabSize: 10, learningRate: 2e-4, seqPerImg: 5, numLayers: 2, id: 'aoanet' }).rnnSize).toBe(1024);
+    expect(
+      configFromReferenceOptions({ vocabSize: 10, learningRate: 2e-4, seqPerImg: 5, numLayers: 2, id: 'aoanet' })
+        .rnnSize,
+    ).toBe(1024);
     expect(() => new AoAModel({ vocabSize: 10, numHead: 8 } as never)).toThrow(AoAConfigError);
   });
 });
@@ -100,7 +115,9 @@ describeWithReference('AoAModel at train.sh size (full-size.json)', ['full-size.
 
   it('vocabulary 9,487: 85,562,640 parameters, names and shapes of the reference; 10,369: 87,369,858', () => {
     const ref = readReferenceJson<FullSize>('full-size.json');
-    expect(configFromReferenceOptions(camelCaseOptions(ref.vocab_9487.options))).toEqual(configFromReferenceOptions({ vocabSize: 9487 }));
+    expect(configFromReferenceOptions(camelCaseOptions(ref.vocab_9487.options))).toEqual(
+      configFromReferenceOptions({ vocabSize: 9487 }),
+    );
     const model = AoAModel.fromReferenceOptions({ vocabSize: 9487 });
     expect(model.parameterCount()).toBe(ref.expected.vocab_9487);
     expect(model.namedParameters().map(([n, v]) => [n, [...v.shape]])).toEqual(ref.vocab_9487.state_dict);
@@ -113,8 +130,10 @@ describeWithReference('AoAModel at train.sh size (full-size.json)', ['full-size.
 
 describe('AoAModel serialisation', () => {
   it('config JSON round trip rebuilds the same architecture; weights move through the state dict', () => {
-    const model = new AoAModel({ ...SMALL, decoderType: 'LSTM', useFf: true, multiHeadScale: 2 }, { rng: new Random(1) }).eval();
-    registerAoAModules();
+    const model = new AoAModel(
+      { ...SMALL, decoderType: 'LSTM', useFf: true, multiHeadScale: 2 },
+      { rng: new Random(1) },
+    ).eval();
     const json = JSON.parse(JSON.stringify(model));
     expect(json.className).toBe('aoa.AoAModel');
     const copy = AoAModel.fromJSON(json, { rng: new Random(2) }).eval();
@@ -163,7 +182,8 @@ describe('AoAModel inputs and teacher forcing', () => {
   it('the image side once per image equals the features repeated per caption', () => {
     const model = new AoAModel(SMALL, { rng: new Random(4) }).eval();
     const images = smallFeatures(2, 5, [3, 5]);
-    const repeat = (t: tf.Tensor) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, 3, ...t.shape.slice(1).map(() => 1)]), [6, ...t.shape.slice(1)]);
+    const repeat = (t: tf.Tensor) =>
+      tf.reshape(tf.tile(tf.expandDims(t, 1), [1, 3, ...t.shape.slice(1).map(() => 1)]), [6, ...t.shape.slice(1)]);
     const rows: AoAFeatures = { att: repeat(images.att), mask: repeat(images.mask as tf.Tensor) };
     const labels = labelsFor(6, [4, 2, 3, 1, 4, 2], 7, SMALL.vocabSize);
     const once = model.forward(images, labels);
@@ -181,7 +201,16 @@ describe('AoAModel inputs and teacher forcing', () => {
     // the longest caption has 4 words: steps 0..4 run (inputs BOS + 4 words), step 5 is exactly 0
     const lastStep = tf.slice(once, [0, 5, 0], [6, 1, -1]);
     expect(Array.from(lastStep.dataSync()).every((v) => v === 0)).toBe(true);
-    tf.dispose([once, repeated, lastStep, labels, images.att, images.mask as tf.Tensor, rows.att, rows.mask as tf.Tensor]);
+    tf.dispose([
+      once,
+      repeated,
+      lastStep,
+      labels,
+      images.att,
+      images.mask as tf.Tensor,
+      rows.att,
+      rows.mask as tf.Tensor,
+    ]);
     model.dispose();
   });
 
@@ -192,7 +221,10 @@ describe('AoAModel inputs and teacher forcing', () => {
     const before = tf.memory().numTensors;
     const grads = tf.tidy(() => {
       const params = model.namedParameters();
-      const { grads: g } = tf.variableGrads(() => tf.neg(tf.sum(model.forward(features, labels))) as tf.Scalar, params.map(([, v]) => v));
+      const { grads: g } = tf.variableGrads(
+        () => tf.neg(tf.sum(model.forward(features, labels))) as tf.Scalar,
+        params.map(([, v]) => v),
+      );
       return params.map(([name, v]) => [name, (g[v.name] as tf.Tensor).dataSync()] as const);
     });
     for (const [name, g] of grads) expect(Array.from(g).every(Number.isFinite), name).toBe(true);
@@ -215,7 +247,10 @@ describe('AoAModel inputs and teacher forcing', () => {
     const encodedFull = model.encode(full);
     expect(encodedFull.mask).toBeNull();
     const att = tf.zeros([2, 3, SMALL.attFeatSize]);
-    const gap = tf.tensor2d([[1, 0, 1], [1, 1, 1]]);
+    const gap = tf.tensor2d([
+      [1, 0, 1],
+      [1, 1, 1],
+    ]);
     const expectInputError = (f: () => unknown, input: string) => {
       let error: unknown;
       try {
@@ -246,7 +281,9 @@ describe('AoAModel inputs and teacher forcing', () => {
     const labels = labelsFor(4, [2, 4, 3, 1], 7, SMALL.vocabSize);
     // the refiner's and the attention's hard-coded dropouts draw from the model's generator: reset it per run
     const run = (p: number, seed: number) =>
-      model.useRandom(new Random(11)).forward(features, labels, { scheduledSampling: { probability: p, rng: new Random(seed) } });
+      model
+        .useRandom(new Random(11))
+        .forward(features, labels, { scheduledSampling: { probability: p, rng: new Random(seed) } });
     const plain = model.useRandom(new Random(11)).forward(features, labels);
     const off = run(0, 1);
     const first = run(1, 1);

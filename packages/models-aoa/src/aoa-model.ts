@@ -14,7 +14,12 @@ import {
   type Random,
   Sequential,
 } from '@caption/core';
-import { type AoAModelConfig, configFromReferenceOptions, type ResolvedAoAModelConfig, resolveAoAModelConfig } from './config';
+import {
+  type AoAModelConfig,
+  configFromReferenceOptions,
+  type ResolvedAoAModelConfig,
+  resolveAoAModelConfig,
+} from './config';
 import { AoADecoderCore, type AoADecoderState, type DecoderMemory } from './decoder-core';
 import { AoAConfigError, AoAInputError } from './errors';
 import { AoARefiner } from './refiner';
@@ -140,8 +145,8 @@ export type AoAModelJSON = ModuleJSON<ResolvedAoAModelConfig>;
  * ```
  */
 export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionModel<AoAFeatures> {
-  /** `'aoa.AoAModel'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
-  readonly className = 'aoa.AoAModel';
+  /** `'aoa.AoAModel'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  static override readonly className = 'aoa.AoAModel';
   /** Output classes: the words plus index 0 (the reference's `vocab_size + 1`). */
   readonly vocabSize: number;
   /** Word embedding (`embed`: Embedding, ReLU, Dropout). */
@@ -175,17 +180,35 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     this.vocabSize = c.vocabSize + 1;
     const embedBlock = (first: Module & { apply(x: tf.Tensor): tf.Tensor }) =>
       new Sequential([first, new Activation({ fn: 'relu' }, rng), new Dropout({ rate: c.dropProbLm }, rng)], rng);
-    this.embed = this.addModule('embed', embedBlock(new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: c.inputEncodingSize }, rng)));
-    this.fcEmbed = c.meanFeats ? null : this.addModule('fc_embed', embedBlock(new Linear({ inFeatures: c.fcFeatSize, outFeatures: d }, rng)));
+    this.embed = this.addModule(
+      'embed',
+      embedBlock(new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: c.inputEncodingSize }, rng)),
+    );
+    this.fcEmbed = c.meanFeats
+      ? null
+      : this.addModule('fc_embed', embedBlock(new Linear({ inFeatures: c.fcFeatSize, outFeatures: d }, rng)));
     const regionSize = c.attFeatSize + (c.useBox ? 5 : 0);
-    this.attEmbed = this.addModule('att_embed', embedBlock(new Linear({ inFeatures: regionSize, outFeatures: d }, rng)));
+    this.attEmbed = this.addModule(
+      'att_embed',
+      embedBlock(new Linear({ inFeatures: regionSize, outFeatures: d }, rng)),
+    );
     this.logit = this.addModule('logit', new Linear({ inFeatures: d, outFeatures: this.vocabSize }, rng));
     const projected = c.useMultiHead === 2 ? 2 * c.multiHeadScale * d : c.attHidSize;
     this.ctx2att = this.addModule('ctx2att', new Linear({ inFeatures: d, outFeatures: projected }, rng));
     this.refiner = c.refine
       ? this.addModule(
           'refiner',
-          new AoARefiner({ modelDim: d, numHeads: c.numHeads, scale: c.multiHeadScale, refineAoa: c.refineAoa, useFf: c.useFf, dropoutAoa: c.dropoutAoa }, rng),
+          new AoARefiner(
+            {
+              modelDim: d,
+              numHeads: c.numHeads,
+              scale: c.multiHeadScale,
+              refineAoa: c.refineAoa,
+              useFf: c.useFf,
+              dropoutAoa: c.dropoutAoa,
+            },
+            rng,
+          ),
         )
       : null;
     this.core = this.addModule(
@@ -206,11 +229,6 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
         rng,
       ),
     );
-  }
-
-  /** A new model (fresh weights) with this config (also the registry factory of `moduleFromJSON`). */
-  static fromConfig(config: AoAModelConfig, options?: ModuleOptions): AoAModel {
-    return new AoAModel(config, options);
   }
 
   /**
@@ -238,7 +256,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     },
     options?: ModuleOptions,
   ): AoAModel {
-    if (json.className !== 'aoa.AoAModel') throw new AoAConfigError('className', `expected 'aoa.AoAModel', got ${JSON.stringify(json.className)}`);
+    if (json.className !== 'aoa.AoAModel')
+      throw new AoAConfigError('className', `expected 'aoa.AoAModel', got ${JSON.stringify(json.className)}`);
     return new AoAModel(json.config, options);
   }
 
@@ -266,7 +285,11 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     if (!c.meanFeats) {
       const fc = features.fc;
       if (fc === undefined || fc === null || fc.rank !== 2 || fc.shape[0] !== images || fc.shape[1] !== c.fcFeatSize) {
-        throw new AoAInputError(where, 'features.fc', `must be [${images}, ${c.fcFeatSize}] when meanFeats is off, got ${fc ? `[${fc.shape.join(', ')}]` : String(fc)}`);
+        throw new AoAInputError(
+          where,
+          'features.fc',
+          `must be [${images}, ${c.fcFeatSize}] when meanFeats is off, got ${fc ? `[${fc.shape.join(', ')}]` : String(fc)}`,
+        );
       }
     }
     return tidyKeep(() => {
@@ -316,7 +339,11 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     const where = 'AoAModel.forward';
     const width = labels.shape[labels.rank - 1] as number;
     if (labels.dtype !== 'int32' || (labels.rank !== 2 && labels.rank !== 3) || width < 2) {
-      throw new AoAInputError(where, 'labels', `must be int32 [N, T ≥ 2] or [B, S, T ≥ 2], got ${labels.dtype} [${labels.shape.join(', ')}]`);
+      throw new AoAInputError(
+        where,
+        'labels',
+        `must be int32 [N, T ≥ 2] or [B, S, T ≥ 2], got ${labels.dtype} [${labels.shape.join(', ')}]`,
+      );
     }
     const rows = labels.size / width;
     if (labels.rank === 3) {
@@ -329,17 +356,26 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     }
     const images = features.att.shape[0] as number;
     if (images < 1 || rows % images !== 0) {
-      throw new AoAInputError(where, 'labels', `has ${rows} rows, not a multiple of the ${images} feature rows (captions per image must be equal)`);
+      throw new AoAInputError(
+        where,
+        'labels',
+        `has ${rows} rows, not a multiple of the ${images} feature rows (captions per image must be equal)`,
+      );
     }
     const labelValues = labels.dataSync() as Int32Array;
     const steps = teacherForcedSteps(labelValues, rows, width);
     const sampling = options.scheduledSampling;
     const ssProbability = this.training && sampling !== undefined ? sampling.probability : 0;
     if (!(ssProbability >= 0 && ssProbability <= 1)) {
-      throw new AoAInputError(where, 'options.scheduledSampling.probability', `must be in [0, 1], got ${String(ssProbability)}`);
+      throw new AoAInputError(
+        where,
+        'options.scheduledSampling.probability',
+        `must be in [0, 1], got ${String(ssProbability)}`,
+      );
     }
     const output = options.output ?? 'logprobs';
-    if (output !== 'logprobs' && output !== 'logits') throw new AoAInputError(where, 'options.output', `must be 'logprobs' or 'logits', got ${String(output)}`);
+    if (output !== 'logprobs' && output !== 'logits')
+      throw new AoAInputError(where, 'options.output', `must be 'logprobs' or 'logits', got ${String(output)}`);
     const product = options.stepProduct ?? tallGradientProduct;
     return tf.tidy(() => {
       const memory = repeatMemory(this.memoryOf(this.encode(features, product)), rows / images);
@@ -359,7 +395,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
       let previous: tf.Tensor | null = null;
       for (let t = 0; t < steps; t++) {
         const tokens = labelValues.filter((_, i) => i % width === t);
-        const input = previous === null ? tf.tensor1d(tokens, 'int32') : scheduledInputs(tokens, previous, ssProbability, rng);
+        const input =
+          previous === null ? tf.tensor1d(tokens, 'int32') : scheduledInputs(tokens, previous, ssProbability, rng);
         const next = step(this.embedWith(input, lookup), state);
         state = next.state;
         const logits = this.logits(next.output, logitProduct);
@@ -377,7 +414,11 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
 
   /** `Dropout(ReLU(E[ids]))` (the `embed` block) with the table lookup done by `lookup` (see {@link tallGradientLookup}). */
   private embedWith(ids: tf.Tensor, lookup: (ids: tf.Tensor) => tf.Tensor): tf.Tensor {
-    const [, relu, dropout] = this.embed.toArray() as [unknown, { apply(x: tf.Tensor): tf.Tensor }, { apply(x: tf.Tensor): tf.Tensor }];
+    const [, relu, dropout] = this.embed.toArray() as [
+      unknown,
+      { apply(x: tf.Tensor): tf.Tensor },
+      { apply(x: tf.Tensor): tf.Tensor },
+    ];
     return dropout.apply(relu.apply(lookup(ids)));
   }
 
@@ -416,11 +457,16 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
     const perImage = options.samplesPerImage ?? 1;
     const maxLength = options.maxLength ?? this.config.maxLength;
     const temperature = options.temperature ?? 1;
-    if (method !== 'sample' && method !== 'greedy') throw new AoAInputError(where, 'options.method', `must be 'sample' or 'greedy', got ${String(method)}`);
-    if (method === 'sample' && options.rng === undefined) throw new AoAInputError(where, 'options.rng', 'is required for sampling');
-    if (!Number.isInteger(perImage) || perImage < 1) throw new AoAInputError(where, 'options.samplesPerImage', `must be a positive integer, got ${perImage}`);
-    if (!Number.isInteger(maxLength) || maxLength < 1) throw new AoAInputError(where, 'options.maxLength', `must be a positive integer, got ${maxLength}`);
-    if (!(temperature > 0)) throw new AoAInputError(where, 'options.temperature', `must be positive, got ${temperature}`);
+    if (method !== 'sample' && method !== 'greedy')
+      throw new AoAInputError(where, 'options.method', `must be 'sample' or 'greedy', got ${String(method)}`);
+    if (method === 'sample' && options.rng === undefined)
+      throw new AoAInputError(where, 'options.rng', 'is required for sampling');
+    if (!Number.isInteger(perImage) || perImage < 1)
+      throw new AoAInputError(where, 'options.samplesPerImage', `must be a positive integer, got ${perImage}`);
+    if (!Number.isInteger(maxLength) || maxLength < 1)
+      throw new AoAInputError(where, 'options.maxLength', `must be a positive integer, got ${maxLength}`);
+    if (!(temperature > 0))
+      throw new AoAInputError(where, 'options.temperature', `must be positive, got ${temperature}`);
     const product = options.stepProduct ?? tallGradientProduct;
     const classes = this.vocabSize;
     return tidyKeep(() => {
@@ -442,8 +488,21 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
         const chosen =
           method === 'greedy'
             ? firstArgMax(logits.dataSync() as Float32Array, rows, classes)
-            : tf.tidy(() => tf.multinomial(tf.div(logits, temperature) as tf.Tensor2D, 1, (options.rng as Random).nextSeed(), false).dataSync() as Int32Array);
-        const flatIndex = tf.tensor1d(Int32Array.from(chosen, (token, r) => r * classes + token), 'int32');
+            : tf.tidy(
+                () =>
+                  tf
+                    .multinomial(
+                      tf.div(logits, temperature) as tf.Tensor2D,
+                      1,
+                      (options.rng as Random).nextSeed(),
+                      false,
+                    )
+                    .dataSync() as Int32Array,
+              );
+        const flatIndex = tf.tensor1d(
+          Int32Array.from(chosen, (token, r) => r * classes + token),
+          'int32',
+        );
         picked.push(tf.sub(tf.gather(tf.reshape(logits, [rows * classes]), flatIndex), tf.logSumExp(logits, 1)));
         let open = 0;
         for (let r = 0; r < rows; r++) {
@@ -456,7 +515,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
         if (open === 0) break;
       }
       const logprobs = tf.stack(picked, 1);
-      const padded = picked.length === maxLength ? logprobs : tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1);
+      const padded =
+        picked.length === maxLength ? logprobs : tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1);
       return { rows, maxLength, tokens, logprobs: padded as tf.Tensor2D };
     });
   }
@@ -478,11 +538,24 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   step(state: DecoderState, tokens: tf.Tensor1D): DecoderStepOutput {
     this.assertUsable();
     const [meanFeats, keys, values, mask] = state.context as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
-    const [hidden, cell, context, contextCell] = state.recurrent as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+    const [hidden, cell, context, contextCell] = state.recurrent as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor | undefined,
+    ];
     return tf.tidy(() => {
       const memory: DecoderMemory = { meanFeats, keys, values, mask: mask ?? null };
-      const next = this.core.apply(this.embed.apply(tokens), memory, { hidden, cell, context, contextCell: contextCell ?? null });
-      return { logprobs: tf.logSoftmax(this.logit.apply(next.output)) as tf.Tensor2D, recurrent: stateTensors(next.state) };
+      const next = this.core.apply(this.embed.apply(tokens), memory, {
+        hidden,
+        cell,
+        context,
+        contextCell: contextCell ?? null,
+      });
+      return {
+        logprobs: tf.logSoftmax(this.logit.apply(next.output)) as tf.Tensor2D,
+        recurrent: stateTensors(next.state),
+      };
     });
   }
 
@@ -497,7 +570,8 @@ function firstArgMax(values: Float32Array, rows: number, classes: number): Int32
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let best = 0;
-    for (let v = 1; v < classes; v++) if ((values[r * classes + v] as number) > (values[r * classes + best] as number)) best = v;
+    for (let v = 1; v < classes; v++)
+      if ((values[r * classes + v] as number) > (values[r * classes + best] as number)) best = v;
     out[r] = best;
   }
   return out;
@@ -511,10 +585,19 @@ function stateTensors(state: AoADecoderState): tf.Tensor[] {
  * `clip_att` and the mask checks: the number of regions to keep (the largest valid count) and the mask
  * cut to it, or null when every image has all of them. Reads the mask (small) from the device.
  */
-function clipRegions(where: string, mask: tf.Tensor | null, images: number, regions: number): { count: number; mask: Float32Array | null } {
+function clipRegions(
+  where: string,
+  mask: tf.Tensor | null,
+  images: number,
+  regions: number,
+): { count: number; mask: Float32Array | null } {
   if (mask === null) return { count: regions, mask: null };
   if (mask.rank !== 2 || mask.shape[0] !== images || mask.shape[1] !== regions) {
-    throw new AoAInputError(where, 'features.mask', `has shape [${mask.shape.join(', ')}], expected [${images}, ${regions}]`);
+    throw new AoAInputError(
+      where,
+      'features.mask',
+      `has shape [${mask.shape.join(', ')}], expected [${images}, ${regions}]`,
+    );
   }
   const values = mask.dataSync();
   let longest = 0;
@@ -522,9 +605,15 @@ function clipRegions(where: string, mask: tf.Tensor | null, images: number, regi
     let count = 0;
     for (let k = 0; k < regions; k++) {
       const v = values[b * regions + k] as number;
-      if (v !== 0 && v !== 1) throw new AoAInputError(where, 'features.mask', `holds ${v} at image ${b}, region ${k}; expected 1/0`);
+      if (v !== 0 && v !== 1)
+        throw new AoAInputError(where, 'features.mask', `holds ${v} at image ${b}, region ${k}; expected 1/0`);
       if (v === 1) {
-        if (count !== k) throw new AoAInputError(where, 'features.mask', `of image ${b} has a valid region ${k} after padding; valid regions must come first`);
+        if (count !== k)
+          throw new AoAInputError(
+            where,
+            'features.mask',
+            `of image ${b} has a valid region ${k} after padding; valid regions must come first`,
+          );
         count += 1;
       }
     }
@@ -557,7 +646,10 @@ function teacherForcedSteps(labels: Int32Array, rows: number, width: number): nu
 function repeatRows(t: tf.Tensor, times: number): tf.Tensor {
   if (times === 1) return t;
   const [rows, ...rest] = t.shape as number[];
-  return tf.reshape(tf.broadcastTo(tf.expandDims(t, 1), [rows as number, times, ...rest]), [(rows as number) * times, ...rest]);
+  return tf.reshape(tf.broadcastTo(tf.expandDims(t, 1), [rows as number, times, ...rest]), [
+    (rows as number) * times,
+    ...rest,
+  ]);
 }
 
 /** The memory of images for their `times` captions each: the mean feature repeated, keys and values shared. */

@@ -34,8 +34,8 @@ export interface AttentionOnAttentionConfig {
  * ```
  */
 export class AttentionOnAttention extends Module<Required<AttentionOnAttentionConfig>> {
-  /** `'aoa.AttentionOnAttention'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
-  readonly className = 'aoa.AttentionOnAttention';
+  /** `'aoa.AttentionOnAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  static override readonly className = 'aoa.AttentionOnAttention';
   /** The joint information/gate projection (`0`). */
   readonly linear: Linear;
   /** `i ⊙ σ(g)` over the two halves of the projection (`1`, no parameters). */
@@ -57,14 +57,15 @@ export class AttentionOnAttention extends Module<Required<AttentionOnAttentionCo
     }
     super(resolved, options);
     const { attendedSize, querySize, outputSize } = resolved;
-    this.linear = this.addModule('0', new Linear({ inFeatures: attendedSize + querySize, outFeatures: 2 * outputSize }, { rng: this.rng }));
+    this.linear = this.addModule(
+      '0',
+      new Linear({ inFeatures: attendedSize + querySize, outFeatures: 2 * outputSize }, { rng: this.rng }),
+    );
     this.gate = this.addModule('1', new GLU({ axis: -1 }, { rng: this.rng }));
-    this.inputDropout = this.addModule('input_dropout', new Dropout({ rate: resolved.inputDropout }, { rng: this.rng }));
-  }
-
-  /** A new layer (fresh weights) with this config. */
-  static fromConfig(config: AttentionOnAttentionConfig, options?: ModuleOptions): AttentionOnAttention {
-    return new AttentionOnAttention(config, options);
+    this.inputDropout = this.addModule(
+      'input_dropout',
+      new Dropout({ rate: resolved.inputDropout }, { rng: this.rng }),
+    );
   }
 
   /**
@@ -80,7 +81,11 @@ export class AttentionOnAttention extends Module<Required<AttentionOnAttentionCo
       if (product === undefined || this.linear.bias === null) return this.gate.apply(this.linear.apply(joint));
       const flat = joint.rank === 2 ? joint : tf.reshape(joint, [-1, joint.shape[joint.rank - 1] as number]);
       const projected = tf.add(product(flat), this.linear.bias);
-      return this.gate.apply(joint.rank === 2 ? projected : tf.reshape(projected, [...joint.shape.slice(0, -1), projected.shape[1] as number]));
+      return this.gate.apply(
+        joint.rank === 2
+          ? projected
+          : tf.reshape(projected, [...joint.shape.slice(0, -1), projected.shape[1] as number]),
+      );
     });
   }
 }

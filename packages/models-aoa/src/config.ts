@@ -125,7 +125,8 @@ function flag(option: string, value: unknown): boolean {
  * build. Throws {@link AoAConfigError} naming the option.
  */
 export function resolveAoAModelConfig(config: AoAModelConfig): ResolvedAoAModelConfig {
-  if (typeof config !== 'object' || config === null) throw new AoAConfigError('config', `must be an object, got ${String(config)}`);
+  if (typeof config !== 'object' || config === null)
+    throw new AoAConfigError('config', `must be an object, got ${String(config)}`);
   const known = new Set<string>(['vocabSize', ...Object.keys(TRAIN_SH_MODEL_OPTIONS)]);
   for (const key of Object.keys(config)) {
     if (!known.has(key)) throw new AoAConfigError(key, `is not an AoAModel option (known: ${[...known].join(', ')})`);
@@ -133,11 +134,17 @@ export function resolveAoAModelConfig(config: AoAModelConfig): ResolvedAoAModelC
   const merged = { ...TRAIN_SH_MODEL_OPTIONS, ...definedEntries(config) } as Record<string, unknown>;
   const decoderType = merged.decoderType;
   if (!DECODER_TYPES.includes(decoderType as DecoderType)) {
-    throw new AoAConfigError('decoderType', `must be one of ${DECODER_TYPES.join(', ')}, got ${JSON.stringify(decoderType)}`);
+    throw new AoAConfigError(
+      'decoderType',
+      `must be one of ${DECODER_TYPES.join(', ')}, got ${JSON.stringify(decoderType)}`,
+    );
   }
   const useMultiHead = merged.useMultiHead;
   if (typeof useMultiHead !== 'number' || !Number.isInteger(useMultiHead) || useMultiHead < 0) {
-    throw new AoAConfigError('useMultiHead', `must be a non-negative integer (2 = multi-head), got ${JSON.stringify(useMultiHead)}`);
+    throw new AoAConfigError(
+      'useMultiHead',
+      `must be a non-negative integer (2 = multi-head), got ${JSON.stringify(useMultiHead)}`,
+    );
   }
   const c: ResolvedAoAModelConfig = {
     vocabSize: positiveInteger('vocabSize', merged.vocabSize),
@@ -164,7 +171,10 @@ export function resolveAoAModelConfig(config: AoAModelConfig): ResolvedAoAModelC
     maxLength: positiveInteger('maxLength', merged.maxLength),
   };
   if ((c.rnnSize * c.multiHeadScale) % c.numHeads !== 0) {
-    throw new AoAConfigError('numHeads', `rnnSize · multiHeadScale = ${c.rnnSize * c.multiHeadScale} is not divisible by ${c.numHeads} heads`);
+    throw new AoAConfigError(
+      'numHeads',
+      `rnnSize · multiHeadScale = ${c.rnnSize * c.multiHeadScale} is not divisible by ${c.numHeads} heads`,
+    );
   }
   if (c.useMultiHead !== 2 && c.multiHeadScale !== 1) {
     throw new AoAConfigError(
@@ -182,24 +192,100 @@ function definedEntries(config: AoAModelConfig): Partial<AoAModelConfig> {
 
 /** Reference options (opts.py / eval.py / train.py, camelCased) that do not change the model; accepted and ignored. */
 const NON_MODEL_OPTIONS: readonly string[] = [
-  'inputJson', 'inputFcDir', 'inputAttDir', 'inputBoxDir', 'inputLabelH5', 'startFrom', 'cachedTokens',
-  'numLayers', 'rnnType', 'useWarmup', 'accSteps', 'maxEpochs', 'batchSize', 'gradClip', 'selfCriticalAfter',
-  'seqPerImg', 'beamSize', 'lengthPenalty', 'blockTrigrams', 'removeBadEndings', 'optim', 'learningRate',
-  'learningRateDecayStart', 'learningRateDecayEvery', 'learningRateDecayRate', 'optimAlpha', 'optimBeta',
-  'optimEpsilon', 'weightDecay', 'labelSmoothing', 'noamopt', 'noamoptWarmup', 'noamoptFactor', 'reduceOnPlateau',
-  'scheduledSamplingStart', 'scheduledSamplingIncreaseEvery', 'scheduledSamplingIncreaseProb',
-  'scheduledSamplingMaxProb', 'valImagesUse', 'saveCheckpointEvery', 'saveHistoryCkpt', 'checkpointPath',
-  'languageEval', 'lossesLogEvery', 'loadBestScore', 'id', 'trainOnly', 'ciderRewardWeight', 'bleuRewardWeight',
-  'numImages', 'dumpImages', 'dumpJson', 'dumpPath', 'sampleMethod', 'groupSize', 'diversityLambda', 'temperature',
-  'decodingConstraint', 'imageFolder', 'imageRoot', 'split', 'cocoJson', 'verboseBeam', 'verboseLoss',
-  'useFc', 'useAtt', 'vocab', 'seqLength',
+  'inputJson',
+  'inputFcDir',
+  'inputAttDir',
+  'inputBoxDir',
+  'inputLabelH5',
+  'startFrom',
+  'cachedTokens',
+  'numLayers',
+  'rnnType',
+  'useWarmup',
+  'accSteps',
+  'maxEpochs',
+  'batchSize',
+  'gradClip',
+  'selfCriticalAfter',
+  'seqPerImg',
+  'beamSize',
+  'lengthPenalty',
+  'blockTrigrams',
+  'removeBadEndings',
+  'optim',
+  'learningRate',
+  'learningRateDecayStart',
+  'learningRateDecayEvery',
+  'learningRateDecayRate',
+  'optimAlpha',
+  'optimBeta',
+  'optimEpsilon',
+  'weightDecay',
+  'labelSmoothing',
+  'noamopt',
+  'noamoptWarmup',
+  'noamoptFactor',
+  'reduceOnPlateau',
+  'scheduledSamplingStart',
+  'scheduledSamplingIncreaseEvery',
+  'scheduledSamplingIncreaseProb',
+  'scheduledSamplingMaxProb',
+  'valImagesUse',
+  'saveCheckpointEvery',
+  'saveHistoryCkpt',
+  'checkpointPath',
+  'languageEval',
+  'lossesLogEvery',
+  'loadBestScore',
+  'id',
+  'trainOnly',
+  'ciderRewardWeight',
+  'bleuRewardWeight',
+  'numImages',
+  'dumpImages',
+  'dumpJson',
+  'dumpPath',
+  'sampleMethod',
+  'groupSize',
+  'diversityLambda',
+  'temperature',
+  'decodingConstraint',
+  'imageFolder',
+  'imageRoot',
+  'split',
+  'cocoJson',
+  'verboseBeam',
+  'verboseLoss',
+  'useFc',
+  'useAtt',
+  'vocab',
+  'seqLength',
 ];
 
 /** Reference options that map one to one onto {@link AoAModelConfig} fields. */
 const MODEL_OPTIONS: readonly (keyof AoAModelConfig)[] = [
-  'vocabSize', 'inputEncodingSize', 'rnnSize', 'attFeatSize', 'fcFeatSize', 'attHidSize', 'dropProbLm', 'refine',
-  'refineAoa', 'useFf', 'dropoutAoa', 'decoderType', 'useMultiHead', 'numHeads', 'multiHeadScale', 'meanFeats',
-  'ctxDrop', 'outRes', 'useBox', 'normAttFeat', 'normBoxFeat', 'maxLength',
+  'vocabSize',
+  'inputEncodingSize',
+  'rnnSize',
+  'attFeatSize',
+  'fcFeatSize',
+  'attHidSize',
+  'dropProbLm',
+  'refine',
+  'refineAoa',
+  'useFf',
+  'dropoutAoa',
+  'decoderType',
+  'useMultiHead',
+  'numHeads',
+  'multiHeadScale',
+  'meanFeats',
+  'ctxDrop',
+  'outRes',
+  'useBox',
+  'normAttFeat',
+  'normBoxFeat',
+  'maxLength',
 ];
 
 /**
@@ -219,20 +305,40 @@ export function configFromReferenceOptions(options: Readonly<Record<string, unkn
     if (value === undefined) continue;
     if ((MODEL_OPTIONS as readonly string[]).includes(key)) model[key] = value;
     else if (key === 'captionModel') {
-      if (value !== 'aoa') throw new AoAConfigError('captionModel', `must be 'aoa' for AoAModel, got ${JSON.stringify(value)}`);
+      if (value !== 'aoa')
+        throw new AoAConfigError('captionModel', `must be 'aoa' for AoAModel, got ${JSON.stringify(value)}`);
     } else if (key === 'useBn') {
-      if (value !== 0 && value !== false) throw new AoAConfigError('useBn', 'BatchNorm in the region embedding is not supported (use 0)');
+      if (value !== 0 && value !== false)
+        throw new AoAConfigError('useBn', 'BatchNorm in the region embedding is not supported (use 0)');
     } else if (key === 'logitLayers') {
-      if (value !== 1) throw new AoAConfigError('logitLayers', 'only 1 is supported (the reference fails for other values: `reduce` is not imported)');
+      if (value !== 1)
+        throw new AoAConfigError(
+          'logitLayers',
+          'only 1 is supported (the reference fails for other values: `reduce` is not imported)',
+        );
     } else if (!ignored.has(key)) {
-      throw new AoAConfigError(key, 'is not an option of the AoANet reference (opts.py names in camelCase, e.g. rnnSize, numHeads)');
+      throw new AoAConfigError(
+        key,
+        'is not an option of the AoANet reference (opts.py names in camelCase, e.g. rnnSize, numHeads)',
+      );
     }
   }
   if (model.maxLength === 0 && typeof options.seqLength === 'number') model.maxLength = options.seqLength;
-  for (const key of ['refine', 'refineAoa', 'useFf', 'meanFeats', 'ctxDrop', 'outRes', 'useBox', 'normAttFeat', 'normBoxFeat']) {
+  for (const key of [
+    'refine',
+    'refineAoa',
+    'useFf',
+    'meanFeats',
+    'ctxDrop',
+    'outRes',
+    'useBox',
+    'normAttFeat',
+    'normBoxFeat',
+  ]) {
     if (key in model) model[key] = flag(key, model[key]);
   }
-  if (!('vocabSize' in model)) throw new AoAConfigError('vocabSize', 'is required (it comes from the vocabulary, not from train.sh)');
+  if (!('vocabSize' in model))
+    throw new AoAConfigError('vocabSize', 'is required (it comes from the vocabulary, not from train.sh)');
   return resolveAoAModelConfig(model as unknown as AoAModelConfig);
 }
 
@@ -241,5 +347,7 @@ export function configFromReferenceOptions(options: Readonly<Record<string, unkn
  * camelCased (`multi_head_scale` → `multiHeadScale`), for {@link configFromReferenceOptions}.
  */
 export function camelCaseOptions(options: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), v]));
+  return Object.fromEntries(
+    Object.entries(options).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), v]),
+  );
 }

@@ -63,7 +63,10 @@ function checkMemoryRows(where: string, memory: DecoderMemory, rows: number): vo
 }
 
 /** One decoder step: embedded words `[N, E]` and the previous state (null = zeros) give the output and the next state. */
-export type DecoderStep = (words: tf.Tensor, state: AoADecoderState | null) => { output: tf.Tensor; state: AoADecoderState };
+export type DecoderStep = (
+  words: tf.Tensor,
+  state: AoADecoderState | null,
+) => { output: tf.Tensor; state: AoADecoderState };
 
 /**
  * The recurrent state: the reference's `h = [h_att, ctx]`, `c = [c_att, c_ctx]`, each `[N, d]`.
@@ -106,8 +109,8 @@ export interface AoADecoderState {
  * ```
  */
 export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
-  /** `'aoa.DecoderCore'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
-  readonly className = 'aoa.DecoderCore';
+  /** `'aoa.DecoderCore'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  static override readonly className = 'aoa.DecoderCore';
   /** The attention LSTM (`att_lstm`), input `[w_t; ā + c_{t−1}]`. */
   readonly attLstm: LSTMCell;
   /** The context layer (`att2ctx`). */
@@ -146,7 +149,10 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
     } else if (c.decoderType === 'LSTM') {
       this.att2ctx = new LSTMCell({ inputSize: attendedSize + d, hiddenSize: d }, rng);
     } else if (c.decoderType === 'base') {
-      this.att2ctx = new Sequential([new Linear({ inFeatures: attendedSize + d, outFeatures: d }, rng), new Activation({ fn: 'relu' }, rng)], rng);
+      this.att2ctx = new Sequential(
+        [new Linear({ inFeatures: attendedSize + d, outFeatures: d }, rng), new Activation({ fn: 'relu' }, rng)],
+        rng,
+      );
     } else {
       throw new AoAConfigError('decoderType', `must be 'AoA', 'LSTM' or 'base', got ${JSON.stringify(c.decoderType)}`);
     }
@@ -154,17 +160,20 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
     this.attention =
       c.useMultiHead === 2
         ? new MultiHeadedDotAttention(
-            { modelDim: d, numHeads: c.numHeads, scale: c.multiHeadScale, projectKeyValue: false, outputLayer: false, doAoa: false, queryNorm: 'annotated' },
+            {
+              modelDim: d,
+              numHeads: c.numHeads,
+              scale: c.multiHeadScale,
+              projectKeyValue: false,
+              outputLayer: false,
+              doAoa: false,
+              queryNorm: 'annotated',
+            },
             rng,
           )
         : new AdditiveAttention({ querySize: d, hiddenSize: c.attHidSize }, rng);
     this.addModule('attention', this.attention);
     this.ctxDropout = c.ctxDrop ? this.addModule('ctx_drop', new Dropout({ rate: c.dropProbLm }, rng)) : null;
-  }
-
-  /** A new core (fresh weights) with this config. */
-  static fromConfig(config: AoADecoderCoreConfig, options?: ModuleOptions): AoADecoderCore {
-    return new AoADecoderCore(config, options);
   }
 
   /**
@@ -214,14 +223,21 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
       const rows = words.shape[0] as number;
       const where = 'AoADecoderCore step';
       if (words.rank !== 2 || words.shape[1] !== c.inputEncodingSize) {
-        throw new AoAInputError(where, 'words', `has shape [${words.shape.join(', ')}], expected [N, ${c.inputEncodingSize}]`);
+        throw new AoAInputError(
+          where,
+          'words',
+          `has shape [${words.shape.join(', ')}], expected [N, ${c.inputEncodingSize}]`,
+        );
       }
       checkMemoryRows(where, memory, rows);
       if (state !== null && state.hidden.shape[0] !== rows) {
         throw new AoAInputError(where, 'state', `has ${String(state.hidden.shape[0])} rows for ${rows} words`);
       }
       // LSTM over [w_t; ā + Dropout(c_{t−1})], PyTorch gate order i, f, g, o
-      const fedBack = state === null ? memory.meanFeats : tf.add(memory.meanFeats, this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context));
+      const fedBack =
+        state === null
+          ? memory.meanFeats
+          : tf.add(memory.meanFeats, this.ctxDropout === null ? state.context : this.ctxDropout.apply(state.context));
       let gates = inputProduct(tf.concat([words, fedBack], 1));
       if (state !== null) gates = tf.add(gates, hiddenProduct(state.hidden));
       if (bias !== null) gates = tf.add(gates, bias);
@@ -238,7 +254,10 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
       } else if (this.att2ctx instanceof LSTMCell) {
         const d = c.rnnSize;
         const previous = state ?? { context: tf.zeros([rows, d]), contextCell: tf.zeros([rows, d]) };
-        const next = this.att2ctx.apply(tf.concat([attended, hidden], 1), { h: previous.context, c: previous.contextCell ?? tf.zeros([rows, d]) });
+        const next = this.att2ctx.apply(tf.concat([attended, hidden], 1), {
+          h: previous.context,
+          c: previous.contextCell ?? tf.zeros([rows, d]),
+        });
         context = next.h;
         contextCell = next.c;
       } else {
@@ -257,7 +276,11 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
   unroll(words: tf.Tensor, memory: DecoderMemory, product: StepProduct = plainStepProduct): tf.Tensor {
     this.assertUsable();
     if (words.rank !== 3 || words.shape[2] !== this.config.inputEncodingSize) {
-      throw new AoAInputError('AoADecoderCore.unroll', 'words', `has shape [${words.shape.join(', ')}], expected [N, T, ${this.config.inputEncodingSize}]`);
+      throw new AoAInputError(
+        'AoADecoderCore.unroll',
+        'words',
+        `has shape [${words.shape.join(', ')}], expected [N, T, ${this.config.inputEncodingSize}]`,
+      );
     }
     return tf.tidy(() => {
       const step = this.stepper(memory, product);
@@ -290,7 +313,9 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
     return tidyKeep(() => {
       const next = this.stepper(memory)(words, state);
       // the reference carries c_ctx along unchanged when the context layer is not an LSTM
-      return this.att2ctx instanceof LSTMCell ? next : { output: next.output, state: { ...next.state, contextCell: state.contextCell } };
+      return this.att2ctx instanceof LSTMCell
+        ? next
+        : { output: next.output, state: { ...next.state, contextCell: state.contextCell } };
     });
   }
 }

@@ -40,18 +40,15 @@ export {
   type ScheduledSampling,
 } from './aoa-model';
 
-/**
- * Makes this package's modules reachable from core's `moduleFromJSON` (class names `aoa.AoAModel`,
- * `aoa.Refiner`, ...). Called once when the package is imported; calling it again is harmless.
- */
-export function registerAoAModules(): void {
-  registerModuleClass('aoa.AttentionOnAttention', AttentionOnAttention.fromConfig);
-  registerModuleClass('aoa.MultiHeadedDotAttention', MultiHeadedDotAttention.fromConfig);
-  registerModuleClass('aoa.RefinerLayer', AoARefinerLayer.fromConfig);
-  registerModuleClass('aoa.Refiner', AoARefiner.fromConfig);
-  registerModuleClass('aoa.AdditiveAttention', AdditiveAttention.fromConfig);
-  registerModuleClass('aoa.DecoderCore', AoADecoderCore.fromConfig);
-  registerModuleClass('aoa.AoAModel', AoAModel.fromConfig);
-}
+/** This package's module classes, registered with core's `registerModuleClass` when the package is loaded. */
+export const AOA_MODULE_CLASSES = [
+  AttentionOnAttention,
+  MultiHeadedDotAttention,
+  AoARefinerLayer,
+  AoARefiner,
+  AdditiveAttention,
+  AoADecoderCore,
+  AoAModel,
+] as const;
 
-registerAoAModules();
+registerModuleClass(...AOA_MODULE_CLASSES);

@@ -40,8 +40,8 @@ export interface MultiHeadedDotAttentionConfig extends MultiHeadAttentionConfig 
  * ```
  */
 export class MultiHeadedDotAttention extends MultiHeadAttention {
-  /** `'aoa.MultiHeadedDotAttention'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
-  override readonly className: string = 'aoa.MultiHeadedDotAttention';
+  /** `'aoa.MultiHeadedDotAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  static override readonly className = 'aoa.MultiHeadedDotAttention';
   /** The AoA gate (`aoa_layer`), or null without `doAoa`. */
   readonly aoaLayer: AttentionOnAttention | null;
   private readonly aoaOptions: { doAoa: boolean; dropoutAoa: number };
@@ -58,8 +58,10 @@ export class MultiHeadedDotAttention extends MultiHeadAttention {
   constructor(config: MultiHeadedDotAttentionConfig, options: ModuleOptions = {}) {
     const doAoa = config.doAoa ?? false;
     const dropoutAoa = config.dropoutAoa ?? 0.3;
-    if (typeof doAoa !== 'boolean') throw new AoAConfigError('doAoa', `must be a boolean, got ${JSON.stringify(doAoa)}`);
-    if (!(dropoutAoa >= 0 && dropoutAoa < 1)) throw new AoAConfigError('dropoutAoa', `must be in [0, 1), got ${String(dropoutAoa)}`);
+    if (typeof doAoa !== 'boolean')
+      throw new AoAConfigError('doAoa', `must be a boolean, got ${JSON.stringify(doAoa)}`);
+    if (!(dropoutAoa >= 0 && dropoutAoa < 1))
+      throw new AoAConfigError('dropoutAoa', `must be in [0, 1), got ${String(dropoutAoa)}`);
     const { doAoa: _doAoa, dropoutAoa: _dropoutAoa, ...core } = config;
     // The reference deletes the output layer when the AoA gate is on.
     super({ ...core, outputLayer: doAoa ? false : (core.outputLayer ?? true) }, options);
@@ -68,14 +70,12 @@ export class MultiHeadedDotAttention extends MultiHeadAttention {
     this.aoaLayer = doAoa
       ? this.addModule(
           'aoa_layer',
-          new AttentionOnAttention({ attendedSize: scale * modelDim, querySize: modelDim, outputSize: modelDim, inputDropout: dropoutAoa }, { rng: this.rng }),
+          new AttentionOnAttention(
+            { attendedSize: scale * modelDim, querySize: modelDim, outputSize: modelDim, inputDropout: dropoutAoa },
+            { rng: this.rng },
+          ),
         )
       : null;
-  }
-
-  /** A new module (fresh weights) with this config. */
-  static override fromConfig(config: MultiHeadedDotAttentionConfig, options?: ModuleOptions): MultiHeadedDotAttention {
-    return new MultiHeadedDotAttention(config, options);
   }
 
   /**
@@ -83,7 +83,13 @@ export class MultiHeadedDotAttention extends MultiHeadAttention {
    *
    * @param product optional replacement of the AoA gate's projection product (see {@link AttentionOnAttention.apply})
    */
-  override apply(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor, product?: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  override apply(
+    query: tf.Tensor,
+    key: tf.Tensor,
+    value: tf.Tensor,
+    mask?: tf.Tensor,
+    product?: (x: tf.Tensor) => tf.Tensor,
+  ): tf.Tensor {
     if (this.aoaLayer === null) return super.apply(query, key, value, mask);
     const aoa = this.aoaLayer;
     return tf.tidy(() => {

@@ -12,29 +12,36 @@ import { describeWithReference, readReferenceJson, referenceDir } from './test-h
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-describeWithReference('README example', ['model-small.json', 'model-small.safetensors', 'model-small-io.safetensors'], () => {
-  it('builds the small model from reference options, loads the PyTorch weights, reproduces the loss and decodes', () => {
-    const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
-    const example = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string).find((code) => code.includes('fromReferenceOptions'));
-    expect(example, 'README: a ts block building the model with fromReferenceOptions').toBeDefined();
-    const dir = join(packageRoot, 'node_modules', '.cache', 'models-aoa-readme');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'example.mts');
-    const code = (example as string)
-      .replaceAll("from '@caption/models-aoa'", `from '${join(packageRoot, 'src', 'index.ts')}'`)
-      .replaceAll("'../shared/data/aoanet-reference'", JSON.stringify(referenceDir()));
-    writeFileSync(file, code);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 90_000 });
-    rmSync(file, { force: true });
-    expect(run.status, run.stderr).toBe(0);
-    const reference = readReferenceJson<{ num_parameters: number; results: { loss_label_smoothing: number; greedy: { seq: number[][] } } }>(
-      'model-small.json',
-    );
-    expect(run.stdout).toContain(`${reference.num_parameters} parameters`);
-    const loss = Number(/label-smoothed loss (\S+)/.exec(run.stdout)?.[1]);
-    expect(Math.abs(loss - reference.results.loss_label_smoothing)).toBeLessThan(1e-5);
-    const row = reference.results.greedy.seq[1] ?? [];
-    const firstGreedy = (row.includes(0) ? row.slice(0, row.indexOf(0)) : row).join(' ');
-    expect(run.stdout).toContain(`image 1: greedy ${firstGreedy} |`);
-  }, 120_000);
-});
+describeWithReference(
+  'README example',
+  ['model-small.json', 'model-small.safetensors', 'model-small-io.safetensors'],
+  () => {
+    it('builds the small model from reference options, loads the PyTorch weights, reproduces the loss and decodes', () => {
+      const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+      const example = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
+        .map((m) => m[1] as string)
+        .find((code) => code.includes('fromReferenceOptions'));
+      expect(example, 'README: a ts block building the model with fromReferenceOptions').toBeDefined();
+      const dir = join(packageRoot, 'node_modules', '.cache', 'models-aoa-readme');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'example.mts');
+      const code = (example as string)
+        .replaceAll("from '@caption/models-aoa'", `from '${join(packageRoot, 'src', 'index.ts')}'`)
+        .replaceAll("'../shared/data/aoanet-reference'", JSON.stringify(referenceDir()));
+      writeFileSync(file, code);
+      const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 90_000 });
+      rmSync(file, { force: true });
+      expect(run.status, run.stderr).toBe(0);
+      const reference = readReferenceJson<{
+        num_parameters: number;
+        results: { loss_label_smoothing: number; greedy: { seq: number[][] } };
+      }>('model-small.json');
+      expect(run.stdout).toContain(`${reference.num_parameters} parameters`);
+      const loss = Number(/label-smoothed loss (\S+)/.exec(run.stdout)?.[1]);
+      expect(Math.abs(loss - reference.results.loss_label_smoothing)).toBeLessThan(1e-5);
+      const row = reference.results.greedy.seq[1] ?? [];
+      const firstGreedy = (row.includes(0) ? row.slice(0, row.indexOf(0)) : row).join(' ');
+      expect(run.stdout).toContain(`image 1: greedy ${firstGreedy} |`);
+    }, 120_000);
+  },
+);

@@ -1,6 +1,13 @@
 /** AoANet's refiner: six pre-norm residual layers of self-attention with attention on attention, then a LayerNorm. */
 import * as tf from '@tensorflow/tfjs-core';
-import { LayerNorm, Module, ModuleList, type ModuleOptions, PositionwiseFeedForward, SublayerConnection } from '@caption/core';
+import {
+  LayerNorm,
+  Module,
+  ModuleList,
+  type ModuleOptions,
+  PositionwiseFeedForward,
+  SublayerConnection,
+} from '@caption/core';
 import { AoAConfigError } from './errors';
 import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
 import type { StepProduct } from './step-product';
@@ -58,8 +65,8 @@ function resolveLayerConfig(config: AoARefinerLayerConfig): Required<AoARefinerL
  * ```
  */
 export class AoARefinerLayer extends Module<Required<AoARefinerLayerConfig>> {
-  /** `'aoa.RefinerLayer'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
-  readonly className = 'aoa.RefinerLayer';
+  /** `'aoa.RefinerLayer'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  static override readonly className = 'aoa.RefinerLayer';
   /** The self-attention (`self_attn`). */
   readonly selfAttention: MultiHeadedDotAttention;
   /** The feed-forward sub-layer (`feed_forward`), or null. */
@@ -77,29 +84,39 @@ export class AoARefinerLayer extends Module<Required<AoARefinerLayerConfig>> {
    */
   constructor(config: AoARefinerLayerConfig, options: ModuleOptions = {}) {
     const c = resolveLayerConfig(config);
-    if (!(c.dropout >= 0 && c.dropout < 1)) throw new AoAConfigError('dropout', `must be in [0, 1), got ${String(c.dropout)}`);
+    if (!(c.dropout >= 0 && c.dropout < 1))
+      throw new AoAConfigError('dropout', `must be in [0, 1), got ${String(c.dropout)}`);
     super(c, options);
     const rng = { rng: this.rng };
     this.selfAttention = this.addModule(
       'self_attn',
       new MultiHeadedDotAttention(
-        { modelDim: c.modelDim, numHeads: c.numHeads, scale: c.scale, projectKeyValue: true, doAoa: c.refineAoa, dropoutAoa: c.dropoutAoa, dropout: c.dropout },
+        {
+          modelDim: c.modelDim,
+          numHeads: c.numHeads,
+          scale: c.scale,
+          projectKeyValue: true,
+          doAoa: c.refineAoa,
+          dropoutAoa: c.dropoutAoa,
+          dropout: c.dropout,
+        },
         rng,
       ),
     );
     this.feedForward = c.useFf
-      ? this.addModule('feed_forward', new PositionwiseFeedForward({ modelDim: c.modelDim, hiddenDim: c.feedForwardDim, dropout: c.dropout }, rng))
+      ? this.addModule(
+          'feed_forward',
+          new PositionwiseFeedForward({ modelDim: c.modelDim, hiddenDim: c.feedForwardDim, dropout: c.dropout }, rng),
+        )
       : null;
     const count = c.useFf ? 2 : 1;
     this.sublayers = this.addModule(
       'sublayer',
-      new ModuleList(Array.from({ length: count }, () => new SublayerConnection({ size: c.modelDim, dropout: c.dropout }, rng)), rng),
+      new ModuleList(
+        Array.from({ length: count }, () => new SublayerConnection({ size: c.modelDim, dropout: c.dropout }, rng)),
+        rng,
+      ),
     );
-  }
-
-  /** A new layer (fresh weights) with this config. */
-  static fromConfig(config: AoARefinerLayerConfig, options?: ModuleOptions): AoARefinerLayer {
-    return new AoARefinerLayer(config, options);
   }
 
   /**
@@ -139,8 +156,8 @@ export interface AoARefinerConfig extends AoARefinerLayerConfig {
  * ```
  */
 export class AoARefiner extends Module<Required<AoARefinerConfig>> {
-  /** `'aoa.Refiner'`: the name core's `moduleFromJSON` finds this class under (see `registerAoAModules`). */
-  readonly className = 'aoa.Refiner';
+  /** `'aoa.Refiner'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  static override readonly className = 'aoa.Refiner';
   /** The layers (`layers`). */
   readonly layers: ModuleList<AoARefinerLayer>;
   /** The final LayerNorm (`norm`, AoANet's variant). */
@@ -154,20 +171,22 @@ export class AoARefiner extends Module<Required<AoARefinerConfig>> {
    */
   constructor(config: AoARefinerConfig, options: ModuleOptions = {}) {
     const numLayers = config.numLayers ?? 6;
-    if (!Number.isInteger(numLayers) || numLayers < 1) throw new AoAConfigError('numLayers', `must be a positive integer, got ${String(numLayers)}`);
+    if (!Number.isInteger(numLayers) || numLayers < 1)
+      throw new AoAConfigError('numLayers', `must be a positive integer, got ${String(numLayers)}`);
     const c: Required<AoARefinerConfig> = { ...resolveLayerConfig(config), numLayers };
     super(c, options);
     const { numLayers: _n, ...layerConfig } = c;
     this.layers = this.addModule(
       'layers',
-      new ModuleList(Array.from({ length: numLayers }, () => new AoARefinerLayer(layerConfig, { rng: this.rng })), { rng: this.rng }),
+      new ModuleList(
+        Array.from({ length: numLayers }, () => new AoARefinerLayer(layerConfig, { rng: this.rng })),
+        { rng: this.rng },
+      ),
     );
-    this.norm = this.addModule('norm', new LayerNorm({ features: c.modelDim, variant: 'annotated' }, { rng: this.rng }));
-  }
-
-  /** A new refiner (fresh weights) with this config. */
-  static fromConfig(config: AoARefinerConfig, options?: ModuleOptions): AoARefiner {
-    return new AoARefiner(config, options);
+    this.norm = this.addModule(
+      'norm',
+      new LayerNorm({ features: c.modelDim, variant: 'annotated' }, { rng: this.rng }),
+    );
   }
 
   /** The refined regions `[B, K, d]` (see {@link AoARefinerLayer.apply}). */

@@ -34,7 +34,12 @@ export function referenceSkipReason(files: readonly string[], dir = referenceDir
  * A `describe` block that runs when every listed file exists in {@link referenceDir}, and is skipped
  * with the reason in its title otherwise (never counted as passing).
  */
-export function describeWithReference(title: string, files: readonly string[], body: () => void, dir = referenceDir()): void {
+export function describeWithReference(
+  title: string,
+  files: readonly string[],
+  body: () => void,
+  dir = referenceDir(),
+): void {
   const reason = referenceSkipReason(files, dir);
   if (reason === null) describe(title, body);
   else describe.skip(`${title} [skipped: ${reason}]`, body);
@@ -62,10 +67,12 @@ export function readFixture(name: string, dir = referenceDir()): Fixture {
   const entry = (n: string) => {
     const e = file.tensors.get(n);
     if (e === undefined) throw new Error(`${path}: no tensor '${n}'`);
-    if (!(e.data instanceof Float32Array) && !(e.data instanceof Int32Array)) throw new Error(`${path}: '${n}' is ${e.dtype}, expected F32/I32`);
+    if (!(e.data instanceof Float32Array) && !(e.data instanceof Int32Array))
+      throw new Error(`${path}: '${n}' is ${e.dtype}, expected F32/I32`);
     return { shape: [...e.shape], data: e.data };
   };
-  const names = (prefix: string) => [...file.tensors.keys()].filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
+  const names = (prefix: string) =>
+    [...file.tensors.keys()].filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
   const tensor = (n: string) => {
     const e = entry(n);
     return tf.tensor(e.data, e.shape, e.data instanceof Int32Array ? 'int32' : 'float32');

@@ -79,11 +79,7 @@ const warned = new Set<string>();
  * A vitest `describe` block that runs only when every listed shared file exists; otherwise it is
  * skipped and the reason is both printed once and appended to the block's title.
  */
-export function describeWithShared(
-  title: string,
-  relPaths: readonly string[],
-  body: (data: SharedData) => void,
-): void {
+export function describeWithShared(title: string, relPaths: readonly string[], body: (data: SharedData) => void): void {
   const reason = sharedSkipReason(relPaths);
   if (reason !== null) {
     if (!warned.has(reason)) {
@@ -98,7 +94,14 @@ export function describeWithShared(
   describe(title, () => body(sharedData()));
 }
 
-export { expectAllClose, maxAbsDiff, toleranceExcess, toleranceReport, type AllCloseOptions, type ToleranceReport } from './tolerance';
+export {
+  expectAllClose,
+  maxAbsDiff,
+  toleranceExcess,
+  toleranceReport,
+  type AllCloseOptions,
+  type ToleranceReport,
+} from './tolerance';
 
 export {
   markdownSection,

@@ -21,7 +21,12 @@ export interface ToleranceReport {
  *
  * @throws {Error} when the lengths differ
  */
-export function toleranceReport(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): ToleranceReport {
+export function toleranceReport(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol = 0,
+): ToleranceReport {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
   let worst: ToleranceReport = { index: -1, actual: Number.NaN, expected: Number.NaN, excess: -Infinity };
   for (let i = 0; i < actual.length; i++) {
@@ -38,7 +43,12 @@ export function toleranceReport(actual: ArrayLike<number>, expected: ArrayLike<n
  * The largest violation of `|actual − expected| ≤ atol + rtol·|expected|` (≤ 0: everything within
  * tolerance; see {@link toleranceReport}), so that a failed `toBeLessThanOrEqual(0)` says how far off it is.
  */
-export function toleranceExcess(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): number {
+export function toleranceExcess(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol = 0,
+): number {
   return toleranceReport(actual, expected, atol, rtol).excess;
 }
 

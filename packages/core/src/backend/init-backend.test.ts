@@ -7,7 +7,9 @@ import { currentBackend, initBackend } from './init-backend';
 import { isAbsentPackageError, loadNativeBackend, type ModuleImporter } from './native';
 
 function notFound(specifier: string): Error {
-  const error = new Error(`Cannot find package '${specifier}' imported from /app/node_modules/@caption/core/dist/index.js`);
+  const error = new Error(
+    `Cannot find package '${specifier}' imported from /app/node_modules/@caption/core/dist/index.js`,
+  );
   (error as Error & { code: string }).code = 'ERR_MODULE_NOT_FOUND';
   return error;
 }
@@ -16,7 +18,11 @@ const absent: ModuleImporter = (specifier) => Promise.reject(notFound(specifier)
 const addonPath = '/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node';
 const brokenNode: ModuleImporter = (specifier) =>
   specifier === '@tensorflow/tfjs-node'
-    ? Promise.reject(new Error(`The Node.js native addon module (tfjs_binding.node) can not be found at path: ${addonPath}. \nPlease run command 'npm rebuild @tensorflow/tfjs-node build-addon-from-source' to rebuild the native addon module.`))
+    ? Promise.reject(
+        new Error(
+          `The Node.js native addon module (tfjs_binding.node) can not be found at path: ${addonPath}. \nPlease run command 'npm rebuild @tensorflow/tfjs-node build-addon-from-source' to rebuild the native addon module.`,
+        ),
+      )
     : absent(specifier);
 
 describe('initBackend', () => {
@@ -73,7 +79,9 @@ describe('initBackend', () => {
 
   it("asking for 'node' or 'node-gpu' explicitly fails with install advice when absent (real import)", async () => {
     await expect(initBackend('node', { quiet: true })).rejects.toThrow(BackendError);
-    await expect(initBackend('node-gpu', { quiet: true })).rejects.toThrow(/npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/);
+    await expect(initBackend('node-gpu', { quiet: true })).rejects.toThrow(
+      /npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/,
+    );
     expect(tfc.getBackend()).toBe('wasm');
   });
 
@@ -91,7 +99,9 @@ describe('native backend detection', () => {
     expect(isAbsentPackageError(cjs, '@tensorflow/tfjs-node')).toBe(true);
     const vite = new Error('Could not resolve "@tensorflow/tfjs-node" imported by "@caption/core".');
     expect(isAbsentPackageError(vite, '@tensorflow/tfjs-node')).toBe(true);
-    const missingFile = new Error("Cannot find module '/app/node_modules/@tensorflow/tfjs-node/dist/index.js' imported from /app/x.js");
+    const missingFile = new Error(
+      "Cannot find module '/app/node_modules/@tensorflow/tfjs-node/dist/index.js' imported from /app/x.js",
+    );
     expect(isAbsentPackageError(missingFile, '@tensorflow/tfjs-node')).toBe(false);
   });
 

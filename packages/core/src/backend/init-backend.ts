@@ -115,7 +115,13 @@ async function setUpWasm(options: InitBackendOptions): Promise<BackendInfo> {
 async function setUpCpu(): Promise<BackendInfo> {
   const kernels = registerCaptionKernels('cpu');
   await tfc.setBackend('cpu');
-  return { kind: 'cpu', tfjsBackend: 'cpu', description: 'cpu (pure JavaScript; slow, reference only)', kernels, warnings: [] };
+  return {
+    kind: 'cpu',
+    tfjsBackend: 'cpu',
+    description: 'cpu (pure JavaScript; slow, reference only)',
+    kernels,
+    warnings: [],
+  };
 }
 
 /**

@@ -42,9 +42,13 @@ describe('wasm memory planning', () => {
   });
 
   it('says when not even one item fits', () => {
-    expect(() => checkWasmMemory({ bytes: 5 * 2 ** 30, fixedBytes: 3 * 2 ** 30, batch: 2 })).toThrow(/Even a batch of 1 does not fit/);
+    expect(() => checkWasmMemory({ bytes: 5 * 2 ** 30, fixedBytes: 3 * 2 ** 30, batch: 2 })).toThrow(
+      /Even a batch of 1 does not fit/,
+    );
     // a plan for one item is not told to split its batch into micro-batches
-    expect(() => checkWasmMemory({ bytes: 5 * 2 ** 30, fixedBytes: 2 ** 30, batch: 1 })).toThrow(/Even a batch of 1 does not fit/);
+    expect(() => checkWasmMemory({ bytes: 5 * 2 ** 30, fixedBytes: 2 ** 30, batch: 1 })).toThrow(
+      /Even a batch of 1 does not fit/,
+    );
   });
 
   it('does not propose micro-batches when the batch-independent part alone is over the cap', () => {
@@ -55,7 +59,9 @@ describe('wasm memory planning', () => {
 
   it('refuses the benchmark captioner at a batch whose step would abort, and proposes one that ran', () => {
     // bench/memory.ts measured the heap high-water of this model: 950 MiB at batch 50, 1384 MiB at 100
-    expect(() => checkCaptionerStepMemory({ batch: 500, ...captioner })).toThrow(/Use micro-batches of at most \d+ \(of 500\)/);
+    expect(() => checkCaptionerStepMemory({ batch: 500, ...captioner })).toThrow(
+      /Use micro-batches of at most \d+ \(of 500\)/,
+    );
     const at100 = estimateCaptionerStepBytes({ batch: 100, ...captioner });
     expect(at100.totalBytes).toBeGreaterThan(1384 * 2 ** 20);
     expect(at100.totalBytes).toBeLessThan(1.3 * 1384 * 2 ** 20);
@@ -68,7 +74,9 @@ describe('wasm memory planning', () => {
     expect(parameters + logits + recurrent + attention + regions).toBe(large.totalBytes);
     expect(large.fixedBytes).toBe(small.fixedBytes);
     expect(large.totalBytes - large.fixedBytes).toBeCloseTo(2 * (small.totalBytes - small.fixedBytes), 0);
-    expect(estimateCaptionerStepBytes({ batch: 10, ...captioner, vocab: 20000 }).parts.logits).toBeGreaterThan(small.parts.logits);
+    expect(estimateCaptionerStepBytes({ batch: 10, ...captioner, vocab: 20000 }).parts.logits).toBeGreaterThan(
+      small.parts.logits,
+    );
   });
 
   it('does nothing off wasm', async () => {

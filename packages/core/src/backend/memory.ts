@@ -190,8 +190,7 @@ export function estimateCaptionerStepBytes(shape: CaptionerStepShape): StepMemor
   const featureDim = shape.featureDim ?? 0;
   const images = shape.images ?? batch;
   const parameters =
-    shape.parameters ??
-    vocab * hidden * 2 + featureDim * hidden + 12 * hidden * hidden + 8 * hidden * hidden;
+    shape.parameters ?? vocab * hidden * 2 + featureDim * hidden + 12 * hidden * hidden + 8 * hidden * hidden;
   const f = 4;
   const parts = {
     parameters: RUNTIME_BYTES + COPIES.parameters * parameters * f,
@@ -231,7 +230,12 @@ export function checkCaptionerStepMemory(
 ): StepMemoryEstimate {
   const estimate = estimateCaptionerStepBytes(shape);
   checkWasmMemory(
-    { bytes: estimate.totalBytes, fixedBytes: estimate.fixedBytes, batch: shape.batch, what: `a training step at batch ${shape.batch}` },
+    {
+      bytes: estimate.totalBytes,
+      fixedBytes: estimate.fixedBytes,
+      batch: shape.batch,
+      what: `a training step at batch ${shape.batch}`,
+    },
     options,
   );
   return estimate;

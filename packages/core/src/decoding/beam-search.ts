@@ -153,14 +153,17 @@ export function beamSearch<F>(model: CaptionModel<F>, features: F, options: Beam
   const maxLength = options.maxLength ?? 20;
   const temperature = options.temperature ?? 1;
   const lambda = Math.fround(options.diversityLambda ?? 0.5);
-  if (!Number.isInteger(beamSize) || beamSize < 1) throw new DecodingError(`${where}: beamSize must be a positive integer, got ${beamSize}`);
+  if (!Number.isInteger(beamSize) || beamSize < 1)
+    throw new DecodingError(`${where}: beamSize must be a positive integer, got ${beamSize}`);
   if (!Number.isInteger(groups) || groups < 1 || beamSize % groups !== 0) {
     throw new DecodingError(`${where}: groupSize must be a positive divisor of beamSize ${beamSize}, got ${groups}`);
   }
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new DecodingError(`${where}: maxLength must be a positive integer, got ${maxLength}`);
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new DecodingError(`${where}: temperature must be a positive number, got ${temperature}`);
+  if (!Number.isInteger(maxLength) || maxLength < 1)
+    throw new DecodingError(`${where}: maxLength must be a positive integer, got ${maxLength}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new DecodingError(`${where}: temperature must be a positive number, got ${temperature}`);
   const lp = options.lengthPenalty;
-  const penalty = typeof lp === 'string' ? parseLengthPenalty(lp) : lp ?? null;
+  const penalty = typeof lp === 'string' ? parseLengthPenalty(lp) : (lp ?? null);
   const constraints = resolveConstraints(options, V, V - 1, where);
   const { bos, eos, pad } = specialTokensOf(model);
   const bdash = beamSize / groups;
@@ -180,7 +183,8 @@ export function beamSearch<F>(model: CaptionModel<F>, features: F, options: Beam
   const context = gatherRows(prepared.state.context, repeatIndices(B, bdash));
   disposeReplaced(prepared.state.context, []);
   disposeReplaced(prepared.state.recurrent, recurrent0);
-  const normalise = (x: tf.Tensor2D): tf.Tensor2D => tf.logSoftmax(temperature === 1 ? x : tf.div<tf.Tensor2D>(x, temperature));
+  const normalise = (x: tf.Tensor2D): tf.Tensor2D =>
+    tf.logSoftmax(temperature === 1 ? x : tf.div<tf.Tensor2D>(x, temperature));
 
   const table: GroupState[] = Array.from({ length: groups }, (_, g) => ({
     seq: new Int32Array(B * bdash * L).fill(pad),
@@ -200,7 +204,8 @@ export function beamSearch<F>(model: CaptionModel<F>, features: F, options: Beam
         const grp = table[g] as GroupState;
         const perImage = local === 0 ? 1 : bdash;
         const lps = grp.logprobs;
-        const rowOf = (b: number, q: number): Float32Array => lps.subarray((b * perImage + q) * V, (b * perImage + q + 1) * V);
+        const rowOf = (b: number, q: number): Float32Array =>
+          lps.subarray((b * perImage + q) * V, (b * perImage + q + 1) * V);
 
         for (let b = 0; b < B; b++) {
           for (let q = 0; q < perImage; q++) {
@@ -233,7 +238,9 @@ export function beamSearch<F>(model: CaptionModel<F>, features: F, options: Beam
         const empty = new Uint8Array(grp.empty.length);
         const gatherIndex = new Int32Array(B * bdash);
         for (let b = 0; b < B; b++) {
-          const tops = Array.from({ length: perImage }, (_, q) => (grp.empty[b * bdash + q] === 1 ? null : topKDescending(rowOf(b, q), cols)));
+          const tops = Array.from({ length: perImage }, (_, q) =>
+            grp.empty[b * bdash + q] === 1 ? null : topKDescending(rowOf(b, q), cols),
+          );
           const candidates: Candidate[] = [];
           for (let c = 0; c < cols; c++) {
             for (let q = 0; q < perImage; q++) {
@@ -296,7 +303,8 @@ export function beamSearch<F>(model: CaptionModel<F>, features: F, options: Beam
           if (grp.recurrent !== null) disposeReplaced(grp.recurrent, []);
           grp.recurrent = gathered;
           const inputs = new Int32Array(B * bdash);
-          for (let slot = 0; slot < B * bdash; slot++) inputs[slot] = empty[slot] === 1 ? pad : (seq[slot * L + local] as number);
+          for (let slot = 0; slot < B * bdash; slot++)
+            inputs[slot] = empty[slot] === 1 ? pad : (seq[slot * L + local] as number);
           const out = runStep(model, { context, recurrent: gathered }, inputs, `${where} step ${local + 1}`, normalise);
           grp.recurrent = out.recurrent;
           grp.logprobs = out.logprobs;
@@ -315,7 +323,9 @@ export function beamSearch<F>(model: CaptionModel<F>, features: F, options: Beam
   for (let b = 0; b < B; b++) {
     const kept: BeamHypothesis[] = [];
     for (const grp of table) {
-      const done = [...(grp.done[b] as BeamHypothesis[])].sort((x, y) => (x.score > y.score ? -1 : x.score < y.score ? 1 : 0));
+      const done = [...(grp.done[b] as BeamHypothesis[])].sort((x, y) =>
+        x.score > y.score ? -1 : x.score < y.score ? 1 : 0,
+      );
       kept.push(...done.slice(0, bdash));
     }
     const best = kept[0];

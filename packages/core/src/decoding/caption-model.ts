@@ -128,12 +128,15 @@ export function specialTokensOf(model: CaptionModel<unknown>): SpecialTokens {
 export function stateRows(state: DecoderState, where: string): number {
   const all = [...state.context, ...state.recurrent];
   const first = all[0];
-  if (first === undefined) throw new DecodingError(`${where}: the decoder state has no tensors, so its row count is unknown`);
+  if (first === undefined)
+    throw new DecodingError(`${where}: the decoder state has no tensors, so its row count is unknown`);
   const rows = first.shape[0];
   if (rows === undefined) throw new DecodingError(`${where}: decoder state tensors need a row axis (got a scalar)`);
   all.forEach((t, i) => {
     if (t.shape[0] !== rows) {
-      throw new DecodingError(`${where}: decoder state tensor ${i} has ${String(t.shape[0])} rows, expected ${rows} (rows go on axis 0)`);
+      throw new DecodingError(
+        `${where}: decoder state tensor ${i} has ${String(t.shape[0])} rows, expected ${rows} (rows go on axis 0)`,
+      );
     }
   });
   return rows;
@@ -155,7 +158,11 @@ export function disposeState(state: DecoderState): void {
 }
 
 /** `prepare` under `tf.tidy`, validated; the state holds clones the decoder owns. */
-export function prepareState<F>(model: CaptionModel<F>, features: F, where: string): { state: DecoderState; rows: number } {
+export function prepareState<F>(
+  model: CaptionModel<F>,
+  features: F,
+  where: string,
+): { state: DecoderState; rows: number } {
   const out = tf.tidy(() => {
     const s = model.prepare(features);
     return { context: s.context.map((t) => t.clone()), recurrent: s.recurrent.map((t) => t.clone()) };
@@ -210,12 +217,16 @@ export function runStep<F>(
     const shape = logprobs.shape.join(', ');
     logprobs.dispose();
     disposeReplaced(recurrent, []);
-    throw new DecodingError(`${where}: step() returned log-probs of shape [${shape}], expected [${rows}, ${model.vocabSize}]`);
+    throw new DecodingError(
+      `${where}: step() returned log-probs of shape [${shape}], expected [${rows}, ${model.vocabSize}]`,
+    );
   }
   if (recurrent.length !== state.recurrent.length) {
     logprobs.dispose();
     disposeReplaced(recurrent, []);
-    throw new DecodingError(`${where}: step() returned ${recurrent.length} recurrent tensors, expected ${state.recurrent.length}`);
+    throw new DecodingError(
+      `${where}: step() returned ${recurrent.length} recurrent tensors, expected ${state.recurrent.length}`,
+    );
   }
   const values = Float32Array.from(logprobs.dataSync() as Float32Array);
   logprobs.dispose();
@@ -227,7 +238,9 @@ export function runStep<F>(
 export function assertNoNaN(row: Float32Array, step: number, rowIndex: number, where: string): void {
   for (let i = 0; i < row.length; i++) {
     if (Number.isNaN(row[i] as number)) {
-      throw new DecodingError(`${where}: the model returned NaN log-probabilities at step ${step}, row ${rowIndex}, token ${i}`);
+      throw new DecodingError(
+        `${where}: the model returned NaN log-probabilities at step ${step}, row ${rowIndex}, token ${i}`,
+      );
     }
   }
 }

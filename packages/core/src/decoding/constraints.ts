@@ -11,7 +11,23 @@ import { DecodingError } from './caption-model';
  * and ImageCaptioning.pytorch: the end token is forbidden right after one of them).
  */
 export const DECODING_BAD_ENDINGS: readonly string[] = Object.freeze([
-  'a', 'an', 'the', 'in', 'for', 'at', 'of', 'with', 'before', 'after', 'on', 'upon', 'near', 'to', 'is', 'are', 'am',
+  'a',
+  'an',
+  'the',
+  'in',
+  'for',
+  'at',
+  'of',
+  'with',
+  'before',
+  'after',
+  'on',
+  'upon',
+  'near',
+  'to',
+  'is',
+  'are',
+  'am',
 ]);
 
 /**
@@ -19,7 +35,20 @@ export const DECODING_BAD_ENDINGS: readonly string[] = Object.freeze([
  * `REMOVE_BAD_ENDINGS` set (`misc/utils.py decode_sequence`): trailing words from it are trimmed.
  */
 export const TRIM_BAD_ENDINGS: readonly string[] = Object.freeze([
-  'with', 'in', 'on', 'of', 'a', 'at', 'to', 'for', 'an', 'this', 'his', 'her', 'that', 'the',
+  'with',
+  'in',
+  'on',
+  'of',
+  'a',
+  'at',
+  'to',
+  'for',
+  'an',
+  'this',
+  'his',
+  'her',
+  'that',
+  'the',
 ]);
 
 /**
@@ -38,7 +67,8 @@ export function tokenIdsOf(ixToWord: Readonly<Record<string, string>>, words: It
   for (const [ix, word] of Object.entries(ixToWord)) {
     if (!wanted.has(word)) continue;
     const id = Number(ix);
-    if (!Number.isInteger(id)) throw new DecodingError(`tokenIdsOf: vocabulary key "${ix}" (word "${word}") is not an integer id`);
+    if (!Number.isInteger(id))
+      throw new DecodingError(`tokenIdsOf: vocabulary key "${ix}" (word "${word}") is not an integer id`);
     ids.push(id);
   }
   return ids.sort((a, b) => a - b);

@@ -25,7 +25,9 @@ function scoped<T>(fn: () => T): T {
 }
 
 function rowsOf(d: DecodedSequences): number[][] {
-  return Array.from({ length: d.rows }, (_, r) => Array.from(d.tokens.subarray(r * d.maxLength, (r + 1) * d.maxLength)));
+  return Array.from({ length: d.rows }, (_, r) =>
+    Array.from(d.tokens.subarray(r * d.maxLength, (r + 1) * d.maxLength)),
+  );
 }
 
 function hasRepeatedTrigram(tokens: readonly number[]): boolean {
@@ -49,7 +51,10 @@ describe('row helpers', () => {
 
   it('repeatedTrigramCounts counts earlier continuations of the last two words', () => {
     // history 5 6 7 5 6 8 5 6: after "5 6" came 7 and 8
-    expect([...repeatedTrigramCounts([5, 6, 7, 5, 6, 8, 5, 6], 8).entries()].sort()).toEqual([[7, 1], [8, 1]]);
+    expect([...repeatedTrigramCounts([5, 6, 7, 5, 6, 8, 5, 6], 8).entries()].sort()).toEqual([
+      [7, 1],
+      [8, 1],
+    ]);
     expect(repeatedTrigramCounts([5, 6], 2).size).toBe(0);
   });
 
@@ -134,13 +139,18 @@ describe('greedy decoding', () => {
       prepare: (f) => ({ context: [f], recurrent: [constant] }),
       step: (s) => {
         const rows = s.recurrent[0]!.shape[0]!;
-        return { logprobs: rows === 1 ? logits : (tf.tile(logits, [rows, 1]) as tf.Tensor2D), recurrent: [s.recurrent[0]!] };
+        return {
+          logprobs: rows === 1 ? logits : (tf.tile(logits, [rows, 1]) as tf.Tensor2D),
+          recurrent: [s.recurrent[0]!],
+        };
       },
     };
     const feats = tf.ones([1, 2]) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     expect(captionTokens(greedyDecode(passThrough, feats, { maxLength: 3 }), 0)).toEqual([1, 1, 1]);
-    expect(captionTokens(beamSearch(passThrough, feats, { beamSize: 2, maxLength: 3, unkToken: null }), 0)).toEqual([1, 1, 1]);
+    expect(captionTokens(beamSearch(passThrough, feats, { beamSize: 2, maxLength: 3, unkToken: null }), 0)).toEqual([
+      1, 1, 1,
+    ]);
     expect(sampleDecode(passThrough, feats, { rng: new Random(1), samplesPerImage: 3, maxLength: 3 }).rows).toBe(3);
     expect(tf.memory().numTensors).toBe(before);
     for (const t of [constant, logits, feats]) expect(t.isDisposed).toBe(false);
@@ -151,7 +161,10 @@ describe('greedy decoding', () => {
     const broken: CaptionModel<tf.Tensor2D> = {
       vocabSize: 3,
       prepare: (f) => ({ context: [], recurrent: [tf.zeros([f.shape[0], 1])] }),
-      step: (s) => ({ logprobs: tf.fill([s.recurrent[0]!.shape[0]!, 3], NaN) as tf.Tensor2D, recurrent: [tf.zerosLike(s.recurrent[0]!)] }),
+      step: (s) => ({
+        logprobs: tf.fill([s.recurrent[0]!.shape[0]!, 3], NaN) as tf.Tensor2D,
+        recurrent: [tf.zerosLike(s.recurrent[0]!)],
+      }),
     };
     const feats = tf.zeros([2, 1]) as tf.Tensor2D;
     expect(() => greedyDecode(broken, feats)).toThrow(/NaN log-probabilities at step 0, row 0/);
@@ -170,7 +183,8 @@ describe('beam search', () => {
       expect(rowsOf(beam)).toEqual(rowsOf(greedy));
       for (let r = 0; r < 5; r++) {
         const n = Math.min(captionTokens(greedy, r).length + 1, 15);
-        for (let t = 0; t < n; t++) expect(beam.logprobs[r * 15 + t]).toBeCloseTo(greedy.logprobs[r * 15 + t] as number, 5);
+        for (let t = 0; t < n; t++)
+          expect(beam.logprobs[r * 15 + t]).toBeCloseTo(greedy.logprobs[r * 15 + t] as number, 5);
       }
       feats.dispose();
       model.dispose();
@@ -178,7 +192,10 @@ describe('beam search', () => {
   });
 
   it('decodes a Module built from the real layers (Embedding, LSTMCell, Linear) the same way', () => {
-    const model = new TinyCaptioner({ vocabSize: 10, features: 5, embed: 6, hidden: 12, dropout: 0.5 }, { rng: new Random(4) }).eval();
+    const model = new TinyCaptioner(
+      { vocabSize: 10, features: 5, embed: 6, hidden: 12, dropout: 0.5 },
+      { rng: new Random(4) },
+    ).eval();
     const feats = tf.randomNormal([4, 5], 0, 1, 'float32', 3) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     const greedy = greedyDecode(model, feats, { maxLength: 10 });
@@ -220,8 +237,20 @@ describe('beam search', () => {
     const configs = [
       { beamSize: 3, groupSize: 1, lengthPenalty: null, badEndings: [], decodingConstraint: false },
       { beamSize: 4, groupSize: 2, lengthPenalty: null, badEndings: [], decodingConstraint: false },
-      { beamSize: 6, groupSize: 3, lengthPenalty: { kind: 'wu' as const, alpha: 0.9 }, badEndings: [2, 5], decodingConstraint: true },
-      { beamSize: 2, groupSize: 1, lengthPenalty: { kind: 'avg' as const }, badEndings: [3], decodingConstraint: false },
+      {
+        beamSize: 6,
+        groupSize: 3,
+        lengthPenalty: { kind: 'wu' as const, alpha: 0.9 },
+        badEndings: [2, 5],
+        decodingConstraint: true,
+      },
+      {
+        beamSize: 2,
+        groupSize: 1,
+        lengthPenalty: { kind: 'avg' as const },
+        badEndings: [3],
+        decodingConstraint: false,
+      },
     ];
     for (const c of configs) {
       const feats = model.features(3, 77);
@@ -276,7 +305,9 @@ describe('beam search', () => {
     };
     const feats = tf.zeros([1, 1]) as tf.Tensor2D;
     expect(captionTokens(beamSearch(model, feats, { beamSize: 2, maxLength: 4 }), 0)).toEqual([3, 3, 3, 3]);
-    expect(captionTokens(beamSearch(model, feats, { beamSize: 2, maxLength: 4, unkToken: null }), 0)).toEqual([4, 4, 4, 4]);
+    expect(captionTokens(beamSearch(model, feats, { beamSize: 2, maxLength: 4, unkToken: null }), 0)).toEqual([
+      4, 4, 4, 4,
+    ]);
     expect(captionTokens(greedyDecode(model, feats, { maxLength: 4 }), 0)).toEqual([4, 4, 4, 4]);
     feats.dispose();
   });
@@ -298,7 +329,8 @@ describe('beam search', () => {
       }
       const withBeams = beamSearch(model, feats, { beamSize: 3, maxLength: 16, blockTrigrams: true });
       for (const h of withBeams.beams.flat()) {
-        if (Number.isFinite(h.score)) expect(hasRepeatedTrigram([...h.tokens.subarray(0, h.length)].filter((w) => w !== 0))).toBe(false);
+        if (Number.isFinite(h.score))
+          expect(hasRepeatedTrigram([...h.tokens.subarray(0, h.length)].filter((w) => w !== 0))).toBe(false);
       }
       feats.dispose();
       model.dispose();
@@ -317,7 +349,10 @@ describe('beam search', () => {
         const end = row.indexOf(0);
         return end > 0 && bad.includes(row[end - 1]!);
       };
-      for (const d of [beamSearch(model, feats, { beamSize: 3, maxLength: 10 }), greedyDecode(model, feats, { maxLength: 10 })]) {
+      for (const d of [
+        beamSearch(model, feats, { beamSize: 3, maxLength: 10 }),
+        greedyDecode(model, feats, { maxLength: 10 }),
+      ]) {
         for (let r = 0; r < d.rows; r++) if (endsBad(d, r)) badWithout++;
       }
       for (const d of [
@@ -407,7 +442,7 @@ describe('sampling', () => {
 });
 
 describe('ensembles', () => {
-  it('average the members\' probabilities (weighted) and decode like any model', () => {
+  it("average the members' probabilities (weighted) and decode like any model", () => {
     const a = new ToyCaptionModel({ vocabSize: 6, seed: 41 });
     const b = new ToyCaptionModel({ vocabSize: 6, seed: 42 });
     const ens = new EnsembleCaptionModel([a, b], { weights: [3, 1] });

@@ -4,7 +4,13 @@
  * `log(Σ wᵢ softmax(logitᵢ) / Σ wᵢ)`), computed stably as `logsumexp(logprobᵢ + log wᵢ) − log Σ wᵢ`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type CaptionModel, DecodingError, type DecoderState, type DecoderStepOutput, type SpecialTokens } from './caption-model';
+import {
+  type CaptionModel,
+  DecodingError,
+  type DecoderState,
+  type DecoderStepOutput,
+  type SpecialTokens,
+} from './caption-model';
 
 /**
  * A {@link CaptionModel} that runs several models side by side and averages their probabilities. Its
@@ -47,18 +53,28 @@ export class EnsembleCaptionModel<F> implements CaptionModel<F> {
     } = {},
   ) {
     const first = models[0];
-    if (first === undefined) throw new DecodingError('EnsembleCaptionModel: needs at least one model, got an empty list');
+    if (first === undefined)
+      throw new DecodingError('EnsembleCaptionModel: needs at least one model, got an empty list');
     for (const [i, m] of models.entries()) {
       if (m.vocabSize !== first.vocabSize) {
-        throw new DecodingError(`EnsembleCaptionModel: model ${i} has vocabSize ${m.vocabSize}, model 0 has ${first.vocabSize}`);
+        throw new DecodingError(
+          `EnsembleCaptionModel: model ${i} has vocabSize ${m.vocabSize}, model 0 has ${first.vocabSize}`,
+        );
       }
       const a = JSON.stringify(m.specialTokens ?? null);
       const b = JSON.stringify(first.specialTokens ?? null);
-      if (a !== b) throw new DecodingError(`EnsembleCaptionModel: model ${i} has special tokens ${a}, model 0 has ${b}`);
+      if (a !== b)
+        throw new DecodingError(`EnsembleCaptionModel: model ${i} has special tokens ${a}, model 0 has ${b}`);
     }
     const weights = options.weights ?? models.map(() => 1);
-    if (weights.length !== models.length || weights.some((w) => !(w >= 0) || !Number.isFinite(w)) || !weights.some((w) => w > 0)) {
-      throw new DecodingError(`EnsembleCaptionModel: weights must be ${models.length} finite non-negative numbers, not all 0; got [${weights.join(', ')}]`);
+    if (
+      weights.length !== models.length ||
+      weights.some((w) => !(w >= 0) || !Number.isFinite(w)) ||
+      !weights.some((w) => w > 0)
+    ) {
+      throw new DecodingError(
+        `EnsembleCaptionModel: weights must be ${models.length} finite non-negative numbers, not all 0; got [${weights.join(', ')}]`,
+      );
     }
     this.models = [...models];
     this.vocabSize = first.vocabSize;
@@ -78,7 +94,11 @@ export class EnsembleCaptionModel<F> implements CaptionModel<F> {
   step(state: DecoderState, tokens: tf.Tensor1D): DecoderStepOutput {
     const totalContext = this.splits.reduce((n, s) => n + s.context, 0);
     const totalRecurrent = this.splits.reduce((n, s) => n + s.recurrent, 0);
-    if (this.splits.length === 0 || state.context.length !== totalContext || state.recurrent.length !== totalRecurrent) {
+    if (
+      this.splits.length === 0 ||
+      state.context.length !== totalContext ||
+      state.recurrent.length !== totalRecurrent
+    ) {
       throw new DecodingError(
         `EnsembleCaptionModel.step: the state has ${state.context.length} context and ${state.recurrent.length} recurrent tensors, ` +
           `but the last prepare() made ${totalContext} and ${totalRecurrent}`,

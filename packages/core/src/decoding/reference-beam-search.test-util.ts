@@ -34,7 +34,11 @@ function readRows(t: tf.Tensor): Float32Array[] {
 }
 
 /** Decodes image `features` (one row) and returns the reference's `done_beams`. */
-export function referenceBeamSearch(model: CaptionModel<tf.Tensor2D>, features: tf.Tensor2D, o: ReferenceBeamOptions): ReferenceBeam[] {
+export function referenceBeamSearch(
+  model: CaptionModel<tf.Tensor2D>,
+  features: tf.Tensor2D,
+  o: ReferenceBeamOptions,
+): ReferenceBeam[] {
   const V = model.vocabSize;
   const L = o.maxLength;
   const G = o.groupSize;
@@ -72,7 +76,7 @@ export function referenceBeamSearch(model: CaptionModel<tf.Tensor2D>, features: 
       }
       const unaug = lp.map((r) => Float32Array.from(r));
       for (let pc = 0; pc < divm; pc++) {
-        const decisions = ((seqTable[pc] as number[][])[lt] as number[]);
+        const decisions = (seqTable[pc] as number[][])[lt] as number[];
         for (let sb = 0; sb < bdash; sb++) {
           for (let pl = 0; pl < bdash; pl++) {
             const w = decisions[pl] as number;
@@ -82,14 +86,21 @@ export function referenceBeamSearch(model: CaptionModel<tf.Tensor2D>, features: 
         }
       }
       // beam_step
-      const sorted = lp.map((row) => Array.from(row, (value, index) => ({ value, index })).sort((a, b) => b.value - a.value || a.index - b.index));
+      const sorted = lp.map((row) =>
+        Array.from(row, (value, index) => ({ value, index })).sort((a, b) => b.value - a.value || a.index - b.index),
+      );
       const cols = Math.min(bdash, V);
       const rows = lt === 0 ? 1 : bdash;
       const cands: Array<{ c: number; q: number; p: number; r: number }> = [];
       for (let c = 0; c < cols; c++) {
         for (let q = 0; q < rows; q++) {
           const e = (sorted[q] as Array<{ value: number; index: number }>)[c] as { value: number; index: number };
-          cands.push({ c: e.index, q, p: Math.fround((sums[q] as number) + e.value), r: (unaug[q] as Float32Array)[e.index] as number });
+          cands.push({
+            c: e.index,
+            q,
+            p: Math.fround((sums[q] as number) + e.value),
+            r: (unaug[q] as Float32Array)[e.index] as number,
+          });
         }
       }
       cands.sort((a, b) => (a.p > b.p ? -1 : a.p < b.p ? 1 : 0));
@@ -121,7 +132,10 @@ export function referenceBeamSearch(model: CaptionModel<tf.Tensor2D>, features: 
         }
       }
       const it = tf.tensor1d(seq[lt] as number[], 'int32');
-      const out = model.step({ context: contextTable[divm] as tf.Tensor[], recurrent: stateTable[divm] as tf.Tensor[] }, it);
+      const out = model.step(
+        { context: contextTable[divm] as tf.Tensor[], recurrent: stateTable[divm] as tf.Tensor[] },
+        it,
+      );
       stateTable[divm] = out.recurrent;
       logprobsTable[divm] = readRows(tf.logSoftmax(tf.div(out.logprobs, o.temperature)));
     }

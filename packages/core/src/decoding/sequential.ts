@@ -20,7 +20,13 @@ import {
   runStep,
   specialTokensOf,
 } from './caption-model';
-import { constrainRow, type ResolvedConstraints, resolveConstraints, type RowConstraintOptions, topKDescending } from './constraints';
+import {
+  constrainRow,
+  type ResolvedConstraints,
+  resolveConstraints,
+  type RowConstraintOptions,
+  topKDescending,
+} from './constraints';
 
 /** Options shared by {@link greedyDecode} and {@link sampleDecode}. */
 export interface SequentialDecodeOptions extends RowConstraintOptions {
@@ -78,7 +84,11 @@ function argMax(row: Float32Array): number {
  * const first = captionTokens(out, 0); // token ids of image 0, without the end token
  * ```
  */
-export function greedyDecode<F>(model: CaptionModel<F>, features: F, options: SequentialDecodeOptions = {}): DecodedSequences {
+export function greedyDecode<F>(
+  model: CaptionModel<F>,
+  features: F,
+  options: SequentialDecodeOptions = {},
+): DecodedSequences {
   const pick: Picker = (row) => {
     const token = argMax(row);
     return { token, logprob: row[token] as number };
@@ -106,13 +116,17 @@ export function greedyDecode<F>(model: CaptionModel<F>, features: F, options: Se
 export function sampleDecode<F>(model: CaptionModel<F>, features: F, options: SampleOptions): DecodedSequences {
   const where = 'sampleDecode';
   const temperature = options.temperature ?? 1;
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new DecodingError(`${where}: temperature must be a positive number, got ${temperature}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new DecodingError(`${where}: temperature must be a positive number, got ${temperature}`);
   const { topK, topP } = options;
   if (topK !== undefined && topP !== undefined) throw new DecodingError(`${where}: give topK or topP, not both`);
-  if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) throw new DecodingError(`${where}: topK must be a positive integer, got ${topK}`);
-  if (topP !== undefined && !(topP > 0 && topP < 1)) throw new DecodingError(`${where}: topP must be in (0, 1), got ${topP}`);
+  if (topK !== undefined && (!Number.isInteger(topK) || topK < 1))
+    throw new DecodingError(`${where}: topK must be a positive integer, got ${topK}`);
+  if (topP !== undefined && !(topP > 0 && topP < 1))
+    throw new DecodingError(`${where}: topP must be in (0, 1), got ${topP}`);
   const n = options.samplesPerImage ?? 1;
-  if (!Number.isInteger(n) || n < 1) throw new DecodingError(`${where}: samplesPerImage must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new DecodingError(`${where}: samplesPerImage must be a positive integer, got ${n}`);
   const rng = options.rng;
   const t32 = Math.fround(temperature);
   const scratch = new Float64Array(model.vocabSize);
@@ -139,7 +153,9 @@ export function sampleDecode<F>(model: CaptionModel<F>, features: F, options: Sa
  */
 function applyNucleus(row: Float32Array, p: number, probs: Float64Array): void {
   softmaxInto(row, probs);
-  const order = Array.from({ length: row.length }, (_, i) => i).sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
+  const order = Array.from({ length: row.length }, (_, i) => i).sort(
+    (a, b) => (probs[b] as number) - (probs[a] as number) || a - b,
+  );
   let cumulative = 0; // probability mass of the words kept so far
   let count = 0;
   const keep = new Uint8Array(row.length);
@@ -158,7 +174,8 @@ function applyNucleus(row: Float32Array, p: number, probs: Float64Array): void {
 function softmaxInto(row: Float32Array, out: Float64Array): void {
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) max = Math.max(max, row[i] as number);
-  if (max === -Infinity) throw new DecodingError('sampleDecode: every word of a row has probability 0 (all log-probs are -Infinity)');
+  if (max === -Infinity)
+    throw new DecodingError('sampleDecode: every word of a row has probability 0 (all log-probs are -Infinity)');
   let sum = 0;
   for (let i = 0; i < row.length; i++) {
     const e = Math.exp((row[i] as number) - max);
@@ -193,7 +210,8 @@ function decodeSequential<F>(
   where: string,
 ): DecodedSequences {
   const maxLength = options.maxLength ?? 20;
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new DecodingError(`${where}: maxLength must be a positive integer, got ${maxLength}`);
+  if (!Number.isInteger(maxLength) || maxLength < 1)
+    throw new DecodingError(`${where}: maxLength must be a positive integer, got ${maxLength}`);
   const V = model.vocabSize;
   const constraints: ResolvedConstraints = resolveConstraints(options, V, null, where);
   const { bos, eos, pad } = specialTokensOf(model);
@@ -203,7 +221,10 @@ function decodeSequential<F>(
   let rows = prepared.rows;
   if (copies > 1) {
     const idx = repeatIndices(rows, copies);
-    const expanded: DecoderState = { context: gatherRows(state.context, idx), recurrent: gatherRows(state.recurrent, idx) };
+    const expanded: DecoderState = {
+      context: gatherRows(state.context, idx),
+      recurrent: gatherRows(state.recurrent, idx),
+    };
     disposeState(state);
     state = expanded;
     rows *= copies;

@@ -8,7 +8,8 @@
  */
 
 /** The element types of the format that this reader and writer support. */
-export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'U16' | 'U32' | 'BOOL';
+export type SafetensorsDtype =
+  'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'U16' | 'U32' | 'BOOL';
 
 /** The typed array a dtype is read into (F16/BF16 stay raw 16-bit words; BOOL is bytes 0/1). */
 export type SafetensorsArray =
@@ -41,7 +42,18 @@ export interface SafetensorsFile {
 }
 
 const ITEM_SIZE: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, U16: 2, U32: 4, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  U16: 2,
+  U32: 4,
+  BOOL: 1,
 };
 
 /** Error in a safetensors byte stream or in tensors handed to the writer. */
@@ -55,18 +67,27 @@ export class SafetensorsError extends Error {
 
 function view(dtype: SafetensorsDtype, buf: ArrayBuffer, offset: number, count: number): SafetensorsArray {
   switch (dtype) {
-    case 'F64': return new Float64Array(buf, offset, count);
-    case 'F32': return new Float32Array(buf, offset, count);
+    case 'F64':
+      return new Float64Array(buf, offset, count);
+    case 'F32':
+      return new Float32Array(buf, offset, count);
     case 'F16':
     case 'BF16':
-    case 'U16': return new Uint16Array(buf, offset, count);
-    case 'I64': return new BigInt64Array(buf, offset, count);
-    case 'I32': return new Int32Array(buf, offset, count);
-    case 'I16': return new Int16Array(buf, offset, count);
-    case 'I8': return new Int8Array(buf, offset, count);
-    case 'U32': return new Uint32Array(buf, offset, count);
+    case 'U16':
+      return new Uint16Array(buf, offset, count);
+    case 'I64':
+      return new BigInt64Array(buf, offset, count);
+    case 'I32':
+      return new Int32Array(buf, offset, count);
+    case 'I16':
+      return new Int16Array(buf, offset, count);
+    case 'I8':
+      return new Int8Array(buf, offset, count);
+    case 'U32':
+      return new Uint32Array(buf, offset, count);
     case 'U8':
-    case 'BOOL': return new Uint8Array(buf, offset, count);
+    case 'BOOL':
+      return new Uint8Array(buf, offset, count);
   }
 }
 
@@ -78,7 +99,8 @@ function view(dtype: SafetensorsDtype, buf: ArrayBuffer, offset: number, count: 
  * @param source a name for error messages (usually the file path)
  */
 export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
-  if (bytes.byteLength < 8) throw new SafetensorsError(`${source}: too short for a safetensors header (${bytes.byteLength} bytes)`);
+  if (bytes.byteLength < 8)
+    throw new SafetensorsError(`${source}: too short for a safetensors header (${bytes.byteLength} bytes)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(dv.getBigUint64(0, true));
   if (headerLen > bytes.byteLength - 8) {
@@ -101,13 +123,16 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): Safeten
     }
     const info = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     const dtype = info.dtype as SafetensorsDtype;
-    if (!(dtype in ITEM_SIZE)) throw new SafetensorsError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}`);
+    if (!(dtype in ITEM_SIZE))
+      throw new SafetensorsError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}`);
     const shape = info.shape ?? [];
     const [begin, end] = info.data_offsets ?? [0, 0];
     const count = shape.reduce((a, b) => a * b, 1);
     const size = ITEM_SIZE[dtype];
     if (end - begin !== count * size || begin < 0 || end > dataLen) {
-      throw new SafetensorsError(`${source}: tensor "${name}" offsets [${begin}, ${end}] do not fit shape [${shape.join(', ')}] ${dtype}`);
+      throw new SafetensorsError(
+        `${source}: tensor "${name}" offsets [${begin}, ${end}] do not fit shape [${shape.join(', ')}] ${dtype}`,
+      );
     }
     const copy = new ArrayBuffer(end - begin);
     new Uint8Array(copy).set(bytes.subarray(dataStart + begin, dataStart + end));
@@ -159,7 +184,9 @@ export function serializeSafetensors(
     const dtype = t.dtype ?? dtypeOf(t.data);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) {
-      throw new SafetensorsError(`tensor "${name}": shape [${t.shape.join(', ')}] holds ${count} values but data has ${t.data.length}`);
+      throw new SafetensorsError(
+        `tensor "${name}": shape [${t.shape.join(', ')}] holds ${count} values but data has ${t.data.length}`,
+      );
     }
     if (ITEM_SIZE[dtype] !== t.data.BYTES_PER_ELEMENT) {
       throw new SafetensorsError(`tensor "${name}": dtype ${dtype} does not match a ${t.data.constructor.name}`);

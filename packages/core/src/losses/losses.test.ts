@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../random';
 import { checkGradients } from '../nn/gradient-check';
-import { maxAbsDiff } from '@caption/test-support';
 import { randomTensor, readyBackend } from '../nn/test-helpers';
 import { LossInputError } from './errors';
 import { greedyBaselineAdvantages, meanOfOthersAdvantages, selfCriticalLoss } from './self-critical';
@@ -50,10 +49,16 @@ describe('sequence losses', () => {
       }
       kl += (MASK[p] as number) * rowKl;
     }
-    expect(Math.abs(sequenceCrossEntropy(logprobs, target, mask).dataSync()[0] as number) - xe / maskSum).toBeLessThan(1e-6);
-    expect(Math.abs((labelSmoothingLoss(logprobs, target, mask, eps).dataSync()[0] as number) - kl / maskSum)).toBeLessThan(1e-6);
+    expect(Math.abs(sequenceCrossEntropy(logprobs, target, mask).dataSync()[0] as number) - xe / maskSum).toBeLessThan(
+      1e-6,
+    );
+    expect(
+      Math.abs((labelSmoothingLoss(logprobs, target, mask, eps).dataSync()[0] as number) - kl / maskSum),
+    ).toBeLessThan(1e-6);
     // smoothing 0 is the cross-entropy
-    expect(Math.abs((labelSmoothingLoss(logprobs, target, mask, 0).dataSync()[0] as number) - xe / maskSum)).toBeLessThan(1e-6);
+    expect(
+      Math.abs((labelSmoothingLoss(logprobs, target, mask, 0).dataSync()[0] as number) - xe / maskSum),
+    ).toBeLessThan(1e-6);
     tf.dispose([logits, logprobs, target, mask]);
   });
 
@@ -68,9 +73,9 @@ describe('sequence losses', () => {
     expect(b).toBe(a);
     const empty = tf.zeros([N, T]);
     expect(labelSmoothingLoss(logprobs, target, empty, 0.2).dataSync()[0]).toBe(0);
-    expect(() => sequenceCrossEntropy(logprobs, tf.slice(target, [0, 0], [N, 2]), tf.slice(mask, [0, 0], [N, 2]))).toThrow(
-      /target has shape \[3, 2\], expected \[3, T' >= 4\]/,
-    );
+    expect(() =>
+      sequenceCrossEntropy(logprobs, tf.slice(target, [0, 0], [N, 2]), tf.slice(mask, [0, 0], [N, 2])),
+    ).toThrow(/target has shape \[3, 2\], expected \[3, T' >= 4\]/);
     expect(() => sequenceCrossEntropy(logprobs, tf.cast(target, 'float32'), mask)).toThrow(LossInputError);
     expect(() => labelSmoothingLoss(logprobs, target, mask, 1)).toThrow(/smoothing must be in \[0, 1\)/);
     tf.dispose([logprobs, target, mask, longTarget, longMask, empty]);
@@ -94,7 +99,17 @@ describe('sequence losses', () => {
 
   it('tokenLogprobs picks logprobs[n, t, tokens[n, t]]', () => {
     const logprobs = randomTensor([2, 2, 3], new Random(4));
-    const picked = tokenLogprobs(logprobs, tf.tensor2d([[2, 0], [1, 1]], [2, 2], 'int32')).dataSync();
+    const picked = tokenLogprobs(
+      logprobs,
+      tf.tensor2d(
+        [
+          [2, 0],
+          [1, 1],
+        ],
+        [2, 2],
+        'int32',
+      ),
+    ).dataSync();
     const all = logprobs.dataSync();
     expect(Array.from(picked)).toEqual([all[2], all[3], all[7], all[10]]);
     logprobs.dispose();
@@ -105,7 +120,15 @@ describe('self-critical loss and baselines', () => {
   beforeAll(readyBackend);
 
   it('masks with [1, seq > 0 shifted] and normalises once over the batch', () => {
-    const seq = tf.tensor2d([[5, 3, 0, 0], [0, 0, 0, 0], [1, 2, 3, 4]], [3, 4], 'int32');
+    const seq = tf.tensor2d(
+      [
+        [5, 3, 0, 0],
+        [0, 0, 0, 0],
+        [1, 2, 3, 4],
+      ],
+      [3, 4],
+      'int32',
+    );
     const logp = randomTensor([3, 4], new Random(5), 3);
     const adv = [0.5, -1, 2];
     const loss = selfCriticalLoss(logp, seq, tf.tensor1d(adv)).dataSync()[0] as number;
@@ -117,9 +140,14 @@ describe('self-critical loss and baselines', () => {
     });
     expect(Math.abs(loss - num / 8)).toBeLessThan(1e-6);
     // per-step advantages equal to the repeated per-sequence ones give the same loss
-    const perStep = tf.tensor2d(adv.flatMap((a) => [a, a, a, a]), [3, 4]);
+    const perStep = tf.tensor2d(
+      adv.flatMap((a) => [a, a, a, a]),
+      [3, 4],
+    );
     expect(Math.abs((selfCriticalLoss(logp, seq, perStep).dataSync()[0] as number) - loss)).toBeLessThan(1e-7);
-    expect(() => selfCriticalLoss(logp, seq, tf.tensor1d([1, 2]))).toThrow(/advantages has shape \[2\], expected \[3\] or \[3, 4\]/);
+    expect(() => selfCriticalLoss(logp, seq, tf.tensor1d([1, 2]))).toThrow(
+      /advantages has shape \[2\], expected \[3\] or \[3, 4\]/,
+    );
 
     const x = tf.variable(logp);
     const report = checkGradients(() => selfCriticalLoss(x, seq, tf.tensor1d(adv)), { x });

@@ -24,16 +24,22 @@ import { LossInputError } from './errors';
  */
 export function selfCriticalLoss(sampleLogprobs: tf.Tensor, seq: tf.Tensor, advantages: tf.Tensor): tf.Scalar {
   if (sampleLogprobs.rank !== 2) {
-    throw new LossInputError(`selfCriticalLoss: sampleLogprobs has shape [${sampleLogprobs.shape.join(', ')}], expected [N, T]`);
+    throw new LossInputError(
+      `selfCriticalLoss: sampleLogprobs has shape [${sampleLogprobs.shape.join(', ')}], expected [N, T]`,
+    );
   }
   const [n, steps] = sampleLogprobs.shape as [number, number];
   if (seq.dtype !== 'int32' || seq.rank !== 2 || seq.shape[0] !== n || seq.shape[1] !== steps) {
-    throw new LossInputError(`selfCriticalLoss: seq must be int32 [${n}, ${steps}], got ${seq.dtype} [${seq.shape.join(', ')}]`);
+    throw new LossInputError(
+      `selfCriticalLoss: seq must be int32 [${n}, ${steps}], got ${seq.dtype} [${seq.shape.join(', ')}]`,
+    );
   }
   const perSequence = advantages.rank === 1 && advantages.shape[0] === n;
   const perStep = advantages.rank === 2 && advantages.shape[0] === n && advantages.shape[1] === steps;
   if (!perSequence && !perStep) {
-    throw new LossInputError(`selfCriticalLoss: advantages has shape [${advantages.shape.join(', ')}], expected [${n}] or [${n}, ${steps}]`);
+    throw new LossInputError(
+      `selfCriticalLoss: advantages has shape [${advantages.shape.join(', ')}], expected [${n}] or [${n}, ${steps}]`,
+    );
   }
   return tf.tidy(() => {
     const continues = tf.cast(tf.greater(seq, 0), 'float32');
@@ -55,11 +61,17 @@ function checkRewards(where: string, rewards: ArrayLike<number>): void {
  * one value per sample, or one per image with the samples grouped consecutively (`samplesPerImage` per
  * image, the reference's row order).
  */
-export function greedyBaselineAdvantages(sampleRewards: ArrayLike<number>, greedyRewards: ArrayLike<number>, samplesPerImage = 1): Float32Array {
+export function greedyBaselineAdvantages(
+  sampleRewards: ArrayLike<number>,
+  greedyRewards: ArrayLike<number>,
+  samplesPerImage = 1,
+): Float32Array {
   checkRewards('greedyBaselineAdvantages (sampleRewards)', sampleRewards);
   checkRewards('greedyBaselineAdvantages (greedyRewards)', greedyRewards);
   if (!Number.isInteger(samplesPerImage) || samplesPerImage < 1) {
-    throw new LossInputError(`greedyBaselineAdvantages: samplesPerImage must be a positive integer, got ${samplesPerImage}`);
+    throw new LossInputError(
+      `greedyBaselineAdvantages: samplesPerImage must be a positive integer, got ${samplesPerImage}`,
+    );
   }
   const n = sampleRewards.length;
   const perSample = greedyRewards.length === n;
@@ -89,7 +101,9 @@ export function meanOfOthersAdvantages(sampleRewards: ArrayLike<number>, samples
   }
   const total = sampleRewards.length;
   if (total % samplesPerImage !== 0) {
-    throw new LossInputError(`meanOfOthersAdvantages: ${total} rewards is not a multiple of samplesPerImage = ${samplesPerImage}`);
+    throw new LossInputError(
+      `meanOfOthersAdvantages: ${total} rewards is not a multiple of samplesPerImage = ${samplesPerImage}`,
+    );
   }
   const out = new Float32Array(total);
   for (let start = 0; start < total; start += samplesPerImage) {

@@ -21,15 +21,23 @@ function describeShape(t: tf.Tensor): string {
 }
 
 /** Validates the three inputs and cuts `target`/`mask` to the time length of `logprobs`. */
-function alignTargets(where: string, logprobs: tf.Tensor, target: tf.Tensor, mask: tf.Tensor): { target: tf.Tensor; mask: tf.Tensor } {
-  if (logprobs.rank !== 3) throw new LossInputError(`${where}: logprobs has shape ${describeShape(logprobs)}, expected [N, T, V]`);
+function alignTargets(
+  where: string,
+  logprobs: tf.Tensor,
+  target: tf.Tensor,
+  mask: tf.Tensor,
+): { target: tf.Tensor; mask: tf.Tensor } {
+  if (logprobs.rank !== 3)
+    throw new LossInputError(`${where}: logprobs has shape ${describeShape(logprobs)}, expected [N, T, V]`);
   if (target.dtype !== 'int32') throw new LossInputError(`${where}: target must be int32, got ${target.dtype}`);
   const [n, steps] = logprobs.shape as [number, number, number];
   if (target.rank !== 2 || target.shape[0] !== n || (target.shape[1] as number) < steps) {
     throw new LossInputError(`${where}: target has shape ${describeShape(target)}, expected [${n}, T' >= ${steps}]`);
   }
   if (mask.rank !== 2 || mask.shape[0] !== target.shape[0] || mask.shape[1] !== target.shape[1]) {
-    throw new LossInputError(`${where}: mask has shape ${describeShape(mask)}, expected the target's ${describeShape(target)}`);
+    throw new LossInputError(
+      `${where}: mask has shape ${describeShape(mask)}, expected the target's ${describeShape(target)}`,
+    );
   }
   if (target.shape[1] === steps) return { target, mask };
   return { target: tf.slice(target, [0, 0], [n, steps]), mask: tf.slice(mask, [0, 0], [n, steps]) };
@@ -48,15 +56,27 @@ function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
  * flattened log-probs, no one-hot matrix).
  */
 export function tokenLogprobs(logprobs: tf.Tensor, tokens: tf.Tensor): tf.Tensor {
-  if (logprobs.rank !== 3) throw new LossInputError(`tokenLogprobs: logprobs has shape ${describeShape(logprobs)}, expected [N, T, V]`);
-  if (tokens.dtype !== 'int32' || tokens.rank !== 2 || tokens.shape[0] !== logprobs.shape[0] || tokens.shape[1] !== logprobs.shape[1]) {
+  if (logprobs.rank !== 3)
+    throw new LossInputError(`tokenLogprobs: logprobs has shape ${describeShape(logprobs)}, expected [N, T, V]`);
+  if (
+    tokens.dtype !== 'int32' ||
+    tokens.rank !== 2 ||
+    tokens.shape[0] !== logprobs.shape[0] ||
+    tokens.shape[1] !== logprobs.shape[1]
+  ) {
     throw new LossInputError(
       `tokenLogprobs: tokens must be int32 [${logprobs.shape[0]}, ${logprobs.shape[1]}], got ${tokens.dtype} ${describeShape(tokens)}`,
     );
   }
   const [n, steps, classes] = logprobs.shape as [number, number, number];
   return tf.tidy(() =>
-    tf.reshape(pickPerRow(tf.reshape(logprobs, [n * steps, classes]) as tf.Tensor2D, tf.reshape(tokens, [n * steps]) as tf.Tensor1D), [n, steps]),
+    tf.reshape(
+      pickPerRow(
+        tf.reshape(logprobs, [n * steps, classes]) as tf.Tensor2D,
+        tf.reshape(tokens, [n * steps]) as tf.Tensor1D,
+      ),
+      [n, steps],
+    ),
   );
 }
 
@@ -111,11 +131,16 @@ export function labelSmoothingLoss(
   smoothing: number,
   options: LabelSmoothingOptions = {},
 ): tf.Scalar {
-  if (!(smoothing >= 0 && smoothing < 1)) throw new LossInputError(`labelSmoothingLoss: smoothing must be in [0, 1), got ${smoothing}`);
+  if (!(smoothing >= 0 && smoothing < 1))
+    throw new LossInputError(`labelSmoothingLoss: smoothing must be in [0, 1), got ${smoothing}`);
   const classes = input.shape[input.rank - 1] as number;
-  if (classes < 2) throw new LossInputError(`labelSmoothingLoss: input has shape ${describeShape(input)}, expected at least 2 classes`);
+  if (classes < 2)
+    throw new LossInputError(
+      `labelSmoothingLoss: input has shape ${describeShape(input)}, expected at least 2 classes`,
+    );
   const from = options.input ?? 'logprobs';
-  if (from !== 'logprobs' && from !== 'logits') throw new LossInputError(`labelSmoothingLoss: options.input must be 'logprobs' or 'logits', got ${String(from)}`);
+  if (from !== 'logprobs' && from !== 'logits')
+    throw new LossInputError(`labelSmoothingLoss: options.input must be 'logprobs' or 'logits', got ${String(from)}`);
   return tf.tidy(() => {
     const aligned = alignTargets('labelSmoothingLoss', input, target, mask);
     if (from === 'logits') {

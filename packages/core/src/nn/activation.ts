@@ -48,7 +48,7 @@ export interface ActivationConfig {
  */
 export class Activation extends Module<ActivationConfig> {
   /** `'Activation'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'Activation';
+  static override readonly className = 'Activation';
   private readonly fn: (x: tf.Tensor) => tf.Tensor;
 
   /**
@@ -60,11 +60,6 @@ export class Activation extends Module<ActivationConfig> {
     const fn = activation(config.fn);
     super({ fn: config.fn }, options);
     this.fn = fn;
-  }
-
-  /** A new module with this config. */
-  static fromConfig(config: ActivationConfig, options?: ModuleOptions): Activation {
-    return new Activation(config, options);
   }
 
   /** The activation of `x`, element-wise. */
@@ -108,7 +103,7 @@ export interface GLUConfig {
  */
 export class GLU extends Module<Required<GLUConfig>> {
   /** `'GLU'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'GLU';
+  static override readonly className = 'GLU';
 
   /**
    * No parameters; `axis` defaults to -1.
@@ -119,11 +114,6 @@ export class GLU extends Module<Required<GLUConfig>> {
     const axis = config.axis ?? -1;
     if (!Number.isInteger(axis)) throw new ModuleError(`GLU: axis must be an integer, got ${String(axis)}`);
     super({ axis }, options);
-  }
-
-  /** A new module with this config. */
-  static fromConfig(config: GLUConfig, options?: ModuleOptions): GLU {
-    return new GLU(config, options);
   }
 
   /** `a · sigmoid(b)` for the two halves of `x` along the configured axis. */

@@ -11,7 +11,8 @@ import { Linear } from './linear';
 import { LSTMCell } from './lstm-cell';
 import type { Module } from './module';
 import { MultiHeadAttention } from './multi-head-attention';
-import { moduleFromJSON, registeredModuleClasses } from './registry';
+import { CORE_MODULE_CLASSES } from './core-modules';
+import { moduleFromJSON, registerModuleClass, registeredModuleClasses } from './registry';
 import { SublayerConnection } from './sublayer-connection';
 import { maxAbsDiff } from '@caption/test-support';
 import { readyBackend } from './test-helpers';
@@ -28,7 +29,10 @@ describe('containers and all core layers', () => {
     expect(embed.namedParameters().map(([n]) => n)).toEqual(['0.weight']);
     const gate = new Sequential([new Linear({ inFeatures: 4, outFeatures: 4 }), new GLU()]);
     expect(gate.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias']);
-    const list = new ModuleList([new Linear({ inFeatures: 2, outFeatures: 2 }), new Linear({ inFeatures: 2, outFeatures: 1 })]);
+    const list = new ModuleList([
+      new Linear({ inFeatures: 2, outFeatures: 2 }),
+      new Linear({ inFeatures: 2, outFeatures: 1 }),
+    ]);
     expect(list.length).toBe(2);
     expect(list.get(1).config.outFeatures).toBe(1);
     expect(() => list.get(2)).toThrow(/index 2 out of range \(length 2\)/);
@@ -46,8 +50,18 @@ describe('containers and all core layers', () => {
   it('every core layer leaves no tensor behind after apply under tidy and after a gradient computation', () => {
     const rng = new Random(3);
     const x = tf.variable(tf.randomNormal([2, 3, 8], 0, 1, 'float32', 1));
-    const ids = tf.tensor2d([[1, 2, 3], [0, 4, 4]], [2, 3], 'int32');
-    const mask = tf.tensor2d([[1, 1, 0], [1, 0, 0]]);
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 3],
+        [0, 4, 4],
+      ],
+      [2, 3],
+      'int32',
+    );
+    const mask = tf.tensor2d([
+      [1, 1, 0],
+      [1, 0, 0],
+    ]);
     const cases: Array<[Module, () => tf.Tensor]> = [];
     const add = <M extends Module>(m: M, run: (m: M) => tf.Tensor) => cases.push([m, () => run(m)]);
     add(new Linear({ inFeatures: 8, outFeatures: 4 }, { rng }), (m) => m.apply(x));
@@ -58,10 +72,14 @@ describe('containers and all core layers', () => {
     add(new Activation({ fn: 'gelu' }, { rng }), (m) => m.apply(x));
     add(new GLU({}, { rng }), (m) => m.apply(x));
     add(new LSTMCell({ inputSize: 8, hiddenSize: 4 }, { rng }), (m) => m.apply(tf.reshape(x, [6, 8])).h);
-    add(new MultiHeadAttention({ modelDim: 8, numHeads: 2, queryNorm: 'annotated' }, { rng }), (m) => m.apply(x, x, x, mask));
+    add(new MultiHeadAttention({ modelDim: 8, numHeads: 2, queryNorm: 'annotated' }, { rng }), (m) =>
+      m.apply(x, x, x, mask),
+    );
     add(new PositionwiseFeedForward({ modelDim: 8, hiddenDim: 16 }, { rng }), (m) => m.apply(x));
     add(new SublayerConnection({ size: 8 }, { rng }), (m) => m.apply(x, (n) => tf.tanh(n)));
-    add(new Sequential([new Linear({ inFeatures: 8, outFeatures: 8 }, { rng }), new GLU()], { rng }), (m) => m.apply(x));
+    add(new Sequential([new Linear({ inFeatures: 8, outFeatures: 8 }, { rng }), new GLU()], { rng }), (m) =>
+      m.apply(x),
+    );
     for (const [module, run] of cases) {
       const before = tf.memory().numTensors;
       tf.tidy(() => {
@@ -87,12 +105,16 @@ describe('containers and all core layers', () => {
       new Activation({ fn: 'gelu' }, { rng }),
       new GLU({ axis: 1 }, { rng }),
       new LSTMCell({ inputSize: 3, hiddenSize: 2 }, { rng }),
-      new MultiHeadAttention({ modelDim: 8, numHeads: 2, scale: 2, projectKeyValue: false, queryNorm: 'standard', dropout: 0 }, { rng }),
+      new MultiHeadAttention(
+        { modelDim: 8, numHeads: 2, scale: 2, projectKeyValue: false, queryNorm: 'standard', dropout: 0 },
+        { rng },
+      ),
       new PositionwiseFeedForward({ modelDim: 4, hiddenDim: 8, dropout: 0.3, activation: 'gelu_tanh' }, { rng }),
       new SublayerConnection({ size: 4, normVariant: 'standard' }, { rng }),
       new ModuleList([new Linear({ inFeatures: 1, outFeatures: 1 }, { rng })], { rng }),
       new Sequential([new Linear({ inFeatures: 4, outFeatures: 4 }, { rng }), new GLU({}, { rng })], { rng }),
     ];
+    registerModuleClass(...CORE_MODULE_CLASSES);
     const classes = new Set(modules.map((m) => m.className));
     for (const name of classes) expect(registeredModuleClasses()).toContain(name);
     for (const m of modules) {
@@ -101,7 +123,9 @@ describe('containers and all core layers', () => {
       expect(rebuilt.constructor).toBe(m.constructor);
       expect(rebuilt.config).toEqual(m.config);
       expect(JSON.parse(JSON.stringify(rebuilt))).toEqual(json);
-      expect(rebuilt.namedParameters().map(([n, v]) => [n, v.shape])).toEqual(m.namedParameters().map(([n, v]) => [n, v.shape]));
+      expect(rebuilt.namedParameters().map(([n, v]) => [n, v.shape])).toEqual(
+        m.namedParameters().map(([n, v]) => [n, v.shape]),
+      );
       rebuilt.dispose();
       m.dispose();
     }

@@ -28,19 +28,21 @@ export interface ModuleListConfig {
  */
 export class ModuleList<M extends Module = Module> extends Module<ModuleListConfig> {
   /** `'ModuleList'`: the name `moduleFromJSON` finds this class under. */
-  readonly className: string = 'ModuleList';
+  static override readonly className: string = 'ModuleList';
   private readonly items: M[];
 
-  /** The children are taken as they are (their weights, rng and mode); their configs form this config. */
-  constructor(modules: readonly M[], options: ModuleOptions = {}) {
-    super({ modules: modules.map((m) => m.toJSON()) }, options);
-    this.items = [...modules];
+  /**
+   * The children are taken as they are (their weights, rng and mode); their configs form this config. Given a
+   * {@link ModuleListConfig} instead (what the generic `fromConfig` passes), the children are rebuilt from
+   * their JSON with `moduleFromJSON` (fresh weights).
+   */
+  constructor(modules: readonly M[] | ModuleListConfig, options: ModuleOptions = {}) {
+    const items = Array.isArray(modules)
+      ? [...(modules as readonly M[])]
+      : (modules as ModuleListConfig).modules.map((json) => moduleFromJSON(json, options) as M);
+    super({ modules: items.map((m) => m.toJSON()) }, options);
+    this.items = items;
     this.items.forEach((m, i) => this.addModule(String(i), m));
-  }
-
-  /** A list rebuilt from the children's JSON (fresh weights; classes resolved with `moduleFromJSON`). */
-  static fromConfig(config: ModuleListConfig, options?: ModuleOptions): ModuleList {
-    return new ModuleList(config.modules.map((json) => moduleFromJSON(json, options)), options);
   }
 
   /** Number of children. */
@@ -51,7 +53,8 @@ export class ModuleList<M extends Module = Module> extends Module<ModuleListConf
   /** The child at `index` (throws {@link ModuleError} when out of range). */
   get(index: number): M {
     const item = this.items[index];
-    if (item === undefined) throw new ModuleError(`${this.className}: index ${index} out of range (length ${this.items.length})`);
+    if (item === undefined)
+      throw new ModuleError(`${this.className}: index ${index} out of range (length ${this.items.length})`);
     return item;
   }
 
@@ -82,18 +85,18 @@ export class ModuleList<M extends Module = Module> extends Module<ModuleListConf
  */
 export class Sequential extends ModuleList<UnaryModule> {
   /** `'Sequential'`: the name `moduleFromJSON` finds this class under. */
-  override readonly className: string = 'Sequential';
+  static override readonly className = 'Sequential';
 
-  /** A container rebuilt from the children's JSON (fresh weights). */
-  static override fromConfig(config: ModuleListConfig, options?: ModuleOptions): Sequential {
-    const modules = config.modules.map((json) => {
-      const m = moduleFromJSON(json, options);
-      if (typeof (m as unknown as Partial<UnaryModule>).apply !== 'function') {
-        throw new ModuleError(`Sequential: child '${json.className}' has no apply(x) method`);
+  /** As {@link ModuleList}'s; every child must have an `apply(x)` (a {@link ModuleError} names the one that does not). */
+  constructor(modules: readonly UnaryModule[] | ModuleListConfig, options: ModuleOptions = {}) {
+    super(modules, options);
+    for (const m of this) {
+      if (typeof (m as Partial<UnaryModule>).apply !== 'function') {
+        const name = m.className;
+        this.dispose();
+        throw new ModuleError(`Sequential: child '${name}' has no apply(x) method`);
       }
-      return m as unknown as UnaryModule;
-    });
-    return new Sequential(modules, options);
+    }
   }
 
   /** `x` passed through every child in order. */

@@ -28,7 +28,8 @@ describe('Dropout', () => {
 
   it('draws reproducible masks from its generator and resumes from a saved state', () => {
     const x = tf.ones([64]);
-    const masks = (drop: Dropout, n: number) => Array.from({ length: n }, () => tf.tidy(() => Array.from(drop.apply(x).dataSync())));
+    const masks = (drop: Dropout, n: number) =>
+      Array.from({ length: n }, () => tf.tidy(() => Array.from(drop.apply(x).dataSync())));
     const a = masks(new Dropout({ rate: 0.5 }, { rng: new Random(9) }), 3);
     const b = masks(new Dropout({ rate: 0.5 }, { rng: new Random(9) }), 3);
     expect(a).toEqual(b);
@@ -59,10 +60,13 @@ describe('Dropout', () => {
   it('passes the gradient through the kept elements only (finite differences, fixed mask)', () => {
     const drop = new Dropout({ rate: 0.4 });
     const x = tf.variable(randomTensor([4, 5], new Random(2)));
-    const report = checkGradients(() => {
-      drop.useRandom(new Random(5)); // the same mask on every call
-      return drop.apply(x);
-    }, { x });
+    const report = checkGradients(
+      () => {
+        drop.useRandom(new Random(5)); // the same mask on every call
+        return drop.apply(x);
+      },
+      { x },
+    );
     expect(report.passed, report.summary).toBe(true);
     expect(() => new Dropout({ rate: 1 })).toThrow(/rate must be a number in \[0, 1\)/);
     x.dispose();

@@ -26,7 +26,7 @@ export interface DropoutConfig {
  */
 export class Dropout extends Module<DropoutConfig> {
   /** `'Dropout'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'Dropout';
+  static override readonly className = 'Dropout';
 
   /**
    * No parameters; the masks are drawn from `options.rng` in training mode.
@@ -36,11 +36,6 @@ export class Dropout extends Module<DropoutConfig> {
   constructor(config: DropoutConfig, options: ModuleOptions = {}) {
     assertRate('Dropout', 'rate', config.rate);
     super({ rate: config.rate }, options);
-  }
-
-  /** A new layer with this config. */
-  static fromConfig(config: DropoutConfig, options?: ModuleOptions): Dropout {
-    return new Dropout(config, options);
   }
 
   /** `x` with dropout applied in training mode; `x` itself otherwise. */

@@ -18,7 +18,14 @@ describe('Embedding', () => {
     expect(Math.abs(mean)).toBeLessThan(0.05);
     expect(Math.abs(variance - 1)).toBeLessThan(0.08);
 
-    const ids = tf.tensor2d([[0, 3, 3], [499, 1, 0]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [0, 3, 3],
+        [499, 1, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
     const out = embed.apply(ids);
     expect(out.shape).toEqual([2, 3, 8]);
     const rows = out.dataSync();
@@ -31,7 +38,14 @@ describe('Embedding', () => {
 
   it('sums the gradient of repeated ids (checked against a dense computation) without leaking', () => {
     const embed = new Embedding({ numEmbeddings: 6, embeddingDim: 3 }, { rng: new Random(2) });
-    const ids = tf.tensor2d([[1, 4, 1], [0, 1, 5]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 4, 1],
+        [0, 1, 5],
+      ],
+      [2, 3],
+      'int32',
+    );
     const upstream = randomTensor([2, 3, 3], new Random(3));
     const before = tf.memory().numTensors;
     const grad = tf.tidy(() => {

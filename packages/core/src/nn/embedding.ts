@@ -37,7 +37,7 @@ export interface EmbeddingConfig {
  */
 export class Embedding extends Module<EmbeddingConfig> {
   /** `'Embedding'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'Embedding';
+  static override readonly className = 'Embedding';
   /** `[numEmbeddings, embeddingDim]`. */
   readonly weight: tf.Variable;
 
@@ -52,11 +52,6 @@ export class Embedding extends Module<EmbeddingConfig> {
     assertPositiveInteger('Embedding', 'embeddingDim', config.embeddingDim);
     super({ numEmbeddings: config.numEmbeddings, embeddingDim: config.embeddingDim }, options);
     this.weight = this.addParameter('weight', [config.numEmbeddings, config.embeddingDim], normalInit(1));
-  }
-
-  /** A new layer (fresh weights) with this config. */
-  static fromConfig(config: EmbeddingConfig, options?: ModuleOptions): Embedding {
-    return new Embedding(config, options);
   }
 
   /** The vectors of `ids` (int32, any shape). */

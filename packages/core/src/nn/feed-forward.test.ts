@@ -12,7 +12,10 @@ describe('PositionwiseFeedForward', () => {
   it('is w_2(relu(w_1 x)) with the annotated transformer names', () => {
     const ff = new PositionwiseFeedForward({ modelDim: 4, hiddenDim: 6 }, { rng: new Random(1) }).eval();
     expect(ff.namedParameters().map(([n, v]) => `${n}:${v.shape.join('x')}`)).toEqual([
-      'w_1.weight:6x4', 'w_1.bias:6', 'w_2.weight:4x6', 'w_2.bias:4',
+      'w_1.weight:6x4',
+      'w_1.bias:6',
+      'w_2.weight:4x6',
+      'w_2.bias:4',
     ]);
     const x = randomTensor([2, 3, 4], new Random(2));
     const y = ff.apply(x);
@@ -23,7 +26,10 @@ describe('PositionwiseFeedForward', () => {
   });
 
   it('gradients match finite differences (gelu, so no kink)', () => {
-    const ff = new PositionwiseFeedForward({ modelDim: 3, hiddenDim: 5, activation: 'gelu' }, { rng: new Random(3) }).eval();
+    const ff = new PositionwiseFeedForward(
+      { modelDim: 3, hiddenDim: 5, activation: 'gelu' },
+      { rng: new Random(3) },
+    ).eval();
     const x = tf.variable(randomTensor([2, 3], new Random(4)));
     const report = checkGradients(() => ff.apply(x), [...ff.namedParameters(), ['x', x]]);
     expect(report.passed, report.summary).toBe(true);

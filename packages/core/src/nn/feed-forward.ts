@@ -31,7 +31,7 @@ export interface PositionwiseFeedForwardConfig {
  */
 export class PositionwiseFeedForward extends Module<Required<PositionwiseFeedForwardConfig>> {
   /** `'PositionwiseFeedForward'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'PositionwiseFeedForward';
+  static override readonly className = 'PositionwiseFeedForward';
   /** `modelDim → hiddenDim`. */
   readonly w1: Linear;
   /** `hiddenDim → modelDim`. */
@@ -60,14 +60,15 @@ export class PositionwiseFeedForward extends Module<Required<PositionwiseFeedFor
     }
     super({ modelDim: config.modelDim, hiddenDim: config.hiddenDim, dropout: rate, activation: actName }, options);
     this.act = act;
-    this.w1 = this.addModule('w_1', new Linear({ inFeatures: config.modelDim, outFeatures: config.hiddenDim }, { rng: this.rng }));
-    this.w2 = this.addModule('w_2', new Linear({ inFeatures: config.hiddenDim, outFeatures: config.modelDim }, { rng: this.rng }));
+    this.w1 = this.addModule(
+      'w_1',
+      new Linear({ inFeatures: config.modelDim, outFeatures: config.hiddenDim }, { rng: this.rng }),
+    );
+    this.w2 = this.addModule(
+      'w_2',
+      new Linear({ inFeatures: config.hiddenDim, outFeatures: config.modelDim }, { rng: this.rng }),
+    );
     this.dropout = this.addModule('dropout', new Dropout({ rate }, { rng: this.rng }));
-  }
-
-  /** A new module (fresh weights) with this config. */
-  static fromConfig(config: PositionwiseFeedForwardConfig, options?: ModuleOptions): PositionwiseFeedForward {
-    return new PositionwiseFeedForward(config, options);
   }
 
   /** The feed-forward output, same shape as `x` (`[..., modelDim]`). */

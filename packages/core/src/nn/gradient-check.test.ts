@@ -8,7 +8,10 @@ import { randomTensor, readyBackend } from './test-helpers';
 const wrongSquare = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   save([x]);
-  return { value: tf.square(x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(saved[0] as tf.Tensor, 3)) };
+  return {
+    value: tf.square(x),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(saved[0] as tf.Tensor, 3)),
+  };
 });
 
 describe('checkGradients', () => {
@@ -19,14 +22,20 @@ describe('checkGradients', () => {
     const y = tf.variable(randomTensor([4], new Random(2)));
     const good = checkGradients(() => ({ a: tf.square(x), b: tf.mul(tf.sin(x), y) }), { x, y });
     expect(good.passed, good.summary).toBe(true);
-    expect(good.entries.map((e) => [e.name, e.checked])).toEqual([['x', 12], ['y', 4]]);
+    expect(good.entries.map((e) => [e.name, e.checked])).toEqual([
+      ['x', 12],
+      ['y', 4],
+    ]);
     // y does not reach the outputs: its zero gradient is confirmed by the finite differences
     const unused = checkGradients(() => tf.square(x), { x, y });
     expect(unused.passed, unused.summary).toBe(true);
     expect(unused.entries[1]?.worst.analytic).toBe(0);
     const bad = checkGradients(() => [wrongSquare(x) as tf.Tensor, tf.mul(x, y)], { x, y });
     expect(bad.passed).toBe(false);
-    expect(bad.entries.map((e) => [e.name, e.passed])).toEqual([['x', false], ['y', true]]);
+    expect(bad.entries.map((e) => [e.name, e.passed])).toEqual([
+      ['x', false],
+      ['y', true],
+    ]);
     expect(bad.summary).toMatch(/^FAIL x: 12 elements/);
     tf.dispose([x, y]);
   });

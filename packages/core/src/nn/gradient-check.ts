@@ -111,7 +111,8 @@ export function checkGradients(
     ? [...(wrt as ReadonlyArray<readonly [string, tf.Variable]>)]
     : Object.entries(wrt as Readonly<Record<string, tf.Variable>>);
   for (const [name, v] of named) {
-    if (v.dtype !== 'float32') throw new ModuleError(`checkGradients: '${name}' has dtype ${v.dtype}; only float32 can be checked`);
+    if (v.dtype !== 'float32')
+      throw new ModuleError(`checkGradients: '${name}' has dtype ${v.dtype}; only float32 can be checked`);
   }
 
   // Fixed projections R_k, one per output, drawn once from the shapes of a first evaluation.
@@ -127,7 +128,8 @@ export function checkGradients(
   const projectedLoss = (): number =>
     tf.tidy(() => {
       const outs = outputList(f());
-      if (outs.length !== projections.length) throw new ModuleError('checkGradients: f returned a different number of outputs between calls');
+      if (outs.length !== projections.length)
+        throw new ModuleError('checkGradients: f returned a different number of outputs between calls');
       let total = 0;
       outs.forEach((o, k) => {
         const values = o.dataSync();
@@ -142,7 +144,9 @@ export function checkGradients(
     const { grads } = tf.variableGrads(
       () =>
         tf.addN(
-          outputList(f()).map((o, k) => tf.sum(tf.mul(o, tf.tensor(Float32Array.from(projections[k] as Float64Array), o.shape)))),
+          outputList(f()).map((o, k) =>
+            tf.sum(tf.mul(o, tf.tensor(Float32Array.from(projections[k] as Float64Array), o.shape))),
+          ),
         ) as tf.Scalar,
       named.map(([, v]) => v),
     );

@@ -3,7 +3,7 @@
  * with `Random.fillUint32`), so the initial weights are identical on every backend and reproducible from the
  * seed alone.
  */
-import { Random } from '../random';
+import { type Random } from '../random';
 
 /** Fills a buffer of `size` values for a parameter of the given shape. */
 export type Initializer = (shape: readonly number[], rng: Random) => Float32Array;

@@ -40,7 +40,7 @@ export interface LayerNormConfig {
  */
 export class LayerNorm extends Module<Required<LayerNormConfig>> {
   /** `'LayerNorm'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'LayerNorm';
+  static override readonly className = 'LayerNorm';
   /** The gain (`weight` or `a_2`), `[features]`. */
   readonly gain: tf.Variable;
   /** The bias (`bias` or `b_2`), `[features]`. */
@@ -67,11 +67,6 @@ export class LayerNorm extends Module<Required<LayerNormConfig>> {
     const [gainName, shiftName] = variant === 'standard' ? ['weight', 'bias'] : ['a_2', 'b_2'];
     this.gain = this.addParameter(gainName, [config.features], constantInit(1));
     this.shift = this.addParameter(shiftName, [config.features], constantInit(0));
-  }
-
-  /** A new layer (fresh weights) with this config. */
-  static fromConfig(config: LayerNormConfig, options?: ModuleOptions): LayerNorm {
-    return new LayerNorm(config, options);
   }
 
   /** Normalises `x` (`[..., features]`) over its last axis. */

@@ -21,7 +21,9 @@ describe('Linear', () => {
     expect(Math.max(...w)).toBeLessThanOrEqual(bound);
     expect(Math.min(...w)).toBeGreaterThanOrEqual(-bound);
     expect(Math.max(...w)).toBeGreaterThan(0.8 * bound); // really spread over the interval
-    expect(new Linear({ inFeatures: 3, outFeatures: 2, bias: false }).namedParameters().map(([n]) => n)).toEqual(['weight']);
+    expect(new Linear({ inFeatures: 3, outFeatures: 2, bias: false }).namedParameters().map(([n]) => n)).toEqual([
+      'weight',
+    ]);
     layer.dispose();
   });
 
@@ -66,7 +68,9 @@ describe('Linear', () => {
     });
     expect(tf.memory().numTensors).toBe(before);
     expect(() => layer.apply(tf.ones([2, 5]))).toThrow(ModuleError);
-    expect(() => layer.apply(tf.ones([2, 5]))).toThrow(/Linear\(4→3\)\.apply: x has shape \[2, 5\], expected last dimension 4/);
+    expect(() => layer.apply(tf.ones([2, 5]))).toThrow(
+      /Linear\(4→3\)\.apply: x has shape \[2, 5\], expected last dimension 4/,
+    );
     expect(() => new Linear({ inFeatures: 0, outFeatures: 3 })).toThrow(/inFeatures must be a positive integer/);
     x.dispose();
     layer.dispose();

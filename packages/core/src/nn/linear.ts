@@ -29,7 +29,7 @@ export interface LinearConfig {
  */
 export class Linear extends Module<Required<LinearConfig>> {
   /** `'Linear'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'Linear';
+  static override readonly className = 'Linear';
   /** `[outFeatures, inFeatures]`. */
   readonly weight: tf.Variable;
   /** `[outFeatures]`, or null without bias. */
@@ -48,11 +48,6 @@ export class Linear extends Module<Required<LinearConfig>> {
     const bound = 1 / Math.sqrt(config.inFeatures);
     this.weight = this.addParameter('weight', [config.outFeatures, config.inFeatures], uniformInit(bound));
     this.bias = this.config.bias ? this.addParameter('bias', [config.outFeatures], uniformInit(bound)) : null;
-  }
-
-  /** A new layer (fresh weights) with this config. */
-  static fromConfig(config: LinearConfig, options?: ModuleOptions): Linear {
-    return new Linear(config, options);
   }
 
   /** `x Wᵀ + b` over the last axis of `x` (`[..., inFeatures]` → `[..., outFeatures]`). */

@@ -41,7 +41,7 @@ export interface LSTMState {
  */
 export class LSTMCell extends Module<Required<LSTMCellConfig>> {
   /** `'LSTMCell'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'LSTMCell';
+  static override readonly className = 'LSTMCell';
   /** `[4·hidden, input]`. */
   readonly weightIH: tf.Variable;
   /** `[4·hidden, hidden]`. */
@@ -69,11 +69,6 @@ export class LSTMCell extends Module<Required<LSTMCellConfig>> {
     this.biasHH = this.config.bias ? this.addParameter('bias_hh', [4 * hiddenSize], init) : null;
   }
 
-  /** A new cell (fresh weights) with this config. */
-  static fromConfig(config: LSTMCellConfig, options?: ModuleOptions): LSTMCell {
-    return new LSTMCell(config, options);
-  }
-
   /** Zero hidden and cell states for `batch` rows (PyTorch's default when no state is given). */
   zeroState(batch: number): LSTMState {
     const shape = [batch, this.config.hiddenSize];
@@ -92,9 +87,14 @@ export class LSTMCell extends Module<Required<LSTMCellConfig>> {
     assertLastDim(where, 'x', x, inputSize);
     const batch = x.shape[0] as number;
     if (state !== undefined) {
-      for (const [name, t] of [['state.h', state.h], ['state.c', state.c]] as const) {
+      for (const [name, t] of [
+        ['state.h', state.h],
+        ['state.c', state.c],
+      ] as const) {
         if (t.rank !== 2 || t.shape[0] !== batch || t.shape[1] !== hiddenSize) {
-          throw new ModuleError(`${where}: ${name} has shape [${t.shape.join(', ')}], expected [${batch}, ${hiddenSize}]`);
+          throw new ModuleError(
+            `${where}: ${name} has shape [${t.shape.join(', ')}], expected [${batch}, ${hiddenSize}]`,
+          );
         }
       }
     }

@@ -14,16 +14,13 @@ interface LeafConfig {
 
 /** A minimal module with two parameters, written against the subclass contract only. */
 class Leaf extends Module<LeafConfig> {
-  readonly className = 'test.Leaf';
+  static override readonly className = 'test.Leaf';
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
   constructor(config: LeafConfig, options: ModuleOptions = {}) {
     super({ ...config }, options);
     this.weight = this.addParameter('weight', [config.outFeatures, config.inFeatures], uniformInit(0.5));
     this.bias = this.addParameter('bias', [config.outFeatures], constantInit(0));
-  }
-  static fromConfig(config: LeafConfig, options?: ModuleOptions): Leaf {
-    return new Leaf(config, options);
   }
 }
 
@@ -33,7 +30,7 @@ interface TreeConfig {
 }
 
 class Tree extends Module<TreeConfig> {
-  readonly className = 'test.Tree';
+  static override readonly className = 'test.Tree';
   readonly layers: Leaf[] = [];
   readonly head: Leaf;
   constructor(config: TreeConfig, options: ModuleOptions = {}) {
@@ -41,16 +38,15 @@ class Tree extends Module<TreeConfig> {
     this.head = this.addModule('head', new Leaf({ inFeatures: config.dim, outFeatures: 1 }, { rng: this.rng }));
     const list = this.addModule('layers', new Group({}, { rng: this.rng }));
     for (let i = 0; i < config.depth; i++) {
-      this.layers.push(list.add(String(i), new Leaf({ inFeatures: config.dim, outFeatures: config.dim }, { rng: this.rng })));
+      this.layers.push(
+        list.add(String(i), new Leaf({ inFeatures: config.dim, outFeatures: config.dim }, { rng: this.rng })),
+      );
     }
-  }
-  static fromConfig(config: TreeConfig, options?: ModuleOptions): Tree {
-    return new Tree(config, options);
   }
 }
 
 class Group extends Module<Record<string, never>> {
-  readonly className = 'test.Group';
+  static override readonly className = 'test.Group';
   constructor(config: Record<string, never>, options: ModuleOptions = {}) {
     super(config, options);
   }
@@ -183,7 +179,7 @@ describe('Module', () => {
   });
 
   it('serialises its config and is rebuilt by moduleFromJSON', () => {
-    registerModuleClass('test.Tree', Tree.fromConfig);
+    registerModuleClass(Tree);
     const m = new Tree({ dim: 2, depth: 3 });
     const json = JSON.parse(JSON.stringify(m)) as unknown;
     expect(json).toEqual({ className: 'test.Tree', config: { dim: 2, depth: 3 } });

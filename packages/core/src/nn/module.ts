@@ -13,8 +13,10 @@
  * - `apply(...)` is pure: it reads parameters and creates tensors only, so it can run under `tf.tidy`
  *   and inside `tf.variableGrads`; randomness (dropout) comes from {@link Module.rng} and only in training
  *   mode;
- * - a static `fromConfig(config)` rebuilds the module from `config` (fresh weights), and the class is
- *   registered with {@link registerModuleClass} when it should be reachable from {@link moduleFromJSON}.
+ * - the class sets `static override readonly className` (the name {@link moduleFromJSON} finds it under) and
+ *   inherits the one generic {@link Module.fromConfig} (`new this(config, options)`); containers whose
+ *   constructor takes something else than a config override it. A package registers its classes explicitly
+ *   with {@link registerModuleClass}, in one list in its `index.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../random';
@@ -111,7 +113,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * @example
  * ```ts
  * class TwoLayer extends Module<{ dim: number }> {
- *   readonly className = 'TwoLayer';
+ *   static override readonly className = 'TwoLayer';
  *   readonly first: Linear;
  *   readonly second: Linear;
  *   constructor(config: { dim: number }, options: ModuleOptions = {}) {
@@ -125,8 +127,24 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * ```
  */
 export abstract class Module<C extends object = object> {
-  /** The name under which {@link moduleFromJSON} finds the class (usually the class name). */
-  abstract readonly className: string;
+  /**
+   * The name under which {@link moduleFromJSON} finds the class (usually the class name, prefixed by the
+   * package for models: `aoa.AoAModel`). Every concrete subclass sets its own.
+   */
+  static readonly className: string = 'Module';
+
+  /**
+   * A new module of this class (fresh weights) with `config`: `new this(config, options)`, the one
+   * `fromConfig` of every layer and model (the registry's factory for {@link moduleFromJSON}).
+   */
+  static fromConfig<M extends Module, K>(
+    this: new (config: K, options?: ModuleOptions) => M,
+    config: K,
+    options?: ModuleOptions,
+  ): M {
+    return new this(config, options);
+  }
+
   /** The normalised configuration (defaults filled in); `fromConfig(config)` rebuilds the architecture. */
   readonly config: C;
 
@@ -139,6 +157,11 @@ export abstract class Module<C extends object = object> {
   protected constructor(config: C, options: ModuleOptions = {}) {
     this.config = config;
     this.rngSource = options.rng ?? defaultRandom();
+  }
+
+  /** The class's registered name (its static `className`). */
+  get className(): string {
+    return (this.constructor as typeof Module).className;
   }
 
   /** The generator this module draws dropout masks (and, in the constructor, initial weights) from. */
@@ -158,7 +181,9 @@ export abstract class Module<C extends object = object> {
   protected addModule<M extends Module>(name: string, module: M): M {
     this.assertUsable();
     if (!NAME_PATTERN.test(name)) {
-      throw new ModuleError(`${this.className}: sub-module name '${name}' must be letters, digits or '_' (dots separate levels)`);
+      throw new ModuleError(
+        `${this.className}: sub-module name '${name}' must be letters, digits or '_' (dots separate levels)`,
+      );
     }
     if (this.children.has(name) || this.ownParameters.has(name)) {
       throw new ModuleError(`${this.className}: the name '${name}' is already registered`);
@@ -183,7 +208,9 @@ export abstract class Module<C extends object = object> {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = init instanceof Float32Array ? init : init(shape, this.rngSource);
     if (values.length !== size) {
-      throw new ModuleError(`${this.className}.${name}: ${values.length} initial values for shape [${shape.join(', ')}]`);
+      throw new ModuleError(
+        `${this.className}.${name}: ${values.length} initial values for shape [${shape.join(', ')}]`,
+      );
     }
     const variable = tf.tidy(() =>
       tf.variable(tf.tensor(values, [...shape], 'float32'), true, uniqueVariableName(this.className, name)),

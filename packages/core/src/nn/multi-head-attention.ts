@@ -70,7 +70,7 @@ export interface AttentionHeads {
  */
 export class MultiHeadAttention extends Module<Required<MultiHeadAttentionConfig>> {
   /** `'MultiHeadAttention'`: the name `moduleFromJSON` finds this class under. */
-  readonly className: string = 'MultiHeadAttention';
+  static override readonly className: string = 'MultiHeadAttention';
   /** Query LayerNorm, or null. */
   readonly norm: LayerNorm | null;
   /** The projections that exist, in the order query, key, value. */
@@ -101,22 +101,22 @@ export class MultiHeadAttention extends Module<Required<MultiHeadAttentionConfig
     this.norm =
       normalised.queryNorm === 'none'
         ? null
-        : this.addModule('norm', new LayerNorm({ features: modelDim, variant: normalised.queryNorm }, { rng: this.rng }));
+        : this.addModule(
+            'norm',
+            new LayerNorm({ features: modelDim, variant: normalised.queryNorm }, { rng: this.rng }),
+          );
     const projection = () => new Linear({ inFeatures: modelDim, outFeatures: width }, { rng: this.rng });
     this.queryProjection = normalised.projectQuery ? projection() : null;
     this.keyProjection = normalised.projectKeyValue ? projection() : null;
     this.valueProjection = normalised.projectKeyValue ? projection() : null;
-    const present = [this.queryProjection, this.keyProjection, this.valueProjection].filter((l): l is Linear => l !== null);
+    const present = [this.queryProjection, this.keyProjection, this.valueProjection].filter(
+      (l): l is Linear => l !== null,
+    );
     this.linears = this.addModule('linears', new ModuleList(present, { rng: this.rng }));
     this.outputLayer = normalised.outputLayer
       ? this.addModule('output_layer', new Linear({ inFeatures: width, outFeatures: modelDim }, { rng: this.rng }))
       : null;
     this.attentionDropout = this.addModule('dropout', new Dropout({ rate: normalised.dropout }, { rng: this.rng }));
-  }
-
-  /** A new module (fresh weights) with this config. */
-  static fromConfig(config: MultiHeadAttentionConfig, options?: ModuleOptions): MultiHeadAttention {
-    return new MultiHeadAttention(config, options);
   }
 
   /** The attention output: {@link MultiHeadAttention.attend} followed by the output layer when configured. */
@@ -203,7 +203,9 @@ function normaliseConfig(config: MultiHeadAttentionConfig): Required<MultiHeadAt
     );
   }
   if (!['none', 'standard', 'annotated'].includes(c.queryNorm)) {
-    throw new ModuleError(`MultiHeadAttention: queryNorm must be 'none', 'standard' or 'annotated', got '${String(c.queryNorm)}'`);
+    throw new ModuleError(
+      `MultiHeadAttention: queryNorm must be 'none', 'standard' or 'annotated', got '${String(c.queryNorm)}'`,
+    );
   }
   return c;
 }
@@ -212,7 +214,9 @@ function normaliseConfig(config: MultiHeadAttentionConfig): Required<MultiHeadAt
 function attentionMaskShape(where: string, mask: tf.Tensor, batch: number, keyCount: number): number[] {
   const s = mask.shape;
   const bad = () =>
-    new ModuleError(`${where}: mask has shape [${s.join(', ')}]; expected [${batch}, ${keyCount}], [${batch}, Tq | 1, ${keyCount}] or rank 4`);
+    new ModuleError(
+      `${where}: mask has shape [${s.join(', ')}]; expected [${batch}, ${keyCount}], [${batch}, Tq | 1, ${keyCount}] or rank 4`,
+    );
   if (s[s.length - 1] !== keyCount || (s[0] !== batch && s[0] !== 1)) throw bad();
   if (mask.rank === 2) return [s[0] as number, 1, 1, keyCount];
   if (mask.rank === 3) return [s[0] as number, 1, s[1] as number, keyCount];

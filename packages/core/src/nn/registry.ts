@@ -1,62 +1,41 @@
 /**
  * Class registry for {@link moduleFromJSON}: rebuilds a module (fresh weights) from `{ className, config }`.
- * Containers such as `Sequential` use it for their children. The core layers are known from the start
- * (listed here, not registered by import side effects, so bundlers cannot drop them); other packages call
- * {@link registerModuleClass} for their own modules.
+ * Containers such as `Sequential` use it for their children. Nothing registers itself on import: each package
+ * lists its classes once, in its `index.ts` (core's are in `core-modules.ts`), and calls
+ * {@link registerModuleClass} with that list, as tfjs-layers' `serialization.registerClass` does.
  */
-import { Activation, GLU } from './activation';
-import { ModuleList, Sequential } from './containers';
-import { Dropout } from './dropout';
-import { Embedding } from './embedding';
 import { ModuleError } from './errors';
-import { PositionwiseFeedForward } from './feed-forward';
-import { LayerNorm } from './layer-norm';
-import { Linear } from './linear';
-import { LSTMCell } from './lstm-cell';
 import type { Module, ModuleJSON, ModuleOptions } from './module';
-import { MultiHeadAttention } from './multi-head-attention';
-import { SublayerConnection } from './sublayer-connection';
 
-/** Rebuilds a module from its config. */
-export type ModuleFactory = (config: never, options?: ModuleOptions) => Module;
-
-const factories = new Map<string, ModuleFactory>();
-let builtinsAdded = false;
-
-/** Adds the core layers on first use (lazily: the layer files import this one, so not at load time). */
-function ensureBuiltins(): void {
-  if (builtinsAdded) return;
-  builtinsAdded = true;
-  const builtins: Array<[string, ModuleFactory]> = [
-    ['Linear', Linear.fromConfig],
-    ['Embedding', Embedding.fromConfig],
-    ['LayerNorm', LayerNorm.fromConfig],
-    ['Dropout', Dropout.fromConfig],
-    ['Activation', Activation.fromConfig],
-    ['GLU', GLU.fromConfig],
-    ['LSTMCell', LSTMCell.fromConfig],
-    ['MultiHeadAttention', MultiHeadAttention.fromConfig],
-    ['PositionwiseFeedForward', PositionwiseFeedForward.fromConfig],
-    ['SublayerConnection', SublayerConnection.fromConfig],
-    ['ModuleList', ModuleList.fromConfig],
-    ['Sequential', Sequential.fromConfig],
-  ];
-  for (const [name, factory] of builtins) if (!factories.has(name)) factories.set(name, factory);
+/** What the registry needs of a module class: its static `className` and `fromConfig` (Module's generic one). */
+export interface ModuleClass {
+  /** The name {@link moduleFromJSON} finds the class under. */
+  readonly className: string;
+  /** A new module (fresh weights) with `config`. */
+  fromConfig(config: never, options?: ModuleOptions): Module;
 }
 
+const classes = new Map<string, ModuleClass>();
+
 /**
- * Makes `className` reachable from {@link moduleFromJSON}. Registering the same name again replaces the
- * earlier factory (useful for hot reload); names are global, so prefix third-party ones (`aoa.Refiner`).
+ * Makes each class reachable from {@link moduleFromJSON} under its static `className`. Registering a name
+ * again replaces the earlier class (useful for hot reload); names are global, so packages prefix theirs
+ * (`aoa.Refiner`).
+ *
+ * @throws {ModuleError} for a class whose `className` is still the base class's `'Module'`
  */
-export function registerModuleClass(className: string, fromConfig: ModuleFactory): void {
-  ensureBuiltins();
-  factories.set(className, fromConfig);
+export function registerModuleClass(...moduleClasses: ModuleClass[]): void {
+  for (const moduleClass of moduleClasses) {
+    if (moduleClass.className === 'Module') {
+      throw new ModuleError('registerModuleClass: the class does not set its own static className');
+    }
+    classes.set(moduleClass.className, moduleClass);
+  }
 }
 
 /** Names registered with {@link registerModuleClass}. */
 export function registeredModuleClasses(): string[] {
-  ensureBuiltins();
-  return [...factories.keys()];
+  return [...classes.keys()];
 }
 
 /**
@@ -64,13 +43,16 @@ export function registeredModuleClasses(): string[] {
  * Throws {@link ModuleError} for an unknown class.
  */
 export function moduleFromJSON(json: ModuleJSON, options?: ModuleOptions): Module {
-  ensureBuiltins();
-  const factory = factories.get(json.className);
-  if (factory === undefined) {
+  const moduleClass = classes.get(json.className);
+  if (moduleClass === undefined) {
     throw new ModuleError(
       `moduleFromJSON: unknown className '${json.className}' (registered: ${registeredModuleClasses().join(', ') || 'none'}); ` +
-        'call registerModuleClass first',
+        'import the package that defines it (its index registers its classes) or call registerModuleClass',
     );
   }
-  return (factory as (config: object, options?: ModuleOptions) => Module)(json.config, options);
+  return (moduleClass.fromConfig as (config: object, options?: ModuleOptions) => Module).call(
+    moduleClass,
+    json.config,
+    options,
+  );
 }

@@ -31,7 +31,11 @@ describe('SublayerConnection', () => {
     const report = checkGradients(() => {
       residual.useRandom(new Random(11));
       return residual.apply(x, (n) => tf.tanh(inner.apply(n)));
-    }, [...residual.namedParameters(), ...inner.namedParameters().map(([n, v]) => [`inner.${n}`, v] as const), ['x', x]]);
+    }, [
+      ...residual.namedParameters(),
+      ...inner.namedParameters().map(([n, v]) => [`inner.${n}`, v] as const),
+      ['x', x],
+    ]);
     expect(report.passed, report.summary).toBe(true);
     x.dispose();
     residual.dispose();

@@ -29,7 +29,7 @@ export interface SublayerConnectionConfig {
  */
 export class SublayerConnection extends Module<Required<SublayerConnectionConfig>> {
   /** `'SublayerConnection'`: the name `moduleFromJSON` finds this class under. */
-  readonly className = 'SublayerConnection';
+  static override readonly className = 'SublayerConnection';
   /** The LayerNorm applied before the sub-layer. */
   readonly norm: LayerNorm;
   /** Dropout on the sub-layer output. */
@@ -46,13 +46,11 @@ export class SublayerConnection extends Module<Required<SublayerConnectionConfig
     const rate = config.dropout ?? 0.1;
     assertRate('SublayerConnection', 'dropout', rate);
     super({ size: config.size, dropout: rate, normVariant: config.normVariant ?? 'annotated' }, options);
-    this.norm = this.addModule('norm', new LayerNorm({ features: config.size, variant: this.config.normVariant }, { rng: this.rng }));
+    this.norm = this.addModule(
+      'norm',
+      new LayerNorm({ features: config.size, variant: this.config.normVariant }, { rng: this.rng }),
+    );
     this.dropout = this.addModule('dropout', new Dropout({ rate }, { rng: this.rng }));
-  }
-
-  /** A new module (fresh weights) with this config. */
-  static fromConfig(config: SublayerConnectionConfig, options?: ModuleOptions): SublayerConnection {
-    return new SublayerConnection(config, options);
   }
 
   /** `x + dropout(sublayer(norm(x)))`; the sub-layer must return a tensor of `x`'s shape. */

@@ -7,7 +7,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, type SafetensorsFile } from '../io/safetensors';
-import { Random } from '../random';
+import { type Random } from '../random';
 
 /** Waits for the active backend (cpu unless the setup file chose another). */
 export async function readyBackend(): Promise<void> {

@@ -27,7 +27,9 @@ export function assertPositiveNumber(className: string, field: string, value: un
 export function assertLastDim(where: string, argName: string, tensor: tf.Tensor, size: number): void {
   const last = tensor.shape[tensor.rank - 1];
   if (tensor.rank === 0 || last !== size) {
-    throw new ModuleError(`${where}: ${argName} has shape [${tensor.shape.join(', ')}], expected last dimension ${size}`);
+    throw new ModuleError(
+      `${where}: ${argName} has shape [${tensor.shape.join(', ')}], expected last dimension ${size}`,
+    );
   }
 }
 
@@ -35,6 +37,8 @@ export function assertLastDim(where: string, argName: string, tensor: tf.Tensor,
 export function assertRank(where: string, argName: string, tensor: tf.Tensor, rank: number | readonly number[]): void {
   const ranks = typeof rank === 'number' ? [rank] : rank;
   if (!ranks.includes(tensor.rank)) {
-    throw new ModuleError(`${where}: ${argName} has shape [${tensor.shape.join(', ')}], expected rank ${ranks.join(' or ')}`);
+    throw new ModuleError(
+      `${where}: ${argName} has shape [${tensor.shape.join(', ')}], expected rank ${ranks.join(' or ')}`,
+    );
   }
 }

@@ -86,7 +86,10 @@ let momentCounter = 0;
 
 /** The `[name, variable]` pairs of a {@link NamedParameters}; names must be unique. */
 export function namedParametersOf(params: NamedParameters): Array<[string, tf.Variable]> {
-  const list = 'namedParameters' in params ? params.namedParameters() : [...params].map(([n, v]) => [n, v] as [string, tf.Variable]);
+  const list =
+    'namedParameters' in params
+      ? params.namedParameters()
+      : [...params].map(([n, v]) => [n, v] as [string, tf.Variable]);
   const seen = new Set<string>();
   for (const [name] of list) {
     if (seen.has(name)) throw new OptimizerError(`parameter name '${name}' appears twice`);
@@ -97,7 +100,9 @@ export function namedParametersOf(params: NamedParameters): Array<[string, tf.Va
 
 /** The `[name, gradient]` pairs of a {@link NamedGradients}. */
 export function gradientEntries(grads: NamedGradients): Array<[string, tf.Tensor]> {
-  return grads instanceof Map ? [...(grads as ReadonlyMap<string, tf.Tensor>).entries()] : Object.entries(grads as Record<string, tf.Tensor>);
+  return grads instanceof Map
+    ? [...(grads as ReadonlyMap<string, tf.Tensor>).entries()]
+    : Object.entries(grads as Record<string, tf.Tensor>);
 }
 
 /**
@@ -148,11 +153,15 @@ export class Adam {
     this.weightDecay = options.weightDecay ?? (this.decoupled() ? 0.01 : 0);
     const name = this.kind === 'adam' ? 'Adam' : 'AdamW';
     checkRate(this.learningRate, name);
-    for (const [key, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+    for (const [key, b] of [
+      ['beta1', this.beta1],
+      ['beta2', this.beta2],
+    ] as const) {
       if (!(b >= 0 && b < 1)) throw new OptimizerError(`${name}: ${key} must be in [0, 1), got ${b}`);
     }
     if (!(this.epsilon >= 0)) throw new OptimizerError(`${name}: epsilon must be >= 0, got ${this.epsilon}`);
-    if (!(this.weightDecay >= 0)) throw new OptimizerError(`${name}: weightDecay must be >= 0, got ${this.weightDecay}`);
+    if (!(this.weightDecay >= 0))
+      throw new OptimizerError(`${name}: weightDecay must be >= 0, got ${this.weightDecay}`);
     this.params = new Map(namedParametersOf(params));
   }
 
@@ -180,7 +189,9 @@ export class Adam {
       const p = this.params.get(name);
       if (p === undefined) throw new OptimizerError(`${this.kind}.step: gradient for unknown parameter '${name}'`);
       if (!sameShape(grad.shape, p.shape)) {
-        throw new OptimizerError(`${this.kind}.step: gradient of '${name}' has shape [${grad.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`);
+        throw new OptimizerError(
+          `${this.kind}.step: gradient of '${name}' has shape [${grad.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
+        );
       }
       const k = (this.steps.get(name) ?? 0) + 1;
       this.steps.set(name, k);
@@ -252,17 +263,24 @@ export class Adam {
     const name = this.kind;
     if (state.kind !== this.kind) throw new OptimizerError(`${name}.loadState: the saved state is for '${state.kind}'`);
     for (const key of ['beta1', 'beta2', 'epsilon', 'weightDecay'] as const) {
-      if (state[key] !== this[key]) throw new OptimizerError(`${name}.loadState: saved ${key} ${state[key]} differs from this optimiser's ${this[key]}`);
+      if (state[key] !== this[key])
+        throw new OptimizerError(
+          `${name}.loadState: saved ${key} ${state[key]} differs from this optimiser's ${this[key]}`,
+        );
     }
     const stepEntries = Object.entries(state.steps);
     for (const [param, k] of stepEntries) {
       const p = this.params.get(param);
       if (p === undefined) throw new OptimizerError(`${name}.loadState: saved state has unknown parameter '${param}'`);
-      if (!Number.isInteger(k) || k < 1) throw new OptimizerError(`${name}.loadState: step count of '${param}' is ${k}`);
+      if (!Number.isInteger(k) || k < 1)
+        throw new OptimizerError(`${name}.loadState: step count of '${param}' is ${k}`);
       for (const key of [`exp_avg.${param}`, `exp_avg_sq.${param}`]) {
         const t = tensors.get(key);
         if (t === undefined) throw new OptimizerError(`${name}.loadState: tensor '${key}' is missing`);
-        if (!sameShape(t.shape, p.shape)) throw new OptimizerError(`${name}.loadState: '${key}' has shape [${t.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`);
+        if (!sameShape(t.shape, p.shape))
+          throw new OptimizerError(
+            `${name}.loadState: '${key}' has shape [${t.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
+          );
       }
     }
     checkRate(state.learningRate, name);
@@ -307,7 +325,8 @@ export class AdamW extends Adam {
 }
 
 function checkRate(lr: number, name: string): void {
-  if (!(lr >= 0) || !Number.isFinite(lr)) throw new OptimizerError(`${name}: learning rate must be a finite number >= 0, got ${lr}`);
+  if (!(lr >= 0) || !Number.isFinite(lr))
+    throw new OptimizerError(`${name}: learning rate must be a finite number >= 0, got ${lr}`);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -29,7 +29,10 @@ export function computeGradients(
   const named = namedParametersOf(params).filter(([, v]) => v.trainable);
   if (named.length === 0) throw new OptimizerError('computeGradients: no trainable parameters');
   const byVariable = new Map(named.map(([n, v]) => [v.name, n]));
-  const { value, grads } = tf.variableGrads(lossFn, named.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    lossFn,
+    named.map(([, v]) => v),
+  );
   const out = new Map<string, tf.Tensor>();
   for (const [variableName, g] of Object.entries(grads)) {
     const name = byVariable.get(variableName);
@@ -44,7 +47,8 @@ export function computeGradients(
  * Returns new tensors; the inputs are left alone.
  */
 export function clipGradientsByValue(grads: NamedGradients, clip: number): Map<string, tf.Tensor> {
-  if (!(clip > 0) || !Number.isFinite(clip)) throw new OptimizerError(`clipGradientsByValue: clip must be a positive number, got ${clip}`);
+  if (!(clip > 0) || !Number.isFinite(clip))
+    throw new OptimizerError(`clipGradientsByValue: clip must be a positive number, got ${clip}`);
   return new Map(gradientEntries(grads).map(([n, g]) => [n, tf.clipByValue(g, -clip, clip)]));
 }
 
@@ -62,7 +66,8 @@ export function clipGradientsByNorm(
   /** The global L2 norm of the input gradients, before clipping. */
   totalNorm: tf.Scalar;
 } {
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new OptimizerError(`clipGradientsByNorm: maxNorm must be a positive number, got ${maxNorm}`);
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm))
+    throw new OptimizerError(`clipGradientsByNorm: maxNorm must be a positive number, got ${maxNorm}`);
   const entries = gradientEntries(grads);
   const [totalNorm, ...clipped] = tf.tidy(() => {
     const total = globalNormOf(entries.map(([, g]) => g));
@@ -74,7 +79,9 @@ export function clipGradientsByNorm(
 
 /** `‖(‖g₁‖, ‖g₂‖, …)‖` as a new scalar (0 for no gradients); NaN or Infinity when a gradient is. */
 function globalNormOf(gradients: readonly tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => (gradients.length === 0 ? tf.scalar(0) : tf.norm(tf.stack(gradients.map((g) => tf.norm(g))))) as tf.Scalar);
+  return tf.tidy(
+    () => (gradients.length === 0 ? tf.scalar(0) : tf.norm(tf.stack(gradients.map((g) => tf.norm(g))))) as tf.Scalar,
+  );
 }
 
 /** The global L2 norm of the gradients (as {@link clipGradientsByNorm} computes it), read back as a number. */

@@ -29,7 +29,16 @@ interface TorchReference {
   clip_norm: Array<{ max_norm: number; total_norm: number; clipped: Record<string, number[]> }>;
   clip_value: { clip: number; clipped: Record<string, number[]> };
   plateau: Array<{
-    options: { mode: 'min' | 'max'; factor: number; patience: number; threshold?: number; threshold_mode?: 'rel' | 'abs'; cooldown?: number; min_lr?: number; eps?: number };
+    options: {
+      mode: 'min' | 'max';
+      factor: number;
+      patience: number;
+      threshold?: number;
+      threshold_mode?: 'rel' | 'abs';
+      cooldown?: number;
+      min_lr?: number;
+      eps?: number;
+    };
     initial_lr: number;
     metrics: number[];
     lr_after_step: number[];
@@ -39,7 +48,13 @@ interface TorchReference {
 const here = dirname(fileURLToPath(import.meta.url));
 const ref = JSON.parse(readFileSync(join(here, 'fixtures', 'torch-reference.json'), 'utf8')) as TorchReference;
 
-function expectClose(actual: ArrayLike<number>, expected: readonly number[], atol: number, rtol: number, what: string): void {
+function expectClose(
+  actual: ArrayLike<number>,
+  expected: readonly number[],
+  atol: number,
+  rtol: number,
+  what: string,
+): void {
   expect(actual.length, what).toBe(expected.length);
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -56,8 +71,16 @@ beforeAll(async () => {
 describe('Adam and AdamW against torch.optim (fixture computed by PyTorch 1.13)', () => {
   for (const [i, c] of ref.optimizers.entries()) {
     it(`${c.kind} betas ${c.options.betas.join('/')} eps ${c.options.eps} weight decay ${c.options.weight_decay}`, () => {
-      const params = Object.entries(ref.init).map(([n, v]) => [n, tf.variable(tf.tensor(v, ref.shapes[n]), true, `optim-test-${i}-${n}`)] as [string, tf.Variable]);
-      const options: AdamOptions = { beta1: c.options.betas[0], beta2: c.options.betas[1], epsilon: c.options.eps, weightDecay: c.options.weight_decay };
+      const params = Object.entries(ref.init).map(
+        ([n, v]) =>
+          [n, tf.variable(tf.tensor(v, ref.shapes[n]), true, `optim-test-${i}-${n}`)] as [string, tf.Variable],
+      );
+      const options: AdamOptions = {
+        beta1: c.options.betas[0],
+        beta2: c.options.betas[1],
+        epsilon: c.options.eps,
+        weightDecay: c.options.weight_decay,
+      };
       const opt = c.kind === 'adamw' ? new AdamW(params, options) : new Adam(params, options);
       expect(opt.kind).toBe(c.kind);
       const before = tf.memory().numTensors;
@@ -69,7 +92,8 @@ describe('Adam and AdamW against torch.optim (fixture computed by PyTorch 1.13)'
         opt.step(grads, ref.lrs[step]);
         tf.dispose([...grads.values()]);
         if (step > 0) expect(tf.memory().numTensors).toBe(before + 2 * params.length); // the moments only
-        for (const [n, v] of params) expectClose(v.dataSync(), c.params_after_step[step]![n]!, 2e-7, 2e-6, `${n} after step ${step}`);
+        for (const [n, v] of params)
+          expectClose(v.dataSync(), c.params_after_step[step]![n]!, 2e-7, 2e-6, `${n} after step ${step}`);
       });
       const state = opt.getState();
       const tensors = opt.stateTensors();
@@ -86,7 +110,10 @@ describe('Adam and AdamW against torch.optim (fixture computed by PyTorch 1.13)'
 
   it('a restored optimiser continues exactly where the saved one was', () => {
     const make = (tag: string): Array<[string, tf.Variable]> =>
-      Object.entries(ref.init).map(([n, v]) => [n, tf.variable(tf.tensor(v, ref.shapes[n]), true, `resume-${tag}-${n}`)]);
+      Object.entries(ref.init).map(([n, v]) => [
+        n,
+        tf.variable(tf.tensor(v, ref.shapes[n]), true, `resume-${tag}-${n}`),
+      ]);
     const gradsAt = (step: number): Map<string, tf.Tensor> =>
       new Map(Object.entries(ref.grads[step]!).map(([n, g]) => [n, tf.tensor(g, ref.shapes[n])]));
     const a = make('a');
@@ -152,7 +179,13 @@ describe('gradient helpers', () => {
   it('computeGradients keys gradients by parameter name and leaves unused parameters out', () => {
     const w = tf.variable(tf.tensor1d([1, 2, 3]), true, 'cg-w');
     const unused = tf.variable(tf.tensor1d([5]), true, 'cg-unused');
-    const { loss, grads } = computeGradients([['layer.w', w], ['layer.unused', unused]], () => tf.sum(tf.square(w)) as tf.Scalar);
+    const { loss, grads } = computeGradients(
+      [
+        ['layer.w', w],
+        ['layer.unused', unused],
+      ],
+      () => tf.sum(tf.square(w)) as tf.Scalar,
+    );
     expect(loss.dataSync()[0]).toBe(14);
     expect([...grads.keys()]).toEqual(['layer.w']);
     expect(Array.from(grads.get('layer.w')!.dataSync())).toEqual([2, 4, 6]);
@@ -163,13 +196,24 @@ describe('gradient helpers', () => {
 describe('schedules', () => {
   it('step decay is the reference formula', () => {
     const o = { learningRate: 2e-4, decayStart: 0, decayEvery: 3, decayRate: 0.8 };
-    expect([0, 1, 2, 3, 4, 6, 7].map((e) => stepDecayLearningRate(o, e))).toEqual([2e-4, 2e-4, 2e-4, 2e-4 * 0.8, 2e-4 * 0.8, 2e-4 * 0.8 ** 2, 2e-4 * 0.8 ** 2]);
+    expect([0, 1, 2, 3, 4, 6, 7].map((e) => stepDecayLearningRate(o, e))).toEqual([
+      2e-4,
+      2e-4,
+      2e-4,
+      2e-4 * 0.8,
+      2e-4 * 0.8,
+      2e-4 * 0.8 ** 2,
+      2e-4 * 0.8 ** 2,
+    ]);
     expect(stepDecayLearningRate({ ...o, decayStart: -1 }, 10)).toBe(2e-4);
   });
 
   it('Noam and linear warm-up', () => {
     // independent: 512^-0.5 * min(s^-0.5, s * 4000^-1.5)
-    expect(noamLearningRate({ modelSize: 512, warmup: 4000 }, 100)).toBeCloseTo((1 / Math.sqrt(512)) * (100 / 4000 ** 1.5), 15);
+    expect(noamLearningRate({ modelSize: 512, warmup: 4000 }, 100)).toBeCloseTo(
+      (1 / Math.sqrt(512)) * (100 / 4000 ** 1.5),
+      15,
+    );
     expect(noamLearningRate({ modelSize: 512, warmup: 4000 }, 10000)).toBeCloseTo(1 / Math.sqrt(512) / 100, 15);
     const peak = noamLearningRate({ modelSize: 512, warmup: 4000 }, 4000);
     expect(noamLearningRate({ modelSize: 512, warmup: 4000 }, 3999)).toBeLessThan(peak);
@@ -181,7 +225,9 @@ describe('schedules', () => {
 
   it('scheduled sampling probability is the reference formula', () => {
     const o = { start: 0, increaseEvery: 5, increaseProb: 0.05, maxProb: 0.25 };
-    expect([0, 1, 4, 5, 9, 10, 24, 25, 100].map((e) => scheduledSamplingProbability(o, e))).toEqual([0, 0, 0, 0.05, 0.05, 0.1, 0.2, 0.25, 0.25]);
+    expect([0, 1, 4, 5, 9, 10, 24, 25, 100].map((e) => scheduledSamplingProbability(o, e))).toEqual([
+      0, 0, 0, 0.05, 0.05, 0.1, 0.2, 0.25, 0.25,
+    ]);
     expect(scheduledSamplingProbability({ ...o, start: -1 }, 50)).toBe(0);
   });
 

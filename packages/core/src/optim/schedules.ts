@@ -27,7 +27,8 @@ export interface StepDecayOptions {
  * ```
  */
 export function stepDecayLearningRate(o: StepDecayOptions, epoch: number): number {
-  if (!(o.decayEvery > 0)) throw new OptimizerError(`stepDecayLearningRate: decayEvery must be positive, got ${o.decayEvery}`);
+  if (!(o.decayEvery > 0))
+    throw new OptimizerError(`stepDecayLearningRate: decayEvery must be positive, got ${o.decayEvery}`);
   if (epoch > o.decayStart && o.decayStart >= 0) {
     return o.learningRate * o.decayRate ** Math.floor((epoch - o.decayStart) / o.decayEvery);
   }
@@ -67,7 +68,11 @@ export interface LinearWarmupOptions {
  * `lr₀ · (iteration + 1) / warmup` for the 0-based `iteration < warmup`, else `afterWarmup` (default
  * `lr₀`; pass the step-decayed rate to combine the two as the reference does).
  */
-export function linearWarmupLearningRate(o: LinearWarmupOptions, iteration: number, afterWarmup: number = o.learningRate): number {
+export function linearWarmupLearningRate(
+  o: LinearWarmupOptions,
+  iteration: number,
+  afterWarmup: number = o.learningRate,
+): number {
   if (!(o.warmup > 0)) throw new OptimizerError(`linearWarmupLearningRate: warmup must be positive, got ${o.warmup}`);
   return iteration < o.warmup ? (o.learningRate * (iteration + 1)) / o.warmup : afterWarmup;
 }
@@ -89,8 +94,10 @@ export interface ScheduledSamplingOptions {
  * `min(increaseProb · ⌊(epoch − start) / every⌋, maxProb)` when `epoch > start ≥ 0`, else 0.
  */
 export function scheduledSamplingProbability(o: ScheduledSamplingOptions, epoch: number): number {
-  if (!(o.increaseEvery > 0)) throw new OptimizerError(`scheduledSamplingProbability: increaseEvery must be positive, got ${o.increaseEvery}`);
-  if (epoch > o.start && o.start >= 0) return Math.min(o.increaseProb * Math.floor((epoch - o.start) / o.increaseEvery), o.maxProb);
+  if (!(o.increaseEvery > 0))
+    throw new OptimizerError(`scheduledSamplingProbability: increaseEvery must be positive, got ${o.increaseEvery}`);
+  if (epoch > o.start && o.start >= 0)
+    return Math.min(o.increaseProb * Math.floor((epoch - o.start) / o.increaseEvery), o.maxProb);
   return 0;
 }
 
@@ -164,8 +171,10 @@ export class ReduceLROnPlateau {
     this.cooldown = options.cooldown ?? 0;
     this.minLearningRate = options.minLearningRate ?? 0;
     this.eps = options.eps ?? 1e-8;
-    if (!(this.factor < 1 && this.factor >= 0)) throw new OptimizerError(`ReduceLROnPlateau: factor must be in [0, 1), got ${this.factor}`);
-    if (!(initialLearningRate >= 0)) throw new OptimizerError(`ReduceLROnPlateau: learning rate must be >= 0, got ${initialLearningRate}`);
+    if (!(this.factor < 1 && this.factor >= 0))
+      throw new OptimizerError(`ReduceLROnPlateau: factor must be in [0, 1), got ${this.factor}`);
+    if (!(initialLearningRate >= 0))
+      throw new OptimizerError(`ReduceLROnPlateau: learning rate must be >= 0, got ${initialLearningRate}`);
     this.state = { learningRate: initialLearningRate, best: null, badEpochs: 0, cooldownCounter: 0, lastEpoch: 0 };
   }
 
@@ -176,7 +185,8 @@ export class ReduceLROnPlateau {
 
   private isBetter(a: number, best: number | null): boolean {
     if (best === null) return true; // PyTorch starts from +inf (min) or -inf (max)
-    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    if (this.mode === 'min')
+      return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
     return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
   }
 

@@ -43,10 +43,15 @@ function bytesOf(t: tf.Tensor): Uint8Array {
 
 /** A model trained a few steps, so that weights and moments are non-trivial (and include awkward floats). */
 function trainedModel(seed: number): { model: TinyCaptioner; optimizer: Adam } {
-  const model = new TinyCaptioner({ vocabSize: 8, features: 3, embed: 4, hidden: 5, dropout: 0 }, { rng: new Random(seed) });
+  const model = new TinyCaptioner(
+    { vocabSize: 8, features: 3, embed: 4, hidden: 5, dropout: 0 },
+    { rng: new Random(seed) },
+  );
   const optimizer = new Adam(model, { learningRate: 0.05 });
   for (let i = 0; i < 3; i++) {
-    const grads = new Map(model.namedParameters().map(([n, v]) => [n, tf.randomNormal(v.shape, 0, 1, 'float32', seed + i)]));
+    const grads = new Map(
+      model.namedParameters().map(([n, v]) => [n, tf.randomNormal(v.shape, 0, 1, 'float32', seed + i)]),
+    );
     optimizer.step(grads);
     tf.dispose([...grads.values()]);
   }
@@ -68,7 +73,8 @@ describe('CheckpointStore', () => {
     expect(loaded).not.toBeNull();
     loadModelWeights(other.model, loaded!);
     loadOptimizerState(other.optimizer, loaded!);
-    for (const [name, v] of model.namedParameters()) expect(bytesOf(other.model.getParameter(name))).toEqual(bytesOf(v));
+    for (const [name, v] of model.namedParameters())
+      expect(bytesOf(other.model.getParameter(name))).toEqual(bytesOf(v));
     const a = optimizer.stateTensors();
     const b = other.optimizer.stateTensors();
     expect([...b.keys()]).toEqual([...a.keys()]);
@@ -130,12 +136,14 @@ describe('CheckpointStore', () => {
   });
 
   const python = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-  it.skipIf(python.status !== 0)('model.safetensors is a standard safetensors file (read by hand with python3 + numpy)', () => {
-    const store = new CheckpointStore(tempDir());
-    const { model } = trainedModel(5);
-    const path = store.save({ weights: modelWeights(model), state: state(1) });
-    // An independent reader: the format's specification, nothing from this package.
-    const script = `
+  it.skipIf(python.status !== 0)(
+    'model.safetensors is a standard safetensors file (read by hand with python3 + numpy)',
+    () => {
+      const store = new CheckpointStore(tempDir());
+      const { model } = trainedModel(5);
+      const path = store.save({ weights: modelWeights(model), state: state(1) });
+      // An independent reader: the format's specification, nothing from this package.
+      const script = `
 import json, struct, sys
 import numpy as np
 raw = open(sys.argv[1], 'rb').read()
@@ -156,15 +164,19 @@ for name, info in header.items():
 assert offset == len(data), 'trailing bytes'
 print(json.dumps({'meta': meta, 'tensors': out}))
 `;
-    const run = spawnSync('python3', ['-c', script, join(path, CHECKPOINT_FILES.model)], { encoding: 'utf8' });
-    expect(run.stderr).toBe('');
-    const parsed = JSON.parse(run.stdout) as { meta: Record<string, string>; tensors: Record<string, { shape: number[]; values: number[] }> };
-    expect(parsed.meta.format).toBe('pt');
-    expect(Object.keys(parsed.tensors)).toEqual(model.namedParameters().map(([n]) => n));
-    for (const [name, v] of model.namedParameters()) {
-      expect(parsed.tensors[name]!.shape).toEqual(v.shape);
-      expect(parsed.tensors[name]!.values).toEqual(Array.from(v.dataSync()));
-    }
-    model.dispose();
-  });
+      const run = spawnSync('python3', ['-c', script, join(path, CHECKPOINT_FILES.model)], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      const parsed = JSON.parse(run.stdout) as {
+        meta: Record<string, string>;
+        tensors: Record<string, { shape: number[]; values: number[] }>;
+      };
+      expect(parsed.meta.format).toBe('pt');
+      expect(Object.keys(parsed.tensors)).toEqual(model.namedParameters().map(([n]) => n));
+      for (const [name, v] of model.namedParameters()) {
+        expect(parsed.tensors[name]!.shape).toEqual(v.shape);
+        expect(parsed.tensors[name]!.values).toEqual(Array.from(v.dataSync()));
+      }
+      model.dispose();
+    },
+  );
 });

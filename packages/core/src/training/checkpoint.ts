@@ -106,14 +106,18 @@ const CHECKPOINT_NAME = /^step-(\d+)-[0-9a-f]+$/;
 
 function toBytes(name: string, t: SavedTensor): { data: SafetensorsArray; shape: readonly number[] } {
   if (t instanceof tf.Tensor) {
-    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new CheckpointError(`tensor '${name}' has dtype ${t.dtype}; only float32 and int32 are saved`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32')
+      throw new CheckpointError(`tensor '${name}' has dtype ${t.dtype}; only float32 and int32 are saved`);
     return { data: t.dataSync() as Float32Array | Int32Array, shape: t.shape };
   }
   return t;
 }
 
 /** Serialises named tensors to safetensors bytes (in the map's order). */
-export function tensorsToSafetensors(tensors: ReadonlyMap<string, SavedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function tensorsToSafetensors(
+  tensors: ReadonlyMap<string, SavedTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const entries = new Map<string, { data: SafetensorsArray; shape: readonly number[] }>();
   for (const [name, t] of tensors) entries.set(name, toBytes(name, t));
   return serializeSafetensors(entries, metadata);
@@ -145,11 +149,13 @@ export class CheckpointStore {
   constructor(directory: string, options: CheckpointStoreOptions = {}) {
     this.directory = resolve(directory);
     this.keepLast = options.keepLast ?? 0;
-    if (!Number.isInteger(this.keepLast) || this.keepLast < 0) throw new CheckpointError(`CheckpointStore: keepLast must be an integer >= 0, got ${this.keepLast}`);
+    if (!Number.isInteger(this.keepLast) || this.keepLast < 0)
+      throw new CheckpointError(`CheckpointStore: keepLast must be an integer >= 0, got ${this.keepLast}`);
     mkdirSync(this.directory, { recursive: true });
     // leftovers of a save that was killed half-way
     for (const entry of readdirSync(this.directory)) {
-      if (entry.startsWith('.step-') && entry.includes('.tmp-')) rmSync(join(this.directory, entry), { recursive: true, force: true });
+      if (entry.startsWith('.step-') && entry.includes('.tmp-'))
+        rmSync(join(this.directory, entry), { recursive: true, force: true });
     }
   }
 
@@ -217,7 +223,9 @@ export class CheckpointStore {
     }
     const p = parsed as Partial<CheckpointPointer>;
     if (typeof p.checkpoint !== 'string' || !CHECKPOINT_NAME.test(p.checkpoint)) {
-      throw new CheckpointError(`${file}: field "checkpoint" must name a checkpoint directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`);
+      throw new CheckpointError(
+        `${file}: field "checkpoint" must name a checkpoint directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`,
+      );
     }
     return parsed as CheckpointPointer;
   }
@@ -266,7 +274,10 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   for (const n of [CHECKPOINT_FILES.model, CHECKPOINT_FILES.state]) {
     if (!existsSync(file(n))) throw new CheckpointError(`checkpoint ${path}: ${n} is missing`);
   }
-  const weights = parseSafetensors(new Uint8Array(readFileSync(file(CHECKPOINT_FILES.model))), file(CHECKPOINT_FILES.model));
+  const weights = parseSafetensors(
+    new Uint8Array(readFileSync(file(CHECKPOINT_FILES.model))),
+    file(CHECKPOINT_FILES.model),
+  );
   const optimizer = existsSync(file(CHECKPOINT_FILES.optimizer))
     ? parseSafetensors(new Uint8Array(readFileSync(file(CHECKPOINT_FILES.optimizer))), file(CHECKPOINT_FILES.optimizer))
     : null;
@@ -277,10 +288,15 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
     throw new CheckpointError(`${file(CHECKPOINT_FILES.state)}: not valid JSON (${(e as Error).message})`);
   }
   if (state.format !== 'caption-training-state' || state.version !== 1) {
-    throw new CheckpointError(`${file(CHECKPOINT_FILES.state)}: field "format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected "caption-training-state"/1`);
+    throw new CheckpointError(
+      `${file(CHECKPOINT_FILES.state)}: field "format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected "caption-training-state"/1`,
+    );
   }
   for (const key of ['step', 'epoch'] as const) {
-    if (!Number.isInteger(state[key]) || state[key] < 0) throw new CheckpointError(`${file(CHECKPOINT_FILES.state)}: field "${key}" must be an integer >= 0, got ${JSON.stringify(state[key])}`);
+    if (!Number.isInteger(state[key]) || state[key] < 0)
+      throw new CheckpointError(
+        `${file(CHECKPOINT_FILES.state)}: field "${key}" must be an integer >= 0, got ${JSON.stringify(state[key])}`,
+      );
   }
   return { path, weights, optimizer, state };
 }
@@ -293,7 +309,10 @@ export function safetensorsToTensors(file: SafetensorsFile, source: string): Map
       for (const t of out.values()) t.dispose();
       throw new CheckpointError(`${source}: tensor '${name}' has dtype ${entry.dtype}; only F32 and I32 are loaded`);
     }
-    out.set(name, tf.tensor(entry.data as Float32Array | Int32Array, entry.shape, entry.dtype === 'F32' ? 'float32' : 'int32'));
+    out.set(
+      name,
+      tf.tensor(entry.data as Float32Array | Int32Array, entry.shape, entry.dtype === 'F32' ? 'float32' : 'int32'),
+    );
   }
   return out;
 }

@@ -64,7 +64,9 @@ export class TensorLeakError extends Error {
     /** Live tensors after step {@link TensorLeakError.step}; `actual − expected` leaked. */
     readonly actual: number,
   ) {
-    super(`tensor leak: ${actual} live tensors after step ${step}, ${expected} after the first step (+${actual - expected}); dispose them or run the code under tf.tidy`);
+    super(
+      `tensor leak: ${actual} live tensors after step ${step}, ${expected} after the first step (+${actual - expected}); dispose them or run the code under tf.tidy`,
+    );
     this.name = 'TensorLeakError';
   }
 }

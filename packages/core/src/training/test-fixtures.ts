@@ -41,7 +41,7 @@ export interface CaptionBatch {
  * with a masked cross-entropy over the words and the first end token (the reference's mask).
  */
 export class TinyCaptioner extends Module<TinyCaptionerConfig> implements CaptionModel<tf.Tensor2D> {
-  readonly className = 'TinyCaptioner';
+  static override readonly className = 'TinyCaptioner';
   readonly embed: Embedding;
   readonly project: Linear;
   readonly lstm: LSTMCell;
@@ -51,8 +51,14 @@ export class TinyCaptioner extends Module<TinyCaptionerConfig> implements Captio
   constructor(config: TinyCaptionerConfig, options: ModuleOptions = {}) {
     super(config, options);
     const rng = { rng: this.rng };
-    this.embed = this.addModule('embed', new Embedding({ numEmbeddings: config.vocabSize, embeddingDim: config.embed }, rng));
-    this.project = this.addModule('project', new Linear({ inFeatures: config.features, outFeatures: config.embed }, rng));
+    this.embed = this.addModule(
+      'embed',
+      new Embedding({ numEmbeddings: config.vocabSize, embeddingDim: config.embed }, rng),
+    );
+    this.project = this.addModule(
+      'project',
+      new Linear({ inFeatures: config.features, outFeatures: config.embed }, rng),
+    );
     this.lstm = this.addModule('lstm', new LSTMCell({ inputSize: 2 * config.embed, hiddenSize: config.hidden }, rng));
     this.drop = this.addModule('drop', new Dropout({ rate: config.dropout }, rng));
     this.logit = this.addModule('logit', new Linear({ inFeatures: config.hidden, outFeatures: config.vocabSize }, rng));
@@ -167,12 +173,15 @@ export class CaptionSource implements BatchSource<CaptionBatch> {
   /** The features of items `ids` as a `[ids.length, F]` tensor (for decoding). */
   featureTensor(ids: number[]): tf.Tensor2D {
     const out = new Float32Array(ids.length * this.featureSize);
-    ids.forEach((id, r) => out.set(this.features.subarray(id * this.featureSize, (id + 1) * this.featureSize), r * this.featureSize));
+    ids.forEach((id, r) =>
+      out.set(this.features.subarray(id * this.featureSize, (id + 1) * this.featureSize), r * this.featureSize),
+    );
     return tf.tensor2d(out, [ids.length, this.featureSize]);
   }
 
   async next(): Promise<TrainingBatch<CaptionBatch>> {
-    if (this.beforeBatch !== null) await this.beforeBatch(this.epoch * this.batchesPerEpoch + this.position / this.batchSize);
+    if (this.beforeBatch !== null)
+      await this.beforeBatch(this.epoch * this.batchesPerEpoch + this.position / this.batchSize);
     const ids = this.order.slice(this.position, this.position + this.batchSize);
     const rows = ids.length;
     const features = new Float32Array(rows * this.featureSize);

@@ -30,11 +30,22 @@ function sink(): { write(text: string): void; text(): string } {
 }
 
 function setup(seed = 1): { model: TinyCaptioner; optimizer: Adam; data: CaptionSource; rng: Random } {
-  const model = new TinyCaptioner({ vocabSize: 12, features: 6, embed: 8, hidden: 16, dropout: 0.25 }, { rng: new Random(seed) });
-  return { model, optimizer: new Adam(model, { learningRate: 0.01 }), data: new CaptionSource(30, 5, 6, 12, seed), rng: new Random(seed + 100) };
+  const model = new TinyCaptioner(
+    { vocabSize: 12, features: 6, embed: 8, hidden: 16, dropout: 0.25 },
+    { rng: new Random(seed) },
+  );
+  return {
+    model,
+    optimizer: new Adam(model, { learningRate: 0.01 }),
+    data: new CaptionSource(30, 5, 6, 12, seed),
+    rng: new Random(seed + 100),
+  };
 }
 
-function base(s: ReturnType<typeof setup>, extra: Partial<TrainLoopOptions<CaptionBatch>>): TrainLoopOptions<CaptionBatch> {
+function base(
+  s: ReturnType<typeof setup>,
+  extra: Partial<TrainLoopOptions<CaptionBatch>>,
+): TrainLoopOptions<CaptionBatch> {
   return {
     model: s.model,
     optimizer: s.optimizer,
@@ -48,7 +59,9 @@ function base(s: ReturnType<typeof setup>, extra: Partial<TrainLoopOptions<Capti
 }
 
 function weightBytes(model: TinyCaptioner): number[][] {
-  return model.namedParameters().map(([, v]) => Array.from(new Uint8Array((v.dataSync() as Float32Array).slice().buffer)));
+  return model
+    .namedParameters()
+    .map(([, v]) => Array.from(new Uint8Array((v.dataSync() as Float32Array).slice().buffer)));
 }
 
 interface ChildRun {
@@ -190,7 +203,8 @@ describe('trainLoop', () => {
         maxSteps: 3,
         gradientClip: { norm: 1 },
         // sqrt(w − w) is 0, but its gradient is 0 · ∞ = NaN
-        loss: (batch) => tf.add(s.model.loss(batch), tf.sum(tf.sqrt(tf.sub(s.model.logit.weight, s.model.logit.weight)))) as tf.Scalar,
+        loss: (batch) =>
+          tf.add(s.model.loss(batch), tf.sum(tf.sqrt(tf.sub(s.model.logit.weight, s.model.logit.weight)))) as tf.Scalar,
       }),
     );
     await expect(run).rejects.toThrow(/gradient norm is NaN at step 1 \(epoch 0\)/);
@@ -203,8 +217,16 @@ describe('trainLoop', () => {
     // infinite gradient (d/dw √(w − c) at w = c, c a constant copy) was clamped to 0.1 by the value clipping
     // and applied
     const cases = [
-      { clip: {}, extra: (w: tf.Tensor) => tf.sum(tf.sqrt(tf.sub(w, w))), message: /gradient norm is NaN at step 1 \(epoch 0\)/ },
-      { clip: { value: 0.1 }, extra: (w: tf.Tensor) => tf.sum(tf.sqrt(tf.sub(w, tf.tensor(w.dataSync(), w.shape)))), message: /gradient norm is (NaN|Infinity) at step 1 \(epoch 0\)/ },
+      {
+        clip: {},
+        extra: (w: tf.Tensor) => tf.sum(tf.sqrt(tf.sub(w, w))),
+        message: /gradient norm is NaN at step 1 \(epoch 0\)/,
+      },
+      {
+        clip: { value: 0.1 },
+        extra: (w: tf.Tensor) => tf.sum(tf.sqrt(tf.sub(w, tf.tensor(w.dataSync(), w.shape)))),
+        message: /gradient norm is (NaN|Infinity) at step 1 \(epoch 0\)/,
+      },
     ];
     for (const c of cases) {
       const s = setup(7);
@@ -226,7 +248,10 @@ describe('trainLoop', () => {
   it('draws a progress bar on a terminal', async () => {
     const s = setup(8);
     let output = '';
-    const tty = Object.assign(new Writable({ write: (chunk: Buffer, _enc, done) => ((output += chunk.toString()), done()) }), { isTTY: true, columns: 120 });
+    const tty = Object.assign(
+      new Writable({ write: (chunk: Buffer, _enc, done) => ((output += chunk.toString()), done()) }),
+      { isTTY: true, columns: 120 },
+    );
     await trainLoop(base(s, { maxEpochs: 1, progress: { mode: 'auto', stream: tty } }));
     expect(output).toMatch(/epoch 0 \|[█░]+\| 6\/6 \| loss \d+\.\d{4} \| ppl \d+\.\d{2} \| lr 1\.00e-2 \| \d+ tok\/s/);
     s.model.dispose();
@@ -263,13 +288,20 @@ describe('trainLoop', () => {
     expect(latest.state.config).toEqual({ experiment: 'best-test' });
     expect(plateau.learningRate).toBeCloseTo(0.0025, 12);
     // plain progress lines: every 3 steps, with loss, perplexity, lr and throughput
-    const lines = out.text().split('\n').filter((l) => l.startsWith('step '));
+    const lines = out
+      .text()
+      .split('\n')
+      .filter((l) => l.startsWith('step '));
     expect(lines.length).toBe(8);
-    expect(lines[0]).toMatch(/^step 3 \| epoch 0 \(3\/6\) \| loss \d+\.\d{4} \| ppl \d+\.\d{2} \| lr 1\.00e-2 \| \d+ tok\/s \| \d+\.\d{3} s\/step$/);
+    expect(lines[0]).toMatch(
+      /^step 3 \| epoch 0 \(3\/6\) \| loss \d+\.\d{4} \| ppl \d+\.\d{2} \| lr 1\.00e-2 \| \d+ tok\/s \| \d+\.\d{3} s\/step$/,
+    );
     // resuming restores the component and continues the step count
     const s2 = setup(5);
     const plateau2 = new ReduceLROnPlateau(0.01, { mode: 'max', patience: 0, factor: 0.5 });
-    const more = await trainLoop(base(s2, { maxEpochs: 5, checkpoints: dir, resume: true, components: { plateau: plateau2 } }));
+    const more = await trainLoop(
+      base(s2, { maxEpochs: 5, checkpoints: dir, resume: true, components: { plateau: plateau2 } }),
+    );
     expect(more).toMatchObject({ step: 30, epoch: 5, bestScore: 0.7 });
     expect(plateau2.getState()).toEqual(plateau.getState());
     for (const x of [s, s2]) {

@@ -201,11 +201,16 @@ export function loadModelWeights(model: TrainableModel, checkpoint: LoadedCheckp
     const missing = [...params.keys()].filter((n) => !tensors.has(n));
     const unexpected = [...tensors.keys()].filter((n) => !params.has(n));
     if (missing.length > 0 || unexpected.length > 0) {
-      throw new CheckpointError(`${source}: missing weights [${missing.join(', ')}], unexpected weights [${unexpected.join(', ')}]`);
+      throw new CheckpointError(
+        `${source}: missing weights [${missing.join(', ')}], unexpected weights [${unexpected.join(', ')}]`,
+      );
     }
     for (const [name, v] of params) {
       const t = tensors.get(name) as tf.Tensor;
-      if (t.shape.join(',') !== v.shape.join(',')) throw new CheckpointError(`${source}: '${name}' has shape [${t.shape.join(', ')}], the model [${v.shape.join(', ')}]`);
+      if (t.shape.join(',') !== v.shape.join(','))
+        throw new CheckpointError(
+          `${source}: '${name}' has shape [${t.shape.join(', ')}], the model [${v.shape.join(', ')}]`,
+        );
       v.assign(t);
     }
   } finally {
@@ -216,7 +221,10 @@ export function loadModelWeights(model: TrainableModel, checkpoint: LoadedCheckp
 /** Restores an optimiser's moments and counters from a checkpoint. */
 export function loadOptimizerState(optimizer: Adam, checkpoint: LoadedCheckpoint): void {
   const state = checkpoint.state.optimizer;
-  if (state === null) throw new CheckpointError(`${checkpoint.path}/training-state.json: field "optimizer" is null; the checkpoint has no optimiser state`);
+  if (state === null)
+    throw new CheckpointError(
+      `${checkpoint.path}/training-state.json: field "optimizer" is null; the checkpoint has no optimiser state`,
+    );
   if (checkpoint.optimizer === null) throw new CheckpointError(`${checkpoint.path}: optimizer.safetensors is missing`);
   const tensors = safetensorsToTensors(checkpoint.optimizer, `${checkpoint.path}/optimizer.safetensors`);
   try {
@@ -254,12 +262,18 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
     throw new OptimizerError('trainLoop: give maxSteps or maxEpochs');
   }
   const rng = options.rng ?? null;
-  const store = typeof options.checkpoints === 'string' ? new CheckpointStore(options.checkpoints) : options.checkpoints ?? null;
+  const store =
+    typeof options.checkpoints === 'string' ? new CheckpointStore(options.checkpoints) : (options.checkpoints ?? null);
   const components = options.components ?? {};
   const scoreMode = options.scoreMode ?? 'max';
   const progress = new TrainingProgress(options.progress, { stepsPerEpoch: data.batchesPerEpoch ?? null });
   const ownStop = options.stop === undefined || options.stop === true;
-  const stop = options.stop instanceof GracefulStop ? options.stop : ownStop ? new GracefulStop({ log: (m) => progress.message(m) }).install() : null;
+  const stop =
+    options.stop instanceof GracefulStop
+      ? options.stop
+      : ownStop
+        ? new GracefulStop({ log: (m) => progress.message(m) }).install()
+        : null;
 
   let step = 0;
   let epoch = 0;
@@ -285,13 +299,23 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
   });
   const save = (best: boolean): void => {
     if (store === null) return;
-    lastCheckpoint = store.save({ weights: modelWeights(model), optimizer: optimizer.stateTensors(), state: trainingState() }, { best });
+    lastCheckpoint = store.save(
+      { weights: modelWeights(model), optimizer: optimizer.stateTensors(), state: trainingState() },
+      { best },
+    );
     lastSavedStep = step;
-    progress.message(`saved ${best ? 'latest and best' : 'latest'} checkpoint ${lastCheckpoint} (step ${step}, epoch ${epoch})`);
+    progress.message(
+      `saved ${best ? 'latest and best' : 'latest'} checkpoint ${lastCheckpoint} (step ${step}, epoch ${epoch})`,
+    );
   };
 
   try {
-    const resumeTag = options.resume === true ? 'latest' : options.resume === false || options.resume === undefined ? null : options.resume;
+    const resumeTag =
+      options.resume === true
+        ? 'latest'
+        : options.resume === false || options.resume === undefined
+          ? null
+          : options.resume;
     if (resumeTag !== null && store !== null) {
       const loaded = store.load(resumeTag);
       if (loaded === null) {
@@ -301,12 +325,16 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
         loadModelWeights(model, loaded);
         loadOptimizerState(optimizer, loaded);
         if (rng !== null) {
-          if (s.rng === null) throw new CheckpointError(`${loaded.path}/training-state.json: field "rng" is null but this run has a generator`);
+          if (s.rng === null)
+            throw new CheckpointError(
+              `${loaded.path}/training-state.json: field "rng" is null but this run has a generator`,
+            );
           rng.setState(s.rng as RandomState);
         }
         data.setState(s.data);
         for (const [name, c] of Object.entries(components)) {
-          if (!(name in s.components)) throw new CheckpointError(`${loaded.path}/training-state.json: field "components.${name}" is missing`);
+          if (!(name in s.components))
+            throw new CheckpointError(`${loaded.path}/training-state.json: field "components.${name}" is missing`);
           c.setState(s.components[name]);
         }
         step = s.step;
@@ -337,7 +365,8 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
       }
       const item = await data.next();
       const schedule = options.learningRate;
-      const learningRate = typeof schedule === 'function' ? schedule({ step, epoch }) : schedule ?? optimizer.learningRate;
+      const learningRate =
+        typeof schedule === 'function' ? schedule({ step, epoch }) : (schedule ?? optimizer.learningRate);
       const context: StepContext = { step, epoch, learningRate, rng };
       const batchIds = item.ids ?? null;
 
@@ -348,7 +377,14 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
       let gradientNorm: number | null = null;
       try {
         if (!Number.isFinite(lossValue)) {
-          throw new NonFiniteLossError({ step: step + 1, epoch, value: lossValue, quantity: 'loss', batchIds, lastCheckpoint });
+          throw new NonFiniteLossError({
+            step: step + 1,
+            epoch,
+            value: lossValue,
+            quantity: 'loss',
+            batchIds,
+            lastCheckpoint,
+          });
         }
         const clip = options.gradientClip ?? {};
         if (clip.norm === undefined || clip.value !== undefined) {
@@ -357,7 +393,14 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
           const rawNorm = globalGradientNorm(current);
           if (clip.norm === undefined) gradientNorm = rawNorm;
           if (!Number.isFinite(rawNorm)) {
-            throw new NonFiniteLossError({ step: step + 1, epoch, value: rawNorm, quantity: 'gradient norm', batchIds, lastCheckpoint });
+            throw new NonFiniteLossError({
+              step: step + 1,
+              epoch,
+              value: rawNorm,
+              quantity: 'gradient norm',
+              batchIds,
+              lastCheckpoint,
+            });
           }
         }
         if (clip.value !== undefined) {
@@ -372,7 +415,14 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
           tf.dispose([...current.values()]);
           current = next;
           if (!Number.isFinite(gradientNorm)) {
-            throw new NonFiniteLossError({ step: step + 1, epoch, value: gradientNorm, quantity: 'gradient norm', batchIds, lastCheckpoint });
+            throw new NonFiniteLossError({
+              step: step + 1,
+              epoch,
+              value: gradientNorm,
+              quantity: 'gradient norm',
+              batchIds,
+              lastCheckpoint,
+            });
           }
         }
         optimizer.step(current, learningRate);
@@ -399,7 +449,8 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
         let isBest = false;
         const score = result === undefined ? undefined : result.score;
         if (score !== undefined) {
-          if (!Number.isFinite(score)) progress.message(`epoch ${epoch}: the validation score is ${score}; not a best checkpoint`);
+          if (!Number.isFinite(score))
+            progress.message(`epoch ${epoch}: the validation score is ${score}; not a best checkpoint`);
           else if (bestScore === null || (scoreMode === 'max' ? score > bestScore : score < bestScore)) {
             bestScore = score;
             isBest = true;
@@ -415,7 +466,9 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
     if (lastSavedStep !== step) save(false);
     const result: TrainLoopResult = { reason, step, epoch, bestScore, lastCheckpoint, signal: stop?.signal ?? null };
     if (reason === 'stopped' && stop?.signal !== null && options.exitOnStop !== false) {
-      progress.message(`stopped by ${String(stop?.signal)} after step ${step}; ${lastCheckpoint === null ? 'nothing saved (no checkpoint store)' : `resume from ${lastCheckpoint}`}`);
+      progress.message(
+        `stopped by ${String(stop?.signal)} after step ${step}; ${lastCheckpoint === null ? 'nothing saved (no checkpoint store)' : `resume from ${lastCheckpoint}`}`,
+      );
       progress.close();
       if (ownStop) stop?.uninstall();
       process.exit(0);

@@ -25,9 +25,15 @@ const program = new Command('meteor-crosscheck')
   .parse(process.argv);
 const folder = program.args[0] as string;
 const options = program.opts<{ data: string; paraphrase?: string }>();
-const scorer = await loadMeteorScorer({ meteorData: options.data, meteorParaphrase: options.paraphrase ?? false, meteorCache: false });
+const scorer = await loadMeteorScorer({
+  meteorData: options.data,
+  meteorParaphrase: options.paraphrase ?? false,
+  meteorCache: false,
+});
 let failures = 0;
-for (const file of readdirSync(folder).filter((f) => f.endsWith('.java.json')).sort()) {
+for (const file of readdirSync(folder)
+  .filter((f) => f.endsWith('.java.json'))
+  .sort()) {
   const jar = JSON.parse(readFileSync(join(folder, file), 'utf8')) as JarOutput;
   const refs: Record<string, string[]> = {};
   const cands: Record<string, string> = {};

@@ -26,7 +26,8 @@ export interface CompactNgrams {
  */
 function sortByKey(items: Int32Array, keys: Int32Array, range: number): { items: Int32Array; keys: Int32Array } {
   const starts = new Int32Array(range + 1);
-  for (let i = 0; i < keys.length; i++) starts[(keys[i] as number) + 1] = (starts[(keys[i] as number) + 1] as number) + 1;
+  for (let i = 0; i < keys.length; i++)
+    starts[(keys[i] as number) + 1] = (starts[(keys[i] as number) + 1] as number) + 1;
   for (let r = 0; r < range; r++) starts[r + 1] = (starts[r + 1] as number) + (starts[r] as number);
   const sortedItems = new Int32Array(items.length);
   const sortedKeys = new Int32Array(items.length);
@@ -44,7 +45,11 @@ function sortByKey(items: Int32Array, keys: Int32Array, range: number): { items:
  * Encodes the n-grams of `vocab` (ids 0 .. `vocab.endId`) that have a document frequency above 0 in
  * `documentFrequency` (ids past its end have 0), with the prefixes they need.
  */
-export function encodeCompactNgrams(vocab: NgramVocabulary, documentFrequency: Int32Array, maxOrder: number): CompactNgrams {
+export function encodeCompactNgrams(
+  vocab: NgramVocabulary,
+  documentFrequency: Int32Array,
+  maxOrder: number,
+): CompactNgrams {
   const total = vocab.endId;
   const frequency = (id: number): number => (id < documentFrequency.length ? (documentFrequency[id] as number) : 0);
   // Which n-grams to write: those with a frequency, and their prefixes (a prefix always has a smaller id).
@@ -110,7 +115,10 @@ export function encodeCompactNgrams(vocab: NgramVocabulary, documentFrequency: I
  * @throws MetricsInputError naming the field when the form is malformed (a token that is not one token, a
  *   repeated token or n-gram, a position out of range, digits left over or missing)
  */
-export function decodeCompactNgrams(data: CompactNgrams, maxOrder: number): { vocab: NgramVocabulary; documentFrequency: Int32Array } {
+export function decodeCompactNgrams(
+  data: CompactNgrams,
+  maxOrder: number,
+): { vocab: NgramVocabulary; documentFrequency: Int32Array } {
   const fail = (problem: string, field: string): never => {
     throw new MetricsInputError(`CIDEr-D scorer JSON: ${problem}`, { field });
   };
@@ -121,7 +129,8 @@ export function decodeCompactNgrams(data: CompactNgrams, maxOrder: number): { vo
   if (typeof data.ngrams !== 'string') return fail('ngrams must be a string', 'ngrams');
   let total = 0;
   for (const count of data.ngramCounts) {
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return fail('ngramCounts must be non-negative integers', 'ngramCounts');
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+      return fail('ngramCounts must be non-negative integers', 'ngramCounts');
     total += count;
   }
   const vocab = new NgramVocabulary(maxOrder, total);
@@ -129,7 +138,8 @@ export function decodeCompactNgrams(data: CompactNgrams, maxOrder: number): { vo
     if (typeof token !== 'string' || token.length === 0 || [...token].some((c) => isPythonSpace(c.charCodeAt(0)))) {
       fail(`token ${position} is not a non-empty string without whitespace`, 'tokens');
     }
-    if (vocab.internTokenText(token as string) !== position) fail(`token ${position} (${JSON.stringify(token)}) is listed twice`, 'tokens');
+    if (vocab.internTokenText(token as string) !== position)
+      fail(`token ${position} (${JSON.stringify(token)}) is listed twice`, 'tokens');
   });
   const documentFrequency = new Int32Array(total);
   const reader = new VlqReader(data.ngrams, 'ngrams');
@@ -147,7 +157,8 @@ export function decodeCompactNgrams(data: CompactNgrams, maxOrder: number): { vo
       token = sharesPrefix ? token + tokenNumber : tokenNumber;
       if (sharesPrefix && tokenNumber === 0) fail(`n-gram ${i} of order ${k} is listed twice`, 'ngrams');
       if (k > 1 && prefix >= previousIds.length) fail(`n-gram ${i} of order ${k} has no prefix ${prefix}`, 'ngrams');
-      if (token >= data.tokens.length) fail(`n-gram ${i} of order ${k} ends with token ${token}, past the tokens`, 'ngrams');
+      if (token >= data.tokens.length)
+        fail(`n-gram ${i} of order ${k} ends with token ${token}, past the tokens`, 'ngrams');
       const known = vocab.endId;
       const id = vocab.internExtension(k === 1 ? ROOT : (previousIds[prefix] as number), token);
       if (vocab.endId === known) fail(`n-gram ${i} of order ${k} is listed twice`, 'ngrams');

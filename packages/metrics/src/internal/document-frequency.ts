@@ -46,13 +46,22 @@ export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
   const partitioned = new Int32Array(Math.max(16, largest * 3));
   const grouping = new PartitionGrouping();
   for (let k = 2; k <= maxOrder; k++) {
-    const bits = Math.min(MAX_PARTITION_BITS, Math.max(0, Math.ceil(Math.log2(orderEntries(corpus, k) / PARTITION_TARGET))));
+    const bits = Math.min(
+      MAX_PARTITION_BITS,
+      Math.max(0, Math.ceil(Math.log2(orderEntries(corpus, k) / PARTITION_TARGET))),
+    );
     const partitionStarts = countPartitions(corpus, k, bits);
     scatterEntries(corpus, k, bits, partitionStarts, partitioned);
     // Ids restart at 0 for each order: they only need to be unique among the keys of the next order.
     let nextId = 0;
     for (let p = 0; p < partitionStarts.length - 1; p++) {
-      nextId = grouping.group(partitioned, partitionStarts[p] as number, partitionStarts[p + 1] as number, nextId, entries);
+      nextId = grouping.group(
+        partitioned,
+        partitionStarts[p] as number,
+        partitionStarts[p + 1] as number,
+        nextId,
+        entries,
+      );
     }
   }
   corpus.frequenciesResolved = true;
@@ -99,7 +108,9 @@ function orderEntries(corpus: EncodedCorpus, k: number): number {
   for (let j = 0; j < images; j++) {
     const start = orderBounds[(j * maxOrder + k - 1) * 2] as number;
     const end =
-      k < maxOrder ? (orderBounds[(j * maxOrder + k) * 2] as number) : (ngramStarts[j + 1] as number) - (ngramStarts[j] as number);
+      k < maxOrder
+        ? (orderBounds[(j * maxOrder + k) * 2] as number)
+        : (ngramStarts[j + 1] as number) - (ngramStarts[j] as number);
     count += end - start;
   }
   return count;
@@ -138,7 +149,13 @@ function countPartitions(corpus: EncodedCorpus, k: number, bits: number): Int32A
  * Writes the triples of order k's entries into their partitions of `partitioned` (in entry order within each),
  * and resolves the left-out entries.
  */
-function scatterEntries(corpus: EncodedCorpus, k: number, bits: number, starts: Int32Array, partitioned: Int32Array): void {
+function scatterEntries(
+  corpus: EncodedCorpus,
+  k: number,
+  bits: number,
+  starts: Int32Array,
+  partitioned: Int32Array,
+): void {
   const { ngramStarts, entries, orderBounds, maxOrder } = corpus;
   const images = ngramStarts.length - 1;
   const cursor = starts.slice(0, starts.length - 1);

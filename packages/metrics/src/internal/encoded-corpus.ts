@@ -89,7 +89,12 @@ export function encodeTokens(refs: TokenizedRefs, cands: TokenizedCands, ids: re
 }
 
 /** Encodes the captions of `ids` (already validated) with each image's n-grams of orders 1..`maxOrder`. */
-export function encodeCorpus(refs: TokenizedRefs, cands: TokenizedCands, ids: readonly string[], maxOrder: number): EncodedCorpus {
+export function encodeCorpus(
+  refs: TokenizedRefs,
+  cands: TokenizedCands,
+  ids: readonly string[],
+  maxOrder: number,
+): EncodedCorpus {
   return encodeNgrams(encodeTokens(refs, cands, ids), maxOrder);
 }
 
@@ -113,17 +118,33 @@ function encodeNgrams(corpus: TokenCorpus, maxOrder: number): EncodedCorpus {
   let next = 0;
   for (let j = 0; j < images; j++) {
     ngramStarts[j] = next;
-    const count = local.encodeImage(captions, sentences, imageStarts[j] as number, imageStarts[j + 1] as number, maxOrder, {
-      entries,
-      base: next,
-      bounds: orderBounds,
-      boundsBase: j * maxOrder * 2,
-    });
+    const count = local.encodeImage(
+      captions,
+      sentences,
+      imageStarts[j] as number,
+      imageStarts[j + 1] as number,
+      maxOrder,
+      {
+        entries,
+        base: next,
+        bounds: orderBounds,
+        boundsBase: j * maxOrder * 2,
+      },
+    );
     next += count;
     if (count > maxImageNgrams) maxImageNgrams = count;
   }
   ngramStarts[images] = next;
-  return { ...corpus, maxOrder, sentences, ngramStarts, entries, orderBounds, maxImageNgrams, frequenciesResolved: false };
+  return {
+    ...corpus,
+    maxOrder,
+    sentences,
+    ngramStarts,
+    entries,
+    orderBounds,
+    maxImageNgrams,
+    frequenciesResolved: false,
+  };
 }
 
 /** Where {@link LocalNgramIds.encodeImage} writes an image's distinct n-grams. */
@@ -157,7 +178,14 @@ class LocalNgramIds {
    * Gives local ids to the n-grams of captions `first .. end` (the references, then the candidate last),
    * writes each caption's occurrences into `sentences` and the distinct n-grams into `out`. Returns their count.
    */
-  encodeImage(captions: TokenSequences, sentences: SentenceStore, first: number, end: number, maxOrder: number, out: ImageNgramOutput): number {
+  encodeImage(
+    captions: TokenSequences,
+    sentences: SentenceStore,
+    first: number,
+    end: number,
+    maxOrder: number,
+    out: ImageNgramOutput,
+  ): number {
     let occurrences = 0;
     for (let c = first; c < end; c++) occurrences += ngramCount(captions.length(c), maxOrder);
     if (this.firstChild.length < occurrences) {

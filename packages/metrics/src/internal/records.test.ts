@@ -9,7 +9,10 @@ describe('recordInKeyOrder', () => {
       source[key] = i;
     });
     const order = Object.keys(source);
-    const built = recordInKeyOrder(order, order.map((key) => source[key] as number));
+    const built = recordInKeyOrder(
+      order,
+      order.map((key) => source[key] as number),
+    );
     expect(Object.keys(built)).toEqual(order);
     expect(built).toEqual(source);
   });

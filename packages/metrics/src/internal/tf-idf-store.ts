@@ -151,7 +151,8 @@ export function ciderDSimilarity(
   for (let r = first; r < first + count; r++) {
     const refStart = references.starts[r] as number;
     const refEnd = references.starts[r + 1] as number;
-    for (let i = refStart; i < refEnd; i++) referenceWeight[references.ids[i] as number] = references.weights[i] as number;
+    for (let i = refStart; i < refEnd; i++)
+      referenceWeight[references.ids[i] as number] = references.weights[i] as number;
     const delta = candidateBigrams - (references.bigrams[r] as number);
     const penalty = Math.E ** (-(delta ** 2) / penaltyDenominator);
     let start = candidateStart;

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { TokenTable, finishTokenHash, isPythonSpace, TOKEN_HASH_OFFSET, TOKEN_HASH_PRIME } from './token-table';
+import { type TokenTable, finishTokenHash, isPythonSpace, TOKEN_HASH_OFFSET, TOKEN_HASH_PRIME } from './token-table';
 import { grown } from './typed-arrays';
 
 /** Token ids of a list of captions. */

@@ -205,7 +205,8 @@ export class MeteorAligner {
 
     // Identical sentences need the exact stage only (the jar's guard against beam search errors).
     let identical = test.length === reference.length;
-    for (let i = 0; identical && i < test.length; i++) identical = hash[test[i] as number] === hash[reference[i] as number];
+    for (let i = 0; identical && i < test.length; i++)
+      identical = hash[test[i] as number] === hash[reference[i] as number];
     this.matchWords(test, reference, candidates, identical);
     const paraphrases = this.lexicon.resources.paraphrases;
     if (!identical && paraphrases !== null) this.matchParaphrases(test, reference, candidates, paraphrases);
@@ -237,7 +238,8 @@ export class MeteorAligner {
       if (referenceSets.length === 0) continue;
       for (let i = 0; i < test.length; i++) {
         const t = test[i] as number;
-        if (hash[t] !== hash[r] && sharesValue(synsets[t] as Int32Array, referenceSets)) out.add(j, 1, i, 1, STAGE_SYNONYM);
+        if (hash[t] !== hash[r] && sharesValue(synsets[t] as Int32Array, referenceSets))
+          out.add(j, 1, i, 1, STAGE_SYNONYM);
       }
     }
   }
@@ -251,13 +253,25 @@ export class MeteorAligner {
     const { paraphraseId } = this.lexicon;
     const testLine = new PhraseLine(test.map((word) => paraphraseId[word] as number));
     const referenceLine = new PhraseLine(reference.map((word) => paraphraseId[word] as number));
-    const scratch = { phrases: new Int32Array(Math.max(test.length, reference.length)), found: new Int32Array(Math.max(test.length, reference.length)) };
-    findParaphrases(table, referenceLine, testLine, scratch, (j, length, i, testLength) => out.add(j, length, i, testLength, STAGE_PARAPHRASE));
-    findParaphrases(table, testLine, referenceLine, scratch, (i, testLength, j, length) => out.add(j, length, i, testLength, STAGE_PARAPHRASE));
+    const scratch = {
+      phrases: new Int32Array(Math.max(test.length, reference.length)),
+      found: new Int32Array(Math.max(test.length, reference.length)),
+    };
+    findParaphrases(table, referenceLine, testLine, scratch, (j, length, i, testLength) =>
+      out.add(j, length, i, testLength, STAGE_PARAPHRASE),
+    );
+    findParaphrases(table, testLine, referenceLine, scratch, (i, testLength, j, length) =>
+      out.add(j, length, i, testLength, STAGE_PARAPHRASE),
+    );
   }
 
   /** Counts matches per stage and word type, and chunks, of the chosen matches (`getCountAndChunks`). */
-  private count(test: Int32Array, reference: Int32Array, candidates: Candidates, chosen: readonly number[]): AlignmentCounts {
+  private count(
+    test: Int32Array,
+    reference: Int32Array,
+    candidates: Candidates,
+    chosen: readonly number[],
+  ): AlignmentCounts {
     const { isFunctionWord } = this.lexicon;
     const counts: AlignmentCounts = {
       testLength: test.length,
@@ -277,12 +291,16 @@ export class MeteorAligner {
       const stage = candidates.stage[m] as number;
       const testStart = candidates.testStart[m] as number;
       for (let k = 0; k < (candidates.testLength[m] as number); k++) {
-        const list = isFunctionWord[test[testStart + k] as number] ? counts.testFunctionMatches : counts.testContentMatches;
+        const list = isFunctionWord[test[testStart + k] as number]
+          ? counts.testFunctionMatches
+          : counts.testContentMatches;
         list[stage]!++;
       }
       const start = candidates.start[m] as number;
       for (let k = 0; k < (candidates.length[m] as number); k++) {
-        const list = isFunctionWord[reference[start + k] as number] ? counts.referenceFunctionMatches : counts.referenceContentMatches;
+        const list = isFunctionWord[reference[start + k] as number]
+          ? counts.referenceFunctionMatches
+          : counts.referenceContentMatches;
         list[stage]!++;
       }
     }
@@ -381,7 +399,13 @@ function beamSearch(candidates: Candidates, start: SearchPath): number[] {
       for (let m = candidates.head[current] as number; m >= 0; m = nextMatch[m] as number) {
         if (!isFree(path, m)) continue;
         const extended = path.copy();
-        extended.take(current, m, current + (mLength[m] as number), mTestStart[m] as number, (mTestStart[m] as number) + (mTestLength[m] as number));
+        extended.take(
+          current,
+          m,
+          current + (mLength[m] as number),
+          mTestStart[m] as number,
+          (mTestStart[m] as number) + (mTestLength[m] as number),
+        );
         take(extended, m);
         path.distance += Math.abs((mStart[m] as number) - (mTestStart[m] as number)); // sic: the jar charges the path that skips m
         next.push(extended);

@@ -33,14 +33,17 @@ describe('METEOR without Node', () => {
     await expect(loadMeteorScorer({ meteorData: 'meteor-1.5.jar' })).rejects.toThrow(/needs Node\.js >= 20\.16/);
   });
 
-  it('builds a scorer from file contents (a jar\'s bytes and a paraphrase table text) and scores', () => {
+  it("builds a scorer from file contents (a jar's bytes and a paraphrase table text) and scores", () => {
     const jar = zipSync({
       'function/english.words': encode('a\nthe\non\n'),
       'nonbreaking/english.prefixes': encode('Mr\n'),
       'synonym/english.synsets': encode('car\n02958343\nautomobile\n02958343\n'),
       'synonym/english.exceptions': encode(''),
     });
-    const scorer = new MeteorScorer(meteorResourceFilesFromJar(jar), ParaphraseTable.fromText('0.5\non top of\natop\n'));
+    const scorer = new MeteorScorer(
+      meteorResourceFilesFromJar(jar),
+      ParaphraseTable.fromText('0.5\non top of\natop\n'),
+    );
     const result = scorer.score(
       { '1': ['a car on top of a hill'], '2': ['a dog'] },
       { '1': 'an automobile atop a hill', '2': 'a dog' },

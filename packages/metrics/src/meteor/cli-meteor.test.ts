@@ -31,7 +31,8 @@ describeWithShared('caption-eval --metrics meteor', [...SHARED_METEOR_FILES, REA
   let expectedMeteor = 0;
 
   beforeAll(() => {
-    if (!existsSync(builtCli)) throw new Error(`${builtCli} is missing: build the package first (npm run build -w @caption/metrics)`);
+    if (!existsSync(builtCli))
+      throw new Error(`${builtCli} is missing: build the package first (npm run build -w @caption/metrics)`);
     dir = mkdtempSync(join(tmpdir(), 'caption-eval-meteor-'));
     const expected = loadRealCase(data, REAL_CASES.fakecap_first500);
     expectedMeteor = expected.corpus.METEOR as number;
@@ -45,14 +46,29 @@ describeWithShared('caption-eval --metrics meteor', [...SHARED_METEOR_FILES, REA
         annotations: ids.flatMap((id) => expected.rawRefs![id]!.map((caption) => ({ image_id: Number(id), caption }))),
       }),
     );
-    writeFileSync(results, JSON.stringify(ids.map((id) => ({ image_id: Number(id), caption: expected.rawCands![id] }))));
+    writeFileSync(
+      results,
+      JSON.stringify(ids.map((id) => ({ image_id: Number(id), caption: expected.rawCands![id] }))),
+    );
   });
   afterAll(() => {
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
-  it('scores METEOR given the data path (fakecap_first500, no paraphrase table: the oracle\'s setting)', () => {
-    const out = run(['--refs', refs, '--results', results, '--metrics', 'meteor', '--json', '--meteor-data', data.path('meteor'), '--meteor-paraphrase', 'none']);
+  it("scores METEOR given the data path (fakecap_first500, no paraphrase table: the oracle's setting)", () => {
+    const out = run([
+      '--refs',
+      refs,
+      '--results',
+      results,
+      '--metrics',
+      'meteor',
+      '--json',
+      '--meteor-data',
+      data.path('meteor'),
+      '--meteor-paraphrase',
+      'none',
+    ]);
     expect(out.status, out.stderr).toBe(0);
     const scores = JSON.parse(out.stdout) as Record<string, number>;
     expect(Object.keys(scores)).toEqual(['METEOR']);
@@ -69,7 +85,16 @@ describeWithShared('caption-eval --metrics meteor', [...SHARED_METEOR_FILES, REA
   });
 
   it('with resource files but no paraphrase table, fails naming paraphrase-en.gz and --meteor-paraphrase none', () => {
-    const out = run(['--refs', refs, '--results', results, '--metrics', 'meteor', '--meteor-data', data.path('meteor')]);
+    const out = run([
+      '--refs',
+      refs,
+      '--results',
+      results,
+      '--metrics',
+      'meteor',
+      '--meteor-data',
+      data.path('meteor'),
+    ]);
     expect(out.status).toBe(1);
     for (const part of ['paraphrase-en.gz', '--meteor-paraphrase', '"none"']) expect(out.stderr).toContain(part);
   });

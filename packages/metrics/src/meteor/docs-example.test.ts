@@ -19,7 +19,7 @@ describeWithShared('docs/meteor.md example', SHARED_METEOR_FILES, (data) => {
     expect(code, 'docs/meteor.md section "## Use" has a ts block').toBeDefined();
     expect(others).toEqual([]);
     const jar = readJarCases().segments.find((s) => s.what.startsWith('long candidate against long reference'));
-    expect(jar, 'jar-cases.json has the example\'s segment').toBeDefined();
+    expect(jar, "jar-cases.json has the example's segment").toBeDefined();
     expect(code).toContain(JSON.stringify(jar?.candidate).replaceAll('"', "'"));
     const run = runTypeScriptExample(code as string, {
       dir: join(packageRoot, 'node_modules', '.cache', 'meteor-docs-example'),

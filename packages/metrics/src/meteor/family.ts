@@ -29,7 +29,8 @@ export const METEOR_FAMILY: MetricFamily = {
     }
   },
   async compute(refs, cands, options) {
-    const scorer = options.meteorData instanceof MeteorScorer ? options.meteorData : await loadMeteorScorer(dataOptions(options));
+    const scorer =
+      options.meteorData instanceof MeteorScorer ? options.meteorData : await loadMeteorScorer(dataOptions(options));
     const { score, perImage } = scorer.score(refs, cands);
     return { METEOR: { score, perImage } };
   },

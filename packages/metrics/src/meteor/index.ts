@@ -4,12 +4,7 @@
  * @packageDocumentation
  */
 export { meteor, type MeteorOptions } from './meteor';
-export {
-  MeteorScorer,
-  METEOR_RESOURCE_PATHS,
-  type MeteorResourceFiles,
-  type MeteorResult,
-} from './scorer';
+export { MeteorScorer, METEOR_RESOURCE_PATHS, type MeteorResourceFiles, type MeteorResult } from './scorer';
 export {
   formatMeteorStats,
   METEOR_ENGLISH_PARAMETERS,

@@ -20,14 +20,20 @@ export function meteorResourceFilesFromJar(jar: Uint8Array, source = 'meteor-1.5
   try {
     entries = unzipSync(jar, { filter: (file) => wanted.has(file.name) });
   } catch (error) {
-    throw new MetricsInputError(`not a readable jar (zip) file: ${(error as Error).message}`, { file: source }, { cause: error });
+    throw new MetricsInputError(
+      `not a readable jar (zip) file: ${(error as Error).message}`,
+      { file: source },
+      { cause: error },
+    );
   }
   // Keep a byte-order mark if there is one, as Java's UTF-8 reader does.
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const text = (path: string): string => {
     const bytes = entries[path];
     if (bytes === undefined) {
-      throw new MetricsInputError(`the jar has no ${path}: not a METEOR 1.5 jar with English resources`, { file: source });
+      throw new MetricsInputError(`the jar has no ${path}: not a METEOR 1.5 jar with English resources`, {
+        file: source,
+      });
     }
     return decoder.decode(bytes);
   };

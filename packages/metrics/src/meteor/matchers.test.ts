@@ -58,7 +58,7 @@ describeWithShared('METEOR matchers (no paraphrase table)', SHARED_METEOR_FILES,
     expect(checkAgainstJar(scorer, segment(cases.segments, 'nothing matches'))).toEqual([]);
   });
 
-  it('the jar\'s search quirk: a pair two stages propose is not fixed and loses to no match (weights truncate to 0)', () => {
+  it("the jar's search quirk: a pair two stages propose is not fixed and loses to no match (weights truncate to 0)", () => {
     expect(checkAgainstJar(scorer, segment(cases.segments, 'stem and synonym both propose'))).toEqual([]);
   });
 
@@ -71,45 +71,57 @@ describeWithShared('METEOR matchers (no paraphrase table)', SHARED_METEOR_FILES,
   });
 });
 
-describeWithShared('METEOR paraphrase stage (table written by the test)', [...SHARED_METEOR_FILES, REAL_CASES.fakecap_first500], (data) => {
-  let scorer: MeteorScorer;
-  let dir = '';
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'meteor-paraphrase-'));
-    const table = join(dir, 'paraphrase-en.gz');
-    writeFileSync(table, gzipSync(cases.paraphrase.table));
-    scorer = await loadMeteorScorer({ meteorData: data.path('meteor'), meteorParaphrase: table, meteorCache: join(dir, 'cache') });
-  });
-  afterAll(() => {
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('paraphrase: "atop" / "on top of" align only by the paraphrase stage, both directions', () => {
-    expect(checkAgainstJar(scorer, segment(cases.paraphrase.segments, 'paraphrase stage only (3 words to 1)'))).toEqual(['paraphrase']);
-    expect(checkAgainstJar(scorer, segment(cases.paraphrase.segments, 'paraphrase stage only (1 word to 3)'))).toEqual(['paraphrase']);
-  });
-
-  it('paraphrases inside sentences, competing with exact matches, equal the jar', () => {
-    for (const s of cases.paraphrase.segments) checkAgainstJar(scorer, s);
-  });
-
-  it('fakecap_first500 with the table: every statistics line, per-image and corpus score equal the jar', () => {
-    const expected = loadRealCase(data, REAL_CASES.fakecap_first500);
-    const result = scorer.score(expected.refs, expected.cands);
-    const { ids, stats, scores, corpus } = cases.paraphrase.fakecap_first500;
-    expect(Object.keys(result.stats)).toEqual(ids);
-    const withParaphrases = ids.filter((id) => matchedStages(result.stats[id]!).includes('paraphrase'));
-    expect(withParaphrases.length).toBeGreaterThan(20);
-    ids.forEach((id, k) => {
-      expect(formatMeteorStats(result.stats[id]!), `image ${id}`).toBe(stats[k]);
-      expect(Math.abs((result.perImage[id] as number) - (scores[k] as number)), `image ${id}`).toBeLessThan(1e-12);
+describeWithShared(
+  'METEOR paraphrase stage (table written by the test)',
+  [...SHARED_METEOR_FILES, REAL_CASES.fakecap_first500],
+  (data) => {
+    let scorer: MeteorScorer;
+    let dir = '';
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'meteor-paraphrase-'));
+      const table = join(dir, 'paraphrase-en.gz');
+      writeFileSync(table, gzipSync(cases.paraphrase.table));
+      scorer = await loadMeteorScorer({
+        meteorData: data.path('meteor'),
+        meteorParaphrase: table,
+        meteorCache: join(dir, 'cache'),
+      });
     });
-    expect(Math.abs(result.score - corpus)).toBeLessThan(1e-12);
-  });
-});
+    afterAll(() => {
+      if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('paraphrase: "atop" / "on top of" align only by the paraphrase stage, both directions', () => {
+      expect(
+        checkAgainstJar(scorer, segment(cases.paraphrase.segments, 'paraphrase stage only (3 words to 1)')),
+      ).toEqual(['paraphrase']);
+      expect(
+        checkAgainstJar(scorer, segment(cases.paraphrase.segments, 'paraphrase stage only (1 word to 3)')),
+      ).toEqual(['paraphrase']);
+    });
+
+    it('paraphrases inside sentences, competing with exact matches, equal the jar', () => {
+      for (const s of cases.paraphrase.segments) checkAgainstJar(scorer, s);
+    });
+
+    it('fakecap_first500 with the table: every statistics line, per-image and corpus score equal the jar', () => {
+      const expected = loadRealCase(data, REAL_CASES.fakecap_first500);
+      const result = scorer.score(expected.refs, expected.cands);
+      const { ids, stats, scores, corpus } = cases.paraphrase.fakecap_first500;
+      expect(Object.keys(result.stats)).toEqual(ids);
+      const withParaphrases = ids.filter((id) => matchedStages(result.stats[id]!).includes('paraphrase'));
+      expect(withParaphrases.length).toBeGreaterThan(20);
+      ids.forEach((id, k) => {
+        expect(formatMeteorStats(result.stats[id]!), `image ${id}`).toBe(stats[k]);
+        expect(Math.abs((result.perImage[id] as number) - (scores[k] as number)), `image ${id}`).toBeLessThan(1e-12);
+      });
+      expect(Math.abs(result.score - corpus)).toBeLessThan(1e-12);
+    });
+  },
+);
 
 describe('METEOR statistics line', () => {
-  it('is the jar\'s 23 numbers, Java-formatted', () => {
+  it("is the jar's 23 numbers, Java-formatted", () => {
     const s = cases.segments[0] as JarSegment;
     expect(s.stats.split(' ')).toHaveLength(23);
     expect(s.stats).toMatch(/^(\d+\.0 ){22}\d+\.0$/);

@@ -29,7 +29,11 @@ export interface MeteorOptions extends MeteorDataOptions {
  * );
  * ```
  */
-export async function meteor(refs: TokenizedRefs, cands: TokenizedCands, options: MeteorOptions = {}): Promise<MeteorResult> {
+export async function meteor(
+  refs: TokenizedRefs,
+  cands: TokenizedCands,
+  options: MeteorOptions = {},
+): Promise<MeteorResult> {
   const scorer = options.scorer ?? (await loadMeteorScorer(options));
   return scorer.score(refs, cands);
 }

@@ -17,7 +17,13 @@ import { loadMeteorScorer, locateMeteorData } from './node-data';
 import { METEOR_RESOURCE_PATHS } from './scorer';
 import { SHARED_METEOR_FILES } from './test-fixtures';
 
-const ENV_NAMES = ['CAPTION_METEOR_DATA', 'CAPTION_METEOR_PARAPHRASE', 'CAPTION_METEOR_DISCOVERY', 'VIRTUAL_ENV', 'PYTHONPATH'];
+const ENV_NAMES = [
+  'CAPTION_METEOR_DATA',
+  'CAPTION_METEOR_PARAPHRASE',
+  'CAPTION_METEOR_DISCOVERY',
+  'VIRTUAL_ENV',
+  'PYTHONPATH',
+];
 const PARAPHRASES = '0.5\non top of\natop\n';
 
 describeWithShared('METEOR data location', SHARED_METEOR_FILES, (data) => {
@@ -28,7 +34,9 @@ describeWithShared('METEOR data location', SHARED_METEOR_FILES, (data) => {
   beforeAll(() => {
     for (const name of ENV_NAMES) savedEnv.set(name, process.env[name]);
     dir = mkdtempSync(join(tmpdir(), 'meteor-data-'));
-    const entries: Record<string, Uint8Array> = { 'META-INF/MANIFEST.MF': new TextEncoder().encode('Main-Class: Meteor\n') };
+    const entries: Record<string, Uint8Array> = {
+      'META-INF/MANIFEST.MF': new TextEncoder().encode('Main-Class: Meteor\n'),
+    };
     for (const rel of Object.values(METEOR_RESOURCE_PATHS)) entries[rel] = data.readBytes(`meteor/${rel}`);
     // A pycocoevalcap installation in a virtual environment: meteor/meteor-1.5.jar and meteor/data/paraphrase-en.gz.
     const meteorDir = join(dir, 'venv', 'lib', 'python3.11', 'site-packages', 'pycocoevalcap', 'meteor');
@@ -51,14 +59,20 @@ describeWithShared('METEOR data location', SHARED_METEOR_FILES, (data) => {
     const files = meteorResourceFilesFromJar(new Uint8Array(readFileSync(jar)), jar);
     expect(files.synsets).toBe(data.readText('meteor/synonym/english.synsets'));
     expect(files.functionWords).toBe(data.readText('meteor/function/english.words'));
-    expect(() => meteorResourceFilesFromJar(new Uint8Array([1, 2, 3]), 'broken.jar')).toThrow(/broken\.jar.*not a readable jar/);
-    expect(() => meteorResourceFilesFromJar(zipSync({ 'x.txt': new Uint8Array(1) }), 'other.jar')).toThrow(/other\.jar.*function\/english\.words/);
+    expect(() => meteorResourceFilesFromJar(new Uint8Array([1, 2, 3]), 'broken.jar')).toThrow(
+      /broken\.jar.*not a readable jar/,
+    );
+    expect(() => meteorResourceFilesFromJar(zipSync({ 'x.txt': new Uint8Array(1) }), 'other.jar')).toThrow(
+      /other\.jar.*function\/english\.words/,
+    );
   });
 
-  it('takes the jar, a folder holding it, or a resource folder; the jar\'s paraphrase table is data/paraphrase-en.gz beside it', () => {
+  it("takes the jar, a folder holding it, or a resource folder; the jar's paraphrase table is data/paraphrase-en.gz beside it", () => {
     const byJar = locateMeteorData({ meteorData: jar });
     expect(byJar).toMatchObject({ kind: 'jar', resources: jar, origin: 'option' });
-    expect(byJar.paraphrase).toBe(join(dir, 'venv', 'lib', 'python3.11', 'site-packages', 'pycocoevalcap', 'meteor', 'data', 'paraphrase-en.gz'));
+    expect(byJar.paraphrase).toBe(
+      join(dir, 'venv', 'lib', 'python3.11', 'site-packages', 'pycocoevalcap', 'meteor', 'data', 'paraphrase-en.gz'),
+    );
     expect(locateMeteorData({ meteorData: join(jar, '..') })).toEqual(byJar);
     const folder = locateMeteorData({ meteorData: data.path('meteor'), meteorParaphrase: false });
     expect(folder).toMatchObject({ kind: 'folder', resources: data.path('meteor'), paraphrase: null });
@@ -82,26 +96,43 @@ describeWithShared('METEOR data location', SHARED_METEOR_FILES, (data) => {
     process.env.CAPTION_METEOR_DISCOVERY = 'off';
     const error = catchError(() => locateMeteorData());
     expect(MetricsInputError.isInstance(error)).toBe(true);
-    for (const part of ['meteor-1.5.jar', 'function/english.words', 'synonym/english.synsets', 'meteorData', '--meteor-data', 'CAPTION_METEOR_DATA', 'no pycocoevalcap installation']) {
+    for (const part of [
+      'meteor-1.5.jar',
+      'function/english.words',
+      'synonym/english.synsets',
+      'meteorData',
+      '--meteor-data',
+      'CAPTION_METEOR_DATA',
+      'no pycocoevalcap installation',
+    ]) {
       expect((error as Error).message).toContain(part);
     }
     expect(() => locateMeteorData({ meteorData: join(dir, 'nowhere') })).toThrow(/nowhere.*does not exist/);
-    expect(() => locateMeteorData({ meteorData: dir })).toThrow(/holds neither meteor-1\.5\.jar nor METEOR's resource files/);
+    expect(() => locateMeteorData({ meteorData: dir })).toThrow(
+      /holds neither meteor-1\.5\.jar nor METEOR's resource files/,
+    );
   });
 
   it('without a paraphrase table, fails naming paraphrase-en.gz and how to go without it', () => {
     const error = catchError(() => locateMeteorData({ meteorData: data.path('meteor') }));
     expect(MetricsInputError.isInstance(error)).toBe(true);
-    for (const part of ['paraphrase-en.gz', '--meteor-paraphrase', '"none"']) expect((error as Error).message).toContain(part);
+    for (const part of ['paraphrase-en.gz', '--meteor-paraphrase', '"none"'])
+      expect((error as Error).message).toContain(part);
   });
 
   it('loads a scorer from the jar and its paraphrase table once, and scores with it', async () => {
     const scorer = await loadMeteorScorer({ meteorData: jar, meteorCache: false });
     expect(await loadMeteorScorer({ meteorData: jar, meteorCache: false })).toBe(scorer);
     expect(scorer.hasParaphrases).toBe(true);
-    const result = await meteor({ '1': ['a cat on top of a mat'] }, { '1': 'a cat atop a mat' }, { meteorData: jar, meteorCache: false });
+    const result = await meteor(
+      { '1': ['a cat on top of a mat'] },
+      { '1': 'a cat atop a mat' },
+      { meteorData: jar, meteorCache: false },
+    );
     expect(result.stats['1']?.testContentMatches[3]).toBe(1);
-    await expect(meteor({ '1': ['x'] }, { '1': 'x' }, { meteorData: join(dir, 'nowhere') })).rejects.toThrow(MetricsInputError);
+    await expect(meteor({ '1': ['x'] }, { '1': 'x' }, { meteorData: join(dir, 'nowhere') })).rejects.toThrow(
+      MetricsInputError,
+    );
   });
 });
 

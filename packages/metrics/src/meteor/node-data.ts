@@ -78,7 +78,7 @@ function nodeApis(): NodeApis {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   if (typeof proc?.getBuiltinModule !== 'function') {
     throw new MetricsInputError(
-      'reading METEOR data files needs Node.js >= 20.16; elsewhere build a MeteorScorer from the files\' contents',
+      "reading METEOR data files needs Node.js >= 20.16; elsewhere build a MeteorScorer from the files' contents",
       { field: 'meteorData' },
     );
   }
@@ -97,7 +97,7 @@ function env(name: string): string | undefined {
 }
 
 const MISSING_DATA_HELP =
-  'METEOR needs the data files of METEOR 1.5: give the path of meteor-1.5.jar (coco-caption\'s ' +
+  "METEOR needs the data files of METEOR 1.5: give the path of meteor-1.5.jar (coco-caption's " +
   'pycocoevalcap/meteor/meteor-1.5.jar, with data/paraphrase-en.gz beside it), or of a folder holding ' +
   `${Object.values(METEOR_RESOURCE_PATHS).join(', ')} (and paraphrase-en.gz), with the meteorData option, ` +
   'the --meteor-data flag of caption-eval, or the environment variable CAPTION_METEOR_DATA';
@@ -114,15 +114,24 @@ export function locateMeteorData(options: MeteorDataOptions = {}): MeteorDataLoc
   if (options.meteorData !== undefined) {
     location = { ...classify(node, options.meteorData, 'meteorData'), origin: 'option' };
   } else if (env('CAPTION_METEOR_DATA') !== undefined) {
-    location = { ...classify(node, env('CAPTION_METEOR_DATA') as string, 'CAPTION_METEOR_DATA'), origin: 'environment' };
+    location = {
+      ...classify(node, env('CAPTION_METEOR_DATA') as string, 'CAPTION_METEOR_DATA'),
+      origin: 'environment',
+    };
   } else {
     const searched: string[] = [];
     const jar = env('CAPTION_METEOR_DISCOVERY') === 'off' ? null : findPycocoevalcapJar(node, searched);
     if (jar === null) {
-      const where = searched.length === 0 ? 'search turned off by CAPTION_METEOR_DISCOVERY=off' : `looked in ${searched.join(', ')}`;
-      throw new MetricsInputError(`${MISSING_DATA_HELP}; none was given and no pycocoevalcap installation was found (${where})`, {
-        field: 'meteorData',
-      });
+      const where =
+        searched.length === 0
+          ? 'search turned off by CAPTION_METEOR_DISCOVERY=off'
+          : `looked in ${searched.join(', ')}`;
+      throw new MetricsInputError(
+        `${MISSING_DATA_HELP}; none was given and no pycocoevalcap installation was found (${where})`,
+        {
+          field: 'meteorData',
+        },
+      );
     }
     location = { ...classify(node, jar, 'pycocoevalcap'), origin: 'pycocoevalcap' };
   }
@@ -138,10 +147,16 @@ function classify(
 ): { kind: 'jar' | 'folder'; resources: string; paraphraseCandidates: string[] } {
   const { fs, path } = node;
   const target = path.resolve(given);
-  if (!fs.existsSync(target)) throw new MetricsInputError(`does not exist. ${MISSING_DATA_HELP}`, { file: given, field });
+  if (!fs.existsSync(target))
+    throw new MetricsInputError(`does not exist. ${MISSING_DATA_HELP}`, { file: given, field });
   if (fs.statSync(target).isFile()) {
-    if (!isZip(fs, target)) throw new MetricsInputError(`is neither meteor-1.5.jar (a zip file) nor a folder`, { file: given, field });
-    return { kind: 'jar', resources: target, paraphraseCandidates: [path.join(path.dirname(target), 'data', PARAPHRASE_NAME)] };
+    if (!isZip(fs, target))
+      throw new MetricsInputError(`is neither meteor-1.5.jar (a zip file) nor a folder`, { file: given, field });
+    return {
+      kind: 'jar',
+      resources: target,
+      paraphraseCandidates: [path.join(path.dirname(target), 'data', PARAPHRASE_NAME)],
+    };
   }
   const hasResources = (folder: string): boolean =>
     Object.values(METEOR_RESOURCE_PATHS).every((rel) => fs.existsSync(path.join(folder, rel)));
@@ -157,13 +172,20 @@ function classify(
   }
   const checkout = path.join(target, 'resources');
   if (hasResources(checkout)) {
-    return { kind: 'folder', resources: checkout, paraphraseCandidates: [...besideData(checkout), path.join(target, 'data', PARAPHRASE_NAME)] };
+    return {
+      kind: 'folder',
+      resources: checkout,
+      paraphraseCandidates: [...besideData(checkout), path.join(target, 'data', PARAPHRASE_NAME)],
+    };
   }
   const missing = Object.values(METEOR_RESOURCE_PATHS).filter((rel) => !fs.existsSync(path.join(target, rel)));
-  throw new MetricsInputError(`holds neither ${JAR_NAME} nor METEOR's resource files (missing: ${missing.join(', ')})`, {
-    file: given,
-    field,
-  });
+  throw new MetricsInputError(
+    `holds neither ${JAR_NAME} nor METEOR's resource files (missing: ${missing.join(', ')})`,
+    {
+      file: given,
+      field,
+    },
+  );
 }
 
 function isZip(fs: typeof FsModule, file: string): boolean {
@@ -172,7 +194,11 @@ function isZip(fs: typeof FsModule, file: string): boolean {
 }
 
 /** The paraphrase table's path: as given, from `CAPTION_METEOR_PARAPHRASE`, or the first candidate that exists. */
-function resolveParaphrase(node: NodeApis, given: string | false | undefined, candidates: readonly string[]): string | null {
+function resolveParaphrase(
+  node: NodeApis,
+  given: string | false | undefined,
+  candidates: readonly string[],
+): string | null {
   const { fs, path } = node;
   if (given === false) return null;
   const chosen = given ?? env('CAPTION_METEOR_PARAPHRASE');
@@ -258,7 +284,8 @@ function findPycocoevalcapJar(node: NodeApis, searched: string[]): string | null
 /** Reads the resource files of a location. */
 function readResourceFiles(node: NodeApis, location: MeteorDataLocation): MeteorResourceFiles {
   const { fs, path } = node;
-  if (location.kind === 'jar') return meteorResourceFilesFromJar(new Uint8Array(fs.readFileSync(location.resources)), location.resources);
+  if (location.kind === 'jar')
+    return meteorResourceFilesFromJar(new Uint8Array(fs.readFileSync(location.resources)), location.resources);
   const read = (rel: string): string => fs.readFileSync(path.join(location.resources, rel), 'utf8');
   return {
     functionWords: read(METEOR_RESOURCE_PATHS.functionWords),
@@ -281,7 +308,11 @@ export async function loadParaphraseTable(file: string, cache?: string | false):
   const source = path.resolve(file);
   const bytesHead = readHead(fs, source, 64);
   if (ParaphraseTable.isIndex(bytesHead)) {
-    return { table: ParaphraseTable.fromBytes(new Uint8Array(fs.readFileSync(source)), source), indexPath: source, fromIndex: true };
+    return {
+      table: ParaphraseTable.fromBytes(new Uint8Array(fs.readFileSync(source)), source),
+      indexPath: source,
+      fromIndex: true,
+    };
   }
   const stat = fs.statSync(source);
   const key = `${source}\n${stat.size}\n${stat.mtimeMs}`;
@@ -289,7 +320,8 @@ export async function loadParaphraseTable(file: string, cache?: string | false):
   for (const indexPath of candidates) {
     if (!fs.existsSync(indexPath)) continue;
     const bytes = new Uint8Array(fs.readFileSync(indexPath));
-    if (ParaphraseTable.keyOf(bytes) === key) return { table: ParaphraseTable.fromBytes(bytes, indexPath), indexPath, fromIndex: true };
+    if (ParaphraseTable.keyOf(bytes) === key)
+      return { table: ParaphraseTable.fromBytes(bytes, indexPath), indexPath, fromIndex: true };
   }
   const table = await parseTextTable(node, source, bytesHead);
   let indexPath: string | null = null;
@@ -367,7 +399,11 @@ async function parseTextTable(node: NodeApis, source: string, head: Uint8Array):
   try {
     for await (const chunk of stream) builder.push(decoder.decode(chunk, { stream: true }));
   } catch (error) {
-    throw new MetricsInputError(`cannot read the paraphrase table: ${(error as Error).message}`, { file: source }, { cause: error });
+    throw new MetricsInputError(
+      `cannot read the paraphrase table: ${(error as Error).message}`,
+      { file: source },
+      { cause: error },
+    );
   } finally {
     raw.destroy(); // the file handle, also when gunzip or the parser failed half-way
   }
@@ -396,7 +432,10 @@ export function loadMeteorScorer(options: MeteorDataOptions = {}): Promise<Meteo
     const node = nodeApis();
     scorer = (async () => {
       const files = readResourceFiles(node, location);
-      const paraphrases = location.paraphrase === null ? null : (await loadParaphraseTable(location.paraphrase, options.meteorCache)).table;
+      const paraphrases =
+        location.paraphrase === null
+          ? null
+          : (await loadParaphraseTable(location.paraphrase, options.meteorCache)).table;
       return new MeteorScorer(files, paraphrases, location.resources);
     })();
     scorer.catch(() => loaded.delete(key));

@@ -10,7 +10,8 @@
 import { javaTokenize, javaTrim } from './java-compat';
 
 /** The letters METEOR's normaliser knows: ASCII, Latin-1 and Latin Extended-A, Cyrillic. */
-const ALPHA = 'A-Za-z\u0160\u017d\u0161\u017e\u0178\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017e' +
+const ALPHA =
+  'A-Za-z\u0160\u017d\u0161\u017e\u0178\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017e' +
   '\u0400-\u04ff\u0500-\u0527\ua640-\ua66e\ua67e-\ua697\u1d00-\u1d7f';
 /** Digits and letters. */
 const ALNUM = `0-9${ALPHA}`;

@@ -38,7 +38,8 @@ function paths(table: ParaphraseTable, words: string[], start: number): string[]
     for (let e = table.entriesStart(source); e < table.entriesEnd(source); e++) {
       const phrase = table.paraphraseOf(e);
       const text: string[] = [];
-      for (let i = 0; i < table.phraseLength(phrase); i++) text.push(wordOf(table, table.phraseWord(table.phraseStart(phrase) + i)));
+      for (let i = 0; i < table.phraseLength(phrase); i++)
+        text.push(wordOf(table, table.phraseWord(table.phraseStart(phrase) + i)));
       result.push(`${d + 1}:${text.join(' ')}`);
     }
   }
@@ -96,10 +97,12 @@ describe('ParaphraseTable', () => {
 
   it('rejects a table that ends inside an entry, and bytes that are not an index', () => {
     expect(() => ParaphraseTable.fromText('0.5\non top of\n', 'bad.gz')).toThrow(MetricsInputError);
-    expect(() => ParaphraseTable.fromText('0.5\non top of\n', 'bad.gz')).toThrow(/bad\.gz.*ends inside an entry after line 2/);
-    expect(() => ParaphraseTable.fromBytes(new TextEncoder().encode('not an index at all, just some text here....'))).toThrow(
-      /not a paraphrase index/,
+    expect(() => ParaphraseTable.fromText('0.5\non top of\n', 'bad.gz')).toThrow(
+      /bad\.gz.*ends inside an entry after line 2/,
     );
+    expect(() =>
+      ParaphraseTable.fromBytes(new TextEncoder().encode('not an index at all, just some text here....')),
+    ).toThrow(/not a paraphrase index/);
   });
 });
 
@@ -145,7 +148,9 @@ describe('loadParaphraseTable', () => {
     const whole = gzipSync(TABLE.repeat(50));
     writeFileSync(file, whole.subarray(0, whole.length - 20));
     await expect(loadParaphraseTable(file, join(dir, 'truncated-cache'))).rejects.toThrow(MetricsInputError);
-    await expect(loadParaphraseTable(file, join(dir, 'truncated-cache'))).rejects.toThrow(/truncated\.gz.*cannot read the paraphrase table: unexpected end of file/);
+    await expect(loadParaphraseTable(file, join(dir, 'truncated-cache'))).rejects.toThrow(
+      /truncated\.gz.*cannot read the paraphrase table: unexpected end of file/,
+    );
     expect(existsSync(join(dir, 'truncated-cache'))).toBe(false);
   });
 

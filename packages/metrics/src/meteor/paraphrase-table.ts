@@ -116,7 +116,14 @@ export class ParaphraseTable {
     for (let i = 0; i < 8; i++) header.push(view.getUint32(offset + 4 * i, true));
     offset += 32;
     const [version, endian, words, vocabBytes, phrases, wordRefs, entries, keyBytes] = header as [
-      number, number, number, number, number, number, number, number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
     ];
     if (version !== FORMAT_VERSION) fail(`format version ${version}, expected ${FORMAT_VERSION}`);
     if (endian !== ENDIAN_MARK) fail('written on a machine of other byte order');
@@ -174,8 +181,14 @@ export class ParaphraseTable {
     out.set(magic, 0);
     const view = new DataView(out.buffer);
     const header = [
-      FORMAT_VERSION, ENDIAN_MARK, this.vocabOffsets.length - 1, vocab.length, this.phraseOffsets.length - 1,
-      this.phraseWords.length, this.entryParaphrase.length, keyText.length,
+      FORMAT_VERSION,
+      ENDIAN_MARK,
+      this.vocabOffsets.length - 1,
+      vocab.length,
+      this.phraseOffsets.length - 1,
+      this.phraseWords.length,
+      this.entryParaphrase.length,
+      keyText.length,
     ];
     header.forEach((value, i) => view.setUint32(align4(magic.length) + 4 * i, value, true));
     out.set(keyText, align4(magic.length) + 32);
@@ -412,11 +425,13 @@ export class ParaphraseTableBuilder {
 
   /** Renumbers words and phrases in sorted order and groups entries by reference phrase. */
   private sorted(): ParaphraseTable {
-    const wordOrder = this.wordList.map((_, i) => i).sort((a, b) => {
-      const x = this.wordList[a] as string;
-      const y = this.wordList[b] as string;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    const wordOrder = this.wordList
+      .map((_, i) => i)
+      .sort((a, b) => {
+        const x = this.wordList[a] as string;
+        const y = this.wordList[b] as string;
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
     const wordRank = new Int32Array(wordOrder.length);
     wordOrder.forEach((word, rank) => (wordRank[word] = rank));
     const vocabOffsets = new Int32Array(wordOrder.length + 1);

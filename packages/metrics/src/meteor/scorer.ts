@@ -166,7 +166,8 @@ function statsOf(counts: AlignmentCounts): MeteorStats {
   let referenceWordMatches = 0;
   for (let i = 0; i < STAGE_COUNT; i++) {
     testWordMatches += (counts.testContentMatches[i] as number) + (counts.testFunctionMatches[i] as number);
-    referenceWordMatches += (counts.referenceContentMatches[i] as number) + (counts.referenceFunctionMatches[i] as number);
+    referenceWordMatches +=
+      (counts.referenceContentMatches[i] as number) + (counts.referenceFunctionMatches[i] as number);
   }
   return {
     testLength: counts.testLength,

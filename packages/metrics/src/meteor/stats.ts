@@ -86,15 +86,20 @@ function isPerfect(stats: MeteorStats): boolean {
  * function words 1-δ), their F-mean with weight α on recall, times 1 - γ·frag^β where frag = chunks / mean
  * matched words. A division by zero gives 0, as in the jar.
  */
-export function meteorScoreFromStats(stats: MeteorStats, parameters: MeteorParameters = METEOR_ENGLISH_PARAMETERS): number {
+export function meteorScoreFromStats(
+  stats: MeteorStats,
+  parameters: MeteorParameters = METEOR_ENGLISH_PARAMETERS,
+): number {
   const { alpha, beta, gamma, delta, stageWeights } = parameters;
-  const testWeightedLength = delta * (stats.testLength - stats.testFunctionWords) + (1.0 - delta) * stats.testFunctionWords;
+  const testWeightedLength =
+    delta * (stats.testLength - stats.testFunctionWords) + (1.0 - delta) * stats.testFunctionWords;
   const referenceWeightedLength =
     delta * (stats.referenceLength - stats.referenceFunctionWords) + (1.0 - delta) * stats.referenceFunctionWords;
   let testWeightedMatches = 0;
   let referenceWeightedMatches = 0;
   const stages = stageWeights.length;
-  for (let i = 0; i < stages; i++) testWeightedMatches += (stats.testContentMatches[i] ?? 0) * (stageWeights[i] as number) * delta;
+  for (let i = 0; i < stages; i++)
+    testWeightedMatches += (stats.testContentMatches[i] ?? 0) * (stageWeights[i] as number) * delta;
   for (let i = 0; i < stages; i++) {
     referenceWeightedMatches += (stats.referenceContentMatches[i] ?? 0) * (stageWeights[i] as number) * delta;
   }
@@ -174,7 +179,9 @@ export function formatMeteorStats(stats: MeteorStats): string {
 export function parseMeteorStats(line: string): MeteorStats {
   const values = line.trim().split(/\s+/).map(Number);
   if (values.length !== 23 || values.some((v) => !Number.isFinite(v))) {
-    throw new MetricsInputError(`expected 23 numbers in a METEOR statistics line, got "${line}"`, { field: 'meteorStats' });
+    throw new MetricsInputError(`expected 23 numbers in a METEOR statistics line, got "${line}"`, {
+      field: 'meteorStats',
+    });
   }
   const at = (i: number): number => values[i] as number;
   const stage = (offset: number): number[] => [0, 1, 2, 3].map((s) => at(4 + 4 * s + offset));
@@ -192,4 +199,3 @@ export function parseMeteorStats(line: string): MeteorStats {
     referenceWordMatches: at(22),
   };
 }
-

@@ -12,7 +12,7 @@ import { cocoWords, readJarCases, stemDigest } from './test-fixtures';
 const fixture = readJarCases().stemmer;
 
 describe('Snowball English stemmer', () => {
-  it('gives the jar\'s stem for every sampled word', () => {
+  it("gives the jar's stem for every sampled word", () => {
     const stemmer = new EnglishStemmer();
     expect(fixture.samples.length).toBeGreaterThan(1000);
     for (const [word, stem] of fixture.samples) expect(stemmer.stem(word), word).toBe(stem);

@@ -41,7 +41,14 @@ describe('SynonymDictionary', () => {
   it('finds the same words in an unsorted file, where a word listed twice keeps its last line', () => {
     const shuffled = new SynonymDictionary(synsets([...ENTRIES].reverse()), '');
     for (const [word] of ENTRIES) expect([...shuffled.synsetsOf(word)]).toEqual([...dictionary.synsetsOf(word)]);
-    const twice = new SynonymDictionary(synsets([['car', '1'], ['bus', '2'], ['car', '3']]), '');
+    const twice = new SynonymDictionary(
+      synsets([
+        ['car', '1'],
+        ['bus', '2'],
+        ['car', '3'],
+      ]),
+      '',
+    );
     expect([...twice.synsetsOf('car')]).toEqual([3]);
   });
 
@@ -56,7 +63,9 @@ describe('SynonymDictionary', () => {
 
   it('rejects files with an odd number of lines or ids that are not integers', () => {
     expect(() => new SynonymDictionary('car\n', '', 'syn.txt')).toThrow(MetricsInputError);
-    expect(() => new SynonymDictionary('car\n', '', 'syn.txt')).toThrow(/syn\.txt.*english\.synsets.*odd number of lines/);
+    expect(() => new SynonymDictionary('car\n', '', 'syn.txt')).toThrow(
+      /syn\.txt.*english\.synsets.*odd number of lines/,
+    );
     expect(() => new SynonymDictionary('car\nx1\n', '').synsetsOf('car')).toThrow(/not integers/);
   });
 });

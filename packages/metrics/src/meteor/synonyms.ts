@@ -10,9 +10,26 @@ import { javaTokenize } from './java-compat';
 
 /** WordNet's detachment rules as the jar lists them: strip `suffix`, append `ending` (nouns, verbs, adjectives). */
 const MORPH_RULES: ReadonlyArray<readonly [suffix: string, ending: string]> = [
-  ['s', ''], ['ses', 's'], ['xes', 'x'], ['zes', 'z'], ['ches', 'ch'], ['shes', 'sh'], ['men', 'man'], ['ies', 'y'],
-  ['s', ''], ['ies', 'y'], ['es', 'e'], ['es', ''], ['ed', 'e'], ['ed', ''], ['ing', 'e'], ['ing', ''],
-  ['er', ''], ['est', ''], ['er', 'e'], ['est', 'e'],
+  ['s', ''],
+  ['ses', 's'],
+  ['xes', 'x'],
+  ['zes', 'z'],
+  ['ches', 'ch'],
+  ['shes', 'sh'],
+  ['men', 'man'],
+  ['ies', 'y'],
+  ['s', ''],
+  ['ies', 'y'],
+  ['es', 'e'],
+  ['es', ''],
+  ['ed', 'e'],
+  ['ed', ''],
+  ['ing', 'e'],
+  ['ing', ''],
+  ['er', ''],
+  ['est', ''],
+  ['er', 'e'],
+  ['est', 'e'],
 ];
 
 const EMPTY = new Int32Array(0);
@@ -203,7 +220,10 @@ export class SynonymDictionary {
     if (entry < 0) return EMPTY;
     const ids = javaTokenize(this.synsets.ids(entry)).map((id) => Number.parseInt(id, 10));
     if (ids.some((id) => Number.isNaN(id))) {
-      throw new MetricsInputError(`the synset ids of "${word}" are not integers`, { file: this.source, field: 'english.synsets' });
+      throw new MetricsInputError(`the synset ids of "${word}" are not integers`, {
+        file: this.source,
+        field: 'english.synsets',
+      });
     }
     return sortedUnique(ids);
   }

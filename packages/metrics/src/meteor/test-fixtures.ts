@@ -85,7 +85,9 @@ function cleanSorted(words: Iterable<string>): string[] {
 /** The COCO caption words: lower-cased tokens of the val2014 captions and of the tokenized hypo file. */
 export function cocoWords(data: SharedData): string[] {
   const words = new Set<string>();
-  const annotations = data.readJson<{ annotations: { caption: string }[] }>('coco-caption/captions_val2014_reconstructed.json.gz');
+  const annotations = data.readJson<{ annotations: { caption: string }[] }>(
+    'coco-caption/captions_val2014_reconstructed.json.gz',
+  );
   for (const { caption } of annotations.annotations) for (const w of pythonSplit(caption.toLowerCase())) words.add(w);
   for (const line of data.readText('coco-caption/ptb_hypo_coco2014_tokenized.txt.gz').split('\n')) {
     for (const w of pythonSplit(line)) words.add(w);

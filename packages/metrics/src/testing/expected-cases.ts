@@ -83,7 +83,8 @@ export function loadRealCase(data: SharedData, path: string): ExpectedCase {
 export function loadEdgeCases(data: SharedData): ExpectedCase {
   const file = data.readJson<EdgeCaseFile>(EDGE_CASES);
   const perImageReward: Record<string, number> = {};
-  for (const [id, scores] of Object.entries(file.perImage)) perImageReward[id] = scores.CIDEr_D_reward_corpus_df as number;
+  for (const [id, scores] of Object.entries(file.perImage))
+    perImageReward[id] = scores.CIDEr_D_reward_corpus_df as number;
   return {
     refs: file.refs,
     cands: file.candidates,
@@ -127,6 +128,7 @@ export function itMatchesEveryOracleCase(title: string, check: (expected: Expect
     });
   }
   describeWithShared(`${title} on the metric edge cases`, [EDGE_CASES], (data) => {
-    it('matches the oracle on empty, one-word, repeated, reversed and copied candidates', () => check(loadEdgeCases(data)));
+    it('matches the oracle on empty, one-word, repeated, reversed and copied candidates', () =>
+      check(loadEdgeCases(data)));
   });
 }

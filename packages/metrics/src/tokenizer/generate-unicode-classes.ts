@@ -57,7 +57,7 @@ function classOf(property: RegExp, minus: Set<number>, plus: Set<number>): numbe
 /** `lo-hi` hex ranges separated by spaces, wrapped at about 100 characters per source line. */
 function encode(codes: readonly number[]): string {
   const items: string[] = [];
-  for (let i = 0; i < codes.length; ) {
+  for (let i = 0; i < codes.length;) {
     let j = i;
     while (j + 1 < codes.length && (codes[j + 1] as number) === (codes[j] as number) + 1) j++;
     const lo = (codes[i] as number).toString(16);

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { CharSet, MAX_CODE_UNIT } from './char-set';
+import { type CharSet, MAX_CODE_UNIT } from './char-set';
 import { collectSets, UNBOUNDED, type Regex } from './regex';
 
 /**
@@ -264,7 +264,7 @@ export class LazyDfa {
     let state = this.start;
     let rule = accepts[state] as number;
     let end = from;
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const cls = classOf[text.charCodeAt(i)] as number;
       let next = transitions[state * width + cls] as number;
       if (next === UNKNOWN) {

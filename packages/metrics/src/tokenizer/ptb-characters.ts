@@ -73,7 +73,7 @@ export const APOSTROPHES: CharSet = CharSet.of("'\u0092\u2019");
 export const APOSTROPHE_LOOKALIKES: CharSet = CharSet.of('`\u0091\u2018\u201b');
 /** Quotation marks read as quote tokens (one or two together). */
 export const QUOTATION_MARKS: CharSet = CharSet.of(
-  '`\u0091\u0092\u0093\u0094\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2039\u203a'
+  '`\u0091\u0092\u0093\u0094\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2039\u203a',
 );
 /** What joins the parts of a compound word: hyphen-minus, underscore, Armenian hyphen, U+2010, U+2011. */
 export const COMPOUND_JOINERS: CharSet = CharSet.of('-_\u058a\u2010\u2011');
@@ -85,7 +85,10 @@ export const LONG_DASHES: CharSet = CharSet.union(CharSet.of('\u0096\u0097'), Ch
 /** Separators inside a number: `.`, `:`, `,`, the soft hyphen, Arabic decimal and thousands separators. */
 export const NUMBER_SEPARATORS: CharSet = CharSet.of('.:,\u00ad\u066b\u066c');
 /** Superscript digits. */
-export const SUPERSCRIPT_DIGITS: CharSet = CharSet.union(CharSet.of('\u00b2\u00b3\u00b9\u2070'), CharSet.range(0x2074, 0x2079));
+export const SUPERSCRIPT_DIGITS: CharSet = CharSet.union(
+  CharSet.of('\u00b2\u00b3\u00b9\u2070'),
+  CharSet.range(0x2074, 0x2079),
+);
 /** Subscript digits. */
 export const SUBSCRIPT_DIGITS: CharSet = CharSet.range(0x2080, 0x2089);
 /** Superscript and subscript plus and minus. */
@@ -97,7 +100,7 @@ export const VULGAR_FRACTIONS: CharSet = CharSet.union(CharSet.of('\u00bc\u00bd\
  * euro-currency sign, euro, Afghani, Baht, lira, and the full-width cent, pound, yen and won.
  */
 export const CURRENCY_SIGNS: CharSet = CharSet.of(
-  '\u0080\u00a2\u00a3\u00a4\u00a5\u060b\u0e3f\u20a0\u20a4\u20ac\uffe0\uffe1\uffe5\uffe6'
+  '\u0080\u00a2\u00a3\u00a4\u00a5\u060b\u0e3f\u20a0\u20a4\u20ac\uffe0\uffe1\uffe5\uffe6',
 );
 
 // --- Punctuation and symbols ---
@@ -111,7 +114,7 @@ export const CLAUSE_PUNCTUATION: CharSet = CharSet.of(',;:\u3001');
  */
 export const SENTENCE_MARKS: CharSet = CharSet.union(
   CharSet.of('.\u00a1\u00bf\u037e\u0589\u061f\u06d4\u07fa\u3002'),
-  CharSet.range(0x0700, 0x0702)
+  CharSet.range(0x0700, 0x0702),
 );
 /**
  * Stand-alone symbols, one per token: ASCII `% & + \ ^ | ~`; Latin-1 signs (`¦ § ¨ © ¬ ® ¯ ° ± ² ³ ´ µ ¶ · ¸ ¹ º

@@ -208,8 +208,8 @@ const tagAttribute = oneOf(
     tagBlanks,
     '=',
     tagBlanks,
-    oneOf(seq("'", zeroOrMore(charsExcept("'")), "'"), seq('"', zeroOrMore(charsExcept('"')), '"'))
-  )
+    oneOf(seq("'", zeroOrMore(charsExcept("'")), "'"), seq('"', zeroOrMore(charsExcept('"')), '"')),
+  ),
 );
 
 /**
@@ -221,10 +221,10 @@ const markupTag = seq(
   oneOf(
     seq(chars('!?'), chars(CharSet.union(ASCII_LETTERS, CharSet.of('-'))), zeroOrMore(charsExcept('>\r\n'))),
     seq(tagName, zeroOrMore(seq(oneOrMore(chars(' ')), tagAttribute)), tagBlanks, optional('/')),
-    seq('/', tagName)
+    seq('/', tagName),
   ),
   tagBlanks,
-  '>'
+  '>',
 );
 
 /** A named character entity `&name;` for any of `names` (any case). */
@@ -295,7 +295,7 @@ const negationClitic = seq('n', apostropheOrLookalike, 't');
 const wordBeforeNegation = seq(
   zeroOrMore(chars(CharSet.union(ASCII_LETTERS, CharSet.of('\u00ad')))),
   chars(ASCII_LETTERS.minus(CharSet.of('nN'))),
-  zeroOrMore(chars('\u00ad'))
+  zeroOrMore(chars('\u00ad')),
 );
 
 /**
@@ -312,7 +312,7 @@ const apostropheWord = oneOf(
   seq(
     chars(CharSet.union(CharSet.range(0x41, 0x48), CharSet.range(0x4a, 0x58), CharSet.of('Zn'))),
     apostropheOrLookalike,
-    repeat(chars(LETTERS), 2, UNBOUNDED)
+    repeat(chars(LETTERS), 2, UNBOUNDED),
   ),
   seq(apostrophe, chars('23456789'), '0s'),
   seq(
@@ -320,9 +320,9 @@ const apostropheWord = oneOf(
     chars('aeiouyAEIOUY'),
     apostropheOrLookalike,
     chars(CharSet.union(CharSet.of('aeiou'), ASCII_UPPER)),
-    zeroOrMore(chars(LETTERS))
+    zeroOrMore(chars(LETTERS)),
   ),
-  seq('o', apostropheOrLookalike, 'o')
+  seq('o', apostropheOrLookalike, 'o'),
 );
 
 /** `c++`, `c#`, `f#`. */
@@ -333,7 +333,7 @@ const fileName = seq(
   oneOrMore(oneOf(wordLetter, digit)),
   zeroOrMore(seq('.', oneOrMore(oneOf(wordLetter, digit)))),
   '.',
-  anyWord(FILE_EXTENSIONS)
+  anyWord(FILE_EXTENSIONS),
 );
 
 /** Forms the Penn Treebank keeps whole: bracket names (`-LRB-`), `pro-`, `anti-`, `S&P-500`, `S&Ls`, `Cap'n`, ... */
@@ -341,7 +341,7 @@ const treebankForm = oneOf(
   seq('-', anyWord(TREEBANK_FORMS.bracketNames), '-'),
   ...TREEBANK_FORMS.prefixes,
   ...TREEBANK_FORMS.ampersandForms.map((form) => markStandingFor(form, '&', ampersand)),
-  ...TREEBANK_FORMS.apostropheForms.map((form) => markStandingFor(form, "'", apostrophe))
+  ...TREEBANK_FORMS.apostropheForms.map((form) => markStandingFor(form, "'", apostrophe)),
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ const hyphenatedCompound = seq(compoundPart, zeroOrMore(seq(chars(COMPOUND_JOINE
 /** Capitals joined by `+` or `&` (`AT&T`, `R+D`), the `&` possibly written `&amp;`. */
 const capitalsWithAmpersand = seq(
   oneOrMore(chars(ASCII_UPPER)),
-  oneOrMore(seq(oneOf(chars('+&'), ampersandEntity), oneOrMore(chars(ASCII_UPPER))))
+  oneOrMore(seq(oneOf(chars('+&'), ampersandEntity), oneOrMore(chars(ASCII_UPPER)))),
 );
 
 /** A slash-compound part: ASCII letters and digits, then up to two `-letters` (`and`, `black-and`). */
@@ -391,8 +391,8 @@ const hyphenatedWithAcronyms = seq(
   chars(ASCII_ALPHANUMERIC),
   zeroOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('.,\u00ad')))),
   oneOrMore(
-    seq('-', oneOf(oneOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('\u00ad')))), seq(dottedAcronym, '.')))
-  )
+    seq('-', oneOf(oneOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('\u00ad')))), seq(dottedAcronym, '.'))),
+  ),
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -408,7 +408,7 @@ const fullWebAddress = seq(
   optional('s'),
   '://',
   oneOrMore(charsExcept(ADDRESS_BREAKERS)),
-  charsExcept(ADDRESS_END_BREAKERS)
+  charsExcept(ADDRESS_END_BREAKERS),
 );
 
 /**
@@ -427,11 +427,11 @@ const likelyWebAddress = seq(
     seq(
       'www.',
       oneOrMore(seq(oneOrMore(charsExcept(CharSet.union(ADDRESS_BREAKERS, CharSet.of('.!?,')))), '.')),
-      repeat(chars(ASCII_LETTERS), 2, 4)
+      repeat(chars(ASCII_LETTERS), 2, 4),
     ),
-    seq(oneOrMore(seq(oneOrMore(charsExcept(BARE_LABEL_EXCLUDED)), '.')), anyWord(ADDRESS_DOMAINS))
+    seq(oneOrMore(seq(oneOrMore(charsExcept(BARE_LABEL_EXCLUDED)), '.')), anyWord(ADDRESS_DOMAINS)),
   ),
-  optional(seq('/', oneOrMore(charsExcept(' \t\n\f\r"<>|()')), charsExcept(ADDRESS_END_BREAKERS)))
+  optional(seq('/', oneOrMore(charsExcept(' \t\n\f\r"<>|()')), charsExcept(ADDRESS_END_BREAKERS))),
 );
 
 /** An e-mail address, maybe in angle brackets (`<a@b.org>`, also as `&lt;` `&gt;`). */
@@ -442,7 +442,7 @@ const emailAddress = seq(
   '@',
   zeroOrMore(seq(oneOrMore(charsExcept(CharSet.union(ADDRESS_BREAKERS, CharSet.of('.\u00a0')))), '.')),
   oneOrMore(charsExcept(CharSet.union(ADDRESS_BREAKERS, CharSet.of('.\u00a0')))),
-  optional(greaterThan)
+  optional(greaterThan),
 );
 
 /** A Twitter name (`@user_1`) or a hashtag (`#tbt`). */
@@ -450,9 +450,9 @@ const socialName = oneOf(
   seq(
     '@',
     chars(CharSet.union(ASCII_LETTERS, CharSet.of('_'))),
-    zeroOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('_'))))
+    zeroOrMore(chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('_')))),
   ),
-  seq('#', oneOrMore(wordLetter))
+  seq('#', oneOrMore(wordLetter)),
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -468,13 +468,13 @@ const date = seq(digits(1, 2), chars('-/'), digits(1, 2), chars('-/'), digits(2,
  */
 const number = seq(
   optional(chars('-+')),
-  oneOf(oneOrMore(digit), seq(zeroOrMore(digit), oneOrMore(seq(chars(NUMBER_SEPARATORS), oneOrMore(digit)))))
+  oneOf(oneOrMore(digit), seq(zeroOrMore(digit), oneOrMore(seq(chars(NUMBER_SEPARATORS), oneOrMore(digit))))),
 );
 
 /** Superscript or subscript digits with an optional raised/lowered sign (`²`, `⁻¹`, `₂`). */
 const raisedOrLoweredNumber = seq(
   optional(chars(RAISED_OR_LOWERED_SIGNS)),
-  oneOf(oneOrMore(chars(SUPERSCRIPT_DIGITS)), oneOrMore(chars(SUBSCRIPT_DIGITS)))
+  oneOf(oneOrMore(chars(SUPERSCRIPT_DIGITS)), oneOrMore(chars(SUBSCRIPT_DIGITS))),
 );
 
 /**
@@ -485,7 +485,7 @@ const fraction = seq(
   optional(seq(digits(1, 4), chars('- \u00a0'))),
   digits(1, 4),
   oneOf(seq(optional('\\'), '/'), '\u2044'),
-  digits(1, 4)
+  digits(1, 4),
 );
 
 /** A dollar sign, maybe after capitals naming the dollar (`US$`, `HK$`), or `#` (the PTB's pound sign). */
@@ -499,12 +499,12 @@ const spacedPhoneNumber = seq(
       optional(seq('+', optional('+'))),
       optional(seq(asciiDigits(2, 4), chars('- \u00a0'))),
       asciiDigits(2, 4),
-      chars('- \u00a0')
-    )
+      chars('- \u00a0'),
+    ),
   ),
   asciiDigits(3, 4),
   optional(chars('- \u00a0')),
-  asciiDigits(3, 5)
+  asciiDigits(3, 5),
 );
 
 /** A phone number with dots: `555.123.4567`, `+1.555.123.4567`. */
@@ -514,7 +514,7 @@ const dottedPhoneNumber = seq(
   '.',
   asciiDigits(3, 4),
   '.',
-  asciiDigits(3, 5)
+  asciiDigits(3, 5),
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -529,10 +529,10 @@ const abbreviationBeforeLowercase = seq(
     seq(
       anyWord(PROPRIETARY_COMPANY_FORMS.prefixes),
       chars(PROPRIETARY_COMPANY_FORMS.lowerCaseOnlyLetters),
-      optional(PROPRIETARY_COMPANY_FORMS.optionalSuffix)
-    )
+      optional(PROPRIETARY_COMPANY_FORMS.optionalSuffix),
+    ),
   ),
-  '.'
+  '.',
 );
 
 /** Abbreviations usually followed by a name (titles and the like) and acronyms, without their period. */
@@ -540,7 +540,7 @@ const abbreviationBeforeName = oneOf(
   anyWord(ABBREVIATIONS_BEFORE_NAMES),
   anyCapitalizedWord(CAPITALIZED_TITLES),
   ...LOWER_CASE_SECOND_LETTER_ABBREVIATIONS.map((w) => seq(w.charAt(0), chars(w.charAt(1)), w.slice(2))),
-  acronym
+  acronym,
 );
 
 /** A word that, with a capital, opens a sentence after an acronym (`The`, `However`), or a markup tag. */
@@ -576,7 +576,7 @@ const eastAsianSmiley = oneOf(
   seq(chars('^x=~<>'), '.[^x=~<>]'),
   seq(chars(`-${SMILEY_EYES}`), '_', chars(`-${SMILEY_EYES}`)),
   seq('(', chars(`-${SMILEY_EYES}`), optional(chars('_.')), chars(`-${SMILEY_EYES}`), ')'),
-  seq('(', chars(SMILEY_EYES), '-', chars(`${SMILEY_EYES}\``), ')')
+  seq('(', chars(SMILEY_EYES), '-', chars(`${SMILEY_EYES}\``), ')'),
 );
 
 /** Brackets and their Penn Treebank names. */
@@ -603,7 +603,7 @@ const punctuation = oneOf(
   oneOrMore(chars('?!')),
   chars(SENTENCE_MARKS),
   '=',
-  '/'
+  '/',
 );
 
 /** Comma, semicolon, colon or ideographic comma: before them a word keeps its final period (`etc.,`, `Inc.;`). */
@@ -617,14 +617,12 @@ const clausePunctuation = chars(CLAUSE_PUNCTUATION);
 export const TOKEN_RULES: readonly TokenRule[] = [
   // Whole words that would otherwise be split or merged.
   rule('language name', languageName),
-  ...SPLIT_CONTRACTIONS.map(
-    ([contraction, secondPart]): TokenRule => ({
-      name: `split contraction ${contraction}`,
-      pattern: anyCase(contraction),
-      action: Action.SplitOffTail,
-      pushBack: secondPart,
-    })
-  ),
+  ...SPLIT_CONTRACTIONS.map(([contraction, secondPart]): TokenRule => ({
+    name: `split contraction ${contraction}`,
+    pattern: anyCase(contraction),
+    action: Action.SplitOffTail,
+    pushBack: secondPart,
+  })),
 
   // Markup and entities.
   rule('markup tag', markupTag, Action.SpacesToNbsp),
@@ -648,7 +646,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     'clitic before a non-letter',
     oneOf(apostropheClitic, negationClitic),
     Action.ClosingQuote,
-    charsExcept(ASCII_LETTERS)
+    charsExcept(ASCII_LETTERS),
   ),
 
   // Numbers, Treebank forms, money.
@@ -667,19 +665,19 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     'acronym ending a sentence',
     seq(acronym, '.'),
     Action.AcronymAtSentenceEnd,
-    seq(oneOrMore(spaceOrLineBreak), sentenceOpener, spaceOrLineBreak)
+    seq(oneOrMore(spaceOrLineBreak), sentenceOpener, spaceOrLineBreak),
   ),
   rule(
     'abbreviation before a number',
     seq(anyWord(ABBREVIATIONS_BEFORE_NUMBERS), '.'),
     Action.Text,
-    seq(optional(spaceOrLineBreak), digit)
+    seq(optional(spaceOrLineBreak), digit),
   ),
   rule(
     'company form before Ltd',
     seq(anyWord(COMPANY_FORMS_BEFORE_LIMITED), '.'),
     Action.Text,
-    seq(space, anyWord(LIMITED_WORD_STARTS))
+    seq(space, anyWord(LIMITED_WORD_STARTS)),
   ),
   rule('abbreviation ending a sentence', abbreviationBeforeLowercase, Action.AbbreviationAtSentenceEnd, sentenceBreak),
   rule('abbreviation inside a sentence', abbreviationBeforeLowercase, Action.Text, repeat(anyCodeUnit, 2, 2)),
@@ -696,7 +694,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     'opening double quote',
     doubleQuote,
     Action.OpeningQuote,
-    chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('$')))
+    chars(CharSet.union(ASCII_ALPHANUMERIC, CharSet.of('$'))),
   ),
   rule('closing double quote', doubleQuote, Action.ClosingQuote),
 
@@ -705,14 +703,12 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   { name: 'greater-than sign', pattern: greaterThan, action: Action.Replace, replacement: '>' },
   rule('smiley', smiley, Action.ParenthesesInside, charsExcept(ASCII_ALPHANUMERIC)),
   rule('East Asian smiley', eastAsianSmiley, Action.ParenthesesInside),
-  ...BRACKETS.map(
-    ([bracket, name]): TokenRule => ({
-      name: `bracket ${bracket}`,
-      pattern: chars(bracket),
-      action: Action.Replace,
-      replacement: name,
-    })
-  ),
+  ...BRACKETS.map(([bracket, name]): TokenRule => ({
+    name: `bracket ${bracket}`,
+    pattern: chars(bracket),
+    action: Action.Replace,
+    replacement: name,
+  })),
   rule('hyphens', oneOrMore('-'), Action.Hyphens),
   { name: 'ellipsis', pattern: ellipsis, action: Action.Replace, replacement: '...' },
   rule('punctuation', punctuation),
@@ -722,21 +718,21 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     'hyphenated compound with its period before clause punctuation',
     seq(hyphenatedWithAcronyms, '.'),
     Action.RemoveSoftHyphens,
-    clausePunctuation
+    clausePunctuation,
   ),
   rule('hyphenated compound with acronyms', hyphenatedWithAcronyms, Action.RemoveSoftHyphens),
   rule(
     'compound with its period before clause punctuation',
     seq(hyphenatedCompound, '.'),
     Action.Text,
-    clausePunctuation
+    clausePunctuation,
   ),
   rule('compound', hyphenatedCompound),
   rule(
     'capitals with & with their period before clause punctuation',
     seq(capitalsWithAmpersand, '.'),
     Action.NormalizeAmpersand,
-    clausePunctuation
+    clausePunctuation,
   ),
   rule('capitals with &', capitalsWithAmpersand, Action.NormalizeAmpersand),
 
@@ -745,7 +741,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     'opening single quote',
     chars("'"),
     Action.OpeningQuote,
-    seq(chars(ASCII_LETTERS), charsExcept(' \t\n\r\u00a0'))
+    seq(chars(ASCII_LETTERS), charsExcept(' \t\n\r\u00a0')),
   ),
   rule('closing quote or clitic', oneOf(apostropheClitic, negationClitic, quoteMarks), Action.ClosingQuote),
   rule('symbol', oneOf('<<', '>>', chars(SYMBOLS))),

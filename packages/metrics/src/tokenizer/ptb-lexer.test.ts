@@ -13,7 +13,7 @@ function printed(text: string): string {
 describe('PTB lexer against the CoreNLP 3.4.1 lexer (fixtures/ptb-jar-cases.json, made by the real lexer)', () => {
   it('prints what the jar prints for every hand-picked and random input', () => {
     const mismatches = JAR_CASES.filter((c) => printed(c.input) !== c.jar).map(
-      (c) => `${JSON.stringify(c.input)}\n  ours ${JSON.stringify(printed(c.input))}\n  jar  ${JSON.stringify(c.jar)}`
+      (c) => `${JSON.stringify(c.input)}\n  ours ${JSON.stringify(printed(c.input))}\n  jar  ${JSON.stringify(c.jar)}`,
     );
     expect(mismatches).toEqual([]);
   });

@@ -44,7 +44,7 @@ function compileGrammar(): CompiledGrammar {
     const patternRegex = rule.pattern;
     const lookaheadRegex = rule.followedBy;
     patterns.push(
-      lookaheadRegex === undefined ? patternRegex : { kind: 'concat', parts: [patternRegex, lookaheadRegex] }
+      lookaheadRegex === undefined ? patternRegex : { kind: 'concat', parts: [patternRegex, lookaheadRegex] },
     );
     pieces.push(patternRegex);
     if (lookaheadRegex !== undefined) pieces.push(lookaheadRegex);
@@ -96,7 +96,7 @@ function tokenLengthWithLookahead(compiledRule: CompiledRule, text: string, star
   }
   // Unreachable: the combined automaton matched pattern·context over [start, end).
   throw new Error(
-    `PTB lexer: no split of ${JSON.stringify(text.slice(start, end))} for the rule "${compiledRule.rule.name}"`
+    `PTB lexer: no split of ${JSON.stringify(text.slice(start, end))} for the rule "${compiledRule.rule.name}"`,
   );
 }
 
@@ -249,7 +249,7 @@ const IS_SPACE: Uint8Array = (() => {
 
 /** The split contractions made of letters only (`cannot`, `gonna`, ...): the ones the word shortcut can meet. */
 const ASSIMILATIONS: readonly string[] = SPLIT_CONTRACTIONS.map(([word]) => word).filter((word) =>
-  /^[a-z]+$/.test(word)
+  /^[a-z]+$/.test(word),
 );
 const ASSIMILATION_MIN_LENGTH = Math.min(...ASSIMILATIONS.map((word) => word.length));
 const ASSIMILATION_MAX_LENGTH = Math.max(...ASSIMILATIONS.map((word) => word.length));

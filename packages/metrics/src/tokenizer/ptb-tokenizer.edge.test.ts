@@ -6,7 +6,7 @@ import { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeLine } from './index';
 describe('PTB tokenizer in an edge runtime', () => {
   it('prints what the CoreNLP 3.4.1 lexer prints for the hand-picked one-line cases', () => {
     const oneLine = JAR_CASES.slice(0, HAND_PICKED_CASES).filter(
-      (c) => !/[\n\r\u000b\u000c\u2028\u2029]/.test(c.input)
+      (c) => !/[\n\r\u000b\u000c\u2028\u2029]/.test(c.input),
     );
     expect(oneLine.length).toBeGreaterThan(50);
     for (const c of oneLine) {
@@ -15,7 +15,9 @@ describe('PTB tokenizer in an edge runtime', () => {
   });
 
   it('tokenizes captions as coco-caption does: the jar output of each line without its punctuation tokens', () => {
-    const oneLine = JAR_CASES.slice(0, HAND_PICKED_CASES).filter((c) => !/[\n\r\u000b\u000c\u2028\u2029]/.test(c.input));
+    const oneLine = JAR_CASES.slice(0, HAND_PICKED_CASES).filter(
+      (c) => !/[\n\r\u000b\u000c\u2028\u2029]/.test(c.input),
+    );
     // One call per caption, so that each ends the text as the fixture's inputs did (a trailing context such as
     // "'99" + space or line break can match only when something follows).
     // coco-caption right-strips each line with Python's str.rstrip (these are the characters str.isspace accepts).

@@ -113,7 +113,7 @@ describeWithShared(
       });
       expect(mismatches).toEqual([]);
     });
-  }
+  },
 );
 
 describe.each([
@@ -172,7 +172,7 @@ describeWithShared(
       const metricEdge = data.readJson<{ refs: Record<string, string[]> }>(METRIC_EDGE);
       for (const [id, want] of Object.entries(metricEdge.refs)) expect(refs[id], `refs of ${id}`).toEqual(want);
     });
-  }
+  },
 );
 
 describe('ptbTokenize / ptbTokenizeLine API', () => {

@@ -115,7 +115,7 @@ class CocoCaptionLineSink implements PtbTokenSink {
   constructor(
     private readonly text: string,
     private readonly lowerText: string | null,
-    private readonly maxLines: number
+    private readonly maxLines: number,
   ) {}
 
   token(start: number, end: number, replacement: string | null): void {

@@ -52,7 +52,8 @@ export const batchMatMulGradConfig: GradConfig = {
     const { transposeA, transposeB } = attrs as unknown as BatchMatMulAttrs;
     const outBatchRank = g.shape.length - 2;
     // A shared 2-D b against a batched, untransposed a (a linear layer on a sequence): flatten.
-    const sharedB = batchSize(b.shape) === 1 && batchSize(a.shape) > 1 && !transposeA && a.shape.length - 2 === outBatchRank;
+    const sharedB =
+      batchSize(b.shape) === 1 && batchSize(a.shape) > 1 && !transposeA && a.shape.length - 2 === outBatchRank;
     const gradA = (): Tensor => {
       const raw = !transposeA
         ? matMul(g, b, false, !transposeB)
@@ -63,7 +64,9 @@ export const batchMatMulGradConfig: GradConfig = {
     };
     const gradB = (): Tensor => {
       if (sharedB) {
-        const flat = !transposeB ? matMul(flatRows(a), flatRows(g), true, false) : matMul(flatRows(g), flatRows(a), true, false);
+        const flat = !transposeB
+          ? matMul(flatRows(a), flatRows(g), true, false)
+          : matMul(flatRows(g), flatRows(a), true, false);
         return reshape(flat, b.shape);
       }
       const raw = !transposeB

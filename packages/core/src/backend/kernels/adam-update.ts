@@ -91,7 +91,9 @@ function check(inputs: Record<string, TensorInfo | undefined>): TensorInfo[] {
   const size = sizeOf(infos[0]!.shape);
   for (let i = 1; i < infos.length; i++) {
     if (sizeOf(infos[i]!.shape) !== size) {
-      throw new BackendError(`adamUpdate: ${names[i]} has shape [${infos[i]!.shape.join(',')}], param [${infos[0]!.shape.join(',')}]`);
+      throw new BackendError(
+        `adamUpdate: ${names[i]} has shape [${infos[i]!.shape.join(',')}], param [${infos[0]!.shape.join(',')}]`,
+      );
     }
   }
   return infos;
@@ -111,8 +113,23 @@ const wasmKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId).memoryOffset;
     const s = scalarsOf(a);
     simd.adam(
-      at(p), at(g), at(m), at(v), at(outs[0]!), at(outs[1]!), at(outs[2]!), sizeOf(p.shape),
-      s.stepSize, s.bias2Sqrt, s.epsilon, s.beta1, s.c1, s.beta2, s.c2, s.keep, s.l2,
+      at(p),
+      at(g),
+      at(m),
+      at(v),
+      at(outs[0]!),
+      at(outs[1]!),
+      at(outs[2]!),
+      sizeOf(p.shape),
+      s.stepSize,
+      s.bias2Sqrt,
+      s.epsilon,
+      s.beta1,
+      s.c1,
+      s.beta2,
+      s.c2,
+      s.keep,
+      s.l2,
     );
     return outs;
   }

@@ -47,8 +47,14 @@ async function compare(aBatch: number[], bBatch: number[], m: number, k: number,
   const outBatch = tfc.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch);
   const w = randomHost([...outBatch, m, n]);
   const fn = productAndGrads((x, y) => tfc.matMul(x, y, tA, tB));
-  const ours = hostTidy(() => fn(tfc.tensor(a.values, a.shape), tfc.tensor(b.values, b.shape), tfc.tensor(w.values, w.shape)));
-  const reference = await runWithStockKernels('cpu', [a, b, w], productAndGrads(broadcastFirst(outBatch, m, k, n, tA, tB)));
+  const ours = hostTidy(() =>
+    fn(tfc.tensor(a.values, a.shape), tfc.tensor(b.values, b.shape), tfc.tensor(w.values, w.shape)),
+  );
+  const reference = await runWithStockKernels(
+    'cpu',
+    [a, b, w],
+    productAndGrads(broadcastFirst(outBatch, m, k, n, tA, tB)),
+  );
   // tolerance relative to the size of the sums involved
   const tolerance = 2e-5 * Math.max(1, Math.sqrt(Math.max(k, m, n)) / 4);
   for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i]!, reference[i]!)).toBeLessThan(tolerance);
@@ -108,12 +114,18 @@ describe('wasm BatchMatMul caches', () => {
     tfc.dispose([x, first, second]);
   });
 
-  it('does not confuse two shapes of one buffer in XNNPACK\'s operator cache (keyed by tensor id)', async () => {
+  it("does not confuse two shapes of one buffer in XNNPACK's operator cache (keyed by tensor id)", async () => {
     const b = randomHost([4, 6]);
     const x1 = randomHost([2, 4]);
     const x2 = randomHost([2, 6]);
-    const fn = (bt: tfc.Tensor, a1: tfc.Tensor, a2: tfc.Tensor) => [tfc.matMul(a1, bt), tfc.matMul(a2, tfc.reshape(bt, [6, 4])), tfc.matMul(a1, bt)];
-    const ours = hostTidy(() => fn(tfc.tensor(b.values, b.shape), tfc.tensor(x1.values, x1.shape), tfc.tensor(x2.values, x2.shape)));
+    const fn = (bt: tfc.Tensor, a1: tfc.Tensor, a2: tfc.Tensor) => [
+      tfc.matMul(a1, bt),
+      tfc.matMul(a2, tfc.reshape(bt, [6, 4])),
+      tfc.matMul(a1, bt),
+    ];
+    const ours = hostTidy(() =>
+      fn(tfc.tensor(b.values, b.shape), tfc.tensor(x1.values, x1.shape), tfc.tensor(x2.values, x2.shape)),
+    );
     const reference = await runWithStockKernels('cpu', [b, x1, x2], (bt, a1, a2) => fn(bt!, a1!, a2!));
     for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i]!, reference[i]!)).toBeLessThan(2e-5);
   });
@@ -121,9 +133,13 @@ describe('wasm BatchMatMul caches', () => {
   it('releases every temporary buffer and every cached copy', () => {
     const backend = tfc.engine().backend;
     const buffers = backend.numDataIds();
-    const tensors = [randomHost([5, 7, 9]), randomHost([5, 9, 7]), randomHost([9, 7]), randomHost([40, 64]), randomHost([64, 48])].map((h) =>
-      tfc.tensor(h.values, h.shape),
-    ) as [tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor];
+    const tensors = [
+      randomHost([5, 7, 9]),
+      randomHost([5, 9, 7]),
+      randomHost([9, 7]),
+      randomHost([40, 64]),
+      randomHost([64, 48]),
+    ].map((h) => tfc.tensor(h.values, h.shape)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor];
     const [a, b, w, x, y] = tensors;
     tfc.tidy(() => {
       tfc.matMul(a, b, true, true);

@@ -246,7 +246,14 @@ export function transposeBatched(
  * Transposes `batch` stacked `rows × cols` float32 matrices from byte offset `src` to `dst`: with the
  * SIMD kernel (kernels.wat) when available, else in JS.
  */
-function transposeOnHeap(backend: WasmBackendInternals, src: number, dst: number, batch: number, rows: number, cols: number): void {
+function transposeOnHeap(
+  backend: WasmBackendInternals,
+  src: number,
+  dst: number,
+  batch: number,
+  rows: number,
+  cols: number,
+): void {
   const simd = simdKernels(backend);
   if (simd == null) {
     transposeBatched(heap(backend), src >>> 2, dst >>> 2, batch, rows, cols);
@@ -295,7 +302,15 @@ export function setPackBudget(bytes: number): void {
 }
 
 /** Copies `rows` rows of `width` floats between row strides (all in floats) of the heap. */
-function copyRows(backend: WasmBackendInternals, src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void {
+function copyRows(
+  backend: WasmBackendInternals,
+  src: number,
+  srcStride: number,
+  dst: number,
+  dstStride: number,
+  rows: number,
+  width: number,
+): void {
   const simd = simdKernels(backend);
   if (simd != null) {
     simd.copy2d(src * 4, srcStride * 4, dst * 4, dstStride * 4, rows, width * 4);
@@ -317,7 +332,14 @@ function addRows(backend: WasmBackendInternals, src: number, dst: number, count:
 }
 
 /** One XNNPACK call `out = a · b`. */
-function xnnProduct(backend: WasmBackendInternals, state: MatMulState, scratch: Scratch, a: HeapMatrix, b: HeapMatrix, outId: number): void {
+function xnnProduct(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  scratch: Scratch,
+  a: HeapMatrix,
+  b: HeapMatrix,
+  outId: number,
+): void {
   const bId = b.ephemeral === true ? b.id : packableId(backend, state, scratch, b);
   state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
 }
@@ -363,7 +385,13 @@ function fastProduct(
     for (let j0 = 0; j0 < n; j0 += width) {
       const w = Math.min(width, n - j0);
       copyRows(backend, (b.offset >>> 2) + j0, n, bOffset >>> 2, w, k, w);
-      const right: HeapMatrix = { id: scratch.view(bOffset, k * w), offset: bOffset, rows: k, cols: w, ephemeral: true };
+      const right: HeapMatrix = {
+        id: scratch.view(bOffset, k * w),
+        offset: bOffset,
+        rows: k,
+        cols: w,
+        ephemeral: true,
+      };
       xnnProduct(backend, state, scratch, a, right, scratch.view(outOffset, m * w));
       copyRows(backend, outOffset >>> 2, w, (out.offset >>> 2) + j0, n, m, w);
     }
@@ -380,7 +408,13 @@ function fastProduct(
     copyRows(backend, (a.offset >>> 2) + k0, k, aOffset >>> 2, d, m, d);
     const left: HeapMatrix = { id: scratch.view(aOffset, m * d), offset: aOffset, rows: m, cols: d, ephemeral: true };
     const rowsOffset = b.offset + k0 * n * 4;
-    const right: HeapMatrix = { id: scratch.view(rowsOffset, d * n), offset: rowsOffset, rows: d, cols: n, ephemeral: true };
+    const right: HeapMatrix = {
+      id: scratch.view(rowsOffset, d * n),
+      offset: rowsOffset,
+      rows: d,
+      cols: n,
+      ephemeral: true,
+    };
     if (k0 === 0) {
       xnnProduct(backend, state, scratch, left, right, out.id);
     } else {
@@ -404,7 +438,13 @@ function padRows(backend: WasmBackendInternals, m: HeapMatrix): CachedCopy {
  * `b` itself, or (when it is a tensor whose rows are a multiple of 256 floats, multiplied by few rows)
  * its row-padded copy, made once and kept until `b` is disposed.
  */
-function paddedCopy(backend: WasmBackendInternals, state: MatMulState, b: HeapMatrix, bDataId: DataId | null, m: number): HeapMatrix {
+function paddedCopy(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  b: HeapMatrix,
+  bDataId: DataId | null,
+  m: number,
+): HeapMatrix {
   if (bDataId == null || !worthPadding(m, b.rows, b.cols)) return b;
   const known = state.padded.get(bDataId);
   if (known != null) return known.matrix.rows === b.rows && known.matrix.validCols === b.cols ? known.matrix : b;
@@ -461,7 +501,8 @@ function untransposedProduct(
   const padded = bDataId != null ? state.padded.get(bDataId) : undefined;
   const packed = isPacked(state, b) || (padded != null && isPacked(state, padded.matrix));
   const direct = packed ? 0 : k * n * PACK_COST + (worthPadding(m, k, n) ? k * n * TRANSPOSE_COST : 0);
-  const swapped = (cachedB != null ? 0 : k * n * TRANSPOSE_COST) + k * m * (TRANSPOSE_COST + PACK_COST) + n * m * TRANSPOSE_COST;
+  const swapped =
+    (cachedB != null ? 0 : k * n * TRANSPOSE_COST) + k * m * (TRANSPOSE_COST + PACK_COST) + n * m * TRANSPOSE_COST;
   if (forcedForm === 'direct' || (forcedForm === 'auto' && direct <= swapped)) {
     fastProduct(backend, state, scratch, a, paddedCopy(backend, state, b, bDataId, m), out);
     return;
@@ -485,7 +526,14 @@ function untransposedProduct(
   if (depth > k) heap(backend).fill(0, (rightOffset >>> 2) + k * m, (rightOffset >>> 2) + depth * m);
   const tmp = scratch.alloc(n * m);
   const tmpMatrix: HeapMatrix = { id: idOf(backend, tmp), offset: offsetOf(backend, tmp), rows: n, cols: m };
-  fastProduct(backend, state, scratch, { id: left.id, offset: left.offset, rows: n, cols: depth }, whole(backend, right, depth, m), tmpMatrix);
+  fastProduct(
+    backend,
+    state,
+    scratch,
+    { id: left.id, offset: left.offset, rows: n, cols: depth },
+    whole(backend, right, depth, m),
+    tmpMatrix,
+  );
   transposeOnHeap(backend, tmpMatrix.offset, out.offset, 1, n, m);
 }
 
@@ -509,7 +557,10 @@ function product2d(
   const n = transposeB ? b.rows : b.cols;
   let cachedB = bDataId != null ? state.transposed.get(bDataId) : undefined;
   // the cache is keyed by buffer: a reshaped view of the same buffer must not reuse another shape's copy
-  if (cachedB != null && !(cachedB.matrix.rows === b.cols && (cachedB.matrix.validCols ?? cachedB.matrix.cols) === b.rows)) {
+  if (
+    cachedB != null &&
+    !(cachedB.matrix.rows === b.cols && (cachedB.matrix.validCols ?? cachedB.matrix.cols) === b.rows)
+  ) {
     cachedB = undefined;
     bDataId = null;
   }
@@ -600,10 +651,15 @@ const batchMatMul: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     const outMatrix = whole(backend, out, batch * m, n);
     if (batchA === 1 && batchB === 1) {
       product2d(
-        backend, state, scratch,
-        whole(backend, a, aRows, aCols), transposeA,
-        whole(backend, b, bRows, bCols), transposeB,
-        b.dataId, outMatrix,
+        backend,
+        state,
+        scratch,
+        whole(backend, a, aRows, aCols),
+        transposeA,
+        whole(backend, b, bRows, bCols),
+        transposeB,
+        b.dataId,
+        outMatrix,
       );
     } else if (batchB === 1) {
       // A shared b: stack the batch of a into one tall [batch·M, K] product.
@@ -612,12 +668,7 @@ const batchMatMul: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
         const t = transposedCopy(backend, scratch, { ...left, rows: aRows, cols: aCols }, batchA);
         left = { ...t.matrix, rows: batchA * m, cols: k };
       }
-      product2d(
-        backend, state, scratch,
-        left, false,
-        whole(backend, b, bRows, bCols), transposeB,
-        b.dataId, outMatrix,
-      );
+      product2d(backend, state, scratch, left, false, whole(backend, b, bRows, bCols), transposeB, b.dataId, outMatrix);
     } else if (batchA === 1) {
       // A shared a: Cᵢᵀ[N,M] = op(bᵢ)ᵀ · op(a)ᵀ, stacked into [batch·N, M], then transposed per slice.
       let left = whole(backend, b, batchB * bRows, bCols);
@@ -626,7 +677,9 @@ const batchMatMul: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
         left = t.matrix;
       }
       left = { ...left, rows: batchB * n, cols: k };
-      const right = transposeA ? whole(backend, a, aRows, aCols) : transposedCopy(backend, scratch, whole(backend, a, aRows, aCols)).matrix;
+      const right = transposeA
+        ? whole(backend, a, aRows, aCols)
+        : transposedCopy(backend, scratch, whole(backend, a, aRows, aCols)).matrix;
       const tmp = scratch.alloc(batchB * n * m);
       fastProduct(backend, state, scratch, left, right, whole(backend, tmp, batchB * n, m));
       transposeOnHeap(backend, offsetOf(backend, tmp), offsetOf(backend, out), batchB, n, m);
@@ -738,12 +791,15 @@ function batchedProducts(
       },
       backend,
     }) as TensorInfo;
-    heap(backend).copyWithin(offsetOf(backend, out) >>> 2, offsetOf(backend, product) >>> 2, (offsetOf(backend, product) >>> 2) + batch * m * n);
+    heap(backend).copyWithin(
+      offsetOf(backend, out) >>> 2,
+      offsetOf(backend, product) >>> 2,
+      (offsetOf(backend, product) >>> 2) + batch * m * n,
+    );
     backend.disposeData(product.dataId, true);
     return;
   }
-  const sameBatch =
-    aBatchShape.length === bBatchShape.length && aBatchShape.every((d, i) => d === bBatchShape[i]);
+  const sameBatch = aBatchShape.length === bBatchShape.length && aBatchShape.every((d, i) => d === bBatchShape[i]);
   if (m * k * n < SMALL_SLICE_MACS) {
     const simd = simdKernels(backend);
     if (sameBatch && simd != null && !(transposeA && transposeB)) {
@@ -755,15 +811,30 @@ function batchedProducts(
     } else if (sameBatch) {
       // The backend's own loop (~1 ns per multiply-add here).
       state.call(
-        idOf(backend, a), shapeBytes(batch, a.shape[a.shape.length - 2]!, a.shape[a.shape.length - 1]!), 3,
-        idOf(backend, b), shapeBytes(batch, b.shape[b.shape.length - 2]!, b.shape[b.shape.length - 1]!), 3,
-        transposeA, transposeB, idOf(backend, out),
+        idOf(backend, a),
+        shapeBytes(batch, a.shape[a.shape.length - 2]!, a.shape[a.shape.length - 1]!),
+        3,
+        idOf(backend, b),
+        shapeBytes(batch, b.shape[b.shape.length - 2]!, b.shape[b.shape.length - 1]!),
+        3,
+        transposeA,
+        transposeB,
+        idOf(backend, out),
       );
     } else {
       smallBatchedProducts(
-        heap(backend), offsetOf(backend, a) >>> 2, offsetOf(backend, b) >>> 2, offsetOf(backend, out) >>> 2,
-        (o) => broadcastIndex(o, outBatchShape, aBatchShape), (o) => broadcastIndex(o, outBatchShape, bBatchShape),
-        batch, m, k, n, transposeA, transposeB,
+        heap(backend),
+        offsetOf(backend, a) >>> 2,
+        offsetOf(backend, b) >>> 2,
+        offsetOf(backend, out) >>> 2,
+        (o) => broadcastIndex(o, outBatchShape, aBatchShape),
+        (o) => broadcastIndex(o, outBatchShape, bBatchShape),
+        batch,
+        m,
+        k,
+        n,
+        transposeA,
+        transposeB,
       );
     }
     return;
@@ -789,7 +860,13 @@ function batchedProducts(
     const left: HeapMatrix = { id: scratch.view(aSlice, m * k), offset: aSlice, rows: m, cols: k, ephemeral: true };
     const right: HeapMatrix = { id: scratch.view(bSlice, k * n), offset: bSlice, rows: k, cols: n, ephemeral: true };
     const outSlice = outOffset + o * m * n * 4;
-    const outMatrix: HeapMatrix = { id: scratch.view(outSlice, m * n), offset: outSlice, rows: m, cols: n, ephemeral: true };
+    const outMatrix: HeapMatrix = {
+      id: scratch.view(outSlice, m * n),
+      offset: outSlice,
+      rows: m,
+      cols: n,
+      ephemeral: true,
+    };
     fastProduct(backend, state, scratch, left, right, outMatrix);
   }
 }

@@ -31,7 +31,12 @@ import { asWasmBackend, type WasmBackendInternals } from './wasm-internals';
 const cpuFallback = cpuFallbackFor(Conv2DBackpropFilter);
 
 /** Runs a registered wasm kernel on tensor infos (its output is ours to dispose). */
-function run(backend: WasmBackendInternals, kernelName: string, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>): TensorInfo {
+function run(
+  backend: WasmBackendInternals,
+  kernelName: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown>,
+): TensorInfo {
   const kernel = getKernel(kernelName, 'wasm');
   if (kernel == null) throw new BackendError(`The wasm backend has no ${kernelName} kernel.`);
   return kernel.kernelFunc({ inputs, backend, attrs: attrs as NamedAttrMap }) as TensorInfo;
@@ -56,8 +61,20 @@ const kernelFunc: KernelFunc = (args) => {
     false,
     'channelsLast',
   );
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth, filterHeight, filterWidth, padInfo } =
-    info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    strideHeight,
+    strideWidth,
+    filterHeight,
+    filterWidth,
+    padInfo,
+  } = info;
   if (dy.shape.join(',') !== [batchSize, outHeight, outWidth, outChannels].join(',')) {
     // tfjs's conv2d gradient drops the forward pass's dimRoundingMode, so dy may be larger than these
     // attributes say; the cpu kernel reads the part they describe
@@ -77,7 +94,9 @@ const kernelFunc: KernelFunc = (args) => {
     const keptCols = Math.min(inWidth, cols - padInfo.left);
     let padded = x;
     if (keptRows < inHeight || keptCols < inWidth) {
-      padded = keep(run(backend, 'Slice', { x }, { begin: [0, 0, 0, 0], size: [batchSize, keptRows, keptCols, inChannels] }));
+      padded = keep(
+        run(backend, 'Slice', { x }, { begin: [0, 0, 0, 0], size: [batchSize, keptRows, keptCols, inChannels] }),
+      );
     }
     const paddings = [
       [0, 0],
@@ -91,7 +110,12 @@ const kernelFunc: KernelFunc = (args) => {
     const input = keep(run(backend, 'Transpose', { x: padded }, { perm: [3, 1, 2, 0] })); // [C, H̃, W̃, N]
     const filter = keep(run(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] })); // [outH, outW, N, F]
     const product = keep(
-      run(backend, 'Conv2D', { x: input, filter }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [strideHeight, strideWidth] }),
+      run(
+        backend,
+        'Conv2D',
+        { x: input, filter },
+        { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [strideHeight, strideWidth] },
+      ),
     ); // [C, fH, fW, F]
     return run(backend, 'Transpose', { x: product }, { perm: [1, 2, 0, 3] });
   } finally {

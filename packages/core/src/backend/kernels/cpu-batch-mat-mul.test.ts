@@ -4,13 +4,22 @@ import { Random } from '../../random';
 import { isCaptionKernel } from './register';
 
 const rng = new Random(13);
-const randn = (shape: number[]) => tfc.tensor(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1), shape);
+const randn = (shape: number[]) =>
+  tfc.tensor(
+    Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1),
+    shape,
+  );
 
 /**
  * The expected product, computed independently in JS: every output batch index mapped to each operand's
  * batch index by the broadcasting rule (a size-1 dimension repeats), then a plain triple loop.
  */
-function referenceProduct(a: tfc.Tensor, b: tfc.Tensor, tA: boolean, tB: boolean): { shape: number[]; values: Float64Array } {
+function referenceProduct(
+  a: tfc.Tensor,
+  b: tfc.Tensor,
+  tA: boolean,
+  tB: boolean,
+): { shape: number[]; values: Float64Array } {
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const outBatch = tfc.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch);
@@ -39,7 +48,8 @@ function referenceProduct(a: tfc.Tensor, b: tfc.Tensor, tA: boolean, tB: boolean
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let sum = 0;
-        for (let p = 0; p < k; p++) sum += av[a0 + (tA ? p * ac + i : i * ac + p)]! * bv[b0 + (tB ? j * bc + p : p * bc + j)]!;
+        for (let p = 0; p < k; p++)
+          sum += av[a0 + (tA ? p * ac + i : i * ac + p)]! * bv[b0 + (tB ? j * bc + p : p * bc + j)]!;
         values[o * m * n + i * n + j] = sum;
       }
     }
@@ -57,7 +67,11 @@ describe('cpu BatchMatMul', () => {
     ['equal batches [3]', [3], [3]],
   ];
   for (const [label, aBatch, bBatch] of layouts) {
-    for (const [tA, tB] of [[false, false], [true, true], [false, true]] as const) {
+    for (const [tA, tB] of [
+      [false, false],
+      [true, true],
+      [false, true],
+    ] as const) {
       it(`${label}, transposeA=${tA}, transposeB=${tB}: shape and values of the broadcast product`, async () => {
         await tfc.setBackend('cpu');
         try {

@@ -7,7 +7,15 @@
  * is garbage), and `[2, 3] × [2, 1]` pair the wrong matrices. Here an operand whose batch shape is neither is first tiled to
  * the output's batch shape (cpu's `Tile`), then the stock kernel runs; other products go to it unchanged.
  */
-import { BatchMatMul, broadcast_util, getKernel, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  BatchMatMul,
+  broadcast_util,
+  getKernel,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { stockKernel } from './stock';
 import { sizeOf } from './wasm-internals';
@@ -35,7 +43,11 @@ const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     if (modIndexable(batch, outBatch)) return x;
     const aligned = [...new Array<number>(outBatch.length - batch.length).fill(1), ...batch];
     const reps = [...outBatch.map((d, i) => d / aligned[i]!), 1, 1];
-    const tiled = tile.kernelFunc({ inputs: { x: { ...x, shape: [...aligned, ...x.shape.slice(-2)] } }, backend, attrs: { reps } }) as TensorInfo;
+    const tiled = tile.kernelFunc({
+      inputs: { x: { ...x, shape: [...aligned, ...x.shape.slice(-2)] } },
+      backend,
+      attrs: { reps },
+    }) as TensorInfo;
     temps.push(tiled);
     return tiled;
   };

@@ -25,7 +25,8 @@ describe('depthwise-convolution gradient fallbacks on wasm', () => {
     it(`depthwiseConv2d (${label}): input and filter gradients equal cpu's`, async () => {
       const inputs = [floats([2, 9, 8, 3]), floats([3, 3, 3, 2]), floats([2, 9, 8, 6])];
       const f = (x: tfc.Tensor, w: tfc.Tensor, up: tfc.Tensor) => {
-        const conv = (a: tfc.Tensor, b: tfc.Tensor) => tfc.depthwiseConv2d(a as tfc.Tensor4D, b as tfc.Tensor4D, strides, pad);
+        const conv = (a: tfc.Tensor, b: tfc.Tensor) =>
+          tfc.depthwiseConv2d(a as tfc.Tensor4D, b as tfc.Tensor4D, strides, pad);
         const out = conv(x, w);
         const weights = tfc.slice(up, [0, 0, 0, 0], out.shape);
         return [out, ...tfc.grads((a: tfc.Tensor, b: tfc.Tensor) => tfc.sum(tfc.mul(conv(a, b), weights)))([x, w])];
@@ -42,7 +43,9 @@ describe('depthwise-convolution gradient fallbacks on wasm', () => {
     tfc.tidy(() => {
       const x = tfc.randomNormal([1, 6, 6, 2]) as tfc.Tensor4D;
       const w = tfc.randomNormal([3, 3, 2, 2]) as tfc.Tensor4D;
-      const [dx, dw] = tfc.grads((a: tfc.Tensor, b: tfc.Tensor) => tfc.sum(tfc.depthwiseConv2d(a as tfc.Tensor4D, b as tfc.Tensor4D, 1, 'same')))([x, w]);
+      const [dx, dw] = tfc.grads((a: tfc.Tensor, b: tfc.Tensor) =>
+        tfc.sum(tfc.depthwiseConv2d(a as tfc.Tensor4D, b as tfc.Tensor4D, 1, 'same')),
+      )([x, w]);
       dx!.dataSync();
       dw!.dataSync();
     });

@@ -22,7 +22,13 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { simdKernels } from '../simd/simd-module';
-import { checkTarget, cpuRowLossKernel, cpuValues, rowsAndClasses, wasmOrCpuKernels } from './sparse-softmax-cross-entropy';
+import {
+  checkTarget,
+  cpuRowLossKernel,
+  cpuValues,
+  rowsAndClasses,
+  wasmOrCpuKernels,
+} from './sparse-softmax-cross-entropy';
 import { asWasmBackend, heapF32, heapI32 } from './wasm-internals';
 
 /** Kernel: per-row label-smoothed loss from `logits`, `probs = softmax(logits)`, `targets`; attr `smoothing`. */
@@ -37,7 +43,10 @@ export interface LabelSmoothingAttrs {
 }
 
 /** The smoothed target distribution of `classes` classes: `on` at the target, `off` elsewhere, and `Σ q log q`. */
-export function smoothedTarget(smoothing: number, classes: number): { on: number; off: number; negativeEntropy: number } {
+export function smoothedTarget(
+  smoothing: number,
+  classes: number,
+): { on: number; off: number; negativeEntropy: number } {
   const off = smoothing / (classes - 1);
   const on = 1 - smoothing;
   const xlogx = (v: number) => (v === 0 ? 0 : v * Math.log(v));
@@ -45,7 +54,13 @@ export function smoothedTarget(smoothing: number, classes: number): { on: number
 }
 
 /** Per row of `x` `[rows, cols]`: `sums[r] = Σ_j x[r, j]` (float64) and `maxes[r] = max_j x[r, j]` (JS loop). */
-export function rowSumsAndMaxes(x: Float32Array, rows: number, cols: number, sums: Float64Array, maxes: Float32Array): void {
+export function rowSumsAndMaxes(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  sums: Float64Array,
+  maxes: Float32Array,
+): void {
   for (let r = 0; r < rows; r++) {
     let sum = 0;
     let max = -Infinity;
@@ -76,7 +91,8 @@ export function smoothedLossesFromRowStats(
     const t = targets[r]!;
     checkTarget('labelSmoothingCrossEntropy', t, r, classes);
     const lse = stats.logitMaxes[r]! - Math.log(stats.probMaxes[r]!);
-    loss[r] = negativeEntropy - off * (stats.logitSums[r]! - classes * lse) - (on - off) * (logits[r * classes + t]! - lse);
+    loss[r] =
+      negativeEntropy - off * (stats.logitSums[r]! - classes * lse) - (on - off) * (logits[r * classes + t]! - lse);
   }
 }
 
@@ -90,14 +106,25 @@ export function smoothedRowLosses(
   loss: Float32Array,
 ): void {
   const rows = targets.length;
-  const stats = { logitSums: new Float64Array(rows), logitMaxes: new Float32Array(rows), probMaxes: new Float32Array(rows) };
+  const stats = {
+    logitSums: new Float64Array(rows),
+    logitMaxes: new Float32Array(rows),
+    probMaxes: new Float32Array(rows),
+  };
   rowSumsAndMaxes(logits, rows, classes, stats.logitSums, stats.logitMaxes);
   rowSumsAndMaxes(probs, rows, classes, new Float64Array(rows), stats.probMaxes);
   smoothedLossesFromRowStats(logits, targets, classes, smoothing, stats, loss);
 }
 
 /** Sets `grad[r, t_r] = (probs[r, t_r] − (1 − ε)) · dy[r]` (float32 roundings as the SIMD kernel's). */
-function fixTargets(probs: Float32Array, targets: Int32Array, dy: Float32Array, classes: number, smoothing: number, grad: Float32Array): void {
+function fixTargets(
+  probs: Float32Array,
+  targets: Int32Array,
+  dy: Float32Array,
+  classes: number,
+  smoothing: number,
+  grad: Float32Array,
+): void {
   const on = Math.fround(1 - smoothing);
   for (let r = 0; r < targets.length; r++) {
     const t = targets[r]!;
@@ -142,11 +169,23 @@ const wasmLoss: KernelFunc = ({ inputs, backend, attrs }) => {
   const out = wasm.makeOutput([rows], 'float32');
   const simd = simdKernels(wasm);
   if (simd == null) {
-    smoothedRowLosses(heapF32(wasm, logits), heapF32(wasm, probs), heapI32(wasm, targets), classes, smoothing, heapF32(wasm, out));
+    smoothedRowLosses(
+      heapF32(wasm, logits),
+      heapF32(wasm, probs),
+      heapI32(wasm, targets),
+      classes,
+      smoothing,
+      heapF32(wasm, out),
+    );
     return out;
   }
   // two SIMD scans (logits: sums and maxima; probabilities: maxima), then O(rows) in JS
-  const scratch = [wasm.makeOutput([2 * rows], 'float32'), wasm.makeOutput([2 * rows], 'float32'), wasm.makeOutput([rows], 'float32'), wasm.makeOutput([rows], 'float32')];
+  const scratch = [
+    wasm.makeOutput([2 * rows], 'float32'),
+    wasm.makeOutput([2 * rows], 'float32'),
+    wasm.makeOutput([rows], 'float32'),
+    wasm.makeOutput([rows], 'float32'),
+  ];
   try {
     const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId).memoryOffset;
     const [logitSums, probSums, logitMaxes, probMaxes] = scratch as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
@@ -157,7 +196,14 @@ const wasmLoss: KernelFunc = ({ inputs, backend, attrs }) => {
       logitMaxes: heapF32(wasm, logitMaxes),
       probMaxes: heapF32(wasm, probMaxes),
     };
-    smoothedLossesFromRowStats(heapF32(wasm, logits), heapI32(wasm, targets), classes, smoothing, stats, heapF32(wasm, out));
+    smoothedLossesFromRowStats(
+      heapF32(wasm, logits),
+      heapI32(wasm, targets),
+      classes,
+      smoothing,
+      stats,
+      heapF32(wasm, out),
+    );
   } finally {
     for (const info of scratch) wasm.disposeData(info.dataId, true);
   }
@@ -174,7 +220,14 @@ const wasmGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const grad = wasm.makeOutput(probs.shape, 'float32');
   const simd = simdKernels(wasm);
   if (simd == null) {
-    smoothedGradient(heapF32(wasm, probs), heapI32(wasm, targets), heapF32(wasm, dy), classes, smoothing, heapF32(wasm, grad));
+    smoothedGradient(
+      heapF32(wasm, probs),
+      heapI32(wasm, targets),
+      heapF32(wasm, dy),
+      classes,
+      smoothing,
+      heapF32(wasm, grad),
+    );
     return grad;
   }
   const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId).memoryOffset;

@@ -28,7 +28,14 @@ import { asWasmBackend, heapF32, sizeOf } from './wasm-internals';
  * Sums `x` viewed as `[outer, reduce, inner]` over its middle axis into `out` (`[outer, inner]`),
  * scaled by `scale`.
  */
-export function sumMiddleAxis(x: Float32Array, outer: number, reduce: number, inner: number, out: Float32Array, scale: number): void {
+export function sumMiddleAxis(
+  x: Float32Array,
+  outer: number,
+  reduce: number,
+  inner: number,
+  out: Float32Array,
+  scale: number,
+): void {
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);

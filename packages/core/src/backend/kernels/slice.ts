@@ -88,7 +88,12 @@ function viaStock(kernelName: string, args: Parameters<KernelFunc>[0], dtype: st
 }
 
 /** The slice `begin`/`size` (already parsed) of `x` as a new wasm tensor. */
-function sliceOf(backend: ReturnType<typeof asWasmBackend>, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+function sliceOf(
+  backend: ReturnType<typeof asWasmBackend>,
+  x: TensorInfo,
+  begin: number[],
+  size: number[],
+): TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   if (sizeOf(size) === 0) return out;
   const src = backend.dataIdMap.get(x.dataId).memoryOffset;
@@ -138,7 +143,6 @@ const unpack: KernelFunc = (args) => {
     return { ...part, shape: outShape };
   });
 };
-
 
 /** Our `Slice`, `SplitV` and `Unpack` for the wasm backend. */
 export const wasmSliceKernelConfigs: KernelConfig[] = [

@@ -10,7 +10,13 @@
  * O(rows).
  */
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { asWasmBackend, heapF32, heapI32, type WasmBackendInternals } from './wasm-internals';
 
@@ -124,7 +130,10 @@ export interface RowLossInputs {
  * A cpu kernel computing one loss per row of `logits` `[rows, classes]` with `fill(inputs, loss, attrs)`; `where`
  * names the op in shape errors.
  */
-export function cpuRowLossKernel(where: string, fill: (inputs: RowLossInputs, loss: Float32Array, attrs: NamedAttrMap | undefined) => void): KernelFunc {
+export function cpuRowLossKernel(
+  where: string,
+  fill: (inputs: RowLossInputs, loss: Float32Array, attrs: NamedAttrMap | undefined) => void,
+): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const cpu = backend as MathBackendCPU;
     const logits = inputs['logits'] as TensorInfo;
@@ -142,7 +151,9 @@ export function cpuRowLossKernel(where: string, fill: (inputs: RowLossInputs, lo
   };
 }
 
-const cpuLoss = cpuRowLossKernel('sparseSoftmaxCrossEntropy', (x, loss) => rowLosses(x.logits, x.probs, x.targets, x.classes, loss));
+const cpuLoss = cpuRowLossKernel('sparseSoftmaxCrossEntropy', (x, loss) =>
+  rowLosses(x.logits, x.probs, x.targets, x.classes, loss),
+);
 
 const cpuGrad: KernelFunc = ({ inputs, backend }) => {
   const cpu = backend as MathBackendCPU;
@@ -161,8 +172,15 @@ const cpuGrad: KernelFunc = ({ inputs, backend }) => {
 };
 
 /** Kernel configs for `backendName` from each kernel's wasm and cpu implementation. */
-export function wasmOrCpuKernels(backendName: 'wasm' | 'cpu', kernels: Record<string, { wasm: KernelFunc; cpu: KernelFunc }>): KernelConfig[] {
-  return Object.entries(kernels).map(([kernelName, funcs]) => ({ kernelName, backendName, kernelFunc: funcs[backendName] }));
+export function wasmOrCpuKernels(
+  backendName: 'wasm' | 'cpu',
+  kernels: Record<string, { wasm: KernelFunc; cpu: KernelFunc }>,
+): KernelConfig[] {
+  return Object.entries(kernels).map(([kernelName, funcs]) => ({
+    kernelName,
+    backendName,
+    kernelFunc: funcs[backendName],
+  }));
 }
 
 /** The two kernels for a backend (wasm and cpu have them). */

@@ -10,7 +10,9 @@ function floats(shape: number[]): HostTensor {
   return { shape, dtype: 'float32', values };
 }
 function ints(shape: number[], low: number, high: number): HostTensor {
-  const values = new Int32Array(shape.reduce((a, b) => a * b, 1)).map(() => low + Math.floor(rng.next() * (high - low)));
+  const values = new Int32Array(shape.reduce((a, b) => a * b, 1)).map(
+    () => low + Math.floor(rng.next() * (high - low)),
+  );
   return { shape, dtype: 'int32', values };
 }
 
@@ -30,11 +32,15 @@ describe('UnsortedSegmentSum', () => {
   for (const [label, x, ids, n] of cases) {
     it(`${label}: wasm and our cpu kernel equal tfjs's cpu kernel`, async () => {
       const reference = await runWithStockKernels('cpu', [x, ids], (a, b) => run(a!, b!, n));
-      const onWasm = hostTidy(() => run(tfc.tensor(x.values, x.shape, x.dtype), tfc.tensor(ids.values, ids.shape, 'int32'), n));
+      const onWasm = hostTidy(() =>
+        run(tfc.tensor(x.values, x.shape, x.dtype), tfc.tensor(ids.values, ids.shape, 'int32'), n),
+      );
       expect(maxAbsDiff(onWasm[0]!, reference[0]!)).toBeLessThan(2e-5);
       await tfc.setBackend('cpu');
       try {
-        const onCpu = hostTidy(() => run(tfc.tensor(x.values, x.shape, x.dtype), tfc.tensor(ids.values, ids.shape, 'int32'), n));
+        const onCpu = hostTidy(() =>
+          run(tfc.tensor(x.values, x.shape, x.dtype), tfc.tensor(ids.values, ids.shape, 'int32'), n),
+        );
         expect(maxAbsDiff(onCpu[0]!, reference[0]!)).toBeLessThan(2e-5);
       } finally {
         await tfc.setBackend('wasm');
@@ -64,7 +70,11 @@ describe('UnsortedSegmentSum', () => {
       await tfc.setBackend(backend);
       try {
         const ours = hostTidy(() =>
-          embeddingGrad(tfc.tensor(table.values, table.shape), tfc.tensor(ids.values, ids.shape, 'int32'), tfc.tensor(weights.values, weights.shape)),
+          embeddingGrad(
+            tfc.tensor(table.values, table.shape),
+            tfc.tensor(ids.values, ids.shape, 'int32'),
+            tfc.tensor(weights.values, weights.shape),
+          ),
         );
         expect(maxAbsDiff(ours[0]!, reference[0]!)).toBeLessThan(2e-5);
       } finally {
@@ -81,7 +91,9 @@ describe('UnsortedSegmentSum', () => {
       tfc.grad((t: tfc.Tensor) => tfc.sum(tfc.mul(tfc.unsortedSegmentSum(t, i as tfc.Tensor1D, 4), v)))(a),
     ];
     const reference = await runWithStockKernels('cpu', [x, ids, w], (a, i, v) => f(a!, i!, v!));
-    const ours = hostTidy(() => f(tfc.tensor(x.values, x.shape), tfc.tensor(ids.values, ids.shape, 'int32'), tfc.tensor(w.values, w.shape)));
+    const ours = hostTidy(() =>
+      f(tfc.tensor(x.values, x.shape), tfc.tensor(ids.values, ids.shape, 'int32'), tfc.tensor(w.values, w.shape)),
+    );
     expect(maxAbsDiff(ours[0]!, reference[0]!)).toBeLessThan(2e-5);
   });
 });

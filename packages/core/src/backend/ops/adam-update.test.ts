@@ -8,8 +8,11 @@ import { registerCaptionKernels } from '../kernels/register';
 import { adamUpdate, type AdamUpdateOptions } from './adam-update';
 
 const rng = new Random(17);
-const randn = (shape: number[]) => tfc.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
-
+const randn = (shape: number[]) =>
+  tfc.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1),
+    shape,
+  );
 
 /** the same step through the composite path (stock ops), by hiding the kernel */
 function viaStockOps(args: [tfc.Tensor, tfc.Tensor, tfc.Tensor, tfc.Tensor], options: AdamUpdateOptions) {
@@ -35,15 +38,30 @@ describe('adamUpdate', () => {
       it(`${label} on ${backend} equals the same formulas in stock ops, over several steps`, async () => {
         await tfc.setBackend(backend);
         try {
-          let state = [randn([7, 5]), randn([7, 5]).abs(), randn([7, 5]).square()] as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
+          let state = [randn([7, 5]), randn([7, 5]).abs(), randn([7, 5]).square()] as [
+            tfc.Tensor,
+            tfc.Tensor,
+            tfc.Tensor,
+          ];
           let reference = state.map((t) => tfc.clone(t)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
           for (let step = 1; step <= 3; step++) {
             const grad = randn([7, 5]);
-            const options: AdamUpdateOptions = { learningRate: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step, ...extra };
+            const options: AdamUpdateOptions = {
+              learningRate: 1e-2,
+              beta1: 0.9,
+              beta2: 0.999,
+              epsilon: 1e-8,
+              step,
+              ...extra,
+            };
             const ours = adamUpdate(state[0], grad, state[1], state[2], options);
             const ref = viaStockOps([reference[0], grad, reference[1], reference[2]], options);
             for (const key of ['param', 'expAvg', 'expAvgSq'] as const) {
-              expectAllClose(ours[key].dataSync(), ref[key].dataSync(), { atol: 1e-8, rtol: 1e-5, label: `${key} at step ${step}` });
+              expectAllClose(ours[key].dataSync(), ref[key].dataSync(), {
+                atol: 1e-8,
+                rtol: 1e-5,
+                label: `${key} at step ${step}`,
+              });
             }
             tfc.dispose([...state, ...reference, grad]);
             state = [ours.param, ours.expAvg, ours.expAvgSq];
@@ -57,7 +75,10 @@ describe('adamUpdate', () => {
     }
   }
 
-  for (const [name, Optimizer] of [['Adam', Adam], ['AdamW', AdamW]] as const) {
+  for (const [name, Optimizer] of [
+    ['Adam', Adam],
+    ['AdamW', AdamW],
+  ] as const) {
     for (const backend of ['wasm', 'cpu']) {
       it(`makes @caption/core's ${name} (fused) equal the op-by-op formulas bit for bit (${backend})`, async () => {
         await tfc.setBackend(backend);

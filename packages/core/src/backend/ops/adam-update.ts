@@ -34,7 +34,13 @@ export interface AdamUpdateResult {
 }
 
 /** The same step from tfjs ops, for backends without the fused kernel. */
-function composite(param: tfc.Tensor, grad: tfc.Tensor, m: tfc.Tensor, v: tfc.Tensor, a: AdamUpdateAttrs): AdamUpdateResult {
+function composite(
+  param: tfc.Tensor,
+  grad: tfc.Tensor,
+  m: tfc.Tensor,
+  v: tfc.Tensor,
+  a: AdamUpdateAttrs,
+): AdamUpdateResult {
   return tfc.tidy(() => {
     let p = param;
     let g = grad;
@@ -84,17 +90,20 @@ export function adamUpdate(
     weightDecay: options.weightDecay ?? 0,
     decoupled: options.decoupled ?? false,
   };
-  if (!(Number.isInteger(attrs.step) && attrs.step >= 1)) throw new BackendError(`adamUpdate: step must be an integer >= 1, got ${attrs.step}`);
-  for (const [name, t] of [['grad', grad], ['expAvg', expAvg], ['expAvgSq', expAvgSq]] as const) {
+  if (!(Number.isInteger(attrs.step) && attrs.step >= 1))
+    throw new BackendError(`adamUpdate: step must be an integer >= 1, got ${attrs.step}`);
+  for (const [name, t] of [
+    ['grad', grad],
+    ['expAvg', expAvg],
+    ['expAvgSq', expAvgSq],
+  ] as const) {
     if (t.shape.join(',') !== param.shape.join(',')) {
       throw new BackendError(`adamUpdate: ${name} has shape [${t.shape.join(',')}], param [${param.shape.join(',')}]`);
     }
   }
   if (tfc.getKernel(ADAM_UPDATE, tfc.getBackend()) == null) return composite(param, grad, expAvg, expAvgSq, attrs);
-  const [p, m, v] = tfc.engine().runKernel(
-    ADAM_UPDATE,
-    { param, grad, expAvg, expAvgSq },
-    attrs as unknown as tfc.NamedAttrMap,
-  ) as tfc.Tensor[];
+  const [p, m, v] = tfc
+    .engine()
+    .runKernel(ADAM_UPDATE, { param, grad, expAvg, expAvgSq }, attrs as unknown as tfc.NamedAttrMap) as tfc.Tensor[];
   return { param: p!, expAvg: m!, expAvgSq: v! };
 }

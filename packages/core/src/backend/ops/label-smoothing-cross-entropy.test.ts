@@ -14,7 +14,11 @@ function host(shape: number[], scale: number): HostTensor {
   return { shape, dtype: 'float32', values: Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * scale) };
 }
 function targetsHost(rows: number, classes: number): HostTensor {
-  return { shape: [rows], dtype: 'int32', values: Int32Array.from({ length: rows }, () => Math.floor(rng.next() * classes)) };
+  return {
+    shape: [rows],
+    dtype: 'int32',
+    values: Int32Array.from({ length: rows }, () => Math.floor(rng.next() * classes)),
+  };
 }
 
 /** loss per row and d(sum(loss · w))/dlogits */
@@ -55,7 +59,11 @@ describe('labelSmoothingCrossEntropy', () => {
       for (const backend of ['wasm', 'cpu']) {
         await tfc.setBackend(backend);
         try {
-          const got = hostTidy(() => ours(smoothing)(...(inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor])));
+          const got = hostTidy(() =>
+            ours(smoothing)(
+              ...(inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor]),
+            ),
+          );
           expect(maxAbsDiff(got[0]!, expected[0]!)).toBeLessThan(2e-5 * Math.max(1, scale));
           expect(maxAbsDiff(got[1]!, expected[1]!)).toBeLessThan(2e-5);
           expect(Array.from(got[0]!.values).every(Number.isFinite)).toBe(true);
@@ -78,7 +86,8 @@ describe('labelSmoothingCrossEntropy', () => {
 
   it('falls back to stock ops on a backend without its kernels, with the same result', () => {
     const inputs = [host([5, 9], 2), targetsHost(5, 9), host([5], 1)];
-    const make = () => inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
+    const make = () =>
+      inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
     const fusedResult = hostTidy(() => ours(0.2)(...make()));
     const configs = [LABEL_SMOOTHING_LOSS, LABEL_SMOOTHING_GRAD].map((name) => tfc.getKernel(name, 'wasm'));
     for (const name of [LABEL_SMOOTHING_LOSS, LABEL_SMOOTHING_GRAD]) tfc.unregisterKernel(name, 'wasm');
@@ -106,7 +115,9 @@ describe('labelSmoothingCrossEntropy', () => {
     tfc.tidy(() => {
       const l = tfc.randomNormal([4, 6]);
       const t = tfc.tensor1d([1, 2, 3, 0], 'int32');
-      tfc.grad((x: tfc.Tensor) => tfc.sum(labelSmoothingCrossEntropy(x as tfc.Tensor2D, t, 0.2)))(l).dataSync();
+      tfc
+        .grad((x: tfc.Tensor) => tfc.sum(labelSmoothingCrossEntropy(x as tfc.Tensor2D, t, 0.2)))(l)
+        .dataSync();
     });
     expect(tfc.memory().numTensors).toBe(before);
   });

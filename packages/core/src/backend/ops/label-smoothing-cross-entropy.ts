@@ -13,9 +13,12 @@ function checkInputs(logits: tfc.Tensor, targets: tfc.Tensor, smoothing: number)
   }
   if (logits.dtype !== 'float32') throw new BackendError(`${where}: logits must be float32, got ${logits.dtype}`);
   if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0] || targets.dtype !== 'int32') {
-    throw new BackendError(`${where}: targets must be int32 [${logits.shape[0]}], got ${targets.dtype} [${targets.shape.join(',')}]`);
+    throw new BackendError(
+      `${where}: targets must be int32 [${logits.shape[0]}], got ${targets.dtype} [${targets.shape.join(',')}]`,
+    );
   }
-  if (!(smoothing >= 0 && smoothing < 1)) throw new BackendError(`${where}: smoothing must be in [0, 1), got ${smoothing}`);
+  if (!(smoothing >= 0 && smoothing < 1))
+    throw new BackendError(`${where}: smoothing must be in [0, 1), got ${smoothing}`);
 }
 
 /** The same loss from stock ops (log-softmax, row sums, the target's log-prob), for backends without our kernels. */
@@ -39,7 +42,9 @@ function fused(logits: tfc.Tensor2D, targets: tfc.Tensor1D, smoothing: number): 
       value,
       gradFunc: (dy: tfc.Tensor, saved: tfc.Tensor[]) => {
         const [savedProbs, savedTargets] = saved as [tfc.Tensor, tfc.Tensor];
-        const grad = tfc.engine().runKernel(LABEL_SMOOTHING_GRAD, { probs: savedProbs, targets: savedTargets, dy }, attrs) as tfc.Tensor;
+        const grad = tfc
+          .engine()
+          .runKernel(LABEL_SMOOTHING_GRAD, { probs: savedProbs, targets: savedTargets, dy }, attrs) as tfc.Tensor;
         return [grad, tfc.zeros(savedTargets.shape)];
       },
     };
@@ -66,7 +71,11 @@ function fused(logits: tfc.Tensor2D, targets: tfc.Tensor1D, smoothing: number): 
  * const mean = tf.div(tf.sum(tf.mul(loss, mask)), tf.sum(mask));
  * ```
  */
-export function labelSmoothingCrossEntropy(logits: tfc.Tensor2D, targets: tfc.Tensor1D, smoothing: number): tfc.Tensor1D {
+export function labelSmoothingCrossEntropy(
+  logits: tfc.Tensor2D,
+  targets: tfc.Tensor1D,
+  smoothing: number,
+): tfc.Tensor1D {
   checkInputs(logits, targets, smoothing);
   const backend = tfc.getBackend();
   if (tfc.getKernel(LABEL_SMOOTHING_LOSS, backend) == null || tfc.getKernel(LABEL_SMOOTHING_GRAD, backend) == null) {

@@ -5,7 +5,11 @@ import { gatherRows } from '../../nn/embedding';
 import { SharedTable, SharedTensor, SharedWeight } from './shared-across-steps';
 
 const rng = new Random(21);
-const randn = (shape: number[]) => tfc.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1), shape);
+const randn = (shape: number[]) =>
+  tfc.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1),
+    shape,
+  );
 
 /** A small recurrence: h ← tanh(x_t·Wx + h·Wh + attention over keys), loss = Σ h·target. */
 function recurrence(shared: boolean, transposed: boolean) {
@@ -38,9 +42,9 @@ describe('SharedWeight and SharedTensor', () => {
           const run = (shared: boolean) =>
             tfc.tidy(() => {
               const f = recurrence(shared, transposed);
-              const { value, grads } = tfc.valueAndGrads((wx: tfc.Tensor, wh: tfc.Tensor, k: tfc.Tensor) => f(wx, wh, k, inputs[3]!, inputs[4]!))(
-                inputs.slice(0, 3),
-              );
+              const { value, grads } = tfc.valueAndGrads((wx: tfc.Tensor, wh: tfc.Tensor, k: tfc.Tensor) =>
+                f(wx, wh, k, inputs[3]!, inputs[4]!),
+              )(inputs.slice(0, 3));
               return [value, ...grads].map((t) => Array.from(t.dataSync()));
             });
           const plain = run(false);
@@ -65,7 +69,9 @@ describe('SharedWeight and SharedTensor', () => {
           // the weight is an intermediate freed by this inner tidy before the backward pass runs
           const y = tfc.tidy(() => {
             const scaled = tfc.mul(v, 2) as tfc.Tensor2D;
-            return shared ? new SharedWeight(scaled, { transposed: true }).matMul(input) : tfc.matMul(input, scaled, false, true);
+            return shared
+              ? new SharedWeight(scaled, { transposed: true }).matMul(input)
+              : tfc.matMul(input, scaled, false, true);
           });
           return tfc.sum(tfc.mul(tfc.tanh(y), dyWeights));
         })([w, x]);
@@ -80,7 +86,18 @@ describe('SharedWeight and SharedTensor', () => {
 
   it('SharedTable: per-step lookups with one scatter-add, equal to per-step gatherRows', () => {
     const table = randn([7, 3]);
-    const steps = [tfc.tensor1d([1, 4, 1], 'int32'), tfc.tensor2d([[0, 6], [4, 4]], [2, 2], 'int32'), tfc.tensor1d([1], 'int32')];
+    const steps = [
+      tfc.tensor1d([1, 4, 1], 'int32'),
+      tfc.tensor2d(
+        [
+          [0, 6],
+          [4, 4],
+        ],
+        [2, 2],
+        'int32',
+      ),
+      tfc.tensor1d([1], 'int32'),
+    ];
     const weights = steps.map((ids) => randn([...ids.shape, 3]));
     const run = (shared: boolean) =>
       tfc.tidy(() => {

@@ -126,9 +126,12 @@ export class SharedWeight {
       transposed?: boolean;
     } = {},
   ) {
-    if (weight.rank !== 2) throw new BackendError(`SharedWeight: the weight must be 2-D, got [${weight.shape.join(', ')}]`);
+    if (weight.rank !== 2)
+      throw new BackendError(`SharedWeight: the weight must be 2-D, got [${weight.shape.join(', ')}]`);
     const transposed = options.transposed === true;
-    this.uses = new StepUses(weight, (x, dy) => (transposed ? tfc.matMul(dy, x, true, false) : tfc.matMul(x, dy, true, false)));
+    this.uses = new StepUses(weight, (x, dy) =>
+      transposed ? tfc.matMul(dy, x, true, false) : tfc.matMul(x, dy, true, false),
+    );
   }
 
   /** `x·W` (or `x·Wᵀ`) over the last axis of `x` (`[..., in]` → `[..., out]`). */

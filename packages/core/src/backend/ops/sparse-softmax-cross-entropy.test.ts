@@ -13,7 +13,11 @@ function logitsHost(rows: number, classes: number, scale: number): HostTensor {
   return { shape: [rows, classes], dtype: 'float32', values };
 }
 function targetsHost(rows: number, classes: number): HostTensor {
-  return { shape: [rows], dtype: 'int32', values: Int32Array.from({ length: rows }, () => Math.floor(rng.next() * classes)) };
+  return {
+    shape: [rows],
+    dtype: 'int32',
+    values: Int32Array.from({ length: rows }, () => Math.floor(rng.next() * classes)),
+  };
 }
 
 /** loss per row and d(sum(loss · w))/dlogits */
@@ -43,7 +47,11 @@ describe('sparseSoftmaxCrossEntropy', () => {
       for (const backend of ['wasm', 'cpu']) {
         await tfc.setBackend(backend);
         try {
-          const got = hostTidy(() => ours(...(inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor])));
+          const got = hostTidy(() =>
+            ours(
+              ...(inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor]),
+            ),
+          );
           // the loss grows with the logit scale; compare relative to it
           expect(maxAbsDiff(got[0]!, reference[0]!)).toBeLessThan(2e-5 * Math.max(1, scale));
           expect(maxAbsDiff(got[1]!, reference[1]!)).toBeLessThan(2e-5);
@@ -56,8 +64,13 @@ describe('sparseSoftmaxCrossEntropy', () => {
   }
 
   it('falls back to stock ops on a backend without its kernels, with the same result', async () => {
-    const inputs = [logitsHost(5, 9, 2), targetsHost(5, 9), { shape: [5], dtype: 'float32' as const, values: new Float32Array(5).fill(1) }];
-    const make = () => inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
+    const inputs = [
+      logitsHost(5, 9, 2),
+      targetsHost(5, 9),
+      { shape: [5], dtype: 'float32' as const, values: new Float32Array(5).fill(1) },
+    ];
+    const make = () =>
+      inputs.map((h) => tfc.tensor(h.values, h.shape, h.dtype)) as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
     const fusedResult = hostTidy(() => ours(...make()));
     const config = tfc.getKernel(SPARSE_SOFTMAX_CE_LOSS, 'wasm');
     tfc.unregisterKernel(SPARSE_SOFTMAX_CE_LOSS, 'wasm');
@@ -84,7 +97,9 @@ describe('sparseSoftmaxCrossEntropy', () => {
     tfc.tidy(() => {
       const l = tfc.randomNormal([4, 6]);
       const t = tfc.tensor1d([1, 2, 3, 0], 'int32');
-      tfc.grad((x: tfc.Tensor) => tfc.sum(sparseSoftmaxCrossEntropy(x as tfc.Tensor2D, t)))(l).dataSync();
+      tfc
+        .grad((x: tfc.Tensor) => tfc.sum(sparseSoftmaxCrossEntropy(x as tfc.Tensor2D, t)))(l)
+        .dataSync();
     });
     expect(tfc.memory().numTensors).toBe(before);
   });

@@ -7,14 +7,17 @@ import { SPARSE_SOFTMAX_CE_GRAD, SPARSE_SOFTMAX_CE_LOSS } from '../kernels/spars
 import { pickPerRow } from './pick-per-row';
 
 function checkInputs(logits: tfc.Tensor, targets: tfc.Tensor): void {
-  if (logits.rank !== 2) throw new BackendError(`sparseSoftmaxCrossEntropy: logits must be rank 2, got [${logits.shape.join(',')}]`);
+  if (logits.rank !== 2)
+    throw new BackendError(`sparseSoftmaxCrossEntropy: logits must be rank 2, got [${logits.shape.join(',')}]`);
   if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
     throw new BackendError(
       `sparseSoftmaxCrossEntropy: targets must be [${logits.shape[0]}] to match logits [${logits.shape.join(',')}], got [${targets.shape.join(',')}]`,
     );
   }
-  if (targets.dtype !== 'int32') throw new BackendError(`sparseSoftmaxCrossEntropy: targets must be int32, got ${targets.dtype}`);
-  if (logits.dtype !== 'float32') throw new BackendError(`sparseSoftmaxCrossEntropy: logits must be float32, got ${logits.dtype}`);
+  if (targets.dtype !== 'int32')
+    throw new BackendError(`sparseSoftmaxCrossEntropy: targets must be int32, got ${targets.dtype}`);
+  if (logits.dtype !== 'float32')
+    throw new BackendError(`sparseSoftmaxCrossEntropy: logits must be float32, got ${logits.dtype}`);
 }
 
 /** The same loss from stock ops (numerically stable), for backends without our kernels. */
@@ -31,7 +34,9 @@ const fused = tfc.customGrad((...args: Array<tfc.Tensor | tfc.GradSaveFunc>) => 
     value,
     gradFunc: (dy: tfc.Tensor, saved: tfc.Tensor[]) => {
       const [savedProbs, savedTargets] = saved as [tfc.Tensor, tfc.Tensor];
-      const grad = tfc.engine().runKernel(SPARSE_SOFTMAX_CE_GRAD, { probs: savedProbs, targets: savedTargets, dy }) as tfc.Tensor;
+      const grad = tfc
+        .engine()
+        .runKernel(SPARSE_SOFTMAX_CE_GRAD, { probs: savedProbs, targets: savedTargets, dy }) as tfc.Tensor;
       return [grad, tfc.zeros(savedTargets.shape)];
     },
   };
@@ -57,7 +62,10 @@ const fused = tfc.customGrad((...args: Array<tfc.Tensor | tfc.GradSaveFunc>) => 
 export function sparseSoftmaxCrossEntropy(logits: tfc.Tensor2D, targets: tfc.Tensor1D): tfc.Tensor1D {
   checkInputs(logits, targets);
   const backend = tfc.getBackend();
-  if (tfc.getKernel(SPARSE_SOFTMAX_CE_LOSS, backend) == null || tfc.getKernel(SPARSE_SOFTMAX_CE_GRAD, backend) == null) {
+  if (
+    tfc.getKernel(SPARSE_SOFTMAX_CE_LOSS, backend) == null ||
+    tfc.getKernel(SPARSE_SOFTMAX_CE_GRAD, backend) == null
+  ) {
     return composite(logits, targets);
   }
   return fused(logits, targets) as tfc.Tensor1D;

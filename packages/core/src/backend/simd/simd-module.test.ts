@@ -11,7 +11,15 @@ describe('SIMD kernels module', () => {
     expect(simdKernels(asWasmBackend(tfc.engine().backend))).not.toBeNull();
   });
 
-  for (const [rows, cols] of [[1, 1], [3, 5], [4, 4], [8, 12], [33, 67], [64, 128], [130, 7]] as Array<[number, number]>) {
+  for (const [rows, cols] of [
+    [1, 1],
+    [3, 5],
+    [4, 4],
+    [8, 12],
+    [33, 67],
+    [64, 128],
+    [130, 7],
+  ] as Array<[number, number]>) {
     it(`transposes ${rows}×${cols} exactly like the JS loop, in place in the heap`, () => {
       const backend = asWasmBackend(tfc.engine().backend);
       const simd = simdKernels(backend)!;
@@ -30,7 +38,12 @@ describe('SIMD kernels module', () => {
 });
 
 describe('SIMD sum over a middle axis', () => {
-  for (const [outer, reduce, inner] of [[1, 800, 37], [3, 7, 8], [2, 5, 1], [4, 1, 9]] as Array<[number, number, number]>) {
+  for (const [outer, reduce, inner] of [
+    [1, 800, 37],
+    [3, 7, 8],
+    [2, 5, 1],
+    [4, 1, 9],
+  ] as Array<[number, number, number]>) {
     it(`equals the JS loop bit for bit for [${outer}, ${reduce}, ${inner}]`, () => {
       const backend = asWasmBackend(tfc.engine().backend);
       const simd = simdKernels(backend)!;
@@ -49,7 +62,12 @@ describe('SIMD sum over a middle axis', () => {
 });
 
 describe('SIMD row scans of the label-smoothed loss', () => {
-  for (const [rows, cols] of [[1, 3], [3, 5], [2, 8], [4, 9487]] as Array<[number, number]>) {
+  for (const [rows, cols] of [
+    [1, 3],
+    [3, 5],
+    [2, 8],
+    [4, 9487],
+  ] as Array<[number, number]>) {
     it(`row_sum_max and sub_scale_rows equal the JS loops for [${rows}, ${cols}] (sums to float64 rounding, the rest bit for bit)`, () => {
       const backend = asWasmBackend(tfc.engine().backend);
       const simd = simdKernels(backend)!;
@@ -76,7 +94,8 @@ describe('SIMD row scans of the label-smoothed loss', () => {
       smoothedGradient(values, new Int32Array(rows), scales, cols, 0.2, expected);
       const got = out.dataSync();
       let differing = 0;
-      for (let r = 0; r < rows; r++) for (let j = 1; j < cols; j++) if (got[r * cols + j] !== expected[r * cols + j]) differing++;
+      for (let r = 0; r < rows; r++)
+        for (let j = 1; j < cols; j++) if (got[r * cols + j] !== expected[r * cols + j]) differing++;
       expect(differing).toBe(0);
       tfc.dispose([x, s, sums, maxes, out]);
     });

@@ -11,14 +11,38 @@ import { SIMD_KERNELS_WASM_BASE64 } from './kernels-wasm';
 /** The exported functions of kernels.wat (pointers are byte offsets into the backend's heap). */
 export interface SimdKernels {
   adam(
-    p: number, g: number, m: number, v: number, outP: number, outM: number, outV: number, n: number,
-    stepSize: number, bias2Sqrt: number, eps: number, beta1: number, c1: number, beta2: number, c2: number,
-    keep: number, l2: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    outP: number,
+    outM: number,
+    outV: number,
+    n: number,
+    stepSize: number,
+    bias2Sqrt: number,
+    eps: number,
+    beta1: number,
+    c1: number,
+    beta2: number,
+    c2: number,
+    keep: number,
+    l2: number,
   ): void;
   /** `dst[cols, rows] = transpose(src[rows, cols])`, float32 */
   transpose(src: number, dst: number, rows: number, cols: number): void;
   /** `out[b] = A[b]·B[b]` for contiguous batches; A's (i, p) at `i·aRow + p·aCol` elements, B `k×n` */
-  bmm_nn(a: number, b: number, out: number, batch: number, m: number, k: number, n: number, aRow: number, aCol: number): void;
+  bmm_nn(
+    a: number,
+    b: number,
+    out: number,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    aRow: number,
+    aCol: number,
+  ): void;
   /** `out[b] = A[b]·B[b]ᵀ` for contiguous batches; A `m×k`, B `n×k`, both row-major */
   bmm_nt(a: number, b: number, out: number, batch: number, m: number, k: number, n: number): void;
   /** copies `rows` rows of `width` bytes between row strides (bytes) */
