@@ -12,6 +12,7 @@
  * where a library function rounds differently (`Math.log`, `**` against NumPy and C's `log`, `pow`): by at most
  * 6e-15 relative on the expected cases.
  */
+import { tokenizeCaption, type ChineseSegmentation } from './chinese-tokenizer';
 import { MetricsInputError } from './errors';
 import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { numpyMean } from './internal/python-compat';
@@ -36,7 +37,19 @@ export interface CiderDOptions {
   sigma?: number;
   /** Token id that ends a row of ids (ImageCaptioning.pytorch: 0). */
   endToken?: number;
+  /**
+   * How string captions become tokens (rows of ids are used as they are): `'none'` (default: they are
+   * space-separated tokens already), or as `evaluate` tokenizes: `'ptb'`, `'jieba'` (Chinese, the AI
+   * Challenger 2017 evaluation: needs `await loadJieba()` first), `'char'` (Chinese, one token per
+   * character). Saved in the JSON form.
+   */
+  tokenize?: CiderDTokenize;
 }
+
+/** Values of {@link CiderDOptions.tokenize}. */
+export type CiderDTokenize = 'none' | 'ptb' | ChineseSegmentation;
+
+const CIDER_D_TOKENIZE: readonly CiderDTokenize[] = ['none', 'ptb', 'jieba', 'char'];
 
 /** The settings every JSON form of a {@link CiderDScorer} carries. */
 interface CiderDScorerSettingsJson {
@@ -48,6 +61,8 @@ interface CiderDScorerSettingsJson {
   endToken: number;
   /** Number of reference sets (images) in the corpus: the pickle's `ref_len` (the scorer uses its log). */
   referenceSetCount: number;
+  /** How string captions are tokenized (see {@link CiderDOptions.tokenize}); absent: `'none'`. */
+  tokenize?: CiderDTokenize;
 }
 
 /**
@@ -148,6 +163,8 @@ export class CiderDScorer {
   readonly endToken: number;
   /** Number of reference sets the document frequencies were counted over. */
   readonly referenceSetCount: number;
+  /** How string captions are tokenized. */
+  readonly tokenize: CiderDTokenize;
   private readonly vocab: NgramVocabulary;
   /** Document frequency per n-gram id (ids past the end: 0). */
   private readonly documentFrequency: Int32Array;
@@ -174,6 +191,7 @@ export class CiderDScorer {
     this.n = options.n;
     this.sigma = options.sigma;
     this.endToken = options.endToken;
+    this.tokenize = options.tokenize;
     this.vocab = vocab;
     this.documentFrequency = documentFrequency;
     this.referenceSetCount = referenceSetCount;
@@ -210,7 +228,7 @@ export class CiderDScorer {
       }
       store.clear();
       refs.forEach((ref: CaptionTokens, i: number) => {
-        vocab.encode(captionText(ref, settings.endToken, `corpus[${index}][${i}]`), store);
+        vocab.encode(captionText(ref, settings, `corpus[${index}][${i}]`), store);
       });
       counter.add(store, 0, store.count, vocab.endId);
     });
@@ -230,7 +248,10 @@ export class CiderDScorer {
     const data = parseScorerJson(json);
     if (data.format === 'caption-cider-d/v2') {
       const { vocab, documentFrequency } = decodeCompactNgrams(data, data.n);
-      return new CiderDScorer(vocab, documentFrequency, data.referenceSetCount, data);
+      return new CiderDScorer(vocab, documentFrequency, data.referenceSetCount, {
+        ...data,
+        tokenize: data.tokenize ?? 'none',
+      });
     }
     const entries = Object.entries(data.documentFrequency);
     const vocab = new NgramVocabulary(data.n, entries.length);
@@ -256,7 +277,10 @@ export class CiderDScorer {
     entries.forEach(([, df], i) => {
       documentFrequency[ids[i] as number] = df;
     });
-    return new CiderDScorer(vocab, documentFrequency, data.referenceSetCount, data);
+    return new CiderDScorer(vocab, documentFrequency, data.referenceSetCount, {
+      ...data,
+      tokenize: data.tokenize ?? 'none',
+    });
   }
 
   /**
@@ -270,6 +294,7 @@ export class CiderDScorer {
       sigma: this.sigma,
       endToken: this.endToken,
       referenceSetCount: this.referenceSetCount,
+      ...(this.tokenize === 'none' ? {} : { tokenize: this.tokenize }),
       ...encodeCompactNgrams(this.vocab, this.documentFrequency, this.n),
     };
   }
@@ -347,7 +372,7 @@ export class CiderDScorer {
     this.vocab.beginTransient();
     try {
       candidates.forEach((candidate, i) => {
-        this.vocab.encodeTransient(captionText(candidate, this.endToken, `candidates[${i}]`), batchSentences);
+        this.vocab.encodeTransient(captionText(candidate, this, `candidates[${i}]`), batchSentences);
       });
       return this.scoreSentences(batchSentences, candidateStart, references);
     } finally {
@@ -395,7 +420,7 @@ export class CiderDScorer {
     }
     const firstSentence = sentences.count;
     refs.forEach((ref, i) => {
-      this.vocab.encode(captionText(ref, this.endToken, `${field}[${i}]`), sentences);
+      this.vocab.encode(captionText(ref, this, `${field}[${i}]`), sentences);
     });
     this.ensureScratch();
     const first = vectors.count;
@@ -418,9 +443,17 @@ export class CiderDScorer {
   }
 }
 
-/** One caption as text: a string as is, or a row of ids cut after the end token and joined with spaces. */
-function captionText(caption: CaptionTokens, endToken: number, field: string): string {
-  if (typeof caption === 'string') return caption;
+/**
+ * One caption as text: a string tokenized as `settings.tokenize` says (as is by default), or a row of ids cut
+ * after the end token and joined with spaces.
+ */
+function captionText(
+  caption: CaptionTokens,
+  settings: { endToken: number; tokenize: CiderDTokenize },
+  field: string,
+): string {
+  const { endToken } = settings;
+  if (typeof caption === 'string') return tokenizeCaption(caption, settings.tokenize);
   if (caption instanceof Int32Array || Array.isArray(caption)) {
     const tokens: number[] = [];
     for (let i = 0; i < caption.length; i++) {
@@ -472,7 +505,18 @@ function withDefaults(options: CiderDOptions): Required<CiderDOptions> {
     n: positiveIntegerOption(options.n, 4, 'n', 'CIDEr-D'),
     sigma: positiveNumberOption(options.sigma, 6, 'sigma', 'CIDEr-D'),
     endToken,
+    tokenize: tokenizeOption(options.tokenize, 'tokenize'),
   };
+}
+
+/** A valid {@link CiderDOptions.tokenize} (`undefined`: `'none'`). */
+function tokenizeOption(value: unknown, field: string): CiderDTokenize {
+  if (value === undefined) return 'none';
+  if (CIDER_D_TOKENIZE.includes(value as CiderDTokenize)) return value as CiderDTokenize;
+  throw new MetricsInputError(
+    `CIDEr-D: option tokenize must be one of ${CIDER_D_TOKENIZE.join(', ')}, got ${JSON.stringify(value) ?? String(value)}`,
+    { field },
+  );
 }
 
 /** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */
@@ -529,7 +573,13 @@ function parseScorerJson(json: unknown): CiderDScorerJson {
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
     return fail('referenceSetCount must be a positive integer', 'referenceSetCount');
   }
-  const settings = { n, sigma, endToken, referenceSetCount: count };
+  const settings = {
+    n,
+    sigma,
+    endToken,
+    referenceSetCount: count,
+    tokenize: tokenizeOption(data.tokenize, 'tokenize'),
+  };
   if (format === 'caption-cider-d/v2') {
     // The n-gram fields are checked while decoding (decodeCompactNgrams).
     return {

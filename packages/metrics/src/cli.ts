@@ -76,8 +76,11 @@ function buildProgram(): Command {
       .option('--json', 'print one JSON object of corpus scores on stdout and nothing else')
       .option('--per-image <file>', 'write per-image scores to this JSON file (gzipped when it ends with .gz)')
       .addOption(
-        new Option('--tokenize <mode>', 'tokenizer: ptb (as coco-caption) or none (captions already tokenized)')
-          .choices(['ptb', 'none'])
+        new Option(
+          '--tokenize <mode>',
+          'tokenizer: ptb (as coco-caption), none (captions already tokenized), jieba (Chinese, as the AI Challenger 2017 evaluation: jieba words, then the PTB pass) or char (Chinese, one token per character, then the PTB pass); references and results alike',
+        )
+          .choices(['ptb', 'none', 'jieba', 'char'])
           .default('ptb'),
       )
       .option(

@@ -12,9 +12,18 @@ import { checkImageIdKey, describeType } from './validate';
 
 const imageIdSchema = z.union([z.number().int(), z.string().min(1)]);
 
+/**
+ * An image id of an annotations file: also integers beyond 2^53, which AI Challenger's files hold
+ * (`int(sha256(name), 16) % (2**63 - 1)`); such ids are only used through the images' `file_name`.
+ */
+const annotationImageIdSchema = z.union([
+  z.number().refine(Number.isInteger, 'expected an integer'),
+  z.string().min(1),
+]);
+
 const cocoAnnotationsSchema = z.object({
-  images: z.array(z.object({ id: imageIdSchema })).optional(),
-  annotations: z.array(z.object({ image_id: imageIdSchema, caption: z.string() })),
+  images: z.array(z.object({ id: annotationImageIdSchema, file_name: z.string().optional() })).optional(),
+  annotations: z.array(z.object({ image_id: annotationImageIdSchema, caption: z.string() })),
 });
 
 const cocoResultsSchema = z.array(z.object({ image_id: imageIdSchema, caption: z.string() }));
@@ -36,6 +45,11 @@ export interface ReferenceSet {
   refs: RawRefs;
   /** Ids listed in COCO's `images` array (results must be among them), or `null` when the file has none. */
   declaredImageIds: Set<string> | null;
+  /**
+   * `images[].file_name` → image id, for results that name images by file (AI Challenger 2017's format:
+   * `{image_id: <file name>, caption}`); `null` when the file has no names.
+   */
+  imageIdsByFileName?: Map<string, string> | null;
 }
 
 /** Reads a COCO captions annotation object (`{images?, annotations: [{image_id, caption}]}`). */
@@ -48,7 +62,27 @@ export function referencesFromCocoAnnotations(json: unknown, file?: string): Ref
     (refs[id] ??= []).push(annotation.caption);
   }
   const declaredImageIds = data.images === undefined ? null : new Set(data.images.map((image) => String(image.id)));
-  return { refs, declaredImageIds };
+  let imageIdsByFileName: Map<string, string> | null = null;
+  const nameOfId = new Map<string, string>();
+  for (const image of data.images ?? []) {
+    if (image.file_name === undefined) continue;
+    const id = String(image.id);
+    const other = nameOfId.get(id);
+    // Ids past 2^53 (AI Challenger's) are rounded by JSON.parse: two images must not become one.
+    if (other !== undefined && other !== image.file_name) {
+      throw new MetricsInputError(
+        `images "${other}" and "${image.file_name}" have the same id once read as a JSON number${
+          typeof image.id === 'number' && !Number.isSafeInteger(image.id)
+            ? ' (ids beyond 2^53 lose precision: write them as strings)'
+            : ''
+        }`,
+        { file, imageId: id, field: 'id' },
+      );
+    }
+    nameOfId.set(id, image.file_name);
+    (imageIdsByFileName ??= new Map()).set(image.file_name, id);
+  }
+  return { refs, declaredImageIds, imageIdsByFileName };
 }
 
 /**
@@ -159,8 +193,9 @@ export async function evaluateCoco(
   results: unknown,
   options: EvaluateCocoOptions = {},
 ): Promise<EvaluationResult> {
-  const references = readReferences(annotations, { split: options.split, file: options.referencesFile });
+  const read = readReferences(annotations, { split: options.split, file: options.referencesFile });
   const cands = candidatesFromCocoResults(results, options.candidatesFile);
+  const references = byResultFileNames(read, cands);
   for (const id of Object.keys(cands)) {
     const declared = references.declaredImageIds === null || references.declaredImageIds.has(id);
     if (!declared || !Object.hasOwn(references.refs, id)) {
@@ -173,6 +208,23 @@ export async function evaluateCoco(
     }
   }
   return evaluate(references.refs, cands, options);
+}
+
+/**
+ * The references keyed by file name when the results name images by `file_name` (AI Challenger 2017's
+ * `loadRes` maps them through the annotations' `images`), else as they are.
+ */
+function byResultFileNames(references: ReferenceSet, cands: RawCands): ReferenceSet {
+  const names = references.imageIdsByFileName;
+  if (names === null || names === undefined) return references;
+  const first = Object.keys(cands).find((id) => !Object.hasOwn(references.refs, id));
+  if (first === undefined || !names.has(first)) return references;
+  const refs: Record<string, readonly string[]> = {};
+  for (const [name, id] of names) {
+    const list = references.refs[id];
+    if (list !== undefined) refs[name] = list;
+  }
+  return { refs, declaredImageIds: new Set(names.keys()), imageIdsByFileName: null };
 }
 
 /** Parses `json` with `schema`, turning the first problem into a {@link MetricsInputError}. */

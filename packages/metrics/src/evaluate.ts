@@ -3,6 +3,7 @@
  * separate tokenizer calls, as COCOEvalCap does), runs the asked metric families and returns corpus and
  * per-image scores under coco-caption's key names.
  */
+import { charTokenize, jiebaTokenize, loadJieba } from './chinese-tokenizer';
 import { MetricsInputError } from './errors';
 import { mapToRecord, recordInKeyOrder } from './internal/records';
 import { hasPythonToken } from './internal/token-table';
@@ -25,9 +26,16 @@ import { checkImageIdKey, describeType } from './validate';
  */
 export type CaptionTokenizer = (captions: Record<string, readonly string[]>) => Record<string, string[]>;
 
-/** Tokenizers by name: `ptb` (coco-caption's PTBTokenizer + punctuation removal) and `none` (pre-tokenized). */
+/**
+ * Tokenizers by name: `ptb` (coco-caption's PTBTokenizer + punctuation removal), `none` (pre-tokenized), and
+ * for Chinese `jieba` (the AI Challenger 2017 evaluation: strip, remove `。`, jieba precise mode, then the PTB
+ * pass; needs `await loadJieba()` first, which `evaluate` does) and `char` (the same with one token per
+ * character). See `docs/chinese.md`.
+ */
 export const TOKENIZERS = {
   ptb: ptbTokenize,
+  jieba: jiebaTokenize,
+  char: charTokenize,
   none: (captions: Record<string, readonly string[]>): Record<string, string[]> => {
     const out: Record<string, string[]> = {};
     for (const [id, list] of Object.entries(captions)) out[id] = [...list];
@@ -86,7 +94,9 @@ export interface EvaluateOptions extends MetricFamilyOptions {
   metrics?: readonly MetricName[];
   /**
    * How captions become tokens: `'ptb'` (default, as coco-caption), `'none'` (captions are already
-   * space-separated tokens), or a tokenizer function.
+   * space-separated tokens), `'jieba'` (Chinese, as the AI Challenger 2017 caption evaluation: jieba words,
+   * then the PTB pass), `'char'` (Chinese, one token per character, then the PTB pass), or a tokenizer
+   * function. The same tokenization applies to references and candidates.
    */
   tokenize?: TokenizerName | CaptionTokenizer;
   /**
@@ -167,6 +177,7 @@ export async function evaluate(
 ): Promise<EvaluationResult> {
   const families = selectFamilies(options);
   const tokenizer = resolveTokenizer(options.tokenize ?? 'ptb');
+  if (options.tokenize === 'jieba') await loadJieba();
   const emptyCandidates = optionChoice(options.emptyCandidates, EMPTY_CANDIDATE_POLICIES, 'emptyCandidates');
   optionChoice(options.missingCandidates, MISSING_CANDIDATE_POLICIES, 'missingCandidates');
   const raw = options.tokenize !== 'none';

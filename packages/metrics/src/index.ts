@@ -6,6 +6,17 @@
  * @packageDocumentation
  */
 export { bleu, bleuFromCounts, type BleuOptions, type BleuResult, type BleuStats } from './bleu';
+export {
+  charTokenize,
+  isJiebaLoaded,
+  jiebaCut,
+  jiebaTokenize,
+  loadJieba,
+  segmentChinese,
+  type ChineseSegmentation,
+  type JiebaWasmSource,
+  type LoadJiebaOptions,
+} from './chinese-tokenizer';
 export { cider, type CiderOptions } from './cider';
 export {
   CiderDScorer,
@@ -16,6 +27,7 @@ export {
   type CiderDScorerJsonV1,
   type CiderDScorerJsonV2,
   type CiderDScores,
+  type CiderDTokenize,
 } from './cider-d-scorer';
 export {
   candidatesFromCocoResults,
