@@ -17,6 +17,7 @@ import {
   type MetricFamilyOptions,
 } from './metric-families';
 import { ptbTokenize } from './tokenizer';
+import type { SpiceCategoryScores } from './spice/spice-output';
 import type { CocoScoreName, MetricName, RawCands, RawRefs, TokenizedCands, TokenizedRefs } from './types';
 import { checkImageIdKey, describeType } from './validate';
 
@@ -144,6 +145,8 @@ export interface EvaluationResult {
    * reference list (CIDEr's mean over references, BLEU's closest length), so they can lower its scores.
    */
   emptyReferences: EmptyReference[];
+  /** SPICE's F score of each tuple category (`All`, `Object`, ...) per image, when SPICE ran. */
+  spiceCategories?: Record<string, SpiceCategoryScores>;
 }
 
 /**
@@ -257,6 +260,7 @@ export async function evaluate(
     skippedReferenceIds,
     emptyCandidateIds,
     emptyReferences,
+    ...(context.details.spiceCategories === undefined ? {} : { spiceCategories: context.details.spiceCategories }),
   };
 }
 

@@ -54,6 +54,8 @@ export {
 } from './evaluate';
 export { METRIC_NAMES, availableMetrics, type MetricFamilyOptions } from './metric-families';
 export * from './meteor';
+export * from './spice';
+export * from './wmd';
 export { rouge, type RougeOptions } from './rouge';
 export { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeLine, type PtbTokenizeLineOptions } from './tokenizer';
 export type {

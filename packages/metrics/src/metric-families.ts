@@ -9,10 +9,15 @@ import { encodeCorpus, type EncodedCorpus } from './internal/encoded-corpus';
 import { METEOR_FAMILY } from './meteor/family';
 import type { MeteorScorer } from './meteor/scorer';
 import { rougeScoresOfEncoded } from './rouge';
+import { SPICE_FAMILY } from './spice/family';
+import type { SpiceCategoryScores } from './spice/spice-output';
+import type { SpiceOptions } from './spice/spice-runner';
 import type { CocoScoreName, MetricName, MetricResult, TokenizedCands, TokenizedRefs } from './types';
+import { WMD_FAMILY } from './wmd/family';
+import type { WordVectors } from './wmd/word-vectors';
 
 /** What a family receives besides the captions: the options given to `evaluate`. */
-export interface MetricFamilyOptions {
+export interface MetricFamilyOptions extends SpiceOptions {
   /**
    * METEOR's data: the path of `meteor-1.5.jar`, of a folder holding it or of its resource files (default:
    * `CAPTION_METEOR_DATA`, else a pycocoevalcap installation), or a `MeteorScorer` built beforehand.
@@ -20,6 +25,12 @@ export interface MetricFamilyOptions {
   meteorData?: string | MeteorScorer;
   /** METEOR's paraphrase table: a path, or `false` to score without one (see `MeteorDataOptions`). */
   meteorParaphrase?: string | false;
+  /**
+   * WMD's word vectors: the path of a word2vec (text or binary, `.bin`) or GloVe text file, `.gz` accepted
+   * (read keeping only the captions' words), or vectors loaded beforehand (`loadWordVectors`,
+   * `parseWordVectors`). WMD runs only when they are given.
+   */
+  wordVectors?: string | WordVectors;
 }
 
 /** Work shared by the families of one evaluation, computed on first use. */
@@ -28,6 +39,14 @@ export interface MetricContext {
   readonly imageIds: readonly string[];
   /** The captions as token ids and n-gram ids up to order 4 (BLEU, ROUGE-L and CIDEr use them). */
   ngrams(): EncodedCorpus;
+  /** What families report besides their keys' scores (returned by `evaluate` as they are). */
+  details: EvaluationDetails;
+}
+
+/** Scores a family reports besides its keys'. */
+export interface EvaluationDetails {
+  /** SPICE's F score of each tuple category per image (set when SPICE ran). */
+  spiceCategories?: Record<string, SpiceCategoryScores>;
 }
 
 /** A {@link MetricContext} over validated tokenized captions, scored in the order of `imageIds` (the candidates' ids). */
@@ -40,6 +59,7 @@ export function metricContext(
   return {
     imageIds,
     ngrams: () => (corpus ??= encodeCorpus(refs, cands, imageIds, 4)),
+    details: {},
   };
 }
 
@@ -106,6 +126,8 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
       return { CIDEr: { score, imageScores: scores } };
     },
   },
+  SPICE_FAMILY,
+  WMD_FAMILY,
 ];
 
 /** The order in which score keys are reported (COCOEvalCap's). */

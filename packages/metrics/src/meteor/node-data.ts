@@ -8,10 +8,8 @@
  * instead.
  */
 import type * as FsModule from 'node:fs';
-import type * as OsModule from 'node:os';
-import type * as PathModule from 'node:path';
-import type * as ZlibModule from 'node:zlib';
 import { MetricsInputError } from '../errors';
+import { env, findInPycocoevalcap, nodeBuiltins, type NodeApis } from '../internal/node-apis';
 import { meteorResourceFilesFromJar } from './jar-resources';
 import { ParaphraseTable, ParaphraseTableBuilder } from './paraphrase-table';
 import { METEOR_RESOURCE_PATHS, MeteorScorer, type MeteorResourceFiles } from './scorer';
@@ -63,37 +61,15 @@ export interface ParaphraseTableLoad {
   fromIndex: boolean;
 }
 
-interface NodeApis {
-  fs: typeof FsModule;
-  path: typeof PathModule;
-  os: typeof OsModule;
-  zlib: typeof ZlibModule;
-}
-
 const JAR_NAME = 'meteor-1.5.jar';
 const PARAPHRASE_NAME = 'paraphrase-en.gz';
 const INDEX_SUFFIX = '.caption-meteor-index';
 
 function nodeApis(): NodeApis {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof proc?.getBuiltinModule !== 'function') {
-    throw new MetricsInputError(
-      "reading METEOR data files needs Node.js >= 20.16; elsewhere build a MeteorScorer from the files' contents",
-      { field: 'meteorData' },
-    );
-  }
-  const get = (id: string): unknown => proc.getBuiltinModule?.(id);
-  return {
-    fs: get('node:fs') as typeof FsModule,
-    path: get('node:path') as typeof PathModule,
-    os: get('node:os') as typeof OsModule,
-    zlib: get('node:zlib') as typeof ZlibModule,
-  };
-}
-
-function env(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-  return value === undefined || value === '' ? undefined : value;
+  return nodeBuiltins(
+    "reading METEOR data files needs Node.js >= 20.16; elsewhere build a MeteorScorer from the files' contents",
+    'meteorData',
+  );
 }
 
 const MISSING_DATA_HELP =
@@ -219,66 +195,9 @@ function resolveParaphrase(
   );
 }
 
-/** The folders Python packages may be installed in on this machine, most specific first. */
-function sitePackageFolders(node: NodeApis): string[] {
-  const { fs, path, os } = node;
-  const home = os.homedir();
-  const folders: string[] = [];
-  for (const entry of (env('PYTHONPATH') ?? '').split(path.delimiter)) if (entry !== '') folders.push(entry);
-  const prefixes = [env('VIRTUAL_ENV'), env('CONDA_PREFIX')].filter((p): p is string => p !== undefined);
-  prefixes.push(
-    path.join(home, '.local'),
-    ...['miniconda3', 'anaconda3', 'miniforge3', 'mambaforge'].map((name) => path.join(home, name)),
-    '/usr/local',
-    '/usr',
-    '/opt/conda',
-  );
-  const pyenv = path.join(home, '.pyenv', 'versions');
-  for (const version of safeList(fs, pyenv)) prefixes.push(path.join(pyenv, version));
-  for (const prefix of prefixes) {
-    const lib = path.join(prefix, 'lib');
-    for (const name of safeList(fs, lib)) {
-      if (!name.startsWith('python3')) continue;
-      folders.push(path.join(lib, name, 'site-packages'), path.join(lib, name, 'dist-packages'));
-    }
-    folders.push(path.join(prefix, 'Lib', 'site-packages'));
-  }
-  folders.push('/usr/lib/python3/dist-packages');
-  // Windows: per-user installs (%APPDATA%\Python\Python3x) and python.org installers (%LOCALAPPDATA%\Programs\Python).
-  const appData = env('APPDATA');
-  const localAppData = env('LOCALAPPDATA');
-  const windowsBases = [
-    ...(appData === undefined ? [] : [path.join(appData, 'Python')]),
-    ...(localAppData === undefined ? [] : [path.join(localAppData, 'Programs', 'Python')]),
-  ];
-  for (const base of windowsBases) {
-    for (const name of safeList(fs, base)) {
-      folders.push(path.join(base, name, 'site-packages'), path.join(base, name, 'Lib', 'site-packages'));
-    }
-  }
-  return [...new Set(folders)];
-}
-
-function safeList(fs: typeof FsModule, folder: string): string[] {
-  try {
-    return fs.readdirSync(folder);
-  } catch {
-    return [];
-  }
-}
-
 /** `pycocoevalcap/meteor/meteor-1.5.jar` in the working directory (a coco-caption checkout) or an installation. */
 function findPycocoevalcapJar(node: NodeApis, searched: string[]): string | null {
-  const { fs, path } = node;
-  const cwd = process.cwd();
-  const roots = [cwd, path.join(cwd, 'coco-caption'), ...sitePackageFolders(node)];
-  for (const root of roots) {
-    if (!fs.existsSync(root)) continue;
-    searched.push(root);
-    const jar = path.join(root, 'pycocoevalcap', 'meteor', JAR_NAME);
-    if (fs.existsSync(jar)) return jar;
-  }
-  return null;
+  return findInPycocoevalcap(node, ['meteor', JAR_NAME], searched);
 }
 
 /** Reads the resource files of a location. */
