@@ -116,6 +116,18 @@ describeWithShared('Chinese scoring = AI Challenger 2017 evaluation, its officia
   });
 });
 
+describe('Chinese and the English-only metrics', () => {
+  it('METEOR and SPICE refuse Chinese tokens with the reason, and the default set leaves them out', async () => {
+    const refs = { '1': ['一只狗在草地上奔跑。'] };
+    const cands = { '1': '一只狗在草地上。' };
+    await expect(evaluate(refs, cands, { tokenize: 'jieba', metrics: ['meteor'] })).rejects.toThrow(
+      /metric "meteor" cannot run: meteor has English resources only .*tokenize 'jieba'/,
+    );
+    const { corpus } = await evaluate(refs, cands, { tokenize: 'char' });
+    expect(Object.keys(corpus)).toEqual([...KEYS]);
+  });
+});
+
 describe("tokenize: 'char'", () => {
   it("is every non-whitespace code point one token (' '.join(list(''.join(s.strip().replace('。','').split())))), then the PTB pass", () => {
     expect(segmentChinese(' 穿粉色T恤的\u3000男人。 ', 'char')).toBe('穿 粉 色 T 恤 的 男 人');

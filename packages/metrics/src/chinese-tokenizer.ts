@@ -22,7 +22,7 @@ interface JiebaWasm {
 }
 
 /** Where the browser build of jieba-wasm fetches its `.wasm` from (see {@link LoadJiebaOptions.wasm}). */
-export type JiebaWasmSource = string | URL | Response | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+export type JiebaWasmSource = string | URL | Response | ArrayBuffer | ArrayBufferView;
 
 /** Options of {@link loadJieba}. */
 export interface LoadJiebaOptions {

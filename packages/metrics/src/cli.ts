@@ -21,7 +21,7 @@ import packageJson from '../package.json';
 import { evaluateCoco, type EvaluateCocoOptions } from './coco-files';
 import { MetricsInputError } from './errors';
 import type { EmptyCandidatePolicy, EvaluationProgress, EvaluationResult, TokenizerName } from './evaluate';
-import { METRIC_FAMILIES, METRIC_NAMES, type MetricFamilyOptions } from './metric-families';
+import { METRIC_FAMILIES, METRIC_NAMES, familyUnavailableReason } from './metric-families';
 import type { MetricName } from './types';
 
 /** Parsed command-line options. */
@@ -37,6 +37,10 @@ interface CliOptions {
   emptyCaptions: EmptyCandidatePolicy;
   meteorData?: string;
   meteorParaphrase?: string;
+  wordVectors?: string;
+  spiceJar?: string;
+  spiceJava?: string;
+  spiceCache?: string;
 }
 
 /** Metric names the API knows but this version cannot compute. */
@@ -49,9 +53,10 @@ Examples:
   caption-eval --refs dataset_coco.json --split test --results results.json --metrics bleu,rouge,cider --per-image scores.json
 
 stdout holds only the scores (a table, or one JSON object with --json); progress, warnings and errors go to
-stderr. Metrics: ${METRIC_FAMILIES.map((family) => family.name).join(', ')} (meteor when its data is found)${
-  NOT_IMPLEMENTED.length > 0 ? `; ${NOT_IMPLEMENTED.join(', ')}: not available in this version` : ''
-}.
+stderr. Metrics: ${METRIC_FAMILIES.map((family) => family.name).join(', ')}: bleu, rouge and cider always; meteor
+when its data is found; spice when Java and spice-1.0.jar (with its lib/) are found; wmd when --word-vectors
+is given${NOT_IMPLEMENTED.length > 0 ? `; ${NOT_IMPLEMENTED.join(', ')}: not available in this version` : ''}.
+Chinese: --tokenize jieba scores as the AI Challenger 2017 caption evaluation (METEOR has no Chinese data).
 A result caption with no token (empty, or only punctuation such as "...", which coco-caption's tokenizer
 removes) is an error; --empty-captions score-zero scores it 0 as coco-caption does. A reference caption that
 tokenizes to nothing is kept as an empty reference, as coco-caption keeps it, with a warning.
@@ -61,7 +66,9 @@ field); 2 internal error.`;
 function buildProgram(): Command {
   return (
     new Command('caption-eval')
-      .description('Caption scores identical to the coco-caption evaluation (BLEU, METEOR, ROUGE-L, CIDEr).')
+      .description(
+        'Caption scores identical to the coco-caption evaluation (BLEU, METEOR, ROUGE-L, CIDEr, SPICE, WMD).',
+      )
       .version(packageJson.version)
       .requiredOption(
         '--refs <file>',
@@ -103,6 +110,22 @@ function buildProgram(): Command {
         '--meteor-paraphrase <file|none>',
         'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)',
       )
+      .option(
+        '--word-vectors <file>',
+        'WMD word vectors: word2vec text or binary (.bin), or GloVe text; .gz accepted (coco-caption: GoogleNews-vectors-negative300.bin)',
+      )
+      .option(
+        '--spice-jar <path>',
+        'SPICE: spice-1.0.jar or its folder, with lib/ holding Stanford CoreNLP 3.6.0 (default: $CAPTION_SPICE_JAR, else a pycocoevalcap installation)',
+      )
+      .option(
+        '--spice-java <command>',
+        'SPICE: the java command (default: $CAPTION_JAVA, $JAVA_HOME/bin/java, java on the PATH)',
+      )
+      .option(
+        '--spice-cache <folder|none>',
+        'SPICE parse cache (default: ~/.cache/caption-metrics/spice-cache); none: no cache',
+      )
       .addHelpText('after', HELP_AFTER)
       // Commander's own errors (unknown option, missing --refs, ...) get the prefix of ours.
       .configureOutput({ outputError: (text, write) => write(`caption-eval: ${text}`) })
@@ -113,9 +136,9 @@ function buildProgram(): Command {
  * Says on stderr which metrics the default set (no --metrics) leaves out here, so that a missing METEOR is not
  * silent; with its data flags given, why it cannot run.
  */
-function reportSkippedDefaults(options: MetricFamilyOptions, dataFlagsGiven: boolean): void {
+function reportSkippedDefaults(options: EvaluateCocoOptions, dataFlagsGiven: boolean): void {
   for (const family of METRIC_FAMILIES) {
-    const reason = family.unavailableReason(options);
+    const reason = familyUnavailableReason(family, options);
     if (reason === null) continue;
     process.stderr.write(
       dataFlagsGiven
@@ -202,6 +225,7 @@ function perImageRows(result: EvaluationResult): object[] {
   return result.imageIds.map((id) => ({
     image_id: /^(0|[1-9]\d*)$/.test(id) && Number.isSafeInteger(Number(id)) ? Number(id) : id,
     ...result.perImage[id],
+    ...(result.spiceCategories === undefined ? {} : { SPICE_categories: result.spiceCategories[id] }),
   }));
 }
 
@@ -232,11 +256,18 @@ async function main(argv: readonly string[]): Promise<number> {
       onProgress: progress.onProgress,
       meteorData: options.meteorData,
       meteorParaphrase: options.meteorParaphrase === 'none' ? false : options.meteorParaphrase,
+      wordVectors: options.wordVectors,
+      spiceJar: options.spiceJar,
+      spiceJava: options.spiceJava,
+      spiceCache: options.spiceCache === 'none' ? false : options.spiceCache,
     };
     if (evaluateOptions.metrics === undefined) {
       reportSkippedDefaults(
         evaluateOptions,
-        options.meteorData !== undefined || options.meteorParaphrase !== undefined,
+        options.meteorData !== undefined ||
+          options.meteorParaphrase !== undefined ||
+          options.spiceJar !== undefined ||
+          options.spiceJava !== undefined,
       );
     }
     const result = await evaluateCoco(references, results, evaluateOptions);

@@ -11,6 +11,7 @@ import {
   METRIC_FAMILIES,
   METRIC_NAMES,
   SCORE_KEY_ORDER,
+  familyUnavailableReason,
   metricContext,
   type FamilyScores,
   type MetricFamily,
@@ -267,7 +268,7 @@ export async function evaluate(
 /** The families to run: those asked for (each must exist and be able to run), else every one that can run. */
 function selectFamilies(options: EvaluateOptions): MetricFamily[] {
   if (options.metrics === undefined) {
-    return METRIC_FAMILIES.filter((family) => family.unavailableReason(options) === null);
+    return METRIC_FAMILIES.filter((family) => familyUnavailableReason(family, options) === null);
   }
   if (options.metrics.length === 0) throw new MetricsInputError('no metric asked for', { field: 'metrics' });
   const asked = new Set(options.metrics);
@@ -283,7 +284,7 @@ function selectFamilies(options: EvaluateOptions): MetricFamily[] {
         field: 'metrics',
       });
     }
-    const reason = family.unavailableReason(options);
+    const reason = familyUnavailableReason(family, options);
     // the reason names its own file and field (e.g. meteorData); a second location prefix would only repeat
     if (reason !== null) throw new MetricsInputError(`metric "${name}" cannot run: ${reason}`);
   }

@@ -1,7 +1,7 @@
 /**
- * `@caption/metrics`: the coco-caption evaluation (PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D; SPICE and WMD
- * are named in the API but not available yet) in pure TypeScript, with the same numbers as the official
- * Python/Java tools.
+ * `@caption/metrics`: the coco-caption evaluation (PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D, WMD; SPICE
+ * through the official jar) in TypeScript, with the same numbers as the official Python/Java tools; Chinese
+ * captions scored as the AI Challenger 2017 evaluation.
  *
  * @packageDocumentation
  */

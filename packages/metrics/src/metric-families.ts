@@ -146,10 +146,29 @@ export const SCORE_KEY_ORDER: readonly CocoScoreName[] = [
 /** Every metric name the API knows, runnable here or not. */
 export const METRIC_NAMES: readonly MetricName[] = ['bleu', 'meteor', 'rouge', 'cider', 'spice', 'wmd'];
 
+/** Families whose resources are English only (METEOR's stemmer, synonyms and paraphrases; SPICE's parser). */
+const ENGLISH_ONLY: readonly MetricName[] = ['meteor', 'spice'];
+
+/**
+ * Why `family` cannot run with these options, or `null`: its own reason (missing data, Java, ...), or, for
+ * METEOR and SPICE under a Chinese tokenizer (`tokenize: 'jieba' | 'char'`), that their resources are English.
+ */
+export function familyUnavailableReason(
+  family: MetricFamily,
+  options: MetricFamilyOptions & { tokenize?: unknown },
+): string | null {
+  if ((options.tokenize === 'jieba' || options.tokenize === 'char') && ENGLISH_ONLY.includes(family.name)) {
+    return `${family.name} has English resources only (no Chinese ${family.name === 'meteor' ? 'stemmer, synonyms or paraphrases' : 'parser'}), so it does not score tokenize '${options.tokenize}' captions`;
+  }
+  return family.unavailableReason(options);
+}
+
 /**
  * The metrics that can run with these options, in coco-caption's order: what `evaluate` and `caption-eval`
  * run when no metric is named.
  */
-export function availableMetrics(options: MetricFamilyOptions = {}): MetricName[] {
-  return METRIC_FAMILIES.filter((family) => family.unavailableReason(options) === null).map((family) => family.name);
+export function availableMetrics(options: MetricFamilyOptions & { tokenize?: unknown } = {}): MetricName[] {
+  return METRIC_FAMILIES.filter((family) => familyUnavailableReason(family, options) === null).map(
+    (family) => family.name,
+  );
 }

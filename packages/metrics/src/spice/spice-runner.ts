@@ -121,7 +121,7 @@ export function locateSpice(options: SpiceOptions = {}): SpiceLocation {
   const jar = findJar(node, options.spiceJar);
   const problems = [jar, java].flatMap((found) => ('problem' in found ? [found.problem] : []));
   if (problems.length > 0) {
-    throw new MetricsInputError(`${HELP}; ${problems.join('; ')}`, { field: 'spiceJar' });
+    throw new MetricsInputError(`${HELP}; ${problems.join('; ')}`);
   }
   return { jar: (jar as { jar: string }).jar, java: (java as { java: string }).java };
 }
