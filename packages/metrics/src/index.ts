@@ -18,6 +18,7 @@ export {
   type LoadJiebaOptions,
 } from './chinese-tokenizer';
 export { cider, type CiderOptions } from './cider';
+export { kendallTau, type KendallTau } from './kendall-tau';
 export {
   CiderDScorer,
   PreparedReferences,
