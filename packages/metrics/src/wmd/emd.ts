@@ -29,21 +29,39 @@ export interface EmdProblem {
   maxCost: number;
 }
 
-/** Reusable buffers of {@link pyemdDistance} (grown as needed; one per scorer). */
+/** Reusable buffers of {@link pyemdDistance} and of WMD's problems (grown as needed; one per scorer). */
 export class EmdScratch {
   supply = new Float64Array(0);
   demand = new Float64Array(0);
+  preflowed = new Float64Array(0);
   cost = new Float64Array(0);
   flow = new Float64Array(0);
   dist = new Float64Array(0);
   from = new Int32Array(0);
+  /** For the caller's problem: masses, distances, shared-word links. */
+  nbow1 = new Float64Array(0);
+  nbow2 = new Float64Array(0);
+  distance = new Float64Array(0);
+  shared = new Int32Array(0);
+  newInDoc2 = new Uint8Array(0);
 
+  /** Makes room for m supply and n demand words. */
   ensure(m: number, n: number): void {
-    if (this.supply.length < m) this.supply = new Float64Array(m * 2);
-    if (this.demand.length < n) this.demand = new Float64Array(n * 2);
+    if (this.supply.length < m) {
+      this.supply = new Float64Array(m * 2);
+      this.nbow1 = new Float64Array(m * 2);
+      this.shared = new Int32Array(m * 2);
+    }
+    if (this.demand.length < n) {
+      this.demand = new Float64Array(n * 2);
+      this.preflowed = new Float64Array(n * 2);
+      this.nbow2 = new Float64Array(n * 2);
+      this.newInDoc2 = new Uint8Array(n * 2);
+    }
     if (this.cost.length < m * n) {
       this.cost = new Float64Array(m * n * 2);
       this.flow = new Float64Array(m * n * 2);
+      this.distance = new Float64Array(m * n * 2);
     }
     if (this.dist.length < m + n) {
       this.dist = new Float64Array((m + n) * 2);
@@ -65,7 +83,8 @@ export function pyemdDistance(problem: EmdProblem, scratch: EmdScratch): number 
   // Pre-flow of the shared words, then the integer masses (floor(x * scale + 0.5), as FastEMD).
   const supply = scratch.supply;
   const demand = scratch.demand;
-  const preflowed = Float64Array.from(problem.demand);
+  const preflowed = scratch.preflowed;
+  preflowed.set(problem.demand);
   for (let i = 0; i < m; i++) {
     let p = problem.supply[i] as number;
     const j = problem.shared[i] as number;

@@ -38,32 +38,32 @@ export function withoutStopWords(caption: string): string[] {
   return caption.split(' ').filter((token) => !WMD_STOP_WORDS.has(token));
 }
 
-/** One document for `wmdistance`: its distinct in-vocabulary words in first-seen order, with their counts. */
+/**
+ * One document for `wmdistance`: its distinct in-vocabulary words in Python's sorted order (the order gensim's
+ * Dictionary numbers a document's new words in), with their vector rows and counts.
+ */
 interface Document {
   words: string[];
-  rows: number[];
-  counts: number[];
+  rows: Int32Array;
+  counts: Float64Array;
   length: number;
 }
 
 function toDocument(tokens: readonly string[], vectors: WordVectors): Document {
-  const index = new Map<string, number>();
-  const doc: Document = { words: [], rows: [], counts: [], length: 0 };
+  const counts = new Map<string, number>();
+  let length = 0;
   for (const token of tokens) {
-    const row = vectors.rowOf(token);
-    if (row < 0) continue; // OOV
-    doc.length += 1;
-    const at = index.get(token);
-    if (at === undefined) {
-      index.set(token, doc.words.length);
-      doc.words.push(token);
-      doc.rows.push(row);
-      doc.counts.push(1);
-    } else {
-      doc.counts[at] = (doc.counts[at] as number) + 1;
-    }
+    if (!vectors.has(token)) continue; // OOV
+    length += 1;
+    counts.set(token, (counts.get(token) ?? 0) + 1);
   }
-  return doc;
+  const words = [...counts.keys()].sort(compareCodePoints);
+  return {
+    words,
+    rows: Int32Array.from(words, (word) => vectors.rowOf(word)),
+    counts: Float64Array.from(words, (word) => counts.get(word) as number),
+    length,
+  };
 }
 
 /**
@@ -83,33 +83,39 @@ function documentDistance(doc1: Document, doc2: Document, vectors: WordVectors, 
   if (doc1.length === 0 || doc2.length === 0) return Infinity;
   const m = doc1.words.length;
   const n = doc2.words.length;
-  // gensim's Dictionary: document 1's words get ids in sorted order, then document 2's new words, sorted.
-  const order1 = [...doc1.words.keys()].sort((a, b) =>
-    compareCodePoints(doc1.words[a] as string, doc1.words[b] as string),
-  );
-  const order2 = [...doc2.words.keys()].sort((a, b) =>
-    compareCodePoints(doc2.words[a] as string, doc2.words[b] as string),
-  );
-  const inDoc1 = new Map<string, number>();
-  order1.forEach((k, i) => inDoc1.set(doc1.words[k] as string, i));
-  const shared = new Int32Array(m).fill(-1);
+  scratch.ensure(m, n);
+  // gensim's Dictionary: document 1's words get ids 0..m-1 (sorted), then document 2's new words (sorted).
+  // Both lists are sorted, so the shared words are found by merging.
+  const shared = scratch.shared;
+  shared.fill(-1, 0, m);
+  const newInDoc2 = scratch.newInDoc2;
   let vocabularySize = m;
-  order2.forEach((k, j) => {
-    const i = inDoc1.get(doc2.words[k] as string);
-    if (i === undefined) vocabularySize += 1;
-    else shared[i] = j;
-  });
+  for (let i = 0, j = 0; j < n;) {
+    const order = i < m ? compareCodePoints(doc1.words[i] as string, doc2.words[j] as string) : 1;
+    if (order === 0) {
+      shared[i] = j;
+      newInDoc2[j] = 0;
+      i++;
+      j++;
+    } else if (order < 0) {
+      i++;
+    } else {
+      newInDoc2[j] = 1;
+      vocabularySize += 1;
+      j++;
+    }
+  }
   if (vocabularySize === 1) return 0;
 
   const dim = vectors.dimension;
   const units = vectors.unitVectors;
-  const cost = new Float64Array(m * n);
+  const cost = scratch.distance;
   let maxCost = 0;
   let costSum = 0;
   for (let i = 0; i < m; i++) {
-    const a = (doc1.rows[order1[i] as number] as number) * dim;
+    const a = (doc1.rows[i] as number) * dim;
     for (let j = 0; j < n; j++) {
-      const b = (doc2.rows[order2[j] as number] as number) * dim;
+      const b = (doc2.rows[j] as number) * dim;
       // scipy's cdist 'euclidean' on float32 rows: float64 differences, summed in order
       let sum = 0;
       for (let k = 0; k < dim; k++) {
@@ -124,24 +130,30 @@ function documentDistance(doc1: Document, doc2: Document, vectors: WordVectors, 
   }
   if (Math.abs(costSum) < 1e-8) return Infinity;
 
-  const supply = new Float64Array(m);
-  const demand = new Float64Array(n);
-  for (let i = 0; i < m; i++) supply[i] = (doc1.counts[order1[i] as number] as number) / doc1.length;
-  for (let j = 0; j < n; j++) demand[j] = (doc2.counts[order2[j] as number] as number) / doc2.length;
-  // FastEMD sums the masses over the dictionary's ids in order: document 1's words, then the rest of
-  // document 2's (the shared ones sit among document 1's ids).
+  const supply = scratch.nbow1;
+  const demand = scratch.nbow2;
+  for (let i = 0; i < m; i++) supply[i] = (doc1.counts[i] as number) / doc1.length;
+  for (let j = 0; j < n; j++) demand[j] = (doc2.counts[j] as number) / doc2.length;
+  // FastEMD sums the masses over the dictionary's ids in order: document 1's words, then document 2's new
+  // words; document 2's shared words sit at document 1's ids.
   let supplySum = 0;
   for (let i = 0; i < m; i++) supplySum += supply[i] as number;
-  const demandOfId = new Float64Array(vocabularySize);
-  let next = m;
-  order2.forEach((_, j) => {
-    const i = inDoc1.get(doc2.words[order2[j] as number] as string);
-    demandOfId[i === undefined ? next++ : i] = demand[j] as number;
-  });
   let demandSum = 0;
-  for (let k = 0; k < vocabularySize; k++) demandSum += demandOfId[k] as number;
+  for (let i = 0; i < m; i++) {
+    const j = shared[i] as number;
+    demandSum += j >= 0 ? (demand[j] as number) : 0;
+  }
+  for (let j = 0; j < n; j++) if (newInDoc2[j] === 1) demandSum += demand[j] as number;
 
-  const problem: EmdProblem = { supply, demand, cost, shared, supplySum, demandSum, maxCost };
+  const problem: EmdProblem = {
+    supply: supply.subarray(0, m),
+    demand: demand.subarray(0, n),
+    cost: cost.subarray(0, m * n),
+    shared: shared.subarray(0, m),
+    supplySum,
+    demandSum,
+    maxCost,
+  };
   return pyemdDistance(problem, scratch);
 }
 
