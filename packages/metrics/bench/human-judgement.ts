@@ -37,6 +37,7 @@ const PAPER: Partial<Record<CocoScoreName, number>> = {
 };
 
 const KEYS: CocoScoreName[] = ['Bleu_1', 'Bleu_4', 'ROUGE_L', 'METEOR', 'CIDEr', 'SPICE', 'WMD'];
+const BLEU4_UNSMOOTHED = 'Bleu_4, 0 without a matching 4-gram (diagnostic)';
 
 interface Judgement {
   image: string;
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     `bench:human ${new Date().toISOString()} node ${process.version}, ${cpus().length} CPUs, load ${loadAverageText()}`,
   );
   console.log(
-    `metrics: ${metrics.join(', ')}${notRun.length > 0 ? `; not run: ${notRun.join(', ')} (no jar/Java found)` : ''}`,
+    `metrics: ${metrics.join(', ')}${notRun.length > 0 ? `; not run: ${notRun.join(', ')} (spice-1.0.jar with its lib/ not found)` : ''}`,
   );
 
   const table: Record<string, Record<string, { tauB: number; tauC: number; n: number }>> = {};
@@ -130,6 +131,13 @@ async function main(): Promise<void> {
       const scores = result.imageIds.map((id) => result.perImage[id]?.[key] as number);
       table[name][key] = kendallTau(scores, human);
     }
+    // Diagnostic: coco-caption's per-image BLEU-4 is smoothed (its tiny/small guards), so captions without a
+    // matching 4-gram still differ (below 1e-3) by their lower orders; unsmoothed, they would all be 0 (ties).
+    const unsmoothed = result.imageIds.map((id) => {
+      const value = result.perImage[id]?.Bleu_4 as number;
+      return value < 1e-3 ? 0 : value;
+    });
+    table[name][BLEU4_UNSMOOTHED] = kendallTau(unsmoothed, human);
     pairsOut[name] = judgements.map((j, i) => ({ ...j, ...result.perImage[String(i)] }));
     console.log(
       `${name}: ${judgements.length} pairs (${leftOut} judged captions left out of their own image's references) scored in ${seconds.toFixed(1)} s (load ${loadAverageText()})`,
@@ -137,9 +145,9 @@ async function main(): Promise<void> {
   }
 
   const cell = (value: number | undefined): string => (value === undefined ? '–' : value.toFixed(3));
-  const rows = KEYS.map((key) => [
+  const rows = [...KEYS, BLEU4_UNSMOOTHED].map((key) => [
     key,
-    cell(PAPER[key]),
+    cell(PAPER[key as CocoScoreName]),
     cell(table.Expert?.[key]?.tauB),
     cell(table.Expert?.[key]?.tauC),
     cell(table.CrowdFlower?.[key]?.tauB),

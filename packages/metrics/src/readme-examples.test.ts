@@ -18,6 +18,13 @@ const DOCUMENTS: [string, () => string[]][] = [
     () => typescriptBlocks(markdownSection(readFileSync(join(packageRoot, 'README.md'), 'utf8'), 'Library')),
   ],
   ['docs/tokenizer.md', () => typescriptBlocks(readFileSync(join(packageRoot, 'docs', 'tokenizer.md'), 'utf8'))],
+  [
+    'README.md, section "WMD, SPICE, Chinese, human judgement"',
+    () =>
+      typescriptBlocks(
+        markdownSection(readFileSync(join(packageRoot, 'README.md'), 'utf8'), 'WMD, SPICE, Chinese, human judgement'),
+      ),
+  ],
 ];
 
 describe('documentation examples', () => {
