@@ -1,5 +1,6 @@
 import { describeWithShared } from '@caption/test-support';
 import { describe, expect, it } from 'vitest';
+import { gpt2ConfigFromHuggingFace } from '../gpt2/config';
 import { BertWordPieceTokenizer } from './bert-chinese';
 import { GPT2BPETokenizer } from './gpt2-bpe';
 import { JiebaWordTokenizer } from './jieba-words';
@@ -53,12 +54,14 @@ describeWithShared(
       expect(tokenizer.decode(tokenizer.encode('一个男人 the dogs'))).toBe('一个男人 the dogs');
     });
 
-    it('fits the Chinese GPT-2 of ClipCap-Chinese (vocab_size 21128) and not GPT-2 English', () => {
+    it('fits the Chinese GPT-2 of ClipCap-Chinese (its HF config.json read: vocab_size 21128) and not GPT-2 English', () => {
       const tokenizer = BertWordPieceTokenizer.fromFile(path);
-      const config = data.readJson<{ vocab_size: number }>(
+      const hf = data.readJson<Record<string, unknown>>(
         'tokenizers/bert-base-chinese/clipcap-chinese-gpt2.config.json',
       );
-      expect(() => assertTokenizerFitsModel(tokenizer, config.vocab_size)).not.toThrow();
+      const config = gpt2ConfigFromHuggingFace(hf, 'clipcap-chinese-gpt2.config.json');
+      expect(config).toMatchObject({ vocabSize: 21128, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12 });
+      expect(() => assertTokenizerFitsModel(tokenizer, config.vocabSize)).not.toThrow();
       expect(() => assertTokenizerFitsModel(tokenizer, 50257)).toThrow(
         /has 21128 ids but the model's vocabulary has 50257/,
       );
