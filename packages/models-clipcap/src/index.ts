@@ -24,7 +24,7 @@ export {
   type GPT2Config,
   type ResolvedGPT2Config,
 } from './gpt2/config';
-export { GPT2ConfigError, GPT2InputError, WeightsFileError } from './gpt2/errors';
+export { GPT2ConfigError, GPT2InputError } from './gpt2/errors';
 export {
   GPT2Attention,
   GPT2Block,
@@ -40,7 +40,7 @@ export {
   type GPT2ModelOutput,
 } from './gpt2/gpt2';
 export { gpt2WeightTarget, loadGPT2Weights } from './gpt2/weights';
-export { loadWeightsInto, readSafetensorsFile, type WeightTarget } from './weights';
+export { loadWeightsInto, readSafetensorsFile, WeightsFileError, type WeightTarget } from './weights';
 export { ClipCapConfigError, ClipCapInputError } from './clipcap/errors';
 export {
   ClipCapMLPMapper,
