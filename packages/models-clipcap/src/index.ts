@@ -5,8 +5,106 @@
  * @packageDocumentation
  */
 import { registerModuleClass, type ModuleClass } from '@caption/core';
+import { ClipCapModel } from './clipcap/captioner';
+import {
+  ClipCapMLPMapper,
+  ClipCapMlpTransformer,
+  ClipCapMultiHeadAttention,
+  ClipCapTransformer,
+  ClipCapTransformerLayer,
+  ClipCapTransformerMapper,
+} from './clipcap/mappers';
+import { GPT2Attention, GPT2Block, GPT2Conv1D, GPT2LMHeadModel, GPT2MLP, GPT2Model } from './gpt2/gpt2';
+
+export {
+  GPT2_SMALL_CONFIG,
+  gpt2ConfigFromHuggingFace,
+  resolveGPT2Config,
+  type GPT2Activation,
+  type GPT2Config,
+  type ResolvedGPT2Config,
+} from './gpt2/config';
+export { GPT2ConfigError, GPT2InputError } from './gpt2/errors';
+export {
+  GPT2Attention,
+  GPT2Block,
+  GPT2Conv1D,
+  GPT2LMHeadModel,
+  GPT2MLP,
+  GPT2Model,
+  type GPT2Conv1DConfig,
+  type GPT2ForwardInput,
+  type GPT2LayerCache,
+  type GPT2LMHeadModelOptions,
+  type GPT2LMOutput,
+  type GPT2ModelOutput,
+} from './gpt2/gpt2';
+export { gpt2WeightTarget, loadGPT2Weights } from './gpt2/weights';
+export { loadWeightsInto, readSafetensorsFile, WeightsFileError, type WeightTarget } from './weights';
+export { ClipCapConfigError, ClipCapInputError } from './clipcap/errors';
+export {
+  ClipCapMLPMapper,
+  ClipCapMlpTransformer,
+  ClipCapMultiHeadAttention,
+  ClipCapTransformer,
+  ClipCapTransformerLayer,
+  ClipCapTransformerMapper,
+  type ClipCapMLPMapperConfig,
+  type ClipCapTransformerConfig,
+  type ClipCapTransformerLayerConfig,
+  type ClipCapTransformerMapperConfig,
+  type PrefixMapper,
+} from './clipcap/mappers';
+export {
+  CAPTION_PADDING,
+  ClipCapModel,
+  clipCapMaxSequenceLength,
+  copyGPT2,
+  loadClipCapWeights,
+  padCaptions,
+  resolveClipCapConfig,
+  type ClipCapConfig,
+  type ClipCapLossOptions,
+  type ClipCapModelOptions,
+  type MappingType,
+  type ResolvedClipCapConfig,
+} from './clipcap/captioner';
+export {
+  assertTokenizerFitsModel,
+  encodeCaptions,
+  TokenizerVocabularyError,
+  type EncodeCaptionsOptions,
+  type TextTokenizer,
+} from './tokenizers/text-tokenizer';
+export { GPT2BPETokenizer } from './tokenizers/gpt2-bpe';
+export { BertWordPieceTokenizer, type BertWordPieceOptions } from './tokenizers/bert-chinese';
+export { JiebaWordTokenizer, type JiebaVocabularyOptions, type JiebaWordOptions } from './tokenizers/jieba-words';
+export { ClipCapDecoder, PREFIX_SLOT_TOKEN, type ClipCapDecoderOptions } from './generation/decoder';
+export {
+  generateBeam,
+  generateGreedy,
+  generateTopP,
+  type BeamCaption,
+  type GenerateBeamOptions,
+  type GenerateOptions,
+  type GenerateTopPOptions,
+} from './generation/generate';
 
 /** This package's module classes, registered with core's `registerModuleClass` when the package is loaded. */
-export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [];
+export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [
+  GPT2Conv1D,
+  GPT2Attention,
+  GPT2MLP,
+  GPT2Block,
+  GPT2Model,
+  GPT2LMHeadModel,
+  ClipCapMLPMapper,
+  ClipCapMultiHeadAttention,
+  ClipCapMlpTransformer,
+  ClipCapTransformerLayer,
+  ClipCapTransformer,
+  ClipCapTransformerMapper,
+  ClipCapModel,
+];
 
 registerModuleClass(...CLIPCAP_MODULE_CLASSES);
