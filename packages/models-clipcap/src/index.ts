@@ -5,8 +5,64 @@
  * @packageDocumentation
  */
 import { registerModuleClass, type ModuleClass } from '@caption/core';
+import { CLIP_MODULE_CLASSES } from './clip/module-classes';
+
+export { ClipConfigError, ClipInputError, ClipWeightsError, ImageDecodeError } from './clip/errors';
+export {
+  Conv2d,
+  BatchNorm2d,
+  avgPool,
+  avgPoolPadded,
+  maxPoolPadded,
+  nchwToNhwc,
+  type Conv2dConfig,
+  type BatchNorm2dConfig,
+} from './clip/conv';
+export {
+  ClipMultiheadAttention,
+  ClipMlp,
+  ResidualAttentionBlock,
+  ClipTransformer,
+  causalMask,
+  quickGelu,
+  scaledDotProductAttention,
+  type ClipMultiheadAttentionConfig,
+  type ClipTransformerConfig,
+} from './clip/transformer';
+export { VisionTransformer, PatchWeight, type VisionTransformerConfig } from './clip/vision-transformer';
+export {
+  ModifiedResNet,
+  ClipBottleneck,
+  AttentionPool2d,
+  DownsampleBranch,
+  type ModifiedResNetConfig,
+  type ClipBottleneckConfig,
+  type AttentionPool2dConfig,
+  type DownsampleBranchConfig,
+} from './clip/modified-resnet';
+export { Res2NeXt, Bottle2neckX, RES2NEXT50, type Res2NeXtConfig, type Bottle2neckXConfig } from './clip/res2next';
+export {
+  ClipModel,
+  MlpProjectionHead,
+  CLIP_VIT_B_32,
+  clipConfigFromOpenAI,
+  clipContrastiveLoss,
+  clipLogits,
+  l2Normalize,
+  type ClipModelConfig,
+  type ClipVisionConfig,
+  type ClipVitConfig,
+  type ClipResNetConfig,
+  type ClipRes2NeXtConfig,
+  type ClipTextConfig,
+  type ClipTextTransformerConfig,
+  type ClipProjection,
+  type ClipOutputs,
+  type ClipTextEncoder,
+} from './clip/clip-model';
+export { loadClipWeights, stateDictFromSafetensors } from './clip/weights';
 
 /** This package's module classes, registered with core's `registerModuleClass` when the package is loaded. */
-export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [];
+export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [...CLIP_MODULE_CLASSES];
 
 registerModuleClass(...CLIPCAP_MODULE_CLASSES);

@@ -165,7 +165,10 @@ export function clipConfigFromOpenAI(
   let vision: ClipVisionConfig;
   if (Array.isArray(args.vision_layers)) {
     if (args.vision_layers.length !== 4) {
-      throw new ClipConfigError('vision_layers', `must be a number or 4 block counts, got ${JSON.stringify(args.vision_layers)}`);
+      throw new ClipConfigError(
+        'vision_layers',
+        `must be a number or 4 block counts, got ${JSON.stringify(args.vision_layers)}`,
+      );
     }
     vision = {
       type: 'resnet',
@@ -290,10 +293,14 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
     }
     const projection = full.projection;
     if (projection !== 'linear' && !(typeof projection === 'object' && projection.type === 'mlp')) {
-      throw new ClipConfigError('projection', `must be 'linear' or { type: 'mlp', hiddenDim }, got ${JSON.stringify(projection)}`);
+      throw new ClipConfigError(
+        'projection',
+        `must be 'linear' or { type: 'mlp', hiddenDim }, got ${JSON.stringify(projection)}`,
+      );
     }
     const text = full.text;
-    if (text.type !== 'clip') throw new ClipConfigError('text.type', `must be 'clip', got ${JSON.stringify(text.type)}`);
+    if (text.type !== 'clip')
+      throw new ClipConfigError('text.type', `must be 'clip', got ${JSON.stringify(text.type)}`);
     for (const key of ['contextLength', 'vocabSize', 'width', 'heads', 'layers'] as const) {
       checkPositiveInteger(`text.${key}`, text[key]);
     }
@@ -314,10 +321,17 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
       checkPositiveInteger('vision.inputResolution', vision.inputResolution);
       this.visual = new Res2NeXt({ ...rest, numClasses: linear ? e : null }, rng);
     } else {
-      throw new ClipConfigError('vision.type', `must be 'vit', 'resnet' or 'res2next', got ${JSON.stringify((vision as { type: unknown }).type)}`);
+      throw new ClipConfigError(
+        'vision.type',
+        `must be 'vit', 'resnet' or 'res2next', got ${JSON.stringify((vision as { type: unknown }).type)}`,
+      );
     }
     // own parameters first (PyTorch's state-dict order lists them before the sub-modules)
-    this.positionalEmbedding = this.addParameter('positional_embedding', [text.contextLength, text.width], normalInit(0.01));
+    this.positionalEmbedding = this.addParameter(
+      'positional_embedding',
+      [text.contextLength, text.width],
+      normalInit(0.01),
+    );
     this.textProjectionWeight = linear
       ? this.addParameter('text_projection', [text.width, e], normalInit(text.width ** -0.5))
       : null;
@@ -325,7 +339,13 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
     this.addModule('visual', this.visual);
     this.imageProjection = linear
       ? null
-      : this.addModule('image_projection', new MlpProjectionHead({ inDim: this.visual.outputDim, hiddenDim: (projection as { hiddenDim: number }).hiddenDim, outDim: e }, rng));
+      : this.addModule(
+          'image_projection',
+          new MlpProjectionHead(
+            { inDim: this.visual.outputDim, hiddenDim: (projection as { hiddenDim: number }).hiddenDim, outDim: e },
+            rng,
+          ),
+        );
     this.transformer = this.addModule(
       'transformer',
       new ClipTransformer({ width: text.width, layers: text.layers, heads: text.heads }, rng),
@@ -342,7 +362,13 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
     this.lnFinal = this.addModule('ln_final', new LayerNorm({ features: text.width }, rng));
     this.textProjectionHead = linear
       ? null
-      : this.addModule('text_projection', new MlpProjectionHead({ inDim: text.width, hiddenDim: (projection as { hiddenDim: number }).hiddenDim, outDim: e }, rng));
+      : this.addModule(
+          'text_projection',
+          new MlpProjectionHead(
+            { inDim: text.width, hiddenDim: (projection as { hiddenDim: number }).hiddenDim, outDim: e },
+            rng,
+          ),
+        );
     this.mask = causalMask(text.contextLength);
   }
 
@@ -380,20 +406,23 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
       throw new ClipInputError(where, 'text', `must be int32 [B, T], got ${ids.dtype} [${ids.shape.join(', ')}]`);
     }
     const [b, t] = ids.shape;
-    if (t > contextLength) throw new ClipInputError(where, 'text', `has ${t} positions, more than contextLength ${contextLength}`);
+    if (t > contextLength)
+      throw new ClipInputError(where, 'text', `has ${t} positions, more than contextLength ${contextLength}`);
     const values = ids.dataSync();
     const rows = new Int32Array(b);
     for (let i = 0; i < b; i++) {
       let best = 0;
       for (let j = 0; j < t; j++) {
         const v = values[i * t + j] as number;
-        if (v < 0 || v >= vocabSize) throw new ClipInputError(where, 'text', `id ${v} at [${i}, ${j}] is outside [0, ${vocabSize})`);
+        if (v < 0 || v >= vocabSize)
+          throw new ClipInputError(where, 'text', `id ${v} at [${i}, ${j}] is outside [0, ${vocabSize})`);
         if (v > (values[i * t + best] as number)) best = j;
       }
       rows[i] = i * t + best;
     }
     return tf.tidy(() => {
-      const positions = t === contextLength ? this.positionalEmbedding : tf.slice(this.positionalEmbedding, [0, 0], [t, width]);
+      const positions =
+        t === contextLength ? this.positionalEmbedding : tf.slice(this.positionalEmbedding, [0, 0], [t, width]);
       const mask = t === contextLength ? this.mask : tf.slice(this.mask, [0, 0], [t, t]);
       let x = tf.add(this.tokenEmbedding.apply(ids), positions) as tf.Tensor3D;
       x = this.transformer.apply(x, mask);

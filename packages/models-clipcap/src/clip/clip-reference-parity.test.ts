@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { computeGradients } from '@caption/core';
 import { toleranceReport } from '@caption/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { clipcapReferenceDir, describeWithFiles, readFixture, readJson, type Fixture } from '../clipcap-reference.test-util';
+import {
+  clipcapReferenceDir,
+  describeWithFiles,
+  readFixture,
+  readJson,
+  type Fixture,
+} from '../clipcap-reference.test-util';
 import { ClipModel, clipConfigFromOpenAI } from './clip-model';
 import { quickGelu } from './transformer';
 import { loadClipWeights } from './weights';
@@ -36,8 +42,14 @@ interface Comparison {
   detail: string;
 }
 
-function compare(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: { atol: number; rtol: number }): Comparison {
-  if (actual.length !== expected.length) return { label, excess: Infinity, detail: `length ${actual.length} vs ${expected.length}` };
+function compare(
+  label: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: { atol: number; rtol: number },
+): Comparison {
+  if (actual.length !== expected.length)
+    return { label, excess: Infinity, detail: `length ${actual.length} vs ${expected.length}` };
   const worst = toleranceReport(actual, expected, tol.atol, tol.rtol);
   return { label, excess: worst.excess, detail: `element ${worst.index}: ${worst.actual} vs ${worst.expected}` };
 }

@@ -70,7 +70,11 @@ export class Conv2d extends Module<Required<Conv2dConfig>> {
     const fanIn = (full.inChannels / full.groups) * full.kernelSize * full.kernelSize;
     const bound = 1 / Math.sqrt(fanIn);
     const k = full.kernelSize;
-    this.weight = this.addParameter('weight', [full.outChannels, full.inChannels / full.groups, k, k], uniformInit(bound));
+    this.weight = this.addParameter(
+      'weight',
+      [full.outChannels, full.inChannels / full.groups, k, k],
+      uniformInit(bound),
+    );
     this.bias = full.bias ? this.addParameter('bias', [full.outChannels], uniformInit(bound)) : null;
   }
 
@@ -83,7 +87,12 @@ export class Conv2d extends Module<Required<Conv2dConfig>> {
       if (kernelSize === 1 && stride === 1 && padding === 0 && groups === 1) {
         // a 1×1 convolution is a matrix product over the pixels
         const [b, h, w] = x.shape;
-        const flat = tf.matMul(tf.reshape(x, [b * h * w, inChannels]), tf.reshape(this.weight, [outChannels, inChannels]), false, true);
+        const flat = tf.matMul(
+          tf.reshape(x, [b * h * w, inChannels]),
+          tf.reshape(this.weight, [outChannels, inChannels]),
+          false,
+          true,
+        );
         y = tf.reshape(flat, [b, h, w, outChannels]);
       } else {
         const filter = tf.transpose(this.weight, [2, 3, 1, 0]) as tf.Tensor4D; // [k, k, in/g, out]

@@ -36,7 +36,10 @@ export class ClipBottleneck extends Module<ClipBottleneckConfig> {
     super({ ...config }, options);
     const { inplanes, planes, stride } = config;
     const rng = { rng: this.rng };
-    const conv1 = this.addModule('conv1', new Conv2d({ inChannels: inplanes, outChannels: planes, kernelSize: 1 }, rng));
+    const conv1 = this.addModule(
+      'conv1',
+      new Conv2d({ inChannels: inplanes, outChannels: planes, kernelSize: 1 }, rng),
+    );
     const bn1 = this.addModule('bn1', new BatchNorm2d({ numFeatures: planes }, rng));
     const conv2 = this.addModule(
       'conv2',
@@ -52,7 +55,10 @@ export class ClipBottleneck extends Module<ClipBottleneckConfig> {
     this.bns = [bn1, bn2, bn3];
     this.downsample =
       stride > 1 || inplanes !== planes * 4
-        ? this.addModule('downsample', new DownsampleBranch({ inChannels: inplanes, outChannels: planes * 4, stride: 1 }, rng))
+        ? this.addModule(
+            'downsample',
+            new DownsampleBranch({ inChannels: inplanes, outChannels: planes * 4, stride: 1 }, rng),
+          )
         : null;
   }
 
@@ -98,7 +104,10 @@ export class DownsampleBranch extends Module<DownsampleBranchConfig> {
     const rng = { rng: this.rng };
     this.conv = this.addModule(
       '0',
-      new Conv2d({ inChannels: config.inChannels, outChannels: config.outChannels, kernelSize: 1, stride: config.stride }, rng),
+      new Conv2d(
+        { inChannels: config.inChannels, outChannels: config.outChannels, kernelSize: 1, stride: config.stride },
+        rng,
+      ),
     );
     this.bn = this.addModule('1', new BatchNorm2d({ numFeatures: config.outChannels }, rng));
   }
@@ -144,7 +153,10 @@ export class AttentionPool2d extends Module<AttentionPool2dConfig> {
   constructor(config: AttentionPool2dConfig, options: ModuleOptions = {}) {
     checkPositiveInteger('attnpool.heads', config.heads);
     if (config.embedDim % config.heads !== 0) {
-      throw new ClipConfigError('vision.heads', `${config.heads} does not divide the attention-pool width ${config.embedDim}`);
+      throw new ClipConfigError(
+        'vision.heads',
+        `${config.heads} does not divide the attention-pool width ${config.embedDim}`,
+      );
     }
     super({ ...config }, options);
     const e = config.embedDim;
@@ -167,7 +179,10 @@ export class AttentionPool2d extends Module<AttentionPool2dConfig> {
     return tf.tidy(() => {
       const [b, h, w] = x.shape;
       const positions = tf.reshape(x, [b, h * w, e]);
-      const tokens = tf.add(tf.concat([tf.mean(positions, 1, true), positions], 1), this.positionalEmbedding) as tf.Tensor3D;
+      const tokens = tf.add(
+        tf.concat([tf.mean(positions, 1, true), positions], 1),
+        this.positionalEmbedding,
+      ) as tf.Tensor3D;
       const query = tf.slice(tokens, [0, 0, 0], [b, 1, e]);
       const q = this.qProj.apply(query) as tf.Tensor3D;
       const k = this.kProj.apply(tokens) as tf.Tensor3D;
@@ -224,7 +239,10 @@ export class ModifiedResNet extends Module<ModifiedResNetConfig> {
     const half = w / 2;
     this.stem = [
       [
-        this.addModule('conv1', new Conv2d({ inChannels: 3, outChannels: half, kernelSize: 3, stride: 2, padding: 1 }, rng)),
+        this.addModule(
+          'conv1',
+          new Conv2d({ inChannels: 3, outChannels: half, kernelSize: 3, stride: 2, padding: 1 }, rng),
+        ),
         this.addModule('bn1', new BatchNorm2d({ numFeatures: half }, rng)),
       ],
       [
@@ -259,7 +277,8 @@ export class ModifiedResNet extends Module<ModifiedResNetConfig> {
       for (const proj of [this.attnpool.qProj, this.attnpool.kProj, this.attnpool.vProj, this.attnpool.cProj]) {
         proj.weight.assign(tf.tensor(normalInit(std)(proj.weight.shape, this.rng), proj.weight.shape));
       }
-      for (const [name, v] of this.namedParameters()) if (/^layer\d\.\d+\.bn3\.weight$/.test(name)) v.assign(tf.zerosLike(v));
+      for (const [name, v] of this.namedParameters())
+        if (/^layer\d\.\d+\.bn3\.weight$/.test(name)) v.assign(tf.zerosLike(v));
     });
   }
 

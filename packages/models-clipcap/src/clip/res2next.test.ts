@@ -20,14 +20,21 @@ const GRAD = { atol: 1e-4, rtol: 1e-3 };
 const dir = fileURLToPath(new URL('../../fixtures/res2next/', import.meta.url));
 
 interface FixtureJson {
-  config: { layers: [number, number, number, number]; baseWidth: number; cardinality: number; scale: number; num_classes: number; width: number };
+  config: {
+    layers: [number, number, number, number];
+    baseWidth: number;
+    cardinality: number;
+    scale: number;
+    num_classes: number;
+    width: number;
+  };
   grads: string[];
   n_parameters: number;
   res2next50_n_parameters: number;
   state_dict: Array<[string, number[]]>;
 }
 
-describe('Res2NeXt parity with the authors\' res2next.py (narrow, fixtures/res2next)', () => {
+describe("Res2NeXt parity with the authors' res2next.py (narrow, fixtures/res2next)", () => {
   const json = readJson<FixtureJson>(dir, 'res2next-narrow.json');
   const fx = readFixture(dir, 'res2next-narrow.safetensors');
   const build = () => {
@@ -42,7 +49,12 @@ describe('Res2NeXt parity with the authors\' res2next.py (narrow, fixtures/res2n
   it('has the reference names, shapes and trainable parameter count', () => {
     const model = build();
     expect(model.namedParameters().map(([n, v]) => [n, [...v.shape]])).toEqual(json.state_dict);
-    expect(model.parameters().filter((v) => v.trainable).reduce((n, v) => n + v.size, 0)).toBe(json.n_parameters);
+    expect(
+      model
+        .parameters()
+        .filter((v) => v.trainable)
+        .reduce((n, v) => n + v.size, 0),
+    ).toBe(json.n_parameters);
     model.dispose();
   });
 
@@ -52,7 +64,7 @@ describe('Res2NeXt parity with the authors\' res2next.py (narrow, fixtures/res2n
       model.train(mode === 'train');
       const images = fx.tensor('io/images') as tf.Tensor4D;
       const r = fx.tensor('io/R');
-      let output = new Float32Array();
+      let output: Float32Array = new Float32Array();
       const { loss, grads } = computeGradients(model, () => {
         const out = model.apply(images);
         output = out.dataSync() as Float32Array;
@@ -79,11 +91,14 @@ describe('Res2NeXt parity with the authors\' res2next.py (narrow, fixtures/res2n
     });
   }
 
-  it('Res2NeXt-50 with its 1000-class fc has the parameter count of the authors\' res2next50() (24,671,464)', () => {
+  it("Res2NeXt-50 with its 1000-class fc has the parameter count of the authors' res2next50() (24,671,464)", () => {
     const model = new Res2NeXt({ ...RES2NEXT50, numClasses: 1000 }, { rng: new Random(0) });
-    expect(model.parameters().filter((v) => v.trainable).reduce((n, v) => n + v.size, 0)).toBe(
-      json.res2next50_n_parameters,
-    );
+    expect(
+      model
+        .parameters()
+        .filter((v) => v.trainable)
+        .reduce((n, v) => n + v.size, 0),
+    ).toBe(json.res2next50_n_parameters);
     model.dispose();
   });
 

@@ -73,7 +73,10 @@ export class Bottle2neckX extends Module<Bottle2neckXConfig> {
     const rng = { rng: this.rng };
     this.splitWidth = d * c;
     const wide = d * c * config.scale;
-    this.conv1 = this.addModule('conv1', new Conv2d({ inChannels: config.inplanes, outChannels: wide, kernelSize: 1 }, rng));
+    this.conv1 = this.addModule(
+      'conv1',
+      new Conv2d({ inChannels: config.inplanes, outChannels: wide, kernelSize: 1 }, rng),
+    );
     this.bn1 = this.addModule('bn1', new BatchNorm2d({ numFeatures: wide }, rng));
     const nums = config.scale === 1 ? 1 : config.scale - 1;
     const conv = () =>
@@ -97,7 +100,10 @@ export class Bottle2neckX extends Module<Bottle2neckXConfig> {
     this.downsample = config.downsample
       ? this.addModule(
           'downsample',
-          new DownsampleBranch({ inChannels: config.inplanes, outChannels: config.planes * 4, stride: config.stride }, rng),
+          new DownsampleBranch(
+            { inChannels: config.inplanes, outChannels: config.planes * 4, stride: config.stride },
+            rng,
+          ),
         )
       : null;
   }
@@ -114,7 +120,8 @@ export class Bottle2neckX extends Module<Bottle2neckXConfig> {
       const convs = this.convs.toArray();
       const bns = this.bns.toArray();
       convs.forEach((conv, i) => {
-        const input: tf.Tensor4D = i === 0 || stype === 'stage' || sp === null ? (spx[i] as tf.Tensor4D) : tf.add(sp, spx[i] as tf.Tensor4D);
+        const input: tf.Tensor4D =
+          i === 0 || stype === 'stage' || sp === null ? (spx[i] as tf.Tensor4D) : tf.add(sp, spx[i] as tf.Tensor4D);
         sp = tf.relu((bns[i] as BatchNorm2d).apply(conv.apply(input)));
         parts.push(sp);
       });
@@ -223,7 +230,9 @@ export class Res2NeXt extends Module<Res2NeXtConfig> {
       for (const [, m] of this.namedModules()) {
         if (m instanceof Conv2d) {
           const [out, , k] = m.weight.shape as [number, number, number, number];
-          m.weight.assign(tf.tensor(normalInit(Math.sqrt(2 / (k * k * out)))(m.weight.shape, this.rng), m.weight.shape));
+          m.weight.assign(
+            tf.tensor(normalInit(Math.sqrt(2 / (k * k * out)))(m.weight.shape, this.rng), m.weight.shape),
+          );
         }
       }
     });
@@ -238,7 +247,11 @@ export class Res2NeXt extends Module<Res2NeXtConfig> {
   apply(images: tf.Tensor4D): tf.Tensor2D {
     this.assertUsable();
     if (images.rank !== 4 || images.shape[1] !== 3) {
-      throw new ClipInputError('Res2NeXt.apply', 'images', `must be [B, 3, H, W] (PyTorch layout), got [${images.shape.join(', ')}]`);
+      throw new ClipInputError(
+        'Res2NeXt.apply',
+        'images',
+        `must be [B, 3, H, W] (PyTorch layout), got [${images.shape.join(', ')}]`,
+      );
     }
     return tf.tidy(() => {
       let x = nchwToNhwc(images);

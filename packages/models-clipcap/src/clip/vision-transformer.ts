@@ -99,15 +99,18 @@ export class VisionTransformer extends Module<VisionTransformerConfig> {
     const g = r / p;
     return tf.tidy(() => {
       // [B, 3, g, P, g, P] → [B, g, g, 3, P, P]: one row per patch, in the grid's row-major order
-      const patches = tf.reshape(
-        tf.transpose(tf.reshape(images, [b * 3 * g, p, g, p]), [0, 2, 1, 3]),
-        [b, 3, g * g, p * p],
-      );
+      const patches = tf.reshape(tf.transpose(tf.reshape(images, [b * 3 * g, p, g, p]), [0, 2, 1, 3]), [
+        b,
+        3,
+        g * g,
+        p * p,
+      ]);
       const rows = tf.reshape(tf.transpose(patches, [0, 2, 1, 3]), [b * g * g, 3 * p * p]);
-      const embedded = tf.reshape(
-        tf.matMul(rows, tf.reshape(this.conv1Weight, [w, 3 * p * p]), false, true),
-        [b, g * g, w],
-      );
+      const embedded = tf.reshape(tf.matMul(rows, tf.reshape(this.conv1Weight, [w, 3 * p * p]), false, true), [
+        b,
+        g * g,
+        w,
+      ]);
       const cls = tf.tile(tf.reshape(this.classEmbedding, [1, 1, w]), [b, 1, 1]);
       let x = tf.add(tf.concat([cls, embedded], 1), this.positionalEmbedding) as tf.Tensor3D;
       x = this.lnPre.apply(x) as tf.Tensor3D;

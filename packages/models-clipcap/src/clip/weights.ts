@@ -65,7 +65,12 @@ export function stateDictFromSafetensors(file: SafetensorsFile, prefix = ''): Ma
  * @throws {ClipWeightsError} naming `source` and listing every missing, unexpected and mis-shaped weight
  */
 export function loadClipWeights(model: Module, stateDict: ReadonlyMap<string, tf.Tensor>, source: string): void {
-  const scalars = new Set(model.namedParameters().filter(([, v]) => v.rank === 0).map(([n]) => n));
+  const scalars = new Set(
+    model
+      .namedParameters()
+      .filter(([, v]) => v.rank === 0)
+      .map(([n]) => n),
+  );
   const reshaped: tf.Tensor[] = [];
   const weights = new Map<string, tf.Tensor>();
   for (const [name, value] of stateDict) {
