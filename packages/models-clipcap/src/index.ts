@@ -61,6 +61,18 @@ export {
   type ClipTextEncoder,
 } from './clip/clip-model';
 export { loadClipWeights, stateDictFromSafetensors } from './clip/weights';
+export {
+  CLIP_MEAN,
+  CLIP_STD,
+  centerCrop,
+  clipPreprocess,
+  preprocessImageFiles,
+  resizeBicubic,
+  shortSideSize,
+  type ClipPreprocessOptions,
+  type ImageDecoder,
+  type RgbPixels,
+} from './image/clip-preprocess';
 
 /** This package's module classes, registered with core's `registerModuleClass` when the package is loaded. */
 export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [...CLIP_MODULE_CLASSES];
