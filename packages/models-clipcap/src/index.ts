@@ -61,6 +61,8 @@ export {
   type ClipTextEncoder,
 } from './clip/clip-model';
 export { loadClipWeights, stateDictFromSafetensors } from './clip/weights';
+export { ClipTokenizer, TokenizerError, type ClipTokenizeOptions } from './tokenizers/clip-bpe';
+export { fixText, fixEncoding, htmlUnescape } from './tokenizers/fix-text';
 export {
   CLIP_MEAN,
   CLIP_STD,
