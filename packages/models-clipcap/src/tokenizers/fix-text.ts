@@ -54,7 +54,6 @@ const LIGATURE_RE = new RegExp(`[${Object.keys(LIGATURES).join('')}]`, 'gu');
 const WIDTH_RE = /[\u3000\uff01-\uffef]/g;
 const HTML_ENTITY_RE = /&#?[0-9A-Za-z]{1,24};/g;
 const ANSI_RE = /\u001b\[((?:\d|;)*)([a-zA-Z])/g;
-// eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u0008\u000b\u000e-\u001f\u007f\u206a-\u206f\ufeff\ufff9-\ufffc]/g;
 const C1_RE = /[\u0080-\u009f]/g;
 const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
