@@ -1,78 +1,117 @@
 /**
- * Test helper (not exported): the ClipCap / CLIP / GPT-2 reference fixture folder, `$CLIPCAP_REFERENCE_DIR`,
- * else `<shared data>/clipcap-reference` (read through `@caption/test-support`'s shared-data helper). Tests of
- * the folder build every model from the configs in its JSON files, so another folder of the same layout with
- * other sizes is checked the same way.
+ * Test-only access to a ClipCap reference folder (the layout of ../shared/data/clipcap-reference: JSON configs and
+ * cases, safetensors weights and outputs). The folder is `$CLIPCAP_REFERENCE_DIR` when set, else
+ * `clipcap-reference` in the shared data folder of `@caption/test-support`; every parity test builds its models from
+ * the folder's JSON files, so another folder of the same layout (other sizes) is checked the same way.
+ *
+ * Comparisons return {@link ParityResult}s instead of asserting, so that a test can also show that a perturbed copy
+ * of the folder fails them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { parseSafetensors, type SafetensorsFile } from '@caption/core';
-import { sharedDataDir } from '@caption/test-support';
+import { parseSafetensors, type SafetensorsEntry } from '@caption/core';
+import { sharedDataDir, toleranceReport } from '@caption/test-support';
 import { describe } from 'vitest';
-import { stateDictFromSafetensors } from './clip/weights';
 
-/** The reference folder: `$CLIPCAP_REFERENCE_DIR`, else `<shared data>/clipcap-reference`. */
+/** The environment variable naming another reference folder. */
+export const CLIPCAP_REFERENCE_ENV = 'CLIPCAP_REFERENCE_DIR';
+
+/** The reference folder in use: `$CLIPCAP_REFERENCE_DIR`, else `<shared data>/clipcap-reference`. */
 export function clipcapReferenceDir(): string {
-  const fromEnv = process.env.CLIPCAP_REFERENCE_DIR;
+  const fromEnv = process.env[CLIPCAP_REFERENCE_ENV];
   return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(sharedDataDir(), 'clipcap-reference');
 }
 
-/** A `describe` block that runs when every listed file is in `dir`, skipped with the reason in its title otherwise. */
-export function describeWithFiles(title: string, files: readonly string[], body: () => void, dir: string): void {
+/** Read access to the files of one reference folder (parsed once each). */
+export class ReferenceFolder {
+  private readonly jsonCache = new Map<string, unknown>();
+  private readonly tensorCache = new Map<string, Map<string, SafetensorsEntry>>();
+
+  /** @param dir the folder */
+  constructor(readonly dir: string) {}
+
+  /** A parsed JSON file of the folder. */
+  json<T = Record<string, unknown>>(name: string): T {
+    if (!this.jsonCache.has(name)) this.jsonCache.set(name, JSON.parse(readFileSync(join(this.dir, name), 'utf8')));
+    return this.jsonCache.get(name) as T;
+  }
+
+  /** The tensors of a safetensors file of the folder. */
+  tensors(name: string): Map<string, SafetensorsEntry> {
+    let cached = this.tensorCache.get(name);
+    if (cached === undefined) {
+      const path = join(this.dir, name);
+      cached = parseSafetensors(new Uint8Array(readFileSync(path)), path).tensors;
+      this.tensorCache.set(name, cached);
+    }
+    return cached;
+  }
+
+  /** One tensor of a safetensors file (throws naming the file when absent). */
+  tensor(file: string, name: string): SafetensorsEntry {
+    const entry = this.tensors(file).get(name);
+    if (entry === undefined) throw new Error(`${join(this.dir, file)}: no tensor '${name}'`);
+    return entry;
+  }
+}
+
+/**
+ * A vitest `describe` that runs when the reference folder holds `files`, and is otherwise skipped with the reason
+ * in its title.
+ */
+export function describeWithReference(
+  title: string,
+  files: readonly string[],
+  body: (ref: ReferenceFolder) => void,
+): void {
+  const dir = clipcapReferenceDir();
   const missing = files.filter((f) => !existsSync(join(dir, f)));
-  if (missing.length === 0) describe(title, body);
-  else describe.skip(`${title} [skipped: missing in ${dir}: ${missing.join(', ')}]`, body);
+  if (missing.length > 0) {
+    const reason = existsSync(dir)
+      ? `missing in ${dir}: ${missing.join(', ')}`
+      : `reference folder ${dir} is absent (set ${CLIPCAP_REFERENCE_ENV})`;
+    describe.skip(`${title} [skipped: ${reason}]`, () => body(new ReferenceFolder(dir)));
+    return;
+  }
+  describe(title, () => body(new ReferenceFolder(dir)));
 }
 
-/** A parsed safetensors fixture. */
-export interface Fixture {
-  /** The parsed file. */
-  file: SafetensorsFile;
-  /** An entry's values as float32 (ints converted), throwing when absent. */
-  data(name: string): Float32Array;
-  /** An entry's raw int32 values (throws unless I32). */
-  ints(name: string): Int32Array;
-  /** An entry's shape. */
-  shape(name: string): number[];
-  /** A new float32 tensor of an entry (int32 for I32 entries). */
-  tensor(name: string): tf.Tensor;
-  /** Every entry under `prefix` as float32 tensors, keyed without the prefix. */
-  tensors(prefix: string): Map<string, tf.Tensor>;
+/** The outcome of one comparison with a stored reference output. */
+export interface ParityResult {
+  /** What was compared (a tensor name or case). */
+  name: string;
+  /** Whether it is within tolerance (or, for ids, equal). */
+  ok: boolean;
+  /** The worst element, or the differing ids. */
+  detail: string;
 }
 
-/** Reads and parses `<dir>/<name>`. */
-export function readFixture(dir: string, name: string): Fixture {
-  const path = join(dir, name);
-  const file = parseSafetensors(new Uint8Array(readFileSync(path)), path);
-  const entry = (n: string) => {
-    const e = file.tensors.get(n);
-    if (e === undefined) throw new Error(`${path}: no tensor '${n}'`);
-    return e;
-  };
+/** Forward outputs: `|port − ref| ≤ 1e-5 + 1e-4·|ref|` (the folder README's recommendation). */
+export const FORWARD_TOLERANCE = { atol: 1e-5, rtol: 1e-4 } as const;
+/** Gradients: `|port − ref| ≤ 1e-4 + 1e-3·|ref|`. */
+export const GRADIENT_TOLERANCE = { atol: 1e-4, rtol: 1e-3 } as const;
+
+/** Element-wise closeness of `actual` to `expected` within `atol + rtol·|expected|`. */
+export function compareClose(
+  name: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: { atol: number; rtol: number },
+): ParityResult {
+  if (actual.length !== expected.length) {
+    return { name, ok: false, detail: `${actual.length} values, expected ${expected.length}` };
+  }
+  const worst = toleranceReport(actual, expected, tolerance.atol, tolerance.rtol);
   return {
-    file,
-    data: (n) => {
-      const e = entry(n);
-      return e.data instanceof Float32Array ? e.data : Float32Array.from(e.data as ArrayLike<number>, Number);
-    },
-    ints: (n) => {
-      const e = entry(n);
-      if (!(e.data instanceof Int32Array)) throw new Error(`${path}: '${n}' is ${e.dtype}, expected I32`);
-      return e.data;
-    },
-    shape: (n) => [...entry(n).shape],
-    tensor: (n) => {
-      const e = entry(n);
-      return e.data instanceof Int32Array
-        ? tf.tensor(e.data, [...e.shape], 'int32')
-        : tf.tensor(Float32Array.from(e.data as ArrayLike<number>, Number), [...e.shape], 'float32');
-    },
-    tensors: (prefix) => stateDictFromSafetensors(file, prefix),
+    name,
+    ok: worst.excess <= 0,
+    detail: `worst element ${worst.index}: ${worst.actual} vs ${worst.expected} (excess ${worst.excess})`,
   };
 }
 
-/** Reads `<dir>/<name>` as JSON. */
-export function readJson<T>(dir: string, name: string): T {
-  return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+/** Exact equality of two id sequences (or of nested lists, compared as JSON). */
+export function compareExact(name: string, actual: unknown, expected: unknown): ParityResult {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  return { name, ok: a === e, detail: a === e ? 'equal' : `got ${a}, expected ${e}` };
 }

@@ -5,9 +5,36 @@
  * @packageDocumentation
  */
 import { registerModuleClass, type ModuleClass } from '@caption/core';
+import { GPT2Attention, GPT2Block, GPT2Conv1D, GPT2LMHeadModel, GPT2MLP, GPT2Model } from './gpt2/gpt2';
 import { CLIP_MODULE_CLASSES } from './clip/module-classes';
 
-export { ClipConfigError, ClipInputError, ClipWeightsError, ImageDecodeError } from './clip/errors';
+export {
+  GPT2_SMALL_CONFIG,
+  gpt2ConfigFromHuggingFace,
+  resolveGPT2Config,
+  type GPT2Activation,
+  type GPT2Config,
+  type ResolvedGPT2Config,
+} from './gpt2/config';
+export { GPT2ConfigError, GPT2InputError, WeightsFileError } from './gpt2/errors';
+export {
+  GPT2Attention,
+  GPT2Block,
+  GPT2Conv1D,
+  GPT2LMHeadModel,
+  GPT2MLP,
+  GPT2Model,
+  type GPT2Conv1DConfig,
+  type GPT2ForwardInput,
+  type GPT2LayerCache,
+  type GPT2LMHeadModelOptions,
+  type GPT2LMOutput,
+  type GPT2ModelOutput,
+} from './gpt2/gpt2';
+export { gpt2WeightTarget, loadGPT2Weights } from './gpt2/weights';
+export { loadWeightsInto, readSafetensorsFile, type WeightTarget } from './weights';
+
+export { ClipConfigError, ClipInputError, ImageDecodeError } from './clip/errors';
 export {
   Conv2d,
   BatchNorm2d,
@@ -60,7 +87,7 @@ export {
   type ClipOutputs,
   type ClipTextEncoder,
 } from './clip/clip-model';
-export { loadClipWeights, stateDictFromSafetensors } from './clip/weights';
+export { loadClipWeights, type LoadClipWeightsOptions } from './clip/weights';
 export { ClipTokenizer, TokenizerError, type ClipTokenizeOptions } from './tokenizers/clip-bpe';
 export { fixText, fixEncoding, htmlUnescape } from './tokenizers/fix-text';
 export {
@@ -77,6 +104,14 @@ export {
 } from './image/clip-preprocess';
 
 /** This package's module classes, registered with core's `registerModuleClass` when the package is loaded. */
-export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [...CLIP_MODULE_CLASSES];
+export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [
+  GPT2Conv1D,
+  GPT2Attention,
+  GPT2MLP,
+  GPT2Block,
+  GPT2Model,
+  GPT2LMHeadModel,
+  ...CLIP_MODULE_CLASSES,
+];
 
 registerModuleClass(...CLIPCAP_MODULE_CLASSES);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, computeGradients, moduleFromJSON, Random } from '@caption/core';
+import { AdamW, computeGradients, moduleFromJSON, parseSafetensors, Random, serializeSafetensors } from '@caption/core';
 import { describe, expect, it } from 'vitest';
 import '../index';
 import {
@@ -10,7 +10,8 @@ import {
   type ClipResNetConfig,
   type ClipVitConfig,
 } from './clip-model';
-import { ClipConfigError, ClipInputError, ClipWeightsError } from './errors';
+import { WeightsFileError } from '../gpt2/errors';
+import { ClipConfigError, ClipInputError } from './errors';
 import { loadClipWeights } from './weights';
 
 const TINY_VIT: ClipVitConfig = { type: 'vit', inputResolution: 16, patchSize: 8, width: 16, layers: 1, heads: 2 };
@@ -138,26 +139,32 @@ describe('ClipModel', () => {
     expect(() => clipContrastiveLoss(tf.zeros([2, 3]) as tf.Tensor2D)).toThrow(ClipInputError);
   });
 
-  it('weights that do not fit the config are a ClipWeightsError naming the file and listing the weights', () => {
+  it('weights that do not fit the config are a WeightsFileError naming the file and listing the weights', () => {
     const model = new ClipModel(TINY);
     const other = new ClipModel({
       ...TINY,
       text: { ...TINY.text, width: 8, heads: 2 },
       vision: { ...TINY_VIT, layers: 2 },
     });
-    const weights = other.stateDict();
-    weights.delete('logit_scale');
-    weights.set('extra.weight', tf.zeros([1]));
+    const tensors = new Map(
+      [...other.stateDict()]
+        .filter(([n]) => n !== 'logit_scale')
+        .map(([n, v]) => [n, { data: v.dataSync() as Float32Array, shape: v.shape }]),
+    );
+    tensors.set('extra.weight', { data: new Float32Array(1), shape: [1] });
+    tensors.set('context_length', { data: new Float32Array(1), shape: [] }); // OpenAI's non-weight keys are skipped
+    const file = parseSafetensors(serializeSafetensors(tensors), 'model.safetensors');
     let error: unknown;
     try {
-      loadClipWeights(model, weights, 'model.safetensors');
+      loadClipWeights(model, file, { source: 'model.safetensors' });
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ClipWeightsError);
-    const e = error as ClipWeightsError;
-    expect(e.source).toBe('model.safetensors');
+    expect(error).toBeInstanceOf(WeightsFileError);
+    const e = error as WeightsFileError;
+    expect(e.file).toBe('model.safetensors');
     expect(e.message).toMatch(/^model\.safetensors: /);
+    expect(e.unexpected).not.toContain('context_length');
     expect(e.missing).toEqual(['logit_scale']);
     expect(e.unexpected).toEqual(
       expect.arrayContaining(['extra.weight', 'visual.transformer.resblocks.1.ln_1.weight']),

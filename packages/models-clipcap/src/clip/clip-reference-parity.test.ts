@@ -7,21 +7,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { computeGradients } from '@caption/core';
-import { toleranceReport } from '@caption/test-support';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import {
-  clipcapReferenceDir,
-  describeWithFiles,
-  readFixture,
-  readJson,
-  type Fixture,
+  compareClose,
+  describeWithReference,
+  FORWARD_TOLERANCE,
+  GRADIENT_TOLERANCE,
+  type ParityResult,
+  type ReferenceFolder,
 } from '../clipcap-reference.test-util';
 import { ClipModel, clipConfigFromOpenAI } from './clip-model';
+import { entryFloats, entryTensor } from './fixture-tensors.test-util';
 import { quickGelu } from './transformer';
 import { loadClipWeights } from './weights';
 
-const FORWARD = { atol: 1e-5, rtol: 1e-4 };
-const GRAD = { atol: 1e-4, rtol: 1e-3 };
+const FILE = 'clip-tiny.safetensors';
 
 interface ClipTinyJson {
   models: Record<
@@ -36,24 +36,6 @@ interface ClipTinyJson {
   >;
 }
 
-interface Comparison {
-  label: string;
-  excess: number;
-  detail: string;
-}
-
-function compare(
-  label: string,
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tol: { atol: number; rtol: number },
-): Comparison {
-  if (actual.length !== expected.length)
-    return { label, excess: Infinity, detail: `length ${actual.length} vs ${expected.length}` };
-  const worst = toleranceReport(actual, expected, tol.atol, tol.rtol);
-  return { label, excess: worst.excess, detail: `element ${worst.index}: ${worst.actual} vs ${worst.expected}` };
-}
-
 interface ModelRun {
   outputs: Record<string, Float32Array>;
   loss: number;
@@ -61,15 +43,13 @@ interface ModelRun {
 }
 
 /** Forward, loss and gradients of one tiny model on the fixture's inputs. */
-function runModel(fx: Fixture, json: ClipTinyJson, name: string): { model: ClipModel; run: ModelRun } {
-  const spec = json.models[name]!;
+function runModel(ref: ReferenceFolder, name: string): { model: ClipModel; run: ModelRun } {
+  const spec = ref.json<ClipTinyJson>('clip-tiny.json').models[name]!;
   const model = new ClipModel(clipConfigFromOpenAI(spec.config, { vision: spec.vision_heads }));
-  const weights = fx.tensors(`${name}/`);
-  loadClipWeights(model, weights, `clip-tiny.safetensors (${name}/)`);
-  tf.dispose([...weights.values()]);
+  loadClipWeights(model, { tensors: ref.tensors(FILE), metadata: {} }, { prefix: `${name}/`, source: FILE });
   model.eval();
-  const images = fx.tensor(`io/${name}/image`) as tf.Tensor4D;
-  const text = fx.tensor('io/text') as tf.Tensor2D;
+  const images = entryTensor(ref.tensor(FILE, `io/${name}/image`)) as tf.Tensor4D;
+  const text = entryTensor(ref.tensor(FILE, 'io/text')) as tf.Tensor2D;
   const outputs: Record<string, Float32Array> = {};
   const { loss, grads } = computeGradients(model, () => {
     const out = model.forward(images, text);
@@ -88,71 +68,59 @@ function runModel(fx: Fixture, json: ClipTinyJson, name: string): { model: ClipM
   return { model, run };
 }
 
-/** Every comparison of a run against the stored outputs (excess ≤ 0: within tolerance). */
-function comparisons(fx: Fixture, json: ClipTinyJson, name: string, run: ModelRun): Comparison[] {
-  const spec = json.models[name]!;
-  const out: Comparison[] = [];
+/** Every comparison of a run against the stored outputs. */
+function comparisons(ref: ReferenceFolder, name: string, run: ModelRun): ParityResult[] {
+  const spec = ref.json<ClipTinyJson>('clip-tiny.json').models[name]!;
+  const stored = (key: string) => entryFloats(ref.tensor(FILE, key));
+  const out: ParityResult[] = [];
   for (const key of ['image_features', 'text_features', 'logits_per_image', 'logits_per_text']) {
-    out.push(compare(`${name} ${key}`, run.outputs[key]!, fx.data(`io/${name}/${key}`), FORWARD));
+    out.push(compareClose(`${name} ${key}`, run.outputs[key]!, stored(`io/${name}/${key}`), FORWARD_TOLERANCE));
   }
-  out.push(compare(`${name} loss`, [run.loss], fx.data(`io/${name}/loss`), FORWARD));
-  out.push(compare(`${name} loss (json)`, [run.loss], [spec.loss], FORWARD));
+  out.push(compareClose(`${name} loss`, [run.loss], stored(`io/${name}/loss`), FORWARD_TOLERANCE));
+  out.push(compareClose(`${name} loss (json)`, [run.loss], [spec.loss], FORWARD_TOLERANCE));
   for (const param of spec.grads_recorded) {
     const grad = run.grads.get(param);
     out.push(
       grad === undefined
-        ? { label: `${name} grad ${param}`, excess: Infinity, detail: 'no gradient' }
-        : compare(`${name} grad ${param}`, grad, fx.data(`grad/${name}/${param}`), GRAD),
+        ? { name: `${name} grad ${param}`, ok: false, detail: 'no gradient' }
+        : compareClose(`${name} grad ${param}`, grad, stored(`grad/${name}/${param}`), GRADIENT_TOLERANCE),
     );
   }
   return out;
 }
 
-const dir = clipcapReferenceDir();
+describeWithReference('CLIP parity with openai/CLIP (clip-tiny)', ['clip-tiny.json', FILE], (ref) => {
+  const runs = new Map<string, ModelRun>();
+  const models: ClipModel[] = [];
+  afterAll(() => models.forEach((m) => m.dispose()));
 
-describeWithFiles(
-  'CLIP parity with openai/CLIP (clip-tiny)',
-  ['clip-tiny.json', 'clip-tiny.safetensors'],
-  () => {
-    let fx: Fixture;
-    let json: ClipTinyJson;
-    const runs = new Map<string, ModelRun>();
-    const models: ClipModel[] = [];
-
-    beforeAll(() => {
-      fx = readFixture(dir, 'clip-tiny.safetensors');
-      json = readJson<ClipTinyJson>(dir, 'clip-tiny.json');
+  for (const name of ['vit', 'rn']) {
+    it(`${name}: parameter count, features, logits, loss and the listed gradients`, () => {
+      const json = ref.json<ClipTinyJson>('clip-tiny.json');
+      const { model, run } = runModel(ref, name);
+      models.push(model);
+      runs.set(name, run);
+      expect(model.trainableParameterCount()).toBe(json.models[name]!.n_parameters);
+      const failed = comparisons(ref, name, run).filter((c) => !c.ok);
+      expect(failed.map((c) => `${c.name}: ${c.detail}`)).toEqual([]);
+      expect(json.models[name]!.grads_recorded.length).toBeGreaterThanOrEqual(13);
     });
-    afterAll(() => models.forEach((m) => m.dispose()));
+  }
 
-    for (const name of ['vit', 'rn']) {
-      it(`${name}: parameter count, features, logits, loss and the listed gradients`, () => {
-        const { model, run } = runModel(fx, json, name);
-        models.push(model);
-        runs.set(name, run);
-        expect(model.trainableParameterCount()).toBe(json.models[name]!.n_parameters);
-        const failed = comparisons(fx, json, name, run).filter((c) => !(c.excess <= 0));
-        expect(failed.map((c) => `${c.label}: ${c.detail} (excess ${c.excess})`)).toEqual([]);
-        expect(json.models[name]!.grads_recorded.length).toBeGreaterThanOrEqual(13);
-      });
-    }
+  it('a changed stored output fails the comparison (the check is not vacuous)', () => {
+    const run = runs.get('vit');
+    expect(run, 'the vit case ran').toBeDefined();
+    const tampered = { ...run!, outputs: { ...run!.outputs } };
+    const logits = Float32Array.from(run!.outputs.logits_per_image!);
+    logits[5] = (logits[5] as number) + 1e-3;
+    tampered.outputs.logits_per_image = logits;
+    const failed = comparisons(ref, 'vit', tampered).filter((c) => !c.ok);
+    expect(failed.map((c) => c.name)).toEqual(['vit logits_per_image']);
+  });
 
-    it('a changed stored output fails the comparison (the check is not vacuous)', () => {
-      const run = runs.get('vit');
-      expect(run, 'the vit case ran').toBeDefined();
-      const tampered = { ...run!, outputs: { ...run!.outputs } };
-      const logits = Float32Array.from(run!.outputs.logits_per_image!);
-      logits[5] = (logits[5] as number) + 1e-3;
-      tampered.outputs.logits_per_image = logits;
-      const failed = comparisons(fx, json, 'vit', tampered).filter((c) => !(c.excess <= 0));
-      expect(failed.map((c) => c.label)).toEqual(['vit logits_per_image']);
-    });
-
-    it('QuickGELU table (io/act.quick_gelu)', () => {
-      const y = tf.tidy(() => quickGelu(fx.tensor('io/act.x')).dataSync());
-      const c = compare('quick_gelu', y, fx.data('io/act.quick_gelu'), FORWARD);
-      expect(c.excess, c.detail).toBeLessThanOrEqual(0);
-    });
-  },
-  dir,
-);
+  it('QuickGELU table (io/act.quick_gelu)', () => {
+    const y = tf.tidy(() => quickGelu(entryTensor(ref.tensor(FILE, 'io/act.x'))).dataSync());
+    const c = compareClose('quick_gelu', y, entryFloats(ref.tensor(FILE, 'io/act.quick_gelu')), FORWARD_TOLERANCE);
+    expect(c.ok, c.detail).toBe(true);
+  });
+});

@@ -2,7 +2,6 @@
  * Typed errors of the CLIP side of `@caption/models-clipcap`. Messages name the option, input, file or
  * weight concerned and the offending value.
  */
-import { StateDictError, type ShapeMismatch } from '@caption/core';
 
 /** A CLIP / image-encoder option that is missing, mistyped or out of range. */
 export class ClipConfigError extends Error {
@@ -34,35 +33,6 @@ export class ClipInputError extends Error {
     super(`${where}: ${input} ${problem}`);
     this.name = 'ClipInputError';
     this.input = input;
-  }
-}
-
-/**
- * A weights file whose names or shapes do not fit the model's config: every missing, unexpected and
- * mis-shaped weight is listed (as core's {@link StateDictError}, whose fields it has), with the file named.
- */
-export class ClipWeightsError extends StateDictError {
-  /** The weights file (or other source) that was being loaded. */
-  readonly source: string;
-
-  /**
-   * @param source the file or source name shown in the message
-   * @param moduleName the model's class name
-   * @param missing weights of the model absent from the file
-   * @param unexpected names in the file the model has no weight for
-   * @param mismatched names present on both sides with different shapes
-   */
-  constructor(
-    source: string,
-    moduleName: string,
-    missing: string[],
-    unexpected: string[],
-    mismatched: ShapeMismatch[],
-  ) {
-    super(moduleName, missing, unexpected, mismatched);
-    this.message = `${source}: ${this.message}`;
-    this.name = 'ClipWeightsError';
-    this.source = source;
   }
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describeWithShared } from '@caption/test-support';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { readJson } from '../clipcap-reference.test-util';
+import { ReferenceFolder } from '../clipcap-reference.test-util';
 import { ImageDecodeError } from '../clip/errors';
 import {
   centerCrop,
@@ -35,7 +35,7 @@ interface Case {
 }
 
 const fixtureDir = fileURLToPath(new URL('../../fixtures/pil-bicubic/', import.meta.url));
-const json = readJson<{ cases: Case[] }>(fixtureDir, 'clip-preprocess.json');
+const json = new ReferenceFolder(fixtureDir).json<{ cases: Case[] }>('clip-preprocess.json');
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function decodeWithSharp(path: string): Promise<RgbPixels> {

@@ -5,7 +5,7 @@
  */
 import { describeWithShared, sharedData } from '@caption/test-support';
 import { expect, it } from 'vitest';
-import { clipcapReferenceDir, describeWithFiles, readJson } from '../clipcap-reference.test-util';
+import { describeWithReference } from '../clipcap-reference.test-util';
 import { ClipTokenizer, TokenizerError } from './clip-bpe';
 import { fixText } from './fix-text';
 
@@ -20,7 +20,6 @@ interface Entry {
 }
 
 const VOCAB = 'tokenizers/clip/bpe_simple_vocab_16e6.txt.gz';
-const dir = clipcapReferenceDir();
 
 describeWithShared('CLIP BPE tokenizer', [VOCAB], () => {
   const tokenizer = ClipTokenizer.fromFile(sharedData().path(VOCAB));
@@ -29,27 +28,22 @@ describeWithShared('CLIP BPE tokenizer', [VOCAB], () => {
     expect([tokenizer.vocabSize, tokenizer.sotId, tokenizer.eotId]).toEqual([49408, 49406, 49407]);
   });
 
-  describeWithFiles(
-    "ids of every sentence of clip-bpe.json equal SimpleTokenizer's",
-    ['clip-bpe.json'],
-    () => {
-      const json = readJson<{ entries: Entry[]; sot_id: number; eot_id: number }>(dir, 'clip-bpe.json');
-      it(`${json.entries.length} entries: ftfy, cleaning, pieces, BPE strings, ids, decoded text`, () => {
-        expect(json.entries.length).toBeGreaterThanOrEqual(42);
-        for (const e of json.entries) {
-          const label = JSON.stringify(e.text);
-          expect(fixText(e.text), `ftfy ${label}`).toBe(e.ftfy_fix_text);
-          expect(tokenizer.clean(e.text), `cleaned ${label}`).toBe(e.cleaned);
-          expect(tokenizer.preTokenize(e.cleaned), `pieces ${label}`).toEqual(e.pre_tokens);
-          expect(tokenizer.bpeTokens(e.text), `bpe ${label}`).toEqual(e.bpe_tokens);
-          const ids = [...tokenizer.tokenize([e.text], { contextLength: e.ids.length })];
-          expect(ids, `ids ${label}`).toEqual(e.ids);
-          expect(tokenizer.decode(e.ids.slice(1, -1)), `decoded ${label}`).toBe(e.decoded);
-        }
-      });
-    },
-    dir,
-  );
+  describeWithReference("ids of every sentence of clip-bpe.json equal SimpleTokenizer's", ['clip-bpe.json'], (ref) => {
+    const json = ref.json<{ entries: Entry[]; sot_id: number; eot_id: number }>('clip-bpe.json');
+    it(`${json.entries.length} entries: ftfy, cleaning, pieces, BPE strings, ids, decoded text`, () => {
+      expect(json.entries.length).toBeGreaterThanOrEqual(42);
+      for (const e of json.entries) {
+        const label = JSON.stringify(e.text);
+        expect(fixText(e.text), `ftfy ${label}`).toBe(e.ftfy_fix_text);
+        expect(tokenizer.clean(e.text), `cleaned ${label}`).toBe(e.cleaned);
+        expect(tokenizer.preTokenize(e.cleaned), `pieces ${label}`).toEqual(e.pre_tokens);
+        expect(tokenizer.bpeTokens(e.text), `bpe ${label}`).toEqual(e.bpe_tokens);
+        const ids = [...tokenizer.tokenize([e.text], { contextLength: e.ids.length })];
+        expect(ids, `ids ${label}`).toEqual(e.ids);
+        expect(tokenizer.decode(e.ids.slice(1, -1)), `decoded ${label}`).toBe(e.decoded);
+      }
+    });
+  });
 
   it('tokenize pads with zeros, and a text past the context is an error unless truncated (last id EOT)', () => {
     const rows = tokenizer.tokenize(['a dog', 'a cat on a mat'], { contextLength: 8 });
