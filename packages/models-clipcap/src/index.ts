@@ -83,6 +83,7 @@ export {
   type ClipRes2NeXtConfig,
   type ClipTextConfig,
   type ClipTextTransformerConfig,
+  type ClipGPT2TextConfig,
   type ClipProjection,
   type ClipOutputs,
   type ClipTextEncoder,

@@ -8,6 +8,7 @@ import {
   clipContrastiveLoss,
   type ClipModelConfig,
   type ClipResNetConfig,
+  type ClipTextTransformerConfig,
   type ClipVitConfig,
 } from './clip-model';
 import { WeightsFileError } from '../gpt2/errors';
@@ -16,11 +17,15 @@ import { loadClipWeights } from './weights';
 
 const TINY_VIT: ClipVitConfig = { type: 'vit', inputResolution: 16, patchSize: 8, width: 16, layers: 1, heads: 2 };
 const TINY_RN: ClipResNetConfig = { type: 'resnet', inputResolution: 32, layers: [1, 1, 1, 1], width: 8, heads: 2 };
-const TINY: ClipModelConfig = {
-  embedDim: 16,
-  vision: TINY_VIT,
-  text: { type: 'clip', contextLength: 8, vocabSize: 20, width: 16, heads: 2, layers: 1 },
+const TINY_TEXT: ClipTextTransformerConfig = {
+  type: 'clip',
+  contextLength: 8,
+  vocabSize: 20,
+  width: 16,
+  heads: 2,
+  layers: 1,
 };
+const TINY: ClipModelConfig = { embedDim: 16, vision: TINY_VIT, text: TINY_TEXT };
 
 function randomImages(n: number, side: number, seed: number): tf.Tensor4D {
   return tf.randomNormal([n, 3, side, side], 0, 1, 'float32', seed) as tf.Tensor4D;
@@ -143,7 +148,7 @@ describe('ClipModel', () => {
     const model = new ClipModel(TINY);
     const other = new ClipModel({
       ...TINY,
-      text: { ...TINY.text, width: 8, heads: 2 },
+      text: { ...TINY_TEXT, width: 8, heads: 2 },
       vision: { ...TINY_VIT, layers: 2 },
     });
     const tensors = new Map(
@@ -182,7 +187,7 @@ describe('ClipModel', () => {
   it('bad options and inputs are typed errors naming them', () => {
     expect(() => new ClipModel({ ...TINY, embedDim: 0 })).toThrow(ClipConfigError);
     expect(() => new ClipModel({ ...TINY, vision: { ...TINY_VIT, patchSize: 5 } })).toThrow(/vision\.patchSize/);
-    expect(() => new ClipModel({ ...TINY, text: { ...TINY.text, heads: 3 } })).toThrow(/heads/);
+    expect(() => new ClipModel({ ...TINY, text: { ...TINY_TEXT, heads: 3 } })).toThrow(/heads/);
     expect(() => new ClipModel({ ...TINY, vision: { ...TINY_RN, inputResolution: 48 } })).toThrow(/multiple of 32/);
     const model = new ClipModel(TINY);
     const tooLong = tf.zeros([1, 9], 'int32') as tf.Tensor2D;

@@ -6,12 +6,14 @@
  * OpenAI checkpoints converted to safetensors load as they are.
  *
  * Choices beyond OpenAI's model (the seed CLIP+GPT system's): a Res2NeXt image encoder, an MLP projection
- * head instead of the linear one, and (see {@link ClipTextEncoder}) a GPT-style text encoder whose
- * end-of-text hidden state is the text feature.
+ * head instead of the linear one, and a GPT-2 text encoder (`transformer` = a {@link GPT2Model}, Hugging Face
+ * names `transformer.wte.weight`, `transformer.h.N.*`) whose hidden state at the end-of-text token is the text
+ * feature; a captioner's `GPT2LMHeadModel` can share that transformer (the seed's idea).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Embedding,
+  gatherRows,
   LayerNorm,
   Linear,
   Module,
@@ -19,6 +21,8 @@ import {
   sparseSoftmaxCrossEntropy,
   type ModuleOptions,
 } from '@caption/core';
+import { resolveGPT2Config, type GPT2Config } from '../gpt2/config';
+import { GPT2Model } from '../gpt2/gpt2';
 import { ClipConfigError, ClipInputError, checkPositiveInteger } from './errors';
 import { ModifiedResNet } from './modified-resnet';
 import { Res2NeXt } from './res2next';
@@ -92,8 +96,25 @@ export interface ClipTextTransformerConfig {
   layers: number;
 }
 
+/**
+ * A GPT-2 text tower (the seed system's): `transformer` is a {@link GPT2Model} (causal, learned positions, `ln_f`)
+ * and the text feature is its hidden state at the end-of-text token.
+ */
+export interface ClipGPT2TextConfig {
+  /** Discriminant. */
+  type: 'gpt2';
+  /** The GPT-2 configuration (Hugging Face sizes, e.g. `GPT2_SMALL_CONFIG`). */
+  gpt2: GPT2Config;
+  /**
+   * Where the feature is read: `'argmax'` (the largest id of each row, OpenAI's rule: GPT-2's `<|endoftext|>`
+   * 50256 is its largest id) or the first position of `{ tokenId }` (e.g. `[SEP]` 102 of a BERT-style Chinese
+   * vocabulary). Default `'argmax'`.
+   */
+  eot?: 'argmax' | { tokenId: number };
+}
+
 /** The text tower of a {@link ClipModel}. */
-export type ClipTextConfig = ClipTextTransformerConfig;
+export type ClipTextConfig = ClipTextTransformerConfig | ClipGPT2TextConfig;
 
 /** Projection heads to the joint space: OpenAI's linear maps, or a 2-layer MLP (`0`: Linear, GELU, `2`: Linear). */
 export type ClipProjection = 'linear' | { type: 'mlp'; hiddenDim: number };
@@ -258,21 +279,21 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
   readonly visual: VisionModule;
   /** Image projection head (MLP projection only; OpenAI's linear one is inside `visual`). */
   readonly imageProjection: MlpProjectionHead | null;
-  /** `[contextLength, W]`. */
-  readonly positionalEmbedding: tf.Variable;
+  /** `[contextLength, W]` (CLIP text tower only). */
+  readonly positionalEmbedding: tf.Variable | null;
   /** Linear text projection `[W, embedDim]` (linear projection only). */
   readonly textProjectionWeight: tf.Variable | null;
   /** MLP text projection head (MLP projection only). */
   readonly textProjectionHead: MlpProjectionHead | null;
   /** ln(temperature factor), a scalar. */
   readonly logitScale: tf.Variable;
-  /** The text transformer (causal). */
-  readonly transformer: ClipTransformer;
-  /** Token embedding table `[vocabSize, W]`. */
-  readonly tokenEmbedding: Embedding;
-  /** Final LayerNorm of the text tower. */
-  readonly lnFinal: LayerNorm;
-  private readonly mask: tf.Tensor2D;
+  /** The text transformer (causal): CLIP's, or a GPT-2 body. */
+  readonly transformer: ClipTransformer | GPT2Model;
+  /** Token embedding table `[vocabSize, W]` (CLIP text tower only). */
+  readonly tokenEmbedding: Embedding | null;
+  /** Final LayerNorm of the text tower (CLIP text tower only; GPT-2 has its `ln_f`). */
+  readonly lnFinal: LayerNorm | null;
+  private readonly mask: tf.Tensor2D | null;
 
   /** @throws {ClipConfigError} for an unknown tower type, sizes that are not positive integers, or bad scales */
   constructor(config: ClipModelConfig, options: ModuleOptions = {}) {
@@ -299,10 +320,19 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
       );
     }
     const text = full.text;
-    if (text.type !== 'clip')
-      throw new ClipConfigError('text.type', `must be 'clip', got ${JSON.stringify(text.type)}`);
-    for (const key of ['contextLength', 'vocabSize', 'width', 'heads', 'layers'] as const) {
-      checkPositiveInteger(`text.${key}`, text[key]);
+    if (text.type === 'clip') {
+      for (const key of ['contextLength', 'vocabSize', 'width', 'heads', 'layers'] as const) {
+        checkPositiveInteger(`text.${key}`, text[key]);
+      }
+    } else if (text.type === 'gpt2') {
+      const eot = text.eot ?? 'argmax';
+      if (eot !== 'argmax' && !(typeof eot === 'object' && Number.isInteger(eot.tokenId) && eot.tokenId >= 0)) {
+        throw new ClipConfigError('text.eot', `must be 'argmax' or { tokenId: id >= 0 }, got ${JSON.stringify(eot)}`);
+      }
+      full.text = { type: 'gpt2', gpt2: resolveGPT2Config(text.gpt2), eot };
+    } else {
+      const type = (text as { type: unknown }).type;
+      throw new ClipConfigError('text.type', `must be 'clip' or 'gpt2', got ${JSON.stringify(type)}`);
     }
     super(full, options);
     const rng = { rng: this.rng };
@@ -326,14 +356,14 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
         `must be 'vit', 'resnet' or 'res2next', got ${JSON.stringify((vision as { type: unknown }).type)}`,
       );
     }
+    const textWidth = this.width;
     // own parameters first (PyTorch's state-dict order lists them before the sub-modules)
-    this.positionalEmbedding = this.addParameter(
-      'positional_embedding',
-      [text.contextLength, text.width],
-      normalInit(0.01),
-    );
+    this.positionalEmbedding =
+      text.type === 'clip'
+        ? this.addParameter('positional_embedding', [text.contextLength, text.width], normalInit(0.01))
+        : null;
     this.textProjectionWeight = linear
-      ? this.addParameter('text_projection', [text.width, e], normalInit(text.width ** -0.5))
+      ? this.addParameter('text_projection', [textWidth, e], normalInit(textWidth ** -0.5))
       : null;
     this.logitScale = this.addParameter('logit_scale', [], new Float32Array([full.logitScaleInit]));
     this.addModule('visual', this.visual);
@@ -346,35 +376,39 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
             rng,
           ),
         );
-    this.transformer = this.addModule(
-      'transformer',
-      new ClipTransformer({ width: text.width, layers: text.layers, heads: text.heads }, rng),
-    );
-    this.transformer.initializeAsText();
-    this.tokenEmbedding = this.addModule(
-      'token_embedding',
-      new Embedding({ numEmbeddings: text.vocabSize, embeddingDim: text.width }, rng),
-    );
-    tf.tidy(() => {
-      const w = this.tokenEmbedding.weight;
-      w.assign(tf.tensor(normalInit(0.02)(w.shape, this.rng), w.shape));
-    });
-    this.lnFinal = this.addModule('ln_final', new LayerNorm({ features: text.width }, rng));
+    if (text.type === 'clip') {
+      const transformer = new ClipTransformer({ width: text.width, layers: text.layers, heads: text.heads }, rng);
+      transformer.initializeAsText();
+      this.transformer = this.addModule('transformer', transformer);
+      const tokenEmbedding = new Embedding({ numEmbeddings: text.vocabSize, embeddingDim: text.width }, rng);
+      tf.tidy(() => {
+        const w = tokenEmbedding.weight;
+        w.assign(tf.tensor(normalInit(0.02)(w.shape, this.rng), w.shape));
+      });
+      this.tokenEmbedding = this.addModule('token_embedding', tokenEmbedding);
+      this.lnFinal = this.addModule('ln_final', new LayerNorm({ features: text.width }, rng));
+      this.mask = causalMask(text.contextLength);
+    } else {
+      this.transformer = this.addModule('transformer', new GPT2Model((full.text as ClipGPT2TextConfig).gpt2, rng));
+      this.tokenEmbedding = null;
+      this.lnFinal = null;
+      this.mask = null;
+    }
     this.textProjectionHead = linear
       ? null
       : this.addModule(
           'text_projection',
           new MlpProjectionHead(
-            { inDim: text.width, hiddenDim: (projection as { hiddenDim: number }).hiddenDim, outDim: e },
+            { inDim: textWidth, hiddenDim: (projection as { hiddenDim: number }).hiddenDim, outDim: e },
             rng,
           ),
         );
-    this.mask = causalMask(text.contextLength);
   }
 
   /** Width of the text tower's features (before projection). */
   get width(): number {
-    return this.config.text.width;
+    const text = this.config.text;
+    return text.type === 'clip' ? text.width : (text.gpt2.nEmbd as number);
   }
 
   /** Side of the square images the image tower takes. */
@@ -392,42 +426,77 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
   }
 
   /**
-   * The text tower's hidden state at each sequence's end-of-text position: `ids` `[B, T]` int32 (T ≤
-   * `contextLength`; padding after the end-of-text token) → token + positional embeddings → causal transformer
-   * → `ln_final` → the row at `argmax(ids)` (OpenAI's rule: the end-of-text id is the largest id). `[B, W]`.
+   * The text tower's hidden state at each sequence's end-of-text position, `[B, W]`, from `ids` `[B, T]` int32
+   * (padding after the end-of-text token does not matter: the towers are causal).
+   * - CLIP tower: token + positional embeddings → causal transformer → `ln_final` → the row at `argmax(ids)`
+   *   (OpenAI's rule: the end-of-text id is the largest id); T ≤ `contextLength` (a shorter T gives the same
+   *   features and costs less).
+   * - GPT-2 tower: the GPT-2's hidden state after `ln_f` at the `eot` position (argmax, or the first `tokenId`).
    *
-   * @throws {ClipInputError} for ids that are not int32 `[B, T]` with T ≤ contextLength, or ids ≥ vocabSize
+   * @throws {ClipInputError} for ids that are not int32 `[B, T]`, longer than the context, outside the
+   *   vocabulary, or a row without the end-of-text `tokenId`
    */
   encode(ids: tf.Tensor2D): tf.Tensor2D {
     this.assertUsable();
-    const { contextLength, vocabSize, width } = this.config.text;
+    const text = this.config.text;
+    const [contextLength, vocabSize] =
+      text.type === 'clip'
+        ? [text.contextLength, text.vocabSize]
+        : [text.gpt2.nPositions as number, text.gpt2.vocabSize];
     const where = 'ClipModel.encodeText';
     if (ids.dtype !== 'int32' || ids.rank !== 2) {
       throw new ClipInputError(where, 'text', `must be int32 [B, T], got ${ids.dtype} [${ids.shape.join(', ')}]`);
     }
     const [b, t] = ids.shape;
-    if (t > contextLength)
-      throw new ClipInputError(where, 'text', `has ${t} positions, more than contextLength ${contextLength}`);
+    if (t > contextLength) {
+      throw new ClipInputError(where, 'text', `has ${t} positions, more than the context length ${contextLength}`);
+    }
+    const eot = text.type === 'gpt2' ? (text.eot ?? 'argmax') : 'argmax';
     const values = ids.dataSync();
-    const rows = new Int32Array(b);
+    const positions = new Int32Array(b);
     for (let i = 0; i < b; i++) {
-      let best = 0;
+      let found = eot === 'argmax' ? 0 : -1;
       for (let j = 0; j < t; j++) {
         const v = values[i * t + j] as number;
-        if (v < 0 || v >= vocabSize)
+        if (v < 0 || v >= vocabSize) {
           throw new ClipInputError(where, 'text', `id ${v} at [${i}, ${j}] is outside [0, ${vocabSize})`);
-        if (v > (values[i * t + best] as number)) best = j;
+        }
+        if (eot === 'argmax') {
+          if (v > (values[i * t + found] as number)) found = j;
+        } else if (found < 0 && v === eot.tokenId) found = j;
       }
-      rows[i] = i * t + best;
+      if (found < 0) {
+        throw new ClipInputError(
+          where,
+          'text',
+          `row ${i} has no end-of-text token ${(eot as { tokenId: number }).tokenId}`,
+        );
+      }
+      positions[i] = found;
     }
+    if (this.transformer instanceof GPT2Model) {
+      const at = tf.tensor1d(positions, 'int32');
+      try {
+        return this.transformer.hiddenStatesAt(ids, at);
+      } finally {
+        at.dispose();
+      }
+    }
+    const transformer = this.transformer;
+    const width = this.width;
     return tf.tidy(() => {
-      const positions =
-        t === contextLength ? this.positionalEmbedding : tf.slice(this.positionalEmbedding, [0, 0], [t, width]);
-      const mask = t === contextLength ? this.mask : tf.slice(this.mask, [0, 0], [t, t]);
-      let x = tf.add(this.tokenEmbedding.apply(ids), positions) as tf.Tensor3D;
-      x = this.transformer.apply(x, mask);
-      const hidden = this.lnFinal.apply(tf.reshape(x, [b * t, width])) as tf.Tensor2D;
-      return tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D;
+      const pe = this.positionalEmbedding as tf.Variable;
+      const mask = this.mask as tf.Tensor2D;
+      const pos = t === contextLength ? pe : tf.slice(pe, [0, 0], [t, width]);
+      const causal = t === contextLength ? mask : tf.slice(mask, [0, 0], [t, t]);
+      let x = tf.add((this.tokenEmbedding as Embedding).apply(ids), pos) as tf.Tensor3D;
+      x = transformer.apply(x, causal);
+      const hidden = (this.lnFinal as LayerNorm).apply(tf.reshape(x, [b * t, width])) as tf.Tensor2D;
+      const rows = tf.tensor1d(
+        Int32Array.from(positions, (p, i) => i * t + p),
+        'int32',
+      );
+      return gatherRows(hidden, rows) as tf.Tensor2D;
     });
   }
 
@@ -470,7 +539,7 @@ export class ClipModel extends Module<Required<ClipModelConfig>> implements Clip
 
   /** Releases the weights and the cached attention mask. */
   override dispose(): void {
-    if (!this.disposed) this.mask.dispose();
+    if (!this.disposed) this.mask?.dispose();
     super.dispose();
   }
 }
