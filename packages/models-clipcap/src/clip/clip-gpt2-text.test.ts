@@ -11,7 +11,7 @@ import { expect, it } from 'vitest';
 import '../index';
 import { compareClose, describeWithReference, FORWARD_TOLERANCE } from '../clipcap-reference.test-util';
 import { gpt2ConfigFromHuggingFace } from '../gpt2/config';
-import { GPT2LMHeadModel, GPT2Model } from '../gpt2/gpt2';
+import { GPT2LMHeadModel, type GPT2Model } from '../gpt2/gpt2';
 import { loadGPT2Weights } from '../gpt2/weights';
 import { readSafetensorsFile } from '../weights';
 import { ClipModel, type ClipModelConfig } from './clip-model';
