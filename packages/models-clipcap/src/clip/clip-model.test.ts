@@ -60,6 +60,36 @@ describe('ClipModel', () => {
     copy.dispose();
   });
 
+  it('a Res2NeXt image tower: its fc is the linear projection, or an MLP head maps its pooled features', () => {
+    const vision = {
+      type: 'res2next',
+      inputResolution: 32,
+      layers: [1, 1, 1, 1],
+      baseWidth: 16,
+      cardinality: 2,
+      scale: 4,
+      width: 8,
+    } as const;
+    const linear = new ClipModel({ ...TINY, vision: { ...vision, layers: [1, 1, 1, 1] } });
+    const mlp = new ClipModel({
+      ...TINY,
+      vision: { ...vision, layers: [1, 1, 1, 1] },
+      projection: { type: 'mlp', hiddenDim: 32 },
+    });
+    const shapes = (m: ClipModel) => new Map(m.namedParameters().map(([n, v]) => [n, [...v.shape]]));
+    expect(shapes(linear).get('visual.fc.weight')).toEqual([16, 256]);
+    expect(shapes(mlp).has('visual.fc.weight')).toBe(false);
+    expect(shapes(mlp).get('image_projection.0.weight')).toEqual([32, 256]);
+    const images = randomImages(2, 32, 9);
+    for (const m of [linear, mlp]) {
+      const features = m.eval().encodeImage(images);
+      expect(features.shape).toEqual([2, 16]);
+      features.dispose();
+      m.dispose();
+    }
+    images.dispose();
+  });
+
   it('clamps logit_scale to [0, ln 100] after a step', () => {
     const model = new ClipModel(TINY);
     model.logitScale.assign(tf.scalar(7));
