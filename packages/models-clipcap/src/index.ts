@@ -15,6 +15,7 @@ import {
   ClipCapTransformerMapper,
 } from './clipcap/mappers';
 import { GPT2Attention, GPT2Block, GPT2Conv1D, GPT2LMHeadModel, GPT2MLP, GPT2Model } from './gpt2/gpt2';
+import { CLIP_MODULE_CLASSES } from './clip/module-classes';
 
 export {
   GPT2_SMALL_CONFIG,
@@ -90,6 +91,76 @@ export {
   type GenerateTopPOptions,
 } from './generation/generate';
 
+export { ClipConfigError, ClipInputError, ImageDecodeError } from './clip/errors';
+export {
+  Conv2d,
+  BatchNorm2d,
+  avgPool,
+  avgPoolPadded,
+  maxPoolPadded,
+  nchwToNhwc,
+  type Conv2dConfig,
+  type BatchNorm2dConfig,
+} from './clip/conv';
+export {
+  ClipMultiheadAttention,
+  ClipMlp,
+  ResidualAttentionBlock,
+  ClipTransformer,
+  causalMask,
+  quickGelu,
+  scaledDotProductAttention,
+  type ClipMultiheadAttentionConfig,
+  type ClipTransformerConfig,
+} from './clip/transformer';
+export { VisionTransformer, PatchWeight, type VisionTransformerConfig } from './clip/vision-transformer';
+export {
+  ModifiedResNet,
+  ClipBottleneck,
+  AttentionPool2d,
+  DownsampleBranch,
+  type ModifiedResNetConfig,
+  type ClipBottleneckConfig,
+  type AttentionPool2dConfig,
+  type DownsampleBranchConfig,
+} from './clip/modified-resnet';
+export { Res2NeXt, Bottle2neckX, RES2NEXT50, type Res2NeXtConfig, type Bottle2neckXConfig } from './clip/res2next';
+export {
+  ClipModel,
+  MlpProjectionHead,
+  CLIP_VIT_B_32,
+  clipConfigFromOpenAI,
+  clipContrastiveLoss,
+  clipLogits,
+  l2Normalize,
+  type ClipModelConfig,
+  type ClipVisionConfig,
+  type ClipVitConfig,
+  type ClipResNetConfig,
+  type ClipRes2NeXtConfig,
+  type ClipTextConfig,
+  type ClipTextTransformerConfig,
+  type ClipGPT2TextConfig,
+  type ClipProjection,
+  type ClipOutputs,
+  type ClipTextEncoder,
+} from './clip/clip-model';
+export { loadClipWeights, type LoadClipWeightsOptions } from './clip/weights';
+export { ClipTokenizer, TokenizerError, type ClipTokenizeOptions } from './tokenizers/clip-bpe';
+export { fixText, fixEncoding, htmlUnescape } from './tokenizers/fix-text';
+export {
+  CLIP_MEAN,
+  CLIP_STD,
+  centerCrop,
+  clipPreprocess,
+  preprocessImageFiles,
+  resizeBicubic,
+  shortSideSize,
+  type ClipPreprocessOptions,
+  type ImageDecoder,
+  type RgbPixels,
+} from './image/clip-preprocess';
+
 /** This package's module classes, registered with core's `registerModuleClass` when the package is loaded. */
 export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [
   GPT2Conv1D,
@@ -105,6 +176,7 @@ export const CLIPCAP_MODULE_CLASSES: readonly ModuleClass[] = [
   ClipCapTransformer,
   ClipCapTransformerMapper,
   ClipCapModel,
+  ...CLIP_MODULE_CLASSES,
 ];
 
 registerModuleClass(...CLIPCAP_MODULE_CLASSES);

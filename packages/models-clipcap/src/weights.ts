@@ -1,7 +1,9 @@
 /**
  * Loading weights files (safetensors, as PyTorch / Hugging Face write them) into modules with a name map, and
  * reporting every tensor that does not fit: the one place this package turns a file's names and dtypes into a
- * state dict. Float16, bfloat16 and float64 tensors are converted to float32.
+ * state dict. Float16, bfloat16 and float64 tensors are converted to float32; integer tensors only into buffers
+ * (non-trainable parameters such as BatchNorm's `num_batches_tracked`). A one-element `[1]` tensor fits a scalar
+ * parameter (writers that cannot store 0-d tensors store `logit_scale` that way).
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -94,6 +96,16 @@ function floatValues(entry: SafetensorsEntry): Float32Array | null {
   return null;
 }
 
+/** The values of an integer tensor as float32 (for counters loaded into buffers), or null for a non-integer dtype. */
+function integerValues(entry: SafetensorsEntry): Float32Array | null {
+  return /^[IU]\d+$/.test(entry.dtype) ? Float32Array.from(entry.data as ArrayLike<number | bigint>, Number) : null;
+}
+
+/** Equal shapes, or a one-element `[1]` tensor for a scalar parameter. */
+function fits(given: readonly number[], parameter: readonly number[]): boolean {
+  return given.join(',') === parameter.join(',') || (parameter.length === 0 && given.length === 1 && given[0] === 1);
+}
+
 function sameValues(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -129,7 +141,9 @@ export function loadWeightsInto(
       skipped.push(name);
       continue;
     }
-    const data = floatValues(entry);
+    const buffer =
+      typeof to === 'string' && expected.get(to) !== undefined && !(expected.get(to) as tf.Variable).trainable;
+    const data = floatValues(entry) ?? (buffer ? integerValues(entry) : null);
     if (typeof to === 'object') {
       tiedCopies.push({ name, to: to.tiedTo, data, shape: entry.shape });
       continue;
@@ -161,7 +175,7 @@ export function loadWeightsInto(
   for (const [name, parameter] of expected) {
     const given = values.get(name);
     if (given === undefined) missing.push(name);
-    else if (given.shape.join(',') !== parameter.shape.join(',')) {
+    else if (!fits(given.shape, parameter.shape)) {
       mismatched.push({ name, expected: [...parameter.shape], actual: [...given.shape] });
     }
   }
@@ -172,7 +186,7 @@ export function loadWeightsInto(
   }
   const tensors = new Map<string, tf.Tensor>();
   try {
-    for (const [name, v] of values) tensors.set(name, tf.tensor(v.data, v.shape, 'float32'));
+    for (const [name, v] of values) tensors.set(name, tf.tensor(v.data, expected.get(name)!.shape, 'float32'));
     module.loadStateDict(tensors);
   } finally {
     tf.dispose([...tensors.values()]);
