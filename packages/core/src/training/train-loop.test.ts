@@ -74,10 +74,14 @@ interface ChildRun {
 /** Runs fixtures/train-child.ts; `onLine` sees every stdout line (to send signals). */
 function runChild(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...SOURCE_CHILD_NODE_ARGS, join(here, 'fixtures', 'train-child.ts'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env },
-    });
+    const child = spawn(
+      process.execPath,
+      [...SOURCE_CHILD_NODE_ARGS, join(here, 'fixtures', 'train-child.ts'), ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env },
+      },
+    );
     let stdout = '';
     let stderr = '';
     let pending = '';
