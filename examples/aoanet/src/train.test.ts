@@ -102,12 +102,13 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
 
     // epoch 0 has 6 steps; stop after the 3rd step of epoch 1 (scheduled sampling is on there)
     const killed = await trainChild(config('resumed'), [], /step 9 \|/);
-    expect(killed.code, killed.output).toBe(0);
+    // 143 = 128 + SIGTERM, after the checkpoint was saved: `train && next-stage` must not go on
+    expect(killed.code, killed.output).toBe(143);
     expect(killed.output).toMatch(/stopped by SIGTERM after step (9|10|11)/);
     expect(killed.output).not.toMatch(/validation epoch 2/);
     // resumed, then stopped again in the self-critical epoch (steps 13-18: samples, rewards, baseline)
     const resumed = await trainChild(config('resumed'), ['--resume'], /step 15 \|/);
-    expect(resumed.code, resumed.output).toBe(0);
+    expect(resumed.code, resumed.output).toBe(143);
     expect(resumed.output).toMatch(/resumed from .* at step (9|10|11) /);
     expect(resumed.output).toMatch(/stopped by SIGTERM after step (15|16|17)/);
     const finished = await trainChild(config('resumed'), ['--resume']);
