@@ -3,13 +3,14 @@
  * truncated or mislabelled file is reported (by id and path) up front instead of stopping extraction
  * hours in. Each image is fully decoded with the same decoder the extraction uses.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { decodeImage } from './images.js';
 import { createProgress, mapConcurrent, silentProgress } from './progress.js';
 import { DataFormatError } from './errors.js';
-import { isRecord, readJsonFile } from './files.js';
-import { karpathyFilePath } from './karpathy.js';
+import { writeFileChecked } from './output-files.js';
+import { isRecord, pathUnderRoot, readJsonFile } from './files.js';
+import { karpathyFilePath, karpathyPathField } from './karpathy.js';
 
 /** An image to check. */
 export interface ImageEntry {
@@ -189,6 +190,8 @@ export async function checkImages(
 /**
  * The images listed in a `cocotalk.json` (`file_path`, `id`) or a Karpathy split file (`filepath`/
  * `filename`, `cocoid`/`imgid`), with paths under `imagesRoot`.
+ *
+ * @throws DataFormatError naming the image id and field of a path that leads outside `imagesRoot`
  */
 export async function imageEntriesFromJson(path: string, imagesRoot: string): Promise<ImageEntry[]> {
   const json = await readJsonFile(path);
@@ -214,13 +217,15 @@ export async function imageEntriesFromJson(path: string, imagesRoot: string): Pr
       [raw.id, raw.cocoid, raw.imgid].find(
         (v): v is number | string => typeof v === 'number' || typeof v === 'string',
       ) ?? rel;
-    return { id, path: join(imagesRoot, rel) };
+    const field =
+      typeof raw.file_path === 'string' ? 'file_path' : karpathyPathField({ filename: raw.filename as string });
+    return { id, path: pathUnderRoot(imagesRoot, rel, { file: path, imageId: id, field: `images[${i}].${field}` }) };
   });
 }
 
 /** Writes the problems as a skip list (JSON `[{id, path, kind, message}]`) for later stages to leave out. */
 export async function writeSkipList(path: string, problems: readonly ImageProblem[]): Promise<void> {
-  await writeFile(path, `${JSON.stringify(problems, null, 1)}\n`);
+  await writeFileChecked(path, `${JSON.stringify(problems, null, 1)}\n`);
 }
 
 /** The ids of a skip list written by {@link writeSkipList} (as strings). */

@@ -3,8 +3,8 @@
  * coco-train-idxs`), computed as `scripts/prepro_ngrams.py` does and stored as the same pickle:
  * `{document_frequency: defaultdict(float, {(tok, ...): #images}), ref_len: #images}`.
  */
-import { writeFile } from 'node:fs/promises';
 import { DataFormatError } from './errors.js';
+import { writeFileChecked } from './output-files.js';
 import { readFileBytes } from './files.js';
 import type { KarpathyImage } from './karpathy.js';
 import { PyDict, PyFloat, PyGlobal, PyTuple, dumpPickle, loadPickle } from './pickle.js';
@@ -147,5 +147,5 @@ export function formatDocumentFrequencyPickle(cache: DocumentFrequencyCache): Ui
 
 /** Writes a document-frequency pickle file. See {@link formatDocumentFrequencyPickle}. */
 export async function writeDocumentFrequencyCache(path: string, cache: DocumentFrequencyCache): Promise<void> {
-  await writeFile(path, formatDocumentFrequencyPickle(cache));
+  await writeFileChecked(path, formatDocumentFrequencyPickle(cache));
 }
