@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { decodeImage } from './images.js';
-import { createProgress, mapConcurrent, silentProgress } from './progress.js';
+import { mapConcurrent, progressTo } from './progress.js';
 import { DataFormatError } from './errors.js';
 import { writeFileChecked } from './output-files.js';
 import { isRecord, pathUnderRoot, readJsonFile } from './files.js';
@@ -20,8 +20,12 @@ export interface ImageEntry {
   path: string;
 }
 
-/** What is wrong with an image. */
-export type ImageProblemKind = 'missing' | 'empty' | 'unreadable' | 'wrong-format' | 'truncated' | 'corrupt';
+/**
+ * What is wrong with an image; `warning`: it decodes, but libvips warns that its data is corrupt (bytes overwritten
+ * mid-file), so its pixels are wrong.
+ */
+export type ImageProblemKind =
+  'missing' | 'empty' | 'unreadable' | 'wrong-format' | 'truncated' | 'corrupt' | 'warning';
 
 /** One bad image. */
 export interface ImageProblem {
@@ -115,6 +119,15 @@ export function truncationOf(bytes: Uint8Array, format: string): string | undefi
   return undefined;
 }
 
+/** A libvips message (one line per warning) as one line. */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join('; ');
+}
+
 /** Checks one image; undefined when it is fine. */
 export async function checkImage(entry: ImageEntry): Promise<ImageProblem | undefined> {
   const problem = (kind: ImageProblemKind, message: string): ImageProblem => ({
@@ -142,16 +155,23 @@ export async function checkImage(entry: ImageEntry): Promise<ImageProblem | unde
   if (expected !== undefined && expected !== format) {
     return problem('wrong-format', `${format.toUpperCase()} data in a ${extname(entry.path)} file`);
   }
-  try {
-    await decodeImage(bytes);
-  } catch (cause) {
-    const message = ((cause as Error).cause as Error | undefined)?.message ?? (cause as Error).message;
-    const cutOff = truncationOf(bytes, format);
-    if (cutOff !== undefined) return problem('truncated', `${cutOff} (${message})`);
-    const truncated = /premature end|truncat|unexpected end|not enough data/i.test(message);
-    return problem(truncated ? 'truncated' : 'corrupt', message);
-  }
-  return undefined;
+  const failure = async (strict: boolean): Promise<string | undefined> => {
+    try {
+      await decodeImage(bytes, { strict });
+      return undefined;
+    } catch (cause) {
+      return oneLine(((cause as Error).cause as Error | undefined)?.message ?? (cause as Error).message);
+    }
+  };
+  // one decode for a good image; the lenient decode (the one feature extraction uses) only to classify a failure
+  const warning = await failure(true);
+  if (warning === undefined) return undefined;
+  const message = await failure(false);
+  if (message === undefined) return problem('warning', `decodes only with warnings, its data is corrupt (${warning})`);
+  const cutOff = truncationOf(bytes, format);
+  if (cutOff !== undefined) return problem('truncated', `${cutOff} (${message})`);
+  const truncated = /premature end|truncat|unexpected end|not enough data/i.test(message);
+  return problem(truncated ? 'truncated' : 'corrupt', message);
 }
 
 /**
@@ -168,10 +188,7 @@ export async function checkImages(
   entries: readonly ImageEntry[],
   options: CheckImagesOptions = {},
 ): Promise<CheckImagesReport> {
-  const progress =
-    options.progress === undefined || options.progress === false
-      ? silentProgress
-      : createProgress('check-images', entries.length, options.progress === true ? process.stderr : options.progress);
+  const progress = progressTo('check-images', entries.length, options.progress);
   const problems: Array<ImageProblem | undefined> = new Array(entries.length);
   let checked = 0;
   let stop = false;

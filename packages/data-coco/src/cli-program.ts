@@ -250,7 +250,9 @@ export function createProgram(io: CliIo): Command {
     .action(async (opts: DatasetOptions & { dictJson: string; outputPkl: string; split: NgramSplit }) => {
       const { dataset } = await loadDataset(opts);
       const { vocabulary } = await readCocoTalk(opts.dictJson);
-      const caches = buildNgramCaches(dataset.images, vocabulary, opts.split);
+      const caches = buildNgramCaches(dataset.images, vocabulary, opts.split, {
+        progress: (total) => createProgress('prepro-ngrams', total, io.stderr as NodeJS.WritableStream),
+      });
       await writeOutputSet(async (files) => {
         await files.write(`${opts.outputPkl}-words.p`, (tmp) => writeDocumentFrequencyCache(tmp, caches.words));
         await files.write(`${opts.outputPkl}-idxs.p`, (tmp) => writeDocumentFrequencyCache(tmp, caches.idxs));
@@ -323,10 +325,13 @@ export function createProgram(io: CliIo): Command {
     ])
     .option('--train-only', 'restval is not part of train')
     .option('--self-critical', 'self-critical training is configured: the DF cache must exist and match')
-    .option('--cached-tokens <path>', 'the DF cache, e.g. data/coco-train-idxs')
+    .option(
+      '--cached-tokens <path>',
+      'the DF cache: the --output-pkl prefix given to prepro-ngrams (data/coco-train), or its -idxs file',
+    )
     .option('--dataset-json <file>', 'the Karpathy file: recompute the DF cache and compare')
     .option('--json', 'print the report as JSON')
-    .option('--no-progress', 'no progress output')
+    .option('--no-progress', 'no progress output (feature pass, DF recount)')
     .action(
       async (
         opts: Record<string, unknown> & { inputJson: string; splits: LoaderSplit[]; progress: boolean; json?: boolean },
