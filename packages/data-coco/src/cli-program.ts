@@ -183,11 +183,11 @@ export function createProgram(io: CliIo): Command {
           imageSizes = new Map();
           // one header read per image: minutes for COCO's 123k images, so show progress
           // every path checked before the long pass: none may lead outside the root
-          const paths = dataset.images.map((im) =>
+          const paths = dataset.images.map((im, i) =>
             pathUnderRoot(opts.imagesRoot, karpathyFilePath(im), {
               file: opts.inputJson,
               imageId: karpathyImageId(im),
-              field: karpathyPathField(im),
+              field: `images[${i}].${karpathyPathField(im)}`,
             }),
           );
           const progress = createProgress('image sizes', dataset.images.length, io.stderr as NodeJS.WritableStream);
