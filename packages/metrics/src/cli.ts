@@ -108,16 +108,22 @@ function buildProgram(): Command {
 
 /**
  * Says on stderr which metrics the default set (no --metrics) leaves out here, so that a missing METEOR is not
- * silent; with its data flags given, why it cannot run.
+ * silent. With METEOR's data flags given, METEOR was asked for: that it cannot run is an error, not a note.
+ *
+ * @throws MetricsInputError when METEOR's data flags were given and it cannot run (the reason names the missing
+ *   file and the `none` choice)
  */
-function reportSkippedDefaults(options: MetricFamilyOptions, dataFlagsGiven: boolean): void {
+function reportSkippedDefaults(options: MetricFamilyOptions, meteorFlagsGiven: boolean): void {
   for (const family of METRIC_FAMILIES) {
     const reason = family.unavailableReason(options);
     if (reason === null) continue;
+    if (meteorFlagsGiven && family.name === 'meteor') {
+      throw new MetricsInputError(
+        `METEOR was asked for (--meteor-data / --meteor-paraphrase) but cannot run: ${reason}`,
+      );
+    }
     process.stderr.write(
-      dataFlagsGiven
-        ? `caption-eval: warning: ${family.name} is not run: ${reason}\n`
-        : `caption-eval: note: ${family.name} is not run (it cannot run here; --metrics ${family.name} says why)\n`,
+      `caption-eval: note: ${family.name} is not run (it cannot run here; --metrics ${family.name} says why)\n`,
     );
   }
 }
