@@ -5,7 +5,7 @@
  */
 
 // errors
-export { DataFormatError, DataWriteError, type DataLocation } from './errors.js';
+export { DataFormatError, DataWriteError, type DataLocation, writeFailureReason } from './errors.js';
 export { OutputSet, writeOutputSet } from './output-files.js';
 
 // readers
