@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExampleOptionsError } from './errors';
-import { lineChart, parseRunsOption, writeReport } from './report';
+import { lineChart, parseRunsOption, reportOptionParser, runReport, writeReport } from './report';
 import type { TrainingHistory } from './train';
 
 const root = mkdtempSync(join(tmpdir(), 'caption-report-'));
@@ -145,6 +145,21 @@ describe('report', () => {
       expect(curveX.length).toBeGreaterThan(0);
       expect(Math.max(...curveX)).toBeLessThan(legendX);
     }
+  });
+
+  it('refuses an image path of the cocotalk.json that leads outside --image-root', async () => {
+    const a = fakeRun('escape', [0.5], { '1': 'a red circle' });
+    const cocotalk = join(root, 'escape-cocotalk.json');
+    writeFileSync(
+      cocotalk,
+      JSON.stringify({ ix_to_word: { '1': 'a' }, images: [{ id: 1, split: 'test', file_path: '../../etc/passwd' }] }),
+    );
+    const { values } = reportOptionParser.parse({
+      argv: ['--runs', `x=${a.runDir}`, '--input-json', cocotalk, '--image-root', join(root, 'imgs')],
+    });
+    await expect(runReport({ ...values, out: join(root, 'escape.html') })).rejects.toThrow(
+      /image id 1, field "images\[0\]\.file_path": "\.\.\/\.\.\/etc\/passwd" leads outside the images root/,
+    );
   });
 
   it('reads the --runs option', () => {

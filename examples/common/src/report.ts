@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { readCocoTalk } from '@caption/data-coco';
+import { pathUnderRoot, readCocoTalk } from '@caption/data-coco';
 import { scaleLinear } from 'd3-scale';
 import { readReferences, type CocoScoreName, type RawRefs } from '@caption/metrics';
 import { ExampleDataError, ExampleOptionsError } from './errors';
@@ -414,8 +414,11 @@ export async function runReport(options: ReportOptions): Promise<string> {
   const images = new Map<string, string>();
   if (inputJson !== null && options.imageRoot !== null) {
     const cocotalk = await readCocoTalk(inputJson);
-    for (const im of cocotalk.images)
-      if (im.filePath !== undefined) images.set(String(im.id), join(options.imageRoot, im.filePath));
+    for (const [i, im] of cocotalk.images.entries()) {
+      if (im.filePath === undefined) continue;
+      const location = { file: inputJson, imageId: im.id, field: `images[${i}].file_path` };
+      images.set(String(im.id), pathUnderRoot(options.imageRoot, im.filePath, location));
+    }
   }
   const references =
     referenceJson === null
