@@ -262,7 +262,7 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     const e = await before({ inputJson: file }, 'mismatch');
     expect(e).toBeInstanceOf(ExampleDataError);
     expect((e as Error).message).toMatch(
-      /holds word id \d+, but the vocabulary of .*cocotalk-small.json has \d+ words/,
+      /holds word ids? [\d, …]+ \(at \d+ of its \d+ positions\), but the vocabulary of .*cocotalk-small.json has \d+ words/,
     );
   });
 

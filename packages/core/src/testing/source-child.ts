@@ -1,5 +1,6 @@
 /**
- * Test-only: how a test starts a child Node process that runs core's TypeScript source (not the built dist).
+ * How a test or a bench script starts a child Node process that runs core's TypeScript source (not the built dist);
+ * not part of the package's API.
  */
 import { fileURLToPath } from 'node:url';
 
