@@ -7,4 +7,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // tfjs-core's gradient and chained-op registrations are ES modules Node cannot load from the package: bundle them
+  // (they register into tfjs-core's global registries; see src/nn/tfjs-gradients.ts)
+  noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
 });

@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CheckpointStore, GracefulStop, initBackend } from '@caption/core';
+import { CheckpointStore, GracefulStop, initBackend, signalExitCode } from '@caption/core';
 import { createProgress, type ProgressReporter, readCocoTalk } from '@caption/data-coco';
 import {
   type AnyFactory,
@@ -154,7 +154,7 @@ async function exitStopped(signal: NodeJS.Signals): Promise<never> {
   if (children.size > 0) log(`demo: waiting for ${children.size} training process(es) to save a checkpoint`);
   await Promise.allSettled(children.values());
   log(`demo: stopped by ${signal}; run the demo again to resume`);
-  process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.exit(signalExitCode(signal));
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -167,7 +167,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     } else if (now - stopSignal.at >= REPEAT_WINDOW_MS) {
       log(`demo: ${signal} again: exiting at once, without saving`);
       for (const child of children.keys()) child.kill(signal); // a second signal makes a training process exit at once
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      process.exit(signalExitCode(signal));
     }
   });
 }
@@ -242,7 +242,7 @@ function trainInChild(
     const output = readFileSync(logFile, 'utf8');
     if (stopSignal !== null) {
       log(
-        `${name}: ${code === 0 ? `stopped, checkpoint saved in ${join(runsDir, name)}` : `exited with ${code ?? signal}`} (${logFile})`,
+        `${name}: ${code === signalExitCode(stopSignal.signal) ? `stopped, checkpoint saved in ${join(runsDir, name)}` : `exited with ${code ?? signal}`} (${logFile})`,
       );
       return new Promise<void>(() => undefined); // the demo exits (exitStopped) and goes no further
     }

@@ -123,6 +123,11 @@ function schemaOf(kind: OptionKind): z.ZodType {
   }
 }
 
+/** A value as a message shows it: JSON, except the numbers JSON has no form for (NaN, ±Infinity print as null). */
+function showValue(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
+}
+
 function describeKind(kind: OptionKind): string {
   switch (kind.type) {
     case 'int':
@@ -338,7 +343,7 @@ export class OptionParser<D extends OptionTable> {
     const got = values[name];
     throw new ExampleOptionsError(
       name,
-      `${this.command}: option '${name}' (--${kebabCase(name)}) in ${source} must be ${def === undefined ? 'valid' : describeKind(def.kind)}, got ${JSON.stringify(got)}`,
+      `${this.command}: option '${name}' (--${kebabCase(name)}) in ${source} must be ${def === undefined ? 'valid' : describeKind(def.kind)}, got ${showValue(got)}`,
     );
   }
 

@@ -108,7 +108,7 @@ export {
   type SavedTensor,
   type TrainingState,
 } from './training/checkpoint';
-export { GracefulStop, type GracefulStopOptions } from './training/signals';
+export { GracefulStop, type GracefulStopOptions, signalExitCode } from './training/signals';
 export {
   TrainingProgress,
   type ProgressMode,

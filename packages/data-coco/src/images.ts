@@ -34,16 +34,28 @@ async function inputBytes(input: string | Uint8Array): Promise<{ bytes: Uint8Arr
   }
 }
 
+/** Options of {@link decodeImage}. */
+export interface DecodeImageOptions {
+  /**
+   * Also fail on libvips' warnings (e.g. "Corrupt JPEG data: premature end of data segment", which bytes
+   * overwritten in the middle of a JPEG give: it still decodes, to wrong pixels). Default false, as Pillow.
+   */
+  strict?: boolean;
+}
+
 /**
  * Decodes an image file or buffer to 8-bit RGB, ignoring ICC profiles and EXIF orientation (as Pillow
  * does), dropping alpha, expanding grayscale to 3 channels. Truncated data is an error, not grey pixels.
  *
  * @throws DataFormatError naming the file when the image cannot be decoded
  */
-export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
+export async function decodeImage(input: string | Uint8Array, options: DecodeImageOptions = {}): Promise<RgbImage> {
   const { bytes, file } = await inputBytes(input);
   try {
-    const { data, info } = await sharp(bytes, { ignoreIcc: true, failOn: 'truncated' })
+    const { data, info } = await sharp(bytes, {
+      ignoreIcc: true,
+      failOn: options.strict === true ? 'warning' : 'truncated',
+    })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });

@@ -5,7 +5,8 @@
  */
 
 // errors
-export { DataFormatError, type DataLocation } from './errors.js';
+export { DataFormatError, DataWriteError, type DataLocation, writeFailureReason } from './errors.js';
+export { OutputSet, writeOutputSet } from './output-files.js';
 
 // readers
 export {
@@ -21,6 +22,7 @@ export {
   iterateKarpathyImages,
   karpathyImageId,
   karpathyFilePath,
+  karpathyPathField,
   countSplits,
 } from './karpathy.js';
 export {
@@ -34,7 +36,7 @@ export {
   readCocoResults,
   parseCocoResults,
 } from './coco-json.js';
-export { readJsonFile, readMaybeGzip, streamJsonValues, type StreamedJsonValue } from './files.js';
+export { pathUnderRoot, readJsonFile, readMaybeGzip, streamJsonValues, type StreamedJsonValue } from './files.js';
 
 // vocabulary, tokenizers, labels
 export {

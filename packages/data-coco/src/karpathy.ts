@@ -75,6 +75,14 @@ export function karpathyImageId(image: KarpathyImage): number | undefined {
   return image.cocoid ?? image.imgid;
 }
 
+/**
+ * The field of a Karpathy image entry that makes its path leave its folder (`filename` when it is absolute or has
+ * a `..` part, else `filepath`), for error messages.
+ */
+export function karpathyPathField(image: Pick<KarpathyImage, 'filename'>): 'filename' | 'filepath' {
+  return image.filename.startsWith('/') || image.filename.split(/[/\\]/).includes('..') ? 'filename' : 'filepath';
+}
+
 /** Python's `os.path.join(filepath, filename)`, as `prepro_labels.py` builds `file_path`. */
 export function karpathyFilePath(image: Pick<KarpathyImage, 'filepath' | 'filename'>): string {
   const dir = image.filepath ?? '';

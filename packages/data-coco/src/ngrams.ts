@@ -3,11 +3,12 @@
  * coco-train-idxs`), computed as `scripts/prepro_ngrams.py` does and stored as the same pickle:
  * `{document_frequency: defaultdict(float, {(tok, ...): #images}), ref_len: #images}`.
  */
-import { writeFile } from 'node:fs/promises';
 import { DataFormatError } from './errors.js';
+import { writeFileChecked } from './output-files.js';
 import { readFileBytes } from './files.js';
 import type { KarpathyImage } from './karpathy.js';
 import { PyDict, PyFloat, PyGlobal, PyTuple, dumpPickle, loadPickle } from './pickle.js';
+import { type ProgressReporter, silentProgress } from './progress.js';
 import { pythonSplit } from './python-compat.js';
 import { UNK_TOKEN, type Vocabulary } from './vocabulary.js';
 
@@ -57,6 +58,10 @@ export function buildNgramCaches(
   images: readonly KarpathyImage[],
   vocabulary: Vocabulary,
   split: NgramSplit = 'train',
+  options: {
+    /** Progress of the counting (two passes over the selected images), given their number; default none. */
+    progress?: (total: number) => ProgressReporter;
+  } = {},
 ): { words: DocumentFrequencyCache; idxs: DocumentFrequencyCache } {
   const selected = images.filter(
     (im) => split === 'all' || im.fileSplit === split || (split === 'train' && im.fileSplit === 'restval'),
@@ -90,7 +95,17 @@ export function buildNgramCaches(
     refsWords.push(words);
     refsIdxs.push(idxs);
   }
-  return { words: computeDocumentFrequency(refsWords), idxs: computeDocumentFrequency(refsIdxs) };
+  const progress = options.progress?.(refsWords.length + refsIdxs.length) ?? silentProgress;
+  function* ticking(refs: readonly string[][]): Generator<string[]> {
+    for (const r of refs) {
+      yield r;
+      progress.tick();
+    }
+  }
+  const words = computeDocumentFrequency(ticking(refsWords));
+  const idxs = computeDocumentFrequency(ticking(refsIdxs));
+  progress.stop();
+  return { words, idxs };
 }
 
 /**
@@ -147,5 +162,5 @@ export function formatDocumentFrequencyPickle(cache: DocumentFrequencyCache): Ui
 
 /** Writes a document-frequency pickle file. See {@link formatDocumentFrequencyPickle}. */
 export async function writeDocumentFrequencyCache(path: string, cache: DocumentFrequencyCache): Promise<void> {
-  await writeFile(path, formatDocumentFrequencyPickle(cache));
+  await writeFileChecked(path, formatDocumentFrequencyPickle(cache));
 }

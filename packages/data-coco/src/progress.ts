@@ -52,6 +52,16 @@ export function createProgress(
 /** A reporter that reports nothing. */
 export const silentProgress: ProgressReporter = { tick: () => undefined, stop: () => undefined };
 
+/** The reporter an option `progress` asks for: none (`false`/absent), stderr (`true`), or the given stream. */
+export function progressTo(
+  label: string,
+  total: number,
+  option: boolean | NodeJS.WritableStream | undefined,
+): ProgressReporter {
+  if (option === undefined || option === false) return silentProgress;
+  return createProgress(label, total, option === true ? process.stderr : option);
+}
+
 /** Runs `work` on every item with at most `concurrency` in flight; results in input order. */
 export async function mapConcurrent<T, R>(
   items: readonly T[],

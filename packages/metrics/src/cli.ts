@@ -134,16 +134,22 @@ function buildProgram(): Command {
 
 /**
  * Says on stderr which metrics the default set (no --metrics) leaves out here, so that a missing METEOR is not
- * silent; with its data flags given, why it cannot run.
+ * silent. A family whose data flags were given (METEOR's `--meteor-data` / `--meteor-paraphrase`, SPICE's
+ * `--spice-jar` / `--spice-java`) was asked for: that it cannot run is an error, not a note.
+ *
+ * @throws MetricsInputError when an asked-for family cannot run (the reason names the missing file, and for
+ *   METEOR the `--meteor-paraphrase none` choice)
  */
-function reportSkippedDefaults(options: EvaluateCocoOptions, dataFlagsGiven: boolean): void {
+function reportSkippedDefaults(options: EvaluateCocoOptions, askedFor: ReadonlyMap<string, string>): void {
   for (const family of METRIC_FAMILIES) {
     const reason = familyUnavailableReason(family, options);
     if (reason === null) continue;
+    const flags = askedFor.get(family.name);
+    if (flags !== undefined) {
+      throw new MetricsInputError(`${family.name.toUpperCase()} was asked for (${flags}) but cannot run: ${reason}`);
+    }
     process.stderr.write(
-      dataFlagsGiven
-        ? `caption-eval: warning: ${family.name} is not run: ${reason}\n`
-        : `caption-eval: note: ${family.name} is not run (it cannot run here; --metrics ${family.name} says why)\n`,
+      `caption-eval: note: ${family.name} is not run (it cannot run here; --metrics ${family.name} says why)\n`,
     );
   }
 }
@@ -262,13 +268,12 @@ async function main(argv: readonly string[]): Promise<number> {
       spiceCache: options.spiceCache === 'none' ? false : options.spiceCache,
     };
     if (evaluateOptions.metrics === undefined) {
-      reportSkippedDefaults(
-        evaluateOptions,
-        options.meteorData !== undefined ||
-          options.meteorParaphrase !== undefined ||
-          options.spiceJar !== undefined ||
-          options.spiceJava !== undefined,
-      );
+      const askedFor = new Map<string, string>();
+      if (options.meteorData !== undefined || options.meteorParaphrase !== undefined)
+        askedFor.set('meteor', '--meteor-data / --meteor-paraphrase');
+      if (options.spiceJar !== undefined || options.spiceJava !== undefined)
+        askedFor.set('spice', '--spice-jar / --spice-java');
+      reportSkippedDefaults(evaluateOptions, askedFor);
     }
     const result = await evaluateCoco(references, results, evaluateOptions);
     progress.stop();

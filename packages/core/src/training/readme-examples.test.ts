@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markdownSection, runTypeScriptExample, typescriptBlocks } from '@caption/test-support';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_CHILD_NODE_ARGS } from '../testing/source-child';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECTIONS = ['Backends', 'Layers', 'Losses', 'Decoding', 'Optimisation', 'Checkpoints and training'];
@@ -24,6 +25,7 @@ describe('README examples', () => {
           dir: join(packageRoot, 'node_modules', '.cache', 'caption-readme-examples'),
           name: `${title.replace(/\W+/g, '-').toLowerCase()}-${i}`,
           replace: { "from '@caption/core'": `from '${join(packageRoot, 'src', 'index.ts')}'` },
+          nodeArgs: SOURCE_CHILD_NODE_ARGS,
         });
         expect(run.status, `${title} example ${i}:\n${run.stderr}`).toBe(0);
         expect(run.stdout.length).toBeGreaterThan(0);

@@ -16,7 +16,7 @@ import { CheckpointStore, type LoadedCheckpoint, safetensorsToTensors, type Trai
 import { CheckpointError, NonFiniteLossError, TensorLeakError } from './errors';
 import type { Stateful } from './json';
 import { type ProgressOptions, TrainingProgress } from './progress';
-import { GracefulStop } from './signals';
+import { GracefulStop, signalExitCode } from './signals';
 
 /** What the loop needs from a model: named trainable variables; a {@link Module} fits. */
 export interface TrainableModel {
@@ -157,7 +157,10 @@ export interface TrainLoopOptions<B> {
    * pass your own to share it, or `false` for none.
    */
   stop?: boolean | GracefulStop;
-  /** After a stop was saved, exit the process with status 0 (default true); false returns instead. */
+  /**
+   * After a stop was saved, exit the process (default true) with the signal's shell status (130 for SIGINT, 143 for
+   * SIGTERM: an interrupted run is not a success); false returns instead.
+   */
   exitOnStop?: boolean;
   /** Progress output. */
   progress?: ProgressOptions;
@@ -471,7 +474,7 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
       );
       progress.close();
       if (ownStop) stop?.uninstall();
-      process.exit(0);
+      process.exit(signalExitCode(stop?.signal ?? 'SIGTERM'));
     }
     return result;
   } finally {
