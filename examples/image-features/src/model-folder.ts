@@ -152,7 +152,10 @@ async function layersBackbone(folder: string, layer: string, handler: tf.io.IOHa
     throw new ModelFolderError(folder, `cannot load the layers model (${(cause as Error).message})`, { cause });
   }
   if (model.inputs.length !== 1)
-    throw new ExtractOptionsError('model', `${folder} has ${model.inputs.length} inputs; the extractor feeds one image`);
+    throw new ExtractOptionsError(
+      'model',
+      `${folder} has ${model.inputs.length} inputs; the extractor feeds one image`,
+    );
   const output = model.getLayer(layer).output;
   if (Array.isArray(output) || output.shape.length !== 4)
     throw new ExtractOptionsError(
@@ -182,7 +185,10 @@ async function graphBackbone(folder: string, layer: string, handler: tf.io.IOHan
     throw new ModelFolderError(folder, `cannot load the graph model (${(cause as Error).message})`, { cause });
   }
   if (model.inputs.length !== 1)
-    throw new ExtractOptionsError('model', `${folder} has ${model.inputs.length} inputs; the extractor feeds one image`);
+    throw new ExtractOptionsError(
+      'model',
+      `${folder} has ${model.inputs.length} inputs; the extractor feeds one image`,
+    );
   const input = model.inputs[0];
   const inputShape = (input?.shape ?? [-1, -1, -1, 3]).slice(1).map((d) => (d < 0 ? null : d));
   return {
