@@ -1,0 +1,93 @@
+/**
+ * The frozen image backbone of the end-to-end Show-Tell (the tutorial's `EncoderCNN` without its trainable
+ * linear layer, which is the Show-Tell model's `img_embed`): images `[B, H, W, 3]` → one feature vector per
+ * image. Either a TensorFlow.js model folder cut at a named layer and averaged over its positions (the
+ * tutorial's ResNet minus `fc`: its global average pool), or the shapes example's region CNN
+ * (`region-cnn.safetensors`), whose feature layer reads the whole image at its input size.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseSafetensors } from '@caption/core';
+import { type Backbone, loadBackbone } from '@caption/example-image-features';
+import { RegionCnn, type RegionCnnConfig } from '@caption/example-shapes';
+import * as tf from '@tensorflow/tfjs-core';
+import { EndToEndError } from './errors';
+
+/** Where a backbone comes from; stored in every encoder checkpoint. */
+export type BackboneSpec =
+  | { kind: 'tfjs-model'; folder: string; layer: string }
+  | { kind: 'shapes-cnn'; path: string };
+
+/** A frozen image network: normalised images in, feature vectors out. */
+export interface ImageBackbone {
+  /** Where it came from. */
+  readonly spec: BackboneSpec;
+  /** Size D of the feature vectors (the Show-Tell model's `fcFeatSize`). */
+  readonly channels: number;
+  /** The input side the network requires (the shapes CNN's `inputSize`), or null when any size is taken. */
+  readonly inputSize: number | null;
+  /** `[B, H, W, 3]` → `[B, D]` (call under `tf.tidy`; no gradient flows into the backbone). */
+  features(images: tf.Tensor4D): tf.Tensor2D;
+  /** Frees the weights. */
+  dispose(): void;
+}
+
+/** `--backbone` on the command line: `shapes-cnn:<file>` or `tfjs:<folder>#<layer>`. */
+export function parseBackboneSpec(value: string): BackboneSpec {
+  if (value.startsWith('shapes-cnn:')) return { kind: 'shapes-cnn', path: value.slice('shapes-cnn:'.length) };
+  const m = /^tfjs:(.+)#([^#]+)$/.exec(value);
+  if (m !== null) return { kind: 'tfjs-model', folder: m[1] as string, layer: m[2] as string };
+  throw new EndToEndError(
+    `--backbone ${value}: expected shapes-cnn:<region-cnn.safetensors> or tfjs:<model folder>#<layer>`,
+  );
+}
+
+async function shapesCnn(spec: Extract<BackboneSpec, { kind: 'shapes-cnn' }>): Promise<ImageBackbone> {
+  let file;
+  try {
+    file = parseSafetensors(new Uint8Array(await readFile(spec.path)), spec.path);
+  } catch (cause) {
+    throw new EndToEndError(`backbone ${spec.path}: cannot read the region CNN (${(cause as Error).message})`, {
+      cause,
+    });
+  }
+  const configText = file.metadata.config;
+  if (configText === undefined) throw new EndToEndError(`backbone ${spec.path}: no "config" in the metadata`);
+  const cnn = new RegionCnn(JSON.parse(configText) as RegionCnnConfig);
+  for (const w of cnn.namedWeights()) {
+    const entry = file.tensors.get(w.name);
+    if (entry === undefined || entry.shape.join() !== w.variable.shape.join())
+      throw new EndToEndError(`backbone ${spec.path}: weight ${w.name} is missing or has another shape`);
+    w.variable.assign(tf.tensor(entry.data as Float32Array, entry.shape));
+  }
+  return {
+    spec,
+    channels: cnn.config.featureDim,
+    inputSize: cnn.config.inputSize,
+    features: (images) => cnn.apply(images).features,
+    dispose: () => cnn.dispose(),
+  };
+}
+
+async function tfjsModel(spec: Extract<BackboneSpec, { kind: 'tfjs-model' }>, probeSide: number) {
+  const model: Backbone = await loadBackbone(spec.folder, spec.layer);
+  const channels =
+    model.declaredChannels ?? tf.tidy(() => model.run(tf.zeros([1, probeSide, probeSide, 3]) as tf.Tensor4D).shape[3]);
+  const backbone: ImageBackbone = {
+    spec,
+    channels,
+    inputSize: null,
+    features: (images) => tf.mean(model.run(images), [1, 2]) as tf.Tensor2D,
+    dispose: () => model.dispose(),
+  };
+  return backbone;
+}
+
+/**
+ * Loads a backbone.
+ *
+ * @param probeSide image side used to learn a graph model's output channels (the crop size)
+ * @throws EndToEndError for an unreadable shapes CNN; the image-features errors for a bad model folder or layer
+ */
+export async function loadImageBackbone(spec: BackboneSpec, probeSide: number): Promise<ImageBackbone> {
+  return spec.kind === 'shapes-cnn' ? shapesCnn(spec) : tfjsModel(spec, probeSide);
+}
