@@ -13,9 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EndToEndError } from './errors';
 
 /** Where a backbone comes from; stored in every encoder checkpoint. */
-export type BackboneSpec =
-  | { kind: 'tfjs-model'; folder: string; layer: string }
-  | { kind: 'shapes-cnn'; path: string };
+export type BackboneSpec = { kind: 'tfjs-model'; folder: string; layer: string } | { kind: 'shapes-cnn'; path: string };
 
 /** A frozen image network: normalised images in, feature vectors out. */
 export interface ImageBackbone {

@@ -125,10 +125,7 @@ export async function loadCaptioner(paths: { encoder: string; decoder: string })
     );
   }
   const model = new ShowTellModel(config).eval();
-  const tensors = new Map([
-    ...safetensorsToTensors(enc, paths.encoder),
-    ...safetensorsToTensors(dec, paths.decoder),
-  ]);
+  const tensors = new Map([...safetensorsToTensors(enc, paths.encoder), ...safetensorsToTensors(dec, paths.decoder)]);
   model.loadStateDict(tensors);
   for (const t of tensors.values()) t.dispose();
   const vocabulary = new Vocabulary(JSON.parse(dec.metadata.vocabulary ?? '[]') as string[]);

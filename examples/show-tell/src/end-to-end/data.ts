@@ -45,7 +45,9 @@ export interface TransformOptions {
 
 /** Words seen at least `threshold` times in the train split's captions (`build_vocab.py`), then `UNK`. */
 export function endToEndVocabulary(dataset: KarpathyDataset, threshold: number): Vocabulary {
-  const captions = dataset.images.filter((im) => im.split === 'train').flatMap((im) => im.sentences.map((s) => s.tokens));
+  const captions = dataset.images
+    .filter((im) => im.split === 'train')
+    .flatMap((im) => im.sentences.map((s) => s.tokens));
   // buildVocabulary keeps words seen more than countThreshold times; the tutorial keeps count >= threshold
   return buildVocabulary(captions, { countThreshold: Math.max(0, threshold - 1) }).vocabulary;
 }

@@ -94,5 +94,9 @@ export async function evaluateSplit(options: EndToEndEvalOptions): Promise<{
   );
   c.model.dispose();
   c.backbone.dispose();
-  return { corpus: scores.corpus as Record<string, number>, images: images.length, seconds: (performance.now() - start) / 1000 };
+  return {
+    corpus: scores.corpus as Record<string, number>,
+    images: images.length,
+    seconds: (performance.now() - start) / 1000,
+  };
 }

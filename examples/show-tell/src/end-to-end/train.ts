@@ -7,7 +7,15 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Adam, initBackend, Random, sequenceCrossEntropy, trainLoop, type BackendKind, writeFileAtomic } from '@caption/core';
+import {
+  Adam,
+  initBackend,
+  Random,
+  sequenceCrossEntropy,
+  trainLoop,
+  type BackendKind,
+  writeFileAtomic,
+} from '@caption/core';
 import { type KarpathyDataset, readKarpathyDataset, Vocabulary } from '@caption/data-coco';
 import { teacherForcedLogprobs } from '@caption/example-common';
 import * as tf from '@tensorflow/tfjs-core';
@@ -77,8 +85,7 @@ export interface EndToEndTrainResult {
 
 function vocabularyFor(options: EndToEndTrainOptions, dataset: KarpathyDataset): Vocabulary {
   const path = join(options.modelPath, 'vocab.json');
-  if (options.resume && existsSync(path))
-    return new Vocabulary(JSON.parse(readFileSync(path, 'utf8')) as string[]);
+  if (options.resume && existsSync(path)) return new Vocabulary(JSON.parse(readFileSync(path, 'utf8')) as string[]);
   const vocabulary = endToEndVocabulary(dataset, options.threshold);
   writeFileAtomic(path, `${JSON.stringify(vocabulary.words)}\n`);
   return vocabulary;
@@ -129,7 +136,8 @@ export async function runEndToEndTraining(options: EndToEndTrainOptions): Promis
     `show-tell end-to-end: ${train.length} train images, ${data.size} captions, vocabulary ${vocabulary.size} (threshold ${options.threshold}), backbone ${JSON.stringify(options.backbone)} → ${backbone.channels} features, ${model.parameterCount()} trainable parameters`,
   );
   const logFile = join(options.modelPath, 'train-log.tsv');
-  if (!options.resume || !existsSync(logFile)) writeFileAtomic(logFile, 'epoch\tstep\tstep_in_epoch\tloss\tperplexity\n');
+  if (!options.resume || !existsSync(logFile))
+    writeFileAtomic(logFile, 'epoch\tstep\tstep_in_epoch\tloss\tperplexity\n');
   const start = performance.now();
   const result = await trainLoop({
     model,
@@ -158,7 +166,14 @@ export async function runEndToEndTraining(options: EndToEndTrainOptions): Promis
         );
     },
     onEpochEnd: ({ epoch }) => {
-      saveEpochCheckpoint(options.modelPath, epoch, model, { backbone: options.backbone, transforms }, vocabulary, options.maxLength);
+      saveEpochCheckpoint(
+        options.modelPath,
+        epoch,
+        model,
+        { backbone: options.backbone, transforms },
+        vocabulary,
+        options.maxLength,
+      );
       log(`saved encoder-${epoch} / decoder-${epoch} in ${options.modelPath}`);
     },
   });
