@@ -6,12 +6,7 @@
  */
 export { ShowTellModel, type ShowTellConfig } from './show-tell-model';
 export { showTellFactory } from './factory';
-export {
-  loadImageBackbone,
-  parseBackboneSpec,
-  type BackboneSpec,
-  type ImageBackbone,
-} from './end-to-end/backbone';
+export { loadImageBackbone, parseBackboneSpec, type BackboneSpec, type ImageBackbone } from './end-to-end/backbone';
 export { EndToEndError } from './end-to-end/errors';
 export {
   endToEndVocabulary,

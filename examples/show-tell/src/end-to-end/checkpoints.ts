@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseSafetensors, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic } from '@caption/core';
 import { Vocabulary } from '@caption/data-coco';
 import { FeatureSizeError } from '@caption/example-image-features';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ShowTellModel, type ShowTellConfig } from '../show-tell-model';
 import { type BackboneSpec, type ImageBackbone, loadImageBackbone } from './backbone';
 import type { TransformOptions } from './data';

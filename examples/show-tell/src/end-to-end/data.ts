@@ -21,7 +21,7 @@ import {
   resizeImage,
   type RgbImage,
   SeededRandom,
-  Vocabulary,
+  type Vocabulary,
 } from '@caption/data-coco';
 import { teacherForcingRows, type TeacherForcingRows } from '@caption/example-common';
 import { ImageDecodeError } from '@caption/example-image-features';
