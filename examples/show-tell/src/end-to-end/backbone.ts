@@ -3,7 +3,8 @@
  * linear layer, which is the Show-Tell model's `img_embed`): images `[B, H, W, 3]` → one feature vector per
  * image. Either a TensorFlow.js model folder cut at a named layer and averaged over its positions (the
  * tutorial's ResNet minus `fc`: its global average pool), or the shapes example's region CNN
- * (`region-cnn.safetensors`), whose feature layer reads the whole image at its input size.
+ * (`region-cnn.safetensors`): its convolutional trunk on the whole image, the `[s/8, s/8, C]` map flattened
+ * (positions kept: the shapes captions are about where things are).
  */
 import { readFile } from 'node:fs/promises';
 import { parseSafetensors } from '@caption/core';
@@ -21,7 +22,7 @@ export interface ImageBackbone {
   readonly spec: BackboneSpec;
   /** Size D of the feature vectors (the Show-Tell model's `fcFeatSize`). */
   readonly channels: number;
-  /** The input side the network requires (the shapes CNN's `inputSize`), or null when any size is taken. */
+  /** The input side the network requires (the shapes CNN: the side its flattened map was sized for), or null. */
   readonly inputSize: number | null;
   /** `[B, H, W, 3]` → `[B, D]` (call under `tf.tidy`; no gradient flows into the backbone). */
   features(images: tf.Tensor4D): tf.Tensor2D;
@@ -39,7 +40,14 @@ export function parseBackboneSpec(value: string): BackboneSpec {
   );
 }
 
-async function shapesCnn(spec: Extract<BackboneSpec, { kind: 'shapes-cnn' }>): Promise<ImageBackbone> {
+async function shapesCnn(
+  spec: Extract<BackboneSpec, { kind: 'shapes-cnn' }>,
+  probeSide: number,
+): Promise<ImageBackbone> {
+  if (probeSide % 8 !== 0)
+    throw new EndToEndError(
+      `backbone ${spec.path}: the region CNN's trunk needs an image side divisible by 8, got ${probeSide}`,
+    );
   let file;
   try {
     file = parseSafetensors(new Uint8Array(await readFile(spec.path)), spec.path);
@@ -53,15 +61,18 @@ async function shapesCnn(spec: Extract<BackboneSpec, { kind: 'shapes-cnn' }>): P
   const cnn = new RegionCnn(JSON.parse(configText) as RegionCnnConfig);
   for (const w of cnn.namedWeights()) {
     const entry = file.tensors.get(w.name);
-    if (entry === undefined || entry.shape.join() !== w.variable.shape.join())
+    if (entry === undefined || entry.shape.join() !== w.variable.shape.join()) {
+      cnn.dispose();
       throw new EndToEndError(`backbone ${spec.path}: weight ${w.name} is missing or has another shape`);
+    }
     w.variable.assign(tf.tensor(entry.data as Float32Array, entry.shape));
   }
+  const cells = (probeSide / 8) ** 2;
   return {
     spec,
-    channels: cnn.config.featureDim,
-    inputSize: cnn.config.inputSize,
-    features: (images) => cnn.apply(images).features,
+    channels: cells * (cnn.config.channels[2] as number),
+    inputSize: probeSide,
+    features: (images) => tf.reshape(cnn.featureMap(images), [images.shape[0], -1]) as tf.Tensor2D,
     dispose: () => cnn.dispose(),
   };
 }
@@ -83,9 +94,10 @@ async function tfjsModel(spec: Extract<BackboneSpec, { kind: 'tfjs-model' }>, pr
 /**
  * Loads a backbone.
  *
- * @param probeSide image side used to learn a graph model's output channels (the crop size)
+ * @param probeSide the image side the backbone will see (the crop size): a graph model's output channels are
+ *   learnt on it, and the flattened map of the shapes CNN has `(side / 8)²` cells
  * @throws EndToEndError for an unreadable shapes CNN; the image-features errors for a bad model folder or layer
  */
 export async function loadImageBackbone(spec: BackboneSpec, probeSide: number): Promise<ImageBackbone> {
-  return spec.kind === 'shapes-cnn' ? shapesCnn(spec) : tfjsModel(spec, probeSide);
+  return spec.kind === 'shapes-cnn' ? shapesCnn(spec, probeSide) : tfjsModel(spec, probeSide);
 }
