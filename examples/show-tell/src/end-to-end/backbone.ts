@@ -13,6 +13,16 @@ import { RegionCnn, type RegionCnnConfig } from '@caption/example-shapes';
 import * as tf from '@tensorflow/tfjs-core';
 import { EndToEndError } from './errors';
 
+/**
+ * Each image's feature vector scaled to zero mean and unit variance over its D values. It stands where the
+ * tutorial's `BatchNorm1d` (after the linear layer) stands: without it the raw activations (≈ 1 each over 2048
+ * values) drive the LSTM's gates into saturation and the model learns to ignore the image.
+ */
+export function standardizeRows(features: tf.Tensor2D): tf.Tensor2D {
+  const { mean, variance } = tf.moments(features, 1, true);
+  return tf.div(tf.sub(features, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor2D;
+}
+
 /** Where a backbone comes from; stored in every encoder checkpoint. */
 export type BackboneSpec = { kind: 'tfjs-model'; folder: string; layer: string } | { kind: 'shapes-cnn'; path: string };
 
@@ -24,7 +34,7 @@ export interface ImageBackbone {
   readonly channels: number;
   /** The input side the network requires (the shapes CNN: the side its flattened map was sized for), or null. */
   readonly inputSize: number | null;
-  /** `[B, H, W, 3]` → `[B, D]` (call under `tf.tidy`; no gradient flows into the backbone). */
+  /** `[B, H, W, 3]` → `[B, D]`, each row standardised (call under `tf.tidy`; no gradient flows into the backbone). */
   features(images: tf.Tensor4D): tf.Tensor2D;
   /** Frees the weights. */
   dispose(): void;
@@ -72,7 +82,7 @@ async function shapesCnn(
     spec,
     channels: cells * (cnn.config.channels[2] as number),
     inputSize: probeSide,
-    features: (images) => tf.reshape(cnn.featureMap(images), [images.shape[0], -1]) as tf.Tensor2D,
+    features: (images) => standardizeRows(tf.reshape(cnn.featureMap(images), [images.shape[0], -1]) as tf.Tensor2D),
     dispose: () => cnn.dispose(),
   };
 }
@@ -85,7 +95,7 @@ async function tfjsModel(spec: Extract<BackboneSpec, { kind: 'tfjs-model' }>, pr
     spec,
     channels,
     inputSize: null,
-    features: (images) => tf.mean(model.run(images), [1, 2]) as tf.Tensor2D,
+    features: (images) => standardizeRows(tf.mean(model.run(images), [1, 2]) as tf.Tensor2D),
     dispose: () => model.dispose(),
   };
   return backbone;
