@@ -11,13 +11,20 @@ import { join } from 'node:path';
 import { parseSafetensors, safetensorsToTensors, tensorsToSafetensors, writeFileAtomic } from '@caption/core';
 import { Vocabulary } from '@caption/data-coco';
 import { FeatureSizeError } from '@caption/example-image-features';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { ShowTellModel, type ShowTellConfig } from '../show-tell-model';
-import { type BackboneSpec, type ImageBackbone, loadImageBackbone } from './backbone';
+import {
+  type BackboneSpec,
+  type FeatureStatistics,
+  type ImageBackbone,
+  loadImageBackbone,
+  standardizedBackbone,
+} from './backbone';
 import type { TransformOptions } from './data';
 import { EndToEndError } from './errors';
 
 const ENCODER_PREFIX = 'img_embed.';
+const STATS = { mean: 'feature_norm.mean', std: 'feature_norm.std' } as const;
 
 /** The two files of epoch `epoch` in a run folder. */
 export function checkpointPaths(runDir: string, epoch: number): { encoder: string; decoder: string } {
@@ -44,6 +51,8 @@ export interface EncoderInfo {
   backbone: BackboneSpec;
   /** The transforms it was trained with (evaluation resizes to `cropSize`). */
   transforms: TransformOptions;
+  /** The standardisation of the backbone's features. */
+  statistics: FeatureStatistics;
 }
 
 /** Writes `encoder-N` and `decoder-N` (each atomically). */
@@ -58,6 +67,9 @@ export function saveEpochCheckpoint(
   const encoder = new Map<string, tf.Tensor>();
   const decoder = new Map<string, tf.Tensor>();
   for (const [name, t] of model.stateDict()) (name.startsWith(ENCODER_PREFIX) ? encoder : decoder).set(name, t);
+  const stats = [tf.tensor1d(info.statistics.mean), tf.tensor1d(info.statistics.std)] as const;
+  encoder.set(STATS.mean, stats[0]);
+  encoder.set(STATS.std, stats[1]);
   const paths = checkpointPaths(runDir, epoch);
   writeFileAtomic(
     paths.encoder,
@@ -78,6 +90,7 @@ export function saveEpochCheckpoint(
       maxLength: String(maxLength),
     }),
   );
+  for (const t of stats) t.dispose();
 }
 
 /** A captioner loaded from an encoder / decoder pair. */
@@ -111,19 +124,28 @@ export async function loadCaptioner(paths: { encoder: string; decoder: string })
   const enc = await readMeta(paths.encoder, 'caption-show-tell-encoder');
   const dec = await readMeta(paths.decoder, 'caption-show-tell-decoder');
   const config = JSON.parse(dec.metadata.config ?? '{}') as ShowTellConfig;
-  const info: EncoderInfo = {
+  const info = {
     backbone: JSON.parse(enc.metadata.backbone ?? 'null') as BackboneSpec,
     transforms: JSON.parse(enc.metadata.transforms ?? 'null') as TransformOptions,
   };
-  const backbone = await loadImageBackbone(info.backbone, info.transforms.cropSize);
-  if (backbone.channels !== config.fcFeatSize) {
-    backbone.dispose();
+  const raw = await loadImageBackbone(info.backbone, info.transforms.cropSize);
+  if (raw.channels !== config.fcFeatSize) {
+    raw.dispose();
     throw new FeatureSizeError(
       config.fcFeatSize,
-      backbone.channels,
+      raw.channels,
       `${paths.decoder} was trained on fcFeatSize ${config.fcFeatSize} features; backbone ${JSON.stringify(info.backbone)}`,
     );
   }
+  const mean = enc.tensors.get(STATS.mean)?.data;
+  const std = enc.tensors.get(STATS.std)?.data;
+  if (!(mean instanceof Float32Array) || !(std instanceof Float32Array)) {
+    raw.dispose();
+    throw new EndToEndError(`checkpoint ${paths.encoder}: no float32 ${STATS.mean} / ${STATS.std}`);
+  }
+  const backbone = standardizedBackbone(raw, { mean, std });
+  enc.tensors.delete(STATS.mean);
+  enc.tensors.delete(STATS.std);
   const model = new ShowTellModel(config).eval();
   const tensors = new Map([...safetensorsToTensors(enc, paths.encoder), ...safetensorsToTensors(dec, paths.decoder)]);
   model.loadStateDict(tensors);

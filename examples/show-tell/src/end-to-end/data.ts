@@ -27,7 +27,7 @@ import { teacherForcingRows, type TeacherForcingRows } from '@caption/example-co
 import { ImageDecodeError } from '@caption/example-image-features';
 import { deriveSeed } from '@caption/example-shapes';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ImageBackbone } from './backbone';
+import { type FeatureStatistics, featureStatistics, type ImageBackbone } from './backbone';
 
 /** The tutorial's image transforms. */
 export interface TransformOptions {
@@ -80,6 +80,33 @@ export async function evalTransform(image: RgbImage, t: TransformOptions): Promi
 /** Backbone features `[n, D]` of normalised `[n, side, side, 3]` pixels (no gradient: outside any tape). */
 export function backboneFeatures(backbone: ImageBackbone, pixels: Float32Array, n: number, side: number): Float32Array {
   return tf.tidy(() => backbone.features(tf.tensor4d(pixels, [n, side, side, 3])).dataSync() as Float32Array);
+}
+
+/**
+ * Per-feature statistics of the backbone over (up to `limit`) train images, resized as for evaluation, in file
+ * order (see {@link FeatureStatistics}).
+ */
+export async function trainFeatureStatistics(
+  images: readonly KarpathyImage[],
+  imagesRoot: string,
+  backbone: ImageBackbone,
+  transforms: TransformOptions,
+  limit = 1000,
+): Promise<FeatureStatistics> {
+  const use = images.slice(0, limit);
+  const side = transforms.cropSize;
+  const all = new Float32Array(use.length * backbone.channels);
+  for (let i = 0; i < use.length; i += 100) {
+    const batch = use.slice(i, i + 100);
+    const pixels = new Float32Array(batch.length * side * side * 3);
+    for (let b = 0; b < batch.length; b++) {
+      const im = batch[b] as KarpathyImage;
+      const decoded = await decodeDatasetImage(String(karpathyImageId(im) ?? im.filename), imagePath(im, imagesRoot));
+      pixels.set(await evalTransform(decoded, transforms), b * side * side * 3);
+    }
+    all.set(backboneFeatures(backbone, pixels, batch.length, side), i * backbone.channels);
+  }
+  return featureStatistics(all, backbone.channels);
 }
 
 /** A training batch: the images' backbone features and the captions' teacher-forcing rows. */

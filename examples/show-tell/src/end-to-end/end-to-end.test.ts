@@ -83,7 +83,12 @@ describe('end-to-end Show-Tell from image files', () => {
     const log = (await readFile(join(root, 'run', 'train-log.tsv'), 'utf8')).trim().split('\n');
     expect(log).toHaveLength(1 + 3); // 120 captions / 40
     const encoder = parseSafetensors(await readFile(checkpointPaths(join(root, 'run'), 1).encoder));
-    expect([...encoder.tensors.keys()]).toEqual(['img_embed.weight', 'img_embed.bias']);
+    expect([...encoder.tensors.keys()]).toEqual([
+      'img_embed.weight',
+      'img_embed.bias',
+      'feature_norm.mean',
+      'feature_norm.std',
+    ]);
     expect(encoder.tensors.get('img_embed.weight')?.shape).toEqual([16, 64]);
     const decoder = parseSafetensors(await readFile(checkpointPaths(join(root, 'run'), 1).decoder));
     expect([...decoder.tensors.keys()].some((k) => k.startsWith('img_embed'))).toBe(false);

@@ -20,9 +20,9 @@ import { type KarpathyDataset, readKarpathyDataset, Vocabulary } from '@caption/
 import { teacherForcedLogprobs } from '@caption/example-common';
 import * as tf from '@tensorflow/tfjs-core';
 import { ShowTellModel } from '../show-tell-model';
-import { type BackboneSpec, loadImageBackbone } from './backbone';
+import { type BackboneSpec, type FeatureStatistics, loadImageBackbone, standardizedBackbone } from './backbone';
 import { saveEpochCheckpoint } from './checkpoints';
-import { endToEndVocabulary, ImageCaptionBatches, type TransformOptions } from './data';
+import { endToEndVocabulary, ImageCaptionBatches, trainFeatureStatistics, type TransformOptions } from './data';
 import { EndToEndError } from './errors';
 
 /** Options of {@link runEndToEndTraining} (the tutorial's `train.py` / `build_vocab.py` names in camelCase). */
@@ -91,6 +91,22 @@ function vocabularyFor(options: EndToEndTrainOptions, dataset: KarpathyDataset):
   return vocabulary;
 }
 
+/** The feature statistics of the run (computed once, kept in the run folder so that a resumed run uses the same). */
+async function statisticsFor(
+  options: EndToEndTrainOptions,
+  train: Parameters<typeof trainFeatureStatistics>[0],
+  backbone: Parameters<typeof trainFeatureStatistics>[2],
+): Promise<FeatureStatistics> {
+  const path = join(options.modelPath, 'feature-statistics.json');
+  if (options.resume && existsSync(path)) {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as { mean: number[]; std: number[] };
+    return { mean: Float32Array.from(saved.mean), std: Float32Array.from(saved.std) };
+  }
+  const stats = await trainFeatureStatistics(train, options.imagesRoot, backbone, options.transforms);
+  writeFileAtomic(path, `${JSON.stringify({ mean: Array.from(stats.mean), std: Array.from(stats.std) })}\n`);
+  return stats;
+}
+
 /**
  * Trains the end-to-end Show-Tell on the train split of `inputJson`.
  *
@@ -107,11 +123,13 @@ export async function runEndToEndTraining(options: EndToEndTrainOptions): Promis
   const { transforms } = options;
   if (transforms.cropSize > transforms.resize)
     throw new EndToEndError(`--crop-size ${transforms.cropSize} is larger than --resize ${transforms.resize}`);
-  const backbone = await loadImageBackbone(options.backbone, transforms.cropSize);
-  if (backbone.inputSize !== null && backbone.inputSize !== transforms.cropSize)
+  const raw = await loadImageBackbone(options.backbone, transforms.cropSize);
+  if (raw.inputSize !== null && raw.inputSize !== transforms.cropSize)
     throw new EndToEndError(
-      `--crop-size ${transforms.cropSize}: the backbone ${JSON.stringify(options.backbone)} takes ${backbone.inputSize}×${backbone.inputSize} images`,
+      `--crop-size ${transforms.cropSize}: the backbone ${JSON.stringify(options.backbone)} takes ${raw.inputSize}×${raw.inputSize} images`,
     );
+  const statistics = await statisticsFor(options, train, raw);
+  const backbone = standardizedBackbone(raw, statistics);
   const rng = new Random(options.seed);
   const model = new ShowTellModel(
     {
@@ -170,7 +188,7 @@ export async function runEndToEndTraining(options: EndToEndTrainOptions): Promis
         options.modelPath,
         epoch,
         model,
-        { backbone: options.backbone, transforms },
+        { backbone: options.backbone, transforms, statistics },
         vocabulary,
         options.maxLength,
       );
