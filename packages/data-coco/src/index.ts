@@ -168,7 +168,7 @@ export {
   writeSkipList,
   readSkipList,
 } from './check-images.js';
-export { type ProgressReporter, createProgress } from './progress.js';
+export { type ProgressReporter, type CreateProgressOptions, createProgress } from './progress.js';
 
 // checks, statistics, command line
 export { type PreflightConfig, type PreflightReport, preflight } from './preflight.js';
