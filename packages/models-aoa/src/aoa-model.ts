@@ -180,7 +180,7 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
           decoderType: c.decoderType,
           dropProbLm: c.dropProbLm,
           ctxDrop: c.ctxDrop,
-          outRes: false,
+          outRes: c.outRes,
         },
         rng,
       ),

@@ -70,6 +70,7 @@ export const AOA_MODEL_OPTIONS = z.strictObject({
   multiHeadScale: count(1, { description: 'width of queries, keys and values = multiHeadScale × rnnSize' }),
   meanFeats: flag(true, { description: "the LSTM's image input is the masked mean of the refined regions" }),
   ctxDrop: flag(true, { description: 'dropout (dropProbLm) on the context fed back to the LSTM', optsPy: 0 }),
+  outRes: flag(false, { description: 'add the LSTM state to the decoder output' }),
   useBox: flag(false, { description: 'regions carry 5 box features after the attFeatSize appearance features' }),
   normAttFeat: flag(false, { description: 'the data loader L2-normalises each region feature (not the model)' }),
   normBoxFeat: flag(false, { description: 'the data loader L2-normalises the box features (not the model)' }),
