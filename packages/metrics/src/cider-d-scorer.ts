@@ -12,6 +12,7 @@
  * where a library function rounds differently (`Math.log`, `**` against NumPy and C's `log`, `pow`): by at most
  * 6e-15 relative on the expected cases.
  */
+import { DocumentFrequencyCounter } from './document-frequency';
 import { MetricsInputError } from './errors';
 import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { numpyMean } from './internal/python-compat';
@@ -473,38 +474,6 @@ function withDefaults(options: CiderDOptions): Required<CiderDOptions> {
     sigma: positiveNumberOption(options.sigma, 6, 'sigma', 'CIDEr-D'),
     endToken,
   };
-}
-
-/** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */
-class DocumentFrequencyCounter {
-  sets = 0;
-  private counts: Int32Array = new Int32Array(4096);
-  private lastSet: Int32Array = new Int32Array(4096);
-
-  /** Counts one reference set: sentences `first .. end` of `sentences`. */
-  add(sentences: SentenceStore, first: number, end: number, endId: number): void {
-    if (this.counts.length < endId) {
-      this.counts = grown(this.counts, endId);
-      this.lastSet = grown(this.lastSet, endId);
-    }
-    this.sets += 1;
-    const { counts, lastSet } = this;
-    const stamp = this.sets;
-    const ngrams = sentences.ngrams;
-    const from = sentences.starts[first] as number;
-    const to = sentences.starts[end] as number;
-    for (let i = from; i < to; i++) {
-      const id = ngrams[i] as number;
-      if (lastSet[id] !== stamp) {
-        lastSet[id] = stamp;
-        counts[id] = (counts[id] as number) + 1;
-      }
-    }
-  }
-
-  result(endId: number): Int32Array {
-    return this.counts.slice(0, endId);
-  }
 }
 
 /** Checks the shape of a scorer JSON object. */
