@@ -21,7 +21,7 @@ import {
   FeatureDirectory,
   type FeatureStore,
   MemoryFeatureStore,
-  SeededRandom,
+  Random,
   Vocabulary,
   encodeCaptions,
 } from '../src/index.js';
@@ -37,7 +37,7 @@ function dirBytes(dir: string): number {
 }
 
 async function loaderBench(root: string): Promise<void> {
-  const rng = new SeededRandom(1);
+  const rng = new Random(1);
   const vocabulary = new Vocabulary(Array.from({ length: 1000 }, (_, i) => `w${i}`));
   const images = Array.from({ length: IMAGES }, (_, i) => ({ id: i + 1, split: 'train', filePath: `${i}.jpg` }));
   const captions = images.map(() =>

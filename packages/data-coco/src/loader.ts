@@ -5,7 +5,7 @@
  * a mask), `seqPerImg` caption rows per image chosen as the reference does, all of the image's caption
  * rows (`gts`, for the CIDEr-D reward), and the position, which can be saved as JSON and resumed exactly.
  *
- * Randomness (the order, and which captions an image contributes) is drawn from one {@link SeededRandom}
+ * Randomness (the order, and which captions an image contributes) is drawn from one {@link Random}
  * when a batch is planned, in batch order, before its features are read; reading runs ahead in the
  * background (`prefetch` batches) without changing what is drawn, so batches depend only on the seed and
  * the position.
@@ -15,7 +15,7 @@ import { DataFormatError } from './errors.js';
 import type { FeatureStore } from './feature-store.js';
 import type { CaptionLabels } from './labels.js';
 import type { ShapedArray } from './npy.js';
-import { SeededRandom, type SeededRandomState } from './random.js';
+import { Random, type RandomState } from './random.js';
 
 /** The splits the loader serves (`restval` images belong to `train` unless `trainOnly`). */
 export type LoaderSplit = 'train' | 'val' | 'test';
@@ -71,9 +71,9 @@ export interface LoaderState {
   /** Images of the current pass already served (the reference's `iter_counter`). */
   position: number;
   /** Generator state just before the current pass's order was drawn (null when not shuffling). */
-  orderRandomState: SeededRandomState | null;
+  orderRandomState: RandomState | null;
   /** Generator state after the last served batch. */
-  randomState: SeededRandomState;
+  randomState: RandomState;
 }
 
 /** Where a batch sits in its split. */
@@ -158,11 +158,11 @@ export class CaptionLoader {
   private readonly shuffle: boolean;
   private readonly wrap: boolean;
   private readonly prefetch: number;
-  private rng = new SeededRandom(0);
+  private rng = new Random(0);
   private order: number[] = [];
   private position = 0;
   private epoch = 0;
-  private orderRandomState: SeededRandomState | null = null;
+  private orderRandomState: RandomState | null = null;
   private ended = false;
   private queue: Array<{ planned: PlannedBatch; loading: Promise<CaptionBatch> }> = [];
   private served: LoaderState;
@@ -198,7 +198,7 @@ export class CaptionLoader {
     }
     const resume = options.resume;
     if (resume === undefined) {
-      this.rng = new SeededRandom(options.seed ?? 0);
+      this.rng = new Random(options.seed ?? 0);
       this.order = this.drawOrder();
     } else {
       if (resume.version !== 1 || resume.split !== this.split || resume.splitSize !== this.splitIndices.length) {
@@ -269,13 +269,13 @@ export class CaptionLoader {
     this.position = state.position;
     this.orderRandomState = state.orderRandomState;
     if (this.shuffle && state.orderRandomState !== null) {
-      this.order = SeededRandom.fromState(state.orderRandomState)
+      this.order = Random.fromState(state.orderRandomState)
         .permutation(this.splitIndices.length)
         .map((i) => this.splitIndices[i] as number);
     } else {
       this.order = [...this.splitIndices];
     }
-    this.rng = SeededRandom.fromState(state.randomState);
+    this.rng = Random.fromState(state.randomState);
   }
 
   private drawOrder(): number[] {
