@@ -1,7 +1,7 @@
 /**
  * Image decoding and preprocessing with sharp (libvips). Decoding ignores embedded ICC profiles, which
  * makes the RGB bytes identical to Python's Pillow `Image.open(f).convert('RGB')` (checked on 40 real
- * COCO JPEGs, ten with ICC profiles; see the README); grayscale images come out with 3 equal channels,
+ * COCO JPEGs, ten with ICC profiles; see docs/exactness.md); grayscale images come out with 3 equal channels,
  * as the reference's `prepro_feats.py` stacks them.
  */
 import { readFile } from 'node:fs/promises';

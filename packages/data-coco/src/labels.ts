@@ -111,7 +111,7 @@ const DATASETS = ['labels', 'label_start_ix', 'label_end_ix', 'label_length'] as
 /**
  * Writes `cocotalk_label.h5` exactly in the reference layout: four contiguous little-endian uint32
  * datasets (`labels` [M × L], `label_start_ix` [N], `label_end_ix` [N], `label_length` [M]), no
- * attributes. h5py and the Python loaders read it (checked; see the README).
+ * attributes. h5py and the Python loaders read it (checked; see docs/exactness.md).
  */
 export async function writeLabelsH5(path: string, labels: CaptionLabels): Promise<void> {
   validateLabels(labels, path);

@@ -80,7 +80,7 @@ export interface CiderDScorerJsonV2 extends CiderDScorerSettingsJson {
 /**
  * The first JSON form of a {@link CiderDScorer} (format v1), still read by {@link CiderDScorer.fromJSON}: the
  * document frequency of each n-gram keyed by its tokens joined with single spaces (what a converted
- * ruotianluo/cider pickle gives, see the README).
+ * ruotianluo/cider pickle gives, see docs/library.md).
  */
 export interface CiderDScorerJsonV1 extends CiderDScorerSettingsJson {
   /** Format tag. */

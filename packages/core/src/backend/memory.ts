@@ -159,7 +159,7 @@ export interface StepMemoryEstimate {
 
 /**
  * Float32 copies alive at the peak of a training step, fitted to the wasm heap's high-water mark of the
- * benchmark captioner (bench/memory.ts: batches 10–100, vocabularies 1000 and 9487; see the README) and
+ * benchmark captioner (bench/memory.ts: batches 10–100, vocabularies 1000 and 9487; see docs/backends.md) and
  * rounded up: the parameters with their gradients, Adam moments, packed and transposed copies; per
  * caption the `[T, vocab]` logits (forward, softmax kept for the backward pass, gradient, transposed
  * copy), the per-step recurrent activations and their gradients, the per-step gradients of the

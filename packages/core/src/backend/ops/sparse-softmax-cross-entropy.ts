@@ -49,7 +49,7 @@ const fused = tfc.customGrad((...args: Array<tfc.Tensor | tfc.GradSaveFunc>) => 
  *
  * Equal to `tf.losses.softmaxCrossEntropy(oneHot(targets), logits, undefined, undefined, NONE)`
  * without the one-hot matrix, and much cheaper on wasm and cpu, where it runs as two fused kernels
- * (see the package README, "Backends"); elsewhere it falls back to stock ops.
+ * (see docs/backends.md); elsewhere it falls back to stock ops.
  *
  * @throws {BackendError} on shape or dtype errors, or a target outside `[0, classes)`
  *
