@@ -119,7 +119,10 @@ export interface SelfCriticalBatch {
 export interface SelfCriticalOptions {
   /** CIDEr-D with the training split's document frequencies. */
   scorer: CiderDScorer;
-  /** `greedy` (AoANet): the reward of the image's greedy caption; `mean` (newer ImageCaptioning.pytorch): the mean reward of the image's other samples. */
+  /**
+   * `greedy` (AoANet): the reward of the image's greedy caption; `mean` (newer ImageCaptioning.pytorch): the mean
+   * reward of the image's other samples.
+   */
   baseline: 'greedy' | 'mean';
   /** Captions sampled per image (the reference's `seq_per_img`). */
   samplesPerImage: number;

@@ -30,7 +30,9 @@ export interface OptionDef<T> {
   readonly kind: OptionKind;
   readonly default: T;
   readonly description: string;
-  /** The reference's option name when it differs from the snake_case of the key (or `null`: ours, not the reference's). */
+  /**
+   * The reference's option name when it differs from the snake_case of the key (or `null`: ours, not the reference's).
+   */
   readonly reference?: string | null;
 }
 
@@ -466,7 +468,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ExampleOptionsError(
       'config',
-      `the config file ${file} must hold an object of options, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+      `the config file ${file} must hold an object ` +
+        `of options, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
     );
   }
   return parsed as Record<string, unknown>;

@@ -28,7 +28,8 @@ const DATA_OPTIONS = {
   referenceJson: withReference(
     pathOption(
       null,
-      'raw reference captions for language evaluation: COCO captions_*.json or a Karpathy dataset_*.json (unset: the label rows)',
+      'raw reference captions for language evaluation: COCO captions_*.json ' +
+        'or a Karpathy dataset_*.json (unset: the label rows)',
     ),
     null,
   ),
@@ -56,7 +57,8 @@ const DATA_OPTIONS = {
   meteorData: withReference(
     pathOption(
       null,
-      'METEOR 1.5 data (meteor-1.5.jar or its resource folder); unset: CAPTION_METEOR_DATA or a pycocoevalcap installation, else no METEOR',
+      'METEOR 1.5 data (meteor-1.5.jar or its resource folder); unset: ' +
+        'CAPTION_METEOR_DATA or a pycocoevalcap installation, else no METEOR',
     ),
     null,
   ),

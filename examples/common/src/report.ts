@@ -72,7 +72,10 @@ export function lineChart(
   const { width, height } = size;
   const m = { left: 56, right: 12, top: 24, bottom: 40 };
   if (all.length === 0)
-    return `<svg class="chart" width="${width}" height="${height}" role="img" aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`;
+    return (
+      `<svg class="chart" width="${width}" height="${height}" role="img" ` +
+      `aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`
+    );
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   let [y0, y1] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
   if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
@@ -83,7 +86,8 @@ export function lineChart(
   const sy = (y: number): number => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
   const ticks = (a: number, b: number): number[] => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
   const parts: string[] = [
-    `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(labels.title)}">`,
+    `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+      `aria-label="${esc(labels.title)}">`,
   ];
   parts.push(`<text x="${m.left}" y="16" font-weight="bold">${esc(labels.title)}</text>`);
   parts.push(
@@ -92,21 +96,25 @@ export function lineChart(
   parts.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#333"/>`);
   for (const t of ticks(x0, x1))
     parts.push(
-      `<text x="${sx(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" font-size="10">${Number(t.toPrecision(3))}</text>`,
+      `<text x="${sx(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" ` +
+        `font-size="10">${Number(t.toPrecision(3))}</text>`,
     );
   for (const t of ticks(y0, y1)) {
     parts.push(
-      `<text x="${m.left - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end" font-size="10">${Number(t.toPrecision(3))}</text>`,
+      `<text x="${m.left - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end" ` +
+        `font-size="10">${Number(t.toPrecision(3))}</text>`,
     );
     parts.push(
       `<line x1="${m.left}" y1="${sy(t).toFixed(1)}" x2="${width - m.right}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`,
     );
   }
   parts.push(
-    `<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="11">${esc(labels.x)}</text>`,
+    `<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" ` +
+      `font-size="11">${esc(labels.x)}</text>`,
   );
   parts.push(
-    `<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`,
+    `<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" ` +
+      `transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`,
   );
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string;
@@ -120,7 +128,8 @@ export function lineChart(
       );
     }
     parts.push(
-      `<text x="${width - m.right - 4}" y="${m.top + 12 * (i + 1)}" text-anchor="end" font-size="11" fill="${color}">${esc(s.name)}</text>`,
+      `<text x="${width - m.right - 4}" y="${m.top + 12 * (i + 1)}" text-anchor="end" ` +
+        `font-size="11" fill="${color}">${esc(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
@@ -222,7 +231,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     html.push('</tr>');
   }
   html.push(
-    '</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p></section>',
+    '</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, ' +
+      'METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p></section>',
   );
 
   html.push('<section id="curves"><h2>Training curves</h2>');
@@ -264,7 +274,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   );
   if (rewardRows.length > 0) {
     html.push(
-      '<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>',
+      '<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of ' +
+        'samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>',
     );
     for (const { name, v } of rewardRows)
       html.push(
@@ -275,7 +286,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   html.push('</section>');
 
   html.push(
-    '<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>',
+    '<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated ' +
+      'captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>',
   );
   const ids = (models[0]?.order ?? []).slice(0, spec.numImages);
   for (const id of ids) {

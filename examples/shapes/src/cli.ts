@@ -111,7 +111,8 @@ try {
       `region features (D=${feats.featureDim}) ${feats.cached ? 'already current' : `written (CNN trained in ${feats.seconds.train.toFixed(1)} s, features in ${feats.seconds.extract.toFixed(1)} s)`}: ${feats.attDir}`,
     );
     console.log(
-      `region CNN held-out accuracy on ${a.crops} val crops: shape ${pct(a.shape)}, colour ${pct(a.color)}, size ${pct(a.size)}`,
+      `region CNN held-out ` +
+        `accuracy on ${a.crops} val crops: shape ${pct(a.shape)}, colour ${pct(a.color)}, size ${pct(a.size)}`,
     );
   }
 } catch (err) {

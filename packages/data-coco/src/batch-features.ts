@@ -160,7 +160,10 @@ function meanRows(att: ShapedArray<Float32Array>): Float32Array {
   return out;
 }
 
-/** The reference's box features: x1/w, y1/h, x2/w, y2/h, area/(w·h) appended, regions sorted by area, largest first (stable). */
+/**
+ * The reference's box features: x1/w, y1/h, x2/w, y2/h, area/(w·h) appended, regions sorted by area, largest first
+ * (stable).
+ */
 function appendBoxFeatures(
   att: ShapedArray<Float32Array>,
   box: ShapedArray<Float32Array>,

@@ -56,7 +56,9 @@ interface DatasetOptions {
   captions?: string;
 }
 
-/** `work()`, with the file added to a {@link DataFormatError} that names none (an image's captions come from `file`). */
+/**
+ * `work()`, with the file added to a {@link DataFormatError} that names none (an image's captions come from `file`).
+ */
 function withFile<T>(file: string, work: () => T): T {
   try {
     return work();
@@ -246,7 +248,8 @@ export function createProgram(io: CliIo): Command {
   program
     .command('check-images')
     .description(
-      'decode every image before feature extraction; report each unreadable, truncated, mislabelled, empty or missing file by id and path',
+      'decode every image before feature extraction; report each unreadable, ' +
+        'truncated, mislabelled, empty or missing file by id and path',
     )
     .requiredOption('--input-json <file>', 'cocotalk.json or a Karpathy split file listing the images')
     .requiredOption('--images-root <dir>', 'folder the listed paths are relative to')

@@ -69,7 +69,10 @@ export interface PreprocessOptions {
   resize?: { width: number; height: number } | { shortSide: number };
   /** sharp's resampling kernel for `resize`. Default `lanczos3`. */
   kernel?: 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
-  /** Crop after resizing: the centre (placed as torchvision's `CenterCrop`), or a random window drawn from `random`. Default: none. */
+  /**
+   * Crop after resizing: the centre (placed as torchvision's `CenterCrop`), or a random window drawn from `random`.
+   * Default: none.
+   */
   crop?: { width: number; height: number; mode: 'center' | 'random' };
   /** Mirror left–right: always, never, or with probability ½ drawn from `random`. Default false. */
   flip?: boolean | 'random';

@@ -169,7 +169,8 @@ function toUint32(value: unknown, path: string, field: string): Uint32Array {
  * of other widths are converted to uint32; `label_length` may be absent in old files and is then
  * recomputed from the zero padding.
  *
- * @param options `validate: false` skips {@link validateLabels} (for callers that check, and report, each image themselves)
+ * @param options `validate: false` skips {@link validateLabels} (for callers that check, and report, each image
+ * themselves)
  * @throws DataFormatError naming the file and the dataset: missing dataset, wrong rank or dtype,
  *   inconsistent sizes
  */

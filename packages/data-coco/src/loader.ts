@@ -33,7 +33,10 @@ export interface CaptionLoaderOptions {
   batchSize: number;
   /** Caption rows per image (`--seq_per_img`, default 5). */
   seqPerImg?: number;
-  /** Per-image fc features ([D]); when absent and `att` is given, fc is the mean of the att rows (as the reference falls back to). */
+  /**
+   * Per-image fc features ([D]); when absent and `att` is given, fc is the mean of the att rows (as the reference falls
+   * back to).
+   */
   fc?: FeatureStore;
   /** Per-image att features ([K, D] or [h, w, D], reshaped to [h·w, D]). */
   att?: FeatureStore;
@@ -205,7 +208,8 @@ export class CaptionLoader {
     } else {
       if (resume.version !== 1 || resume.split !== this.split || resume.splitSize !== this.splitIndices.length) {
         throw new DataFormatError(
-          `the saved position is for split "${resume.split}" of ${resume.splitSize} images, not "${this.split}" of ${this.splitIndices.length}`,
+          `the saved position ` +
+            `is for split "${resume.split}" of ${resume.splitSize} images, not "${this.split}" of ${this.splitIndices.length}`,
           { field: 'resume' },
         );
       }

@@ -317,7 +317,9 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-vocabulary',
           new DataFormatError(
-            `n-gram "${gram}" has token "${token}", not a word id of the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs cache made with this cocotalk.json`,
+            `n-gram "${gram}" has token "${token}", not a word id of ` +
+              `the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs ` +
+              `cache made with this cocotalk.json`,
             {
               file,
               field: 'document_frequency',
@@ -353,7 +355,9 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-vocabulary',
           new DataFormatError(
-            `word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs cache: the caches were made with another vocabulary`,
+            `word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs ` +
+              `cache: the caches ` +
+              `were made with another vocabulary`,
             {
               file,
               field: 'document_frequency',

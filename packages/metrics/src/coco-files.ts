@@ -97,7 +97,8 @@ export function readReferences(json: unknown, options: { split?: string; file?: 
     if ('images' in json) return referencesFromKarpathy(json, options.split ?? 'test', file);
   }
   throw new MetricsInputError(
-    `not a COCO captions annotation file ({annotations: [...]}) nor a Karpathy dataset file ({images: [...]}); got a ${describeType(json)}`,
+    `not a COCO captions annotation file ({annotations: [...]}) ` +
+      `nor a Karpathy dataset file ({images: [...]}); got a ${describeType(json)}`,
     { file },
   );
 }
@@ -167,7 +168,8 @@ export async function evaluateCoco(
       throw new MetricsInputError(
         declared
           ? 'result image id has no reference caption in the annotations'
-          : 'result image id is not an image of the annotations file (COCOEvalCap: "Results do not correspond to current coco set")',
+          : 'result image id is not an image of the annotations file ' +
+              '(COCOEvalCap: "Results do not correspond to current coco set")',
         { file: options.candidatesFile, imageId: id, field: 'image_id' },
       );
     }

@@ -30,7 +30,9 @@ export interface MetricContext {
   ngrams(): EncodedCorpus;
 }
 
-/** A {@link MetricContext} over validated tokenized captions, scored in the order of `imageIds` (the candidates' ids). */
+/**
+ * A {@link MetricContext} over validated tokenized captions, scored in the order of `imageIds` (the candidates' ids).
+ */
 export function metricContext(
   refs: TokenizedRefs,
   cands: TokenizedCands,

@@ -52,7 +52,10 @@ export interface EncodedImages {
   meanFeats: tf.Tensor;
   /** `[B, K', d]` refined regions (after `clip_att` cut the region axis to K' = the largest valid count). */
   regions: tf.Tensor;
-  /** `[B, K', 2·scale·d]` `ctx2att(regions)` (first half values, second half keys), or `[B, K', attHidSize]` (additive attention). */
+  /**
+   * `[B, K', 2·scale·d]` `ctx2att(regions)` (first half values, second half keys), or `[B, K', attHidSize]` (additive
+   * attention).
+   */
   projected: tf.Tensor;
   /** `[B, K']` mask, or null when every image has all K' regions. */
   mask: tf.Tensor | null;
@@ -244,7 +247,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
         throw new AoAInputError(
           where,
           'features.fc',
-          `must be [${images}, ${c.fcFeatSize}] when meanFeats is off, got ${fc ? `[${fc.shape.join(', ')}]` : String(fc)}`,
+          `must be [${images}, ${c.fcFeatSize}] when meanFeats ` +
+            `is off, got ${fc ? `[${fc.shape.join(', ')}]` : String(fc)}`,
         );
       }
     }

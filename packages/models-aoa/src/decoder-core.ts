@@ -71,7 +71,9 @@ function checkMemoryRows(where: string, memory: DecoderMemory, rows: number): vo
   }
 }
 
-/** One decoder step: embedded words `[N, E]` and the previous state (null = zeros) give the output and the next state. */
+/**
+ * One decoder step: embedded words `[N, E]` and the previous state (null = zeros) give the output and the next state.
+ */
 export type DecoderStep = (
   words: tf.Tensor,
   state: AoADecoderState | null,

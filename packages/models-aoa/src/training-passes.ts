@@ -148,7 +148,9 @@ function wordTable(model: AoAModel): tf.Variable {
   return (model.embed.get(0) as unknown as Embedding).weight;
 }
 
-/** `Dropout(ReLU(E[ids]))` (the `embed` block) with the table lookup done by `lookup` (see {@link tallGradientLookup}). */
+/**
+ * `Dropout(ReLU(E[ids]))` (the `embed` block) with the table lookup done by `lookup` (see {@link tallGradientLookup}).
+ */
 function embedWith(model: AoAModel, ids: tf.Tensor, lookup: (ids: tf.Tensor) => tf.Tensor): tf.Tensor {
   const [, relu, dropout] = model.embed.toArray() as [
     unknown,

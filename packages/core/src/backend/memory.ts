@@ -96,14 +96,16 @@ export function checkWasmMemory(
   const fixed = request.fixedBytes ?? 0;
   if (fixed >= budget) {
     advice =
-      `Its part that does not depend on the batch (parameters, gradients, optimiser state: ${gib(fixed)}) does not fit ` +
+      `Its part that does not depend on the batch ` +
+      `(parameters, gradients, optimiser state: ${gib(fixed)}) does not fit ` +
       'by itself, so micro-batches cannot help: reduce the model, or use a native backend.';
   } else if (request.batch !== undefined && request.batch >= 1 && request.bytes > fixed) {
     const perItem = (request.bytes - fixed) / request.batch;
     const fits = Math.floor((budget - fixed) / perItem);
     advice =
       fits >= 1
-        ? `Use micro-batches of at most ${fits} (of ${request.batch}) and accumulate their gradients before the optimiser step ` +
+        ? `Use micro-batches of at most ${fits} (of ${request.batch}) and accumulate their gradients ` +
+          `before the optimiser step ` +
           '(or use a native backend: initBackend("node") has no such cap).'
         : 'Even a batch of 1 does not fit: reduce the model or the sequence length, or use a native backend.';
   }

@@ -87,7 +87,9 @@ export class Sequential extends ModuleList<UnaryModule> {
   /** `'Sequential'`: the name `moduleFromJSON` finds this class under. */
   static override readonly className = 'Sequential';
 
-  /** As {@link ModuleList}'s; every child must have an `apply(x)` (a {@link ModuleError} names the one that does not). */
+  /**
+   * As {@link ModuleList}'s; every child must have an `apply(x)` (a {@link ModuleError} names the one that does not).
+   */
   constructor(modules: readonly UnaryModule[] | ModuleListConfig, options: ModuleOptions = {}) {
     super(modules, options);
     for (const m of this) {

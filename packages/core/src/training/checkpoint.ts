@@ -224,7 +224,8 @@ export class CheckpointStore {
     const p = parsed as Partial<CheckpointPointer>;
     if (typeof p.checkpoint !== 'string' || !CHECKPOINT_NAME.test(p.checkpoint)) {
       throw new CheckpointError(
-        `${file}: field "checkpoint" must name a checkpoint directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`,
+        `${file}: field "checkpoint" must name a checkpoint ` +
+          `directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`,
       );
     }
     return parsed as CheckpointPointer;
