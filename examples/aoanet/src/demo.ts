@@ -248,7 +248,8 @@ function trainInChild(
     }
     if (code !== 0)
       throw new Error(
-        `${name}: training exited with ${code ?? signal}; the end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
+        `${name}: training exited with ${code ?? signal}; the ` +
+          `end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
       );
     log(`${name}: finished in ${stageSeconds[name]?.toFixed(0)} s (${logFile})`);
     for (const line of output.split('\n')) if (line.startsWith('validation ')) log(`  ${line}`);
@@ -285,7 +286,8 @@ async function main(): Promise<void> {
   const acc = features.accuracy;
   log(
     `region CNN (held-out ` +
-      `crops: shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
+      `crops: ` +
+      `shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
   );
 
   log(`\n== prepro [${elapsed()}]`);

@@ -86,7 +86,8 @@ export async function runEval(
     if (explicit.has(key) && options[key] !== stored[key]) {
       throw new ExampleOptionsError(
         key,
-        `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained with ${stored[key]} (it is taken from the ` +
+        `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained ` +
+          `with ${stored[key]} (it is taken from the ` +
           `checkpoint; leave it out)`,
       );
     }

@@ -337,7 +337,8 @@ export class OptionParser<D extends OptionTable> {
           const guess = closestName(given, Object.keys(this.table).map(kebabCase));
           throw new ExampleOptionsError(
             null,
-            `${this.command}: unknown option '--${given}'${guess === null ? '' : ` (did you mean --${guess}?)`}; see --help`,
+            `${this.command}: unknown ` +
+              `option '--${given}'${guess === null ? '' : ` (did you mean --${guess}?)`}; see --help`,
           );
         }
         throw new ExampleOptionsError(null, `${this.command}: ${e.message.replace(/^error: /, '')}`);

@@ -124,7 +124,8 @@ export function lineChart(
       parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
     } else if (pts.length > 1) {
       parts.push(
-        `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" ` +
+          `points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
       );
     }
     parts.push(
@@ -182,7 +183,8 @@ function imageTag(file: string | undefined): string {
  *
  * @example
  * ```ts
- * await writeReport({ title: 'shapes demo', out: 'out/demo/report.html', models: [{ name: 'aoanet', runDirs: ['runs/aoa'], evalDir: 'runs/aoa/eval-test' }],
+ * const models = [{ name: 'aoanet', runDirs: ['runs/aoa'], evalDir: 'runs/aoa/eval-test' }];
+ * await writeReport({ title: 'shapes demo', out: 'out/demo/report.html', models,
  *   references: null, images: new Map(), numImages: 12, environment: [['backend', 'wasm']] });
  * ```
  */
@@ -279,7 +281,9 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     );
     for (const { name, v } of rewardRows)
       html.push(
-        `<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td class="num">${fmt(v.reward?.sample)}</td><td class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`,
+        `<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td ` +
+          `class="num">${fmt(v.reward?.sample)}</td><td ` +
+          `class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`,
       );
     html.push('</table>');
   }
@@ -295,7 +299,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     for (const m of models) {
       const s = m.perImage[id] ?? {};
       html.push(
-        `<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`,
+        `<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span ` +
+          `class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`,
       );
     }
     html.push(`</td><td class="refs">${(spec.references?.[id] ?? []).map(esc).join('<br>')}</td></tr>`);
@@ -320,7 +325,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   for (const m of models) {
     for (const h of m.histories)
       html.push(
-        `<tr><th>training time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`,
+        `<tr><th>training ` +
+          `time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`,
       );
   }
   html.push('</table></section></body></html>');

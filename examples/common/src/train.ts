@@ -407,7 +407,8 @@ function initialiseFrom(
     log(`startFrom: optimiser state not loaded (${(e as Error).message}); starting with fresh moments`);
   }
   log(
-    `initialised from ${checkpoint.path} (step ${checkpoint.state.step}, epoch ${checkpoint.state.epoch}, best score ${checkpoint.state.bestScore ?? 'none'})`,
+    `initialised from ${checkpoint.path} (step ${checkpoint.state.step}, epoch ${checkpoint.state.epoch}, best ` +
+      `score ${checkpoint.state.bestScore ?? 'none'})`,
   );
   return keepBest ? checkpoint.state.bestScore : null;
 }
@@ -479,7 +480,8 @@ function formatValidation(r: ValidationRecord): string {
   const parts = [`epoch ${r.epoch} (${r.phase}, step ${r.step}, lr ${r.learningRate.toExponential(2)})`];
   if (r.reward !== null)
     parts.push(
-      `reward: sample ${r.reward.sample.toFixed(3)}${r.reward.greedy === null ? '' : `, greedy ${r.reward.greedy.toFixed(3)}`}`,
+      `reward: ` +
+        `sample ${r.reward.sample.toFixed(3)}${r.reward.greedy === null ? '' : `, greedy ${r.reward.greedy.toFixed(3)}`}`,
     );
   if (r.scores !== null)
     parts.push(

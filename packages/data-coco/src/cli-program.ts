@@ -241,7 +241,8 @@ export function createProgram(io: CliIo): Command {
       await writeDocumentFrequencyCache(`${opts.outputPkl}-words.p`, caches.words);
       await writeDocumentFrequencyCache(`${opts.outputPkl}-idxs.p`, caches.idxs);
       out(
-        `total imgs: ${caches.idxs.refLen}\nwrote ${opts.outputPkl}-words.p (${caches.words.documentFrequency.size} n-grams)\nwrote ${opts.outputPkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams)\n`,
+        `total ` +
+          `imgs: ${caches.idxs.refLen}\nwrote ${opts.outputPkl}-words.p (${caches.words.documentFrequency.size} n-grams)\nwrote ${opts.outputPkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams)\n`,
       );
     });
 
@@ -342,7 +343,8 @@ export function createProgram(io: CliIo): Command {
             out(`... and ${n} more problems of kind ${kind}\n`);
           const c = report.checked;
           out(
-            `checked ${c.images} images, ${c.labelRows} label rows, ${c.featureFiles} feature files, ${c.dfNgrams} DF n-grams: ${report.ok ? 'ok' : `${report.errors.length} problems`}\n`,
+            `checked ${c.images} images, ${c.labelRows} label rows, ${c.featureFiles} feature ` +
+              `files, ${c.dfNgrams} DF n-grams: ${report.ok ? 'ok' : `${report.errors.length} problems`}\n`,
           );
         }
         if (!report.ok) throw new DataProblems('preflight failed');

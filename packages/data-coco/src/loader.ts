@@ -209,7 +209,8 @@ export class CaptionLoader {
       if (resume.version !== 1 || resume.split !== this.split || resume.splitSize !== this.splitIndices.length) {
         throw new DataFormatError(
           `the saved position ` +
-            `is for split "${resume.split}" of ${resume.splitSize} images, not "${this.split}" of ${this.splitIndices.length}`,
+            `is for split "${resume.split}" of ${resume.splitSize} images, ` +
+            `not "${this.split}" of ${this.splitIndices.length}`,
           { field: 'resume' },
         );
       }

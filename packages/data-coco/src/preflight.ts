@@ -383,7 +383,8 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-recomputed',
           new DataFormatError(
-            `n-gram "${gram}": the cache says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`,
+            `n-gram "${gram}": the cache ` +
+              `says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`,
             { file, field: 'document_frequency' },
           ),
         );

@@ -430,7 +430,8 @@ async function main(): Promise<void> {
     console.log(
       `\n20x target (evaluate() on the ` +
         `40,504 val2014 ` +
-        `images in ≤ ${formatSeconds(reference / 20)} s, reference ${formatSeconds(reference)} s): median wall ${formatSeconds(wall)} s = ${(reference / wall).toFixed(1)}x (${wall <= reference / 20 ? 'met' : 'not met'} in wall time), ` +
+        `images in ≤ ${formatSeconds(reference / 20)} s, reference ${formatSeconds(reference)} s): median ` +
+        `wall ${formatSeconds(wall)} s = ${(reference / wall).toFixed(1)}x (${wall <= reference / 20 ? 'met' : 'not met'} in wall time), ` +
         `median CPU ${formatSeconds(cpu)} s = ${(reference / cpu).toFixed(1)}x`,
     );
   }
@@ -438,12 +439,14 @@ async function main(): Promise<void> {
   if (throughput !== null) {
     console.log(
       `\nCiderDScorer, df from ${throughput.corpusImages} val2014 images × 5 refs ` +
-        `(id rows): built in ${formatSeconds(throughput.buildSeconds as number)} s; JSON (format v2) ${(throughput.jsonMegabytes as number).toFixed(1)} MB: toJSON ${formatSeconds(throughput.toJsonSeconds as number)} s + JSON.stringify ${formatSeconds(throughput.stringifySeconds as number)} s (CPU ${formatSeconds(throughput.toJsonCpuSeconds as number)} s), JSON.parse ${formatSeconds(throughput.parseSeconds as number)} s + fromJSON ${formatSeconds(throughput.fromJsonSeconds as number)} s (CPU ${formatSeconds(throughput.fromJsonCpuSeconds as number)} s), medians of ${runs}`,
+        `(id rows): built in ${formatSeconds(throughput.buildSeconds as number)} s; JSON ` +
+        `(format v2) ${(throughput.jsonMegabytes as number).toFixed(1)} MB: toJSON ${formatSeconds(throughput.toJsonSeconds as number)} s + JSON.stringify ${formatSeconds(throughput.stringifySeconds as number)} s (CPU ${formatSeconds(throughput.toJsonCpuSeconds as number)} s), JSON.parse ${formatSeconds(throughput.parseSeconds as number)} s + fromJSON ${formatSeconds(throughput.fromJsonSeconds as number)} s (CPU ${formatSeconds(throughput.fromJsonCpuSeconds as number)} s), medians of ${runs}`,
     );
     console.log(
       `batches of 10 images × (5 samples ` +
         `+ 1 greedy), 5 refs each: ${Math.round(throughput.captionsPerSecondIdRows as number)} captions/s with ` +
-        `Int32Array rows (${(throughput.msPerBatchIdRows as number).toFixed(2)} ms per batch), ${Math.round(throughput.captionsPerSecondStrings as number)} captions/s with token ` +
+        `Int32Array rows (${(throughput.msPerBatchIdRows as number).toFixed(2)} ms per ` +
+        `batch), ${Math.round(throughput.captionsPerSecondStrings as number)} captions/s with token ` +
         `strings (median of ${runs} runs × ${options.batches} batches)`,
     );
   }

@@ -249,7 +249,8 @@ async function benchParaphrases(options: MeteorBenchOptions, files: MeteorResour
   console.log('| what | value |');
   console.log('|---|---:|');
   console.log(
-    `| table file (gzip) | ${(statSync(file).size / MB).toFixed(1)} MB, ${stats.entries.toLocaleString('en-US')} entries, ${stats.phrases.toLocaleString('en-US')} phrases, ${stats.words.toLocaleString('en-US')} words |`,
+    `| table file ` +
+      `(gzip) | ${(statSync(file).size / MB).toFixed(1)} MB, ${stats.entries.toLocaleString('en-US')} entries, ${stats.phrases.toLocaleString('en-US')} phrases, ${stats.words.toLocaleString('en-US')} words |`,
   );
   console.log(`| first load: gunzip + parse + build + write index | ${formatSeconds(first.seconds)} s |`);
   console.log(`| index file | ${(statSync(loaded.indexPath as string).size / MB).toFixed(1)} MB |`);
@@ -258,11 +259,13 @@ async function benchParaphrases(options: MeteorBenchOptions, files: MeteorResour
   console.log(
     `| process memory after the first load ` +
       `(rss / heap / array ` +
-      `buffers, delta) | ${((afterFirst.rss - before.rss) / MB).toFixed(0)} / ${((afterFirst.heap - before.heap) / MB).toFixed(0)} / ${((afterFirst.buffers - before.buffers) / MB).toFixed(0)} MB |`,
+      `buffers, ` +
+      `delta) | ${((afterFirst.rss - before.rss) / MB).toFixed(0)} / ${((afterFirst.heap - before.heap) / MB).toFixed(0)} / ${((afterFirst.buffers - before.buffers) / MB).toFixed(0)} MB |`,
   );
   console.log(
     `| process memory after ${options.runs} index loads (rss / heap / ` +
-      `array buffers, delta) | ${((held.rss - before.rss) / MB).toFixed(0)} / ${((held.heap - before.heap) / MB).toFixed(0)} / ${((held.buffers - before.buffers) / MB).toFixed(0)} MB |`,
+      `array buffers, ` +
+      `delta) | ${((held.rss - before.rss) / MB).toFixed(0)} / ${((held.heap - before.heap) / MB).toFixed(0)} / ${((held.buffers - before.buffers) / MB).toFixed(0)} MB |`,
   );
 
   const fakecap = options.cases.find((c) => c.name === 'fakecap_all1000') ?? options.cases[0];
@@ -297,7 +300,8 @@ function checkStemmer(): void {
     const list = words();
     const same = list.length === expected.words && stemDigest(stemmer, list) === expected.sha256;
     console.log(
-      `- ${name}: ${list.length.toLocaleString('en-US')} words, stems ${same ? "all equal to the jar's" : "DIFFERENT from the jar's " + '(digest mismatch)'}`,
+      `- ${name}: ${list.length.toLocaleString('en-US')} words, ` +
+        `stems ${same ? "all equal to the jar's" : "DIFFERENT from the jar's " + '(digest mismatch)'}`,
     );
   }
 }

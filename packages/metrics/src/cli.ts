@@ -262,7 +262,8 @@ async function main(argv: readonly string[]): Promise<number> {
           `after tokenization (kept as empty ` +
           `references, as by coco-caption; they count ` +
           `in their image's ` +
-          `scores), e.g. file ${options.refs}, image id ${firstEmptyReference.imageId}, caption ${firstEmptyReference.index}\n`,
+          `scores), e.g. ` +
+          `file ${options.refs}, image id ${firstEmptyReference.imageId}, caption ${firstEmptyReference.index}\n`,
       );
     }
     if (options.perImage !== undefined) {

@@ -136,7 +136,10 @@ async function main(): Promise<void> {
   const memory = () => {
     const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength;
     const wasm = heap === undefined ? '' : `, wasm heap ${(heap / 2 ** 30).toFixed(2)} of 4 GiB`;
-    return `${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB in tensors${wasm}, RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`;
+    return (
+      `${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB in ` +
+      `tensors${wasm}, RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`
+    );
   };
 
   const repeat = (name: string, f: () => void): Timing[] => {

@@ -236,7 +236,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
       throw new AoAInputError(
         where,
         'features.att',
-        `has shape [${att.shape.join(', ')}], expected [B, K, ${regionSize}]${c.useBox ? ' (attFeatSize + 5 box features)' : ''}`,
+        `has shape [${att.shape.join(', ')}], expected ` +
+          `[B, K, ${regionSize}]${c.useBox ? ' (attFeatSize + 5 box features)' : ''}`,
       );
     }
     const [images, regions] = att.shape as [number, number, number];

@@ -65,7 +65,8 @@ function checkMemoryRows(where: string, memory: DecoderMemory, rows: number): vo
     throw new AoAInputError(
       where,
       'memory',
-      `has meanFeats for ${String(memory.meanFeats.shape[0])} rows and keys/values for ${groups}/${String(memory.values.shape[0])}; ` +
+      `has meanFeats for ${String(memory.meanFeats.shape[0])} rows and ` +
+        `keys/values for ${groups}/${String(memory.values.shape[0])}; ` +
         `expected ${rows} and a divisor of ${rows}`,
     );
   }

@@ -74,8 +74,10 @@ function gib(bytes: number): string {
  *
  * @example
  * ```ts
- * const estimate = estimateCaptionerStepBytes({ batch: 250, steps: 16, vocab: 9487, hidden: 512, regions: 36, featureDim: 2048 });
- * checkWasmMemory({ bytes: estimate.totalBytes, fixedBytes: estimate.fixedBytes, batch: 250, what: 'a training step' });
+ * const shape = { batch: 250, steps: 16, vocab: 9487, hidden: 512, regions: 36, featureDim: 2048 };
+ * const estimate = estimateCaptionerStepBytes(shape);
+ * const { totalBytes: bytes, fixedBytes } = estimate;
+ * checkWasmMemory({ bytes, fixedBytes, batch: 250, what: 'a training step' });
  * ```
  */
 export function checkWasmMemory(

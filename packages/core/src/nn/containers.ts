@@ -22,7 +22,8 @@ export interface ModuleListConfig {
  *
  * @example
  * ```ts
- * const linears = new ModuleList([new Linear({ inFeatures: 32, outFeatures: 32 }), new Linear({ inFeatures: 32, outFeatures: 32 })]);
+ * const square = { inFeatures: 32, outFeatures: 32 };
+ * const linears = new ModuleList([new Linear(square), new Linear(square)]);
  * linears.namedParameters().map(([n]) => n); // ['0.weight', '0.bias', '1.weight', '1.bias']
  * ```
  */

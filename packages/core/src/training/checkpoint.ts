@@ -290,7 +290,9 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   }
   if (state.format !== 'caption-training-state' || state.version !== 1) {
     throw new CheckpointError(
-      `${file(CHECKPOINT_FILES.state)}: field "format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected "caption-training-state"/1`,
+      `${file(CHECKPOINT_FILES.state)}: field ` +
+        `"format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected ` +
+        `"caption-training-state"/1`,
     );
   }
   for (const key of ['step', 'epoch'] as const) {

@@ -12,7 +12,8 @@ function checkInputs(logits: tfc.Tensor, targets: tfc.Tensor): void {
   if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
     throw new BackendError(
       `sparseSoftmaxCrossEntropy: ` +
-        `targets must be [${logits.shape[0]}] to match logits [${logits.shape.join(',')}], got [${targets.shape.join(',')}]`,
+        `targets must be [${logits.shape[0]}] to match ` +
+        `logits [${logits.shape.join(',')}], got [${targets.shape.join(',')}]`,
     );
   }
   if (targets.dtype !== 'int32')
