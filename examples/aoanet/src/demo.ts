@@ -248,7 +248,8 @@ function trainInChild(
     }
     if (code !== 0)
       throw new Error(
-        `${name}: training exited with ${code ?? signal}; the end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
+        `${name}: training exited with ${code ?? signal}; the ` +
+          `end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
       );
     log(`${name}: finished in ${stageSeconds[name]?.toFixed(0)} s (${logFile})`);
     for (const line of output.split('\n')) if (line.startsWith('validation ')) log(`  ${line}`);
@@ -284,7 +285,9 @@ async function main(): Promise<void> {
   progress.stop();
   const acc = features.accuracy;
   log(
-    `region CNN (held-out crops: shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
+    `region CNN (held-out ` +
+      `crops: ` +
+      `shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
   );
 
   log(`\n== prepro [${elapsed()}]`);
@@ -423,7 +426,8 @@ async function main(): Promise<void> {
       ['wall time (whole demo)', `${wall.toFixed(0)} s`],
       [
         'data',
-        `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
+        `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions ` +
+          `each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
       ],
       ['METEOR', meteorNote],
       ['references', `raw captions of ${shapes.datasetPath} (PTB-tokenized by @caption/metrics)`],
@@ -443,7 +447,8 @@ async function main(): Promise<void> {
   const line = (r: string[]): string =>
     `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   process.stdout.write(
-    `\nTest split of the shapes data set (${DATA.test} images), scores from @caption/metrics; backend ${backend.description}\n`,
+    `\nTest split of the shapes data set (${DATA.test} images), scores from ` +
+      `@caption/metrics; backend ${backend.description}\n`,
   );
   process.stdout.write(
     `${line(rows[0] as string[])}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`,

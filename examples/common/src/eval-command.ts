@@ -45,7 +45,10 @@ const DATA_KEYS = [
   'preloadFeatures',
   'trainOnly',
 ] as const;
-/** Options that decide the model's input: fixed by the checkpoint (the reference's `eval.py` takes them from the model's infos). */
+/**
+ * Options that decide the model's input: fixed by the checkpoint (the reference's `eval.py` takes them from the model's
+ * infos).
+ */
 const MODEL_INPUT_KEYS = ['useBox', 'normAttFeat', 'normBoxFeat'] as const;
 
 /**
@@ -92,7 +95,9 @@ export async function runEval(
     if (explicit.has(key) && options[key] !== stored[key]) {
       throw new ExampleOptionsError(
         key,
-        `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained with ${stored[key]} (it is taken from the checkpoint; leave it out)`,
+        `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained ` +
+          `with ${stored[key]} (it is taken from the ` +
+          `checkpoint; leave it out)`,
       );
     }
   }

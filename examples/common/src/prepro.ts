@@ -98,10 +98,12 @@ export async function runPrepro(
   });
   if (!options.quiet) {
     log(
-      `prepro: ${dataset.images.length} images, ${labels.count} captions, vocabulary ${cocotalk.vocabulary.size} words (${JSON.stringify(stats).slice(0, 120)})`,
+      `prepro: ${dataset.images.length} images, ${labels.count} captions, ` +
+        `vocabulary ${cocotalk.vocabulary.size} words (${JSON.stringify(stats).slice(0, 120)})`,
     );
     log(
-      `prepro: wrote ${outputJson}, ${labelH5}, ${pkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams over ${caches.idxs.refLen} train images), ${pkl}-words.p`,
+      `prepro: wrote ${outputJson}, ${labelH5}, ${pkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams ` +
+        `over ${caches.idxs.refLen} train images), ${pkl}-words.p`,
     );
   }
   return {

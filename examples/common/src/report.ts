@@ -82,7 +82,10 @@ export function lineChart(
   const width = size.width + legendWidth;
   const m = { left: 56, right: 12 + legendWidth, top: 24, bottom: 40 };
   if (all.length === 0)
-    return `<svg class="chart" width="${width}" height="${height}" role="img" aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`;
+    return (
+      `<svg class="chart" width="${width}" height="${height}" role="img" ` +
+      `aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`
+    );
   const extent = (values: number[]): [number, number] => {
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
     return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
@@ -99,24 +102,30 @@ export function lineChart(
   // '~f': fixed notation without a thousands separator, decimals as the tick step needs, trailing zeros dropped
   const [xLabel, yLabel] = [x.tickFormat(5, '~f'), y.tickFormat(5, '~f')];
   const parts: string[] = [
-    `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(labels.title)}">`,
+    `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+      `aria-label="${esc(labels.title)}">`,
   ];
   parts.push(`<text x="${m.left}" y="16" font-weight="bold">${esc(labels.title)}</text>`);
   for (const t of yTicks)
     parts.push(
       `<line x1="${m.left}" y1="${y(t).toFixed(1)}" x2="${width - m.right}" y2="${y(t).toFixed(1)}" stroke="#eee"/>`,
-      `<text class="tick y" x="${m.left - 4}" y="${(y(t) + 3).toFixed(1)}" text-anchor="end" font-size="10">${yLabel(t)}</text>`,
+      `<text class="tick y" x="${m.left - 4}" y="${(y(t) + 3).toFixed(1)}" text-anchor="end" ` +
+        `font-size="10">${yLabel(t)}</text>`,
     );
   for (const t of xTicks)
     parts.push(
-      `<line x1="${x(t).toFixed(1)}" y1="${height - m.bottom}" x2="${x(t).toFixed(1)}" y2="${height - m.bottom + 4}" stroke="#333"/>`,
-      `<text class="tick x" x="${x(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" font-size="10">${xLabel(t)}</text>`,
+      `<line x1="${x(t).toFixed(1)}" y1="${height - m.bottom}" x2="${x(t).toFixed(1)}" ` +
+        `y2="${height - m.bottom + 4}" stroke="#333"/>`,
+      `<text class="tick x" x="${x(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" ` +
+        `font-size="10">${xLabel(t)}</text>`,
     );
   parts.push(
     `<line x1="${m.left}" y1="${height - m.bottom}" x2="${width - m.right}" y2="${height - m.bottom}" stroke="#333"/>`,
     `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#333"/>`,
-    `<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="11">${esc(labels.x)}</text>`,
-    `<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`,
+    `<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" ` +
+      `font-size="11">${esc(labels.x)}</text>`,
+    `<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" ` +
+      `transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`,
   );
   const legendX = width - m.right + 12;
   series.forEach((s, i) => {
@@ -127,7 +136,8 @@ export function lineChart(
       parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${color}"/>`);
     } else if (pts.length > 1) {
       parts.push(
-        `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" ` +
+          `points="${pts.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`,
       );
     }
     const ly = m.top + 14 * i + 6;
@@ -197,7 +207,8 @@ function imageTag(file: string | undefined): string {
  *
  * @example
  * ```ts
- * await writeReport({ title: 'shapes demo', out: 'out/demo/report.html', models: [{ name: 'aoanet', runDirs: ['runs/aoa'], evalDir: 'runs/aoa/eval-test' }],
+ * const models = [{ name: 'aoanet', runDirs: ['runs/aoa'], evalDir: 'runs/aoa/eval-test' }];
+ * await writeReport({ title: 'shapes demo', out: 'out/demo/report.html', models,
  *   references: null, images: new Map(), numImages: 12, environment: [['backend', 'wasm']] });
  * ```
  */
@@ -246,7 +257,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     html.push('</tr>');
   }
   html.push(
-    '</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p>',
+    '</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, ' +
+      'METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p>',
   );
   const distribution = models
     .map((m) => ({ name: m.name, points: sortedScores(Object.values(m.perImage).map((s) => s.CIDEr)) }))
@@ -302,18 +314,22 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   );
   if (rewardRows.length > 0) {
     html.push(
-      '<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>',
+      '<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of ' +
+        'samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>',
     );
     for (const { name, v } of rewardRows)
       html.push(
-        `<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td class="num">${fmt(v.reward?.sample)}</td><td class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`,
+        `<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td ` +
+          `class="num">${fmt(v.reward?.sample)}</td><td ` +
+          `class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`,
       );
     html.push('</table>');
   }
   html.push('</section>');
 
   html.push(
-    '<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>',
+    '<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated ' +
+      'captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>',
   );
   const ids = (models[0]?.order ?? []).slice(0, spec.numImages);
   for (const id of ids) {
@@ -321,7 +337,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     for (const m of models) {
       const s = m.perImage[id] ?? {};
       html.push(
-        `<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`,
+        `<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span ` +
+          `class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`,
       );
     }
     html.push(`</td><td class="refs">${(spec.references?.[id] ?? []).map(esc).join('<br>')}</td></tr>`);
@@ -346,7 +363,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   for (const m of models) {
     for (const h of m.histories)
       html.push(
-        `<tr><th>training time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`,
+        `<tr><th>training ` +
+          `time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`,
       );
   }
   html.push('</table></section></body></html>');

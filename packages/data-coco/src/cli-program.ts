@@ -62,7 +62,9 @@ interface DatasetOptions {
   captions?: string;
 }
 
-/** `work()`, with the file added to a {@link DataFormatError} that names none (an image's captions come from `file`). */
+/**
+ * `work()`, with the file added to a {@link DataFormatError} that names none (an image's captions come from `file`).
+ */
 function withFile<T>(file: string, work: () => T): T {
   try {
     return work();
@@ -258,14 +260,16 @@ export function createProgram(io: CliIo): Command {
         await files.write(`${opts.outputPkl}-idxs.p`, (tmp) => writeDocumentFrequencyCache(tmp, caches.idxs));
       });
       out(
-        `total imgs: ${caches.idxs.refLen}\nwrote ${opts.outputPkl}-words.p (${caches.words.documentFrequency.size} n-grams)\nwrote ${opts.outputPkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams)\n`,
+        `total ` +
+          `imgs: ${caches.idxs.refLen}\nwrote ${opts.outputPkl}-words.p (${caches.words.documentFrequency.size} n-grams)\nwrote ${opts.outputPkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams)\n`,
       );
     });
 
   program
     .command('check-images')
     .description(
-      'decode every image before feature extraction; report each unreadable, truncated, mislabelled, empty or missing file by id and path',
+      'decode every image before feature extraction; report each unreadable, ' +
+        'truncated, mislabelled, empty or missing file by id and path',
     )
     .requiredOption('--input-json <file>', 'cocotalk.json or a Karpathy split file listing the images')
     .requiredOption('--images-root <dir>', 'folder the listed paths are relative to')
@@ -362,7 +366,8 @@ export function createProgram(io: CliIo): Command {
             out(`... and ${n} more problems of kind ${kind}\n`);
           const c = report.checked;
           out(
-            `checked ${c.images} images, ${c.labelRows} label rows, ${c.featureFiles} feature files, ${c.dfNgrams} DF n-grams: ${report.ok ? 'ok' : `${report.errors.length} problems`}\n`,
+            `checked ${c.images} images, ${c.labelRows} label rows, ${c.featureFiles} feature ` +
+              `files, ${c.dfNgrams} DF n-grams: ${report.ok ? 'ok' : `${report.errors.length} problems`}\n`,
           );
         }
         if (!report.ok) throw new DataProblems('preflight failed');

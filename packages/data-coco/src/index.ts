@@ -176,4 +176,4 @@ export { type DatasetStats, datasetStats, formatStats } from './stats.js';
 export { type CliIo, createProgram, runCli } from './cli-program.js';
 
 // randomness
-export { SeededRandom, type SeededRandomState } from './random.js';
+export { Random, type RandomState } from './random.js';

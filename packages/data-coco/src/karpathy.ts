@@ -206,10 +206,10 @@ export async function* iterateKarpathyImages(
 /**
  * Reads a Karpathy split file (plain or gzipped; detected from its bytes).
  *
- * Files up to 64 MB (gzipped: 13 MB) are parsed at once (fastest); larger ones, such as the 144 MB `dataset_coco.json`, are
- * streamed image by image with token strings interned, so the peak memory is about the size of the kept
- * data rather than several times the file (see the package README for measured numbers). Pass
- * `keepRaw: false` to drop the raw captions when only tokens are needed.
+ * Files up to 64 MB (gzipped: 13 MB) are parsed at once (fastest); larger ones, such as the 144 MB `dataset_coco.json`,
+ * are streamed image by image with token strings interned, so the peak memory is about the size of the kept data rather
+ * than several times the file (see docs/measurements.md for measured numbers). Pass `keepRaw: false` to drop the raw
+ * captions when only tokens are needed.
  *
  * @example
  * ```ts

@@ -131,7 +131,7 @@ describe('cocotalk_label.h5', () => {
 
   it('names the file when it is missing or not HDF5', async () => {
     await expect(readLabelsH5(join(dir, 'nope.h5'))).rejects.toThrow(/nope\.h5: file not found/);
-    await expect(readLabelsH5(fixturePath('sfc32.json'))).rejects.toThrow(/sfc32\.json: not an HDF5 file/);
+    await expect(readLabelsH5(fixturePath('xoshiro128.json'))).rejects.toThrow(/xoshiro128\.json: not an HDF5 file/);
   });
 });
 

@@ -187,7 +187,7 @@ const DATASETS = ['labels', 'label_start_ix', 'label_end_ix', 'label_length'] as
 /**
  * Writes `cocotalk_label.h5` exactly in the reference layout: four contiguous little-endian uint32
  * datasets (`labels` [M × L], `label_start_ix` [N], `label_end_ix` [N], `label_length` [M]), no
- * attributes. h5py and the Python loaders read it (checked; see the README).
+ * attributes. h5py and the Python loaders read it (checked; see docs/exactness.md).
  *
  * The file is written to a temporary name beside `path`, read back (every dataset's shape, and the file's size
  * against the size its superblock records), and only then renamed to `path`: a folder that is not writable, a
@@ -291,7 +291,8 @@ function toUint32(value: unknown, path: string, field: string): Uint32Array {
  * of other widths are converted to uint32; `label_length` may be absent in old files and is then
  * recomputed from the zero padding.
  *
- * @param options `validate: false` skips {@link validateLabels} (for callers that check, and report, each image themselves)
+ * @param options `validate: false` skips {@link validateLabels} (for callers that check, and report, each image
+ * themselves)
  * @throws DataFormatError naming the file and the dataset: missing dataset, wrong rank or dtype,
  *   inconsistent sizes
  */

@@ -3,13 +3,13 @@
  * coco-train-idxs`), computed as `scripts/prepro_ngrams.py` does and stored as the same pickle:
  * `{document_frequency: defaultdict(float, {(tok, ...): #images}), ref_len: #images}`.
  */
+import { documentFrequencies } from '@caption/metrics';
 import { DataFormatError } from './errors.js';
 import { writeFileChecked } from './output-files.js';
 import { readFileBytes } from './files.js';
 import type { KarpathyImage } from './karpathy.js';
 import { PyDict, PyFloat, PyGlobal, PyTuple, dumpPickle, loadPickle } from './pickle.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
-import { pythonSplit } from './python-compat.js';
 import { UNK_TOKEN, type Vocabulary } from './vocabulary.js';
 
 /** The end-of-sentence token `prepro_ngrams.py` appends to every reference (id 0). */
@@ -26,24 +26,12 @@ export interface DocumentFrequencyCache {
 /**
  * Document frequencies of 1- to 4-grams over images, each image given as its reference strings (as
  * `CiderScorer.compute_doc_freq`): a reference is split on whitespace (Python's `str.split()`), and each
- * image counts once per distinct n-gram over all its references.
+ * image counts once per distinct n-gram over all its references. Counted by `@caption/metrics` (the one
+ * counter, which CIDEr-D's training reward uses too); n-grams in first-occurrence order.
  */
 export function computeDocumentFrequency(refsPerImage: Iterable<readonly string[]>, maxN = 4): DocumentFrequencyCache {
-  const df = new Map<string, number>();
-  let refLen = 0;
-  const seen = new Set<string>();
-  for (const refs of refsPerImage) {
-    seen.clear();
-    for (const ref of refs) {
-      const words = pythonSplit(ref);
-      for (let k = 1; k <= maxN; k += 1) {
-        for (let i = 0; i + k <= words.length; i += 1) seen.add(words.slice(i, i + k).join(' '));
-      }
-    }
-    for (const g of seen) df.set(g, (df.get(g) ?? 0) + 1);
-    refLen += 1;
-  }
-  return { documentFrequency: df, refLen };
+  const { documentFrequency, referenceSetCount } = documentFrequencies(refsPerImage, { n: maxN });
+  return { documentFrequency, refLen: referenceSetCount };
 }
 
 /** Which images `prepro_ngrams.py --split` takes: the split itself, plus `restval` for `train`, or `all`. */

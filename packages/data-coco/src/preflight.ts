@@ -319,7 +319,9 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-vocabulary',
           new DataFormatError(
-            `n-gram "${gram}" has token "${token}", not a word id of the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs cache made with this cocotalk.json`,
+            `n-gram "${gram}" has token "${token}", not a word id of ` +
+              `the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs ` +
+              `cache made with this cocotalk.json`,
             {
               file,
               field: 'document_frequency',
@@ -355,7 +357,9 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-vocabulary',
           new DataFormatError(
-            `word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs cache: the caches were made with another vocabulary`,
+            `word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs ` +
+              `cache: the caches ` +
+              `were made with another vocabulary`,
             {
               file,
               field: 'document_frequency',
@@ -383,7 +387,8 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-recomputed',
           new DataFormatError(
-            `n-gram "${gram}": the cache says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`,
+            `n-gram "${gram}": the cache ` +
+              `says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`,
             { file, field: 'document_frequency' },
           ),
         );

@@ -97,18 +97,21 @@ function buildProgram(): Command {
       .addOption(
         new Option(
           '--empty-captions <policy>',
-          'a result caption with no token (empty, or only punctuation like "..."): error, or score-zero to score it 0 as coco-caption does (with a warning)',
+          'a result caption with no token (empty, or only punctuation like "..."): ' +
+            'error, or score-zero to score it 0 as coco-caption does (with a warning)',
         )
           .choices(['error', 'score-zero'])
           .default('error'),
       )
       .option(
         '--meteor-data <path>',
-        'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)',
+        'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder ' +
+          '(default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)',
       )
       .option(
         '--meteor-paraphrase <file|none>',
-        'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)',
+        'METEOR paraphrase table (default: data/paraphrase-en.gz beside ' +
+          'the jar); none: score without it (lower than coco-caption)',
       )
       .option(
         '--word-vectors <file>',
@@ -279,18 +282,27 @@ async function main(argv: readonly string[]): Promise<number> {
     progress.stop();
     if (result.skippedReferenceIds.length > 0) {
       process.stderr.write(
-        `caption-eval: warning: ${result.skippedReferenceIds.length} reference image(s) have no result and were not scored (as COCOEvalCap with params['image_id'] = cocoRes.getImgIds()); --require-all makes this an error\n`,
+        `caption-eval: warning: ${result.skippedReferenceIds.length} reference image(s) have no result and ` +
+          `were not scored (as COCOEvalCap with ` +
+          `params['image_id'] = cocoRes.getImgIds()); --require-all makes this an error\n`,
       );
     }
     if (result.emptyCandidateIds.length > 0) {
       process.stderr.write(
-        `caption-eval: warning: ${result.emptyCandidateIds.length} result caption(s) have no token after tokenization (scored 0 as by coco-caption, --empty-captions score-zero), e.g. image id ${result.emptyCandidateIds[0]}\n`,
+        `caption-eval: warning: ${result.emptyCandidateIds.length} result caption(s) have no token ` +
+          `after tokenization (scored 0 as ` +
+          `by coco-caption, --empty-captions score-zero), e.g. image id ${result.emptyCandidateIds[0]}\n`,
       );
     }
     const firstEmptyReference = result.emptyReferences[0];
     if (firstEmptyReference !== undefined) {
       process.stderr.write(
-        `caption-eval: warning: ${result.emptyReferences.length} reference caption(s) have no token after tokenization (kept as empty references, as by coco-caption; they count in their image's scores), e.g. file ${options.refs}, image id ${firstEmptyReference.imageId}, caption ${firstEmptyReference.index}\n`,
+        `caption-eval: warning: ${result.emptyReferences.length} reference caption(s) have no token ` +
+          `after tokenization (kept as empty ` +
+          `references, as by coco-caption; they count ` +
+          `in their image's ` +
+          `scores), e.g. ` +
+          `file ${options.refs}, image id ${firstEmptyReference.imageId}, caption ${firstEmptyReference.index}\n`,
       );
     }
     if (options.perImage !== undefined) {

@@ -142,7 +142,8 @@ export function readReferences(json: unknown, options: { split?: string; file?: 
     );
   }
   throw new MetricsInputError(
-    `neither of the reference formats: not COCO captions annotations ({annotations: [...]}) nor a Karpathy dataset ({images: [...]}); got ${describeType(json)}`,
+    'neither of the reference formats: not COCO captions annotations ({annotations: [...]}) ' +
+      `nor a Karpathy dataset ({images: [...]}); got ${describeType(json)}`,
     { file },
   );
 }
@@ -213,7 +214,8 @@ export async function evaluateCoco(
       throw new MetricsInputError(
         declared
           ? 'result image id has no reference caption in the annotations'
-          : 'result image id is not an image of the annotations file (COCOEvalCap: "Results do not correspond to current coco set")',
+          : 'result image id is not an image of the annotations file ' +
+              '(COCOEvalCap: "Results do not correspond to current coco set")',
         { file: options.candidatesFile, imageId: id, field: 'image_id' },
       );
     }

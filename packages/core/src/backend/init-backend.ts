@@ -150,7 +150,7 @@ async function setUpNative(
     if (explicit) {
       throw new BackendError(
         `initBackend('${kind}'): ${packageName} is not installed. It is an optional peer dependency: ` +
-          `npm install ${packageName}@${tfc.version_core} (see the @caption/core README, "Backends").`,
+          `npm install ${packageName}@${tfc.version_core} (see docs/backends.md of @caption/core).`,
       );
     }
     return null;

@@ -267,7 +267,8 @@ export class CheckpointStore {
     const p = parsed as Partial<CheckpointPointer>;
     if (typeof p.checkpoint !== 'string' || !CHECKPOINT_NAME.test(p.checkpoint)) {
       throw new CheckpointError(
-        `${file}: field "checkpoint" must name a checkpoint directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`,
+        `${file}: field "checkpoint" must name a checkpoint ` +
+          `directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`,
       );
     }
     return parsed as CheckpointPointer;
@@ -333,7 +334,9 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   }
   if (state.format !== 'caption-training-state' || state.version !== 1) {
     throw new CheckpointError(
-      `${file(CHECKPOINT_FILES.state)}: field "format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected "caption-training-state"/1`,
+      `${file(CHECKPOINT_FILES.state)}: field ` +
+        `"format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected ` +
+        `"caption-training-state"/1`,
     );
   }
   for (const key of ['step', 'epoch'] as const) {

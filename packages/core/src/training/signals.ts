@@ -121,14 +121,16 @@ export class GracefulStop {
   private onSignal(signal: NodeJS.Signals): void {
     if (this.received === null) {
       this.log(
-        `received ${signal}: finishing the current step, then saving a checkpoint and exiting (send it again to exit at once)`,
+        `received ${signal}: finishing the current step, then saving a checkpoint ` +
+          `and exiting (send it again to exit at once)`,
       );
       this.request(signal);
       return;
     }
     if (signal === this.received && performance.now() - this.receivedAt < this.repeatWindowMs) {
       this.log(
-        `received ${signal} again within ${this.repeatWindowMs} ms: the same stop request (still saving); send it again later to exit at once`,
+        `received ${signal} again within ${this.repeatWindowMs} ms: the same stop request (still saving); ` +
+          `send it again later to exit at once`,
       );
       return;
     }

@@ -470,7 +470,8 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
     const result: TrainLoopResult = { reason, step, epoch, bestScore, lastCheckpoint, signal: stop?.signal ?? null };
     if (reason === 'stopped' && stop?.signal !== null && options.exitOnStop !== false) {
       progress.message(
-        `stopped by ${String(stop?.signal)} after step ${step}; ${lastCheckpoint === null ? 'nothing saved (no checkpoint store)' : `resume from ${lastCheckpoint}`}`,
+        `stopped by ${String(stop?.signal)} after ` +
+          `step ${step}; ${lastCheckpoint === null ? 'nothing saved (no checkpoint store)' : `resume from ${lastCheckpoint}`}`,
       );
       progress.close();
       if (ownStop) stop?.uninstall();
