@@ -8,7 +8,7 @@
  * feature vectors before the gradient scope.
  */
 import { join } from 'node:path';
-import type { BatchSource, TrainingBatch } from '@caption/core';
+import { type BatchSource, Random, type TrainingBatch } from '@caption/core';
 import {
   buildVocabulary,
   decodeImage,
@@ -20,7 +20,6 @@ import {
   preprocessImage,
   resizeImage,
   type RgbImage,
-  SeededRandom,
   type Vocabulary,
 } from '@caption/data-coco';
 import { teacherForcingRows, type TeacherForcingRows } from '@caption/example-common';
@@ -168,7 +167,7 @@ export class ImageCaptionBatches implements BatchSource<ImageCaptionBatch> {
 
   private orderOf(epoch: number): number[] {
     if (this.orderEpoch !== epoch) {
-      this.order = new SeededRandom(deriveSeed(this.options.seed, epoch, 1)).permutation(this.pairs.length);
+      this.order = new Random(deriveSeed(this.options.seed, epoch, 1)).permutation(this.pairs.length);
       this.orderEpoch = epoch;
     }
     return this.order;
@@ -192,7 +191,7 @@ export class ImageCaptionBatches implements BatchSource<ImageCaptionBatch> {
     const { batchSize, maxLength, transforms } = this.options;
     const picked = order.slice(position, position + batchSize).map((k) => this.pairs[k] as (typeof this.pairs)[0]);
     const n = picked.length;
-    const rng = new SeededRandom(deriveSeed(this.options.seed, epoch * 1_000_003 + position, 2));
+    const rng = new Random(deriveSeed(this.options.seed, epoch * 1_000_003 + position, 2));
     const side = transforms.cropSize;
     const pixels = new Float32Array(n * side * side * 3);
     const width = maxLength + 2;
