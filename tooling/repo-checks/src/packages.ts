@@ -17,6 +17,11 @@ export interface PublishablePackage {
   dir: string;
   /** Files its package.json points at (main, module, types, exports, bin) that must exist before packing. */
   entryFiles: string[];
+  /**
+   * Subpaths of `exports` offered to ES-module importers only (an `import` condition, no `require` or `default`),
+   * such as `@caption/metrics/browser`: checked with attw's `esm-only` profile, the rest with `strict`.
+   */
+  esmOnlyEntrypoints: string[];
 }
 
 function entryFiles(manifest: Record<string, unknown>): string[] {
@@ -30,6 +35,15 @@ function entryFiles(manifest: Record<string, unknown>): string[] {
   return [...found];
 }
 
+function esmOnlyEntrypoints(manifest: Record<string, unknown>): string[] {
+  const exportsField = manifest.exports;
+  if (typeof exportsField !== 'object' || exportsField === null) return [];
+  return Object.entries(exportsField as Record<string, unknown>)
+    .filter(([, target]) => typeof target === 'object' && target !== null && 'import' in target)
+    .filter(([, target]) => !('require' in (target as object)) && !('default' in (target as object)))
+    .map(([subpath]) => subpath);
+}
+
 /** Every non-private workspace of `packages/`, by folder name. */
 export function publishablePackages(): PublishablePackage[] {
   const root = join(repoRoot, 'packages');
@@ -40,7 +54,14 @@ export function publishablePackages(): PublishablePackage[] {
       const dir = join(root, name);
       const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
       if (manifest.private === true) return [];
-      return [{ name: String(manifest.name), dir, entryFiles: entryFiles(manifest) }];
+      return [
+        {
+          name: String(manifest.name),
+          dir,
+          entryFiles: entryFiles(manifest),
+          esmOnlyEntrypoints: esmOnlyEntrypoints(manifest),
+        },
+      ];
     });
 }
 
