@@ -27,8 +27,11 @@ import { AoAModel, type AoAFeatures } from './aoa-model';
 import { camelCaseOptions } from './config';
 import { committedFolder, describeWithReference, readFixture, readReferenceJson } from './test-helpers';
 
-/** Log-probs and scores (measured: at most 1.5e-6 apart, the model's float32 noise between PyTorch and tfjs). */
-const TOL = 1e-5;
+/**
+ * Per-step log-probs (measured: at most 5.5e-6 from the reference's, the model's float32 noise between PyTorch and
+ * tfjs) and scores (sums of up to 10 of them; measured up to 1.4e-5).
+ */
+const TOL = { logprob: 1e-5, score: 5e-5 };
 
 interface ReferenceOptions {
   sample_method: string;
@@ -117,7 +120,7 @@ describeWithReference(
       expect(model.parameterCount()).toBe(json.num_parameters);
       expect(tokenIdsOf(json.vocab, DECODING_BAD_ENDINGS)).toEqual(json.bad_endings_ix);
       expect(json.vocab[String(V - 1)]).toBe('UNK');
-      expect(json.min_decision_gap).toBeGreaterThan(10 * TOL);
+      expect(json.min_decision_gap).toBeGreaterThan(10 * TOL.score);
     });
 
     for (const [name, c] of Object.entries(json.cases)) {
@@ -145,11 +148,14 @@ describeWithReference(
             expect(ours.map((h) => h.length)).toEqual(beams.map((b) => b.length));
             beams.forEach((b, k) => {
               const h = ours[k];
-              expectAllClose(h?.logprobs ?? [], b.logps, { atol: TOL, label: `image ${image} beam ${k} log-probs` });
+              expectAllClose(h?.logprobs ?? [], b.logps, {
+                atol: TOL.logprob,
+                label: `image ${image} beam ${k} log-probs`,
+              });
               expect(
                 Math.abs((h?.score ?? NaN) - b.p),
                 `image ${image} beam ${k}: score ${h?.score} vs ${b.p}`,
-              ).toBeLessThanOrEqual(TOL);
+              ).toBeLessThanOrEqual(TOL.score);
             });
             expect(Array.from(out.tokens.subarray(image * maxLength, (image + 1) * maxLength))).toEqual(c.seq[image]);
           });
@@ -176,7 +182,7 @@ describeWithReference(
             expectAllClose(
               out.logprobs.subarray(r * maxLength, r * maxLength + steps),
               (c.sample_logprobs?.[r] ?? []).slice(0, steps),
-              { atol: TOL, label: `row ${r} log-probs` },
+              { atol: TOL.logprob, label: `row ${r} log-probs` },
             );
           });
         });
