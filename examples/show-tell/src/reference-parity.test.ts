@@ -15,8 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ShowTellModel } from './show-tell-model';
 
-/** Measured: log-probs and the loss within 5e-7 of the reference (float32 noise). */
-const TOL = { logprobs: 1e-5, loss: 1e-5, grad: 1e-5 };
+/** Measured: log-probs and the loss within 5e-7 of the reference, gradients within 6e-9 (float32 noise). */
+const TOL = { logprobs: 5e-6, loss: 5e-6, grad: 1e-6 };
 
 interface ReferenceJson {
   options: {
