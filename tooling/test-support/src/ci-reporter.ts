@@ -27,7 +27,7 @@ export interface SkippedTestsReporterOptions {
 
 /**
  * Lists the skipped tests of a run and, under CI, fails the run when there is any (exit code 1, with the
- * names of the tests and their files).
+ * names of the tests and their files); a CI run without skipped tests says so (`0 tests skipped`).
  */
 export class SkippedTestsReporter implements Reporter {
   private readonly env: NodeJS.ProcessEnv;
@@ -45,7 +45,10 @@ export class SkippedTestsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const skipped: TestCase[] = [];
     for (const module of testModules) for (const test of module.children.allTests('skipped')) skipped.push(test);
-    if (skipped.length === 0) return;
+    if (skipped.length === 0) {
+      if (isCi(this.env)) this.log('0 tests skipped (CI=true allows none)');
+      return;
+    }
     const lines = skipped.map((t) => `  ${t.module.relativeModuleId} > ${t.fullName}`);
     if (isCi(this.env)) {
       this.log(
