@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // import.meta.url in the CommonJS build (core locates tfjs-backend-wasm's binary with createRequire)
+  shims: true,
 });

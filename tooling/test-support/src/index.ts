@@ -97,6 +97,7 @@ export function describeWithShared(title: string, relPaths: readonly string[], b
 export {
   expectAllClose,
   maxAbsDiff,
+  expectSameBits,
   toleranceExcess,
   toleranceReport,
   type AllCloseOptions,

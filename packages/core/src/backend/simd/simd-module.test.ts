@@ -1,6 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { transposeBatched } from '../kernels/batch-mat-mul';
+import { transposeBatched } from '../kernels/matmul/heap';
 import { rowSumsAndMaxes, smoothedGradient } from '../kernels/label-smoothing';
 import { sumMiddleAxis } from '../kernels/reduce';
 import { asWasmBackend } from '../kernels/wasm-internals';
