@@ -46,6 +46,7 @@ import {
   SMALL_SLICE_MACS,
   transposedForm,
   untransposedForm,
+  useOurGemm,
   worthPadding,
 } from './matmul/cost-model';
 import { parallelGemm } from './matmul/gemm';
@@ -66,7 +67,14 @@ import {
 } from './matmul/heap';
 import { asWasmBackend, sizeOf, type WasmBackendInternals } from './wasm-internals';
 
-export { DEFAULT_PACK_BUDGET, setPackBudget, setProductForm, type ProductForm } from './matmul/cost-model';
+export {
+  DEFAULT_PACK_BUDGET,
+  setGemmEngine,
+  setPackBudget,
+  setProductForm,
+  type GemmEngine,
+  type ProductForm,
+} from './matmul/cost-model';
 
 type CBatchMatMul = (
   aId: number,
@@ -176,11 +184,27 @@ function xnnProduct(state: MatMulState, scratch: Scratch, a: HeapMatrix, b: Heap
   state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
 }
 
+/** Whether our GEMM (else XNNPACK) runs `[m,k]·[k,n]` with this `b`, and on how many threads. */
+function engineFor(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  m: number,
+  k: number,
+  n: number,
+  b: HeapMatrix,
+): { ours: boolean; threads: number } {
+  const pool = threadPool(backend);
+  const threads = pool == null ? 1 : gemmThreads(m, k, n, pool.size);
+  const ours = simdKernels(backend) != null && useOurGemm(m, threads, isPacked(state, b));
+  return { ours, threads: ours ? threads : 1 };
+}
+
 /**
- * `out[M,N] = a[M,K] · b[K,N]` (no transposes, no batch; `b` maybe row-padded), as one XNNPACK call or
- * our GEMM on the backend's threads. For XNNPACK, a tall product whose packed `b` would not fit the L2
- * budget (and is not already packed) runs in column blocks of `b`; when `b` is narrow, in row blocks of
- * `b` with the partial products summed in order, whichever engine runs them.
+ * `out[M,N] = a[M,K] · b[K,N]` (no batch; `b` maybe row-padded; `a` maybe stored transposed when our
+ * GEMM runs the product), as one XNNPACK call or our GEMM on the backend's threads. For XNNPACK, a tall
+ * product whose packed `b` would not fit the L2 budget (and is not already packed) runs in column blocks
+ * of `b`; when `b` is narrow, in row blocks of `b` with the partial products summed in order, whichever
+ * engine runs them (so the bits do not depend on the engine).
  */
 function fastProduct(
   backend: WasmBackendInternals,
@@ -193,20 +217,25 @@ function fastProduct(
   const m = a.rows;
   const k = a.cols;
   const n = b.validCols ?? b.cols;
-  const pool = threadPool(backend);
-  const threads = pool == null ? 1 : gemmThreads(m, k, n, pool.size);
-  const gemm = (left: HeapMatrix, lda: number, right: HeapMatrix, target: number, depth: number): void =>
+  const { ours, threads } = engineFor(backend, state, m, k, n, b);
+  if (a.transposed === true && !ours) {
+    // XNNPACK needs a row-major a (not reached by the kernel's own choices: only a forced engine gets here)
+    const copy = transposedCopy(backend, scratch, { ...a, rows: k, cols: m, transposed: false });
+    a = copy.matrix;
+  }
+  const [aRowStride, aColStride] = a.transposed === true ? [1, m] : [k, 1];
+  const gemm = (aOffset: number, right: HeapMatrix, target: number, depth: number): void =>
     parallelGemm(
       backend,
-      pool!,
-      { a: left.offset, lda, b: right.offset, ldb: right.cols, c: target, ldc: n, m, k: depth, n },
+      threadPool(backend),
+      { a: aOffset, aRowStride, aColStride, b: right.offset, ldb: right.cols, c: target, ldc: n, m, k: depth, n },
       threads,
     );
   if (b.validCols !== undefined && b.validCols < b.cols) {
     // A row-padded b: the XNNPACK product has b.cols columns; keep the first validCols.
-    if (threads > 1) {
+    if (ours) {
       packableId(state, scratch, b);
-      gemm(a, k, b, out.offset, k);
+      gemm(a.offset, b, out.offset, k);
       return;
     }
     const wide = scratch.alloc(m * b.cols);
@@ -220,13 +249,13 @@ function fastProduct(
     const { depth } = layout;
     const partial = scratch.alloc(m * n);
     const partialOffset = offsetOf(backend, partial);
-    const aBlock = threads > 1 ? null : scratch.alloc(m * depth);
+    const aBlock = ours ? null : scratch.alloc(m * depth);
     for (let k0 = 0; k0 < k; k0 += depth) {
       const d = Math.min(depth, k - k0);
       const rowsOffset = b.offset + k0 * n * 4;
       const right: HeapMatrix = { id: -1, offset: rowsOffset, rows: d, cols: n, ephemeral: true };
       if (aBlock == null) {
-        gemm({ ...a, offset: a.offset + 4 * k0 }, k, right, k0 === 0 ? out.offset : partialOffset, d);
+        gemm(a.offset + 4 * k0 * aColStride, right, k0 === 0 ? out.offset : partialOffset, d);
       } else {
         const aOffset = offsetOf(backend, aBlock);
         copyRows(backend, (a.offset >>> 2) + k0, k, aOffset >>> 2, d, m, d);
@@ -244,9 +273,10 @@ function fastProduct(
     }
     return;
   }
-  if (threads > 1) {
+  if (ours) {
+    // keep XNNPACK's bookkeeping as if it had packed b: later decisions read it
     if (layout.kind === 'whole' && b.ephemeral !== true) packableId(state, scratch, b);
-    gemm(a, k, b, out.offset, k);
+    gemm(a.offset, b, out.offset, k);
     return;
   }
   if (layout.kind === 'whole') {
@@ -310,8 +340,9 @@ function untransposedProduct(
   const [m, k, n] = [a.rows, a.cols, b.cols];
   const padded = bDataId != null ? state.padded.get(bDataId) : undefined;
   const packed = isPacked(state, b) || (padded != null && isPacked(state, padded.matrix));
-  if (untransposedForm(m, k, n, packed, cachedB != null) === 'direct') {
-    fastProduct(backend, state, scratch, a, paddedCopy(backend, state, b, bDataId, m), out);
+  const ours = engineFor(backend, state, m, k, n, b).ours;
+  if (untransposedForm(m, k, n, ours, packed, cachedB != null) === 'direct') {
+    fastProduct(backend, state, scratch, a, ours ? b : paddedCopy(backend, state, b, bDataId, m), out);
     return;
   }
   let left: HeapMatrix;
@@ -375,8 +406,12 @@ function product2d(
     untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
     return;
   }
-  if (transposedForm(m, k, n, transposeA, transposeB, cachedB != null) === 'direct') {
-    const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
+  // our GEMM reads a transposed left operand through its strides: no copy
+  const ours = engineFor(backend, state, m, k, n, b).ours;
+  if (transposedForm(m, k, n, ours, transposeA, transposeB, cachedB != null) === 'direct') {
+    let left = a;
+    if (transposeA)
+      left = ours ? { ...a, rows: m, cols: k, transposed: true } : transposedCopy(backend, scratch, a).matrix;
     let right = b;
     if (transposeB) {
       if (cachedB != null) {
@@ -400,7 +435,9 @@ function product2d(
     return;
   }
   // Cᵀ[N,M] = op(b)ᵀ[N,K] · op(a)ᵀ[K,M], then transpose into out.
-  const left = transposeB ? b : transposedCopy(backend, scratch, b).matrix;
+  let left = b;
+  if (!transposeB)
+    left = ours ? { ...b, rows: n, cols: k, transposed: true } : transposedCopy(backend, scratch, b).matrix;
   const right = transposeA ? a : transposedCopy(backend, scratch, a).matrix;
   const tmp = scratch.alloc(n * m);
   const tmpMatrix: HeapMatrix = { id: idOf(backend, tmp), offset: offsetOf(backend, tmp), rows: n, cols: m };

@@ -84,18 +84,32 @@
         (br $tail)))
   )
 
-  ;; dst[cols, rows] = transpose(src[rows, cols]) (float32, row-major), in 32×32 tiles of 4×4 SIMD
-  ;; blocks (four loads, eight shuffles, four stores); the rows and columns beyond a multiple of 4 are
-  ;; copied one by one.
-  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+;; `batch` stacked row-major rows × cols matrices at src, each transposed into the same place of dst.
+  (func (export "transpose_batch") (param $src i32) (param $dst i32) (param $batch i32) (param $rows i32) (param $cols i32)
+    (local $b i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (i32.mul (local.get $rows) (local.get $cols)) (i32.const 2)))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $b) (local.get $batch)))
+      (call $transpose (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols) (local.get $cols) (local.get $rows))
+      (local.set $src (i32.add (local.get $src) (local.get $bytes)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $bytes)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $loop)))
+  )
+
+  ;; dst[cols, rows] = transpose(src[rows, cols]) (float32, row-major; row strides srcStride and dstStride
+  ;; floats, so that a range of rows can be transposed on its own), in 32×32 tiles of 4×4 SIMD blocks (four
+  ;; loads, eight shuffles, four stores); the rows and columns beyond a multiple of 4 are copied one by one.
+  (func $transpose (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (param $srcStride i32) (param $dstStride i32)
     (local $r4 i32) (local $c4 i32) (local $ti i32) (local $tj i32) (local $tiEnd i32) (local $tjEnd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $srcRow i32) (local $dstRow i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $r4 (i32.and (local.get $rows) (i32.const -4)))
     (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
-    (local.set $srcRow (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $dstRow (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $srcRow (i32.shl (local.get $srcStride) (i32.const 2)))
+    (local.set $dstRow (i32.shl (local.get $dstStride) (i32.const 2)))
     (local.set $ti (i32.const 0))
     (block $tiDone (loop $tiLoop
       (br_if $tiDone (i32.ge_u (local.get $ti) (local.get $r4)))
@@ -113,7 +127,7 @@
           (block $jDone (loop $jLoop
             (br_if $jDone (i32.ge_u (local.get $j) (local.get $tjEnd)))
             (local.set $s (i32.add (local.get $src)
-              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2))))
             (local.set $r0 (v128.load align=4 (local.get $s)))
             (local.set $r1 (v128.load align=4 (i32.add (local.get $s) (local.get $srcRow))))
             (local.set $r2 (v128.load align=4 (i32.add (local.get $s) (i32.shl (local.get $srcRow) (i32.const 1)))))
@@ -123,7 +137,7 @@
             (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
             (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
             (local.set $d (i32.add (local.get $dst)
-              (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+              (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2))))
             (v128.store align=4 (local.get $d)
               (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
             (v128.store align=4 (i32.add (local.get $d) (local.get $dstRow))
@@ -148,9 +162,9 @@
       (block $ecDone (loop $ecLoop
         (br_if $ecDone (i32.ge_u (local.get $j) (local.get $cols)))
         (f32.store align=4
-          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2)))
           (f32.load align=4
-            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $ecLoop)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -162,9 +176,9 @@
       (block $gDone (loop $gLoop
         (br_if $gDone (i32.ge_u (local.get $j) (local.get $cols)))
         (f32.store align=4
-          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2)))
           (f32.load align=4
-            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $gLoop)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -455,13 +469,15 @@
   ;; `pk` as 8-column panels of k × 8 contiguous floats (the last one zero-padded), then every 4 rows of A
   ;; run against every panel in a 4 × 8 register tile (8 accumulators; A's values splatted, B's panel
   ;; rows loaded as two vectors). Unpacked B rows at power-of-two strides alias in the caches (measured:
-  ;; 3x slower at k = 2048). Strides (lda, ldb, ldc) are in floats, pointers in bytes.
+  ;; 3x slower at k = 2048). A(i, p) is at a + 4·(i·aRowStride + p·aColStride), so a transposed A needs
+  ;; no copy; B and C are row-major with row strides ldb and ldc (floats); pointers are in bytes.
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (param $lda i32) (param $ldb i32) (param $ldc i32) (param $nc i32) (param $pk i32)
-    (local $ldaB i32) (local $ldcB i32) (local $jb i32) (local $w i32) (local $i i32) (local $j i32)
+    (param $aRowStride i32) (param $aColStride i32) (param $ldb i32) (param $ldc i32) (param $nc i32) (param $pk i32)
+    (local $ldaB i32) (local $aStep i32) (local $ldcB i32) (local $jb i32) (local $w i32) (local $i i32) (local $j i32)
     (local $rows i32) (local $aRow i32) (local $cRow i32) (local $panel i32) (local $panelBytes i32)
-    (local.set $ldaB (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldaB (i32.shl (local.get $aRowStride) (i32.const 2)))
+    (local.set $aStep (i32.shl (local.get $aColStride) (i32.const 2)))
     (local.set $ldcB (i32.shl (local.get $ldc) (i32.const 2)))
     (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
     (block $jbDone (loop $jbLoop
@@ -482,7 +498,7 @@
         (local.set $panel (local.get $pk))
         (block $jDone (loop $jLoop
           (br_if $jDone (i32.ge_u (local.get $j) (local.get $w)))
-          (call $gemm_tile (local.get $aRow) (local.get $ldaB) (local.get $panel)
+          (call $gemm_tile (local.get $aRow) (local.get $ldaB) (local.get $aStep) (local.get $panel)
             (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))) (local.get $ldcB) (local.get $k) (local.get $rows)
             (select (i32.const 8) (i32.sub (local.get $w) (local.get $j))
               (i32.ge_u (i32.sub (local.get $w) (local.get $j)) (i32.const 8))))
@@ -534,9 +550,10 @@
       (br $jLoop)))
   )
 
-  ;; One 4 × 8 tile: C[0:rows, 0:cols] = A[0:rows, 0:k] · panel (rows ≤ 4, cols ≤ 8). Rows beyond `rows`
-  ;; re-read the last valid row of A (no out-of-range loads) and are not stored.
-  (func $gemm_tile (param $a i32) (param $ldaB i32) (param $pb i32) (param $c i32) (param $ldcB i32) (param $k i32)
+  ;; One 4 × 8 tile: C[0:rows, 0:cols] = A[0:rows, 0:k] · panel (rows ≤ 4, cols ≤ 8; A's rows ldaB bytes
+  ;; apart, its columns aStep bytes apart). Rows beyond `rows` re-read the last valid row of A (no
+  ;; out-of-range loads) and are not stored.
+  (func $gemm_tile (param $a i32) (param $ldaB i32) (param $aStep i32) (param $pb i32) (param $c i32) (param $ldcB i32) (param $k i32)
     (param $rows i32) (param $cols i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $p i32)
     (local $va v128) (local $b0 v128) (local $b1 v128)
@@ -563,10 +580,10 @@
       (local.set $va (v128.load32_splat align=4 (local.get $a3)))
       (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $va) (local.get $b0))))
       (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $va) (local.get $b1))))
-      (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-      (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
-      (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
-      (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+      (local.set $a0 (i32.add (local.get $a0) (local.get $aStep)))
+      (local.set $a1 (i32.add (local.get $a1) (local.get $aStep)))
+      (local.set $a2 (i32.add (local.get $a2) (local.get $aStep)))
+      (local.set $a3 (i32.add (local.get $a3) (local.get $aStep)))
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (local.set $p (i32.sub (local.get $p) (i32.const 1)))
       (br $loop)))

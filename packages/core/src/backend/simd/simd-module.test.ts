@@ -27,7 +27,7 @@ describe('SIMD kernels module', () => {
       const src = tfc.tensor(values, [rows, cols]);
       const dst = tfc.zeros([cols, rows]);
       const at = (t: tfc.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
-      simd.transpose(at(src), at(dst), rows, cols);
+      simd.transpose(at(src), at(dst), rows, cols, cols, rows);
       const expected = new Float32Array(rows * cols + rows * cols);
       expected.set(values);
       transposeBatched(expected, 0, rows * cols, 1, rows, cols);

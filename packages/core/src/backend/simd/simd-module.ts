@@ -30,8 +30,10 @@ export interface SimdKernels {
     keep: number,
     l2: number,
   ): void;
-  /** `dst[cols, rows] = transpose(src[rows, cols])`, float32 */
-  transpose(src: number, dst: number, rows: number, cols: number): void;
+  /** `dst[cols, rows] = transpose(src[rows, cols])`, float32, row strides `srcStride`, `dstStride` (floats) */
+  transpose(src: number, dst: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
+  /** `batch` stacked `rows × cols` matrices at `src`, each transposed into the same place of `dst` */
+  transpose_batch(src: number, dst: number, batch: number, rows: number, cols: number): void;
   /** `out[b] = A[b]·B[b]` for contiguous batches; A's (i, p) at `i·aRow + p·aCol` elements, B `k×n` */
   bmm_nn(
     a: number,
@@ -58,8 +60,8 @@ export interface SimdKernels {
   sub_scale_rows(src: number, dst: number, rows: number, cols: number, c: number, scales: number): void;
   /**
    * `C[i, j] = Σ_p A[i, p]·B[p, j]` for `m × k` A and `k × n` B, summed in order from +0 (the bits of
-   * XNNPACK's product); strides in floats; B is packed per block of `nc` columns into `pk`
-   * (`k · (min(nc, n) + 8)` floats of scratch)
+   * XNNPACK's product); A(i, p) at `i·aRowStride + p·aColStride` floats, B and C row-major with row
+   * strides `ldb`, `ldc`; B is packed per block of `nc` columns into `pk` (`k · ⌈min(nc, n)/8⌉·8` floats)
    */
   gemm(
     a: number,
@@ -68,7 +70,8 @@ export interface SimdKernels {
     m: number,
     k: number,
     n: number,
-    lda: number,
+    aRowStride: number,
+    aColStride: number,
     ldb: number,
     ldc: number,
     nc: number,

@@ -6,13 +6,25 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../random';
 import { BackendError } from '../errors';
 import { initBackend } from '../init-backend';
-import { setPackBudget, DEFAULT_PACK_BUDGET } from '../kernels/batch-mat-mul';
+import { DEFAULT_PACK_BUDGET, setGemmEngine, setPackBudget } from '../kernels/batch-mat-mul';
 import { asWasmBackend } from '../kernels/wasm-internals';
 import { simdKernels, simdKernelsModule } from '../simd/simd-module';
 import { threadPool } from './backend-threads';
 import { withSharedMemory } from './shared-memory';
 
 const require = createRequire(import.meta.url);
+
+/** The WebAssembly JS API used here (the package compiles without DOM typings). */
+const wasmApi = (
+  globalThis as unknown as {
+    WebAssembly: {
+      validate(bytes: Uint8Array): boolean;
+      Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => object;
+      Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => object;
+      LinkError: new () => Error;
+    };
+  }
+).WebAssembly;
 
 describe('withSharedMemory', () => {
   it("flips only the shared bit of tfjs-backend-wasm's memory, and the result still validates", () => {
@@ -23,15 +35,15 @@ describe('withSharedMemory', () => {
     expect(changed).toHaveLength(1);
     expect(bytes[changed[0]!]).toBe(0x01);
     expect(shared[changed[0]!]).toBe(0x03);
-    expect(WebAssembly.validate(shared)).toBe(true);
+    expect(wasmApi.validate(shared)).toBe(true);
   });
 
   it('makes our kernels module importable with a shared memory (and only then)', () => {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-    const sharedModule = simdKernelsModule(true) as WebAssembly.Module;
-    expect(() => new WebAssembly.Instance(sharedModule, { env: { memory } })).not.toThrow();
-    const plain = simdKernelsModule(false) as WebAssembly.Module;
-    expect(() => new WebAssembly.Instance(plain, { env: { memory } })).toThrow(WebAssembly.LinkError);
+    const memory = new wasmApi.Memory({ initial: 1, maximum: 65536, shared: true });
+    const sharedModule = simdKernelsModule(true)!;
+    expect(() => new wasmApi.Instance(sharedModule, { env: { memory } })).not.toThrow();
+    const plain = simdKernelsModule(false)!;
+    expect(() => new wasmApi.Instance(plain, { env: { memory } })).toThrow(wasmApi.LinkError);
   });
 
   it('refuses a module without a memory, or one without a maximum', () => {
@@ -118,10 +130,17 @@ describe('wasm threads', () => {
     await initBackend('wasm', { quiet: true });
   });
 
-  it('give bit-identical products and gradients on 1, 2 and 3 threads', async () => {
+  it("give XNNPACK's bits: products and gradients on 1, 2 and 3 threads equal XNNPACK's on one", async () => {
     const info1 = await initBackend('wasm', { quiet: true, threads: 1 });
     expect(info1.threads).toBe(1);
     expect(threadPool(tfc.engine().backend)).toBeNull();
+    setGemmEngine('xnnpack');
+    let xnnpack: Float32Array[];
+    try {
+      xnnpack = battery();
+    } finally {
+      setGemmEngine('auto');
+    }
     const single = battery();
     const info2 = await initBackend('wasm', { quiet: true, threads: 2 });
     expect(info2.threads).toBe(2);
@@ -132,8 +151,9 @@ describe('wasm threads', () => {
     expect(pool.sharedRuns).toBeGreaterThanOrEqual(3 * CASES.length);
     await initBackend('wasm', { quiet: true, threads: 3 });
     const three = battery();
-    expect(two).toHaveLength(single.length);
-    single.forEach((values, i) => {
+    expect(single).toHaveLength(xnnpack.length);
+    xnnpack.forEach((values, i) => {
+      expectSameBits(single[i]!, values, `result ${i} on 1 thread`);
       expectSameBits(two[i]!, values, `result ${i} on 2 threads`);
       expectSameBits(three[i]!, values, `result ${i} on 3 threads`);
     });
@@ -160,8 +180,8 @@ describe('wasm threads', () => {
     const pool = threadPool(backend)!;
     const simd = simdKernels(backend)!;
     const beyond = 0xfffffff0; // a byte offset past the end of the heap: the worker's access traps
-    const ok = { fn: 'gemm' as const, args: [0, 0, 0, 0, 1, 1, 1, 1, 1, 8, 0] };
-    const trap = { fn: 'gemm' as const, args: [beyond, beyond, beyond, 4, 4, 4, 4, 4, 4, 8, beyond] };
+    const ok = { fn: 'gemm' as const, args: [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 8, 0] };
+    const trap = { fn: 'gemm' as const, args: [beyond, beyond, beyond, 4, 4, 4, 4, 1, 4, 4, 8, beyond] };
     expect(() => pool.run([ok, trap], simd)).toThrow(/kernel gemm failed on worker 1: .*out of bounds/);
     // the pool keeps working
     expect(() => pool.run([ok, ok], simd)).not.toThrow();

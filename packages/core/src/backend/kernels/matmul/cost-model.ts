@@ -66,17 +66,20 @@ function pick(direct: number, swapped: number): 'direct' | 'swapped' {
 }
 
 /**
- * Form of an untransposed `[m,k]·[k,n]` product: direct (XNNPACK packs `b`, unless it holds it packed;
- * plus a row-padded copy where {@link worthPadding}) or swapped (`Cᵀ = bᵀ·aᵀ`: `bᵀ` made unless kept,
- * `aᵀ` transposed and packed, the result transposed back).
+ * Form of an untransposed `[m,k]·[k,n]` product. With XNNPACK: direct (it packs `b`, unless it holds it
+ * packed; plus a row-padded copy where {@link worthPadding}) or swapped (`Cᵀ = bᵀ·aᵀ`: `bᵀ` made unless
+ * kept, `aᵀ` transposed and packed, the result transposed back). Our GEMM packs `b` on every call either
+ * way and reads a transposed left operand in place, so for it the direct form never moves more.
  */
 export function untransposedForm(
   m: number,
   k: number,
   n: number,
+  ours: boolean,
   bPacked: boolean,
   bTransposedKept: boolean,
 ): 'direct' | 'swapped' {
+  if (ours) return pick(0, 1);
   const direct = bPacked ? 0 : k * n * PACK_COST + (worthPadding(m, k, n) ? k * n * TRANSPOSE_COST : 0);
   const swapped =
     (bTransposedKept ? 0 : k * n * TRANSPOSE_COST) + k * m * (TRANSPOSE_COST + PACK_COST) + n * m * TRANSPOSE_COST;
@@ -85,16 +88,23 @@ export function untransposedForm(
 
 /**
  * Form of a 2-D product with at least one transposed operand: direct (transposed copies of the
- * transposed operands, `b`'s kept) or swapped (`Cᵀ = op(b)ᵀ·op(a)ᵀ`, then transposed back).
+ * transposed operands, `b`'s kept) or swapped (`Cᵀ = op(b)ᵀ·op(a)ᵀ`, then transposed back). Our GEMM
+ * (`ours`) needs no copy of a transposed left operand, and packs its right operand on every call.
  */
 export function transposedForm(
   m: number,
   k: number,
   n: number,
+  ours: boolean,
   transposeA: boolean,
   transposeB: boolean,
   bTransposedKept: boolean,
 ): 'direct' | 'swapped' {
+  if (ours) {
+    const direct = transposeB && !bTransposedKept ? k * n * TRANSPOSE_COST : 0;
+    const swapped = (transposeA ? 0 : k * m * TRANSPOSE_COST) + n * m * TRANSPOSE_COST;
+    return pick(direct, swapped);
+  }
   const direct =
     (transposeA ? m * k * TRANSPOSE_COST : 0) +
     (transposeB ? (bTransposedKept ? 0 : k * n * (TRANSPOSE_COST + PACK_COST)) : k * n * PACK_COST);
@@ -144,6 +154,14 @@ export function threadsFor(macs: number, parts: number, poolSize: number): numbe
   return Math.max(1, Math.min(poolSize, Math.floor(macs / MIN_MACS_PER_THREAD), parts));
 }
 
+/** Elements below which a copy (a transpose) stays on one thread (~20 µs of work). */
+export const MIN_COPIES_PER_THREAD = 32 * 1024;
+
+/** Threads worth using for copying `elements` floats that split into at most `parts` pieces. */
+export function copyThreads(elements: number, parts: number, poolSize: number): number {
+  return Math.max(1, Math.min(poolSize, Math.floor(elements / MIN_COPIES_PER_THREAD), parts));
+}
+
 /** Threads worth using for a `[m,k]·[k,n]` product on a pool of `poolSize` (split by 8 columns or 4 rows). */
 export function gemmThreads(m: number, k: number, n: number, poolSize: number): number {
   return threadsFor(m * k * n, Math.max(Math.ceil(n / 8), Math.ceil(m / 4)), poolSize);
@@ -152,4 +170,26 @@ export function gemmThreads(m: number, k: number, n: number, poolSize: number): 
 /** Width (a multiple of 8) of the column blocks of our GEMM for an inner size `k`. */
 export function gemmBlockColumns(k: number): number {
   return Math.max(8, Math.floor(GEMM_BLOCK_BYTES / (4 * k) / 8) * 8);
+}
+
+/** Which engine runs a 2-D product: by the cost model, or forced (benchmarks and tests). */
+export type GemmEngine = 'auto' | 'xnnpack' | 'ours';
+let forcedEngine: GemmEngine = 'auto';
+
+/** Forces the engine of 2-D products (benchmarks and tests only; `'auto'` restores the cost model). */
+export function setGemmEngine(engine: GemmEngine): void {
+  forcedEngine = engine;
+}
+
+/** Rows below which XNNPACK, holding `b` packed from an earlier call, beats our GEMM (which packs per call). */
+const XNNPACK_MAX_ROWS = 16;
+
+/**
+ * Whether our GEMM (rather than XNNPACK) runs a product of `m` rows: always when it is split over threads
+ * (XNNPACK cannot run on our workers); on one thread too (measured 1.1–1.9x XNNPACK's rate, no transposed
+ * copies of a), except for a few rows against a `b` that XNNPACK holds packed (a decoding step's weights).
+ */
+export function useOurGemm(m: number, threads: number, bPacked: boolean): boolean {
+  if (forcedEngine !== 'auto') return forcedEngine === 'ours';
+  return threads > 1 || !(m < XNNPACK_MAX_ROWS && bPacked);
 }

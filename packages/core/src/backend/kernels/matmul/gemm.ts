@@ -12,10 +12,14 @@ import type { KernelCall, WorkerPool } from '../../threads/worker-pool';
 import type { WasmBackendInternals } from '../wasm-internals';
 import { gemmBlockColumns } from './cost-model';
 
-/** A product's operands in the heap: byte offsets, row strides in floats. */
+/**
+ * A product's operands in the heap: byte offsets; A(i, p) at `a + 4·(i·aRowStride + p·aColStride)` (so
+ * a transposed A is just other strides), B and C row-major with row strides `ldb` and `ldc` (floats).
+ */
 export interface GemmOperands {
   a: number;
-  lda: number;
+  aRowStride: number;
+  aColStride: number;
   b: number;
   ldb: number;
   c: number;
@@ -48,11 +52,21 @@ function packFloats(k: number, width: number): number {
   return k * Math.ceil(Math.min(gemmBlockColumns(k), width) / 8) * 8;
 }
 
-/** Runs `C = A·B` on `threads` threads of `pool` (the calling thread included). */
-export function parallelGemm(backend: WasmBackendInternals, pool: WorkerPool, g: GemmOperands, threads: number): void {
+/** Runs `C = A·B` on `threads` threads of `pool` (the calling thread included; no pool: 1 thread). */
+export function parallelGemm(
+  backend: WasmBackendInternals,
+  pool: WorkerPool | null,
+  g: GemmOperands,
+  threads: number,
+): void {
   const simd = simdKernels(backend);
   if (simd == null) throw new BackendError('gemm: the SIMD kernels module is not available');
   const nc = gemmBlockColumns(g.k);
+  if (pool == null || threads <= 1) {
+    const pk = packBuffer(backend, 0, 4 * packFloats(g.k, g.n));
+    simd.gemm(g.a, g.b, g.c, g.m, g.k, g.n, g.aRowStride, g.aColStride, g.ldb, g.ldc, nc, pk);
+    return;
+  }
   const calls: KernelCall[] = [];
   const panels = Math.ceil(g.n / 8);
   if (panels >= threads) {
@@ -62,7 +76,7 @@ export function parallelGemm(backend: WasmBackendInternals, pool: WorkerPool, g:
       const pk = packBuffer(backend, t, 4 * packFloats(g.k, j1 - j0));
       calls.push({
         fn: 'gemm',
-        args: [g.a, g.b + 4 * j0, g.c + 4 * j0, g.m, g.k, j1 - j0, g.lda, g.ldb, g.ldc, nc, pk],
+        args: [g.a, g.b + 4 * j0, g.c + 4 * j0, g.m, g.k, j1 - j0, g.aRowStride, g.aColStride, g.ldb, g.ldc, nc, pk],
       });
     }
   } else {
@@ -74,7 +88,20 @@ export function parallelGemm(backend: WasmBackendInternals, pool: WorkerPool, g:
       const pk = packBuffer(backend, t, 4 * packFloats(g.k, g.n));
       calls.push({
         fn: 'gemm',
-        args: [g.a + 4 * i0 * g.lda, g.b, g.c + 4 * i0 * g.ldc, i1 - i0, g.k, g.n, g.lda, g.ldb, g.ldc, nc, pk],
+        args: [
+          g.a + 4 * i0 * g.aRowStride,
+          g.b,
+          g.c + 4 * i0 * g.ldc,
+          i1 - i0,
+          g.k,
+          g.n,
+          g.aRowStride,
+          g.aColStride,
+          g.ldb,
+          g.ldc,
+          nc,
+          pk,
+        ],
       });
     }
   }

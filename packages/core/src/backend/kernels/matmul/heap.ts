@@ -4,7 +4,10 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../../simd/simd-module';
+import { threadPool } from '../../threads/backend-threads';
+import type { KernelCall } from '../../threads/worker-pool';
 import type { WasmBackendInternals } from '../wasm-internals';
+import { copyThreads } from './cost-model';
 
 /** A row-major matrix (or a stack of them) somewhere in the wasm heap. */
 export interface HeapMatrix {
@@ -19,6 +22,11 @@ export interface HeapMatrix {
   validCols?: number;
   /** a view registered for this call only (never in XNNPACK's cache after the call) */
   ephemeral?: boolean;
+  /**
+   * stored as its transpose (`cols × rows` row-major): only our GEMM takes such a left operand, reading
+   * it with swapped strides instead of a transposed copy
+   */
+  transposed?: boolean;
 }
 
 /** A copy of an operand that the kernel keeps until the operand is disposed. */
@@ -118,7 +126,8 @@ export function transposeBatched(
 
 /**
  * Transposes `batch` stacked `rows × cols` float32 matrices from byte offset `src` to `dst`: with the
- * SIMD kernel (kernels.wat) when available, else in JS.
+ * SIMD kernel (kernels.wat) when available (split by matrices, or by rows of one, over the backend's
+ * threads when large), else in JS.
  */
 export function transposeOnHeap(
   backend: WasmBackendInternals,
@@ -134,7 +143,25 @@ export function transposeOnHeap(
     return;
   }
   const bytes = rows * cols * 4;
-  for (let b = 0; b < batch; b++) simd.transpose(src + b * bytes, dst + b * bytes, rows, cols);
+  const pool = threadPool(backend);
+  const parts = batch > 1 ? batch : Math.ceil(rows / 32);
+  const threads = pool == null ? 1 : copyThreads(batch * rows * cols, parts, pool.size);
+  if (pool == null || threads <= 1) {
+    simd.transpose_batch(src, dst, batch, rows, cols);
+    return;
+  }
+  const calls: KernelCall[] = [];
+  for (let t = 0; t < threads; t++) {
+    const p0 = Math.floor((t * parts) / threads);
+    const p1 = Math.floor(((t + 1) * parts) / threads);
+    if (batch > 1) {
+      calls.push({ fn: 'transpose_batch', args: [src + p0 * bytes, dst + p0 * bytes, p1 - p0, rows, cols] });
+    } else {
+      const [r0, r1] = [p0 * 32, Math.min(rows, p1 * 32)];
+      calls.push({ fn: 'transpose', args: [src + 4 * r0 * cols, dst + 4 * r0, r1 - r0, cols, cols, rows] });
+    }
+  }
+  pool.run(calls, simd);
 }
 
 /** A fresh heap matrix holding the transpose of `m` (`batch` stacked matrices). */
