@@ -200,8 +200,8 @@ function engineFor(
 }
 
 /**
- * `out[M,N] = a[M,K] · b[K,N]` (no batch; `b` maybe row-padded; `a` maybe stored transposed when our
- * GEMM runs the product), as one XNNPACK call or our GEMM on the backend's threads. For XNNPACK, a tall
+ * `out[M,N] = a[M,K] · b[K,N]` (no transposes, no batch; `b` maybe row-padded), as one XNNPACK call or
+ * our GEMM on the backend's threads. For XNNPACK, a tall
  * product whose packed `b` would not fit the L2 budget (and is not already packed) runs in column blocks
  * of `b`; when `b` is narrow, in row blocks of `b` with the partial products summed in order, whichever
  * engine runs them (so the bits do not depend on the engine).
@@ -218,17 +218,11 @@ function fastProduct(
   const k = a.cols;
   const n = b.validCols ?? b.cols;
   const { ours, threads } = engineFor(backend, state, m, k, n, b);
-  if (a.transposed === true && !ours) {
-    // XNNPACK needs a row-major a (not reached by the kernel's own choices: only a forced engine gets here)
-    const copy = transposedCopy(backend, scratch, { ...a, rows: k, cols: m, transposed: false });
-    a = copy.matrix;
-  }
-  const [aRowStride, aColStride] = a.transposed === true ? [1, m] : [k, 1];
   const gemm = (aOffset: number, right: HeapMatrix, target: number, depth: number): void =>
     parallelGemm(
       backend,
       threadPool(backend),
-      { a: aOffset, aRowStride, aColStride, b: right.offset, ldb: right.cols, c: target, ldc: n, m, k: depth, n },
+      { a: aOffset, lda: k, b: right.offset, ldb: right.cols, c: target, ldc: n, m, k: depth, n },
       threads,
     );
   if (b.validCols !== undefined && b.validCols < b.cols) {
@@ -255,7 +249,7 @@ function fastProduct(
       const rowsOffset = b.offset + k0 * n * 4;
       const right: HeapMatrix = { id: -1, offset: rowsOffset, rows: d, cols: n, ephemeral: true };
       if (aBlock == null) {
-        gemm(a.offset + 4 * k0 * aColStride, right, k0 === 0 ? out.offset : partialOffset, d);
+        gemm(a.offset + 4 * k0, right, k0 === 0 ? out.offset : partialOffset, d);
       } else {
         const aOffset = offsetOf(backend, aBlock);
         copyRows(backend, (a.offset >>> 2) + k0, k, aOffset >>> 2, d, m, d);
@@ -406,12 +400,9 @@ function product2d(
     untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
     return;
   }
-  // our GEMM reads a transposed left operand through its strides: no copy
   const ours = engineFor(backend, state, m, k, n, b).ours;
   if (transposedForm(m, k, n, ours, transposeA, transposeB, cachedB != null) === 'direct') {
-    let left = a;
-    if (transposeA)
-      left = ours ? { ...a, rows: m, cols: k, transposed: true } : transposedCopy(backend, scratch, a).matrix;
+    const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
     let right = b;
     if (transposeB) {
       if (cachedB != null) {
@@ -435,9 +426,7 @@ function product2d(
     return;
   }
   // Cᵀ[N,M] = op(b)ᵀ[N,K] · op(a)ᵀ[K,M], then transpose into out.
-  let left = b;
-  if (!transposeB)
-    left = ours ? { ...b, rows: n, cols: k, transposed: true } : transposedCopy(backend, scratch, b).matrix;
+  const left = transposeB ? b : transposedCopy(backend, scratch, b).matrix;
   const right = transposeA ? a : transposedCopy(backend, scratch, a).matrix;
   const tmp = scratch.alloc(n * m);
   const tmpMatrix: HeapMatrix = { id: idOf(backend, tmp), offset: offsetOf(backend, tmp), rows: n, cols: m };

@@ -469,15 +469,14 @@
   ;; `pk` as 8-column panels of k × 8 contiguous floats (the last one zero-padded), then every 4 rows of A
   ;; run against every panel in a 4 × 8 register tile (8 accumulators; A's values splatted, B's panel
   ;; rows loaded as two vectors). Unpacked B rows at power-of-two strides alias in the caches (measured:
-  ;; 3x slower at k = 2048). A(i, p) is at a + 4·(i·aRowStride + p·aColStride), so a transposed A needs
-  ;; no copy; B and C are row-major with row strides ldb and ldc (floats); pointers are in bytes.
+  ;; 3x slower at k = 2048). A, B and C are row-major with row strides lda, ldb and ldc (floats); pointers
+  ;; are in bytes.
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (param $aRowStride i32) (param $aColStride i32) (param $ldb i32) (param $ldc i32) (param $nc i32) (param $pk i32)
-    (local $ldaB i32) (local $aStep i32) (local $ldcB i32) (local $jb i32) (local $w i32) (local $i i32) (local $j i32)
+    (param $lda i32) (param $ldb i32) (param $ldc i32) (param $nc i32) (param $pk i32)
+    (local $ldaB i32) (local $ldcB i32) (local $jb i32) (local $w i32) (local $i i32) (local $j i32)
     (local $rows i32) (local $aRow i32) (local $cRow i32) (local $panel i32) (local $panelBytes i32)
-    (local.set $ldaB (i32.shl (local.get $aRowStride) (i32.const 2)))
-    (local.set $aStep (i32.shl (local.get $aColStride) (i32.const 2)))
+    (local.set $ldaB (i32.shl (local.get $lda) (i32.const 2)))
     (local.set $ldcB (i32.shl (local.get $ldc) (i32.const 2)))
     (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
     (block $jbDone (loop $jbLoop
@@ -498,7 +497,7 @@
         (local.set $panel (local.get $pk))
         (block $jDone (loop $jLoop
           (br_if $jDone (i32.ge_u (local.get $j) (local.get $w)))
-          (call $gemm_tile (local.get $aRow) (local.get $ldaB) (local.get $aStep) (local.get $panel)
+          (call $gemm_tile (local.get $aRow) (local.get $ldaB) (local.get $panel)
             (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))) (local.get $ldcB) (local.get $k) (local.get $rows)
             (select (i32.const 8) (i32.sub (local.get $w) (local.get $j))
               (i32.ge_u (i32.sub (local.get $w) (local.get $j)) (i32.const 8))))
@@ -551,9 +550,8 @@
   )
 
   ;; One 4 × 8 tile: C[0:rows, 0:cols] = A[0:rows, 0:k] · panel (rows ≤ 4, cols ≤ 8; A's rows ldaB bytes
-  ;; apart, its columns aStep bytes apart). Rows beyond `rows` re-read the last valid row of A (no
-  ;; out-of-range loads) and are not stored.
-  (func $gemm_tile (param $a i32) (param $ldaB i32) (param $aStep i32) (param $pb i32) (param $c i32) (param $ldcB i32) (param $k i32)
+  ;; apart). Rows beyond `rows` re-read the last valid row of A (no out-of-range loads) and are not stored.
+  (func $gemm_tile (param $a i32) (param $ldaB i32) (param $pb i32) (param $c i32) (param $ldcB i32) (param $k i32)
     (param $rows i32) (param $cols i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $p i32)
     (local $va v128) (local $b0 v128) (local $b1 v128)
@@ -580,10 +578,10 @@
       (local.set $va (v128.load32_splat align=4 (local.get $a3)))
       (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $va) (local.get $b0))))
       (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $va) (local.get $b1))))
-      (local.set $a0 (i32.add (local.get $a0) (local.get $aStep)))
-      (local.set $a1 (i32.add (local.get $a1) (local.get $aStep)))
-      (local.set $a2 (i32.add (local.get $a2) (local.get $aStep)))
-      (local.set $a3 (i32.add (local.get $a3) (local.get $aStep)))
+      (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+      (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+      (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+      (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (local.set $p (i32.sub (local.get $p) (i32.const 1)))
       (br $loop)))

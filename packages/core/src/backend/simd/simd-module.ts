@@ -60,8 +60,8 @@ export interface SimdKernels {
   sub_scale_rows(src: number, dst: number, rows: number, cols: number, c: number, scales: number): void;
   /**
    * `C[i, j] = Σ_p A[i, p]·B[p, j]` for `m × k` A and `k × n` B, summed in order from +0 (the bits of
-   * XNNPACK's product); A(i, p) at `i·aRowStride + p·aColStride` floats, B and C row-major with row
-   * strides `ldb`, `ldc`; B is packed per block of `nc` columns into `pk` (`k · ⌈min(nc, n)/8⌉·8` floats)
+   * XNNPACK's product); row-major, row strides `lda`, `ldb`, `ldc` in floats; B is packed per block of
+   * `nc` columns into `pk` (`k · ⌈min(nc, n)/8⌉·8` floats)
    */
   gemm(
     a: number,
@@ -70,8 +70,7 @@ export interface SimdKernels {
     m: number,
     k: number,
     n: number,
-    aRowStride: number,
-    aColStride: number,
+    lda: number,
     ldb: number,
     ldc: number,
     nc: number,

@@ -180,8 +180,8 @@ describe('wasm threads', () => {
     const pool = threadPool(backend)!;
     const simd = simdKernels(backend)!;
     const beyond = 0xfffffff0; // a byte offset past the end of the heap: the worker's access traps
-    const ok = { fn: 'gemm' as const, args: [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 8, 0] };
-    const trap = { fn: 'gemm' as const, args: [beyond, beyond, beyond, 4, 4, 4, 4, 1, 4, 4, 8, beyond] };
+    const ok = { fn: 'gemm' as const, args: [0, 0, 0, 0, 1, 1, 1, 1, 1, 8, 0] };
+    const trap = { fn: 'gemm' as const, args: [beyond, beyond, beyond, 4, 4, 4, 4, 4, 4, 8, beyond] };
     expect(() => pool.run([ok, trap], simd)).toThrow(/kernel gemm failed on worker 1: .*out of bounds/);
     // the pool keeps working
     expect(() => pool.run([ok, ok], simd)).not.toThrow();

@@ -69,7 +69,7 @@ function pick(direct: number, swapped: number): 'direct' | 'swapped' {
  * Form of an untransposed `[m,k]·[k,n]` product. With XNNPACK: direct (it packs `b`, unless it holds it
  * packed; plus a row-padded copy where {@link worthPadding}) or swapped (`Cᵀ = bᵀ·aᵀ`: `bᵀ` made unless
  * kept, `aᵀ` transposed and packed, the result transposed back). Our GEMM packs `b` on every call either
- * way and reads a transposed left operand in place, so for it the direct form never moves more.
+ * way, so for it the direct form never moves more.
  */
 export function untransposedForm(
   m: number,
@@ -89,7 +89,7 @@ export function untransposedForm(
 /**
  * Form of a 2-D product with at least one transposed operand: direct (transposed copies of the
  * transposed operands, `b`'s kept) or swapped (`Cᵀ = op(b)ᵀ·op(a)ᵀ`, then transposed back). Our GEMM
- * (`ours`) needs no copy of a transposed left operand, and packs its right operand on every call.
+ * (`ours`) packs its right operand on every call, whichever form.
  */
 export function transposedForm(
   m: number,
@@ -100,17 +100,13 @@ export function transposedForm(
   transposeB: boolean,
   bTransposedKept: boolean,
 ): 'direct' | 'swapped' {
-  if (ours) {
-    const direct = transposeB && !bTransposedKept ? k * n * TRANSPOSE_COST : 0;
-    const swapped = (transposeA ? 0 : k * m * TRANSPOSE_COST) + n * m * TRANSPOSE_COST;
-    return pick(direct, swapped);
-  }
+  const pack = ours ? 0 : PACK_COST;
   const direct =
     (transposeA ? m * k * TRANSPOSE_COST : 0) +
-    (transposeB ? (bTransposedKept ? 0 : k * n * (TRANSPOSE_COST + PACK_COST)) : k * n * PACK_COST);
+    (transposeB ? (bTransposedKept ? 0 : k * n * (TRANSPOSE_COST + pack)) : k * n * pack);
   const swapped =
     (transposeB ? 0 : n * k * TRANSPOSE_COST) +
-    (transposeA ? k * m * PACK_COST : k * m * (TRANSPOSE_COST + PACK_COST)) +
+    (transposeA ? k * m * pack : k * m * (TRANSPOSE_COST + pack)) +
     n * m * TRANSPOSE_COST;
   return pick(direct, swapped);
 }
@@ -186,8 +182,9 @@ const XNNPACK_MAX_ROWS = 16;
 
 /**
  * Whether our GEMM (rather than XNNPACK) runs a product of `m` rows: always when it is split over threads
- * (XNNPACK cannot run on our workers); on one thread too (measured 1.1–1.9x XNNPACK's rate, no transposed
- * copies of a), except for a few rows against a `b` that XNNPACK holds packed (a decoding step's weights).
+ * (XNNPACK cannot run on our workers); on one thread too (measured 1.0–1.9x XNNPACK's rate: tall
+ * products do not outgrow the L2 cache), except for a few rows against a `b` that XNNPACK holds packed
+ * (a decoding step's weights), where XNNPACK saves our per-call packing.
  */
 export function useOurGemm(m: number, threads: number, bPacked: boolean): boolean {
   if (forcedEngine !== 'auto') return forcedEngine === 'ours';

@@ -12,14 +12,10 @@ import type { KernelCall, WorkerPool } from '../../threads/worker-pool';
 import type { WasmBackendInternals } from '../wasm-internals';
 import { gemmBlockColumns } from './cost-model';
 
-/**
- * A product's operands in the heap: byte offsets; A(i, p) at `a + 4·(i·aRowStride + p·aColStride)` (so
- * a transposed A is just other strides), B and C row-major with row strides `ldb` and `ldc` (floats).
- */
+/** A product's operands in the heap: byte offsets, row strides in floats. */
 export interface GemmOperands {
   a: number;
-  aRowStride: number;
-  aColStride: number;
+  lda: number;
   b: number;
   ldb: number;
   c: number;
@@ -64,7 +60,7 @@ export function parallelGemm(
   const nc = gemmBlockColumns(g.k);
   if (pool == null || threads <= 1) {
     const pk = packBuffer(backend, 0, 4 * packFloats(g.k, g.n));
-    simd.gemm(g.a, g.b, g.c, g.m, g.k, g.n, g.aRowStride, g.aColStride, g.ldb, g.ldc, nc, pk);
+    simd.gemm(g.a, g.b, g.c, g.m, g.k, g.n, g.lda, g.ldb, g.ldc, nc, pk);
     return;
   }
   const calls: KernelCall[] = [];
@@ -76,7 +72,7 @@ export function parallelGemm(
       const pk = packBuffer(backend, t, 4 * packFloats(g.k, j1 - j0));
       calls.push({
         fn: 'gemm',
-        args: [g.a, g.b + 4 * j0, g.c + 4 * j0, g.m, g.k, j1 - j0, g.aRowStride, g.aColStride, g.ldb, g.ldc, nc, pk],
+        args: [g.a, g.b + 4 * j0, g.c + 4 * j0, g.m, g.k, j1 - j0, g.lda, g.ldb, g.ldc, nc, pk],
       });
     }
   } else {
@@ -88,20 +84,7 @@ export function parallelGemm(
       const pk = packBuffer(backend, t, 4 * packFloats(g.k, g.n));
       calls.push({
         fn: 'gemm',
-        args: [
-          g.a + 4 * i0 * g.aRowStride,
-          g.b,
-          g.c + 4 * i0 * g.ldc,
-          i1 - i0,
-          g.k,
-          g.n,
-          g.aRowStride,
-          g.aColStride,
-          g.ldb,
-          g.ldc,
-          nc,
-          pk,
-        ],
+        args: [g.a + 4 * i0 * g.lda, g.b, g.c + 4 * i0 * g.ldc, i1 - i0, g.k, g.n, g.lda, g.ldb, g.ldc, nc, pk],
       });
     }
   }

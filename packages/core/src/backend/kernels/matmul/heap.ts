@@ -22,11 +22,6 @@ export interface HeapMatrix {
   validCols?: number;
   /** a view registered for this call only (never in XNNPACK's cache after the call) */
   ephemeral?: boolean;
-  /**
-   * stored as its transpose (`cols × rows` row-major): only our GEMM takes such a left operand, reading
-   * it with swapped strides instead of a transposed copy
-   */
-  transposed?: boolean;
 }
 
 /** A copy of an operand that the kernel keeps until the operand is disposed. */
