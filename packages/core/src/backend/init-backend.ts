@@ -7,6 +7,7 @@ import * as tfc from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { BackendError } from './errors';
 import { registerCaptionKernels } from './kernels/register';
+import { setSplitAll } from './kernels/matmul/cost-model';
 import { asWasmBackend, type WasmBackendInternals } from './kernels/wasm-internals';
 import { dynamicImport, loadNativeBackend, type ModuleImporter, type NativePackage } from './native';
 import { isSharedMemory } from './simd/simd-module';
@@ -36,11 +37,18 @@ export interface InitBackendOptions {
    * the hand-over (~256 K multiply-adds per thread) stays on the calling thread. Results are bit-identical
    * for every thread count: each output element is computed by one thread, in the same order. Default:
    * the `CAPTION_WASM_THREADS` environment variable, else the machine's cores (`os.availableParallelism()`).
-   * `1` is the single-threaded backend on tfjs's own binary, without workers. Changing between 1 and more
-   * re-creates the wasm backend (its memory must be shared or not), which needs no tensor to be alive.
-   * Ignored by the other backends.
+   * `1` is the single-threaded backend on tfjs's own binary, without workers. Going from 1 to more threads
+   * re-creates the wasm backend on a shared memory, which needs no tensor to be alive on it; going back to
+   * 1 re-creates it on tfjs's binary when no tensor is alive, else keeps the shared memory without workers
+   * (same results). Ignored by the other backends.
    */
   threads?: number;
+  /**
+   * For tests: split every product and transpose that has parts for several threads, however small, so
+   * that small models run the threaded paths too (results are the same; it is slower). Default: on when
+   * the `CAPTION_WASM_SPLIT_ALL` environment variable is `1`.
+   */
+  splitAll?: boolean;
   /** @internal module loader, replaced in tests to simulate absent or broken native packages */
   importer?: ModuleImporter;
 }
@@ -129,16 +137,21 @@ function initializedWasmBackend(): WasmBackendInternals | null {
 }
 
 /**
- * Replaces the initialised wasm backend by a fresh one (the next `setBackend('wasm')` initialises it
- * with the binary then configured), when its memory's sharedness is not what the thread count needs.
+ * Replaces the initialised wasm backend by a fresh one (the next `setBackend('wasm')` initialises it with
+ * the binary then configured), because its memory's sharedness is not what the thread count needs.
+ * Returns false, changing nothing, when tensors are alive on it and `required` is false (one thread on a
+ * shared memory computes the same as on tfjs's own binary).
+ *
+ * @throws {BackendError} when tensors are alive on it and `required` (several threads need a shared memory)
  */
-async function recreateWasmBackend(existing: WasmBackendInternals): Promise<void> {
+async function recreateWasmBackend(existing: WasmBackendInternals, required: boolean): Promise<boolean> {
   const live = existing.numDataIds();
   if (live > 0) {
+    if (!required) return false;
     throw new BackendError(
-      `initBackend: switching the wasm backend between 1 and several threads re-creates it (its memory ` +
-        `must be shared or not), which would lose the ${live} tensor buffers alive on it; dispose them ` +
-        `first, or give the thread count to the first initBackend call`,
+      `initBackend: running the wasm backend on several threads re-creates it on a shared memory, which ` +
+        `would lose the ${live} tensor buffers alive on it; dispose them first, or give the thread count ` +
+        `to the first initBackend call`,
     );
   }
   const factory = tfc.findBackendFactory('wasm');
@@ -146,6 +159,7 @@ async function recreateWasmBackend(existing: WasmBackendInternals): Promise<void
   await setThreadCount(existing, 1);
   tfc.removeBackend('wasm');
   tfc.registerBackend('wasm', factory, WASM_PRIORITY);
+  return true;
 }
 
 /** Whether tfjs was last pointed at our shared-memory binary (so a later single thread must point it back). */
@@ -164,15 +178,20 @@ async function setUpWasm(options: InitBackendOptions, requested: number): Promis
   }
   const shared = threads > 1;
   const existing = initializedWasmBackend();
-  if (existing != null && isSharedMemory(existing.wasm.asm?.memory) !== shared) await recreateWasmBackend(existing);
-  if (shared) {
-    wasm.setWasmPaths?.(sharedMemoryWasmPaths(options.wasmPaths), true);
-    sharedPathsSet = true;
-  } else if (sharedPathsSet) {
-    wasm.setWasmPaths?.(stockWasmPaths(options.wasmPaths), false);
-    sharedPathsSet = false;
-  } else if (options.wasmPaths !== undefined) {
-    wasm.setWasmPaths?.(options.wasmPaths);
+  const created =
+    existing == null ||
+    (isSharedMemory(existing.wasm.asm?.memory) !== shared && (await recreateWasmBackend(existing, shared)));
+  if (created) {
+    // point tfjs at the binary this thread count needs before it initialises the backend
+    if (shared) {
+      wasm.setWasmPaths?.(sharedMemoryWasmPaths(options.wasmPaths), true);
+      sharedPathsSet = true;
+    } else if (sharedPathsSet) {
+      wasm.setWasmPaths?.(stockWasmPaths(options.wasmPaths), false);
+      sharedPathsSet = false;
+    } else if (options.wasmPaths !== undefined) {
+      wasm.setWasmPaths?.(options.wasmPaths);
+    }
   }
   const kernels = registerCaptionKernels('wasm');
   registerCaptionKernels('cpu');
@@ -318,6 +337,7 @@ async function setUp(kind: BackendKind, options: InitBackendOptions, threads: nu
 export async function initBackend(kind: BackendKind = 'auto', options: InitBackendOptions = {}): Promise<BackendInfo> {
   while (pending != null) await pending.catch(() => undefined);
   const threads = requestedThreads(options);
+  setSplitAll(options.splitAll ?? process.env['CAPTION_WASM_SPLIT_ALL'] === '1');
   if (
     active != null &&
     active.requested === kind &&

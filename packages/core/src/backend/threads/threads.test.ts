@@ -8,7 +8,7 @@ import { BackendError } from '../errors';
 import { initBackend } from '../init-backend';
 import { DEFAULT_PACK_BUDGET, setGemmEngine, setPackBudget } from '../kernels/batch-mat-mul';
 import { asWasmBackend } from '../kernels/wasm-internals';
-import { simdKernels, simdKernelsModule } from '../simd/simd-module';
+import { isSharedMemory, simdKernels, simdKernelsModule } from '../simd/simd-module';
 import { threadPool } from './backend-threads';
 import { withSharedMemory } from './shared-memory';
 
@@ -130,10 +130,11 @@ describe('wasm threads', () => {
     await initBackend('wasm', { quiet: true });
   });
 
-  it("give XNNPACK's bits: products and gradients on 1, 2 and 3 threads equal XNNPACK's on one", async () => {
+  it("give XNNPACK's bits: products and gradients on 1, 2 (every product split or not) and 3 threads equal XNNPACK's on one", async () => {
     const info1 = await initBackend('wasm', { quiet: true, threads: 1 });
     expect(info1.threads).toBe(1);
     expect(threadPool(tfc.engine().backend)).toBeNull();
+    expect(isSharedMemory(asWasmBackend(tfc.engine().backend).wasm.asm?.memory)).toBe(false); // tfjs's binary
     setGemmEngine('xnnpack');
     let xnnpack: Float32Array[];
     try {
@@ -145,27 +146,39 @@ describe('wasm threads', () => {
     const info2 = await initBackend('wasm', { quiet: true, threads: 2 });
     expect(info2.threads).toBe(2);
     expect(info2.description).toBe('wasm (XNNPACK, SIMD, 2 threads)');
+    expect(isSharedMemory(asWasmBackend(tfc.engine().backend).wasm.asm?.memory)).toBe(true);
     const pool = threadPool(tfc.engine().backend)!;
     expect(pool.size).toBe(2);
     const two = battery();
     expect(pool.sharedRuns).toBeGreaterThanOrEqual(3 * CASES.length);
+    await initBackend('wasm', { quiet: true, threads: 2, splitAll: true });
+    const splitAll = battery();
     await initBackend('wasm', { quiet: true, threads: 3 });
     const three = battery();
     expect(single).toHaveLength(xnnpack.length);
     xnnpack.forEach((values, i) => {
       expectSameBits(single[i]!, values, `result ${i} on 1 thread`);
       expectSameBits(two[i]!, values, `result ${i} on 2 threads`);
+      expectSameBits(splitAll[i]!, values, `result ${i} on 2 threads, every product split`);
       expectSameBits(three[i]!, values, `result ${i} on 3 threads`);
     });
   });
 
-  it('refuse to re-create the backend while tensors are alive on it', async () => {
-    await initBackend('wasm', { quiet: true, threads: 2 });
+  it('go from 1 to several threads only with no tensor alive, and back to 1 keeping them', async () => {
+    await initBackend('wasm', { quiet: true, threads: 1 });
     const alive = tfc.ones([2]);
     try {
-      await expect(initBackend('wasm', { quiet: true, threads: 1 })).rejects.toThrow(/dispose them first/);
-    } finally {
+      await expect(initBackend('wasm', { quiet: true, threads: 2 })).rejects.toThrow(/dispose them first/);
       alive.dispose();
+      await initBackend('wasm', { quiet: true, threads: 2 });
+      const kept = tfc.ones([2]);
+      const info = await initBackend('wasm', { quiet: true, threads: 1 });
+      expect(info.threads).toBe(1);
+      expect(threadPool(tfc.engine().backend)).toBeNull();
+      expect(Array.from(kept.dataSync())).toEqual([1, 1]);
+      kept.dispose();
+    } finally {
+      if (!alive.isDisposed) alive.dispose();
     }
   });
 

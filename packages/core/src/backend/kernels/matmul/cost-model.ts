@@ -139,6 +139,17 @@ export function productLayout(m: number, k: number, n: number, bPacked: boolean)
  */
 export const MIN_MACS_PER_THREAD = 256 * 1024;
 
+/** Whether every product and copy that can be split is split, however small (tests). */
+let splitAll = false;
+
+/**
+ * Splits every product and transpose that has parts for several threads, however small (tests of small
+ * models use it to run the threaded paths); `false` restores the size thresholds.
+ */
+export function setSplitAll(on: boolean): void {
+  splitAll = on;
+}
+
 /** Columns per block of our GEMM: its packed `b` block (k × columns floats) stays in the L2 cache. */
 const GEMM_BLOCK_BYTES = 512 * 1024;
 
@@ -147,7 +158,8 @@ const GEMM_BLOCK_BYTES = 512 * 1024;
  * of `poolSize` threads (1: run it on the caller alone).
  */
 export function threadsFor(macs: number, parts: number, poolSize: number): number {
-  return Math.max(1, Math.min(poolSize, Math.floor(macs / MIN_MACS_PER_THREAD), parts));
+  const bySize = splitAll ? poolSize : Math.floor(macs / MIN_MACS_PER_THREAD);
+  return Math.max(1, Math.min(poolSize, bySize, parts));
 }
 
 /** Elements below which a copy (a transpose) stays on one thread (~20 µs of work). */
@@ -155,7 +167,8 @@ export const MIN_COPIES_PER_THREAD = 32 * 1024;
 
 /** Threads worth using for copying `elements` floats that split into at most `parts` pieces. */
 export function copyThreads(elements: number, parts: number, poolSize: number): number {
-  return Math.max(1, Math.min(poolSize, Math.floor(elements / MIN_COPIES_PER_THREAD), parts));
+  const bySize = splitAll ? poolSize : Math.floor(elements / MIN_COPIES_PER_THREAD);
+  return Math.max(1, Math.min(poolSize, bySize, parts));
 }
 
 /** Threads worth using for a `[m,k]·[k,n]` product on a pool of `poolSize` (split by 8 columns or 4 rows). */
