@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../random';
 import { BackendError } from '../errors';
 import { initBackend } from '../init-backend';
+import { adamUpdate } from '../ops/adam-update';
 import { DEFAULT_PACK_BUDGET, setGemmEngine, setPackBudget } from '../kernels/batch-mat-mul';
 import { asWasmBackend } from '../kernels/wasm-internals';
 import { isSharedMemory, simdKernels, simdKernelsModule } from '../simd/simd-module';
@@ -122,6 +123,25 @@ function battery(): Float32Array[] {
   } finally {
     setPackBudget(DEFAULT_PACK_BUDGET);
   }
+  // the fused Adam update (elementwise, split by ranges), 100,003 parameters
+  tfc.tidy(() => {
+    const shape = [100_003];
+    const [p, g, m, v] = [0, 1, 2, 3].map(() => randomTensor(rng, shape)) as [
+      tfc.Tensor,
+      tfc.Tensor,
+      tfc.Tensor,
+      tfc.Tensor,
+    ];
+    const updated = adamUpdate(p, g, m, tfc.abs(v), {
+      learningRate: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      step: 3,
+      weightDecay: 0.01,
+    });
+    for (const t of [updated.param, updated.expAvg, updated.expAvgSq]) out.push(t.dataSync() as Float32Array);
+  });
   return out;
 }
 

@@ -14,7 +14,7 @@ import { BackendError } from '../errors';
 import type { SimdKernels } from '../simd/simd-module';
 
 /** The kernels a pool can run (exports of kernels.wat that are safe to run on parts of a tensor). */
-export const POOL_FUNCTIONS = ['gemm', 'bmm_nn', 'bmm_nt', 'transpose', 'transpose_batch'] as const;
+export const POOL_FUNCTIONS = ['gemm', 'bmm_nn', 'bmm_nt', 'transpose', 'transpose_batch', 'adam'] as const;
 
 /** The name of a kernel a pool can run. */
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
@@ -37,7 +37,7 @@ const DONE = 1;
 const FN = 2;
 const ARG_COUNT = 3;
 const STATUS = 4;
-const MAX_ARGS = 16;
+const MAX_ARGS = 24;
 const ERROR_BYTES = 512;
 
 /**
