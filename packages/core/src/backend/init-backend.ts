@@ -316,22 +316,24 @@ async function setUp(kind: BackendKind, options: InitBackendOptions, threads: nu
  *   (optional peer dependencies, loaded with a dynamic import), else `'wasm'`. An absent package is
  *   skipped silently; an installed but broken one (addon not built, CUDA missing, a second tfjs-core)
  *   gives one warning naming the reason.
- * - `'wasm'`: tfjs-backend-wasm (XNNPACK, SIMD, one thread in Node), plus our kernels: a JS
- *   `UnsortedSegmentSum` (embedding gradients), cpu fallbacks for the convolution gradients wasm lacks,
- *   and a `BatchMatMul` that keeps transposed and batched products on XNNPACK's fast path.
+ * - `'wasm'`: tfjs-backend-wasm (XNNPACK, SIMD), plus our kernels: a JS `UnsortedSegmentSum` (embedding
+ *   gradients), cpu fallbacks for the convolution gradients wasm lacks, and a `BatchMatMul` that runs every
+ *   product on a fast path (our GEMM, with XNNPACK's bits), on `options.threads` threads (default: the
+ *   machine's cores; worker threads sharing the backend's memory; results do not depend on the count).
  * - `'cpu'`: the pure-JS reference backend, with a linear-time `UnsortedSegmentSum`.
  * - `'node-gpu'` / `'node'`: that package or a {@link BackendError}.
  *
- * Idempotent: a second call with the same kind returns the same info and prints nothing; a call with
- * another kind switches. The cpu backend's "install tfjs-node" banner is suppressed.
+ * Idempotent: a second call with the same kind and thread count returns the same info and prints nothing;
+ * a call with another kind or count switches. The cpu backend's "install tfjs-node" banner is suppressed.
  *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
  * import { initBackend } from '@caption/core';
  *
- * const info = await initBackend('auto');        // stderr: [@caption/core] backend: wasm (XNNPACK, SIMD, 1 thread)
+ * const info = await initBackend('auto');        // stderr: [@caption/core] backend: wasm (XNNPACK, SIMD, 2 threads)
  * console.log(info.kind, tf.getBackend());       // 'wasm' 'wasm'
+ * await initBackend('wasm', { threads: 1 });     // one thread, tfjs's own binary
  * ```
  */
 export async function initBackend(kind: BackendKind = 'auto', options: InitBackendOptions = {}): Promise<BackendInfo> {
