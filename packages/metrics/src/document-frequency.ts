@@ -1,48 +1,30 @@
 /**
  * Document frequencies as CIDEr counts them (`CiderScorer.compute_doc_freq`): for each n-gram of order 1..n,
- * the number of reference sets (images) holding it, each set counting once. `CiderDScorer.fromCorpus` counts
- * this way, and `@caption/data-coco` writes `prepro_ngrams.py`'s caches from {@link documentFrequencies}.
- * (Scoring an evaluation's own references, `cider`, counts the same thing on its per-image n-gram encoding,
- * see `internal/document-frequency.ts`.)
+ * the number of reference sets (images) holding it, each set counting once. The counting is the repository's
+ * one counter (`DocumentFrequencyCounter`, internal/document-frequency.ts, which `cider()` uses on an
+ * evaluation too); here a corpus of reference sets is encoded with one corpus-wide n-gram table and counted set
+ * by set, for `CiderDScorer.fromCorpus` (which keeps the table to score with) and for
+ * {@link documentFrequencies} (with which `@caption/data-coco` writes `prepro_ngrams.py`'s caches).
  */
+import { DocumentFrequencyCounter } from './internal/document-frequency';
 import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { ROOT } from './internal/ngram-table';
 import { SentenceStore } from './internal/sentence-store';
-import { grown } from './internal/typed-arrays';
 import { positiveIntegerOption } from './validate';
 
-/** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */
-export class DocumentFrequencyCounter {
-  /** Reference sets counted. */
-  sets = 0;
-  private counts: Int32Array = new Int32Array(4096);
-  private lastSet: Int32Array = new Int32Array(4096);
-
-  /** Counts one reference set: sentences `first .. end` of `sentences`, whose n-gram ids are below `endId`. */
-  add(sentences: SentenceStore, first: number, end: number, endId: number): void {
-    if (this.counts.length < endId) {
-      this.counts = grown(this.counts, endId);
-      this.lastSet = grown(this.lastSet, endId);
-    }
-    this.sets += 1;
-    const { counts, lastSet } = this;
-    const stamp = this.sets;
-    const ngrams = sentences.ngrams;
-    const from = sentences.starts[first] as number;
-    const to = sentences.starts[end] as number;
-    for (let i = from; i < to; i++) {
-      const id = ngrams[i] as number;
-      if (lastSet[id] !== stamp) {
-        lastSet[id] = stamp;
-        counts[id] = (counts[id] as number) + 1;
-      }
-    }
-  }
-
-  /** The frequency of every id below `endId`. */
-  result(endId: number): Int32Array {
-    return this.counts.slice(0, endId);
-  }
+/**
+ * @internal Counts one reference set: sentences `first .. end` of `sentences`, whose n-gram ids are below
+ * `endId` (the sentences of a set encoded with one corpus-wide {@link NgramVocabulary}).
+ */
+export function countReferenceSet(
+  counter: DocumentFrequencyCounter,
+  sentences: SentenceStore,
+  first: number,
+  end: number,
+  endId: number,
+): void {
+  counter.beginSet(endId);
+  counter.count(sentences.ngrams, sentences.starts[first] as number, sentences.starts[end] as number, 1);
 }
 
 /** What {@link documentFrequencies} counts. */
@@ -75,9 +57,9 @@ export function documentFrequencies(
   for (const refs of corpus) {
     store.clear();
     for (const ref of refs) vocab.encode(ref, store);
-    counter.add(store, 0, store.count, vocab.endId);
+    countReferenceSet(counter, store, 0, store.count, vocab.endId);
   }
-  const counts = counter.result(vocab.endId);
+  const counts = counter.frequencies;
   const texts: string[] = new Array<string>(vocab.endId);
   const documentFrequency = new Map<string, number>();
   for (let id = 0; id < vocab.endId; id++) {

@@ -1,15 +1,19 @@
 /**
- * Document frequencies of an evaluation's n-grams, as coco-caption's CIDEr counts them: the number of images
- * whose references hold the n-gram (each image counting once; candidates do not count).
+ * The one document-frequency counter of the repository ({@link DocumentFrequencyCounter}: per n-gram id, the
+ * number of reference sets (images) holding it, each set counting once), and its use on an evaluation
+ * ({@link documentFrequencies}: coco-caption's CIDEr counts, for `cider()` in `cider.ts`). The counter's other
+ * users number their n-grams with a corpus-wide table first and count set by set: `CiderDScorer.fromCorpus`,
+ * and the public `documentFrequencies` of `../document-frequency.ts`, with which `@caption/data-coco` writes
+ * `prepro_ngrams.py`'s caches.
  *
- * Input: each image's distinct n-grams (`EncodedCorpus.entries`), an n-gram being (its prefix, its last
- * token). They get corpus-wide ids one order at a time: unigrams are their token ids; a k-gram is keyed by
- * (corpus id of its (k−1)-gram prefix, last token). Instead of one hash table of every n-gram (1.6 M for the
- * 40,504-image val2014 case: a cache miss per look-up, 0.55 s there), the entries of an order are scattered by
- * a hash of their key into up to 2,048 partitions (few enough write positions to stay in cache), and each
- * partition, a few hundred entries, is grouped with a small hash table that stays in L1/L2. An image's n-grams
- * are distinct within the image, so each reference n-gram adds 1 to its frequency with no "already counted
- * for this image" check. N-grams found only in candidates get ids too, with frequency 0.
+ * An evaluation's n-grams: each image's distinct n-grams (`EncodedCorpus.entries`), an n-gram being (its
+ * prefix, its last token). They get corpus-wide ids one order at a time: unigrams are their token ids; a k-gram
+ * is keyed by (corpus id of its (k−1)-gram prefix, last token). Instead of one hash table of every n-gram
+ * (1.6 M for the 40,504-image val2014 case: a cache miss per look-up, 0.55 s there), the entries of an order
+ * are scattered by a hash of their key into up to 2,048 partitions (few enough write positions to stay in
+ * cache), and each partition, a few hundred entries, is numbered with a small hash table that stays in L1/L2.
+ * The counter then counts the ids of each image's reference entries (candidates do not count). N-grams found
+ * only in candidates get ids too, with frequency 0.
  *
  * The results overwrite the entries (no second array of 5.8 M pairs for the val2014 case: fresh memory costs
  * page faults and garbage-collection work here).
@@ -18,6 +22,57 @@
  */
 import type { EncodedCorpus } from './encoded-corpus';
 import { hashPair } from './ngram-table';
+import { grown } from './typed-arrays';
+
+/**
+ * Counts, per n-gram id (dense, from 0), the reference sets holding it, each set counting once: the one place
+ * that does. A set is {@link beginSet} followed by any number of {@link count} calls.
+ */
+export class DocumentFrequencyCounter {
+  /** Reference sets begun since the last {@link reset}. */
+  sets = 0;
+  /** Frequency per id below the `endId` of the last {@link beginSet} or {@link reset}. */
+  frequencies: Int32Array = new Int32Array(4096);
+  /** Per id, the stamp of the last set that counted it (stamps never repeat, across resets too). */
+  private lastSet: Int32Array = new Int32Array(4096);
+  private stamp = 0;
+
+  /** Starts the next reference set, whose ids are below `endId`. */
+  beginSet(endId: number): void {
+    if (this.frequencies.length < endId) {
+      this.frequencies = grown(this.frequencies, endId);
+      this.lastSet = grown(this.lastSet, endId);
+    }
+    this.sets += 1;
+    this.stamp += 1;
+  }
+
+  /**
+   * Counts, for the current set, the ids `ids[from]`, `ids[from + step]`, ... before `to`, each once per set;
+   * negative ids are skipped.
+   */
+  count(ids: Int32Array, from: number, to: number, step: number): void {
+    const { frequencies, lastSet, stamp } = this;
+    for (let i = from; i < to; i += step) {
+      const id = ids[i] as number;
+      if (id >= 0 && lastSet[id] !== stamp) {
+        lastSet[id] = stamp;
+        frequencies[id] = (frequencies[id] as number) + 1;
+      }
+    }
+  }
+
+  /** Starts over with no set counted and every frequency below `endId` 0 (keeps the memory). */
+  reset(endId: number): void {
+    this.sets = 0;
+    if (this.frequencies.length < endId) {
+      this.frequencies = new Int32Array(endId);
+      this.lastSet = grown(this.lastSet, endId);
+    } else {
+      this.frequencies.fill(0, 0, endId);
+    }
+  }
+}
 
 /** At most 2^11 partitions: their write positions (one cache line each) stay in L1/L2 while scattering. */
 const MAX_PARTITION_BITS = 11;
@@ -38,13 +93,14 @@ function partitionOf(prefix: number, token: number, bits: number): number {
 export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
   if (corpus.frequenciesResolved) return corpus.entries;
   const { entries, maxOrder } = corpus;
-  resolveUnigrams(corpus);
+  const counter = new DocumentFrequencyCounter();
+  resolveUnigrams(corpus, counter);
   let largest = 0;
   for (let k = 2; k <= maxOrder; k++) largest = Math.max(largest, orderEntries(corpus, k));
-  // Order k's entries as (prefix corpus id, last token · 2 + 1 if in a reference, entry number) triples,
-  // grouped by partition; sized once for the largest order.
+  // Order k's entries as (prefix corpus id, last token, entry number) triples, grouped by partition; sized
+  // once for the largest order.
   const partitioned = new Int32Array(Math.max(16, largest * 3));
-  const grouping = new PartitionGrouping();
+  const grouping = new PartitionNumbering();
   for (let k = 2; k <= maxOrder; k++) {
     const bits = Math.min(
       MAX_PARTITION_BITS,
@@ -55,7 +111,7 @@ export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
     // Ids restart at 0 for each order: they only need to be unique among the keys of the next order.
     let nextId = 0;
     for (let p = 0; p < partitionStarts.length - 1; p++) {
-      nextId = grouping.group(
+      nextId = grouping.number(
         partitioned,
         partitionStarts[p] as number,
         partitionStarts[p + 1] as number,
@@ -63,6 +119,7 @@ export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
         entries,
       );
     }
+    countOrder(corpus, k, nextId, counter);
   }
   corpus.frequenciesResolved = true;
   return entries;
@@ -77,18 +134,19 @@ export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
  */
 
 /** Order 1: the token id is the corpus id; the frequency counts the images whose references hold the token. */
-function resolveUnigrams(corpus: EncodedCorpus): void {
+function resolveUnigrams(corpus: EncodedCorpus, counter: DocumentFrequencyCounter): void {
   const { ngramStarts, entries, orderBounds, maxOrder } = corpus;
   const images = ngramStarts.length - 1;
-  const counts = new Int32Array(Math.max(16, corpus.captions.vocabulary.size));
+  const tokens = corpus.captions.vocabulary.size;
+  counter.reset(tokens);
   for (let j = 0; j < images; j++) {
     const base = ngramStarts[j] as number;
     const references = base + (orderBounds[j * maxOrder * 2 + 1] as number);
-    for (let e = base; e < references; e++) {
-      const token = entries[2 * e + 1] as number;
-      counts[token] = (counts[token] as number) + 1;
-    }
+    counter.beginSet(tokens);
+    // A unigram entry is (−1, token).
+    counter.count(entries, 2 * base + 1, 2 * references + 1, 2);
   }
+  const counts = counter.frequencies;
   for (let j = 0; j < images; j++) {
     const base = ngramStarts[j] as number;
     const end = maxOrder > 1 ? base + (orderBounds[(j * maxOrder + 1) * 2] as number) : (ngramStarts[j + 1] as number);
@@ -96,6 +154,38 @@ function resolveUnigrams(corpus: EncodedCorpus): void {
       const token = entries[2 * e + 1] as number;
       entries[2 * e] = token;
       entries[2 * e + 1] = counts[token] as number;
+    }
+  }
+}
+
+/**
+ * Order k, its entries numbered (`entries[2e]`: ids below `endId`, or −1 with the frequency set): counts each
+ * image's reference entries, then writes each numbered entry's frequency over its token.
+ */
+function countOrder(corpus: EncodedCorpus, k: number, endId: number, counter: DocumentFrequencyCounter): void {
+  const { ngramStarts, entries, orderBounds, maxOrder } = corpus;
+  const images = ngramStarts.length - 1;
+  counter.reset(endId);
+  for (let j = 0; j < images; j++) {
+    const base = ngramStarts[j] as number;
+    const bounds = (j * maxOrder + k - 1) * 2;
+    counter.beginSet(endId);
+    counter.count(
+      entries,
+      2 * (base + (orderBounds[bounds] as number)),
+      2 * (base + (orderBounds[bounds + 1] as number)),
+      2,
+    );
+  }
+  const counts = counter.frequencies;
+  for (let j = 0; j < images; j++) {
+    const base = ngramStarts[j] as number;
+    const bounds = (j * maxOrder + k - 1) * 2;
+    const start = base + (orderBounds[bounds] as number);
+    const end = k < maxOrder ? base + (orderBounds[bounds + 2] as number) : (ngramStarts[j + 1] as number);
+    for (let e = start; e < end; e++) {
+      const id = entries[2 * e] as number;
+      if (id >= 0) entries[2 * e + 1] = counts[id] as number;
     }
   }
 }
@@ -178,75 +268,59 @@ function scatterEntries(
       const to = (cursor[p] as number) * 3;
       cursor[p] = (cursor[p] as number) + 1;
       partitioned[to] = prefixId;
-      partitioned[to + 1] = (token << 1) | (e < references ? 1 : 0);
+      partitioned[to + 1] = token;
       partitioned[to + 2] = e;
     }
   }
 }
 
-/** Groups the triples of one partition by key, with an open-addressing table reused across partitions. */
-class PartitionGrouping {
-  /** Slots of 4 ints: stamp (partition number + 1 when in use), prefix, token, index into `counts`. */
+/** Numbers the distinct keys of one partition's triples, with an open-addressing table reused across partitions. */
+class PartitionNumbering {
+  /** Slots of 4 ints: stamp (partition number + 1 when in use), prefix, token, id. */
   private table: Int32Array = new Int32Array(4 * 1024);
   private mask = 1023;
   private stamp = 0;
-  /** Per key of the current partition: its references count; and per triple, the key's index. */
-  private counts: Int32Array = new Int32Array(512);
-  private keyOf: Int32Array = new Int32Array(512);
 
   /**
-   * Numbers the distinct keys of triples `from .. to` of `partitioned` from `firstId`, writes each entry's id and
-   * frequency over it in `entries`, and returns the next free id.
+   * Numbers the distinct keys of triples `from .. to` of `partitioned` from `firstId`, writes each entry's id
+   * over its prefix in `entries`, and returns the next free id.
    */
-  group(partitioned: Int32Array, from: number, to: number, firstId: number, entries: Int32Array): number {
+  number(partitioned: Int32Array, from: number, to: number, firstId: number, entries: Int32Array): number {
     const size = to - from;
     if (size === 0) return firstId;
     this.reserve(size);
-    const { table, mask, counts, keyOf } = this;
+    const { table, mask } = this;
     const stamp = ++this.stamp;
-    let keys = 0;
-    for (let t = 0; t < size; t++) {
-      const i = (from + t) * 3;
+    let nextId = firstId;
+    for (let t = from; t < to; t++) {
+      const i = t * 3;
       const prefix = partitioned[i] as number;
-      const tokenAndFlag = partitioned[i + 1] as number;
-      const token = tokenAndFlag >>> 1;
+      const token = partitioned[i + 1] as number;
       let slot = hashPair(prefix, token) & mask;
-      let key: number;
+      let id: number;
       for (;;) {
         const at = slot * 4;
         if (table[at] !== stamp) {
-          key = keys++;
+          id = nextId++;
           table[at] = stamp;
           table[at + 1] = prefix;
           table[at + 2] = token;
-          table[at + 3] = key;
-          counts[key] = 0;
+          table[at + 3] = id;
           break;
         }
         if (table[at + 1] === prefix && table[at + 2] === token) {
-          key = table[at + 3] as number;
+          id = table[at + 3] as number;
           break;
         }
         slot = (slot + 1) & mask;
       }
-      counts[key] = (counts[key] as number) + (tokenAndFlag & 1);
-      keyOf[t] = key;
+      entries[2 * (partitioned[i + 2] as number)] = id;
     }
-    for (let t = 0; t < size; t++) {
-      const entry = partitioned[(from + t) * 3 + 2] as number;
-      const key = keyOf[t] as number;
-      entries[2 * entry] = firstId + key;
-      entries[2 * entry + 1] = counts[key] as number;
-    }
-    return firstId + keys;
+    return nextId;
   }
 
   /** Makes room for a partition of `size` triples (a table at most half full). */
   private reserve(size: number): void {
-    if (this.counts.length < size) {
-      this.counts = new Int32Array(size * 2);
-      this.keyOf = new Int32Array(size * 2);
-    }
     let capacity = this.mask + 1;
     if (capacity >= size * 2) return;
     while (capacity < size * 2) capacity *= 2;
