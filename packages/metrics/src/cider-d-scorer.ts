@@ -228,15 +228,16 @@ export class CiderDScorer {
           field: `corpus[${index}]`,
         });
       }
+      const previousEndId = vocab.endId;
       store.clear();
       refs.forEach((ref: CaptionTokens, i: number) => {
         vocab.encode(captionText(ref, settings, `corpus[${index}][${i}]`), store);
       });
-      countReferenceSet(counter, store, 0, store.count, vocab.endId);
+      countReferenceSet(counter, index, store, 0, store.count, previousEndId, vocab.endId);
     });
-    if (counter.sets === 0)
+    if (entries.length === 0)
       throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
-    return new CiderDScorer(vocab, counter.frequencies.slice(0, vocab.endId), counter.sets, settings);
+    return new CiderDScorer(vocab, counter.frequencies(vocab.endId), entries.length, settings);
   }
 
   /**

@@ -13,19 +13,26 @@ import { SentenceStore } from './internal/sentence-store';
 import { positiveIntegerOption } from './validate';
 
 /**
- * @internal Counts one reference set: sentences `first .. end` of `sentences`, whose n-gram ids are below
- * `endId` (the sentences of a set encoded with one corpus-wide {@link NgramVocabulary}).
+ * @internal Counts reference set number `set`: sentences `first .. end` of `sentences`, whose n-gram ids (of one
+ * corpus-wide {@link NgramVocabulary}) are below `endId`, the vocabulary's end before this set was encoded being
+ * `previousEndId` (ids from there on are new to the counter).
  */
 export function countReferenceSet(
   counter: DocumentFrequencyCounter,
+  set: number,
   sentences: SentenceStore,
   first: number,
   end: number,
+  previousEndId: number,
   endId: number,
 ): void {
-  counter.beginSet(endId);
-  counter.count(sentences.ngrams, sentences.starts[first] as number, sentences.starts[end] as number, 1);
+  counter.clear(previousEndId, endId);
+  setNumber[0] = set;
+  const from = sentences.starts[first] as number;
+  counter.count(sentences.ngrams, from, 1, setNumber, 0, 0, (sentences.starts[end] as number) - from);
 }
+
+const setNumber = new Int32Array(1);
 
 /** What {@link documentFrequencies} counts. */
 export interface DocumentFrequencies {
@@ -54,12 +61,14 @@ export function documentFrequencies(
   const vocab = new NgramVocabulary(n);
   const store = new SentenceStore(16, 1024);
   const counter = new DocumentFrequencyCounter();
+  let sets = 0;
   for (const refs of corpus) {
+    const previousEndId = vocab.endId;
     store.clear();
     for (const ref of refs) vocab.encode(ref, store);
-    countReferenceSet(counter, store, 0, store.count, vocab.endId);
+    countReferenceSet(counter, sets++, store, 0, store.count, previousEndId, vocab.endId);
   }
-  const counts = counter.frequencies;
+  const counts = counter.frequencies(vocab.endId);
   const texts: string[] = new Array<string>(vocab.endId);
   const documentFrequency = new Map<string, number>();
   for (let id = 0; id < vocab.endId; id++) {
@@ -69,5 +78,5 @@ export function documentFrequencies(
     texts[id] = text;
     documentFrequency.set(text, counts[id] as number);
   }
-  return { documentFrequency, referenceSetCount: counter.sets };
+  return { documentFrequency, referenceSetCount: sets };
 }
