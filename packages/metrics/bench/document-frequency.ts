@@ -17,8 +17,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sharedData, sharedSkipReason } from '@caption/test-support';
 import { formatSeconds, loadAverageText, median, timed } from '@caption/bench-support';
+import type * as metricsApi from '../src/index';
 
-type Metrics = typeof import('../src/index');
+type Metrics = typeof metricsApi;
 
 const FILE = 'coco-caption/captions_val2014_reconstructed.json.gz';
 const args = parseArgs({
