@@ -18,7 +18,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointStore, initBackend } from '@caption/core';
-import { kebabCase, SCORE_KEYS, writeReport } from '@caption/example-common';
+import { ExampleOptionsError, kebabCase, SCORE_KEYS, writeReport } from '@caption/example-common';
 import { type CaptionLanguage, generateShapes } from '@caption/example-shapes';
 import type { CocoScoreName } from '@caption/metrics';
 import { clipRunFiles, clipRunFinished, type ClipRunModel } from './clip-pretraining';
@@ -96,7 +96,8 @@ export async function runPipeline(
     .map((l) => l.trim())
     .filter((l) => l !== '') as CaptionLanguage[];
   for (const l of languages)
-    if (l !== 'en' && l !== 'zh') throw new Error(`pipeline: languages must be en and/or zh, got "${l}"`);
+    if (l !== 'en' && l !== 'zh')
+      throw new ExampleOptionsError('languages', `pipeline: languages must be en and/or zh, got "${l}"`);
 
   for (const language of languages) {
     const shapes = await generateShapes({
