@@ -23,7 +23,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CheckpointStore, GracefulStop, initBackend } from '@caption/core';
+import { CheckpointStore, GracefulStop, initBackend, signalExitCode } from '@caption/core';
 import { createProgress, type ProgressReporter, readCocoTalk } from '@caption/data-coco';
 import {
   type AnyFactory,
@@ -160,7 +160,7 @@ async function exitStopped(signal: NodeJS.Signals): Promise<never> {
   if (children.size > 0) log(`demo: waiting for ${children.size} training process(es) to save a checkpoint`);
   await Promise.allSettled(children.values());
   log(`demo: stopped by ${signal}; run the demo again to resume`);
-  process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.exit(signalExitCode(signal));
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -173,7 +173,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     } else if (now - stopSignal.at >= REPEAT_WINDOW_MS) {
       log(`demo: ${signal} again: exiting at once, without saving`);
       for (const child of children.keys()) child.kill(signal); // a second signal makes a training process exit at once
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      process.exit(signalExitCode(signal));
     }
   });
 }
@@ -239,13 +239,15 @@ function runInChild(
     const output = readFileSync(logFile, 'utf8');
     if (stopSignal !== null) {
       log(
-        `${name}: ${code === 0 || code === 130 || code === 143 ? 'stopped, checkpoints saved' : `exited with ${code ?? signal}`} (${logFile})`,
+        `${name}: ${code === signalExitCode(stopSignal.signal) ? 'stopped, checkpoints saved' : `exited with ${code ?? signal}`} ` +
+          `(${logFile})`,
       );
       return new Promise<void>(() => undefined); // the demo exits (exitStopped) and goes no further
     }
     if (code !== 0)
       throw new Error(
-        `${name}: exited with ${code ?? signal}; the end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
+        `${name}: exited with ${code ?? signal}; the ` +
+          `end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
       );
     log(`${name}: finished in ${stageSeconds[name]?.toFixed(0)} s (${logFile})`);
     for (const line of output.split('\n')) if (line.startsWith('validation ')) log(`  ${line}`);
@@ -314,7 +316,9 @@ async function main(): Promise<void> {
   progress.stop();
   const acc = features.accuracy;
   log(
-    `region CNN (held-out crops: shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
+    `region CNN (held-out ` +
+      `crops: ` +
+      `shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
   );
 
   log(`\n== prepro [${elapsed()}]`);
@@ -500,7 +504,8 @@ async function main(): Promise<void> {
       ['wall time (whole demo)', `${wall.toFixed(0)} s`],
       [
         'data',
-        `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
+        `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions ` +
+          `each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
       ],
       ['METEOR', meteorNote],
       ...pipelineEnvironment(clipcapSummary).filter(([k]) => !['date', 'machine', 'backend'].includes(k)),
@@ -521,7 +526,8 @@ async function main(): Promise<void> {
   const line = (r: string[]): string =>
     `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   process.stdout.write(
-    `\nTest split of the shapes data set (${DATA.test} images), scores from @caption/metrics; backend ${backend.description}\n`,
+    `\nTest split of the shapes data set (${DATA.test} images), scores from ` +
+      `@caption/metrics; backend ${backend.description}\n`,
   );
   process.stdout.write(
     `${line(rows[0] as string[])}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`,

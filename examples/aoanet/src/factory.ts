@@ -1,10 +1,10 @@
 /** The `aoa` entry of the examples' model registry: `AoAModel` from the reference options. */
 import { type CaptionerFactory, ExampleOptionsError } from '@caption/example-common';
-import { AoAConfigError, type AoAFeatures, AoAModel } from '@caption/models-aoa';
+import { AOA_MODEL_OPTIONS, AoAConfigError, type AoAFeatures, AoAModel } from '@caption/models-aoa';
 
 /**
- * `captionModel: aoa`: region (att) features with their mask; XE through `AoAModel.forward`, self-critical
- * samples through `AoAModel.selfCriticalSample` (drawn with their differentiable log-probs in one pass).
+ * `captionModel: aoa`: region (att) features with their mask; XE through `AoAModel.forward` (logits for the
+ * fused label-smoothed loss); self-critical samples through core, which uses `AoAModel.samplingSteps`.
  */
 export const aoaFactory: CaptionerFactory<AoAFeatures> = {
   name: 'aoa',
@@ -16,33 +16,11 @@ export const aoaFactory: CaptionerFactory<AoAFeatures> = {
         "train: option 'meanFeats' 0 (an fc embedding as the LSTM's image input) is not wired in this example; use 1",
       );
     }
+    // every option of the model's schema, by name (the table of train options holds them all)
+    const given = options as unknown as Record<string, unknown>;
+    const config = Object.fromEntries(Object.keys(AOA_MODEL_OPTIONS.shape).map((key) => [key, given[key]]));
     try {
-      return AoAModel.fromReferenceOptions(
-        {
-          vocabSize: shape.vocabSize,
-          inputEncodingSize: options.inputEncodingSize,
-          rnnSize: options.rnnSize,
-          attFeatSize: options.attFeatSize,
-          fcFeatSize: options.fcFeatSize,
-          attHidSize: options.attHidSize,
-          dropProbLm: options.dropProbLm,
-          refine: options.refine,
-          refineAoa: options.refineAoa,
-          useFf: options.useFf,
-          dropoutAoa: options.dropoutAoa,
-          decoderType: options.decoderType,
-          useMultiHead: options.useMultiHead,
-          numHeads: options.numHeads,
-          multiHeadScale: options.multiHeadScale,
-          meanFeats: options.meanFeats,
-          ctxDrop: options.ctxDrop,
-          useBox: options.useBox,
-          normAttFeat: options.normAttFeat,
-          normBoxFeat: options.normBoxFeat,
-          maxLength: options.maxLength,
-        },
-        { rng },
-      );
+      return AoAModel.fromReferenceOptions({ ...config, vocabSize: shape.vocabSize }, { rng });
     } catch (e) {
       if (e instanceof AoAConfigError) throw new ExampleOptionsError(e.option, `train: ${e.message}`);
       throw e;
@@ -52,8 +30,9 @@ export const aoaFactory: CaptionerFactory<AoAFeatures> = {
     if (batch.att === null) throw new Error('aoa: the batch has no att (region) features');
     return { att: batch.att, mask: batch.attMask };
   },
-  teacherForced: (model, features, labels, scheduledSampling) =>
-    (model as AoAModel).forward(features, labels, scheduledSampling === null ? {} : { scheduledSampling }),
-  selfCriticalSample: (model, features, options) =>
-    (model as AoAModel).selfCriticalSample(features, { ...options, method: 'sample' }),
+  teacherForced: (model, features, labels, scheduledSampling, output) =>
+    (model as AoAModel).forward(features, labels, {
+      output,
+      ...(scheduledSampling === null ? {} : { scheduledSampling }),
+    }),
 };

@@ -105,7 +105,10 @@ export async function writeTinyData(counts = { train: 24, val: 4, test: 4 }, fea
   };
 }
 
-/** Options of a tiny AoANet run on {@link TinyData}: XE for two epochs (scheduled sampling in the second), then self-critical. */
+/**
+ * Options of a tiny AoANet run on {@link TinyData}: XE for two epochs (scheduled sampling in the second), then
+ * self-critical.
+ */
 export function tinyTrainOptions(data: TinyData, runDir: string): Record<string, unknown> {
   return {
     captionModel: 'aoa',

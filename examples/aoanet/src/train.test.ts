@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointStore, GracefulStop, parseSafetensors } from '@caption/core';
+import { DataFormatError } from '@caption/data-coco';
 import {
   evalOptionParser,
   ExampleDataError,
@@ -102,12 +103,13 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
 
     // epoch 0 has 6 steps; stop after the 3rd step of epoch 1 (scheduled sampling is on there)
     const killed = await trainChild(config('resumed'), [], /step 9 \|/);
-    expect(killed.code, killed.output).toBe(0);
+    // 143 = 128 + SIGTERM, after the checkpoint was saved: `train && next-stage` must not go on
+    expect(killed.code, killed.output).toBe(143);
     expect(killed.output).toMatch(/stopped by SIGTERM after step (9|10|11)/);
     expect(killed.output).not.toMatch(/validation epoch 2/);
     // resumed, then stopped again in the self-critical epoch (steps 13-18: samples, rewards, baseline)
     const resumed = await trainChild(config('resumed'), ['--resume'], /step 15 \|/);
-    expect(resumed.code, resumed.output).toBe(0);
+    expect(resumed.code, resumed.output).toBe(143);
     expect(resumed.output).toMatch(/resumed from .* at step (9|10|11) /);
     expect(resumed.output).toMatch(/stopped by SIGTERM after step (15|16|17)/);
     const finished = await trainChild(config('resumed'), ['--resume']);
@@ -186,6 +188,47 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     expect(existsSync(join(out.dumpPath, 'results.json'))).toBe(true);
   });
 
+  it('eval checks its output folder before decoding, and warns with the count of empty captions', async () => {
+    const runDir = join(data.root, 'eval-outputs');
+    const xe = { ...tinyTrainOptions(data, runDir), selfCriticalAfter: -1, maxEpochs: 1, progress: 'silent' };
+    await runTraining(trainOptionParser.parse({ defaults: xe }).values, factories, { log: () => undefined });
+    const evalWith = (modelPath: string, args: string[], log?: (line: string) => void): ReturnType<typeof runEval> => {
+      const parsed = evalOptionParser.parse({ argv: ['--model-path', modelPath, '--progress', 'silent', ...args] });
+      return runEval(parsed.values, factories, { explicit: parsed.explicit, log });
+    };
+    // a folder that cannot be made (a file is in the way): a typed error naming it, before any caption is decoded
+    writeFileSync(join(data.root, 'not-a-folder'), 'x');
+    const dump = join(data.root, 'not-a-folder', 'eval');
+    const error = await evalWith(runDir, ['--dump-path', dump]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(DataFormatError.isInstance(error), String(error)).toBe(true);
+    expect((error as Error).message).toBe(`cannot write ${dump}: a component of the path is not a directory (ENOTDIR)`);
+
+    // the same model made to end every caption at once (logit bias: the end token, id 0, far ahead)
+    const trained = new CheckpointStore(runDir).load('latest')!;
+    const weights = new Map(
+      [...trained.weights.tensors].map(([name, t]) => {
+        const values = Float32Array.from(t.data as Float32Array);
+        if (name === 'logit.weight') values.fill(0);
+        if (name === 'logit.bias') values.fill(-10).fill(10, 0, 1);
+        return [name, { data: values, shape: t.shape }];
+      }),
+    );
+    expect(weights.has('logit.bias')).toBe(true);
+    const silent = join(data.root, 'eval-silent-model');
+    new CheckpointStore(silent).save({ weights, state: trained.state });
+    const lines: string[] = [];
+    const out = await evalWith(silent, ['--language-eval', '1'], (line) => lines.push(line));
+    expect(out.results.every((r) => r.caption === '')).toBe(true);
+    expect(out.emptyCaptions).toBe(out.results.length);
+    expect(lines).toEqual([
+      `eval: warning: ${out.results.length} of ${out.results.length} captions are empty (the model emitted the end token first); they score 0`,
+    ]);
+    expect(out.corpus.CIDEr).toBe(0);
+  });
+
   const before = async (overrides: Record<string, unknown>, name: string): Promise<unknown> => {
     const runDir = join(data.root, name);
     const { values } = trainOptionParser.parse({
@@ -219,7 +262,7 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     const e = await before({ inputJson: file }, 'mismatch');
     expect(e).toBeInstanceOf(ExampleDataError);
     expect((e as Error).message).toMatch(
-      /holds word id \d+, but the vocabulary of .*cocotalk-small.json has \d+ words/,
+      /holds word ids? [\d, …]+ \(at \d+ of its \d+ positions\), but the vocabulary of .*cocotalk-small.json has \d+ words/,
     );
   });
 

@@ -4,7 +4,7 @@
  * `CaptionModel` (`prepare` once per image, `step` once per word) over the model's own feature type, and
  * a factory that builds it from the options and maps a batch's {@link CaptionFeatures} to that type.
  * Teacher forcing, scheduled sampling, self-critical training and every decoder are built on `prepare`
- * and `step`, so a new model only has to provide them (a faster teacher-forced pass is optional).
+ * and `step`, so a new model only has to provide them (faster passes are optional).
  */
 import type { CaptionModel, Module, Random } from '@caption/core';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -35,28 +35,6 @@ export interface DataShape {
   attFeatSize: number;
 }
 
-/** Sampled captions with their differentiable log-probs ({@link CaptionerFactory.selfCriticalSample}). */
-export interface SampledCaptions {
-  /** Number of captions (images × samples per image; an image's samples are consecutive). */
-  rows: number;
-  /** Columns of `tokens` and `logprobs`. */
-  maxLength: number;
-  /** `[rows, maxLength]` row-major token ids, 0 after each caption's end token. */
-  tokens: Int32Array;
-  /** `[rows, maxLength]` log-prob of each drawn word (differentiable), 0 after the loop stopped. */
-  logprobs: tf.Tensor2D;
-}
-
-/** Options of {@link sampleWithLogprobs} and {@link CaptionerFactory.selfCriticalSample}. */
-export interface SelfCriticalSampleOptions {
-  /** Source of the draws (its state advances). */
-  rng: Random;
-  /** Captions drawn per image. */
-  samplesPerImage: number;
-  /** Steps at most. */
-  maxLength: number;
-}
-
 /** Builds a captioner for `captionModel` = {@link CaptionerFactory.name}. */
 export interface CaptionerFactory<F = CaptionFeatures> {
   /** The `captionModel` value (`show_tell`, `aoa`). */
@@ -74,18 +52,15 @@ export interface CaptionerFactory<F = CaptionFeatures> {
   /**
    * Optional faster teacher-forced pass (e.g. all words embedded at once): `labels` `[N, T + 1]` int32 (column
    * 0 = BOS, then the words), features one row per image, N a multiple of the images; returns `[N, T, V + 1]`
-   * log-probs. Used for cross-entropy.
+   * log-probs, or logits with `output: 'logits'` (for the fused label-smoothed loss). Used for cross-entropy.
+   * Self-critical sampling needs no hook here: core's `sampleWithLogprobs` uses the model's own
+   * `samplingSteps` when it has them.
    */
   teacherForced?(
     model: Captioner<F>,
     features: F,
     labels: tf.Tensor2D,
     scheduledSampling: { probability: number; rng: Random } | null,
+    output: 'logprobs' | 'logits',
   ): tf.Tensor3D;
-  /**
-   * Optional faster self-critical sampling: `samplesPerImage` captions per image drawn in train mode, with
-   * the log-prob of every drawn word on the tape (called inside the gradient scope). Without it, the
-   * driver samples through `prepare` / `step` (`sampleWithLogprobs`), which computes the same thing.
-   */
-  selfCriticalSample?(model: Captioner<F>, features: F, options: SelfCriticalSampleOptions): SampledCaptions;
 }

@@ -89,7 +89,10 @@ export async function runExampleCli(argv: readonly string[], cli: ExampleCliOpti
   }
 }
 
-/** Errors of the libraries that describe a problem of the user's data, checkpoints or machine (not a bug): printed without a stack. */
+/**
+ * Errors of the libraries that describe a problem of the user's data, checkpoints or machine (not a bug): printed
+ * without a stack.
+ */
 function isUserFacingError(e: unknown): e is Error {
   return (
     DataFormatError.isInstance(e) ||

@@ -1,31 +1,27 @@
 /**
- * The two training criteria of AoANet / ImageCaptioning.pytorch, for any {@link Captioner}:
+ * The two training criteria of AoANet / ImageCaptioning.pytorch, wired for any {@link Captioner}:
  *
- * - cross-entropy (optionally label-smoothed) on teacher-forced log-probs, with scheduled sampling: from
+ * - cross-entropy (optionally label-smoothed) on teacher-forced outputs, with scheduled sampling: from
  *   the second input on, each row's input is, with probability `ssProb`, a word drawn from the model's own
  *   previous distribution instead of the ground truth (the reference's `_forward`);
- * - self-critical: captions sampled under dropout (one per caption row), rewarded with CIDEr-D against all
- *   of the image's label rows, baseline = the image's greedy caption (decoded without dropout) or the mean
- *   of the other samples; the loss is −(r − b)·log p of the sampled words.
- *
- * Self-critical samples are drawn with the tape on, their log-probs kept from the same forward pass (the
- * reference's `_sample` under autograd), so the gradient sees the dropout masks the words were drawn under;
- * only the greedy baseline is decoded before the gradient scope ({@link selfCriticalBaseline}).
+ * - self-critical: core's `selfCriticalStep` with the CIDEr-D reward against all of the image's label rows,
+ *   baseline = the image's greedy caption (core's `greedyBaselineRewards`, decoded before the gradient
+ *   scope: {@link selfCriticalBaseline}) or the mean of the other samples.
  */
 import {
-  greedyBaselineAdvantages,
-  greedyDecode,
+  type CaptionReward,
+  drawCategorical,
+  greedyBaselineRewards,
   labelSmoothingLoss,
-  meanOfOthersAdvantages,
   type Random,
-  selfCriticalLoss,
+  selfCriticalStep,
   sequenceCrossEntropy,
 } from '@caption/core';
 import type { CaptionBatch } from '@caption/data-coco';
 import type { CiderDScorer } from '@caption/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchTeacherForcingRows, disposeFeatures, featureTensors, type TeacherForcingRows } from './batches';
-import type { Captioner, CaptionerFactory, SampledCaptions, SelfCriticalSampleOptions } from './captioner';
+import type { Captioner, CaptionerFactory } from './captioner';
 
 /**
  * Teacher-forced log-probs `[rows, steps, V + 1]` of caption rows (each image's features serve
@@ -63,8 +59,8 @@ export function teacherForcedLogprobs<F>(
       const logp = previous.dataSync() as Float32Array;
       const width = previous.shape[1];
       for (let r = 0; r < rows.rows; r++) {
-        if (ss.rng.next() >= ss.probability) continue;
-        tokens[r] = drawFromLogprobs(logp.subarray(r * width, (r + 1) * width), ss.rng);
+        if (ss.rng.next() < ss.probability)
+          tokens[r] = drawCategorical(logp.subarray(r * width, (r + 1) * width), ss.rng);
       }
     }
     const out = model.step({ context, recurrent }, tf.tensor1d(tokens, 'int32'));
@@ -74,23 +70,11 @@ export function teacherForcedLogprobs<F>(
   return tf.stack(outputs, 1) as tf.Tensor3D;
 }
 
-/** One draw from `exp(logprobs)` (renormalised in float64). */
-function drawFromLogprobs(logprobs: Float32Array, rng: Random): number {
-  let max = -Infinity;
-  for (const v of logprobs) max = Math.max(max, v);
-  let sum = 0;
-  for (const v of logprobs) sum += Math.exp(v - max);
-  let u = rng.next() * sum;
-  for (let i = 0; i < logprobs.length; i++) {
-    u -= Math.exp((logprobs[i] as number) - max);
-    if (u < 0) return i;
-  }
-  return logprobs.length - 1;
-}
-
 /**
  * Cross-entropy (label-smoothed when `labelSmoothing` > 0) of a loader batch, with scheduled sampling;
- * through the factory's own teacher-forced pass when it has one. Call inside a gradient scope or tidy.
+ * through the factory's own teacher-forced pass when it has one, which then gives logits so that core's
+ * fused `labelSmoothingLoss(…, { input: 'logits' })` computes the log-softmax and the loss in one op. Call
+ * inside a gradient scope or tidy.
  */
 export function crossEntropyLoss<F>(
   model: Captioner<F>,
@@ -102,77 +86,23 @@ export function crossEntropyLoss<F>(
   const seqPerImg = batch.labels?.shape[1] as number;
   const features = factory.features(featureTensors(batch, factory.uses));
   const ss = options.ssProb > 0 ? { probability: options.ssProb, rng: options.rng } : null;
-  let logprobs: tf.Tensor3D;
+  const target = tf.tensor2d(rows.targets, [rows.rows, rows.steps], 'int32');
+  const mask = tf.tensor2d(rows.mask, [rows.rows, rows.steps]);
+  const smoothed = options.labelSmoothing > 0;
   if (factory.teacherForced !== undefined) {
     const labels = new Int32Array(rows.rows * (rows.steps + 1));
     for (let r = 0; r < rows.rows; r++)
       labels.set(rows.targets.subarray(r * rows.steps, (r + 1) * rows.steps), r * (rows.steps + 1) + 1);
-    logprobs = factory.teacherForced(model, features, tf.tensor2d(labels, [rows.rows, rows.steps + 1], 'int32'), ss);
-  } else {
-    logprobs = teacherForcedLogprobs(model, features, rows, seqPerImg, ss);
+    const input = tf.tensor2d(labels, [rows.rows, rows.steps + 1], 'int32');
+    const scores = factory.teacherForced(model, features, input, ss, smoothed ? 'logits' : 'logprobs');
+    return smoothed
+      ? labelSmoothingLoss(scores, target, mask, options.labelSmoothing, { input: 'logits' })
+      : sequenceCrossEntropy(scores, target, mask);
   }
-  const target = tf.tensor2d(rows.targets, [rows.rows, rows.steps], 'int32');
-  const mask = tf.tensor2d(rows.mask, [rows.rows, rows.steps]);
-  return options.labelSmoothing > 0
+  const logprobs = teacherForcedLogprobs(model, features, rows, seqPerImg, ss);
+  return smoothed
     ? labelSmoothingLoss(logprobs, target, mask, options.labelSmoothing)
     : sequenceCrossEntropy(logprobs, target, mask);
-}
-
-/**
- * Draws `samplesPerImage` captions per image from the model's distribution and keeps the log-prob of every
- * drawn word on the tape, in one pass through `prepare` / `step` (the reference's `_sample` under autograd:
- * the gradient sees the dropout masks the words were drawn under). Call inside a gradient scope; a row
- * that has emitted its end token is fed 0 and its later log-probs are not used by the loss.
- */
-export function sampleWithLogprobs<F>(
-  model: Captioner<F>,
-  features: F,
-  options: SelfCriticalSampleOptions,
-): SampledCaptions {
-  const { rng, samplesPerImage: n, maxLength } = options;
-  const prepared = model.prepare(features);
-  const images = prepared.recurrent[0]?.shape[0] ?? 0;
-  const rows = images * n;
-  const expand =
-    n === 1
-      ? null
-      : tf.tensor1d(
-          Int32Array.from({ length: rows }, (_, r) => Math.floor(r / n)),
-          'int32',
-        );
-  const repeat = (ts: readonly tf.Tensor[]): tf.Tensor[] =>
-    expand === null ? [...ts] : ts.map((t) => tf.gather(t, expand, 0));
-  const context = repeat(prepared.context);
-  let recurrent = repeat(prepared.recurrent);
-  const tokens = new Int32Array(rows * maxLength);
-  const unfinished = new Uint8Array(rows).fill(1);
-  const picked: tf.Tensor1D[] = [];
-  let input = new Int32Array(rows);
-  for (let t = 0; t < maxLength; t++) {
-    const out = model.step({ context, recurrent }, tf.tensor1d(input, 'int32'));
-    recurrent = out.recurrent;
-    const classes = out.logprobs.shape[1];
-    const logp = out.logprobs.dataSync() as Float32Array;
-    const flatIndex = new Int32Array(rows);
-    let open = 0;
-    for (let r = 0; r < rows; r++) {
-      const drawn = drawFromLogprobs(logp.subarray(r * classes, (r + 1) * classes), rng);
-      const token = unfinished[r] === 1 ? drawn : 0;
-      if (token === 0) unfinished[r] = 0;
-      tokens[r * maxLength + t] = token;
-      flatIndex[r] = r * classes + drawn;
-      open += unfinished[r] as number;
-    }
-    picked.push(tf.gather(tf.reshape(out.logprobs, [rows * classes]), tf.tensor1d(flatIndex, 'int32')) as tf.Tensor1D);
-    input = Int32Array.from({ length: rows }, (_, r) => tokens[r * maxLength + t] as number);
-    if (open === 0) break;
-  }
-  const logprobs = tf.stack(picked, 1) as tf.Tensor2D;
-  const padded =
-    picked.length === maxLength
-      ? logprobs
-      : (tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1) as tf.Tensor2D);
-  return { rows, maxLength, tokens, logprobs: padded };
 }
 
 /** What is decoded for a self-critical step before its gradient scope ({@link selfCriticalBaseline}). */
@@ -189,7 +119,10 @@ export interface SelfCriticalBatch {
 export interface SelfCriticalOptions {
   /** CIDEr-D with the training split's document frequencies. */
   scorer: CiderDScorer;
-  /** `greedy` (AoANet): the reward of the image's greedy caption; `mean` (newer ImageCaptioning.pytorch): the mean reward of the image's other samples. */
+  /**
+   * `greedy` (AoANet): the reward of the image's greedy caption; `mean` (newer ImageCaptioning.pytorch): the mean
+   * reward of the image's other samples.
+   */
   baseline: 'greedy' | 'mean';
   /** Captions sampled per image (the reference's `seq_per_img`). */
   samplesPerImage: number;
@@ -202,10 +135,20 @@ export interface SelfCriticalOptions {
   ciderRewardWeight?: number;
 }
 
+/** The CIDEr-D reward of core's self-critical functions: captions against their image's references. */
+function ciderReward(scorer: CiderDScorer, references: Int32Array[][]): CaptionReward {
+  // the same array object for the samples of one image: the scorer prepares its references once
+  return (captions, images) =>
+    scorer.score(
+      captions,
+      Array.from(images, (i) => references[i] as Int32Array[]),
+    ).scores;
+}
+
 /**
  * The part of a self-critical step that needs no gradient, run before the gradient scope: the reward's
  * references and, for the greedy baseline, the CIDEr-D of each image's greedy caption decoded in eval mode
- * (the model is back in train mode afterwards).
+ * (core's `greedyBaselineRewards`; the model is back in train mode afterwards).
  */
 export function selfCriticalBaseline<F>(
   model: Captioner<F>,
@@ -220,16 +163,13 @@ export function selfCriticalBaseline<F>(
   if (options.baseline !== 'greedy') return { batch, references, greedyRewards: null };
   const tensors = featureTensors(batch, factory.uses);
   try {
-    model.eval();
-    const greedy = greedyDecode(model, factory.features(tensors), { maxLength: options.maxLength });
-    return {
-      batch,
-      references,
-      greedyRewards: options.scorer.score(captionRows(greedy.tokens, batch.infos.length, greedy.maxLength), references)
-        .scores,
-    };
+    const reward = ciderReward(options.scorer, references);
+    const greedyRewards = greedyBaselineRewards(model, factory.features(tensors), {
+      reward,
+      maxLength: options.maxLength,
+    });
+    return { batch, references, greedyRewards };
   } finally {
-    model.train();
     disposeFeatures(tensors);
   }
 }
@@ -244,11 +184,10 @@ export interface SelfCriticalStep {
 }
 
 /**
- * The self-critical loss of a batch (inside the gradient scope, in train mode): `samplesPerImage` captions
- * per image drawn with their differentiable log-probs in one pass (the factory's `selfCriticalSample`, else
- * {@link sampleWithLogprobs}), rewarded with CIDEr-D against all of the image's label rows (each cut after
- * its end token, as the samples are), minus the baseline, times `ciderRewardWeight`;
- * `−Σ w·(r − b)·log p · mask / Σ mask`. The returned mean rewards are plain CIDEr-D (unweighted).
+ * The self-critical loss of a batch (inside the gradient scope, in train mode): core's `selfCriticalStep`
+ * with `samplesPerImage` samples per image, the CIDEr-D reward against all of the image's label rows (each
+ * cut after its end token, as the samples are) and `ciderRewardWeight` as the reward weight. The returned
+ * mean rewards are plain CIDEr-D (unweighted).
  */
 export function selfCriticalStepLoss<F>(
   model: Captioner<F>,
@@ -256,30 +195,21 @@ export function selfCriticalStepLoss<F>(
   decoded: SelfCriticalBatch,
   options: SelfCriticalOptions & { rng: Random },
 ): SelfCriticalStep {
-  const n = options.samplesPerImage;
   const features = factory.features(featureTensors(decoded.batch, factory.uses));
-  const sampleOptions = { rng: options.rng, samplesPerImage: n, maxLength: options.maxLength };
-  const s =
-    factory.selfCriticalSample?.(model, features, sampleOptions) ?? sampleWithLogprobs(model, features, sampleOptions);
-  const sampleRefs = Array.from({ length: s.rows }, (_, r) => decoded.references[Math.floor(r / n)] as Int32Array[]);
-  const rewards = options.scorer.score(captionRows(s.tokens, s.rows, s.maxLength), sampleRefs).scores;
-  const unweighted =
-    decoded.greedyRewards === null
-      ? meanOfOthersAdvantages(rewards, n)
-      : greedyBaselineAdvantages(rewards, decoded.greedyRewards, n);
-  const weight = options.ciderRewardWeight ?? 1;
-  const advantages = weight === 1 ? unweighted : unweighted.map((a) => weight * a);
-  const seq = tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32');
+  const step = selfCriticalStep(model, features, {
+    rng: options.rng,
+    samplesPerImage: options.samplesPerImage,
+    maxLength: options.maxLength,
+    reward: ciderReward(options.scorer, decoded.references),
+    baseline: decoded.greedyRewards === null ? 'mean' : 'greedy',
+    ...(decoded.greedyRewards === null ? {} : { greedyRewards: decoded.greedyRewards }),
+    rewardWeight: options.ciderRewardWeight ?? 1,
+  });
   return {
-    loss: selfCriticalLoss(s.logprobs, seq, tf.tensor1d(advantages)),
-    sampleReward: mean(rewards),
+    loss: step.loss,
+    sampleReward: mean(step.sampleRewards),
     greedyReward: decoded.greedyRewards === null ? Number.NaN : mean(decoded.greedyRewards),
   };
-}
-
-/** The rows of a `[rows, width]` token array, each cut after its first end token (the reward's candidates). */
-function captionRows(tokens: Int32Array, rows: number, width: number): Int32Array[] {
-  return Array.from({ length: rows }, (_, r) => withEnd(tokens.subarray(r * width, (r + 1) * width)));
 }
 
 /** A row of token ids cut after its first end token (0), which is kept; a row without one is kept whole. */

@@ -87,7 +87,8 @@ export async function openRunData(
     missing.push("option 'inputAttDir' is not set: this model reads att (region) features");
   if (uses.fc && options.inputFcDir === null && options.inputAttDir === null) {
     missing.push(
-      "options 'inputFcDir' and 'inputAttDir' are not set: this model reads fc features (or their mean over att regions)",
+      "options 'inputFcDir' and 'inputAttDir' are not set: this " +
+        'model reads fc features (or their mean over att regions)',
     );
   }
   if (options.useBox === 1 && options.inputBoxDir === null)

@@ -3,9 +3,10 @@
  * stored in it, captions a split (greedy, sampling or beam search), writes the COCO results file
  * (`[{image_id, caption}]`), and with `languageEval` the corpus and per-image scores of `@caption/metrics`.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CheckpointStore, initBackend, loadModelWeights, Random } from '@caption/core';
+import { CheckpointStore, initBackend, loadModelWeights, Random, writeFileAtomic } from '@caption/core';
+import { DataWriteError, writeFailureReason } from '@caption/data-coco';
 import type { EvaluationResult } from '@caption/metrics';
 import { openRunData } from './data';
 import { ExampleOptionsError } from './errors';
@@ -28,6 +29,8 @@ export interface EvalOutput {
   meteor: string;
   /** The backend line. */
   backend: string;
+  /** Captions with no word (the model emitted the end token first); a warning says how many. */
+  emptyCaptions: number;
   /** Seconds spent. */
   seconds: number;
 }
@@ -42,7 +45,10 @@ const DATA_KEYS = [
   'preloadFeatures',
   'trainOnly',
 ] as const;
-/** Options that decide the model's input: fixed by the checkpoint (the reference's `eval.py` takes them from the model's infos). */
+/**
+ * Options that decide the model's input: fixed by the checkpoint (the reference's `eval.py` takes them from the model's
+ * infos).
+ */
 const MODEL_INPUT_KEYS = ['useBox', 'normAttFeat', 'normBoxFeat'] as const;
 
 /**
@@ -54,9 +60,15 @@ const MODEL_INPUT_KEYS = ['useBox', 'normAttFeat', 'normBoxFeat'] as const;
 export async function runEval(
   options: EvalOptions,
   factories: readonly AnyFactory[],
-  context: { explicit?: ReadonlySet<string> } = {},
+  context: {
+    /** Options given explicitly (they override the checkpoint's stored configuration). */
+    explicit?: ReadonlySet<string>;
+    /** Where warnings go; default standard error. */
+    log?: (line: string) => void;
+  } = {},
 ): Promise<EvalOutput> {
   const started = performance.now();
+  const log = context.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   if (options.modelPath === null)
     throw new ExampleOptionsError(
       'modelPath',
@@ -83,7 +95,9 @@ export async function runEval(
     if (explicit.has(key) && options[key] !== stored[key]) {
       throw new ExampleOptionsError(
         key,
-        `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained with ${stored[key]} (it is taken from the checkpoint; leave it out)`,
+        `eval: option '${key}' is ${options[key]}, but the model in ${checkpoint.path} was trained ` +
+          `with ${stored[key]} (it is taken from the ` +
+          `checkpoint; leave it out)`,
       );
     }
   }
@@ -94,6 +108,9 @@ export async function runEval(
       `eval: the checkpoint's captionModel is "${trainOptions.captionModel}", which this example does not build`,
     );
   }
+  // the output folder is checked before any decoding, so that its failure does not come after minutes of work
+  const dumpPath = resolve(options.dumpPath ?? join(modelPath, `eval-${options.split}`));
+  checkWritableFolder(dumpPath);
   const backend = await initBackend(options.backend);
   const data = await openRunData(trainOptions, factory.uses, {
     splits: [options.split],
@@ -108,10 +125,14 @@ export async function runEval(
     progress: options.progress !== 'silent',
   });
   model.dispose();
+  const emptyCaptions = results.filter((r) => r.caption.trim() === '').length;
+  if (emptyCaptions > 0) {
+    log(
+      `eval: warning: ${emptyCaptions} of ${results.length} captions are empty (the model emitted the end token first); they score 0`,
+    );
+  }
 
-  const dumpPath = resolve(options.dumpPath ?? join(modelPath, `eval-${options.split}`));
-  mkdirSync(dumpPath, { recursive: true });
-  writeFileSync(join(dumpPath, 'results.json'), `${JSON.stringify(results)}\n`);
+  writeFileAtomic(join(dumpPath, 'results.json'), `${JSON.stringify(results)}\n`);
   let corpus: EvaluationResult['corpus'] = {};
   let perImage: EvaluationResult['perImage'] = {};
   let meteorNote = 'no language evaluation';
@@ -122,8 +143,8 @@ export async function runEval(
     const evaluation = await scoreResults(results, refs, meteor);
     corpus = evaluation.corpus;
     perImage = evaluation.perImage;
-    writeFileSync(join(dumpPath, 'per-image.json'), `${JSON.stringify(perImage)}\n`);
-    writeFileSync(
+    writeFileAtomic(join(dumpPath, 'per-image.json'), `${JSON.stringify(perImage)}\n`);
+    writeFileAtomic(
       join(dumpPath, 'scores.json'),
       `${JSON.stringify({ split: options.split, images: results.length, checkpoint: checkpoint.path, references: source, meteor: meteor.note, decoding: decodingOf(options), corpus }, null, 1)}\n`,
     );
@@ -136,8 +157,21 @@ export async function runEval(
     perImage,
     meteor: meteorNote,
     backend: backend.description,
+    emptyCaptions,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Creates `dir` and a file in it (removed at once), so that an unwritable output folder fails up front. */
+function checkWritableFolder(dir: string): void {
+  const probe = join(dir, `.write-check-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomic(probe, '');
+    rmSync(probe, { force: true });
+  } catch (cause) {
+    throw new DataWriteError(dir, writeFailureReason(cause), { cause });
+  }
 }
 
 function decodingOf(o: EvalOptions): Record<string, unknown> {

@@ -197,7 +197,8 @@ export function chooseMeteor(meteorData: string | null, meteorParaphrase: string
     const where = locateMeteorData({ meteorData: data, meteorParaphrase: paraphrase });
     const note =
       where.paraphrase === null
-        ? `METEOR 1.5 from ${where.resources}, without the paraphrase stage (exact, stem and synonym only: lower than coco-caption's METEOR)`
+        ? `METEOR 1.5 from ${where.resources}, without the paraphrase stage (exact, stem and ` +
+          `synonym only: lower than coco-caption's METEOR)`
         : `METEOR 1.5 from ${where.resources} with the paraphrase table ${where.paraphrase}`;
     return {
       options: { meteorData: data, meteorParaphrase: where.paraphrase === null ? false : where.paraphrase },

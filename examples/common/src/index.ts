@@ -36,14 +36,7 @@ export {
   type EvalOptions,
   type TrainOptions,
 } from './options';
-export type {
-  Captioner,
-  CaptionerFactory,
-  CaptionFeatures,
-  DataShape,
-  SampledCaptions,
-  SelfCriticalSampleOptions,
-} from './captioner';
+export type { Captioner, CaptionerFactory, CaptionFeatures, DataShape } from './captioner';
 export {
   batchTeacherForcingRows,
   disposeFeatures,
@@ -54,7 +47,6 @@ export {
 } from './batches';
 export {
   crossEntropyLoss,
-  sampleWithLogprobs,
   selfCriticalBaseline,
   selfCriticalStepLoss,
   teacherForcedLogprobs,

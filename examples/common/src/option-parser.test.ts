@@ -118,6 +118,19 @@ describe('train options', () => {
     expect(missing.message).toContain('cannot read the config file');
   });
 
+  it('show a non-finite number of a config file as NaN / Infinity, not as null', () => {
+    for (const [yaml, shown] of [
+      ['.nan', 'NaN'],
+      ['.inf', 'Infinity'],
+      ['-.inf', '-Infinity'],
+    ]) {
+      const e = failure(() =>
+        trainOptionParser.parse({ argv: ['--config', file('nan.yaml', `learningRate: ${yaml}\n`)] }),
+      );
+      expect(e.message).toMatch(new RegExp(`option 'learningRate' .* must be a number > 0, got ${shown}$`));
+    }
+  });
+
   it("apply an example's own defaults below the config file and flags", () => {
     const { values } = trainOptionParser.parse({
       argv: ['--rnn-size', '32'],

@@ -18,7 +18,7 @@ import { ExampleOptionsError } from './errors';
 /** How an option's value is written and checked. */
 export type OptionKind =
   | { type: 'int'; min?: number; max?: number }
-  | { type: 'number'; min?: number; max?: number; exclusiveMin?: boolean }
+  | { type: 'number'; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean }
   | { type: 'flag' }
   | { type: 'boolean' }
   | { type: 'string' }
@@ -30,7 +30,9 @@ export interface OptionDef<T> {
   readonly kind: OptionKind;
   readonly default: T;
   readonly description: string;
-  /** The reference's option name when it differs from the snake_case of the key (or `null`: ours, not the reference's). */
+  /**
+   * The reference's option name when it differs from the snake_case of the key (or `null`: ours, not the reference's).
+   */
   readonly reference?: string | null;
 }
 
@@ -87,6 +89,48 @@ export function withReference<T>(def: OptionDef<T>, reference: string | null): O
   return { ...def, reference };
 }
 
+/** A model option's value on the command line: switches are the reference's 0/1. */
+type CliValue<T> = T extends boolean ? 0 | 1 : T;
+
+/**
+ * The options of a model's zod schema (e.g. `@caption/models-aoa`'s `AOA_MODEL_OPTIONS`) as options of a
+ * table, so that a model option is defined once: kind and range from the field's JSON schema, the
+ * description from its metadata (after `prefix`), the default from the metadata's `optsPy` (the examples
+ * default to `opts.py`) or else `defaults`; switches become 0/1 flags. `omit` names the fields the table
+ * defines itself (options shared by several models).
+ */
+export function schemaOptions<S extends z.ZodRawShape, O extends keyof S & string>(
+  schema: z.ZodObject<S>,
+  defaults: Readonly<Partial<Record<keyof S, unknown>>>,
+  options: { omit: readonly O[]; prefix: string },
+): { [K in Exclude<keyof S & string, O>]: OptionDef<CliValue<z.output<S[K]>>> } {
+  const table: Record<string, OptionDef<unknown>> = {};
+  for (const [name, field] of Object.entries(schema.shape)) {
+    if ((options.omit as readonly string[]).includes(name)) continue;
+    const json = z.toJSONSchema(field as z.ZodType, { io: 'input' }) as Record<string, unknown>;
+    const meta = ((field as z.ZodType).meta() ?? {}) as { description?: string; optsPy?: unknown };
+    let kind: OptionKind;
+    if (Array.isArray(json.enum)) kind = { type: 'enum', values: json.enum as string[] };
+    else if (Array.isArray(json.anyOf)) kind = { type: 'flag' };
+    else if (json.type === 'integer' || json.type === 'number') {
+      const max = json.maximum ?? json.exclusiveMaximum;
+      kind = {
+        type: json.type === 'integer' ? 'int' : 'number',
+        ...(typeof json.minimum === 'number' ? { min: json.minimum } : {}),
+        ...(typeof max === 'number' && max < Number.MAX_SAFE_INTEGER ? { max } : {}),
+        ...(json.exclusiveMaximum !== undefined && json.type === 'number' ? { exclusiveMax: true } : {}),
+      };
+    } else kind = { type: 'string' };
+    const value = meta.optsPy ?? defaults[name];
+    table[name] = {
+      kind,
+      default: typeof value === 'boolean' ? (value ? 1 : 0) : value,
+      description: `${options.prefix}${meta.description ?? name}`,
+    };
+  }
+  return table as { [K in Exclude<keyof S & string, O>]: OptionDef<CliValue<z.output<S[K]>>> };
+}
+
 /** `rnnSize` → `rnn_size`. */
 export function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -107,7 +151,7 @@ function schemaOf(kind: OptionKind): z.ZodType {
     case 'number': {
       let s = z.number().finite();
       if (kind.min !== undefined) s = kind.exclusiveMin === true ? s.gt(kind.min) : s.min(kind.min);
-      if (kind.max !== undefined) s = s.max(kind.max);
+      if (kind.max !== undefined) s = kind.exclusiveMax === true ? s.lt(kind.max) : s.max(kind.max);
       return s;
     }
     case 'flag':
@@ -123,12 +167,17 @@ function schemaOf(kind: OptionKind): z.ZodType {
   }
 }
 
+/** A value as a message shows it: JSON, except the numbers JSON has no form for (NaN, ±Infinity print as null). */
+function showValue(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
+}
+
 function describeKind(kind: OptionKind): string {
   switch (kind.type) {
     case 'int':
       return `an integer${kind.min !== undefined ? ` ≥ ${kind.min}` : ''}${kind.max !== undefined ? ` ≤ ${kind.max}` : ''}`;
     case 'number':
-      return `a number${kind.min !== undefined ? ` ${kind.exclusiveMin === true ? '>' : '≥'} ${kind.min}` : ''}${kind.max !== undefined ? ` ≤ ${kind.max}` : ''}`;
+      return `a number${kind.min !== undefined ? ` ${kind.exclusiveMin === true ? '>' : '≥'} ${kind.min}` : ''}${kind.max !== undefined ? ` ${kind.exclusiveMax === true ? '<' : '≤'} ${kind.max}` : ''}`;
     case 'flag':
       return '0 or 1';
     case 'boolean':
@@ -293,7 +342,8 @@ export class OptionParser<D extends OptionTable> {
           const guess = closestName(given, Object.keys(this.table).map(kebabCase));
           throw new ExampleOptionsError(
             null,
-            `${this.command}: unknown option '--${given}'${guess === null ? '' : ` (did you mean --${guess}?)`}; see --help`,
+            `${this.command}: unknown ` +
+              `option '--${given}'${guess === null ? '' : ` (did you mean --${guess}?)`}; see --help`,
           );
         }
         throw new ExampleOptionsError(null, `${this.command}: ${e.message.replace(/^error: /, '')}`);
@@ -338,7 +388,7 @@ export class OptionParser<D extends OptionTable> {
     const got = values[name];
     throw new ExampleOptionsError(
       name,
-      `${this.command}: option '${name}' (--${kebabCase(name)}) in ${source} must be ${def === undefined ? 'valid' : describeKind(def.kind)}, got ${JSON.stringify(got)}`,
+      `${this.command}: option '${name}' (--${kebabCase(name)}) in ${source} must be ${def === undefined ? 'valid' : describeKind(def.kind)}, got ${showValue(got)}`,
     );
   }
 
@@ -424,7 +474,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ExampleOptionsError(
       'config',
-      `the config file ${file} must hold an object of options, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+      `the config file ${file} must hold an object ` +
+        `of options, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
     );
   }
   return parsed as Record<string, unknown>;

@@ -3,6 +3,7 @@
  * ImageCaptioning.pytorch) in camelCase, with `opts.py`'s defaults, plus a few of ours (marked `[ours]`
  * in `--help`). AoANet's `train.sh` values are in `examples/aoanet/configs/`.
  */
+import { AOA_MODEL_OPTIONS, TRAIN_SH_MODEL_OPTIONS } from '@caption/models-aoa';
 import {
   booleanOption,
   enumOption,
@@ -12,6 +13,7 @@ import {
   OptionParser,
   type OptionValues,
   pathOption,
+  schemaOptions,
   stringOption,
   withReference,
 } from './option-parser';
@@ -26,7 +28,8 @@ const DATA_OPTIONS = {
   referenceJson: withReference(
     pathOption(
       null,
-      'raw reference captions for language evaluation: COCO captions_*.json or a Karpathy dataset_*.json (unset: the label rows)',
+      'raw reference captions for language evaluation: COCO captions_*.json ' +
+        'or a Karpathy dataset_*.json (unset: the label rows)',
     ),
     null,
   ),
@@ -54,7 +57,8 @@ const DATA_OPTIONS = {
   meteorData: withReference(
     pathOption(
       null,
-      'METEOR 1.5 data (meteor-1.5.jar or its resource folder); unset: CAPTION_METEOR_DATA or a pycocoevalcap installation, else no METEOR',
+      'METEOR 1.5 data (meteor-1.5.jar or its resource folder); unset: ' +
+        'CAPTION_METEOR_DATA or a pycocoevalcap installation, else no METEOR',
     ),
     null,
   ),
@@ -106,16 +110,23 @@ export const TRAIN_OPTIONS = {
   dropProbLm: numberOption(0.5, 'dropout of the language model', { min: 0, max: 1 }),
   logitLayers: intOption(1, 'layers of the output projection', { min: 1, max: 1 }),
   useBn: intOption(0, 'BatchNorm in the att embedding (not supported: 0)', { min: 0, max: 0 }),
-  refine: flagOption(1, 'AoANet: run the refiner over the regions'),
-  refineAoa: flagOption(1, 'AoANet: the refiner attention has an AoA gate'),
-  useFf: flagOption(1, 'AoANet: feed-forward sub-layer in each refiner layer'),
-  dropoutAoa: numberOption(0.3, 'AoANet: dropout on the AoA input in the refiner', { min: 0, max: 1 }),
-  ctxDrop: flagOption(0, 'AoANet: dropout on the context vector fed back to the LSTM'),
-  decoderType: enumOption(['AoA', 'LSTM', 'base'], 'AoA', 'AoANet: what maps [attended; h] to the context'),
-  useMultiHead: intOption(2, 'AoANet: 2 = multi-head dot attention (other values: additive)', { min: 0, max: 2 }),
-  numHeads: intOption(8, 'AoANet: attention heads', { min: 1 }),
-  multiHeadScale: intOption(1, 'AoANet: Q/K/V width = scale × rnnSize', { min: 1 }),
-  meanFeats: flagOption(1, 'AoANet: the LSTM input is the mean of the refined regions'),
+  // AoANet's own options, from its schema (the size options above are shared with Show-Tell)
+  ...schemaOptions(AOA_MODEL_OPTIONS, TRAIN_SH_MODEL_OPTIONS, {
+    omit: [
+      'vocabSize',
+      'inputEncodingSize',
+      'rnnSize',
+      'attFeatSize',
+      'fcFeatSize',
+      'attHidSize',
+      'dropProbLm',
+      'useBox',
+      'normAttFeat',
+      'normBoxFeat',
+      'maxLength',
+    ],
+    prefix: 'AoANet: ',
+  }),
 
   // optimisation
   maxEpochs: intOption(-1, 'epochs to train (-1: until stopped)', { min: -1 }),

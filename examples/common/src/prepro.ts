@@ -5,18 +5,19 @@
  * (`<outputPkl>-idxs.p` and `-words.p`, for `cachedTokens`). With `imagesRoot`, image sizes are recorded
  * (needed by `useBox`; a caller that knows them passes `imageSizes` instead).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import {
   buildNgramCaches,
   decodeImage,
   karpathyFilePath,
   karpathyImageId,
+  karpathyPathField,
+  pathUnderRoot,
   prepareLabels,
   readKarpathyDataset,
   writeCocoTalk,
   writeDocumentFrequencyCache,
   writeLabelsH5,
+  writeOutputSet,
 } from '@caption/data-coco';
 import { ExampleOptionsError } from './errors';
 import { booleanOption, intOption, OptionParser, type OptionValues, pathOption, withReference } from './option-parser';
@@ -65,10 +66,16 @@ export async function runPrepro(
   let imageSizes = extra.imageSizes;
   if (imageSizes === undefined && options.imagesRoot !== null) {
     const sizes = new Map<number, { width: number; height: number }>();
-    for (const image of dataset.images) {
+    const root = options.imagesRoot;
+    for (const [i, image] of dataset.images.entries()) {
       const id = karpathyImageId(image);
       if (id === undefined) continue;
-      const { width, height } = await decodeImage(join(options.imagesRoot, karpathyFilePath(image)));
+      const file = pathUnderRoot(root, karpathyFilePath(image), {
+        file: options.inputJson,
+        imageId: id,
+        field: `images[${i}].${karpathyPathField(image)}`,
+      });
+      const { width, height } = await decodeImage(file);
       sizes.set(id, { width, height });
     }
     imageSizes = sizes;
@@ -81,18 +88,22 @@ export async function runPrepro(
   const outputJson = options.outputJson as string;
   const labelH5 = `${options.outputH5 as string}_label.h5`;
   const pkl = options.outputPkl as string;
-  for (const file of [outputJson, labelH5, pkl]) mkdirSync(dirname(file), { recursive: true });
-  await writeCocoTalk(outputJson, cocotalk);
-  await writeLabelsH5(labelH5, labels);
   const caches = buildNgramCaches(dataset.images, cocotalk.vocabulary, 'train');
-  await writeDocumentFrequencyCache(`${pkl}-idxs.p`, caches.idxs);
-  await writeDocumentFrequencyCache(`${pkl}-words.p`, caches.words);
+  // all four files, or none (each to a temporary file, renamed when every one was written)
+  await writeOutputSet(async (files) => {
+    await files.write(outputJson, (tmp) => writeCocoTalk(tmp, cocotalk));
+    await files.write(labelH5, (tmp) => writeLabelsH5(tmp, labels));
+    await files.write(`${pkl}-idxs.p`, (tmp) => writeDocumentFrequencyCache(tmp, caches.idxs));
+    await files.write(`${pkl}-words.p`, (tmp) => writeDocumentFrequencyCache(tmp, caches.words));
+  });
   if (!options.quiet) {
     log(
-      `prepro: ${dataset.images.length} images, ${labels.count} captions, vocabulary ${cocotalk.vocabulary.size} words (${JSON.stringify(stats).slice(0, 120)})`,
+      `prepro: ${dataset.images.length} images, ${labels.count} captions, ` +
+        `vocabulary ${cocotalk.vocabulary.size} words (${JSON.stringify(stats).slice(0, 120)})`,
     );
     log(
-      `prepro: wrote ${outputJson}, ${labelH5}, ${pkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams over ${caches.idxs.refLen} train images), ${pkl}-words.p`,
+      `prepro: wrote ${outputJson}, ${labelH5}, ${pkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams ` +
+        `over ${caches.idxs.refLen} train images), ${pkl}-words.p`,
     );
   }
   return {

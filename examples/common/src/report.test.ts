@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExampleOptionsError } from './errors';
-import { lineChart, parseRunsOption, writeReport } from './report';
+import { lineChart, parseRunsOption, reportOptionParser, runReport, writeReport } from './report';
 import type { TrainingHistory } from './train';
 
 const root = mkdtempSync(join(tmpdir(), 'caption-report-'));
@@ -75,7 +75,9 @@ describe('report', () => {
       expect(html).toContain(`<section id="${id}">`);
     expect(html).toContain('<th>CIDEr</th>');
     expect(html).toContain('<td class="num best">1.100</td>'); // the best CIDEr of the table, in bold
-    expect((html.match(/<svg class="chart"/g) ?? []).length).toBe(2); // loss and validation CIDEr
+    // loss, validation CIDEr, and the per-image CIDEr of the evaluated split
+    expect((html.match(/<svg class="chart"/g) ?? []).length).toBe(3);
+    expect(html).toContain('per-image CIDEr, images sorted by it');
     expect(html).toContain('<polyline');
     expect(html).toContain('a &lt;blue&gt; square'); // captions are escaped
     expect(html).toContain('data:image/png;base64,');
@@ -104,6 +106,60 @@ describe('report', () => {
     expect(svg).toContain('<circle');
     expect(svg).toContain('>step<');
     expect(lineChart([], { title: 'empty', x: 'x', y: 'y' })).toContain('no data');
+  });
+
+  it('labels its axes with round numbers and keeps the legend off the curves', () => {
+    // awkward ranges, like a loss curve (3.917 → 0.3841 over steps 7..1093) and a CIDEr curve
+    const loss = Array.from({ length: 60 }, (_, i): [number, number] => [7 + i * 18.1, 0.3841 + 3.533 / (1 + i / 4)]);
+    const cider: Array<[number, number]> = [
+      [1, 0.4137],
+      [2, 0.6629],
+      [3, 0.8061],
+    ];
+    for (const points of [loss, cider]) {
+      const svg = lineChart(
+        [
+          { name: 'aoanet-scst (self-critical)', points },
+          { name: 'show-tell', points: points.map(([x, y]): [number, number] => [x, y * 0.8]) },
+        ],
+        { title: 't', x: 'x', y: 'y' },
+      );
+      for (const axis of ['x', 'y']) {
+        const ticks = [...svg.matchAll(new RegExp(`class="tick ${axis}"[^>]*>([^<]+)<`, 'g'))].map((t) => Number(t[1]));
+        expect(ticks.length, `${axis} ticks`).toBeGreaterThanOrEqual(3);
+        // equally spaced by 1, 2 or 5 times a power of ten, every tick a multiple of that step
+        const step = (ticks[1] as number) - (ticks[0] as number);
+        const mantissa = step / 10 ** Math.floor(Math.log10(step));
+        expect(
+          [1, 2, 5].some((k) => Math.abs(mantissa - k) < 1e-9),
+          `${axis} step ${step}`,
+        ).toBe(true);
+        for (const t of ticks)
+          expect(Math.abs(t / step - Math.round(t / step)), `${axis} tick ${t}`).toBeLessThan(1e-9);
+      }
+      // every legend entry starts right of every point of every curve
+      const legendX = Math.min(...[...svg.matchAll(/class="legend" x="([\d.]+)"/g)].map((l) => Number(l[1])));
+      const curveX = [...svg.matchAll(/points="([^"]+)"/g)].flatMap((p) =>
+        (p[1] as string).split(' ').map((xy) => Number(xy.split(',')[0])),
+      );
+      expect(curveX.length).toBeGreaterThan(0);
+      expect(Math.max(...curveX)).toBeLessThan(legendX);
+    }
+  });
+
+  it('refuses an image path of the cocotalk.json that leads outside --image-root', async () => {
+    const a = fakeRun('escape', [0.5], { '1': 'a red circle' });
+    const cocotalk = join(root, 'escape-cocotalk.json');
+    writeFileSync(
+      cocotalk,
+      JSON.stringify({ ix_to_word: { '1': 'a' }, images: [{ id: 1, split: 'test', file_path: '../../etc/passwd' }] }),
+    );
+    const { values } = reportOptionParser.parse({
+      argv: ['--runs', `x=${a.runDir}`, '--input-json', cocotalk, '--image-root', join(root, 'imgs')],
+    });
+    await expect(runReport({ ...values, out: join(root, 'escape.html') })).rejects.toThrow(
+      /image id 1, field "images\[0\]\.file_path": "\.\.\/\.\.\/etc\/passwd" leads outside the images root/,
+    );
   });
 
   it('reads the --runs option', () => {

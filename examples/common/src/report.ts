@@ -6,7 +6,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { readCocoTalk } from '@caption/data-coco';
+import { pathUnderRoot, readCocoTalk } from '@caption/data-coco';
+import { scaleLinear } from 'd3-scale';
 import { readReferences, type CocoScoreName, type RawRefs } from '@caption/metrics';
 import { ExampleDataError, ExampleOptionsError } from './errors';
 import type { CaptionResult } from './evaluation';
@@ -62,65 +63,87 @@ export const SCORE_KEYS: readonly CocoScoreName[] = [
 ];
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
-/** A line chart as inline SVG (axes, ticks, one polyline per series, legend). */
+/** Width of a legend entry's text, estimated for the 11 px sans-serif font of the chart (no layout engine here). */
+const legendTextWidth = (text: string): number => Math.ceil(text.length * 6.6);
+
+/**
+ * A line chart as inline SVG: axes whose ticks are round numbers (d3-scale's "nice" domain and ticks: 0, 0.5, 1,
+ * 1.5 or 0, 200, 400), one polyline per series, and the legend in a column right of the plotting area, never on a
+ * curve.
+ */
 export function lineChart(
   series: ReadonlyArray<{ name: string; points: ReadonlyArray<[number, number]> }>,
   labels: { title: string; x: string; y: string },
   size: { width: number; height: number } = { width: 560, height: 260 },
 ): string {
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const { width, height } = size;
-  const m = { left: 56, right: 12, top: 24, bottom: 40 };
+  const { height } = size;
+  const legendWidth = series.length === 0 ? 0 : 28 + Math.max(...series.map((s) => legendTextWidth(s.name)));
+  const width = size.width + legendWidth;
+  const m = { left: 56, right: 12 + legendWidth, top: 24, bottom: 40 };
   if (all.length === 0)
-    return `<svg class="chart" width="${width}" height="${height}" role="img" aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`;
-  let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
-  let [y0, y1] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
-  if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
-  if (y0 === y1) [y0, y1] = [y0 - 1, y1 + 1];
-  const pad = (y1 - y0) * 0.05;
-  [y0, y1] = [y0 - pad, y1 + pad];
-  const sx = (x: number): number => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
-  const sy = (y: number): number => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
-  const ticks = (a: number, b: number): number[] => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
+    return (
+      `<svg class="chart" width="${width}" height="${height}" role="img" ` +
+      `aria-label="${esc(labels.title)}"><text x="10" y="20">${esc(labels.title)}: no data</text></svg>`
+    );
+  const extent = (values: number[]): [number, number] => {
+    const [lo, hi] = [Math.min(...values), Math.max(...values)];
+    return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
+  };
+  const x = scaleLinear()
+    .domain(extent(all.map((p) => p[0])))
+    .range([m.left, width - m.right])
+    .nice(5);
+  const y = scaleLinear()
+    .domain(extent(all.map((p) => p[1])))
+    .range([height - m.bottom, m.top])
+    .nice(5);
+  const [xTicks, yTicks] = [x.ticks(5), y.ticks(5)];
+  // '~f': fixed notation without a thousands separator, decimals as the tick step needs, trailing zeros dropped
+  const [xLabel, yLabel] = [x.tickFormat(5, '~f'), y.tickFormat(5, '~f')];
   const parts: string[] = [
-    `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(labels.title)}">`,
+    `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+      `aria-label="${esc(labels.title)}">`,
   ];
   parts.push(`<text x="${m.left}" y="16" font-weight="bold">${esc(labels.title)}</text>`);
+  for (const t of yTicks)
+    parts.push(
+      `<line x1="${m.left}" y1="${y(t).toFixed(1)}" x2="${width - m.right}" y2="${y(t).toFixed(1)}" stroke="#eee"/>`,
+      `<text class="tick y" x="${m.left - 4}" y="${(y(t) + 3).toFixed(1)}" text-anchor="end" ` +
+        `font-size="10">${yLabel(t)}</text>`,
+    );
+  for (const t of xTicks)
+    parts.push(
+      `<line x1="${x(t).toFixed(1)}" y1="${height - m.bottom}" x2="${x(t).toFixed(1)}" ` +
+        `y2="${height - m.bottom + 4}" stroke="#333"/>`,
+      `<text class="tick x" x="${x(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" ` +
+        `font-size="10">${xLabel(t)}</text>`,
+    );
   parts.push(
     `<line x1="${m.left}" y1="${height - m.bottom}" x2="${width - m.right}" y2="${height - m.bottom}" stroke="#333"/>`,
+    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#333"/>`,
+    `<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" ` +
+      `font-size="11">${esc(labels.x)}</text>`,
+    `<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" ` +
+      `transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`,
   );
-  parts.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#333"/>`);
-  for (const t of ticks(x0, x1))
-    parts.push(
-      `<text x="${sx(t).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" font-size="10">${Number(t.toPrecision(3))}</text>`,
-    );
-  for (const t of ticks(y0, y1)) {
-    parts.push(
-      `<text x="${m.left - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end" font-size="10">${Number(t.toPrecision(3))}</text>`,
-    );
-    parts.push(
-      `<line x1="${m.left}" y1="${sy(t).toFixed(1)}" x2="${width - m.right}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`,
-    );
-  }
-  parts.push(
-    `<text x="${(m.left + width - m.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="11">${esc(labels.x)}</text>`,
-  );
-  parts.push(
-    `<text x="12" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${(m.top + height - m.bottom) / 2})">${esc(labels.y)}</text>`,
-  );
+  const legendX = width - m.right + 12;
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string;
-    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    const pts = s.points.filter(([px, py]) => Number.isFinite(px) && Number.isFinite(py));
     if (pts.length === 1) {
-      const [x, y] = pts[0] as [number, number];
-      parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
+      const [px, py] = pts[0] as [number, number];
+      parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${color}"/>`);
     } else if (pts.length > 1) {
       parts.push(
-        `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" ` +
+          `points="${pts.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`,
       );
     }
+    const ly = m.top + 14 * i + 6;
     parts.push(
-      `<text x="${width - m.right - 4}" y="${m.top + 12 * (i + 1)}" text-anchor="end" font-size="11" fill="${color}">${esc(s.name)}</text>`,
+      `<line x1="${legendX}" y1="${ly}" x2="${legendX + 12}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
+      `<text class="legend" x="${legendX + 16}" y="${ly + 4}" font-size="11" fill="${color}">${esc(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
@@ -136,6 +159,17 @@ function smooth(points: ReadonlyArray<[number, number]>, maxPoints = 300): Array
     out.push([w[w.length - 1]?.[0] as number, w.reduce((s, p) => s + p[1], 0) / w.length]);
   }
   return out;
+}
+
+/** Scores sorted increasingly, as [share of the images in %, score], at most `maxPoints` of them (evenly spread). */
+function sortedScores(scores: ReadonlyArray<number | undefined>, maxPoints = 200): Array<[number, number]> {
+  const sorted = scores.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length < 2) return sorted.map((v) => [100, v]);
+  const n = Math.min(maxPoints, sorted.length);
+  return Array.from({ length: n }, (_, i) => {
+    const at = Math.round((i * (sorted.length - 1)) / (n - 1));
+    return [(100 * at) / (sorted.length - 1), sorted[at] as number];
+  });
 }
 
 /** What writes each file the report reads (for the message when one is missing). */
@@ -173,7 +207,8 @@ function imageTag(file: string | undefined): string {
  *
  * @example
  * ```ts
- * await writeReport({ title: 'shapes demo', out: 'out/demo/report.html', models: [{ name: 'aoanet', runDirs: ['runs/aoa'], evalDir: 'runs/aoa/eval-test' }],
+ * const models = [{ name: 'aoanet', runDirs: ['runs/aoa'], evalDir: 'runs/aoa/eval-test' }];
+ * await writeReport({ title: 'shapes demo', out: 'out/demo/report.html', models,
  *   references: null, images: new Map(), numImages: 12, environment: [['backend', 'wasm']] });
  * ```
  */
@@ -222,8 +257,21 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     html.push('</tr>');
   }
   html.push(
-    '</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p></section>',
+    '</table><p>Scores from <code>@caption/metrics</code> (coco-caption: PTB tokenizer, BLEU, ' +
+      'METEOR, ROUGE-L, CIDEr-D) on the evaluated split; best of each column in bold.</p>',
   );
+  const distribution = models
+    .map((m) => ({ name: m.name, points: sortedScores(Object.values(m.perImage).map((s) => s.CIDEr)) }))
+    .filter((d) => d.points.length > 0);
+  if (distribution.length > 0)
+    html.push(
+      lineChart(distribution, {
+        title: 'per-image CIDEr, images sorted by it',
+        x: 'share of the images (%)',
+        y: 'CIDEr',
+      }),
+    );
+  html.push('</section>');
 
   html.push('<section id="curves"><h2>Training curves</h2>');
   const lossSeries: Array<{ name: string; points: Array<[number, number]> }> = [];
@@ -251,12 +299,14 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     if (sc.length > 0) scstSeries.push({ name: m.name, points: smooth(sc) });
     if (val.length > 0) valSeries.push({ name: m.name, points: val });
   }
-  html.push(lineChart(lossSeries, { title: 'cross-entropy training loss (smoothed)', x: 'step', y: 'loss' }));
+  if (models.every((m) => m.histories.length === 0))
+    html.push('<p>No training run in this report (the models were evaluated only).</p>');
+  else html.push(lineChart(lossSeries, { title: 'cross-entropy training loss (smoothed)', x: 'step', y: 'loss' }));
   if (scstSeries.length > 0)
     html.push(
       lineChart(scstSeries, { title: 'self-critical loss (smoothed)', x: 'step (continuing XE)', y: '−(r − b)·log p' }),
     );
-  html.push(lineChart(valSeries, { title: 'validation CIDEr', x: 'epoch', y: 'CIDEr' }));
+  if (valSeries.length > 0) html.push(lineChart(valSeries, { title: 'validation CIDEr', x: 'epoch', y: 'CIDEr' }));
   const rewardRows = models.flatMap((m) =>
     m.histories.flatMap((h) =>
       h.file.history.validations.filter((v) => v.reward !== null).map((v) => ({ name: m.name, v })),
@@ -264,18 +314,22 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   );
   if (rewardRows.length > 0) {
     html.push(
-      '<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>',
+      '<table><tr><th>model</th><th>epoch</th><th>mean CIDEr-D of ' +
+        'samples</th><th>of greedy captions</th><th>validation CIDEr</th></tr>',
     );
     for (const { name, v } of rewardRows)
       html.push(
-        `<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td class="num">${fmt(v.reward?.sample)}</td><td class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`,
+        `<tr><td>${esc(name)}</td><td class="num">${v.epoch}</td><td ` +
+          `class="num">${fmt(v.reward?.sample)}</td><td ` +
+          `class="num">${fmt(v.reward?.greedy ?? undefined)}</td><td class="num">${fmt(v.scores?.CIDEr)}</td></tr>`,
       );
     html.push('</table>');
   }
   html.push('</section>');
 
   html.push(
-    '<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>',
+    '<section id="examples"><h2>Examples</h2><table class="ex"><tr><th>image</th><th>generated ' +
+      'captions (per-image CIDEr / BLEU-4 / METEOR)</th><th>references</th></tr>',
   );
   const ids = (models[0]?.order ?? []).slice(0, spec.numImages);
   for (const id of ids) {
@@ -283,7 +337,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
     for (const m of models) {
       const s = m.perImage[id] ?? {};
       html.push(
-        `<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`,
+        `<div><b>${esc(m.name)}</b>: ${esc(m.captions.get(id) ?? '–')} <span ` +
+          `class="refs">(${fmt(s.CIDEr)} / ${fmt(s.Bleu_4)} / ${fmt(s.METEOR)})</span></div>`,
       );
     }
     html.push(`</td><td class="refs">${(spec.references?.[id] ?? []).map(esc).join('<br>')}</td></tr>`);
@@ -308,7 +363,8 @@ img{image-rendering:pixelated;border:1px solid #ccc}pre{background:#f8f8f8;paddi
   for (const m of models) {
     for (const h of m.histories)
       html.push(
-        `<tr><th>training time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`,
+        `<tr><th>training ` +
+          `time, ${esc(m.name)} (${esc(h.dir)})</th><td>${fmt(h.file.history.seconds)} s over ${h.file.loop?.step ?? '?'} steps</td></tr>`,
       );
   }
   html.push('</table></section></body></html>');
@@ -376,8 +432,11 @@ export async function runReport(options: ReportOptions): Promise<string> {
   const images = new Map<string, string>();
   if (inputJson !== null && options.imageRoot !== null) {
     const cocotalk = await readCocoTalk(inputJson);
-    for (const im of cocotalk.images)
-      if (im.filePath !== undefined) images.set(String(im.id), join(options.imageRoot, im.filePath));
+    for (const [i, im] of cocotalk.images.entries()) {
+      if (im.filePath === undefined) continue;
+      const location = { file: inputJson, imageId: im.id, field: `images[${i}].file_path` };
+      images.set(String(im.id), pathUnderRoot(options.imageRoot, im.filePath, location));
+    }
   }
   const references =
     referenceJson === null

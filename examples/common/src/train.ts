@@ -62,7 +62,10 @@ export interface ValidationRecord {
   scores: Partial<Record<CocoScoreName, number>> | null;
   /** Validation loss (languageEval 0): the training criterion (label-smoothed when `labelSmoothing` > 0), per token. */
   loss: number | null;
-  /** Mean CIDEr-D reward of the epoch's samples and greedy captions (self-critical epochs; greedy null with the mean baseline). */
+  /**
+   * Mean CIDEr-D reward of the epoch's samples and greedy captions (self-critical epochs; greedy null with the mean
+   * baseline).
+   */
   reward: { sample: number; greedy: number | null } | null;
 }
 
@@ -93,13 +96,16 @@ export function checkTrainOptions(options: TrainOptions, factories: readonly Any
   if (factory === undefined) {
     throw new ExampleOptionsError(
       'captionModel',
-      `train: option 'captionModel' is "${options.captionModel}", but this example trains ${factories.map((f) => `"${f.name}"`).join(' or ')}`,
+      `train: option ` +
+        `'captionModel' is "${options.captionModel}", but this ` +
+        `example trains ${factories.map((f) => `"${f.name}"`).join(' or ')}`,
     );
   }
   if (options.reduceOnPlateau === 1 && options.languageEval !== 1) {
     throw new ExampleOptionsError(
       'reduceOnPlateau',
-      "train: option 'reduceOnPlateau' needs 'languageEval' 1 (the rate is reduced on the validation CIDEr, as in the reference)",
+      "train: option 'reduceOnPlateau' needs 'languageEval' 1 (the " +
+        'rate is reduced on the validation CIDEr, as in the reference)',
     );
   }
   if (options.maxEpochs === 0)
@@ -142,7 +148,10 @@ export type AnyFactory = CaptionerFactory<unknown>;
 
 type DriverBatch = { kind: 'xe'; batch: CaptionBatch } | { kind: 'scst'; decoded: SelfCriticalBatch };
 
-/** Sums of the self-critical rewards of the current epoch (for the epoch's record; a checkpoint component, so resumes keep it). */
+/**
+ * Sums of the self-critical rewards of the current epoch (for the epoch's record; a checkpoint component, so resumes
+ * keep it).
+ */
 interface RewardSums {
   sample: number;
   greedy: number;
@@ -199,7 +208,8 @@ export async function runTraining(
   const runRng = new Random(options.seed + 1);
   const samplingRng = new Random(options.seed + 2);
   log(
-    `${factory.name}: ${model.parameterCount().toLocaleString('en-US')} parameters; vocabulary ${data.shape.vocabSize}; ${selfCritical ? `self-critical from epoch ${options.selfCriticalAfter}` : 'cross-entropy'}`,
+    `${factory.name}: ${model.parameterCount().toLocaleString('en-US')} parameters; ` +
+      `vocabulary ${data.shape.vocabSize}; ${selfCritical ? `self-critical from epoch ${options.selfCriticalAfter}` : 'cross-entropy'}`,
   );
   const optimizer = new (options.optim === 'adamw' ? AdamW : Adam)(model, {
     learningRate: options.learningRate,
@@ -372,7 +382,10 @@ export async function runTraining(
   return { runDir, loop, history: history.history, backend, meteor: meteor.note };
 }
 
-/** Loads `startFrom`'s best (else latest) checkpoint: weights, and the optimiser's moments when they fit. Returns its best score. */
+/**
+ * Loads `startFrom`'s best (else latest) checkpoint: weights, and the optimiser's moments when they fit. Returns its
+ * best score.
+ */
 function initialiseFrom(
   dir: string,
   model: Captioner<unknown>,
@@ -394,7 +407,8 @@ function initialiseFrom(
     log(`startFrom: optimiser state not loaded (${(e as Error).message}); starting with fresh moments`);
   }
   log(
-    `initialised from ${checkpoint.path} (step ${checkpoint.state.step}, epoch ${checkpoint.state.epoch}, best score ${checkpoint.state.bestScore ?? 'none'})`,
+    `initialised from ${checkpoint.path} (step ${checkpoint.state.step}, epoch ${checkpoint.state.epoch}, best ` +
+      `score ${checkpoint.state.bestScore ?? 'none'})`,
   );
   return keepBest ? checkpoint.state.bestScore : null;
 }
@@ -466,7 +480,8 @@ function formatValidation(r: ValidationRecord): string {
   const parts = [`epoch ${r.epoch} (${r.phase}, step ${r.step}, lr ${r.learningRate.toExponential(2)})`];
   if (r.reward !== null)
     parts.push(
-      `reward: sample ${r.reward.sample.toFixed(3)}${r.reward.greedy === null ? '' : `, greedy ${r.reward.greedy.toFixed(3)}`}`,
+      `reward: ` +
+        `sample ${r.reward.sample.toFixed(3)}${r.reward.greedy === null ? '' : `, greedy ${r.reward.greedy.toFixed(3)}`}`,
     );
   if (r.scores !== null)
     parts.push(

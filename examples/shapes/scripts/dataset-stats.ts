@@ -52,6 +52,7 @@ for (const language of ['en', 'zh'] as const) {
   );
   if (language === 'zh')
     console.log(
-      `jieba's tokens equal the grammar's word units in ${((100 * sameAsGrammar) / captions).toFixed(1)} % of the captions`,
+      `jieba's tokens equal the ` +
+        `grammar's word units in ${((100 * sameAsGrammar) / captions).toFixed(1)} % of the captions`,
     );
 }

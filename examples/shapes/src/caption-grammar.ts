@@ -151,14 +151,9 @@ export function sampleCaptions(grammar: CaptionGrammar, scene: Scene, rng: Rando
   return captions;
 }
 
-/** A shuffled copy (Fisher-Yates). */
+/** A shuffled copy (the generator's Fisher–Yates). */
 export function shuffled<T>(rng: Random, items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
+  return rng.shuffle([...items]);
 }
 
 /** The pair of objects left-to-right or top-to-bottom for a clear pair, with its axis. */

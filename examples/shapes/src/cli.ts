@@ -92,7 +92,8 @@ try {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const what = data.cached.images && data.cached.captions ? 'already current' : `written in ${seconds} s`;
   console.log(
-    `shapes data set (${data.counts.train} train / ${data.counts.val} val / ${data.counts.test} test, ${data.language}) ${what}: ${data.datasetPath}`,
+    `shapes data ` +
+      `set (${data.counts.train} train / ${data.counts.val} val / ${data.counts.test} test, ${data.language}) ${what}: ${data.datasetPath}`,
   );
   if (opts.features) {
     // loaded only here: it brings in TensorFlow.js
@@ -108,10 +109,12 @@ try {
     const a = feats.accuracy;
     const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
     console.log(
-      `region features (D=${feats.featureDim}) ${feats.cached ? 'already current' : `written (CNN trained in ${feats.seconds.train.toFixed(1)} s, features in ${feats.seconds.extract.toFixed(1)} s)`}: ${feats.attDir}`,
+      `region ` +
+        `features (D=${feats.featureDim}) ${feats.cached ? 'already current' : `written (CNN trained in ${feats.seconds.train.toFixed(1)} s, features in ${feats.seconds.extract.toFixed(1)} s)`}: ${feats.attDir}`,
     );
     console.log(
-      `region CNN held-out accuracy on ${a.crops} val crops: shape ${pct(a.shape)}, colour ${pct(a.color)}, size ${pct(a.size)}`,
+      `region CNN held-out ` +
+        `accuracy on ${a.crops} val crops: shape ${pct(a.shape)}, colour ${pct(a.color)}, size ${pct(a.size)}`,
     );
   }
 } catch (err) {

@@ -477,7 +477,9 @@ export async function extractRegionFeatures(options: RegionFeatureOptions = {}):
       hash,
       config,
       featureDim,
-      regions: `one per object (scene order; a ${imageSize / 2}px window centred on its ground-truth box), then ${CONTEXT_REGIONS.join(', ')}`,
+      regions:
+        `one per object (scene order; a ${imageSize / 2}px window centred on its ` +
+        `ground-truth box), then ${CONTEXT_REGIONS.join(', ')}`,
       boxFormat: 'x1y1x2y2',
       accuracy,
       backend: backend.kind,

@@ -196,7 +196,10 @@ export function sceneFor(seed: number, imgid: number, imageSize: number): Scene 
   return sampleScene(new Random(deriveSeed(seed, imgid, STREAM_SCENE)), { imageSize });
 }
 
-/** The captions of image `imgid` of the data set with this seed, as written to its Karpathy file (before re-segmentation). */
+/**
+ * The captions of image `imgid` of the data set with this seed, as written to its Karpathy file (before
+ * re-segmentation).
+ */
 export function captionsFor(
   scene: Scene,
   seed: number,

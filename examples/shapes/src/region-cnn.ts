@@ -113,13 +113,22 @@ export class RegionCnn {
     };
   }
 
-  /** Forward pass on crops [batch, inputSize, inputSize, 3] (values roughly in [-1, 1]). */
-  apply(crops: tf.Tensor4D): RegionCnnOutput {
-    let x: tf.Tensor4D = crops;
+  /**
+   * The convolutional trunk alone: [batch, s, s, 3] → [batch, s/8, s/8, channels[2]] for any side s divisible by
+   * 8 (the end-to-end Show-Tell reads it from whole images).
+   */
+  featureMap(images: tf.Tensor4D): tf.Tensor4D {
+    let x: tf.Tensor4D = images;
     this.convs.forEach((conv) => {
       const y = tf.relu(tf.add(conv3x3Same(x, conv.weight as tf.Tensor4D), conv.bias)) as tf.Tensor4D;
       x = tf.maxPool(y, 2, 2, 'valid');
     });
+    return x;
+  }
+
+  /** Forward pass on crops [batch, inputSize, inputSize, 3] (values roughly in [-1, 1]). */
+  apply(crops: tf.Tensor4D): RegionCnnOutput {
+    const x = this.featureMap(crops);
     const flat = tf.reshape(x, [x.shape[0], -1]);
     const features = tf.relu(tf.add(tf.matMul(flat, this.feature.weight), this.feature.bias)) as tf.Tensor2D;
     const logits = (h: { weight: tf.Variable; bias: tf.Variable }): tf.Tensor2D =>

@@ -1,11 +1,18 @@
 /**
- * The examples' generic self-critical sampler (`sampleWithLogprobs` of `@caption/example-common`, used by
- * models without their own one-pass sampler) on Show-Tell: the kept log-probs are those of the drawn words
+ * Core's generic self-critical sampler (`sampleWithLogprobs`, through `prepare` / `step` for models without
+ * their own `samplingSteps`) on Show-Tell: the kept log-probs are those of the drawn words
  * (checked against teacher-forcing the samples), the draws follow the model's distribution, and the
  * self-critical loss has a gradient through them.
  */
-import { computeGradients, initBackend, Random, selfCriticalLoss, tokenLogprobs } from '@caption/core';
-import { sampleWithLogprobs, teacherForcedLogprobs } from '@caption/example-common';
+import {
+  computeGradients,
+  initBackend,
+  Random,
+  sampleWithLogprobs,
+  selfCriticalLoss,
+  tokenLogprobs,
+} from '@caption/core';
+import { teacherForcedLogprobs } from '@caption/example-common';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ShowTellModel } from './show-tell-model';

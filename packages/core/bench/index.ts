@@ -220,7 +220,8 @@ async function printProfile(step: () => number): Promise<void> {
       accumulate(byShape, `${JSON.stringify(k.inputShapes)}→${JSON.stringify(k.outputShapes)}`, ms);
   }
   console.log(
-    `  profile: ${info.kernels.length} kernels, ${total.toFixed(0)} ms in kernels, peak ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB`,
+    `  profile: ${info.kernels.length} kernels, ${total.toFixed(0)} ms in kernels, ` +
+      `peak ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB`,
   );
   printTop('by kernel:', byKernel, 20);
   printTop('BatchMatMul by shapes:', byShape, 25);
@@ -236,10 +237,12 @@ function formatRow(label: string, config: CaptionerConfig, steps: number, result
   return (
     `${label.padEnd(14)} B=${String(config.batch).padEnd(3)} ${(flops / 1e9).toFixed(1)} GFLOP/step, ${steps} steps\n` +
     `  wall: ${median(result.times).toFixed(0)} ms/step (${Math.min(...result.times).toFixed(0)}–${Math.max(...result.times).toFixed(0)}), ` +
-    `${gflops(median(result.times)).toFixed(1)} GFLOP/s; 1024³ ${median(result.rates.map((r) => r.wall)).toFixed(1)} GFLOP/s; ` +
+    `${gflops(median(result.times)).toFixed(1)} GFLOP/s; ` +
+    `1024³ ${median(result.rates.map((r) => r.wall)).toFixed(1)} GFLOP/s; ` +
     `ratio ${pct(median(wallRatios))} (${range(wallRatios)})\n` +
     `  cpu:  ${median(result.cpuTimes).toFixed(0)} ms/step (${Math.min(...result.cpuTimes).toFixed(0)}–${Math.max(...result.cpuTimes).toFixed(0)}), ` +
-    `${gflops(median(result.cpuTimes)).toFixed(1)} GFLOP/s; 1024³ ${median(result.rates.map((r) => r.cpu)).toFixed(1)} GFLOP/s; ` +
+    `${gflops(median(result.cpuTimes)).toFixed(1)} GFLOP/s; ` +
+    `1024³ ${median(result.rates.map((r) => r.cpu)).toFixed(1)} GFLOP/s; ` +
     `ratio ${pct(median(cpuRatios))} (${range(cpuRatios)})\n` +
     `  loss ${result.firstLoss.toFixed(3)} → ${result.lastLoss.toFixed(3)}; tensors ${result.tensorsBefore} → ${result.tensorsAfter}`
   );

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/memory.ts`: the wasm heap's high-water mark after training steps of the benchmark
+ * `npm run bench:memory -w @caption/core`: the wasm heap's high-water mark after training steps of the benchmark
  * captioner at several batch sizes (one fresh process each: the heap never shrinks), next to
  * `estimateCaptionerStepBytes`. This is how the estimate's constants were calibrated.
  *
@@ -12,6 +12,7 @@ import { initBackend } from '../src/backend/init-backend';
 import { asWasmBackend } from '../src/backend/kernels/wasm-internals';
 import { estimateCaptionerStepBytes } from '../src/backend/memory';
 import { Adam } from '../src/optim/adam';
+import { SOURCE_CHILD_NODE_ARGS } from '../src/testing/source-child';
 import { BenchCaptioner, FULL_CONFIG } from './captioner';
 
 const MiB = 2 ** 20;
@@ -50,7 +51,7 @@ function main(): void {
     const vocab = Number(args['vocab'] ?? FULL_CONFIG.vocab);
     const run = spawnSync(
       process.execPath,
-      ['--import', 'tsx', script, `--child=${batch}`, `--steps=${args['steps'] ?? 2}`, `--vocab=${vocab}`],
+      [...SOURCE_CHILD_NODE_ARGS, script, `--child=${batch}`, `--steps=${args['steps'] ?? 2}`, `--vocab=${vocab}`],
       {
         encoding: 'utf8',
         maxBuffer: 1 << 20,

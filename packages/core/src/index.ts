@@ -49,8 +49,15 @@ export {
   type DecodedSequences,
   type DecoderState,
   type DecoderStepOutput,
+  type SamplingSteps,
   type SpecialTokens,
 } from './decoding/caption-model';
+export { argMax, drawCategorical } from './decoding/categorical';
+export {
+  sampleWithLogprobs,
+  type DifferentiableSampleOptions,
+  type DifferentiableSamples,
+} from './decoding/differentiable-sampling';
 export {
   DECODING_BAD_ENDINGS,
   TRIM_BAD_ENDINGS,
@@ -108,7 +115,7 @@ export {
   type SavedTensor,
   type TrainingState,
 } from './training/checkpoint';
-export { GracefulStop, type GracefulStopOptions } from './training/signals';
+export { GracefulStop, type GracefulStopOptions, signalExitCode } from './training/signals';
 export {
   TrainingProgress,
   type ProgressMode,
@@ -145,7 +152,7 @@ export {
   type ActivationName,
   type GLUConfig,
 } from './nn/activation';
-export { LSTMCell, type LSTMCellConfig, type LSTMState } from './nn/lstm-cell';
+export { LSTMCell, lstmGates, type LSTMCellConfig, type LSTMState } from './nn/lstm-cell';
 export { MultiHeadAttention, type AttentionHeads, type MultiHeadAttentionConfig } from './nn/multi-head-attention';
 export { PositionwiseFeedForward, type PositionwiseFeedForwardConfig } from './nn/feed-forward';
 export { SublayerConnection, type SublayerConnectionConfig } from './nn/sublayer-connection';
@@ -159,7 +166,16 @@ export {
 } from './nn/gradient-check';
 export { LossInputError } from './losses/errors';
 export { sequenceCrossEntropy, labelSmoothingLoss, tokenLogprobs } from './losses/sequence-losses';
-export { selfCriticalLoss, greedyBaselineAdvantages, meanOfOthersAdvantages } from './losses/self-critical';
+export {
+  selfCriticalLoss,
+  greedyBaselineAdvantages,
+  meanOfOthersAdvantages,
+  greedyBaselineRewards,
+  selfCriticalStep,
+  type CaptionReward,
+  type SelfCriticalStepOptions,
+  type SelfCriticalStepResult,
+} from './losses/self-critical';
 export { SharedTable, SharedTensor, SharedWeight } from './backend/ops/shared-across-steps';
 export { adamUpdate, type AdamUpdateOptions, type AdamUpdateResult } from './backend/ops/adam-update';
 export {

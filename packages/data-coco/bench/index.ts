@@ -21,7 +21,7 @@ import {
   FeatureDirectory,
   type FeatureStore,
   MemoryFeatureStore,
-  SeededRandom,
+  Random,
   Vocabulary,
   encodeCaptions,
 } from '../src/index.js';
@@ -37,7 +37,7 @@ function dirBytes(dir: string): number {
 }
 
 async function loaderBench(root: string): Promise<void> {
-  const rng = new SeededRandom(1);
+  const rng = new Random(1);
   const vocabulary = new Vocabulary(Array.from({ length: 1000 }, (_, i) => `w${i}`));
   const images = Array.from({ length: IMAGES }, (_, i) => ({ id: i + 1, split: 'train', filePath: `${i}.jpg` }));
   const captions = images.map(() =>
@@ -136,7 +136,8 @@ async function loaderBench(root: string): Promise<void> {
   const b = median(rates.get('npz deflated float16 | 2') ?? [0]);
   const c = median(rates.get('npz deflated float32 | 0') ?? [0]);
   console.log(
-    `ratio float16 / float32 (deflated, prefetch 2): ${(b / a).toFixed(2)}; prefetch 2 / 0 (deflated float32): ${(a / c).toFixed(2)}`,
+    `ratio float16 / float32 ` +
+      `(deflated, prefetch 2): ${(b / a).toFixed(2)}; prefetch 2 / 0 (deflated float32): ${(a / c).toFixed(2)}`,
   );
 }
 
@@ -169,7 +170,9 @@ function karpathyMemoryBench(root: string): void {
   writeFileSync(path, JSON.stringify({ images: big, dataset: 'coco' }));
   const size = statSync(path).size;
   console.log(
-    `\n## Reading a ${(size / 1e6).toFixed(0)} MB Karpathy file (${big.length} images, ${big.length * 5} sentences), each mode in a fresh process`,
+    `\n## Reading a ${(size / 1e6).toFixed(0)} MB Karpathy file (${big.length} images, ${big.length * 5} sentences), ` +
+      `each mode ` +
+      `in a fresh process`,
   );
   console.log('| mode | seconds | peak RSS MB | heap after GC MB |');
   console.log('|---|---|---|---|');

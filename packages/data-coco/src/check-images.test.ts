@@ -98,5 +98,47 @@ describeWithShared(
       );
       expect(await imageEntriesFromJson(karpathy, '/data')).toEqual([{ id: 6, path: '/data/val2014/y.jpg' }]);
     });
+
+    it('refuses a listed path that leads outside the images root, naming the image id and the field', async () => {
+      const escaping = [
+        { images: [{ filepath: 'val2014', filename: '../../secret.jpg', cocoid: 7, split: 'test', sentences: [] }] },
+        { images: [{ filepath: '../outside', filename: 'z.jpg', imgid: 8, split: 'test', sentences: [] }] },
+        { images: [{ id: 9, split: 'val', file_path: '/etc/passwd' }] },
+      ];
+      const fields = ['images[0].filename', 'images[0].filepath', 'images[0].file_path'];
+      for (const [i, json] of escaping.entries()) {
+        const file = join(dir, `escaping-${i}.json`);
+        writeFileSync(file, JSON.stringify(json));
+        const error = await imageEntriesFromJson(file, join(dir, 'root')).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^file ${file}, image id ${7 + i}, field "${fields[i]?.replace(/[[\].]/g, '\\$&')}": .* leads outside the images root`,
+          ),
+        );
+      }
+    });
+
+    it('reports a JPEG with bytes overwritten mid-file (it decodes, with a libvips warning) in one line', async () => {
+      const jpeg = readFileSync(data.path('images/val2014/COCO_val2014_000000000139.jpg'));
+      const damaged = Buffer.from(jpeg);
+      let state = 12345; // a fixed byte pattern (LCG), 1 KB in the middle of the entropy-coded data
+      const start = Math.floor(damaged.length / 2);
+      for (let i = 0; i < 1024; i++) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        damaged[start + i] = state >>> 24;
+      }
+      writeFileSync(join(dir, 'overwritten.jpg'), damaged);
+      const report = await checkImages([
+        { id: 1, path: join(dir, 'good1.jpg') },
+        { id: 2, path: join(dir, 'overwritten.jpg') },
+      ]);
+      expect(report.ok).toBe(1);
+      expect(report.problems.map((p) => [p.id, p.kind])).toEqual([[2, 'warning']]);
+      expect(report.problems[0]?.message).toMatch(
+        /^decodes only with warnings, its data is corrupt \(.*Corrupt JPEG data/,
+      );
+      expect(report.problems[0]?.message).not.toContain('\n');
+    });
   },
 );

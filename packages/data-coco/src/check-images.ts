@@ -3,13 +3,14 @@
  * truncated or mislabelled file is reported (by id and path) up front instead of stopping extraction
  * hours in. Each image is fully decoded with the same decoder the extraction uses.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { decodeImage } from './images.js';
-import { createProgress, mapConcurrent, silentProgress } from './progress.js';
+import { mapConcurrent, progressTo } from './progress.js';
 import { DataFormatError } from './errors.js';
-import { isRecord, readJsonFile } from './files.js';
-import { karpathyFilePath } from './karpathy.js';
+import { writeFileChecked } from './output-files.js';
+import { isRecord, pathUnderRoot, readJsonFile } from './files.js';
+import { karpathyFilePath, karpathyPathField } from './karpathy.js';
 
 /** An image to check. */
 export interface ImageEntry {
@@ -19,8 +20,12 @@ export interface ImageEntry {
   path: string;
 }
 
-/** What is wrong with an image. */
-export type ImageProblemKind = 'missing' | 'empty' | 'unreadable' | 'wrong-format' | 'truncated' | 'corrupt';
+/**
+ * What is wrong with an image; `warning`: it decodes, but libvips warns that its data is corrupt (bytes overwritten
+ * mid-file), so its pixels are wrong.
+ */
+export type ImageProblemKind =
+  'missing' | 'empty' | 'unreadable' | 'wrong-format' | 'truncated' | 'corrupt' | 'warning';
 
 /** One bad image. */
 export interface ImageProblem {
@@ -114,6 +119,15 @@ export function truncationOf(bytes: Uint8Array, format: string): string | undefi
   return undefined;
 }
 
+/** A libvips message (one line per warning) as one line. */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join('; ');
+}
+
 /** Checks one image; undefined when it is fine. */
 export async function checkImage(entry: ImageEntry): Promise<ImageProblem | undefined> {
   const problem = (kind: ImageProblemKind, message: string): ImageProblem => ({
@@ -141,16 +155,23 @@ export async function checkImage(entry: ImageEntry): Promise<ImageProblem | unde
   if (expected !== undefined && expected !== format) {
     return problem('wrong-format', `${format.toUpperCase()} data in a ${extname(entry.path)} file`);
   }
-  try {
-    await decodeImage(bytes);
-  } catch (cause) {
-    const message = ((cause as Error).cause as Error | undefined)?.message ?? (cause as Error).message;
-    const cutOff = truncationOf(bytes, format);
-    if (cutOff !== undefined) return problem('truncated', `${cutOff} (${message})`);
-    const truncated = /premature end|truncat|unexpected end|not enough data/i.test(message);
-    return problem(truncated ? 'truncated' : 'corrupt', message);
-  }
-  return undefined;
+  const failure = async (strict: boolean): Promise<string | undefined> => {
+    try {
+      await decodeImage(bytes, { strict });
+      return undefined;
+    } catch (cause) {
+      return oneLine(((cause as Error).cause as Error | undefined)?.message ?? (cause as Error).message);
+    }
+  };
+  // one decode for a good image; the lenient decode (the one feature extraction uses) only to classify a failure
+  const warning = await failure(true);
+  if (warning === undefined) return undefined;
+  const message = await failure(false);
+  if (message === undefined) return problem('warning', `decodes only with warnings, its data is corrupt (${warning})`);
+  const cutOff = truncationOf(bytes, format);
+  if (cutOff !== undefined) return problem('truncated', `${cutOff} (${message})`);
+  const truncated = /premature end|truncat|unexpected end|not enough data/i.test(message);
+  return problem(truncated ? 'truncated' : 'corrupt', message);
 }
 
 /**
@@ -167,10 +188,7 @@ export async function checkImages(
   entries: readonly ImageEntry[],
   options: CheckImagesOptions = {},
 ): Promise<CheckImagesReport> {
-  const progress =
-    options.progress === undefined || options.progress === false
-      ? silentProgress
-      : createProgress('check-images', entries.length, options.progress === true ? process.stderr : options.progress);
+  const progress = progressTo('check-images', entries.length, options.progress);
   const problems: Array<ImageProblem | undefined> = new Array(entries.length);
   let checked = 0;
   let stop = false;
@@ -189,6 +207,8 @@ export async function checkImages(
 /**
  * The images listed in a `cocotalk.json` (`file_path`, `id`) or a Karpathy split file (`filepath`/
  * `filename`, `cocoid`/`imgid`), with paths under `imagesRoot`.
+ *
+ * @throws DataFormatError naming the image id and field of a path that leads outside `imagesRoot`
  */
 export async function imageEntriesFromJson(path: string, imagesRoot: string): Promise<ImageEntry[]> {
   const json = await readJsonFile(path);
@@ -214,13 +234,15 @@ export async function imageEntriesFromJson(path: string, imagesRoot: string): Pr
       [raw.id, raw.cocoid, raw.imgid].find(
         (v): v is number | string => typeof v === 'number' || typeof v === 'string',
       ) ?? rel;
-    return { id, path: join(imagesRoot, rel) };
+    const field =
+      typeof raw.file_path === 'string' ? 'file_path' : karpathyPathField({ filename: raw.filename as string });
+    return { id, path: pathUnderRoot(imagesRoot, rel, { file: path, imageId: id, field: `images[${i}].${field}` }) };
   });
 }
 
 /** Writes the problems as a skip list (JSON `[{id, path, kind, message}]`) for later stages to leave out. */
 export async function writeSkipList(path: string, problems: readonly ImageProblem[]): Promise<void> {
-  await writeFile(path, `${JSON.stringify(problems, null, 1)}\n`);
+  await writeFileChecked(path, `${JSON.stringify(problems, null, 1)}\n`);
 }
 
 /** The ids of a skip list written by {@link writeSkipList} (as strings). */

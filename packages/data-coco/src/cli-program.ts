@@ -3,16 +3,22 @@
  * `stats`. Option names follow the reference scripts (`--input_json` → `--input-json`). Exit status 0 on
  * success, 1 when the data has problems, 2 on bad usage.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { checkImages, imageEntriesFromJson, writeSkipList } from './check-images.js';
 import { readCocoTalk, writeCocoTalk } from './cocotalk.js';
 import { DataFormatError } from './errors.js';
-import { type KarpathyDataset, karpathyFilePath, karpathyImageId, readKarpathyDataset } from './karpathy.js';
+import { pathUnderRoot } from './files.js';
+import {
+  type KarpathyDataset,
+  karpathyFilePath,
+  karpathyImageId,
+  karpathyPathField,
+  readKarpathyDataset,
+} from './karpathy.js';
 import { writeLabelsH5 } from './labels.js';
 import { type NgramSplit, buildNgramCaches, writeDocumentFrequencyCache } from './ngrams.js';
 import type { LoaderSplit } from './loader.js';
+import { writeOutputSet } from './output-files.js';
 import { preflight } from './preflight.js';
 import { createProgress } from './progress.js';
 import { prepareLabels } from './prepro.js';
@@ -56,7 +62,9 @@ interface DatasetOptions {
   captions?: string;
 }
 
-/** `work()`, with the file added to a {@link DataFormatError} that names none (an image's captions come from `file`). */
+/**
+ * `work()`, with the file added to a {@link DataFormatError} that names none (an image's captions come from `file`).
+ */
 function withFile<T>(file: string, work: () => T): T {
   try {
     return work();
@@ -176,9 +184,17 @@ export function createProgram(io: CliIo): Command {
           const sharp = (await import('sharp')).default;
           imageSizes = new Map();
           // one header read per image: minutes for COCO's 123k images, so show progress
+          // every path checked before the long pass: none may lead outside the root
+          const paths = dataset.images.map((im, i) =>
+            pathUnderRoot(opts.imagesRoot, karpathyFilePath(im), {
+              file: opts.inputJson,
+              imageId: karpathyImageId(im),
+              field: `images[${i}].${karpathyPathField(im)}`,
+            }),
+          );
           const progress = createProgress('image sizes', dataset.images.length, io.stderr as NodeJS.WritableStream);
-          for (const im of dataset.images) {
-            const path = join(opts.imagesRoot, karpathyFilePath(im));
+          for (const [i, im] of dataset.images.entries()) {
+            const path = paths[i] as string;
             try {
               const meta = await sharp(path).metadata();
               imageSizes.set(karpathyImageId(im) as number, { width: meta.width ?? 0, height: meta.height ?? 0 });
@@ -205,10 +221,12 @@ export function createProgram(io: CliIo): Command {
           }),
         );
         const h5 = `${opts.outputH5}_label.h5`;
-        await mkdir(dirname(h5), { recursive: true });
-        await mkdir(dirname(opts.outputJson), { recursive: true });
-        await writeLabelsH5(h5, prepared.labels);
-        await writeCocoTalk(opts.outputJson, prepared.cocotalk, { pythonDictOrder: python });
+        await writeOutputSet(async (files) => {
+          await files.write(h5, (tmp) => writeLabelsH5(tmp, prepared.labels));
+          await files.write(opts.outputJson, (tmp) =>
+            writeCocoTalk(tmp, prepared.cocotalk, { pythonDictOrder: python }),
+          );
+        });
         const s = prepared.stats;
         out(`total words: ${s.totalWords}\n`);
         out(`number of bad words: ${s.rareWords}/${s.distinctWords}\n`);
@@ -234,19 +252,24 @@ export function createProgram(io: CliIo): Command {
     .action(async (opts: DatasetOptions & { dictJson: string; outputPkl: string; split: NgramSplit }) => {
       const { dataset } = await loadDataset(opts);
       const { vocabulary } = await readCocoTalk(opts.dictJson);
-      const caches = buildNgramCaches(dataset.images, vocabulary, opts.split);
-      await mkdir(dirname(opts.outputPkl), { recursive: true });
-      await writeDocumentFrequencyCache(`${opts.outputPkl}-words.p`, caches.words);
-      await writeDocumentFrequencyCache(`${opts.outputPkl}-idxs.p`, caches.idxs);
+      const caches = buildNgramCaches(dataset.images, vocabulary, opts.split, {
+        progress: (total) => createProgress('prepro-ngrams', total, io.stderr as NodeJS.WritableStream),
+      });
+      await writeOutputSet(async (files) => {
+        await files.write(`${opts.outputPkl}-words.p`, (tmp) => writeDocumentFrequencyCache(tmp, caches.words));
+        await files.write(`${opts.outputPkl}-idxs.p`, (tmp) => writeDocumentFrequencyCache(tmp, caches.idxs));
+      });
       out(
-        `total imgs: ${caches.idxs.refLen}\nwrote ${opts.outputPkl}-words.p (${caches.words.documentFrequency.size} n-grams)\nwrote ${opts.outputPkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams)\n`,
+        `total ` +
+          `imgs: ${caches.idxs.refLen}\nwrote ${opts.outputPkl}-words.p (${caches.words.documentFrequency.size} n-grams)\nwrote ${opts.outputPkl}-idxs.p (${caches.idxs.documentFrequency.size} n-grams)\n`,
       );
     });
 
   program
     .command('check-images')
     .description(
-      'decode every image before feature extraction; report each unreadable, truncated, mislabelled, empty or missing file by id and path',
+      'decode every image before feature extraction; report each unreadable, ' +
+        'truncated, mislabelled, empty or missing file by id and path',
     )
     .requiredOption('--input-json <file>', 'cocotalk.json or a Karpathy split file listing the images')
     .requiredOption('--images-root <dir>', 'folder the listed paths are relative to')
@@ -274,7 +297,8 @@ export function createProgram(io: CliIo): Command {
         for (const p of report.problems) out(`${String(p.id)}\t${p.path}\t${p.kind}: ${p.message}\n`);
         out(`checked ${report.checked} of ${entries.length} images: ${report.ok} ok, ${report.problems.length} bad\n`);
         if (opts.skipList !== undefined) {
-          await writeSkipList(opts.skipList, report.problems);
+          const skipList = opts.skipList;
+          await writeOutputSet((files) => files.write(skipList, (tmp) => writeSkipList(tmp, report.problems)));
           out(`wrote ${opts.skipList}\n`);
         }
         if (report.problems.length > 0) {
@@ -305,10 +329,13 @@ export function createProgram(io: CliIo): Command {
     ])
     .option('--train-only', 'restval is not part of train')
     .option('--self-critical', 'self-critical training is configured: the DF cache must exist and match')
-    .option('--cached-tokens <path>', 'the DF cache, e.g. data/coco-train-idxs')
+    .option(
+      '--cached-tokens <path>',
+      'the DF cache: the --output-pkl prefix given to prepro-ngrams (data/coco-train), or its -idxs file',
+    )
     .option('--dataset-json <file>', 'the Karpathy file: recompute the DF cache and compare')
     .option('--json', 'print the report as JSON')
-    .option('--no-progress', 'no progress output')
+    .option('--no-progress', 'no progress output (feature pass, DF recount)')
     .action(
       async (
         opts: Record<string, unknown> & { inputJson: string; splits: LoaderSplit[]; progress: boolean; json?: boolean },
@@ -339,7 +366,8 @@ export function createProgram(io: CliIo): Command {
             out(`... and ${n} more problems of kind ${kind}\n`);
           const c = report.checked;
           out(
-            `checked ${c.images} images, ${c.labelRows} label rows, ${c.featureFiles} feature files, ${c.dfNgrams} DF n-grams: ${report.ok ? 'ok' : `${report.errors.length} problems`}\n`,
+            `checked ${c.images} images, ${c.labelRows} label rows, ${c.featureFiles} feature ` +
+              `files, ${c.dfNgrams} DF n-grams: ${report.ok ? 'ok' : `${report.errors.length} problems`}\n`,
           );
         }
         if (!report.ok) throw new DataProblems('preflight failed');

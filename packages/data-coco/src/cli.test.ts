@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithShared } from '@caption/test-support';
@@ -61,6 +61,145 @@ describe('caption-data usage', () => {
     const r = await run('stats', '--input-json', join(dir, 'absent.json'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/absent\.json: cannot read the file/);
+  });
+});
+
+/** A small Karpathy file: two train images, one val, with raw captions and tokens. */
+function smallDataset(name: string, edit: (images: Array<Record<string, unknown>>) => void = () => undefined): string {
+  const images: Array<Record<string, unknown>> = [
+    ['train', 'a.jpg', 1, 'a dog runs on the grass'],
+    ['train', 'b.jpg', 2, 'a cat sits on a mat'],
+    ['val', 'c.jpg', 3, 'a dog sits'],
+  ].map(([split, filename, imgid, text]) => ({
+    split,
+    filepath: 'imgs',
+    filename,
+    imgid,
+    sentences: [{ tokens: String(text).split(' '), raw: text }],
+  }));
+  edit(images);
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ dataset: 'small', images }));
+  return file;
+}
+
+const preproLabels = (input: string, outDir: string, ...extra: string[]): ReturnType<typeof run> =>
+  run(
+    'prepro-labels',
+    '--input-json',
+    input,
+    '--output-json',
+    join(outDir, 'data.json'),
+    '--output-h5',
+    join(outDir, 'data'),
+    '--word-count-threshold',
+    '0',
+    ...extra,
+  );
+
+describe('caption-data writes all its outputs or none, and reads only inside the roots it is given', () => {
+  it('prepro-labels: an output that cannot be written is "cannot write FILE: reason", exit 1, and no output is left', async () => {
+    const input = smallDataset('writes');
+    const out = join(dir, 'writes');
+    mkdirSync(join(out, 'data_label.h5'), { recursive: true }); // a directory where the labels file goes
+    const r = await preproLabels(input, out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`caption-data: cannot write ${join(out, 'data_label.h5')}: it is a directory (EISDIR)\n`);
+    expect(readdirSync(out)).toEqual(['data_label.h5']); // no data.json, no temporary file
+
+    // the labels file can be written but the vocabulary file cannot: neither appears
+    const out2 = join(dir, 'writes2');
+    mkdirSync(out2);
+    writeFileSync(join(out2, 'blocker'), 'a file where a folder is needed');
+    const r2 = await run(
+      'prepro-labels',
+      '--input-json',
+      input,
+      '--output-json',
+      join(out2, 'blocker', 'data.json'),
+      '--output-h5',
+      join(out2, 'data'),
+      '--word-count-threshold',
+      '0',
+    );
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/^caption-data: cannot write .*blocker\/data\.json: /);
+    expect(readdirSync(out2)).toEqual(['blocker']);
+  });
+
+  it('prepro-labels refuses a duplicate imgid, naming it and the field', async () => {
+    const input = smallDataset('duplicate', (images) => {
+      (images[2] as { imgid: number }).imgid = 1;
+    });
+    const r = await preproLabels(input, join(dir, 'duplicate-out'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`file ${input}, image id 1, field "images[2].imgid": duplicate id (also images[0])`);
+    expect(existsSync(join(dir, 'duplicate-out'))).toBe(false);
+  });
+
+  it('check-images and prepro-labels --images-root refuse a path that leads outside the root', async () => {
+    const root = join(dir, 'root');
+    mkdirSync(join(root, 'imgs'), { recursive: true });
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
+    for (const name of ['a.jpg', 'b.jpg', 'c.jpg']) writeFileSync(join(root, 'imgs', name), jpeg);
+    writeFileSync(join(dir, 'outside.jpg'), jpeg); // a readable image outside the root
+    const input = smallDataset('escape', (images) => {
+      (images[1] as { filename: string }).filename = '../../outside.jpg';
+    });
+    const checked = await run('check-images', '--input-json', input, '--images-root', root, '--no-progress');
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toMatch(
+      /image id 2, field "images\[1\]\.filename": "imgs\/\.\.\/\.\.\/outside\.jpg" leads outside the images root/,
+    );
+    expect(checked.stdout).not.toMatch(/ok/);
+    const prepro = await preproLabels(input, join(dir, 'escape-out'), '--images-root', root);
+    expect(prepro.code).toBe(1);
+    expect(prepro.stderr).toMatch(/image id 2, field "images\[1\]\.filename": .* leads outside the images root/);
+    const passwd = smallDataset('passwd', (images) => {
+      Object.assign(images[0] as object, { filepath: '../../../../../../../../..', filename: 'etc/passwd' });
+    });
+    const r = await preproLabels(passwd, join(dir, 'passwd-out'), '--images-root', root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/image id 1, field "images\[0\]\.filepath": .* leads outside the images root/);
+  });
+
+  it('prepro-ngrams shows progress, and preflight --cached-tokens takes the prefix prepro-ngrams was given', async () => {
+    const input = smallDataset('ngrams');
+    const out = join(dir, 'ngrams-out');
+    expect((await preproLabels(input, out)).code).toBe(0);
+    const prefix = join(out, 'small-train');
+    const ngrams = await run(
+      'prepro-ngrams',
+      '--input-json',
+      input,
+      '--dict-json',
+      join(out, 'data.json'),
+      '--output-pkl',
+      prefix,
+      '--split',
+      'train',
+    );
+    expect(ngrams.code, ngrams.stderr).toBe(0);
+    expect(ngrams.stderr).toContain('prepro-ngrams: 4/4 done'); // 2 images, counted as words and as ids
+    const checked = await run(
+      'preflight',
+      '--input-json',
+      join(out, 'data.json'),
+      '--input-label-h5',
+      join(out, 'data_label.h5'),
+      '--self-critical',
+      '--cached-tokens',
+      prefix,
+      '--dataset-json',
+      input,
+      '--splits',
+      'train,val',
+    );
+    expect(checked.stdout, checked.stdout).toMatch(/DF n-grams: ok\n$/);
+    expect(checked.code).toBe(0);
+    expect(checked.stderr).toContain('preflight DF (recount): 4/4 done');
   });
 });
 

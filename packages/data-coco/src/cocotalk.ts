@@ -3,8 +3,8 @@
  * `{ix_to_word: {"1": word, ...}, images: [{split, file_path, id, width?, height?}]}`, optionally with our
  * `tokenizer` record (ignored by the Python loaders).
  */
-import { writeFile } from 'node:fs/promises';
 import { DataFormatError } from './errors.js';
+import { writeFileChecked } from './output-files.js';
 import { isRecord, readJsonFile } from './files.js';
 import { type PythonDictOrder, type PythonJsonValue, pythonDictOrder, pythonJsonDumps } from './python-compat.js';
 import { parseTokenizerSpec } from './tokenizers.js';
@@ -128,5 +128,5 @@ export async function writeCocoTalk(
   cocotalk: CocoTalk,
   options: CocoTalkWriteOptions = {},
 ): Promise<void> {
-  await writeFile(path, formatCocoTalk(cocotalk, options));
+  await writeFileChecked(path, formatCocoTalk(cocotalk, options));
 }

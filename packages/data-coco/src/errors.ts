@@ -60,3 +60,46 @@ export class DataFormatError extends Error {
     return typeof error === 'object' && error !== null && MARKER in error;
   }
 }
+
+/** Words for the errno codes a write meets most (Node's own message also names the temporary path). */
+const WRITE_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  ENOENT: 'the folder does not exist',
+  EROFS: 'read-only file system',
+  EEXIST: 'a file is where a folder is needed',
+};
+
+/** The reason a write failed, in words, from a Node file-system error (its code), or the error's message. */
+export function writeFailureReason(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const words = code === undefined ? undefined : WRITE_REASONS[code];
+  if (words !== undefined) return `${words} (${code})`;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * An output file could not be written (folder not writable, disk full, a directory in the way, an HDF5 library
+ * failure), or what was written does not read back complete. The message is `cannot write FILE: reason`. Commands
+ * write every output to a temporary file first, so nothing half-written is left under the final name.
+ */
+export class DataWriteError extends DataFormatError {
+  /** The file that could not be written (its final name). */
+  declare readonly file: string;
+
+  /**
+   * @param file the output's final path
+   * @param reason why, in words (see {@link writeFailureReason})
+   * @param options `cause`: the underlying error, if any
+   */
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super(reason, { file }, options);
+    this.name = 'DataWriteError';
+    this.message = `cannot write ${file}: ${reason}`;
+  }
+}

@@ -6,7 +6,8 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { JSONParser } from '@streamparser/json';
-import { DataFormatError } from './errors.js';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { DataFormatError, type DataLocation } from './errors.js';
 
 /** Whether bytes start with the gzip magic number. */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -119,4 +120,23 @@ export async function* streamJsonValues(path: string, selectors: readonly string
 /** A plain object (not null, not an array), for narrowing parsed JSON. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `root` joined with a path taken from a data file (a Karpathy `filepath`/`filename`, a cocotalk `file_path`),
+ * refused when it leads outside `root` (`../`, or an absolute path): a data file must not make a command read
+ * (or decode, or report on) files elsewhere on the machine.
+ *
+ * @param location the data file, image id and field the path came from, named in the error
+ * @throws DataFormatError naming the image id and the field
+ */
+export function pathUnderRoot(root: string, relativePath: string, location: DataLocation): string {
+  const inside = relative(resolve(root), resolve(root, relativePath));
+  if (isAbsolute(relativePath) || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new DataFormatError(
+      `${JSON.stringify(relativePath)} leads outside the images root ${root}; image paths must stay inside it`,
+      location,
+    );
+  }
+  return join(root, relativePath);
 }

@@ -1,14 +1,14 @@
 /**
  * Image decoding and preprocessing with sharp (libvips). Decoding ignores embedded ICC profiles, which
  * makes the RGB bytes identical to Python's Pillow `Image.open(f).convert('RGB')` (checked on 40 real
- * COCO JPEGs, ten with ICC profiles; see the README); grayscale images come out with 3 equal channels,
+ * COCO JPEGs, ten with ICC profiles; see docs/exactness.md); grayscale images come out with 3 equal channels,
  * as the reference's `prepro_feats.py` stacks them.
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DataFormatError } from './errors.js';
 import type { ShapedArray } from './npy.js';
-import type { SeededRandom } from './random.js';
+import type { Random } from './random.js';
 
 /** ImageNet channel means (RGB, on a 0–1 scale), what torchvision's ResNets expect. */
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
@@ -34,16 +34,28 @@ async function inputBytes(input: string | Uint8Array): Promise<{ bytes: Uint8Arr
   }
 }
 
+/** Options of {@link decodeImage}. */
+export interface DecodeImageOptions {
+  /**
+   * Also fail on libvips' warnings (e.g. "Corrupt JPEG data: premature end of data segment", which bytes
+   * overwritten in the middle of a JPEG give: it still decodes, to wrong pixels). Default false, as Pillow.
+   */
+  strict?: boolean;
+}
+
 /**
  * Decodes an image file or buffer to 8-bit RGB, ignoring ICC profiles and EXIF orientation (as Pillow
  * does), dropping alpha, expanding grayscale to 3 channels. Truncated data is an error, not grey pixels.
  *
  * @throws DataFormatError naming the file when the image cannot be decoded
  */
-export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
+export async function decodeImage(input: string | Uint8Array, options: DecodeImageOptions = {}): Promise<RgbImage> {
   const { bytes, file } = await inputBytes(input);
   try {
-    const { data, info } = await sharp(bytes, { ignoreIcc: true, failOn: 'truncated' })
+    const { data, info } = await sharp(bytes, {
+      ignoreIcc: true,
+      failOn: options.strict === true ? 'warning' : 'truncated',
+    })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -69,7 +81,10 @@ export interface PreprocessOptions {
   resize?: { width: number; height: number } | { shortSide: number };
   /** sharp's resampling kernel for `resize`. Default `lanczos3`. */
   kernel?: 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
-  /** Crop after resizing: the centre (placed as torchvision's `CenterCrop`), or a random window drawn from `random`. Default: none. */
+  /**
+   * Crop after resizing: the centre (placed as torchvision's `CenterCrop`), or a random window drawn from `random`.
+   * Default: none.
+   */
   crop?: { width: number; height: number; mode: 'center' | 'random' };
   /** Mirror left–right: always, never, or with probability ½ drawn from `random`. Default false. */
   flip?: boolean | 'random';
@@ -80,7 +95,7 @@ export interface PreprocessOptions {
   /** `chw` ([3, H, W], PyTorch) or `hwc` ([H, W, 3], TensorFlow). Default `chw`. */
   layout?: 'chw' | 'hwc';
   /** The generator for random crops and flips (required when either is random). */
-  random?: SeededRandom;
+  random?: Pick<Random, 'next' | 'nextInt'>;
 }
 
 /** Python 3's `round()` (half to even), as torchvision's `CenterCrop` places its window. */
@@ -161,7 +176,7 @@ export function normalizeImage(
  *
  * @example
  * ```ts
- * const rng = new SeededRandom(0);
+ * const rng = new Random(0);
  * const x = await preprocessImage('val2014/COCO_val2014_000000000139.jpg', {
  *   resize: { shortSide: 256 }, crop: { width: 224, height: 224, mode: 'random' }, flip: 'random', random: rng,
  * }); // x.shape = [3, 224, 224]
@@ -196,14 +211,17 @@ export async function preprocessImage(
     const left =
       mode === 'center'
         ? roundHalfEven((image.width - width) / 2)
-        : (options.random as SeededRandom).nextInt(image.width - width + 1);
+        : (options.random as Pick<Random, 'next' | 'nextInt'>).nextInt(image.width - width + 1);
     const top =
       mode === 'center'
         ? roundHalfEven((image.height - height) / 2)
-        : (options.random as SeededRandom).nextInt(image.height - height + 1);
+        : (options.random as Pick<Random, 'next' | 'nextInt'>).nextInt(image.height - height + 1);
     image = cropImage(image, left, top, width, height);
   }
-  const flip = options.flip === 'random' ? (options.random as SeededRandom).next() < 0.5 : options.flip === true;
+  const flip =
+    options.flip === 'random'
+      ? (options.random as Pick<Random, 'next' | 'nextInt'>).next() < 0.5
+      : options.flip === true;
   if (flip) image = flipImage(image);
   return normalizeImage(image, options.mean, options.std, options.layout);
 }

@@ -5,7 +5,8 @@
  */
 
 // errors
-export { DataFormatError, type DataLocation } from './errors.js';
+export { DataFormatError, DataWriteError, type DataLocation, writeFailureReason } from './errors.js';
+export { OutputSet, writeOutputSet } from './output-files.js';
 
 // readers
 export {
@@ -21,6 +22,7 @@ export {
   iterateKarpathyImages,
   karpathyImageId,
   karpathyFilePath,
+  karpathyPathField,
   countSplits,
 } from './karpathy.js';
 export {
@@ -34,7 +36,7 @@ export {
   readCocoResults,
   parseCocoResults,
 } from './coco-json.js';
-export { readJsonFile, readMaybeGzip, streamJsonValues, type StreamedJsonValue } from './files.js';
+export { pathUnderRoot, readJsonFile, readMaybeGzip, streamJsonValues, type StreamedJsonValue } from './files.js';
 
 // vocabulary, tokenizers, labels
 export {
@@ -166,7 +168,7 @@ export {
   writeSkipList,
   readSkipList,
 } from './check-images.js';
-export { type ProgressReporter, createProgress } from './progress.js';
+export { type ProgressReporter, type CreateProgressOptions, createProgress } from './progress.js';
 
 // checks, statistics, command line
 export { type PreflightConfig, type PreflightReport, preflight } from './preflight.js';
@@ -174,4 +176,4 @@ export { type DatasetStats, datasetStats, formatStats } from './stats.js';
 export { type CliIo, createProgram, runCli } from './cli-program.js';
 
 // randomness
-export { SeededRandom, type SeededRandomState } from './random.js';
+export { Random, type RandomState } from './random.js';

@@ -75,6 +75,14 @@ export function karpathyImageId(image: KarpathyImage): number | undefined {
   return image.cocoid ?? image.imgid;
 }
 
+/**
+ * The field of a Karpathy image entry that makes its path leave its folder (`filename` when it is absolute or has
+ * a `..` part, else `filepath`), for error messages.
+ */
+export function karpathyPathField(image: Pick<KarpathyImage, 'filename'>): 'filename' | 'filepath' {
+  return image.filename.startsWith('/') || image.filename.split(/[/\\]/).includes('..') ? 'filename' : 'filepath';
+}
+
 /** Python's `os.path.join(filepath, filename)`, as `prepro_labels.py` builds `file_path`. */
 export function karpathyFilePath(image: Pick<KarpathyImage, 'filepath' | 'filename'>): string {
   const dir = image.filepath ?? '';
@@ -198,10 +206,10 @@ export async function* iterateKarpathyImages(
 /**
  * Reads a Karpathy split file (plain or gzipped; detected from its bytes).
  *
- * Files up to 64 MB (gzipped: 13 MB) are parsed at once (fastest); larger ones, such as the 144 MB `dataset_coco.json`, are
- * streamed image by image with token strings interned, so the peak memory is about the size of the kept
- * data rather than several times the file (see the package README for measured numbers). Pass
- * `keepRaw: false` to drop the raw captions when only tokens are needed.
+ * Files up to 64 MB (gzipped: 13 MB) are parsed at once (fastest); larger ones, such as the 144 MB `dataset_coco.json`,
+ * are streamed image by image with token strings interned, so the peak memory is about the size of the kept data rather
+ * than several times the file (see docs/measurements.md for measured numbers). Pass `keepRaw: false` to drop the raw
+ * captions when only tokens are needed.
  *
  * @example
  * ```ts

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithShared } from '@caption/test-support';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { DataWriteError } from './errors.js';
 import { type CaptionLabels, encodeCaptions, readLabelsH5, validateLabels, writeLabelsH5 } from './labels.js';
 import { fixturePath, readFixtureJson } from './test-fixtures.js';
 import { Vocabulary } from './vocabulary.js';
@@ -93,9 +94,44 @@ describe('cocotalk_label.h5', () => {
     expect(() => validateLabels({ ...emptyCaption, labelLength: Uint32Array.of(2, 1) })).not.toThrow();
   });
 
+  it('names a truncated file as such, in one line, without printing HDF5 diagnostics', async () => {
+    const labels = encodeCaptions(
+      [[['a', 'dog']], [['a', 'cat', 'sits'], ['cat']]],
+      new Vocabulary(['a', 'dog', 'cat', 'sits']),
+      16,
+    );
+    const whole = join(dir, 'whole.h5');
+    await writeLabelsH5(whole, labels);
+    const bytes = readFileSync(whole);
+    const stderrWrites = vi.spyOn(fs, 'writeSync');
+    try {
+      for (const keep of [bytes.length - 8, Math.floor(bytes.length / 2), 60, 20]) {
+        const cut = join(dir, `cut-${keep}.h5`);
+        writeFileSync(cut, bytes.subarray(0, keep));
+        await expect(readLabelsH5(cut)).rejects.toThrow(
+          new RegExp(`^file ${cut}: not a complete HDF5 file \\(${keep} bytes[^\\n]*; truncated\\?\\)$`),
+        );
+      }
+      expect(stderrWrites.mock.calls.filter(([fd]) => fd === 2)).toEqual([]);
+    } finally {
+      stderrWrites.mockRestore();
+    }
+  });
+
+  it('writes through a temporary file: no file under the name when the write fails, "cannot write FILE: reason"', async () => {
+    const labels = encodeCaptions([[['a']]], new Vocabulary(['a']), 4);
+    const folder = join(dir, 'a-folder.h5');
+    mkdirSync(folder);
+    await expect(writeLabelsH5(folder, labels)).rejects.toThrow(`cannot write ${folder}: it is a directory (EISDIR)`);
+    const blocked = join(dir, 'a-file', 'labels.h5');
+    writeFileSync(join(dir, 'a-file'), 'x');
+    await expect(writeLabelsH5(blocked, labels)).rejects.toThrow(DataWriteError);
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
   it('names the file when it is missing or not HDF5', async () => {
     await expect(readLabelsH5(join(dir, 'nope.h5'))).rejects.toThrow(/nope\.h5: file not found/);
-    await expect(readLabelsH5(fixturePath('sfc32.json'))).rejects.toThrow(/sfc32\.json: not an HDF5 file/);
+    await expect(readLabelsH5(fixturePath('xoshiro128.json'))).rejects.toThrow(/xoshiro128\.json: not an HDF5 file/);
   });
 });
 

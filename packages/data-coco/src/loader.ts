@@ -5,7 +5,7 @@
  * a mask), `seqPerImg` caption rows per image chosen as the reference does, all of the image's caption
  * rows (`gts`, for the CIDEr-D reward), and the position, which can be saved as JSON and resumed exactly.
  *
- * Randomness (the order, and which captions an image contributes) is drawn from one {@link SeededRandom}
+ * Randomness (the order, and which captions an image contributes) is drawn from one {@link Random}
  * when a batch is planned, in batch order, before its features are read; reading runs ahead in the
  * background (`prefetch` batches) without changing what is drawn, so batches depend only on the seed and
  * the position.
@@ -15,7 +15,8 @@ import { DataFormatError } from './errors.js';
 import type { FeatureStore } from './feature-store.js';
 import type { CaptionLabels } from './labels.js';
 import type { ShapedArray } from './npy.js';
-import { SeededRandom, type SeededRandomState } from './random.js';
+import { labelRows, readImageFeatures, stackFeatures } from './batch-features.js';
+import { Random, type RandomState } from './random.js';
 
 /** The splits the loader serves (`restval` images belong to `train` unless `trainOnly`). */
 export type LoaderSplit = 'train' | 'val' | 'test';
@@ -32,7 +33,10 @@ export interface CaptionLoaderOptions {
   batchSize: number;
   /** Caption rows per image (`--seq_per_img`, default 5). */
   seqPerImg?: number;
-  /** Per-image fc features ([D]); when absent and `att` is given, fc is the mean of the att rows (as the reference falls back to). */
+  /**
+   * Per-image fc features ([D]); when absent and `att` is given, fc is the mean of the att rows (as the reference falls
+   * back to).
+   */
   fc?: FeatureStore;
   /** Per-image att features ([K, D] or [h, w, D], reshaped to [h·w, D]). */
   att?: FeatureStore;
@@ -71,9 +75,9 @@ export interface LoaderState {
   /** Images of the current pass already served (the reference's `iter_counter`). */
   position: number;
   /** Generator state just before the current pass's order was drawn (null when not shuffling). */
-  orderRandomState: SeededRandomState | null;
+  orderRandomState: RandomState | null;
   /** Generator state after the last served batch. */
-  randomState: SeededRandomState;
+  randomState: RandomState;
 }
 
 /** Where a batch sits in its split. */
@@ -118,7 +122,8 @@ export interface CaptionBatch {
   epoch: number;
 }
 
-interface PlannedImage {
+/** An image of a planned batch and its chosen caption rows. */
+export interface PlannedImage {
   ix: number;
   rows: number[];
 }
@@ -158,11 +163,11 @@ export class CaptionLoader {
   private readonly shuffle: boolean;
   private readonly wrap: boolean;
   private readonly prefetch: number;
-  private rng = new SeededRandom(0);
+  private rng = new Random(0);
   private order: number[] = [];
   private position = 0;
   private epoch = 0;
-  private orderRandomState: SeededRandomState | null = null;
+  private orderRandomState: RandomState | null = null;
   private ended = false;
   private queue: Array<{ planned: PlannedBatch; loading: Promise<CaptionBatch> }> = [];
   private served: LoaderState;
@@ -198,12 +203,14 @@ export class CaptionLoader {
     }
     const resume = options.resume;
     if (resume === undefined) {
-      this.rng = new SeededRandom(options.seed ?? 0);
+      this.rng = new Random(options.seed ?? 0);
       this.order = this.drawOrder();
     } else {
       if (resume.version !== 1 || resume.split !== this.split || resume.splitSize !== this.splitIndices.length) {
         throw new DataFormatError(
-          `the saved position is for split "${resume.split}" of ${resume.splitSize} images, not "${this.split}" of ${this.splitIndices.length}`,
+          `the saved position ` +
+            `is for split "${resume.split}" of ${resume.splitSize} images, ` +
+            `not "${this.split}" of ${this.splitIndices.length}`,
           { field: 'resume' },
         );
       }
@@ -269,13 +276,13 @@ export class CaptionLoader {
     this.position = state.position;
     this.orderRandomState = state.orderRandomState;
     if (this.shuffle && state.orderRandomState !== null) {
-      this.order = SeededRandom.fromState(state.orderRandomState)
+      this.order = Random.fromState(state.orderRandomState)
         .permutation(this.splitIndices.length)
         .map((i) => this.splitIndices[i] as number);
     } else {
       this.order = [...this.splitIndices];
     }
-    this.rng = SeededRandom.fromState(state.randomState);
+    this.rng = Random.fromState(state.randomState);
   }
 
   private drawOrder(): number[] {
@@ -351,119 +358,18 @@ export class CaptionLoader {
     return Array.from({ length: this.seqPerImg }, (_, q) => start + q);
   }
 
-  private async imageFeatures(ix: number): Promise<{ fc: Float32Array | null; att: ShapedArray<Float32Array> | null }> {
-    const { fc: fcStore, att: attStore, box: boxStore } = this.options;
-    const image = this.options.cocotalk.images[ix];
-    if (image === undefined) throw new DataFormatError(`no image at index ${ix}`, { field: 'images' });
-    let att: ShapedArray<Float32Array> | null = null;
-    if (attStore !== undefined) {
-      const raw = await attStore.get(image.id);
-      const dim = raw.shape[raw.shape.length - 1] ?? 0;
-      att = { data: raw.data, shape: [raw.data.length / Math.max(dim, 1), dim] };
-      if (this.options.normAttFeat === true) att = { data: l2NormaliseRows(att.data, dim), shape: att.shape };
-      if (this.options.useBox === true) {
-        if (boxStore === undefined)
-          throw new DataFormatError('useBox needs a box store', { imageId: image.id, field: 'box' });
-        if (image.width === undefined || image.height === undefined) {
-          throw new DataFormatError(
-            'useBox needs the image width and height in cocotalk.json (prepro with images_root)',
-            {
-              imageId: image.id,
-              field: 'width',
-            },
-          );
-        }
-        const box = await boxStore.get(image.id);
-        att = appendBoxFeatures(att, box, image.width, image.height, this.options.normBoxFeat === true, image.id);
-      }
-    }
-    let fc: Float32Array | null = null;
-    if (fcStore !== undefined) fc = (await fcStore.get(image.id)).data;
-    else if (att !== null) fc = meanRows(att);
-    return { fc, att };
-  }
-
   private async load(planned: PlannedBatch): Promise<CaptionBatch> {
-    const { cocotalk, labels } = this.options;
-    const feats = await Promise.all(planned.images.map((p) => this.imageFeatures(p.ix)));
-    const b = planned.images.length;
-    let fcFeats: ShapedArray<Float32Array> | null = null;
-    const first = feats[0];
-    if (first?.fc != null) {
-      const d = first.fc.length;
-      const data = new Float32Array(b * d);
-      feats.forEach((f, i) => {
-        if (f.fc?.length !== d)
-          throw this.shapeError(
-            planned.images[i]?.ix,
-            'fc',
-            `${f.fc?.length ?? 0} values, expected ${d} as the batch's first image`,
-          );
-        data.set(f.fc, i * d);
-      });
-      fcFeats = { data, shape: [b, d] };
-    }
-    let attFeats: ShapedArray<Float32Array> | null = null;
-    let attMasks: ShapedArray<Float32Array> | null = null;
-    if (first?.att != null) {
-      const d = first.att.shape[1] as number;
-      const k = Math.max(...feats.map((f) => (f.att?.shape[0] as number) ?? 0));
-      const data = new Float32Array(b * k * d);
-      const mask = new Float32Array(b * k);
-      let uniform = true;
-      feats.forEach((f, i) => {
-        const a = f.att as ShapedArray<Float32Array>;
-        if (a.shape[1] !== d)
-          throw this.shapeError(
-            planned.images[i]?.ix,
-            'att',
-            `feature size ${a.shape[1]}, expected ${d} as the batch's first image`,
-          );
-        const ki = a.shape[0] as number;
-        if (ki !== k) uniform = false;
-        data.set(a.data, i * k * d);
-        mask.fill(1, i * k, i * k + ki);
-      });
-      attFeats = { data, shape: [b, k, d] };
-      attMasks = uniform ? null : { data: mask, shape: [b, k] };
-    }
-    let labelBatch: ShapedArray<Int32Array> | null = null;
-    let masks: ShapedArray<Float32Array> | null = null;
-    const gts: Array<ShapedArray<Int32Array>> = [];
-    if (labels !== undefined) {
-      const l = labels.seqLength;
-      const width = l + 2;
-      const lab = new Int32Array(b * this.seqPerImg * width);
-      const msk = new Float32Array(b * this.seqPerImg * width);
-      planned.images.forEach((p, i) => {
-        p.rows.forEach((row, q) => {
-          const out = (i * this.seqPerImg + q) * width;
-          let nonzero = 0;
-          for (let t = 0; t < l; t += 1) {
-            const v = labels.labels[row * l + t] as number;
-            lab[out + 1 + t] = v;
-            if (v !== 0) nonzero += 1;
-          }
-          msk.fill(1, out, out + Math.min(width, nonzero + 2));
-        });
-        const start = (labels.labelStartIx[p.ix] as number) - 1;
-        const end = labels.labelEndIx[p.ix] as number;
-        gts.push({ data: Int32Array.from(labels.labels.subarray(start * l, end * l)), shape: [end - start, l] });
-      });
-      labelBatch = { data: lab, shape: [b, this.seqPerImg, width] };
-      masks = { data: msk, shape: [b, this.seqPerImg, width] };
-    }
+    const feats = await Promise.all(planned.images.map((p) => readImageFeatures(this.options, p.ix)));
+    const features = stackFeatures(feats, (i, field, problem) =>
+      this.shapeError(planned.images[i]?.ix, field, problem),
+    );
     const infos = planned.images.map((p): BatchImageInfo => {
-      const image = cocotalk.images[p.ix];
+      const image = this.options.cocotalk.images[p.ix];
       return { ix: p.ix, id: image?.id ?? -1, filePath: image?.filePath ?? '' };
     });
     return {
-      fcFeats,
-      attFeats,
-      attMasks,
-      labels: labelBatch,
-      masks,
-      gts,
+      ...features,
+      ...labelRows(this.options.labels, planned.images, this.seqPerImg),
       infos,
       bounds: planned.bounds,
       epoch: planned.stateAfter.epoch,
@@ -490,59 +396,4 @@ export function splitIndices(cocotalk: CocoTalk, split: LoaderSplit, trainOnly: 
     else if (split === 'train' && !trainOnly && s !== 'train' && s !== 'val' && s !== 'test') out.push(ix);
   });
   return out;
-}
-
-function l2NormaliseRows(data: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r * dim < data.length; r += 1) {
-    let sum = 0;
-    for (let c = 0; c < dim; c += 1) sum += (data[r * dim + c] as number) ** 2;
-    const norm = Math.sqrt(sum);
-    for (let c = 0; c < dim; c += 1) out[r * dim + c] = (data[r * dim + c] as number) / norm;
-  }
-  return out;
-}
-
-function meanRows(att: ShapedArray<Float32Array>): Float32Array {
-  const [k, d] = att.shape as [number, number];
-  const out = new Float32Array(d);
-  for (let r = 0; r < k; r += 1)
-    for (let c = 0; c < d; c += 1) out[c] = (out[c] as number) + (att.data[r * d + c] as number);
-  for (let c = 0; c < d; c += 1) out[c] = (out[c] as number) / k;
-  return out;
-}
-
-/** The reference's box features: x1/w, y1/h, x2/w, y2/h, area/(w·h) appended, regions sorted by area, largest first (stable). */
-function appendBoxFeatures(
-  att: ShapedArray<Float32Array>,
-  box: ShapedArray<Float32Array>,
-  width: number,
-  height: number,
-  normalise: boolean,
-  imageId: number,
-): ShapedArray<Float32Array> {
-  const [k, d] = att.shape as [number, number];
-  if (box.data.length !== k * 4) {
-    throw new DataFormatError(`boxes have shape [${box.shape.join(', ')}], expected [${k}, 4] (one per region)`, {
-      imageId,
-      field: 'box',
-    });
-  }
-  const rows: Array<{ feats: Float32Array; key: number }> = [];
-  for (let r = 0; r < k; r += 1) {
-    const [x1, y1, x2, y2] = box.data.subarray(r * 4, r * 4 + 4) as unknown as [number, number, number, number];
-    const extra = [x1 / width, y1 / height, x2 / width, y2 / height, ((x2 - x1) * (y2 - y1)) / (width * height)];
-    if (normalise) {
-      const norm = Math.sqrt(extra.reduce((s, v) => s + v * v, 0));
-      for (let i = 0; i < 5; i += 1) extra[i] = (extra[i] as number) / norm;
-    }
-    const feats = new Float32Array(d + 5);
-    feats.set(att.data.subarray(r * d, (r + 1) * d));
-    feats.set(extra, d);
-    rows.push({ feats, key: feats[d + 4] as number });
-  }
-  rows.sort((a, b) => b.key - a.key); // Array.prototype.sort is stable, as Python's sorted(reverse=True)
-  const out = new Float32Array(k * (d + 5));
-  rows.forEach((row, r) => out.set(row.feats, r * (d + 5)));
-  return { data: out, shape: [k, d + 5] };
 }

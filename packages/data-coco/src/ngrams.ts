@@ -3,12 +3,13 @@
  * coco-train-idxs`), computed as `scripts/prepro_ngrams.py` does and stored as the same pickle:
  * `{document_frequency: defaultdict(float, {(tok, ...): #images}), ref_len: #images}`.
  */
-import { writeFile } from 'node:fs/promises';
+import { documentFrequencies } from '@caption/metrics';
 import { DataFormatError } from './errors.js';
+import { writeFileChecked } from './output-files.js';
 import { readFileBytes } from './files.js';
 import type { KarpathyImage } from './karpathy.js';
 import { PyDict, PyFloat, PyGlobal, PyTuple, dumpPickle, loadPickle } from './pickle.js';
-import { pythonSplit } from './python-compat.js';
+import { type ProgressReporter, silentProgress } from './progress.js';
 import { UNK_TOKEN, type Vocabulary } from './vocabulary.js';
 
 /** The end-of-sentence token `prepro_ngrams.py` appends to every reference (id 0). */
@@ -25,24 +26,12 @@ export interface DocumentFrequencyCache {
 /**
  * Document frequencies of 1- to 4-grams over images, each image given as its reference strings (as
  * `CiderScorer.compute_doc_freq`): a reference is split on whitespace (Python's `str.split()`), and each
- * image counts once per distinct n-gram over all its references.
+ * image counts once per distinct n-gram over all its references. Counted by `@caption/metrics` (the one
+ * counter, which CIDEr-D's training reward uses too); n-grams in first-occurrence order.
  */
 export function computeDocumentFrequency(refsPerImage: Iterable<readonly string[]>, maxN = 4): DocumentFrequencyCache {
-  const df = new Map<string, number>();
-  let refLen = 0;
-  const seen = new Set<string>();
-  for (const refs of refsPerImage) {
-    seen.clear();
-    for (const ref of refs) {
-      const words = pythonSplit(ref);
-      for (let k = 1; k <= maxN; k += 1) {
-        for (let i = 0; i + k <= words.length; i += 1) seen.add(words.slice(i, i + k).join(' '));
-      }
-    }
-    for (const g of seen) df.set(g, (df.get(g) ?? 0) + 1);
-    refLen += 1;
-  }
-  return { documentFrequency: df, refLen };
+  const { documentFrequency, referenceSetCount } = documentFrequencies(refsPerImage, { n: maxN });
+  return { documentFrequency, refLen: referenceSetCount };
 }
 
 /** Which images `prepro_ngrams.py --split` takes: the split itself, plus `restval` for `train`, or `all`. */
@@ -57,6 +46,10 @@ export function buildNgramCaches(
   images: readonly KarpathyImage[],
   vocabulary: Vocabulary,
   split: NgramSplit = 'train',
+  options: {
+    /** Progress of the counting (two passes over the selected images), given their number; default none. */
+    progress?: (total: number) => ProgressReporter;
+  } = {},
 ): { words: DocumentFrequencyCache; idxs: DocumentFrequencyCache } {
   const selected = images.filter(
     (im) => split === 'all' || im.fileSplit === split || (split === 'train' && im.fileSplit === 'restval'),
@@ -90,7 +83,17 @@ export function buildNgramCaches(
     refsWords.push(words);
     refsIdxs.push(idxs);
   }
-  return { words: computeDocumentFrequency(refsWords), idxs: computeDocumentFrequency(refsIdxs) };
+  const progress = options.progress?.(refsWords.length + refsIdxs.length) ?? silentProgress;
+  function* ticking(refs: readonly string[][]): Generator<string[]> {
+    for (const r of refs) {
+      yield r;
+      progress.tick();
+    }
+  }
+  const words = computeDocumentFrequency(ticking(refsWords));
+  const idxs = computeDocumentFrequency(ticking(refsIdxs));
+  progress.stop();
+  return { words, idxs };
 }
 
 /**
@@ -147,5 +150,5 @@ export function formatDocumentFrequencyPickle(cache: DocumentFrequencyCache): Ui
 
 /** Writes a document-frequency pickle file. See {@link formatDocumentFrequencyPickle}. */
 export async function writeDocumentFrequencyCache(path: string, cache: DocumentFrequencyCache): Promise<void> {
-  await writeFile(path, formatDocumentFrequencyPickle(cache));
+  await writeFileChecked(path, formatDocumentFrequencyPickle(cache));
 }

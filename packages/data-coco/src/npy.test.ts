@@ -112,4 +112,16 @@ describe('npy/npz writing', () => {
     );
     await expect(readNpz(path)).rejects.toThrow(/x\.npz.*not a readable \.npz \(zip\) archive/);
   });
+
+  it('readNpyHeader (what preflight checks) finds a file shorter than its header says, reading the header only', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const path = join(dir, 'cut.npy');
+    const whole = encodeNpy({ data: new Float32Array(2048), shape: [2048] });
+    writeFileSync(path, whole);
+    expect(await readNpyHeader(path)).toEqual({ shape: [2048], dtype: 'float32' });
+    writeFileSync(path, whole.subarray(0, whole.length - 1000));
+    await expect(readNpyHeader(path)).rejects.toThrow(
+      /cut\.npy, field "data": data has 7192 bytes, expected 8192 for shape \[2048\] float32 \(truncated\?\)/,
+    );
+  });
 });

@@ -3,6 +3,7 @@
  * and box features, `np.savez_compressed(..., feat=...)` for attention features), through `npyjs` (npy
  * header and data) and `fflate` (the zip container), plus float16 conversion.
  */
+import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { inflateRaw } from 'node:zlib';
 import { Unzip, UnzipInflate, UnzipPassThrough, type FlateError, unzipSync, zipSync } from 'fflate';
@@ -160,6 +161,18 @@ function parseNpyHeader(bytes: Uint8Array, file?: string): { shape: number[]; dt
   return { shape: parsed.shape, dtype, dataOffset };
 }
 
+/** Throws when `dataBytes` is not what the header's shape and dtype need (a file cut short, or with extra bytes). */
+function checkNpyDataSize(dataBytes: number, shape: readonly number[], dtype: NpyDtype, file?: string): void {
+  const itemSize = dtype === 'float16' ? 2 : Number(/\d+$/.exec(dtype)?.[0] ?? 8) / 8;
+  const expected = product(shape) * itemSize;
+  if (dataBytes !== expected) {
+    throw new DataFormatError(
+      `data has ${dataBytes} bytes, expected ${expected} for shape [${shape.join(', ')}] ${dtype}${dataBytes < expected ? ' (truncated?)' : ''}`,
+      { file, field: 'data' },
+    );
+  }
+}
+
 /**
  * Parses an `.npy` file. float16 data is returned as float32 (exact); other dtypes as stored.
  *
@@ -168,14 +181,7 @@ function parseNpyHeader(bytes: Uint8Array, file?: string): { shape: number[]; dt
  */
 export function decodeNpy(bytes: Uint8Array, file?: string): NpyArray {
   const { shape, dtype, dataOffset } = parseNpyHeader(bytes, file);
-  const itemSize = dtype === 'float16' ? 2 : Number(/\d+$/.exec(dtype)?.[0] ?? 8) / 8;
-  const expected = product(shape) * itemSize;
-  if (bytes.length - dataOffset !== expected) {
-    throw new DataFormatError(
-      `data has ${bytes.length - dataOffset} bytes, expected ${expected} for shape [${shape.join(', ')}] ${dtype}`,
-      { file, field: 'data' },
-    );
-  }
+  checkNpyDataSize(bytes.length - dataOffset, shape, dtype, file);
   // npyjs views the rest of the buffer; give it exactly header + data, at offset 0 (aligned).
   const parsed = npyParse(ownBuffer(bytes), { convertFloat16: false });
   const data = parsed.data as NpyArray['data'];
@@ -360,12 +366,24 @@ export interface ArrayHeader {
   dtype: NpyDtype;
 }
 
-/** Shape and dtype of an `.npy` file without reading its data. */
+/**
+ * Shape and dtype of an `.npy` file without reading its data; the file's size is compared with the size its
+ * header implies, so that a file cut short is found before a training run reaches it.
+ *
+ * @throws DataFormatError naming the file: bad header, or a data size that does not match the header
+ */
 export async function readNpyHeader(path: string): Promise<ArrayHeader> {
   let bytes = await firstBytes(path, 256);
   const offset = npyDataOffset(bytes, path);
   if (offset > bytes.length) bytes = await firstBytes(path, offset);
-  const { shape, dtype } = parseNpyHeader(bytes, path);
+  const { shape, dtype, dataOffset } = parseNpyHeader(bytes, path);
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (cause) {
+    throw new DataFormatError(`cannot read the file (${(cause as Error).message})`, { file: path }, { cause });
+  }
+  checkNpyDataSize(size - dataOffset, shape, dtype, path);
   return { shape, dtype };
 }
 

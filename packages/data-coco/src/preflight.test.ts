@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,7 +120,9 @@ describe('preflight', () => {
     const report = await preflight({ ...cfg, selfCritical: false });
     const vocabErrors = report.errors.filter((e) => e.field === 'labels');
     expect(vocabErrors.length).toBeGreaterThan(0);
-    expect(vocabErrors[0]?.message).toMatch(/holds word id \d+, but the vocabulary of .*cocotalk\.json has 5 words/);
+    expect(vocabErrors[0]?.message).toMatch(
+      /holds word ids? [\d, …]+ \(at \d+ of its 16 positions\), but the vocabulary of .*cocotalk\.json has 5 words/,
+    );
     // each bad row is reported with the image it belongs to (label_start_ix/label_end_ix), found here independently
     const rowOf = (e: { message: string }): number => Number(/row (\d+)/.exec(e.message)?.[1]);
     for (const error of vocabErrors) {
@@ -131,6 +133,31 @@ describe('preflight', () => {
       );
       expect(error.imageId, error.message).toBe(String(prepared.cocotalk.images[owner]?.id));
     }
+    // one error per bad row (with the number of its bad positions), not one per position
+    const rows = vocabErrors.map(rowOf);
+    expect(new Set(rows).size).toBe(rows.length);
+  });
+
+  it('finds an .npy feature file shorter than its header says (headers only would pass it)', async () => {
+    const cfg = await makeFolder('cut-npy');
+    const file = join(cfg.inputFcDir as string, '504.npy');
+    const whole = readFileSync(file);
+    writeFileSync(file, whole.subarray(0, whole.length - 8)); // 6 float32 values: 24 bytes of data, 16 left
+    const report = await preflight(cfg);
+    expect(report.errors.map((e) => [e.file, e.imageId, e.field])).toEqual([[file, '504', 'data']]);
+    expect(report.errors[0]?.problem).toMatch(
+      /^data has 16 bytes, expected 24 for shape \[6\] float32 \(truncated\?\)$/,
+    );
+  });
+
+  it("accepts for cachedTokens the prefix prepro-ngrams was given (<prefix>-idxs.p), as well as the reference's form", async () => {
+    const cfg = await makeFolder('df-prefix');
+    const prefix = join(root, 'df-prefix', 'coco-train');
+    const report = await preflight({ ...cfg, cachedTokens: prefix });
+    expect(report.errors.map((e) => e.message)).toEqual([]);
+    expect(report.checked.dfNgrams).toBeGreaterThan(0);
+    expect((await preflight({ ...cfg, cachedTokens: `${prefix}-idxs` })).ok).toBe(true);
+    expect((await preflight({ ...cfg, cachedTokens: `${prefix}-idxs.p` })).ok).toBe(true);
   });
 
   it('catches a missing DF cache when self-critical training is configured, and not otherwise', async () => {

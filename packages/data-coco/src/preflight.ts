@@ -18,7 +18,7 @@ import { type CaptionLabels, readLabelsH5 } from './labels.js';
 import { type LoaderSplit, splitIndices } from './loader.js';
 import { buildNgramCaches, readDocumentFrequencyCache } from './ngrams.js';
 import type { ArrayHeader } from './npy.js';
-import { createProgress, mapConcurrent, silentProgress } from './progress.js';
+import { mapConcurrent, progressTo } from './progress.js';
 
 /** What to check; paths use the reference's option names where it has one. */
 export interface PreflightConfig {
@@ -44,13 +44,16 @@ export interface PreflightConfig {
   trainOnly?: boolean;
   /** Self-critical training is configured (`--self_critical_after` ≥ 0): the DF cache must exist and match. */
   selfCritical?: boolean;
-  /** The DF cache (`--cached_tokens`, e.g. `data/coco-train-idxs`; `.p` is appended when missing). */
+  /**
+   * The DF cache (`--cached_tokens`): its file, the file without `.p` (`data/coco-train-idxs`), or the prefix
+   * `prepro-ngrams --output-pkl` was given (`data/coco-train`, read as `data/coco-train-idxs.p`).
+   */
   cachedTokens?: string;
   /** The Karpathy file the labels came from: when given, the DF cache is recomputed and compared exactly. */
   datasetJson?: string;
   /** Feature files checked at once. Default 16. */
   concurrency?: number;
-  /** Show progress of the feature pass on stderr. Default false. */
+  /** Show progress of the feature pass and of the DF recount on stderr. Default false. */
   progress?: boolean | NodeJS.WritableStream;
   /** Stop listing problems of one kind after this many (the count is still reported). Default 20. */
   maxErrorsPerKind?: number;
@@ -152,22 +155,22 @@ function checkLabels(
   }
   for (let r = 0; r < count; r += 1) {
     let len = 0;
+    const outside: number[] = [];
     for (let t = 0; t < seqLength; t += 1) {
       const v = labels.labels[r * seqLength + t] as number;
-      if (v > vocabSize) {
-        errors.add(
-          'vocabulary',
-          new DataFormatError(
-            `row ${r + 1} holds word id ${v}, but the vocabulary of ${config.inputJson} has ${vocabSize} words`,
-            {
-              file,
-              imageId: imageOfRow(r),
-              field: 'labels',
-            },
-          ),
-        );
-      }
+      if (v > vocabSize) outside.push(v);
       if (v !== 0 && len === t) len += 1;
+    }
+    if (outside.length > 0) {
+      // one error per row, not one per position of the row
+      const ids = [...new Set(outside)];
+      errors.add(
+        'vocabulary',
+        new DataFormatError(
+          `row ${r + 1} holds word id${ids.length > 1 ? 's' : ''} ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''} (at ${outside.length} of its ${seqLength} positions), but the vocabulary of ${config.inputJson} has ${vocabSize} words`,
+          { file, imageId: imageOfRow(r), field: 'labels' },
+        ),
+      );
     }
     const stored = labels.labelLength[r];
     if (stored !== undefined && stored !== len) {
@@ -198,14 +201,7 @@ async function checkFeatures(
     kinds.push({ field: 'box', store: new FeatureDirectory(config.inputBoxDir, { format: 'npy' }) });
   if (kinds.length === 0) return 0;
   const expected: { fc?: number; att?: number } = { fc: config.fcFeatSize, att: config.attFeatSize };
-  const progress =
-    config.progress === undefined || config.progress === false
-      ? silentProgress
-      : createProgress(
-          'preflight features',
-          indices.length,
-          config.progress === true ? process.stderr : config.progress,
-        );
+  const progress = progressTo('preflight features', indices.length, config.progress);
   let files = 0;
   await mapConcurrent(indices, config.concurrency ?? 16, async (ix) => {
     const id = cocotalk.images[ix]?.id as number;
@@ -271,8 +267,14 @@ async function readOrReport<T>(
   }
 }
 
+/**
+ * The DF cache file `cachedTokens` names: the file itself, `<path>.p` (the reference's `--cached_tokens
+ * coco-train-idxs`), or `<path>-idxs.p` (the `--output-pkl` prefix `prepro-ngrams` was given).
+ */
 function resolveCache(path: string): string {
-  return existsSync(path) || path.endsWith('.p') ? path : `${path}.p`;
+  if (existsSync(path) || path.endsWith('.p')) return path;
+  const idxs = `${path}-idxs.p`;
+  return !existsSync(`${path}.p`) && existsSync(idxs) ? idxs : `${path}.p`;
 }
 
 async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors: ErrorList): Promise<number> {
@@ -317,7 +319,9 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-vocabulary',
           new DataFormatError(
-            `n-gram "${gram}" has token "${token}", not a word id of the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs cache made with this cocotalk.json`,
+            `n-gram "${gram}" has token "${token}", not a word id of ` +
+              `the vocabulary (0..${vocabSize}); cached_tokens must be the -idxs ` +
+              `cache made with this cocotalk.json`,
             {
               file,
               field: 'document_frequency',
@@ -353,7 +357,9 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
         errors.add(
           'df-vocabulary',
           new DataFormatError(
-            `word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs cache: the caches were made with another vocabulary`,
+            `word "${gram}" is in ${n} images by ${wordsFile} but id ${id ?? '(none)'} is in ${byId ?? 0} by the -idxs ` +
+              `cache: the caches ` +
+              `were made with another vocabulary`,
             {
               file,
               field: 'document_frequency',
@@ -373,13 +379,16 @@ async function checkDfCache(cocotalk: CocoTalk, config: PreflightConfig, errors:
           errors,
         );
   if (dataset !== null) {
-    const ours = buildNgramCaches(dataset.images, cocotalk.vocabulary, 'train').idxs;
+    const ours = buildNgramCaches(dataset.images, cocotalk.vocabulary, 'train', {
+      progress: (total) => progressTo('preflight DF (recount)', total, config.progress),
+    }).idxs;
     for (const [gram, n] of ours.documentFrequency) {
       if (cache.documentFrequency.get(gram) !== n) {
         errors.add(
           'df-recomputed',
           new DataFormatError(
-            `n-gram "${gram}": the cache says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`,
+            `n-gram "${gram}": the cache ` +
+              `says ${cache.documentFrequency.get(gram) ?? 0}, ${config.datasetJson} gives ${n}`,
             { file, field: 'document_frequency' },
           ),
         );

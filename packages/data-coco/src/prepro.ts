@@ -45,7 +45,8 @@ export interface PreparedLabels {
  * await writeCocoTalk('data/cocotalk.json', cocotalk);
  * await writeLabelsH5('data/cocotalk_label.h5', labels);
  * ```
- * @throws DataFormatError naming the image when it has neither `cocoid` nor `imgid`, no caption, or an empty caption
+ * @throws DataFormatError naming the image when it has neither `cocoid` nor `imgid`, the id of an earlier image, no
+ *   caption, or an empty caption
  */
 export function prepareLabels(dataset: KarpathyDataset, options: PrepareLabelsOptions = {}): PreparedLabels {
   const captions = dataset.images.map((im) => im.sentences.map((s) => s.tokens));
@@ -56,6 +57,7 @@ export function prepareLabels(dataset: KarpathyDataset, options: PrepareLabelsOp
   });
   const ids = dataset.images.map((im) => karpathyImageId(im) ?? im.filename);
   const labels = encodeCaptions(captions, vocabulary, options.maxLength ?? 16, ids);
+  const firstIndex = new Map<number, number>();
   const images = dataset.images.map((im, i): CocoTalkImage => {
     const id = karpathyImageId(im);
     if (id === undefined) {
@@ -64,6 +66,15 @@ export function prepareLabels(dataset: KarpathyDataset, options: PrepareLabelsOp
         field: `images[${i}]`,
       });
     }
+    const before = firstIndex.get(id);
+    if (before !== undefined) {
+      // feature files are named by id, and every later stage looks images up by it
+      throw new DataFormatError(`duplicate id (also images[${before}]); every image needs its own id`, {
+        imageId: id,
+        field: `images[${i}].${im.cocoid !== undefined ? 'cocoid' : 'imgid'}`,
+      });
+    }
+    firstIndex.set(id, i);
     const out: CocoTalkImage = { split: im.fileSplit, filePath: karpathyFilePath(im), id };
     const size = options.imageSizes?.get(id);
     if (size !== undefined) {

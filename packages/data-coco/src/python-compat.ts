@@ -6,7 +6,7 @@
  *   (many released `cocotalk.json` files were made with Python 2, and the vocabulary ids follow the order in
  *   which `prepro_labels.py` iterated its word-count dict);
  * - `json.dump` with its default separators and `ensure_ascii`;
- * - `str.split()` without arguments (splits on runs of Unicode whitespace).
+ * - `str.split()` without arguments (re-exported from `@caption/metrics`, which splits captions the same way).
  */
 
 /** The Python major version whose `dict` iteration order a writer reproduces. */
@@ -148,10 +148,5 @@ export function pythonJsonDumps(value: PythonJsonValue): string {
   return parts.join('');
 }
 
-/** The characters Python 3's `str.isspace()` accepts (what `str.split()` with no argument splits on). */
-const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
-
-/** Python's `text.split()` (no argument): split on runs of whitespace, no empty strings. */
-export function pythonSplit(text: string): string[] {
-  return text.split(PY_WHITESPACE).filter((t) => t.length > 0);
-}
+/** Python's `text.split()` (no argument): one implementation, `@caption/metrics`'s. */
+export { pythonSplit } from '@caption/metrics';

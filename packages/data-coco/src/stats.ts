@@ -82,8 +82,10 @@ export function formatStats(stats: DatasetStats): string {
   const lines = [
     `images: ${stats.images} (train ${stats.splits.train}, val ${stats.splits.val}, test ${stats.splits.test}, restval ${stats.splits.restval})`,
     `sentences: ${stats.sentences}, tokens: ${stats.tokens}, distinct words: ${stats.distinctWords}`,
-    `vocabulary size: ${stats.vocabularySize} (words seen more than ${stats.countThreshold} times, UNK included; ${stats.unkTokens} tokens become UNK)`,
-    `caption length: mean ${stats.meanLength.toFixed(2)}, median ${stats.medianLength}, max ${stats.longestCaption}; ${stats.clippedCaptions} captions longer than ${stats.maxLength} are clipped`,
+    `vocabulary size: ${stats.vocabularySize} (words seen ` +
+      `more than ${stats.countThreshold} times, UNK included; ${stats.unkTokens} tokens become UNK)`,
+    `caption length: ` +
+      `mean ${stats.meanLength.toFixed(2)}, median ${stats.medianLength}, max ${stats.longestCaption}; ${stats.clippedCaptions} captions longer than ${stats.maxLength} are clipped`,
     'length histogram:',
   ];
   const peak = Math.max(1, ...stats.lengthHistogram.map(([, n]) => n));

@@ -2,7 +2,7 @@
  * Caption tokenizers and the record of which one was used. English Karpathy files come tokenized
  * (`kind: 'given'`); Chinese captions are segmented with jieba (the `jieba-wasm` port of jieba-rs, which
  * gives exactly Python jieba 0.42.1's `jieba.cut(s, cut_all=False)` tokens: checked on all 50,167
- * sentences of Flickr8k-CN and COCO-CN, see the package README) or split per character.
+ * sentences of Flickr8k-CN and COCO-CN, see docs/exactness.md) or split per character.
  */
 import { DataFormatError } from './errors.js';
 import { readMaybeGzip } from './files.js';

@@ -393,10 +393,12 @@ async function main(): Promise<void> {
     `node ${process.version}, ${runs} runs per stage; reference: ${oracle?.machine ?? 'oracle-timings.json absent'}`,
   );
   console.log(
-    `machine state at start: load average ${before.load.toFixed(1)}, calibration ${before.nsPerElement.toFixed(2)} ns/element\n`,
+    `machine state at ` +
+      `start: load average ${before.load.toFixed(1)}, calibration ${before.nsPerElement.toFixed(2)} ns/element\n`,
   );
   console.log(
-    '| case | images | stage | ours median, wall (s) | ours median, CPU (s) | ours 1st run, wall (s) | reference, oracle-timings (s) | speed-up, wall | speed-up, CPU | reference, this run (s) | speed-up, this run |',
+    '| case | images | stage | ours median, wall (s) | ours median, CPU (s) | ours 1st run, wall (s) | reference, ' +
+      'oracle-timings (s) | speed-up, wall | speed-up, CPU | reference, this run (s) | speed-up, this run |',
   );
   console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const rows: Row[] = [];
@@ -426,21 +428,32 @@ async function main(): Promise<void> {
     const wall = median(target.map((r) => r.seconds));
     const cpu = median(target.map((r) => r.cpuSeconds));
     console.log(
-      `\n20x target (evaluate() on the 40,504 val2014 images in ≤ ${formatSeconds(reference / 20)} s, reference ${formatSeconds(reference)} s): median wall ${formatSeconds(wall)} s = ${(reference / wall).toFixed(1)}x (${wall <= reference / 20 ? 'met' : 'not met'} in wall time), median CPU ${formatSeconds(cpu)} s = ${(reference / cpu).toFixed(1)}x`,
+      `\n20x target (evaluate() on the ` +
+        `40,504 val2014 ` +
+        `images in ≤ ${formatSeconds(reference / 20)} s, reference ${formatSeconds(reference)} s): median ` +
+        `wall ${formatSeconds(wall)} s = ${(reference / wall).toFixed(1)}x (${wall <= reference / 20 ? 'met' : 'not met'} in wall time), ` +
+        `median CPU ${formatSeconds(cpu)} s = ${(reference / cpu).toFixed(1)}x`,
     );
   }
   const throughput = stagesToRun === 'all' ? await benchCiderDThroughput(runs, Number(options.batches)) : null;
   if (throughput !== null) {
     console.log(
-      `\nCiderDScorer, df from ${throughput.corpusImages} val2014 images × 5 refs (id rows): built in ${formatSeconds(throughput.buildSeconds as number)} s; JSON (format v2) ${(throughput.jsonMegabytes as number).toFixed(1)} MB: toJSON ${formatSeconds(throughput.toJsonSeconds as number)} s + JSON.stringify ${formatSeconds(throughput.stringifySeconds as number)} s (CPU ${formatSeconds(throughput.toJsonCpuSeconds as number)} s), JSON.parse ${formatSeconds(throughput.parseSeconds as number)} s + fromJSON ${formatSeconds(throughput.fromJsonSeconds as number)} s (CPU ${formatSeconds(throughput.fromJsonCpuSeconds as number)} s), medians of ${runs}`,
+      `\nCiderDScorer, df from ${throughput.corpusImages} val2014 images × 5 refs ` +
+        `(id rows): built in ${formatSeconds(throughput.buildSeconds as number)} s; JSON ` +
+        `(format v2) ${(throughput.jsonMegabytes as number).toFixed(1)} MB: toJSON ${formatSeconds(throughput.toJsonSeconds as number)} s + JSON.stringify ${formatSeconds(throughput.stringifySeconds as number)} s (CPU ${formatSeconds(throughput.toJsonCpuSeconds as number)} s), JSON.parse ${formatSeconds(throughput.parseSeconds as number)} s + fromJSON ${formatSeconds(throughput.fromJsonSeconds as number)} s (CPU ${formatSeconds(throughput.fromJsonCpuSeconds as number)} s), medians of ${runs}`,
     );
     console.log(
-      `batches of 10 images × (5 samples + 1 greedy), 5 refs each: ${Math.round(throughput.captionsPerSecondIdRows as number)} captions/s with Int32Array rows (${(throughput.msPerBatchIdRows as number).toFixed(2)} ms per batch), ${Math.round(throughput.captionsPerSecondStrings as number)} captions/s with token strings (median of ${runs} runs × ${options.batches} batches)`,
+      `batches of 10 images × (5 samples ` +
+        `+ 1 greedy), 5 refs each: ${Math.round(throughput.captionsPerSecondIdRows as number)} captions/s with ` +
+        `Int32Array rows (${(throughput.msPerBatchIdRows as number).toFixed(2)} ms per ` +
+        `batch), ${Math.round(throughput.captionsPerSecondStrings as number)} captions/s with token ` +
+        `strings (median of ${runs} runs × ${options.batches} batches)`,
     );
   }
   const after = { load: loadavg()[0] as number, nsPerElement: calibrate() };
   console.log(
-    `\nmachine state at end: load average ${after.load.toFixed(1)}, calibration ${after.nsPerElement.toFixed(2)} ns/element`,
+    `\nmachine state at ` +
+      `end: load average ${after.load.toFixed(1)}, calibration ${after.nsPerElement.toFixed(2)} ns/element`,
   );
   if (options.json !== undefined) {
     writeFileSync(

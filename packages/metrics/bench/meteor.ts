@@ -109,7 +109,9 @@ async function benchCases(options: MeteorBenchOptions, files: MeteorResourceFile
     console.warn(`[skip] METEOR child-process rows: ${distIndex} is missing (npm run build -w @caption/metrics)`);
   console.log('\n### METEOR (no paraphrase table, as the oracle)\n');
   console.log(
-    '| case | images | ours: child process, wall (s) | ours: child process, CPU (s) | ours: in process, cold (s) | ours: in process, warm (s) | jar (s), busy pass | jar (s), idle pass | speed-up (child wall vs jar busy / idle) |',
+    '| case | images | ours: child process, wall (s) | ours: child process, CPU (s) | ours: in process, cold (s) | ' +
+      'ours: in process, warm (s) | jar (s), busy pass | jar (s), ' +
+      'idle pass | speed-up (child wall vs jar busy / idle) |',
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const warm = new MeteorScorer(files, null);
@@ -247,17 +249,23 @@ async function benchParaphrases(options: MeteorBenchOptions, files: MeteorResour
   console.log('| what | value |');
   console.log('|---|---:|');
   console.log(
-    `| table file (gzip) | ${(statSync(file).size / MB).toFixed(1)} MB, ${stats.entries.toLocaleString('en-US')} entries, ${stats.phrases.toLocaleString('en-US')} phrases, ${stats.words.toLocaleString('en-US')} words |`,
+    `| table file ` +
+      `(gzip) | ${(statSync(file).size / MB).toFixed(1)} MB, ${stats.entries.toLocaleString('en-US')} entries, ${stats.phrases.toLocaleString('en-US')} phrases, ${stats.words.toLocaleString('en-US')} words |`,
   );
   console.log(`| first load: gunzip + parse + build + write index | ${formatSeconds(first.seconds)} s |`);
   console.log(`| index file | ${(statSync(loaded.indexPath as string).size / MB).toFixed(1)} MB |`);
   console.log(`| later loads (index), median of ${options.runs} | ${formatSeconds(median(indexLoads))} s |`);
   console.log(`| memory held by one table (arrays + vocabulary) | ${(stats.bytes / MB).toFixed(1)} MB |`);
   console.log(
-    `| process memory after the first load (rss / heap / array buffers, delta) | ${((afterFirst.rss - before.rss) / MB).toFixed(0)} / ${((afterFirst.heap - before.heap) / MB).toFixed(0)} / ${((afterFirst.buffers - before.buffers) / MB).toFixed(0)} MB |`,
+    `| process memory after the first load ` +
+      `(rss / heap / array ` +
+      `buffers, ` +
+      `delta) | ${((afterFirst.rss - before.rss) / MB).toFixed(0)} / ${((afterFirst.heap - before.heap) / MB).toFixed(0)} / ${((afterFirst.buffers - before.buffers) / MB).toFixed(0)} MB |`,
   );
   console.log(
-    `| process memory after ${options.runs} index loads (rss / heap / array buffers, delta) | ${((held.rss - before.rss) / MB).toFixed(0)} / ${((held.heap - before.heap) / MB).toFixed(0)} / ${((held.buffers - before.buffers) / MB).toFixed(0)} MB |`,
+    `| process memory after ${options.runs} index loads (rss / heap / ` +
+      `array buffers, ` +
+      `delta) | ${((held.rss - before.rss) / MB).toFixed(0)} / ${((held.heap - before.heap) / MB).toFixed(0)} / ${((held.buffers - before.buffers) / MB).toFixed(0)} MB |`,
   );
 
   const fakecap = options.cases.find((c) => c.name === 'fakecap_all1000') ?? options.cases[0];
@@ -273,7 +281,8 @@ async function benchParaphrases(options: MeteorBenchOptions, files: MeteorResour
       times.without.push((await timed(() => without.score(refs, cands))).seconds);
     }
     console.log(
-      `| ${fakecap.name} scoring (warm), with / without the table | ${formatSeconds(median(times.with))} / ${formatSeconds(median(times.without))} s |`,
+      `| ${fakecap.name} scoring (warm), with / ` +
+        `without the table | ${formatSeconds(median(times.with))} / ${formatSeconds(median(times.without))} s |`,
     );
   }
 }
@@ -291,7 +300,8 @@ function checkStemmer(): void {
     const list = words();
     const same = list.length === expected.words && stemDigest(stemmer, list) === expected.sha256;
     console.log(
-      `- ${name}: ${list.length.toLocaleString('en-US')} words, stems ${same ? "all equal to the jar's" : "DIFFERENT from the jar's (digest mismatch)"}`,
+      `- ${name}: ${list.length.toLocaleString('en-US')} words, ` +
+        `stems ${same ? "all equal to the jar's" : "DIFFERENT from the jar's " + '(digest mismatch)'}`,
     );
   }
 }

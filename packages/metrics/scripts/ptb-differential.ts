@@ -173,7 +173,10 @@ function compareAutomata(old: OldModules): number {
     argument: rule.replacement ?? rule.pushBack,
   }));
   type Compared = (typeof newRules)[number];
-  /** Whether the token of a match of `r` needs the general split (neither the context nor the pattern has a fixed length). */
+  /**
+   * Whether the token of a match of `r` needs the general split (neither the context nor the pattern has a fixed
+   * length).
+   */
   const needsSplit = (r: Compared): boolean =>
     r.context !== undefined && fixedLength(r.context) === undefined && fixedLength(r.pattern) === undefined;
   // What accepting a rule means: its action and argument, and how the token is cut from the match.
@@ -343,7 +346,10 @@ const LIST_WORDS: readonly string[] = Object.values(wordLists).flatMap((value): 
   return [];
 });
 
-/** A random string: 1 to 12 pieces, each a fragment, a listed word, a tricky character, an ASCII word or a random BMP code unit. */
+/**
+ * A random string: 1 to 12 pieces, each a fragment, a listed word, a tricky character, an ASCII word or a random BMP
+ * code unit.
+ */
 function randomText(random: () => number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const pieces = 1 + Math.floor(random() * 12);

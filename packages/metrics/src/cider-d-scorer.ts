@@ -13,6 +13,7 @@
  * 6e-15 relative on the expected cases.
  */
 import { tokenizeCaption, type ChineseSegmentation } from './chinese-tokenizer';
+import { DocumentFrequencyCounter } from './document-frequency';
 import { MetricsInputError } from './errors';
 import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { numpyMean } from './internal/python-compat';
@@ -94,7 +95,7 @@ export interface CiderDScorerJsonV2 extends CiderDScorerSettingsJson {
 /**
  * The first JSON form of a {@link CiderDScorer} (format v1), still read by {@link CiderDScorer.fromJSON}: the
  * document frequency of each n-gram keyed by its tokens joined with single spaces (what a converted
- * ruotianluo/cider pickle gives, see the README).
+ * ruotianluo/cider pickle gives, see docs/library.md).
  */
 export interface CiderDScorerJsonV1 extends CiderDScorerSettingsJson {
   /** Format tag. */
@@ -517,38 +518,6 @@ function tokenizeOption(value: unknown, field: string): CiderDTokenize {
     `CIDEr-D: option tokenize must be one of ${CIDER_D_TOKENIZE.join(', ')}, got ${JSON.stringify(value) ?? String(value)}`,
     { field },
   );
-}
-
-/** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */
-class DocumentFrequencyCounter {
-  sets = 0;
-  private counts: Int32Array = new Int32Array(4096);
-  private lastSet: Int32Array = new Int32Array(4096);
-
-  /** Counts one reference set: sentences `first .. end` of `sentences`. */
-  add(sentences: SentenceStore, first: number, end: number, endId: number): void {
-    if (this.counts.length < endId) {
-      this.counts = grown(this.counts, endId);
-      this.lastSet = grown(this.lastSet, endId);
-    }
-    this.sets += 1;
-    const { counts, lastSet } = this;
-    const stamp = this.sets;
-    const ngrams = sentences.ngrams;
-    const from = sentences.starts[first] as number;
-    const to = sentences.starts[end] as number;
-    for (let i = from; i < to; i++) {
-      const id = ngrams[i] as number;
-      if (lastSet[id] !== stamp) {
-        lastSet[id] = stamp;
-        counts[id] = (counts[id] as number) + 1;
-      }
-    }
-  }
-
-  result(endId: number): Int32Array {
-    return this.counts.slice(0, endId);
-  }
 }
 
 /** Checks the shape of a scorer JSON object. */

@@ -109,8 +109,12 @@ describe('caption-eval', () => {
       '--meteor-data',
       join(dir, 'absent'),
     );
-    expect(flagged.status, flagged.stderr).toBe(0);
-    expect(flagged.stderr).toMatch(/warning: meteor is not run: file .*absent, field "meteorData": does not exist/);
+    // --meteor-data asks for METEOR: that it cannot run is an error (exit 1), never a silently missing row
+    expect(flagged.status, flagged.stderr).toBe(1);
+    expect(flagged.stdout).toBe('');
+    expect(flagged.stderr).toMatch(
+      /^caption-eval: error: METEOR was asked for \(--meteor-data \/ --meteor-paraphrase\) but cannot run: file .*absent, field "meteorData": does not exist/,
+    );
   });
 
   it('--help shows every option, examples and the exit statuses on stdout', () => {
@@ -308,7 +312,22 @@ describe('caption-eval', () => {
     [
       'a references file of neither format',
       () => ['--refs', file('x.json', [1, 2]), '--results', file('res.json', results)],
-      /not a COCO captions annotation file/,
+      /neither of the reference formats: not COCO captions annotations .* nor a Karpathy dataset .*; got array/,
+    ],
+    [
+      'a references file with an "images" list that is not a Karpathy file (says which formats were tried)',
+      () => [
+        '--refs',
+        file('x.json', { images: [{ id: 1, file_name: 'a.jpg' }] }),
+        '--results',
+        file('res.json', results),
+      ],
+      /file .*x\.json: neither of the reference formats: not COCO captions annotations \(no "annotations": \[\{image_id, caption\}\]\) nor a Karpathy dataset \(no "images": \[\{split, sentences: \[\{raw\}\]\}\], its images have no "sentences"\); the file has keys images$/m,
+    ],
+    [
+      'a result without image_id (says "missing")',
+      () => ['--refs', refs(), '--results', file('r.json', [{ caption: 'a dog' }])],
+      /file .*r\.json, field "image_id": COCO results at \[0\]\.image_id: missing$/m,
     ],
     [
       'a split absent from a Karpathy file',
@@ -396,6 +415,24 @@ describeWithShared(
       expect(Object.fromEntries(Object.entries(scores).map(([key, value]) => [key, value.toFixed(3)]))).toEqual(
         notebook,
       );
+    });
+  },
+);
+
+describeWithShared(
+  'caption-eval --meteor-data with a METEOR folder that has no paraphrase table',
+  ['meteor/synonym'],
+  (data) => {
+    it('is an error naming the missing table and the --meteor-paraphrase none choice; with none, METEOR is scored', () => {
+      const meteor = data.path('meteor');
+      const args = ['--refs', file('ann.json', annotations), '--results', file('res.json', results), '--json'];
+      const asked = run(...args, '--meteor-data', meteor);
+      expect(asked.status, asked.stderr).toBe(1);
+      expect(asked.stdout).toBe('');
+      expect(asked.stderr).toMatch(/METEOR was asked for .* but cannot run: .*paraphrase-en\.gz.*"none"/);
+      const without = run(...args, '--meteor-data', meteor, '--meteor-paraphrase', 'none');
+      expect(without.status, without.stderr).toBe(0);
+      expect(Object.keys(JSON.parse(without.stdout) as object)).toContain('METEOR');
     });
   },
 );

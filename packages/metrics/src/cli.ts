@@ -97,18 +97,21 @@ function buildProgram(): Command {
       .addOption(
         new Option(
           '--empty-captions <policy>',
-          'a result caption with no token (empty, or only punctuation like "..."): error, or score-zero to score it 0 as coco-caption does (with a warning)',
+          'a result caption with no token (empty, or only punctuation like "..."): ' +
+            'error, or score-zero to score it 0 as coco-caption does (with a warning)',
         )
           .choices(['error', 'score-zero'])
           .default('error'),
       )
       .option(
         '--meteor-data <path>',
-        'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder (default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)',
+        'METEOR data: meteor-1.5.jar, a folder holding it, or its resource folder ' +
+          '(default: $CAPTION_METEOR_DATA, else a pycocoevalcap installation)',
       )
       .option(
         '--meteor-paraphrase <file|none>',
-        'METEOR paraphrase table (default: data/paraphrase-en.gz beside the jar); none: score without it (lower than coco-caption)',
+        'METEOR paraphrase table (default: data/paraphrase-en.gz beside ' +
+          'the jar); none: score without it (lower than coco-caption)',
       )
       .option(
         '--word-vectors <file>',
@@ -134,16 +137,22 @@ function buildProgram(): Command {
 
 /**
  * Says on stderr which metrics the default set (no --metrics) leaves out here, so that a missing METEOR is not
- * silent; with its data flags given, why it cannot run.
+ * silent. A family whose data flags were given (METEOR's `--meteor-data` / `--meteor-paraphrase`, SPICE's
+ * `--spice-jar` / `--spice-java`) was asked for: that it cannot run is an error, not a note.
+ *
+ * @throws MetricsInputError when an asked-for family cannot run (the reason names the missing file, and for
+ *   METEOR the `--meteor-paraphrase none` choice)
  */
-function reportSkippedDefaults(options: EvaluateCocoOptions, dataFlagsGiven: boolean): void {
+function reportSkippedDefaults(options: EvaluateCocoOptions, askedFor: ReadonlyMap<string, string>): void {
   for (const family of METRIC_FAMILIES) {
     const reason = familyUnavailableReason(family, options);
     if (reason === null) continue;
+    const flags = askedFor.get(family.name);
+    if (flags !== undefined) {
+      throw new MetricsInputError(`${family.name.toUpperCase()} was asked for (${flags}) but cannot run: ${reason}`);
+    }
     process.stderr.write(
-      dataFlagsGiven
-        ? `caption-eval: warning: ${family.name} is not run: ${reason}\n`
-        : `caption-eval: note: ${family.name} is not run (it cannot run here; --metrics ${family.name} says why)\n`,
+      `caption-eval: note: ${family.name} is not run (it cannot run here; --metrics ${family.name} says why)\n`,
     );
   }
 }
@@ -262,30 +271,38 @@ async function main(argv: readonly string[]): Promise<number> {
       spiceCache: options.spiceCache === 'none' ? false : options.spiceCache,
     };
     if (evaluateOptions.metrics === undefined) {
-      reportSkippedDefaults(
-        evaluateOptions,
-        options.meteorData !== undefined ||
-          options.meteorParaphrase !== undefined ||
-          options.spiceJar !== undefined ||
-          options.spiceJava !== undefined,
-      );
+      const askedFor = new Map<string, string>();
+      if (options.meteorData !== undefined || options.meteorParaphrase !== undefined)
+        askedFor.set('meteor', '--meteor-data / --meteor-paraphrase');
+      if (options.spiceJar !== undefined || options.spiceJava !== undefined)
+        askedFor.set('spice', '--spice-jar / --spice-java');
+      reportSkippedDefaults(evaluateOptions, askedFor);
     }
     const result = await evaluateCoco(references, results, evaluateOptions);
     progress.stop();
     if (result.skippedReferenceIds.length > 0) {
       process.stderr.write(
-        `caption-eval: warning: ${result.skippedReferenceIds.length} reference image(s) have no result and were not scored (as COCOEvalCap with params['image_id'] = cocoRes.getImgIds()); --require-all makes this an error\n`,
+        `caption-eval: warning: ${result.skippedReferenceIds.length} reference image(s) have no result and ` +
+          `were not scored (as COCOEvalCap with ` +
+          `params['image_id'] = cocoRes.getImgIds()); --require-all makes this an error\n`,
       );
     }
     if (result.emptyCandidateIds.length > 0) {
       process.stderr.write(
-        `caption-eval: warning: ${result.emptyCandidateIds.length} result caption(s) have no token after tokenization (scored 0 as by coco-caption, --empty-captions score-zero), e.g. image id ${result.emptyCandidateIds[0]}\n`,
+        `caption-eval: warning: ${result.emptyCandidateIds.length} result caption(s) have no token ` +
+          `after tokenization (scored 0 as ` +
+          `by coco-caption, --empty-captions score-zero), e.g. image id ${result.emptyCandidateIds[0]}\n`,
       );
     }
     const firstEmptyReference = result.emptyReferences[0];
     if (firstEmptyReference !== undefined) {
       process.stderr.write(
-        `caption-eval: warning: ${result.emptyReferences.length} reference caption(s) have no token after tokenization (kept as empty references, as by coco-caption; they count in their image's scores), e.g. file ${options.refs}, image id ${firstEmptyReference.imageId}, caption ${firstEmptyReference.index}\n`,
+        `caption-eval: warning: ${result.emptyReferences.length} reference caption(s) have no token ` +
+          `after tokenization (kept as empty ` +
+          `references, as by coco-caption; they count ` +
+          `in their image's ` +
+          `scores), e.g. ` +
+          `file ${options.refs}, image id ${firstEmptyReference.imageId}, caption ${firstEmptyReference.index}\n`,
       );
     }
     if (options.perImage !== undefined) {

@@ -128,10 +128,22 @@ export function readReferences(json: unknown, options: { split?: string; file?: 
   const { file } = options;
   if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
     if ('annotations' in json) return referencesFromCocoAnnotations(json, file);
-    if ('images' in json) return referencesFromKarpathy(json, options.split ?? 'test', file);
+    // a Karpathy file's images have sentences; other files with an `images` list (COCO image lists, cocotalk.json)
+    // are neither format, and are said to be so rather than failing on a Karpathy field
+    const images = (json as { images?: unknown }).images;
+    const first: unknown = Array.isArray(images) ? images[0] : undefined;
+    if (typeof first === 'object' && first !== null && 'sentences' in first) {
+      return referencesFromKarpathy(json, options.split ?? 'test', file);
+    }
+    const keys = Object.keys(json).slice(0, 8).join(', ');
+    throw new MetricsInputError(
+      `neither of the reference formats: not COCO captions annotations (no "annotations": [{image_id, caption}]) nor a Karpathy dataset (no "images": [{split, sentences: [{raw}]}]${Array.isArray(images) ? ', its images have no "sentences"' : ''}); the file has keys ${keys || '(none)'}`,
+      { file },
+    );
   }
   throw new MetricsInputError(
-    `not a COCO captions annotation file ({annotations: [...]}) nor a Karpathy dataset file ({images: [...]}); got a ${describeType(json)}`,
+    'neither of the reference formats: not COCO captions annotations ({annotations: [...]}) ' +
+      `nor a Karpathy dataset ({images: [...]}); got ${describeType(json)}`,
     { file },
   );
 }
@@ -202,7 +214,8 @@ export async function evaluateCoco(
       throw new MetricsInputError(
         declared
           ? 'result image id has no reference caption in the annotations'
-          : 'result image id is not an image of the annotations file (COCOEvalCap: "Results do not correspond to current coco set")',
+          : 'result image id is not an image of the annotations file ' +
+              '(COCOEvalCap: "Results do not correspond to current coco set")',
         { file: options.candidatesFile, imageId: id, field: 'image_id' },
       );
     }
@@ -235,11 +248,29 @@ function parseWith<T>(schema: z.ZodType<T>, json: unknown, file: string | undefi
   if (issue === undefined) throw new MetricsInputError(`not valid ${what}`, { file });
   const path = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
   const field = [...issue.path].reverse().find((key): key is string => typeof key === 'string');
-  throw new MetricsInputError(`${what}${path === '' ? '' : ` at ${path.replace(/^\./, '')}`}: ${issue.message}`, {
+  // zod says "Invalid input" for an absent field of a union type (image ids): say what is wrong
+  const value = valueAt(json, issue.path);
+  const message =
+    value === undefined
+      ? 'missing'
+      : issue.code === 'invalid_union'
+        ? `expected an integer or a non-empty string, got ${describeType(value)}`
+        : issue.message;
+  throw new MetricsInputError(`${what}${path === '' ? '' : ` at ${path.replace(/^\./, '')}`}: ${message}`, {
     file,
     imageId: imageIdNear(json, issue.path),
     field,
   });
+}
+
+/** The value at `path` in `json` (undefined when absent). */
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = json;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key as string];
+  }
+  return node;
 }
 
 /** The `image_id` (or `id`, `cocoid`) of the innermost object on `path` that has one, for messages. */

@@ -305,7 +305,8 @@ function optionChoice<T extends string>(value: T | undefined, choices: readonly 
 
 /** How to keep a candidate without token, for messages. */
 const SCORE_ZERO_HINT =
-  "to score such captions 0 as coco-caption does, pass emptyCandidates: 'score-zero' (caption-eval: --empty-captions score-zero)";
+  'to score such captions 0 as coco-caption does, pass emptyCandidates: ' +
+  "'score-zero' (caption-eval: --empty-captions score-zero)";
 
 /** The error for candidates that tokenize to nothing: names the first (file, id, field, text) and the count. */
 function emptyCandidateError(ids: readonly string[], cands: RawCands, options: EvaluateOptions): MetricsInputError {
@@ -441,7 +442,8 @@ function checkTokenizerOutput(id: string, cand: unknown, refList: unknown, refer
     Array.isArray(list) && list.length === count && list.every((caption) => typeof caption === 'string');
   if (!strings(cand, 1) || !strings(refList, referenceCount)) {
     throw new MetricsInputError(
-      `the tokenizer function must return, for each image id, one string per caption it was given (here 1 candidate and ${referenceCount} reference(s))`,
+      `the tokenizer function must return, for each image id, one ` +
+        `string per caption it was given (here 1 candidate and ${referenceCount} reference(s))`,
       { imageId: id, field: 'tokenize' },
     );
   }

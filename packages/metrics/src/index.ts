@@ -39,7 +39,9 @@ export {
   type EvaluateCocoOptions,
   type ReferenceSet,
 } from './coco-files';
+export { documentFrequencies, type DocumentFrequencies } from './document-frequency';
 export { MetricsInputError, type MetricsInputLocation } from './errors';
+export { pythonSplit } from './internal/python-compat';
 export {
   TOKENIZERS,
   evaluate,

@@ -49,7 +49,9 @@ export interface EvaluationDetails {
   spiceCategories?: Record<string, SpiceCategoryScores>;
 }
 
-/** A {@link MetricContext} over validated tokenized captions, scored in the order of `imageIds` (the candidates' ids). */
+/**
+ * A {@link MetricContext} over validated tokenized captions, scored in the order of `imageIds` (the candidates' ids).
+ */
 export function metricContext(
   refs: TokenizedRefs,
   cands: TokenizedCands,

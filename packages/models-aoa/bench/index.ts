@@ -37,7 +37,9 @@ const MAX_LENGTH = 20;
 
 interface Options {
   runs: number;
-  /** SCST gradient accumulation over this many groups of images (default 1: the whole batch peaks at ~3.3 GiB of heap). */
+  /**
+   * SCST gradient accumulation over this many groups of images (default 1: the whole batch peaks at ~3.3 GiB of heap).
+   */
   scstMicroBatches: number;
   only: Set<string>;
   backend: ResolvedBackendKind;
@@ -58,7 +60,8 @@ function parseOptions(argv: string[]): Options {
     else if (key === '--scst-micro-batches' && value) options.scstMicroBatches = Number(value);
     else
       throw new Error(
-        `unknown option ${arg} (known: --runs=N --only=xe,scst,greedy,beam --backend=wasm|cpu --scst-micro-batches=1|2|5)`,
+        `unknown option ${arg} (known: --runs=N --only=xe,scst,greedy,beam ` +
+          `--backend=wasm|cpu --scst-micro-batches=1|2|5)`,
       );
   }
   return options;
@@ -115,7 +118,8 @@ async function main(): Promise<void> {
   const c = model.config;
   console.log(`backend: ${info.description}`);
   console.log(
-    `AoANet train.sh size: ${model.parameterCount().toLocaleString('en')} parameters (built in ${formatMs(built.wallMs)})`,
+    `AoANet train.sh size: ${model.parameterCount().toLocaleString('en')} parameters ` +
+      `(built in ${formatMs(built.wallMs)})`,
   );
   // Our untrained model ends its captions at once; PyTorch's untrained one ran all 20 steps in the reference
   // timing. A −10⁴ logit bias on the end token makes every decode (greedy, samples, beams) run 20 steps too.
@@ -132,7 +136,10 @@ async function main(): Promise<void> {
   const memory = () => {
     const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength;
     const wasm = heap === undefined ? '' : `, wasm heap ${(heap / 2 ** 30).toFixed(2)} of 4 GiB`;
-    return `${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB in tensors${wasm}, RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`;
+    return (
+      `${(tf.memory().numBytes / 2 ** 20).toFixed(0)} MiB in ` +
+      `tensors${wasm}, RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`
+    );
   };
 
   const repeat = (name: string, f: () => void): Timing[] => {
@@ -225,7 +232,9 @@ async function main(): Promise<void> {
       sampled.forward +
       sampled.backward;
     results.push({
-      name: `SCST step (greedy baseline + 5 samples/image + fwd/bwd${parts > 1 ? ` in ${parts} micro-batches` : ''}, clip, Adam)`,
+      name:
+        `SCST step (greedy baseline + ` +
+        `5 samples/image + fwd/bwd${parts > 1 ? ` in ${parts} micro-batches` : ''}, clip, Adam)`,
       runs,
       flops,
       referenceMs: reference?.self_critical_step_ms ?? null,
@@ -261,7 +270,8 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `\n${info.description}; medians of ${options.runs} runs after one warm-up; ${memory()}; load average ${loadAverageText()}`,
+    `\n${info.description}; medians of ${options.runs} runs after ` +
+      `one warm-up; ${memory()}; load average ${loadAverageText()}`,
   );
   const header = [
     'measurement',
@@ -324,7 +334,9 @@ function accumulate(total: Map<string, tf.Tensor>, more: Map<string, tf.Tensor>)
   return out;
 }
 
-/** Positions the reward criterion counts: each row's tokens up to and including its first 0 (`RewardCriterion`'s mask). */
+/**
+ * Positions the reward criterion counts: each row's tokens up to and including its first 0 (`RewardCriterion`'s mask).
+ */
 function rewardMaskCount(tokens: Int32Array, rows: number, maxLength: number): number {
   let count = 0;
   for (let r = 0; r < rows; r++) {

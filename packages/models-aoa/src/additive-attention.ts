@@ -30,7 +30,10 @@ export interface AdditiveAttentionConfig {
  * ```
  */
 export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
-  /** `'aoa.AdditiveAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  /**
+   * `'aoa.AdditiveAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package
+   * entry).
+   */
   static override readonly className = 'aoa.AdditiveAttention';
   /** Query projection (`h2att`). */
   readonly queryProjection: Linear;
@@ -76,7 +79,9 @@ export class AdditiveAttention extends Module<AdditiveAttentionConfig> {
       throw new AoAInputError(
         where,
         'query/keys/values',
-        `have shapes [${query.shape.join(', ')}], [${keys.shape.join(', ')}], [${values.shape.join(', ')}]; expected [B, (G,) q], [B, K, h], [B, K, v]`,
+        `have shapes [${query.shape.join(', ')}], [${keys.shape.join(', ')}], [${values.shape.join(', ')}]; expected ` +
+          `[B, (G,) q], ` +
+          `[B, K, h], [B, K, v]`,
       );
     }
     return tf.tidy(() => {

@@ -5,13 +5,16 @@ import {
   type CaptionModel,
   type DecoderState,
   type DecoderStepOutput,
+  type DifferentiableSampleOptions,
+  type DifferentiableSamples,
   Dropout,
   Embedding,
   Linear,
   Module,
   type ModuleJSON,
   type ModuleOptions,
-  type Random,
+  sampleWithLogprobs,
+  type SamplingSteps,
   Sequential,
 } from '@caption/core';
 import {
@@ -23,8 +26,9 @@ import {
 import { AoADecoderCore, type AoADecoderState, type DecoderMemory } from './decoder-core';
 import { AoAConfigError, AoAInputError } from './errors';
 import { AoARefiner } from './refiner';
-import { type StepProduct, tallGradientLookup, tallGradientProduct } from './step-product';
+import { type StepProduct } from './step-product';
 import { tidyKeep } from './tidy';
+import { type ForwardOptions, samplingStepsOf, teacherForcedPass } from './training-passes';
 
 /**
  * Image features of a batch, one row per image (or per caption: rows are then treated as images).
@@ -48,64 +52,19 @@ export interface EncodedImages {
   meanFeats: tf.Tensor;
   /** `[B, K', d]` refined regions (after `clip_att` cut the region axis to K' = the largest valid count). */
   regions: tf.Tensor;
-  /** `[B, K', 2·scale·d]` `ctx2att(regions)` (first half values, second half keys), or `[B, K', attHidSize]` (additive attention). */
+  /**
+   * `[B, K', 2·scale·d]` `ctx2att(regions)` (first half values, second half keys), or `[B, K', attHidSize]` (additive
+   * attention).
+   */
   projected: tf.Tensor;
   /** `[B, K']` mask, or null when every image has all K' regions. */
   mask: tf.Tensor | null;
 }
 
-/** Scheduled sampling in {@link AoAModel.forward} (training mode only, as the reference). */
-export interface ScheduledSampling {
-  /** Probability that a row's input at step t ≥ 1 is drawn from the model's previous distribution (`ss_prob`). */
-  probability: number;
-  /** The source of the draws (its state advances; save it for exact resumes). */
-  rng: Random;
-}
-
-/** Options of {@link AoAModel.forward}. */
-export interface ForwardOptions {
-  /** Scheduled sampling (off when absent or probability 0, and in eval mode). */
-  scheduledSampling?: ScheduledSampling;
-  /**
-   * How the decoder multiplies its per-step weights when teacher forcing (see {@link StepProduct});
-   * default {@link tallGradientProduct} (one weight gradient over all steps).
-   */
+/** Options of {@link AoAModel.selfCriticalSample}: core's sampling options and the step product. */
+export interface SelfCriticalSampleOptions extends DifferentiableSampleOptions {
+  /** How the per-step weights are multiplied (default `tallGradientProduct`). */
   stepProduct?: StepProduct;
-  /**
-   * `'logprobs'` (default): `log_softmax` outputs, as the reference. `'logits'`: the logit layer's
-   * outputs before `log_softmax` (stopped steps still exact zeros), for core's fused
-   * `labelSmoothingLoss(logits, target, mask, ε, { input: 'logits' })`, which computes the log-softmax
-   * and the loss in one op (~0.25 s less per train.sh-size XE step on wasm).
-   */
-  output?: 'logprobs' | 'logits';
-}
-
-/** Options of {@link AoAModel.selfCriticalSample}. */
-export interface SelfCriticalSampleOptions {
-  /** `'sample'` (default): draw from the model's distribution; `'greedy'`: the most likely word (first on ties). */
-  method?: 'sample' | 'greedy';
-  /** Source of the draws (required for `'sample'`); its state advances. */
-  rng?: Random;
-  /** Captions per image (the reference's `seq_per_img` samples; default 1). */
-  samplesPerImage?: number;
-  /** Steps at most (default `config.maxLength`, the reference's 20). */
-  maxLength?: number;
-  /** Words are drawn from `exp(logprobs / temperature)` (default 1). */
-  temperature?: number;
-  /** How the per-step weights are multiplied (default {@link tallGradientProduct}). */
-  stepProduct?: StepProduct;
-}
-
-/** Sampled captions with differentiable log-probs ({@link AoAModel.selfCriticalSample}). */
-export interface DifferentiableSamples {
-  /** Number of captions (images × samples per image). */
-  rows: number;
-  /** Columns of `tokens` and `logprobs`. */
-  maxLength: number;
-  /** `[rows, maxLength]` row-major token ids, 0 after each caption's end token. */
-  tokens: Int32Array;
-  /** `[rows, maxLength]` log-prob of each drawn word (differentiable), 0 after the loop stopped. */
-  logprobs: tf.Tensor2D;
 }
 
 /** The JSON form of an {@link AoAModel}: class name and resolved config (weights are saved separately). */
@@ -277,7 +236,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
       throw new AoAInputError(
         where,
         'features.att',
-        `has shape [${att.shape.join(', ')}], expected [B, K, ${regionSize}]${c.useBox ? ' (attFeatSize + 5 box features)' : ''}`,
+        `has shape [${att.shape.join(', ')}], expected ` +
+          `[B, K, ${regionSize}]${c.useBox ? ' (attFeatSize + 5 box features)' : ''}`,
       );
     }
     const [images, regions] = att.shape as [number, number, number];
@@ -288,7 +248,8 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
         throw new AoAInputError(
           where,
           'features.fc',
-          `must be [${images}, ${c.fcFeatSize}] when meanFeats is off, got ${fc ? `[${fc.shape.join(', ')}]` : String(fc)}`,
+          `must be [${images}, ${c.fcFeatSize}] when meanFeats ` +
+            `is off, got ${fc ? `[${fc.shape.join(', ')}]` : String(fc)}`,
         );
       }
     }
@@ -336,189 +297,41 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
    */
   forward(features: AoAFeatures, labels: tf.Tensor, options: ForwardOptions = {}): tf.Tensor3D {
     this.assertUsable();
-    const where = 'AoAModel.forward';
-    const width = labels.shape[labels.rank - 1] as number;
-    if (labels.dtype !== 'int32' || (labels.rank !== 2 && labels.rank !== 3) || width < 2) {
-      throw new AoAInputError(
-        where,
-        'labels',
-        `must be int32 [N, T ≥ 2] or [B, S, T ≥ 2], got ${labels.dtype} [${labels.shape.join(', ')}]`,
-      );
-    }
-    const rows = labels.size / width;
-    if (labels.rank === 3) {
-      const flat = tf.reshape(labels, [rows, width]);
-      try {
-        return this.forward(features, flat, options);
-      } finally {
-        flat.dispose();
-      }
-    }
-    const images = features.att.shape[0] as number;
-    if (images < 1 || rows % images !== 0) {
-      throw new AoAInputError(
-        where,
-        'labels',
-        `has ${rows} rows, not a multiple of the ${images} feature rows (captions per image must be equal)`,
-      );
-    }
-    const labelValues = labels.dataSync() as Int32Array;
-    const steps = teacherForcedSteps(labelValues, rows, width);
-    const sampling = options.scheduledSampling;
-    const ssProbability = this.training && sampling !== undefined ? sampling.probability : 0;
-    if (!(ssProbability >= 0 && ssProbability <= 1)) {
-      throw new AoAInputError(
-        where,
-        'options.scheduledSampling.probability',
-        `must be in [0, 1], got ${String(ssProbability)}`,
-      );
-    }
-    const output = options.output ?? 'logprobs';
-    if (output !== 'logprobs' && output !== 'logits')
-      throw new AoAInputError(where, 'options.output', `must be 'logprobs' or 'logits', got ${String(output)}`);
-    const product = options.stepProduct ?? tallGradientProduct;
-    return tf.tidy(() => {
-      const memory = repeatMemory(this.memoryOf(this.encode(features, product)), rows / images);
-      if (ssProbability === 0) {
-        // All inputs are known: embed them in one call, unroll the recurrence, then the logits in one product.
-        const words = this.embed.apply(tf.slice(labels, [0, 0], [rows, steps]));
-        const hidden = this.core.unroll(words, memory, product);
-        const logits = this.logits(hidden, product(this.logit.weight));
-        return padSteps(output === 'logits' ? logits : tf.logSoftmax(logits), width - 1) as tf.Tensor3D;
-      }
-      const rng = (sampling as ScheduledSampling).rng;
-      const step = this.core.stepper(memory, product);
-      const logitProduct = product(this.logit.weight);
-      const lookup = tallGradientLookup(this.wordTable());
-      let state: AoADecoderState | null = null;
-      const outputs: tf.Tensor[] = [];
-      let previous: tf.Tensor | null = null;
-      for (let t = 0; t < steps; t++) {
-        const tokens = labelValues.filter((_, i) => i % width === t);
-        const input =
-          previous === null ? tf.tensor1d(tokens, 'int32') : scheduledInputs(tokens, previous, ssProbability, rng);
-        const next = step(this.embedWith(input, lookup), state);
-        state = next.state;
-        const logits = this.logits(next.output, logitProduct);
-        previous = tf.logSoftmax(logits);
-        outputs.push(output === 'logits' ? logits : previous);
-      }
-      return padSteps(tf.stack(outputs, 1), width - 1) as tf.Tensor3D;
-    });
-  }
-
-  /** The word embedding table `E` (`embed.0.weight`). */
-  private wordTable(): tf.Variable {
-    return (this.embed.get(0) as unknown as Embedding).weight;
-  }
-
-  /** `Dropout(ReLU(E[ids]))` (the `embed` block) with the table lookup done by `lookup` (see {@link tallGradientLookup}). */
-  private embedWith(ids: tf.Tensor, lookup: (ids: tf.Tensor) => tf.Tensor): tf.Tensor {
-    const [, relu, dropout] = this.embed.toArray() as [
-      unknown,
-      { apply(x: tf.Tensor): tf.Tensor },
-      { apply(x: tf.Tensor): tf.Tensor },
-    ];
-    return dropout.apply(relu.apply(lookup(ids)));
-  }
-
-  /** `logit(x)` for `x` `[..., d]`, with `x·Wᵀ` computed by `times` (a {@link StepProduct} of the logit weight). */
-  private logits(x: tf.Tensor, times: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
-    const bias = this.logit.bias;
-    const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.config.rnnSize]);
-    const projected = bias === null ? times(flat) : tf.add(times(flat), bias);
-    return x.rank === 2 ? projected : tf.reshape(projected, [...x.shape.slice(0, -1), this.vocabSize]);
+    return teacherForcedPass(this, features, labels, options);
   }
 
   /**
-   * Sampled captions with differentiable log-probabilities, in one pass as the reference's self-critical
-   * training samples them (`AttModel._sample` under autograd): the image side once per image, then per
-   * step the next word of every row is drawn from `exp(logprobs / temperature)` (`tf.multinomial` on the
-   * logits; or taken greedily, the first maximum), a row is finished after its end token and gets 0 afterwards, and the loop stops when
-   * every row is finished. `logprobs` `[rows, maxLength]` holds each step's log-prob of the drawn word
-   * (gathered before finished rows are zeroed, as the reference; 0 after the loop stopped): feed it to
-   * core's `selfCriticalLoss` with `tokens`, whose mask covers each caption and its end token. Rows
-   * `i·n … i·n+n−1` belong to image i. Call it inside the differentiated function; draws come from
-   * `rng` through `tf.multinomial` seeds, so a run is reproducible on a given backend.
+   * {@link CaptionModel.samplingSteps}, which core's `sampleWithLogprobs` (self-critical training) uses
+   * instead of `prepare` / `step`: the image side once per image and each per-step weight's gradient
+   * formed once (see {@link samplingStepsOf}).
+   */
+  samplingSteps(features: AoAFeatures, samplesPerImage: number): SamplingSteps {
+    this.assertUsable();
+    return samplingStepsOf(this, features, samplesPerImage);
+  }
+
+  /**
+   * Core's `sampleWithLogprobs` on this model, with `maxLength` defaulting to `config.maxLength` and a
+   * choice of step product: sampled (or greedy) captions with each word's differentiable log-prob, as the
+   * reference's self-critical training draws them. Call it inside the differentiated function.
    *
    * @example
    * ```ts
    * const { loss, grads } = computeGradients(model, () => {
    *   const s = model.selfCriticalSample({ att, mask }, { rng, samplesPerImage: 5 });
-   *   const advantages = greedyBaselineAdvantages(ciderOf(s.tokens), ciderOfGreedy, 5);
-   *   return selfCriticalLoss(s.logprobs, tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32'), tf.tensor1d(advantages));
+   *   return selfCriticalLoss(s.logprobs, tf.tensor2d(s.tokens, [s.rows, s.maxLength], 'int32'), advantages);
    * });
    * ```
    */
   selfCriticalSample(features: AoAFeatures, options: SelfCriticalSampleOptions = {}): DifferentiableSamples {
-    this.assertUsable();
-    const where = 'AoAModel.selfCriticalSample';
-    const method = options.method ?? 'sample';
-    const perImage = options.samplesPerImage ?? 1;
-    const maxLength = options.maxLength ?? this.config.maxLength;
-    const temperature = options.temperature ?? 1;
-    if (method !== 'sample' && method !== 'greedy')
-      throw new AoAInputError(where, 'options.method', `must be 'sample' or 'greedy', got ${String(method)}`);
-    if (method === 'sample' && options.rng === undefined)
-      throw new AoAInputError(where, 'options.rng', 'is required for sampling');
-    if (!Number.isInteger(perImage) || perImage < 1)
-      throw new AoAInputError(where, 'options.samplesPerImage', `must be a positive integer, got ${perImage}`);
-    if (!Number.isInteger(maxLength) || maxLength < 1)
-      throw new AoAInputError(where, 'options.maxLength', `must be a positive integer, got ${maxLength}`);
-    if (!(temperature > 0))
-      throw new AoAInputError(where, 'options.temperature', `must be positive, got ${temperature}`);
-    const product = options.stepProduct ?? tallGradientProduct;
-    const classes = this.vocabSize;
-    return tidyKeep(() => {
-      const memory = repeatMemory(this.memoryOf(this.encode(features, product)), perImage);
-      const rows = memory.meanFeats.shape[0] as number;
-      const step = this.core.stepper(memory, product);
-      const logitProduct = product(this.logit.weight);
-      const lookup = tallGradientLookup(this.wordTable());
-      const tokens = new Int32Array(rows * maxLength);
-      const unfinished = new Uint8Array(rows).fill(1);
-      const picked: tf.Tensor[] = [];
-      let input = new Int32Array(rows);
-      let state: AoADecoderState | null = null;
-      for (let t = 0; t < maxLength; t++) {
-        const next = step(this.embedWith(tf.tensor1d(input, 'int32'), lookup), state);
-        state = next.state;
-        // log p(w) = logit_w − logsumexp(logits): the full log_softmax is neither kept nor differentiated
-        const logits = this.logits(next.output, logitProduct);
-        const chosen =
-          method === 'greedy'
-            ? firstArgMax(logits.dataSync() as Float32Array, rows, classes)
-            : tf.tidy(
-                () =>
-                  tf
-                    .multinomial(
-                      tf.div(logits, temperature) as tf.Tensor2D,
-                      1,
-                      (options.rng as Random).nextSeed(),
-                      false,
-                    )
-                    .dataSync() as Int32Array,
-              );
-        const flatIndex = tf.tensor1d(
-          Int32Array.from(chosen, (token, r) => r * classes + token),
-          'int32',
-        );
-        picked.push(tf.sub(tf.gather(tf.reshape(logits, [rows * classes]), flatIndex), tf.logSumExp(logits, 1)));
-        let open = 0;
-        for (let r = 0; r < rows; r++) {
-          const token = unfinished[r] === 1 ? (chosen[r] as number) : 0;
-          if (token === 0) unfinished[r] = 0;
-          tokens[r * maxLength + t] = token;
-          open += unfinished[r] as number;
-        }
-        input = Int32Array.from({ length: rows }, (_, r) => tokens[r * maxLength + t] as number);
-        if (open === 0) break;
-      }
-      const logprobs = tf.stack(picked, 1);
-      const padded =
-        picked.length === maxLength ? logprobs : tf.concat([logprobs, tf.zeros([rows, maxLength - picked.length])], 1);
-      return { rows, maxLength, tokens, logprobs: padded as tf.Tensor2D };
-    });
+    const { stepProduct, ...sampling } = options;
+    const model: CaptionModel<AoAFeatures> = {
+      vocabSize: this.vocabSize,
+      prepare: (f) => this.prepare(f),
+      step: (state, tokens) => this.step(state, tokens),
+      samplingSteps: (f, n) => samplingStepsOf(this, f, n, stepProduct),
+    };
+    return sampleWithLogprobs(model, features, { maxLength: this.config.maxLength, ...sampling });
   }
 
   /**
@@ -563,18 +376,6 @@ export class AoAModel extends Module<ResolvedAoAModelConfig> implements CaptionM
   override toJSON(): AoAModelJSON {
     return { className: this.className, config: { ...this.config } };
   }
-}
-
-/** Per row of a `[rows, classes]` array, the index of its first maximum (`torch.max` on ties). */
-function firstArgMax(values: Float32Array, rows: number, classes: number): Int32Array {
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let v = 1; v < classes; v++)
-      if ((values[r * classes + v] as number) > (values[r * classes + best] as number)) best = v;
-    out[r] = best;
-  }
-  return out;
 }
 
 function stateTensors(state: AoADecoderState): tf.Tensor[] {
@@ -630,53 +431,4 @@ function clipRegions(
     }
   }
   return { count: longest, mask: full ? null : clipped };
-}
-
-/** Steps the reference's teacher-forcing loop runs: up to the first i ≥ 1 whose column is all zero. */
-function teacherForcedSteps(labels: Int32Array, rows: number, width: number): number {
-  for (let i = 1; i < width - 1; i++) {
-    let any = false;
-    for (let r = 0; r < rows && !any; r++) any = labels[r * width + i] !== 0;
-    if (!any) return i;
-  }
-  return width - 1;
-}
-
-/** `t` `[B, ...]` with each row repeated `times` times in place (rows 0,0,…,1,1,…), differentiable. */
-function repeatRows(t: tf.Tensor, times: number): tf.Tensor {
-  if (times === 1) return t;
-  const [rows, ...rest] = t.shape as number[];
-  return tf.reshape(tf.broadcastTo(tf.expandDims(t, 1), [rows as number, times, ...rest]), [
-    (rows as number) * times,
-    ...rest,
-  ]);
-}
-
-/** The memory of images for their `times` captions each: the mean feature repeated, keys and values shared. */
-function repeatMemory(memory: DecoderMemory, times: number): DecoderMemory {
-  return { ...memory, meanFeats: repeatRows(memory.meanFeats, times) };
-}
-
-/** `[N, S, V]` padded with exact zeros to `[N, total, V]` (the steps after the loop stopped). */
-function padSteps(logprobs: tf.Tensor, total: number): tf.Tensor {
-  const [rows, steps, classes] = logprobs.shape as [number, number, number];
-  if (steps === total) return logprobs;
-  return tf.concat([logprobs, tf.zeros([rows, total - steps, classes])], 1);
-}
-
-/**
- * The inputs of one scheduled-sampling step: each row keeps its ground-truth token, or with probability
- * `p` takes a token drawn from `exp(previous)` (the previous step's log-probs, not differentiated).
- */
-function scheduledInputs(tokens: Int32Array, previous: tf.Tensor, p: number, rng: Random): tf.Tensor1D {
-  const sampled: number[] = [];
-  for (let r = 0; r < tokens.length; r++) if (rng.next() < p) sampled.push(r);
-  if (sampled.length === 0) return tf.tensor1d(tokens, 'int32');
-  const rowsToSample = tf.gather(previous, tf.tensor1d(sampled, 'int32'));
-  const draws = tf.multinomial(rowsToSample as tf.Tensor2D, 1, rng.nextSeed(), false).dataSync();
-  const out = Int32Array.from(tokens);
-  sampled.forEach((r, i) => {
-    out[r] = draws[i] as number;
-  });
-  return tf.tensor1d(out, 'int32');
 }

@@ -34,7 +34,10 @@ export interface AttentionOnAttentionConfig {
  * ```
  */
 export class AttentionOnAttention extends Module<Required<AttentionOnAttentionConfig>> {
-  /** `'aoa.AttentionOnAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  /**
+   * `'aoa.AttentionOnAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package
+   * entry).
+   */
   static override readonly className = 'aoa.AttentionOnAttention';
   /** The joint information/gate projection (`0`). */
   readonly linear: Linear;

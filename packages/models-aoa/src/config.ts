@@ -1,175 +1,129 @@
 /**
- * The configuration of {@link AoAModel}: the model options of husthuaan/AoANet (`opts.py`, camelCased),
- * normalised, with `train.sh`'s values as defaults, and the conversion from a reference option dict.
+ * The options of {@link AoAModel}, defined once: {@link AOA_MODEL_OPTIONS} is the zod schema of husthuaan/AoANet's
+ * model options (`opts.py`, camelCased; the reference's name is the snake_case of the key). It gives the config
+ * types, `train.sh`'s values as defaults, the validation (messages name both spellings), the conversion from a
+ * reference option dict, and the examples' command-line and YAML options. Adding an option is a line here plus
+ * its use in the model.
  */
+import { z } from 'zod';
 import { AoAConfigError } from './errors';
+
+/** What the examples' command line reads besides the type and default of an option. */
+export interface AoAOptionMeta {
+  /** One line for `--help`. */
+  description: string;
+  /** `opts.py`'s default where `train.sh` passes another value (the examples' command line defaults to `opts.py`). */
+  optsPy?: number;
+}
+
+/** A positive integer, `train.sh`'s value by default. */
+const count = (trainSh: number, meta: AoAOptionMeta) =>
+  z
+    .number()
+    .int()
+    .min(1)
+    .default(trainSh)
+    .meta({ ...meta });
+/** A dropout probability in [0, 1). */
+const rate = (trainSh: number, meta: AoAOptionMeta) =>
+  z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(trainSh)
+    .meta({ ...meta });
+/** A switch: a boolean, or 0/1 as the reference writes it. */
+const flag = (trainSh: boolean, meta: AoAOptionMeta) =>
+  z
+    .union([z.boolean(), z.literal(0), z.literal(1)])
+    .transform((v) => v === true || v === 1)
+    .default(trainSh)
+    .meta({ ...meta });
+
+/**
+ * The model options, each with `train.sh`'s value as default (or `opts.py`'s where `train.sh` does not set
+ * it), so `{ vocabSize: 9487 }` is the published model (85,562,640 parameters).
+ */
+export const AOA_MODEL_OPTIONS = z.strictObject({
+  vocabSize: z.number().int().min(1).meta({
+    description: 'number of words, without index 0 (BOS = EOS = pad); the model has vocabSize + 1 classes',
+  }),
+  inputEncodingSize: count(1024, { description: 'word embedding size', optsPy: 512 }),
+  rnnSize: count(1024, { description: 'width d of the region embeddings, the refiner and the LSTM', optsPy: 512 }),
+  attFeatSize: count(2048, { description: 'size of a region feature on disk, before the 5 box features of useBox' }),
+  fcFeatSize: count(2048, { description: 'size of the global (fc) feature; read only without meanFeats' }),
+  attHidSize: count(512, { description: 'hidden size of the additive attention (useMultiHead other than 2)' }),
+  dropProbLm: rate(0.5, { description: 'dropout of the embeddings, the fed-back context and before the logits' }),
+  refine: flag(true, { description: 'refine the regions with the 6-layer AoA refiner' }),
+  refineAoa: flag(true, { description: "the refiner's self-attention has an AoA gate (else an output layer)" }),
+  useFf: flag(false, { description: 'a feed-forward sub-layer (d → 2048 → d) in each refiner layer', optsPy: 1 }),
+  dropoutAoa: rate(0.3, { description: "dropout on the refiner's AoA input [v̂; q]" }),
+  decoderType: z
+    .enum(['AoA', 'LSTM', 'base'])
+    .default('AoA')
+    .meta({ description: 'what maps [attended; h] to the context: AoA (linear + GLU), LSTM, base (linear + ReLU)' }),
+  useMultiHead: z.number().int().min(0).default(2).meta({
+    // the reference's value 1 is an unimplemented TODO that behaves as 0
+    description: 'decoder attention: 2 = multi-head scaled dot product, other values = additive',
+  }),
+  numHeads: count(8, { description: 'attention heads' }),
+  multiHeadScale: count(1, { description: 'width of queries, keys and values = multiHeadScale × rnnSize' }),
+  meanFeats: flag(true, { description: "the LSTM's image input is the masked mean of the refined regions" }),
+  ctxDrop: flag(true, { description: 'dropout (dropProbLm) on the context fed back to the LSTM', optsPy: 0 }),
+  outRes: flag(false, { description: 'add the LSTM state to the decoder output' }),
+  useBox: flag(false, { description: 'regions carry 5 box features after the attFeatSize appearance features' }),
+  normAttFeat: flag(false, { description: 'the data loader L2-normalises each region feature (not the model)' }),
+  normBoxFeat: flag(false, { description: 'the data loader L2-normalises the box features (not the model)' }),
+  maxLength: count(20, { description: 'decoding length in tokens, end token included' }),
+});
+
+/** Architecture options of {@link AoAModel} (see {@link AOA_MODEL_OPTIONS}); flags may be booleans or 0/1. */
+export type AoAModelConfig = z.input<typeof AOA_MODEL_OPTIONS>;
+
+/** {@link AoAModelConfig} with every default filled in and flags as booleans. */
+export type ResolvedAoAModelConfig = z.output<typeof AOA_MODEL_OPTIONS>;
 
 /**
  * What maps `[v̂_t; h_t]` (attended regions and LSTM state) to the decoder's context vector
  * (`decoder_type`): `'AoA'` a linear layer + GLU (attention on attention), `'LSTM'` a second LSTM cell,
  * `'base'` a linear layer + ReLU.
  */
-export type DecoderType = 'AoA' | 'LSTM' | 'base';
+export type DecoderType = ResolvedAoAModelConfig['decoderType'];
 
-/**
- * Architecture options of {@link AoAModel} (the reference's names in camelCase; flags as booleans).
- * Every option except `vocabSize` defaults to the value of AoANet's `train.sh` (or `opts.py` where
- * `train.sh` does not set it), so `{ vocabSize: 9487 }` is the published model (85,562,640 parameters).
- */
-export interface AoAModelConfig {
-  /** Number of words, without index 0 (BOS = EOS = pad); the model has `vocabSize + 1` output classes. */
-  vocabSize: number;
-  /** Word embedding size (`input_encoding_size`; train.sh 1024). */
-  inputEncodingSize?: number;
-  /** Width `d` of the region embeddings, the refiner and the LSTM (`rnn_size`; train.sh 1024). */
-  rnnSize?: number;
-  /** Size of each region feature as read from disk, before the 5 box features of `useBox` (2048). */
-  attFeatSize?: number;
-  /** Size of the global (fc) feature; used only when `meanFeats` is false (2048). */
-  fcFeatSize?: number;
-  /** Hidden size of the additive attention; used only when `useMultiHead` is not 2 (512). */
-  attHidSize?: number;
-  /** Dropout of the embeddings, the fed-back context (`ctxDrop`) and before the logits (`drop_prob_lm`; 0.5). */
-  dropProbLm?: number;
-  /** Refine the region features with the 6-layer AoA refiner (`refine`; true). */
-  refine?: boolean;
-  /** The refiner's self-attention carries an AoA gate; otherwise an output linear layer (`refine_aoa`; true). */
-  refineAoa?: boolean;
-  /** Add a position-wise feed-forward sub-layer (d → 2048 → d) to each refiner layer (`use_ff`; train.sh 0). */
-  useFf?: boolean;
-  /** Dropout on the refiner's AoA input `[v̂; q]` (`dropout_aoa`; train.sh 0.3). */
-  dropoutAoa?: number;
-  /** See {@link DecoderType} (`decoder_type`; `'AoA'`). */
-  decoderType?: DecoderType;
-  /**
-   * Decoder attention (`use_multi_head`): 2 = multi-head scaled dot product (train.sh); any other value =
-   * single-head additive attention (the reference's value 1 is an unimplemented TODO that behaves as 0).
-   */
-  useMultiHead?: number;
-  /** Attention heads (`num_heads`; train.sh 8). */
-  numHeads?: number;
-  /** Width of queries, keys and values as a multiple of `rnnSize` (`multi_head_scale`; 1). */
-  multiHeadScale?: number;
-  /** The LSTM's image input is the masked mean of the refined regions; otherwise an fc embedding (`mean_feats`; true). */
-  meanFeats?: boolean;
-  /** Dropout (p = `dropProbLm`) on the context vector fed back to the LSTM (`ctx_drop`; train.sh 1). */
-  ctxDrop?: boolean;
-  /** Add the LSTM state to the decoder output (`out_res`, read with `getattr`; false). */
-  outRes?: boolean;
-  /**
-   * Regions carry 5 box features (x1/w, y1/h, x2/w, y2/h, area) after the `attFeatSize` appearance
-   * features, so the region embedding takes `attFeatSize + 5` inputs (`use_box`; false). The features
-   * themselves are made by the data loader (`@caption/data-coco`'s `CaptionLoader` with the same option).
-   */
-  useBox?: boolean;
-  /** The data loader L2-normalises each region feature (`norm_att_feat`; false). Recorded, not applied by the model. */
-  normAttFeat?: boolean;
-  /** The data loader L2-normalises the 5 box features (`norm_box_feat`; false). Recorded, not applied by the model. */
-  normBoxFeat?: boolean;
-  /** Decoding length in tokens, end token included (`max_length`; 20). */
-  maxLength?: number;
+/** `rnnSize` → `rnn_size`: the reference's name of an option. */
+export function referenceOptionName(option: string): string {
+  return option.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-/** {@link AoAModelConfig} with every default filled in. */
-export type ResolvedAoAModelConfig = Required<AoAModelConfig>;
+const OPTION_NAMES: readonly string[] = Object.keys(AOA_MODEL_OPTIONS.shape);
 
-/** `train.sh`'s model options (first stage; the SCST stage uses the same architecture), other options at `opts.py` defaults. */
-export const TRAIN_SH_MODEL_OPTIONS: Readonly<Omit<ResolvedAoAModelConfig, 'vocabSize'>> = Object.freeze({
-  inputEncodingSize: 1024,
-  rnnSize: 1024,
-  attFeatSize: 2048,
-  fcFeatSize: 2048,
-  attHidSize: 512,
-  dropProbLm: 0.5,
-  refine: true,
-  refineAoa: true,
-  useFf: false,
-  dropoutAoa: 0.3,
-  decoderType: 'AoA',
-  useMultiHead: 2,
-  numHeads: 8,
-  multiHeadScale: 1,
-  meanFeats: true,
-  ctxDrop: true,
-  outRes: false,
-  useBox: false,
-  normAttFeat: false,
-  normBoxFeat: false,
-  maxLength: 20,
-});
-
-const DECODER_TYPES: readonly DecoderType[] = ['AoA', 'LSTM', 'base'];
-
-function positiveInteger(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new AoAConfigError(option, `must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function rate(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new AoAConfigError(option, `must be a probability in [0, 1), got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function flag(option: string, value: unknown): boolean {
-  if (value === true || value === 1) return true;
-  if (value === false || value === 0) return false;
-  throw new AoAConfigError(option, `must be true/false or 1/0, got ${JSON.stringify(value)}`);
-}
+/** `train.sh`'s model options (first stage; the SCST stage uses the same architecture), the others at `opts.py`'s. */
+export const TRAIN_SH_MODEL_OPTIONS: Readonly<Omit<ResolvedAoAModelConfig, 'vocabSize'>> = Object.freeze(
+  (({ vocabSize: _, ...rest }) => rest)(AOA_MODEL_OPTIONS.parse({ vocabSize: 1 })),
+);
 
 /**
  * Fills in the defaults of a config and checks every value and the combinations the reference cannot
- * build. Throws {@link AoAConfigError} naming the option.
+ * build. Throws {@link AoAConfigError} naming the option (camelCase and the reference's name).
  */
 export function resolveAoAModelConfig(config: AoAModelConfig): ResolvedAoAModelConfig {
   if (typeof config !== 'object' || config === null)
     throw new AoAConfigError('config', `must be an object, got ${String(config)}`);
-  const known = new Set<string>(['vocabSize', ...Object.keys(TRAIN_SH_MODEL_OPTIONS)]);
   for (const key of Object.keys(config)) {
-    if (!known.has(key)) throw new AoAConfigError(key, `is not an AoAModel option (known: ${[...known].join(', ')})`);
+    if (!OPTION_NAMES.includes(key))
+      throw new AoAConfigError(key, `is not an AoAModel option (known: ${OPTION_NAMES.join(', ')})`);
   }
-  const merged = { ...TRAIN_SH_MODEL_OPTIONS, ...definedEntries(config) } as Record<string, unknown>;
-  const decoderType = merged.decoderType;
-  if (!DECODER_TYPES.includes(decoderType as DecoderType)) {
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  const parsed = AOA_MODEL_OPTIONS.safeParse(given);
+  if (!parsed.success) {
+    const option = String(parsed.error.issues[0]?.path[0] ?? 'config');
+    const expected = describeOption(option);
     throw new AoAConfigError(
-      'decoderType',
-      `must be one of ${DECODER_TYPES.join(', ')}, got ${JSON.stringify(decoderType)}`,
+      option,
+      `(${referenceOptionName(option)}) must be ${expected}, got ${JSON.stringify((given as Record<string, unknown>)[option])}`,
     );
   }
-  const useMultiHead = merged.useMultiHead;
-  if (typeof useMultiHead !== 'number' || !Number.isInteger(useMultiHead) || useMultiHead < 0) {
-    throw new AoAConfigError(
-      'useMultiHead',
-      `must be a non-negative integer (2 = multi-head), got ${JSON.stringify(useMultiHead)}`,
-    );
-  }
-  const c: ResolvedAoAModelConfig = {
-    vocabSize: positiveInteger('vocabSize', merged.vocabSize),
-    inputEncodingSize: positiveInteger('inputEncodingSize', merged.inputEncodingSize),
-    rnnSize: positiveInteger('rnnSize', merged.rnnSize),
-    attFeatSize: positiveInteger('attFeatSize', merged.attFeatSize),
-    fcFeatSize: positiveInteger('fcFeatSize', merged.fcFeatSize),
-    attHidSize: positiveInteger('attHidSize', merged.attHidSize),
-    dropProbLm: rate('dropProbLm', merged.dropProbLm),
-    refine: flag('refine', merged.refine),
-    refineAoa: flag('refineAoa', merged.refineAoa),
-    useFf: flag('useFf', merged.useFf),
-    dropoutAoa: rate('dropoutAoa', merged.dropoutAoa),
-    decoderType: decoderType as DecoderType,
-    useMultiHead,
-    numHeads: positiveInteger('numHeads', merged.numHeads),
-    multiHeadScale: positiveInteger('multiHeadScale', merged.multiHeadScale),
-    meanFeats: flag('meanFeats', merged.meanFeats),
-    ctxDrop: flag('ctxDrop', merged.ctxDrop),
-    outRes: flag('outRes', merged.outRes),
-    useBox: flag('useBox', merged.useBox),
-    normAttFeat: flag('normAttFeat', merged.normAttFeat),
-    normBoxFeat: flag('normBoxFeat', merged.normBoxFeat),
-    maxLength: positiveInteger('maxLength', merged.maxLength),
-  };
+  const c = parsed.data;
   if ((c.rnnSize * c.multiHeadScale) % c.numHeads !== 0) {
     throw new AoAConfigError(
       'numHeads',
@@ -186,8 +140,18 @@ export function resolveAoAModelConfig(config: AoAModelConfig): ResolvedAoAModelC
   return c;
 }
 
-function definedEntries(config: AoAModelConfig): Partial<AoAModelConfig> {
-  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as Partial<AoAModelConfig>;
+/** What an option accepts, in words, from its JSON schema. */
+function describeOption(option: string): string {
+  const field = AOA_MODEL_OPTIONS.shape[option as keyof typeof AOA_MODEL_OPTIONS.shape];
+  if (field === undefined) return 'valid';
+  const s = z.toJSONSchema(field, { io: 'input' }) as Record<string, unknown>;
+  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (Array.isArray(s.anyOf)) return 'true/false or 1/0';
+  const range = [
+    typeof s.minimum === 'number' ? `≥ ${s.minimum}` : '',
+    typeof s.exclusiveMaximum === 'number' ? `< ${s.exclusiveMaximum}` : '',
+  ].filter((r) => r !== '');
+  return `${s.type === 'integer' ? 'an integer' : 'a number'}${range.length > 0 ? ` ${range.join(' and ')}` : ''}`;
 }
 
 /** Reference options (opts.py / eval.py / train.py, camelCased) that do not change the model; accepted and ignored. */
@@ -262,32 +226,6 @@ const NON_MODEL_OPTIONS: readonly string[] = [
   'seqLength',
 ];
 
-/** Reference options that map one to one onto {@link AoAModelConfig} fields. */
-const MODEL_OPTIONS: readonly (keyof AoAModelConfig)[] = [
-  'vocabSize',
-  'inputEncodingSize',
-  'rnnSize',
-  'attFeatSize',
-  'fcFeatSize',
-  'attHidSize',
-  'dropProbLm',
-  'refine',
-  'refineAoa',
-  'useFf',
-  'dropoutAoa',
-  'decoderType',
-  'useMultiHead',
-  'numHeads',
-  'multiHeadScale',
-  'meanFeats',
-  'ctxDrop',
-  'outRes',
-  'useBox',
-  'normAttFeat',
-  'normBoxFeat',
-  'maxLength',
-];
-
 /**
  * The {@link AoAModelConfig} of a reference option dict (camelCased `opts.py` names, flags as 0/1 or
  * booleans), every model option not given at `train.sh`'s value. Options of the reference that do not
@@ -300,10 +238,9 @@ const MODEL_OPTIONS: readonly (keyof AoAModelConfig)[] = [
  */
 export function configFromReferenceOptions(options: Readonly<Record<string, unknown>>): ResolvedAoAModelConfig {
   const model: Record<string, unknown> = {};
-  const ignored = new Set(NON_MODEL_OPTIONS);
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    if ((MODEL_OPTIONS as readonly string[]).includes(key)) model[key] = value;
+    if (OPTION_NAMES.includes(key)) model[key] = value;
     else if (key === 'captionModel') {
       if (value !== 'aoa')
         throw new AoAConfigError('captionModel', `must be 'aoa' for AoAModel, got ${JSON.stringify(value)}`);
@@ -316,7 +253,7 @@ export function configFromReferenceOptions(options: Readonly<Record<string, unkn
           'logitLayers',
           'only 1 is supported (the reference fails for other values: `reduce` is not imported)',
         );
-    } else if (!ignored.has(key)) {
+    } else if (!NON_MODEL_OPTIONS.includes(key)) {
       throw new AoAConfigError(
         key,
         'is not an option of the AoANet reference (opts.py names in camelCase, e.g. rnnSize, numHeads)',
@@ -324,22 +261,9 @@ export function configFromReferenceOptions(options: Readonly<Record<string, unkn
     }
   }
   if (model.maxLength === 0 && typeof options.seqLength === 'number') model.maxLength = options.seqLength;
-  for (const key of [
-    'refine',
-    'refineAoa',
-    'useFf',
-    'meanFeats',
-    'ctxDrop',
-    'outRes',
-    'useBox',
-    'normAttFeat',
-    'normBoxFeat',
-  ]) {
-    if (key in model) model[key] = flag(key, model[key]);
-  }
   if (!('vocabSize' in model))
     throw new AoAConfigError('vocabSize', 'is required (it comes from the vocabulary, not from train.sh)');
-  return resolveAoAModelConfig(model as unknown as AoAModelConfig);
+  return resolveAoAModelConfig(model as AoAModelConfig);
 }
 
 /**

@@ -1,6 +1,15 @@
 /** AoANet's decoder step (`AoA_Decoder_Core`): LSTM, attention with a LayerNorm'd query, AoA context gate. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Activation, Dropout, Linear, LSTMCell, Module, type ModuleOptions, Sequential } from '@caption/core';
+import {
+  Activation,
+  Dropout,
+  Linear,
+  LSTMCell,
+  lstmGates,
+  Module,
+  type ModuleOptions,
+  Sequential,
+} from '@caption/core';
 import { AdditiveAttention } from './additive-attention';
 import { AttentionOnAttention } from './attention-on-attention';
 import type { DecoderType } from './config';
@@ -56,13 +65,16 @@ function checkMemoryRows(where: string, memory: DecoderMemory, rows: number): vo
     throw new AoAInputError(
       where,
       'memory',
-      `has meanFeats for ${String(memory.meanFeats.shape[0])} rows and keys/values for ${groups}/${String(memory.values.shape[0])}; ` +
+      `has meanFeats for ${String(memory.meanFeats.shape[0])} rows and ` +
+        `keys/values for ${groups}/${String(memory.values.shape[0])}; ` +
         `expected ${rows} and a divisor of ${rows}`,
     );
   }
 }
 
-/** One decoder step: embedded words `[N, E]` and the previous state (null = zeros) give the output and the next state. */
+/**
+ * One decoder step: embedded words `[N, E]` and the previous state (null = zeros) give the output and the next state.
+ */
 export type DecoderStep = (
   words: tf.Tensor,
   state: AoADecoderState | null,
@@ -241,10 +253,7 @@ export class AoADecoderCore extends Module<AoADecoderCoreConfig> {
       let gates = inputProduct(tf.concat([words, fedBack], 1));
       if (state !== null) gates = tf.add(gates, hiddenProduct(state.hidden));
       if (bias !== null) gates = tf.add(gates, bias);
-      const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const written = tf.mul(tf.sigmoid(i), tf.tanh(g));
-      const cell = state === null ? written : tf.add(tf.mul(tf.sigmoid(f), state.cell), written);
-      const hidden = tf.mul(tf.sigmoid(o), tf.tanh(cell));
+      const { h: hidden, c: cell } = lstmGates(gates, state === null ? null : state.cell);
       // attention with the LayerNorm'd state as query, then the context layer on [v̂_t; h_t] (raw h_t)
       const attended = this.attend(hidden, memory);
       let context: tf.Tensor;

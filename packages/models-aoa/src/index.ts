@@ -15,10 +15,13 @@ import { AoARefiner, AoARefinerLayer } from './refiner';
 
 export { AoAConfigError, AoAInputError } from './errors';
 export {
+  AOA_MODEL_OPTIONS,
   camelCaseOptions,
   configFromReferenceOptions,
+  referenceOptionName,
   resolveAoAModelConfig,
   TRAIN_SH_MODEL_OPTIONS,
+  type AoAOptionMeta,
   type AoAModelConfig,
   type DecoderType,
   type ResolvedAoAModelConfig,
@@ -33,12 +36,10 @@ export {
   AoAModel,
   type AoAFeatures,
   type AoAModelJSON,
-  type DifferentiableSamples,
   type SelfCriticalSampleOptions,
   type EncodedImages,
-  type ForwardOptions,
-  type ScheduledSampling,
 } from './aoa-model';
+export { type ForwardOptions, type ScheduledSampling } from './training-passes';
 
 /** This package's module classes, registered with core's `registerModuleClass` when the package is loaded. */
 export const AOA_MODULE_CLASSES = [

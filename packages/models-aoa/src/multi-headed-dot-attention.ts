@@ -40,7 +40,10 @@ export interface MultiHeadedDotAttentionConfig extends MultiHeadAttentionConfig 
  * ```
  */
 export class MultiHeadedDotAttention extends MultiHeadAttention {
-  /** `'aoa.MultiHeadedDotAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  /**
+   * `'aoa.MultiHeadedDotAttention'`: the name core's `moduleFromJSON` finds this class under (registered by the package
+   * entry).
+   */
   static override readonly className = 'aoa.MultiHeadedDotAttention';
   /** The AoA gate (`aoa_layer`), or null without `doAoa`. */
   readonly aoaLayer: AttentionOnAttention | null;

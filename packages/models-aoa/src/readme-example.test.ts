@@ -1,12 +1,14 @@
 /**
  * The README's example runs as written (in a child process, `@caption/models-aoa` mapped to this package's
  * source and the fixture folder to `$AOANET_REFERENCE_DIR` or the shared one), and prints the values the
- * PyTorch reference computed for the same weights and inputs.
+ * PyTorch reference computed for the same weights and inputs, exactly as the README shows them; every file the
+ * README's concept → file table links to exists.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { documentedExamples, markdownSection, missingMapTargets, printedLines } from '@caption/test-support';
 import { expect, it } from 'vitest';
 import { describeWithReference, readReferenceJson, referenceDir } from './test-helpers';
 
@@ -42,6 +44,14 @@ describeWithReference(
       const row = reference.results.greedy.seq[1] ?? [];
       const firstGreedy = (row.includes(0) ? row.slice(0, row.indexOf(0)) : row).join(' ');
       expect(run.stdout).toContain(`image 1: greedy ${firstGreedy} |`);
+      const shown = documentedExamples(markdownSection(readme, 'Example')).find((e) => e.code === example)?.output;
+      expect(shown, 'README: a ```text block with what the example prints').toBeDefined();
+      expect(printedLines(run.stdout)).toEqual(printedLines(shown ?? ''));
     }, 120_000);
   },
 );
+
+it('README links only to files that exist (the concept → file table)', () => {
+  const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+  expect(missingMapTargets(readme, packageRoot)).toEqual([]);
+});

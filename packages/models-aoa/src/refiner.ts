@@ -65,7 +65,9 @@ function resolveLayerConfig(config: AoARefinerLayerConfig): Required<AoARefinerL
  * ```
  */
 export class AoARefinerLayer extends Module<Required<AoARefinerLayerConfig>> {
-  /** `'aoa.RefinerLayer'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry). */
+  /**
+   * `'aoa.RefinerLayer'`: the name core's `moduleFromJSON` finds this class under (registered by the package entry).
+   */
   static override readonly className = 'aoa.RefinerLayer';
   /** The self-attention (`self_attn`). */
   readonly selfAttention: MultiHeadedDotAttention;

@@ -16,7 +16,9 @@ export function referenceDir(): string {
   return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(sharedDataDir(), 'aoanet-reference');
 }
 
-/** The reference fixture folders committed with this package (other option sets, made by `fixtures/make-fixtures.py`). */
+/**
+ * The reference fixture folders committed with this package (other option sets, made by `fixtures/make-fixtures.py`).
+ */
 export function committedVariantDirs(): string[] {
   const root = fileURLToPath(new URL('../fixtures/', import.meta.url));
   return readdirSync(root, { withFileTypes: true })

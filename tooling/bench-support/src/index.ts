@@ -11,6 +11,7 @@
  * ```
  */
 import { loadavg } from 'node:os';
+import { Random } from '../../random/random';
 
 /**
  * A call's result with its wall-clock time and the CPU time (user + system) this process used meanwhile,
@@ -85,14 +86,8 @@ export function loadAverageText(): string {
     .join(' ');
 }
 
-/** A deterministic pseudo-random generator (mulberry32): uniform numbers in [0, 1) from a 32-bit seed. */
+/** Uniform numbers in [0, 1) from a seed: the repository's one generator (`tooling/random`). */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Random(seed);
+  return () => rng.next();
 }

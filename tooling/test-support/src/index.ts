@@ -110,3 +110,14 @@ export {
   type TypeScriptExampleOptions,
   type TypeScriptExampleRun,
 } from './readme-examples';
+
+export {
+  documentedExamples,
+  headingAnchor,
+  MAP_SECTION,
+  missingMapTargets,
+  printedLines,
+  readReadme,
+  tableLinks,
+  type DocumentedExample,
+} from './readme-maps';

@@ -54,6 +54,8 @@ export interface TypeScriptExampleOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Time limit in milliseconds. Default 60,000. */
   timeoutMs?: number;
+  /** Node's arguments before the file. Default `['--import', 'tsx']`. */
+  nodeArgs?: readonly string[];
 }
 
 /** What a child process run of an example gave. */
@@ -79,7 +81,7 @@ export function runTypeScriptExample(code: string, options: TypeScriptExampleOpt
     else env[key] = value;
   }
   try {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', file], {
+    const run = spawnSync(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), file], {
       encoding: 'utf8',
       cwd: options.cwd,
       env,

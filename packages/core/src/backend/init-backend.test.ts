@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BackendError } from './errors';
 import { currentBackend, initBackend } from './init-backend';
 import { isAbsentPackageError, loadNativeBackend, type ModuleImporter } from './native';
+import { SOURCE_CHILD_NODE_ARGS } from '../testing/source-child';
 
 function notFound(specifier: string): Error {
   const error = new Error(
@@ -128,7 +129,7 @@ describe('native backend detection', () => {
 describe('output of a fresh process', () => {
   it('names each backend once on stderr and never prints the "install tfjs-node" banner', () => {
     const script = fileURLToPath(new URL('./fixtures/fresh-process.ts', import.meta.url));
-    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [...SOURCE_CHILD_NODE_ARGS, script], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('done cpu');
     const output = run.stdout + run.stderr;

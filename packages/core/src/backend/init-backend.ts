@@ -2,8 +2,9 @@
  * `initBackend`: choose, initialise and patch the TensorFlow.js backend that `@caption/core` runs on.
  */
 import * as tfc from '@tensorflow/tfjs-core';
-// Side effects: registers the cpu backend and every op's gradient (tfjs-core alone registers none).
-import '@tensorflow/tfjs';
+// Side effects: the cpu backend, and every op's gradient (tfjs-core's package entry registers none).
+import '@tensorflow/tfjs-backend-cpu';
+import '../nn/tfjs-gradients';
 import { BackendError } from './errors';
 import { registerCaptionKernels } from './kernels/register';
 import { dynamicImport, loadNativeBackend, type ModuleImporter, type NativePackage } from './native';
@@ -149,7 +150,7 @@ async function setUpNative(
     if (explicit) {
       throw new BackendError(
         `initBackend('${kind}'): ${packageName} is not installed. It is an optional peer dependency: ` +
-          `npm install ${packageName}@${tfc.version_core} (see the @caption/core README, "Backends").`,
+          `npm install ${packageName}@${tfc.version_core} (see docs/backends.md of @caption/core).`,
       );
     }
     return null;
@@ -214,7 +215,7 @@ async function setUp(kind: BackendKind, options: InitBackendOptions): Promise<Ba
  *
  * @example
  * ```ts
- * import * as tf from '@tensorflow/tfjs';
+ * import * as tf from '@tensorflow/tfjs-core';
  * import { initBackend } from '@caption/core';
  *
  * const info = await initBackend('auto');        // stderr: [@caption/core] backend: wasm (XNNPACK, SIMD, 1 thread)

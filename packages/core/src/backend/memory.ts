@@ -74,8 +74,10 @@ function gib(bytes: number): string {
  *
  * @example
  * ```ts
- * const estimate = estimateCaptionerStepBytes({ batch: 250, steps: 16, vocab: 9487, hidden: 512, regions: 36, featureDim: 2048 });
- * checkWasmMemory({ bytes: estimate.totalBytes, fixedBytes: estimate.fixedBytes, batch: 250, what: 'a training step' });
+ * const shape = { batch: 250, steps: 16, vocab: 9487, hidden: 512, regions: 36, featureDim: 2048 };
+ * const estimate = estimateCaptionerStepBytes(shape);
+ * const { totalBytes: bytes, fixedBytes } = estimate;
+ * checkWasmMemory({ bytes, fixedBytes, batch: 250, what: 'a training step' });
  * ```
  */
 export function checkWasmMemory(
@@ -96,14 +98,16 @@ export function checkWasmMemory(
   const fixed = request.fixedBytes ?? 0;
   if (fixed >= budget) {
     advice =
-      `Its part that does not depend on the batch (parameters, gradients, optimiser state: ${gib(fixed)}) does not fit ` +
+      `Its part that does not depend on the batch ` +
+      `(parameters, gradients, optimiser state: ${gib(fixed)}) does not fit ` +
       'by itself, so micro-batches cannot help: reduce the model, or use a native backend.';
   } else if (request.batch !== undefined && request.batch >= 1 && request.bytes > fixed) {
     const perItem = (request.bytes - fixed) / request.batch;
     const fits = Math.floor((budget - fixed) / perItem);
     advice =
       fits >= 1
-        ? `Use micro-batches of at most ${fits} (of ${request.batch}) and accumulate their gradients before the optimiser step ` +
+        ? `Use micro-batches of at most ${fits} (of ${request.batch}) and accumulate their gradients ` +
+          `before the optimiser step ` +
           '(or use a native backend: initBackend("node") has no such cap).'
         : 'Even a batch of 1 does not fit: reduce the model or the sequence length, or use a native backend.';
   }
@@ -159,7 +163,7 @@ export interface StepMemoryEstimate {
 
 /**
  * Float32 copies alive at the peak of a training step, fitted to the wasm heap's high-water mark of the
- * benchmark captioner (bench/memory.ts: batches 10–100, vocabularies 1000 and 9487; see the README) and
+ * benchmark captioner (bench/memory.ts: batches 10–100, vocabularies 1000 and 9487; see docs/backends.md) and
  * rounded up: the parameters with their gradients, Adam moments, packed and transposed copies; per
  * caption the `[T, vocab]` logits (forward, softmax kept for the backward pass, gradient, transposed
  * copy), the per-step recurrent activations and their gradients, the per-step gradients of the

@@ -46,6 +46,20 @@ export interface DecoderStepOutput {
 }
 
 /**
+ * The per-step scores of one sampling run, the part of `sampleWithLogprobs` a model may do its own
+ * way (e.g. the image side once per image, weights multiplied once for all steps).
+ */
+export interface SamplingSteps {
+  /** Rows: images × samples per image, an image's samples consecutive. */
+  readonly rows: number;
+  /**
+   * `[rows, vocabSize]` logits or log-probabilities (any additive constant per row) of the word after
+   * `tokens` (the previous words, BOS at the first call), differentiable.
+   */
+  next(tokens: Int32Array): tf.Tensor2D;
+}
+
+/**
  * A captioner as the decoders see it.
  *
  * Ownership: `step` must not dispose its inputs. Decoders call `prepare` and `step` under `tf.tidy` (so
@@ -75,6 +89,11 @@ export interface CaptionModel<Features = unknown> {
   prepare(features: Features): DecoderState;
   /** One decoding step: `tokens` (int32, one per row) are the previous words. */
   step(state: DecoderState, tokens: tf.Tensor1D): DecoderStepOutput;
+  /**
+   * Optional faster pass for `sampleWithLogprobs` (self-critical training), which otherwise repeats the
+   * prepared rows per sample and calls `step`: the scores of each step, `samplesPerImage` rows per image.
+   */
+  samplingSteps?(features: Features, samplesPerImage: number): SamplingSteps;
 }
 
 /** A decoded batch: one caption per row, padded to `maxLength`. */

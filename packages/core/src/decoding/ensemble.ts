@@ -73,7 +73,8 @@ export class EnsembleCaptionModel<F> implements CaptionModel<F> {
       !weights.some((w) => w > 0)
     ) {
       throw new DecodingError(
-        `EnsembleCaptionModel: weights must be ${models.length} finite non-negative numbers, not all 0; got [${weights.join(', ')}]`,
+        `EnsembleCaptionModel: weights must be ${models.length} finite non-negative ` +
+          `numbers, not all 0; got [${weights.join(', ')}]`,
       );
     }
     this.models = [...models];
@@ -100,7 +101,8 @@ export class EnsembleCaptionModel<F> implements CaptionModel<F> {
       state.recurrent.length !== totalRecurrent
     ) {
       throw new DecodingError(
-        `EnsembleCaptionModel.step: the state has ${state.context.length} context and ${state.recurrent.length} recurrent tensors, ` +
+        `EnsembleCaptionModel.step: ` +
+          `the state has ${state.context.length} context and ${state.recurrent.length} recurrent tensors, ` +
           `but the last prepare() made ${totalContext} and ${totalRecurrent}`,
       );
     }

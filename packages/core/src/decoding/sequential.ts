@@ -20,6 +20,7 @@ import {
   runStep,
   specialTokensOf,
 } from './caption-model';
+import { argMax, drawCategorical, softmaxInto } from './categorical';
 import {
   constrainRow,
   type ResolvedConstraints,
@@ -51,20 +52,6 @@ export interface SampleOptions extends SequentialDecodeOptions {
 }
 
 type Picker = (row: Float32Array) => { token: number; logprob: number };
-
-/** First index of the maximum (`torch.max` on ties); -Infinity rows give index 0. */
-function argMax(row: Float32Array): number {
-  let best = 0;
-  let bestValue = row[0] as number;
-  for (let i = 1; i < row.length; i++) {
-    const v = row[i] as number;
-    if (v > bestValue) {
-      bestValue = v;
-      best = i;
-    }
-  }
-  return best;
-}
 
 /**
  * Greedy decoding exactly as the reference's `AttModel._sample` with `sample_method: 'greedy'`:
@@ -168,37 +155,6 @@ function applyNucleus(row: Float32Array, p: number, probs: Float64Array): void {
   for (let i = 0; i < row.length; i++) {
     row[i] = keep[i] === 1 ? Math.fround(Math.log((probs[i] as number) / cumulative)) : -Infinity;
   }
-}
-
-/** `softmax(row)` in float64 into `out`; a row of only `-Infinity` is rejected. */
-function softmaxInto(row: Float32Array, out: Float64Array): void {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i] as number);
-  if (max === -Infinity)
-    throw new DecodingError('sampleDecode: every word of a row has probability 0 (all log-probs are -Infinity)');
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) {
-    const e = Math.exp((row[i] as number) - max);
-    out[i] = e;
-    sum += e;
-  }
-  for (let i = 0; i < row.length; i++) out[i] = (out[i] as number) / sum;
-}
-
-/** One draw from `softmax(logits)` by inverting the cumulative distribution at `rng.next()`. */
-function drawCategorical(logits: Float32Array, rng: Random, probs: Float64Array): number {
-  softmaxInto(logits, probs);
-  const u = rng.next();
-  let cumulative = 0;
-  let last = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const q = probs[i] as number;
-    if (q <= 0) continue;
-    cumulative += q;
-    last = i;
-    if (u < cumulative) return i;
-  }
-  return last; // u within rounding of 1
 }
 
 function decodeSequential<F>(

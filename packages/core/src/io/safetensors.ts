@@ -159,7 +159,10 @@ interface SafetensorsInput {
   data: SafetensorsArray;
   /** Dimensions (empty for a scalar); their product must equal `data.length`. */
   shape: readonly number[];
-  /** The header's dtype; default from the typed array (`Float32Array` → `F32`, ...); its item size must match the array's. */
+  /**
+   * The header's dtype; default from the typed array (`Float32Array` → `F32`, ...); its item size must match the
+   * array's.
+   */
   dtype?: SafetensorsDtype;
 }
 

@@ -65,7 +65,8 @@ export function tokenLogprobs(logprobs: tf.Tensor, tokens: tf.Tensor): tf.Tensor
     tokens.shape[1] !== logprobs.shape[1]
   ) {
     throw new LossInputError(
-      `tokenLogprobs: tokens must be int32 [${logprobs.shape[0]}, ${logprobs.shape[1]}], got ${tokens.dtype} ${describeShape(tokens)}`,
+      `tokenLogprobs: tokens ` +
+        `must be int32 [${logprobs.shape[0]}, ${logprobs.shape[1]}], got ${tokens.dtype} ${describeShape(tokens)}`,
     );
   }
   const [n, steps, classes] = logprobs.shape as [number, number, number];
@@ -115,7 +116,8 @@ export interface LabelSmoothingOptions {
  * by the constant entropy of `q`, so values are not comparable with that form. `smoothing` 0 gives the
  * cross-entropy.
  *
- * @param input `[N, T, V]` log-probabilities, or logits with `options.input: 'logits'` (faster: fused with the log-softmax)
+ * @param input `[N, T, V]` log-probabilities, or logits with `options.input: 'logits'` (faster: fused with the
+ * log-softmax)
  * @param smoothing ε in [0, 1) (AoANet's train.sh: 0.2)
  *
  * @example

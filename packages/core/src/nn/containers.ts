@@ -22,7 +22,8 @@ export interface ModuleListConfig {
  *
  * @example
  * ```ts
- * const linears = new ModuleList([new Linear({ inFeatures: 32, outFeatures: 32 }), new Linear({ inFeatures: 32, outFeatures: 32 })]);
+ * const square = { inFeatures: 32, outFeatures: 32 };
+ * const linears = new ModuleList([new Linear(square), new Linear(square)]);
  * linears.namedParameters().map(([n]) => n); // ['0.weight', '0.bias', '1.weight', '1.bias']
  * ```
  */
@@ -87,7 +88,9 @@ export class Sequential extends ModuleList<UnaryModule> {
   /** `'Sequential'`: the name `moduleFromJSON` finds this class under. */
   static override readonly className = 'Sequential';
 
-  /** As {@link ModuleList}'s; every child must have an `apply(x)` (a {@link ModuleError} names the one that does not). */
+  /**
+   * As {@link ModuleList}'s; every child must have an `apply(x)` (a {@link ModuleError} names the one that does not).
+   */
   constructor(modules: readonly UnaryModule[] | ModuleListConfig, options: ModuleOptions = {}) {
     super(modules, options);
     for (const m of this) {

@@ -13,9 +13,9 @@ export interface DropoutConfig {
  * Inverted dropout: in training mode each element is zeroed with probability `rate` and the survivors are
  * scaled by `1 / (1 − rate)`; in eval mode (or with rate 0) `apply` returns its input tensor itself.
  *
- * The mask is drawn in JavaScript from {@link Module.rng} (one 32-bit draw per element, `Random.fillUint32`), so it is the same on
- * every backend and continues exactly from a saved generator state (`model.useRandom(Random.fromState(s))`).
- * It has no parameters.
+ * The mask is drawn in JavaScript from {@link Module.rng} (one 32-bit draw per element, `Random.fillUint32`), so it is
+ * the same on every backend and continues exactly from a saved generator state
+ * (`model.useRandom(Random.fromState(s))`). It has no parameters.
  *
  * @example
  * ```ts

@@ -197,7 +197,8 @@ export function checkGradients(
   const summary = entries
     .map(
       (e) =>
-        `${e.passed ? 'ok  ' : 'FAIL'} ${e.name}: ${e.checked} elements, max |error| ${e.maxAbsError.toExponential(2)}` +
+        `${e.passed ? 'ok  ' : 'FAIL'} ${e.name}: ${e.checked} elements, max ` +
+        `|error| ${e.maxAbsError.toExponential(2)}` +
         ` (worst at ${e.worst.index}: analytic ${e.worst.analytic.toPrecision(6)}, numeric ${e.worst.numeric.toPrecision(6)})`,
     )
     .join('\n');

@@ -50,7 +50,8 @@ export class LayerNorm extends Module<Required<LayerNormConfig>> {
    * Creates the gain (ones) and shift (zeros), `[features]` each, named `weight` / `bias` for the
    * `'standard'` variant (default; `eps` default 1e-5) and `a_2` / `b_2` for `'annotated'` (`eps` default 1e-6).
    *
-   * @throws {ModuleError} for a non-positive `features` or `eps`, an unknown variant, or `'annotated'` with `features < 2`
+   * @throws {ModuleError} for a non-positive `features` or `eps`, an unknown variant, or `'annotated'` with
+   * `features < 2`
    */
   constructor(config: LayerNormConfig, options: ModuleOptions = {}) {
     assertPositiveInteger('LayerNorm', 'features', config.features);

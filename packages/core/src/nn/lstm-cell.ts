@@ -103,11 +103,21 @@ export class LSTMCell extends Module<Required<LSTMCellConfig>> {
       if (this.biasIH !== null) gates = tf.add(gates, this.biasIH);
       if (state !== undefined) gates = tf.add(gates, tf.matMul(state.h, this.weightHH, false, true));
       if (this.biasHH !== null) gates = tf.add(gates, this.biasHH);
-      const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const inputPart = tf.mul(tf.sigmoid(i), tf.tanh(g));
-      const c = state === undefined ? inputPart : tf.add(tf.mul(tf.sigmoid(f), state.c), inputPart);
-      const h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+      const { h, c } = lstmGates(gates, state?.c ?? null);
       return { h, c };
     });
   }
+}
+
+/**
+ * The LSTM update from the pre-activations `gates` `[batch, 4·hidden]` (PyTorch's order i, f, g, o):
+ * `c' = σ(f) c + σ(i) tanh(g)`, `h' = σ(o) tanh(c')`; `cell` null is the zero state (its product is skipped).
+ * {@link LSTMCell} and models that compute the pre-activations their own way (e.g. with weights shared
+ * across steps) share it.
+ */
+export function lstmGates(gates: tf.Tensor, cell: tf.Tensor | null): LSTMState {
+  const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const written = tf.mul(tf.sigmoid(i), tf.tanh(g));
+  const c = cell === null ? written : tf.add(tf.mul(tf.sigmoid(f), cell), written);
+  return { h: tf.mul(tf.sigmoid(o), tf.tanh(c)), c };
 }

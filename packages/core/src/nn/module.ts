@@ -118,8 +118,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  *   readonly second: Linear;
  *   constructor(config: { dim: number }, options: ModuleOptions = {}) {
  *     super(config, options);
- *     this.first = this.addModule('first', new Linear({ inFeatures: config.dim, outFeatures: config.dim }, { rng: this.rng }));
- *     this.second = this.addModule('second', new Linear({ inFeatures: config.dim, outFeatures: 1 }, { rng: this.rng }));
+ *     const rng = { rng: this.rng };
+ *     this.first = this.addModule('first', new Linear({ inFeatures: config.dim, outFeatures: config.dim }, rng));
+ *     this.second = this.addModule('second', new Linear({ inFeatures: config.dim, outFeatures: 1 }, rng));
  *   }
  *   apply(x: tf.Tensor): tf.Tensor { return this.second.apply(tf.relu(this.first.apply(x))); }
  * }

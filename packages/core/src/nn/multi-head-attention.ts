@@ -145,7 +145,8 @@ export class MultiHeadAttention extends Module<Required<MultiHeadAttentionConfig
     const batch = query.shape[0] as number;
     if (key.shape[0] !== batch || value.shape[0] !== batch || key.shape[1] !== value.shape[1]) {
       throw new ModuleError(
-        `${where}: query [${query.shape.join(', ')}], key [${key.shape.join(', ')}] and value [${value.shape.join(', ')}] ` +
+        `${where}: query [${query.shape.join(', ')}], key [${key.shape.join(', ')}] and ` +
+          `value [${value.shape.join(', ')}] ` +
           'must share the batch size, and key and value the number of positions',
       );
     }
@@ -215,7 +216,8 @@ function attentionMaskShape(where: string, mask: tf.Tensor, batch: number, keyCo
   const s = mask.shape;
   const bad = () =>
     new ModuleError(
-      `${where}: mask has shape [${s.join(', ')}]; expected [${batch}, ${keyCount}], [${batch}, Tq | 1, ${keyCount}] or rank 4`,
+      `${where}: mask has ` +
+        `shape [${s.join(', ')}]; expected [${batch}, ${keyCount}], [${batch}, Tq | 1, ${keyCount}] or rank 4`,
     );
   if (s[s.length - 1] !== keyCount || (s[0] !== batch && s[0] !== 1)) throw bad();
   if (mask.rank === 2) return [s[0] as number, 1, 1, keyCount];

@@ -46,7 +46,8 @@ export function moduleFromJSON(json: ModuleJSON, options?: ModuleOptions): Modul
   const moduleClass = classes.get(json.className);
   if (moduleClass === undefined) {
     throw new ModuleError(
-      `moduleFromJSON: unknown className '${json.className}' (registered: ${registeredModuleClasses().join(', ') || 'none'}); ` +
+      `moduleFromJSON: ` +
+        `unknown className '${json.className}' (registered: ${registeredModuleClasses().join(', ') || 'none'}); ` +
         'import the package that defines it (its index registers its classes) or call registerModuleClass',
     );
   }

@@ -60,7 +60,8 @@ export class SublayerConnection extends Module<Required<SublayerConnectionConfig
       const out = sublayer(this.norm.apply(x));
       if (out.shape.length !== x.shape.length || out.shape.some((d, i) => d !== x.shape[i])) {
         throw new ModuleError(
-          `SublayerConnection.apply: the sub-layer returned shape [${out.shape.join(', ')}] for input [${x.shape.join(', ')}]`,
+          `SublayerConnection.apply: the ` +
+            `sub-layer returned shape [${out.shape.join(', ')}] for input [${x.shape.join(', ')}]`,
         );
       }
       return tf.add(x, this.dropout.apply(out));

@@ -190,7 +190,8 @@ export class Adam {
       if (p === undefined) throw new OptimizerError(`${this.kind}.step: gradient for unknown parameter '${name}'`);
       if (!sameShape(grad.shape, p.shape)) {
         throw new OptimizerError(
-          `${this.kind}.step: gradient of '${name}' has shape [${grad.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
+          `${this.kind}.step: gradient of '${name}' has shape [${grad.shape.join(', ')}], the ` +
+            `parameter [${p.shape.join(', ')}]`,
         );
       }
       const k = (this.steps.get(name) ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Adam } from '../optim/adam';
@@ -34,6 +34,15 @@ function state(step: number, extra: Partial<TrainingState> = {}): TrainingState 
     config: { lr: 2e-4, name: 'tiny' },
     ...extra,
   };
+}
+
+function captureError(run: () => unknown): Error {
+  try {
+    run();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
 }
 
 function bytesOf(t: tf.Tensor): Uint8Array {
@@ -80,7 +89,9 @@ describe('CheckpointStore', () => {
     expect([...b.keys()]).toEqual([...a.keys()]);
     for (const [name, t] of a) expect(bytesOf(b.get(name)!)).toEqual(bytesOf(t));
     expect(other.optimizer.getState()).toEqual(optimizer.getState());
-    expect(loaded!.state).toEqual(saved);
+    const { checksums, ...rest } = loaded!.state;
+    expect(rest).toEqual(saved);
+    expect(Object.keys(checksums ?? {})).toEqual([CHECKPOINT_FILES.model, CHECKPOINT_FILES.optimizer]);
     for (const m of [model, other.model]) m.dispose();
     for (const o of [optimizer, other.optimizer]) o.dispose();
   });
@@ -133,6 +144,52 @@ describe('CheckpointStore', () => {
     writeFileSync(join(dir, 'latest.json'), '{"checkpoint": "../../etc"}');
     expect(() => store.load('latest')).toThrow(/latest\.json: field "checkpoint"/);
     model.dispose();
+  });
+
+  it('a truncated model.safetensors is a CheckpointError naming the file and the older checkpoints', () => {
+    const dir = tempDir();
+    const store = new CheckpointStore(dir, { keepLast: 1 });
+    const { model } = trainedModel(5);
+    const older = store.save({ weights: modelWeights(model), state: state(10) });
+    const path = store.save({ weights: modelWeights(model), state: state(20) });
+    const file = join(path, CHECKPOINT_FILES.model);
+    writeFileSync(file, readFileSync(file).subarray(0, 100)); // cut inside the header or the data
+    const error = captureError(() => store.load('latest'));
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(error.message).toContain(file);
+    expect(error.message).toContain(basename(older));
+    model.dispose();
+  });
+
+  it('a flipped byte in a checkpoint file is found by its SHA-256 on load', () => {
+    const store = new CheckpointStore(tempDir());
+    const { model, optimizer } = trainedModel(6);
+    const path = store.save({
+      weights: modelWeights(model),
+      optimizer: optimizer.stateTensors(),
+      state: state(7, { optimizer: optimizer.getState() }),
+    });
+    for (const name of [CHECKPOINT_FILES.model, CHECKPOINT_FILES.optimizer]) {
+      const file = join(path, name);
+      const good = readFileSync(file);
+      const bad = Buffer.from(good);
+      bad[bad.length - 3] = (bad[bad.length - 3] as number) ^ 0x10; // inside the last tensor's data
+      writeFileSync(file, bad);
+      expect(() => store.load('latest')).toThrow(new RegExp(`${name}: damaged \\(its SHA-256 differs`));
+      writeFileSync(file, good);
+    }
+    expect(store.load('latest')?.state.step).toBe(7);
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('removes a pointer file left half-written by a kill (.latest.json.tmp-*) when it opens', () => {
+    const dir = tempDir();
+    for (const name of ['.latest.json.tmp-123-abcd1234', '.best.json.tmp-9-00ff00ff'])
+      writeFileSync(join(dir, name), '{"checkp');
+    writeFileSync(join(dir, '.latest.json.keep'), 'not ours');
+    new CheckpointStore(dir);
+    expect(readdirSync(dir)).toEqual(['.latest.json.keep']);
   });
 
   const python = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });

@@ -17,11 +17,17 @@
  * leaves `latest.json` pointing at a complete checkpoint. Old checkpoints that no pointer references are
  * pruned (the newest `keepLast` are kept).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseSafetensors, type SafetensorsArray, type SafetensorsFile, serializeSafetensors } from '../io/safetensors';
+import {
+  parseSafetensors,
+  type SafetensorsArray,
+  SafetensorsError,
+  type SafetensorsFile,
+  serializeSafetensors,
+} from '../io/safetensors';
 import type { AdamState } from '../optim/adam';
 import type { RandomState } from '../random';
 import { fsyncDirectory, writeFileAtomic, writeFileDurable } from './atomic-file';
@@ -58,6 +64,11 @@ export interface TrainingState {
   components: Record<string, unknown>;
   /** The run's configuration (JSON), as given. */
   config: unknown;
+  /**
+   * SHA-256 (hex) of each safetensors file of the checkpoint by file name, written by {@link CheckpointStore.save}
+   * and checked on load (a changed byte is an error, not silently different weights). Absent in older checkpoints.
+   */
+  checksums?: Record<string, string>;
 }
 
 /** What a pointer file (`latest.json`, `best.json`) holds. */
@@ -103,6 +114,34 @@ export interface CheckpointStoreOptions {
 }
 
 const CHECKPOINT_NAME = /^step-(\d+)-[0-9a-f]+$/;
+/** Temporary names of a save killed half-way (see `temporarySibling` for the pointer files). */
+const LEFTOVER = /^\.(step-\d+-[0-9a-f]+|latest\.json|best\.json)\.tmp-/;
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The other complete checkpoints beside `path` (newest step first), named in errors about a damaged one so that
+ * the user knows what is left to resume from.
+ */
+function otherCheckpoints(path: string): string {
+  const store = dirname(path);
+  let names: string[] = [];
+  try {
+    names = readdirSync(store).filter(
+      (e) => CHECKPOINT_NAME.test(e) && e !== basename(path) && existsSync(join(store, e, CHECKPOINT_FILES.state)),
+    );
+  } catch {
+    // no readable store folder: nothing to offer
+  }
+  names.sort(
+    (a, b) => Number(CHECKPOINT_NAME.exec(b)?.[1]) - Number(CHECKPOINT_NAME.exec(a)?.[1]) || b.localeCompare(a),
+  );
+  return names.length === 0
+    ? `no other checkpoint is kept in ${store}`
+    : `other checkpoints in ${store}, newest first: ${names.join(', ')} (to resume from one, set "checkpoint" in latest.json to its name)`;
+}
 
 function toBytes(name: string, t: SavedTensor): { data: SafetensorsArray; shape: readonly number[] } {
   if (t instanceof tf.Tensor) {
@@ -139,8 +178,8 @@ export class CheckpointStore {
   private readonly keepLast: number;
 
   /**
-   * Creates the directory when it does not exist and removes the temporary directories (`.step-*.tmp-*`)
-   * that a save killed half-way left behind.
+   * Creates the directory when it does not exist and removes the temporary directories (`.step-*.tmp-*`) and
+   * pointer files (`.latest.json.tmp-*`, `.best.json.tmp-*`) that a save killed half-way left behind.
    *
    * @param directory where the checkpoints and pointer files live (resolved to an absolute path)
    * @param options how many unreferenced checkpoints to keep
@@ -152,10 +191,9 @@ export class CheckpointStore {
     if (!Number.isInteger(this.keepLast) || this.keepLast < 0)
       throw new CheckpointError(`CheckpointStore: keepLast must be an integer >= 0, got ${this.keepLast}`);
     mkdirSync(this.directory, { recursive: true });
-    // leftovers of a save that was killed half-way
+    // leftovers of a save that was killed half-way: a checkpoint directory or a pointer file being written
     for (const entry of readdirSync(this.directory)) {
-      if (entry.startsWith('.step-') && entry.includes('.tmp-'))
-        rmSync(join(this.directory, entry), { recursive: true, force: true });
+      if (LEFTOVER.test(entry)) rmSync(join(this.directory, entry), { recursive: true, force: true });
     }
   }
 
@@ -185,11 +223,16 @@ export class CheckpointStore {
     mkdirSync(tmp);
     try {
       const meta = { format: 'pt', 'caption.checkpoint': name };
-      writeFileDurable(join(tmp, CHECKPOINT_FILES.model), tensorsToSafetensors(content.weights, meta));
+      const checksums: Record<string, string> = {};
+      const write = (file: string, bytes: Uint8Array): void => {
+        writeFileDurable(join(tmp, file), bytes);
+        checksums[file] = sha256(bytes);
+      };
+      write(CHECKPOINT_FILES.model, tensorsToSafetensors(content.weights, meta));
       if (content.optimizer !== undefined && content.optimizer !== null) {
-        writeFileDurable(join(tmp, CHECKPOINT_FILES.optimizer), tensorsToSafetensors(content.optimizer, meta));
+        write(CHECKPOINT_FILES.optimizer, tensorsToSafetensors(content.optimizer, meta));
       }
-      writeFileDurable(join(tmp, CHECKPOINT_FILES.state), `${JSON.stringify(state, null, 2)}\n`);
+      writeFileDurable(join(tmp, CHECKPOINT_FILES.state), `${JSON.stringify({ ...state, checksums }, null, 2)}\n`);
       fsyncDirectory(tmp);
       renameSync(tmp, finalPath);
       fsyncDirectory(this.directory);
@@ -224,7 +267,8 @@ export class CheckpointStore {
     const p = parsed as Partial<CheckpointPointer>;
     if (typeof p.checkpoint !== 'string' || !CHECKPOINT_NAME.test(p.checkpoint)) {
       throw new CheckpointError(
-        `${file}: field "checkpoint" must name a checkpoint directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`,
+        `${file}: field "checkpoint" must name a checkpoint ` +
+          `directory (step-<n>-<hex>), got ${JSON.stringify(p.checkpoint)}`,
       );
     }
     return parsed as CheckpointPointer;
@@ -268,28 +312,31 @@ export class CheckpointStore {
   }
 }
 
-/** Reads a checkpoint directory written by {@link CheckpointStore.save}. */
+/**
+ * Reads a checkpoint directory written by {@link CheckpointStore.save}.
+ *
+ * @throws {CheckpointError} naming the file when one is missing, truncated, not safetensors, or differs from the
+ *   SHA-256 recorded at save time; the message lists the other checkpoints kept beside it
+ */
 export function readCheckpoint(path: string): LoadedCheckpoint {
   const file = (n: string): string => join(path, n);
   for (const n of [CHECKPOINT_FILES.model, CHECKPOINT_FILES.state]) {
-    if (!existsSync(file(n))) throw new CheckpointError(`checkpoint ${path}: ${n} is missing`);
+    if (!existsSync(file(n)))
+      throw new CheckpointError(`checkpoint ${path}: ${n} is missing; ${otherCheckpoints(path)}`);
   }
-  const weights = parseSafetensors(
-    new Uint8Array(readFileSync(file(CHECKPOINT_FILES.model))),
-    file(CHECKPOINT_FILES.model),
-  );
-  const optimizer = existsSync(file(CHECKPOINT_FILES.optimizer))
-    ? parseSafetensors(new Uint8Array(readFileSync(file(CHECKPOINT_FILES.optimizer))), file(CHECKPOINT_FILES.optimizer))
-    : null;
   let state: TrainingState;
   try {
     state = JSON.parse(readFileSync(file(CHECKPOINT_FILES.state), 'utf8')) as TrainingState;
   } catch (e) {
-    throw new CheckpointError(`${file(CHECKPOINT_FILES.state)}: not valid JSON (${(e as Error).message})`);
+    throw new CheckpointError(
+      `${file(CHECKPOINT_FILES.state)}: not valid JSON (${(e as Error).message}); ${otherCheckpoints(path)}`,
+    );
   }
   if (state.format !== 'caption-training-state' || state.version !== 1) {
     throw new CheckpointError(
-      `${file(CHECKPOINT_FILES.state)}: field "format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected "caption-training-state"/1`,
+      `${file(CHECKPOINT_FILES.state)}: field ` +
+        `"format"/"version" is ${JSON.stringify(state.format)}/${JSON.stringify(state.version)}, expected ` +
+        `"caption-training-state"/1`,
     );
   }
   for (const key of ['step', 'epoch'] as const) {
@@ -298,6 +345,23 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
         `${file(CHECKPOINT_FILES.state)}: field "${key}" must be an integer >= 0, got ${JSON.stringify(state[key])}`,
       );
   }
+  const readTensors = (name: string): SafetensorsFile => {
+    const bytes = new Uint8Array(readFileSync(file(name)));
+    const expected = state.checksums?.[name];
+    if (expected !== undefined && sha256(bytes) !== expected) {
+      throw new CheckpointError(
+        `${file(name)}: damaged (its SHA-256 differs from the one recorded when it was saved; ${bytes.byteLength} bytes); ${otherCheckpoints(path)}`,
+      );
+    }
+    try {
+      return parseSafetensors(bytes, file(name));
+    } catch (e) {
+      if (!(e instanceof SafetensorsError)) throw e;
+      throw new CheckpointError(`${e.message} (truncated or damaged); ${otherCheckpoints(path)}`);
+    }
+  };
+  const weights = readTensors(CHECKPOINT_FILES.model);
+  const optimizer = existsSync(file(CHECKPOINT_FILES.optimizer)) ? readTensors(CHECKPOINT_FILES.optimizer) : null;
   return { path, weights, optimizer, state };
 }
 

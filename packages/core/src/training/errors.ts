@@ -65,7 +65,9 @@ export class TensorLeakError extends Error {
     readonly actual: number,
   ) {
     super(
-      `tensor leak: ${actual} live tensors after step ${step}, ${expected} after the first step (+${actual - expected}); dispose them or run the code under tf.tidy`,
+      `tensor leak: ${actual} live tensors ` +
+        `after step ${step}, ${expected} after the first step (+${actual - expected}); dispose them or run ` +
+        `the code under tf.tidy`,
     );
     this.name = 'TensorLeakError';
   }

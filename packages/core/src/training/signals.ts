@@ -1,6 +1,7 @@
 /**
  * Graceful stopping on SIGINT / SIGTERM: the first signal only raises a flag, so the training loop can
- * finish its current step, save a checkpoint and exit with status 0; a second signal exits at once.
+ * finish its current step, save a checkpoint and exit with the shell's status for that signal (130 / 143, so that
+ * `train xe && train scst` does not start stage 2 after an interrupted stage 1); a second signal exits at once.
  *
  * One Ctrl-C often arrives more than once: the terminal sends SIGINT to the whole foreground process
  * group, and every `npm run` / `npx` above the training process passes it on as well. Those copies arrive
@@ -13,6 +14,14 @@
  */
 import { constants } from 'node:os';
 import { OptimizerError } from '../optim/adam';
+
+/**
+ * The exit status of a process ended by `signal`, as shells report it: 128 + the signal's number (SIGINT 130,
+ * SIGTERM 143).
+ */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
 
 /** Options of {@link GracefulStop}. */
 export interface GracefulStopOptions {
@@ -36,7 +45,7 @@ export interface GracefulStopOptions {
  * ```ts
  * const stop = new GracefulStop().install();
  * while (!stop.requested) { trainOneStep(); await new Promise((r) => setImmediate(r)); }
- * saveCheckpoint(); stop.uninstall(); process.exit(0);
+ * saveCheckpoint(); stop.uninstall(); if (stop.signal !== null) process.exit(signalExitCode(stop.signal));
  * ```
  */
 export class GracefulStop {
@@ -112,20 +121,22 @@ export class GracefulStop {
   private onSignal(signal: NodeJS.Signals): void {
     if (this.received === null) {
       this.log(
-        `received ${signal}: finishing the current step, then saving a checkpoint and exiting (send it again to exit at once)`,
+        `received ${signal}: finishing the current step, then saving a checkpoint ` +
+          `and exiting (send it again to exit at once)`,
       );
       this.request(signal);
       return;
     }
     if (signal === this.received && performance.now() - this.receivedAt < this.repeatWindowMs) {
       this.log(
-        `received ${signal} again within ${this.repeatWindowMs} ms: the same stop request (still saving); send it again later to exit at once`,
+        `received ${signal} again within ${this.repeatWindowMs} ms: the same stop request (still saving); ` +
+          `send it again later to exit at once`,
       );
       return;
     }
     if (this.onSecondSignal === 'exit') {
       this.log(`received ${signal} again: exiting without saving`);
-      process.exit(128 + (constants.signals[signal] ?? 0));
+      process.exit(signalExitCode(signal));
     }
   }
 }

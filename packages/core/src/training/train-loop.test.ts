@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Adam } from '../optim/adam';
 import { ReduceLROnPlateau } from '../optim/schedules';
 import { Random } from '../random';
+import { SOURCE_CHILD_NODE_ARGS } from '../testing/source-child';
 import { CheckpointStore, readCheckpoint } from './checkpoint';
 import { NonFiniteLossError, TensorLeakError } from './errors';
 import { GracefulStop } from './signals';
@@ -73,10 +74,14 @@ interface ChildRun {
 /** Runs fixtures/train-child.ts; `onLine` sees every stdout line (to send signals). */
 function runChild(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'train-child.ts'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env },
-    });
+    const child = spawn(
+      process.execPath,
+      [...SOURCE_CHILD_NODE_ARGS, join(here, 'fixtures', 'train-child.ts'), ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env },
+      },
+    );
     let stdout = '';
     let stderr = '';
     let pending = '';
@@ -109,7 +114,8 @@ describe('trainLoop', () => {
       }
     });
     expect(signalled).toBe(true);
-    expect(stopped.code, stopped.stderr).toBe(0);
+    // 143 = 128 + SIGTERM: a stopped run is not a success (`train xe && train scst` must not go on)
+    expect(stopped.code, stopped.stderr).toBe(143);
     expect(stopped.stdout).toContain('received SIGTERM: finishing the current step');
     expect(stopped.stdout).not.toContain('DONE');
     // the step that was waiting for its batch finished, then the run saved and exited: mid-epoch 1

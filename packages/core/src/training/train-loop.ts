@@ -16,7 +16,7 @@ import { CheckpointStore, type LoadedCheckpoint, safetensorsToTensors, type Trai
 import { CheckpointError, NonFiniteLossError, TensorLeakError } from './errors';
 import type { Stateful } from './json';
 import { type ProgressOptions, TrainingProgress } from './progress';
-import { GracefulStop } from './signals';
+import { GracefulStop, signalExitCode } from './signals';
 
 /** What the loop needs from a model: named trainable variables; a {@link Module} fits. */
 export interface TrainableModel {
@@ -157,7 +157,10 @@ export interface TrainLoopOptions<B> {
    * pass your own to share it, or `false` for none.
    */
   stop?: boolean | GracefulStop;
-  /** After a stop was saved, exit the process with status 0 (default true); false returns instead. */
+  /**
+   * After a stop was saved, exit the process (default true) with the signal's shell status (130 for SIGINT, 143 for
+   * SIGTERM: an interrupted run is not a success); false returns instead.
+   */
   exitOnStop?: boolean;
   /** Progress output. */
   progress?: ProgressOptions;
@@ -467,11 +470,12 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainL
     const result: TrainLoopResult = { reason, step, epoch, bestScore, lastCheckpoint, signal: stop?.signal ?? null };
     if (reason === 'stopped' && stop?.signal !== null && options.exitOnStop !== false) {
       progress.message(
-        `stopped by ${String(stop?.signal)} after step ${step}; ${lastCheckpoint === null ? 'nothing saved (no checkpoint store)' : `resume from ${lastCheckpoint}`}`,
+        `stopped by ${String(stop?.signal)} after ` +
+          `step ${step}; ${lastCheckpoint === null ? 'nothing saved (no checkpoint store)' : `resume from ${lastCheckpoint}`}`,
       );
       progress.close();
       if (ownStop) stop?.uninstall();
-      process.exit(0);
+      process.exit(signalExitCode(stop?.signal ?? 'SIGTERM'));
     }
     return result;
   } finally {

@@ -55,7 +55,10 @@ for (const file of readdirSync(folder)
   const corpus = Math.abs(result.score - jar.corpus);
   if (mismatches > 0 || largest > 1e-12 || corpus > 1e-12) failures++;
   console.log(
-    `${file}: ${jar.ids.length} images, statistics lines differing ${mismatches}, largest per-image difference ${largest.toExponential(2)}, corpus difference ${corpus.toExponential(2)} (scored in ${seconds.toFixed(2)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU)`,
+    `${file}: ${jar.ids.length} images, statistics ` +
+      `lines differing ${mismatches}, largest per-image ` +
+      `difference ${largest.toExponential(2)}, corpus ` +
+      `difference ${corpus.toExponential(2)} (scored in ${seconds.toFixed(2)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU)`,
   );
 }
 process.exitCode = failures === 0 ? 0 : 1;

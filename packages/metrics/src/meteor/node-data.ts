@@ -190,7 +190,8 @@ function resolveParaphrase(
   throw new MetricsInputError(
     `no paraphrase table: coco-caption's METEOR uses ${PARAPHRASE_NAME} (looked for ${candidates.join(', ')}). ` +
       'Give its path (meteorParaphrase option, --meteor-paraphrase flag or CAPTION_METEOR_PARAPHRASE), or "none" ' +
-      '(false in the API) to score with the exact, stem and synonym stages only, which gives lower scores than coco-caption',
+      '(false in the API) to score with the exact, stem and synonym ' +
+      'stages only, which gives lower scores than coco-caption',
     { field: 'meteorParaphrase' },
   );
 }

@@ -70,7 +70,9 @@ interface TableArrays {
   phraseOffsets: Int32Array;
   /** Word ids of all phrases, concatenated. */
   phraseWords: Int32Array;
-  /** Entries of reference phrase `p` are `entryParaphrase[entryStart[p] .. entryStart[p + 1])` (length: phrases + 1). */
+  /**
+   * Entries of reference phrase `p` are `entryParaphrase[entryStart[p] .. entryStart[p + 1])` (length: phrases + 1).
+   */
   entryStart: Int32Array;
   /** Paraphrase phrase id of each entry, grouped by reference phrase, file order within a group. */
   entryParaphrase: Int32Array;

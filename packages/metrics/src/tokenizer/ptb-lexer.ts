@@ -240,7 +240,9 @@ const ASCII_KIND: Uint8Array = (() => {
   return kinds;
 })();
 
-/** 1 for each code unit of {@link SPACE_CHARACTERS} (a table: the space-run loop tests the code unit after every space). */
+/**
+ * 1 for each code unit of {@link SPACE_CHARACTERS} (a table: the space-run loop tests the code unit after every space).
+ */
 const IS_SPACE: Uint8Array = (() => {
   const table = new Uint8Array(0x10000);
   for (const [lo, hi] of SPACE_CHARACTERS.pairs()) table.fill(1, lo, hi + 1);

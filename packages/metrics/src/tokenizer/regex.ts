@@ -50,7 +50,9 @@ export function anyCase(text: string): Regex {
   return parts.length === 1 ? (parts[0] as Regex) : { kind: 'concat', parts };
 }
 
-/** A word whose first letter must be the capital written here; the rest matches in any case (`The`, `THE`, not `the`). */
+/**
+ * A word whose first letter must be the capital written here; the rest matches in any case (`The`, `THE`, not `the`).
+ */
 export function capitalized(word: string): Regex {
   return seq(chars(word.charAt(0)), word.slice(1));
 }

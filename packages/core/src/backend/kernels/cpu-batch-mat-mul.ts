@@ -1,11 +1,11 @@
 /**
  * A `BatchMatMul` for the cpu backend that broadcasts batch dimensions correctly.
  *
- * tfjs-backend-cpu 4.22 pairs output batch i with batch `i mod batchA` of `a` and `i mod batchB` of `b`,
- * which is right only when each operand's batch shape is a trailing part of the output's (or a single
- * matrix): for batches `[2, 1] × [1, 3]` it computes 3 products into a `[2, 3, …]` output (the other half
- * is garbage), and `[2, 3] × [2, 1]` pair the wrong matrices. Here an operand whose batch shape is neither is first tiled to
- * the output's batch shape (cpu's `Tile`), then the stock kernel runs; other products go to it unchanged.
+ * tfjs-backend-cpu 4.22 pairs output batch i with batch `i mod batchA` of `a` and `i mod batchB` of `b`, which is right
+ * only when each operand's batch shape is a trailing part of the output's (or a single matrix): for batches
+ * `[2, 1] × [1, 3]` it computes 3 products into a `[2, 3, …]` output (the other half is garbage), and `[2, 3] × [2, 1]`
+ * pair the wrong matrices. Here an operand whose batch shape is neither is first tiled to the output's batch shape
+ * (cpu's `Tile`), then the stock kernel runs; other products go to it unchanged.
  */
 import {
   BatchMatMul,

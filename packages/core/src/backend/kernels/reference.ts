@@ -63,7 +63,10 @@ export async function runWithStockKernels(
   }
 }
 
-/** Largest absolute difference between two host tensors of the same shape (throws on shape mismatch; +∞ for non-finite values). */
+/**
+ * Largest absolute difference between two host tensors of the same shape (throws on shape mismatch; +∞ for non-finite
+ * values).
+ */
 export function maxAbsDiff(a: HostTensor, b: HostTensor): number {
   if (a.shape.join(',') !== b.shape.join(',')) {
     throw new Error(`shape mismatch: [${a.shape.join(',')}] vs [${b.shape.join(',')}]`);

@@ -26,7 +26,8 @@ function outputShape(x: TensorInfo, segmentIds: TensorInfo, numSegments: number)
   for (let i = 0; i < idRank; i++) {
     if (x.shape[i] !== segmentIds.shape[i]) {
       throw new BackendError(
-        `UnsortedSegmentSum: segmentIds shape [${segmentIds.shape.join(',')}] must be a prefix of x shape [${x.shape.join(',')}]`,
+        `UnsortedSegmentSum: ` +
+          `segmentIds shape [${segmentIds.shape.join(',')}] must be a prefix of x shape [${x.shape.join(',')}]`,
       );
     }
   }

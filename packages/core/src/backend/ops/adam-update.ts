@@ -69,7 +69,8 @@ function composite(
  *
  * @example
  * ```ts
- * const next = adamUpdate(weight, grad, expAvg, expAvgSq, { learningRate: 5e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: k });
+ * const options = { learningRate: 5e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: k };
+ * const next = adamUpdate(weight, grad, expAvg, expAvgSq, options);
  * weight.assign(next.param); expAvg.assign(next.expAvg); expAvgSq.assign(next.expAvgSq);
  * tf.dispose([next.param, next.expAvg, next.expAvgSq]);
  * ```

@@ -173,7 +173,9 @@ export class SharedTable {
     this.uses = new StepUses(table, (ids, dy) => tfc.scatterND(tfc.expandDims(ids, 1), dy, shape));
   }
 
-  /** `table[ids]` for int32 `ids` of any shape: `[...idsShape, ...table.shape.slice(1)]`. No gradient flows to `ids`. */
+  /**
+   * `table[ids]` for int32 `ids` of any shape: `[...idsShape, ...table.shape.slice(1)]`. No gradient flows to `ids`.
+   */
   gather(ids: tfc.Tensor): tfc.Tensor {
     if (ids.dtype !== 'int32') throw new BackendError(`SharedTable.gather: ids must be int32, got ${ids.dtype}`);
     const flat = ids.rank === 1 ? ids : tfc.reshape(ids, [-1]);

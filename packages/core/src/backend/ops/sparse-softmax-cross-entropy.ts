@@ -11,7 +11,9 @@ function checkInputs(logits: tfc.Tensor, targets: tfc.Tensor): void {
     throw new BackendError(`sparseSoftmaxCrossEntropy: logits must be rank 2, got [${logits.shape.join(',')}]`);
   if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
     throw new BackendError(
-      `sparseSoftmaxCrossEntropy: targets must be [${logits.shape[0]}] to match logits [${logits.shape.join(',')}], got [${targets.shape.join(',')}]`,
+      `sparseSoftmaxCrossEntropy: ` +
+        `targets must be [${logits.shape[0]}] to match ` +
+        `logits [${logits.shape.join(',')}], got [${targets.shape.join(',')}]`,
     );
   }
   if (targets.dtype !== 'int32')
@@ -49,7 +51,7 @@ const fused = tfc.customGrad((...args: Array<tfc.Tensor | tfc.GradSaveFunc>) => 
  *
  * Equal to `tf.losses.softmaxCrossEntropy(oneHot(targets), logits, undefined, undefined, NONE)`
  * without the one-hot matrix, and much cheaper on wasm and cpu, where it runs as two fused kernels
- * (see the package README, "Backends"); elsewhere it falls back to stock ops.
+ * (see docs/backends.md); elsewhere it falls back to stock ops.
  *
  * @throws {BackendError} on shape or dtype errors, or a target outside `[0, classes)`
  *

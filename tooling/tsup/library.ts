@@ -1,0 +1,43 @@
+/**
+ * The build of every published package, defined once: ESM + CJS + `.d.ts` (DESIGN §1), source maps, ES2022.
+ * A package's `tsup.config.ts` names only its entry files (and, where it needs one, what it bundles).
+ */
+import type { Options } from 'tsup';
+
+/** What a package may add to the shared build. */
+export interface LibraryOptions {
+  /** Dependencies bundled into `dist` rather than imported at run time (core: tfjs-core's ES-module registrations). */
+  readonly noExternal?: Options['noExternal'];
+  /** Empty `dist` first (default true); false when a second build (a browser bundle) writes `dist` at the same time. */
+  readonly clean?: boolean;
+}
+
+/** The tsup options of a published package with these entry files (`src/index.ts`, a CLI entry...). */
+export function libraryConfig(entry: readonly string[], options: LibraryOptions = {}): Options {
+  return {
+    entry: [...entry],
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: options.clean ?? true,
+    target: 'es2022',
+    ...(options.noExternal === undefined ? {} : { noExternal: options.noExternal }),
+  };
+}
+
+/**
+ * A browser bundle: one ES module per named entry with every dependency inside, for a page or a Web Worker without a
+ * bundler. It shares `dist` with the library build, so it never cleans it.
+ */
+export function browserBundleConfig(entry: Readonly<Record<string, string>>): Options {
+  return {
+    entry: { ...entry },
+    format: ['esm'],
+    platform: 'browser',
+    noExternal: [/.*/],
+    splitting: false,
+    sourcemap: true,
+    clean: false,
+    target: 'es2022',
+  };
+}
