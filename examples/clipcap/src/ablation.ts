@@ -6,16 +6,15 @@
  * run of a `pipeline` (`<outDir>/runs/clip-<language>`); the runs go to `<outDir>/ablation/`, the table to
  * `<outDir>/ablation/ablation.json` and `ablation.md`.
  */
-import { join } from 'node:path';
-import { initBackend } from '@caption/core';
-import { ExampleOptionsError, kebabCase } from '@caption/example-common';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, signalExitCode, writeFileAtomic } from '@caption/core';
+import { ExampleOptionsError, kebabCase } from '@caption/example-common';
 import { clipRunFinished } from './clip-pretraining';
 import { evaluateCaptioners, type EvaluatedModel } from './eval-command';
 import { type AblationOptions, trainOptionParser } from './options';
 import { resolvePath, writeJson } from './run-files';
 import { runStages, type Stage } from './stages';
-import { writeFileAtomic } from '@caption/core';
 
 /** One cell of the ablation. */
 export interface AblationRun {
@@ -91,7 +90,7 @@ export async function runAblation(
         });
       }
   const ran = await runStages(stages, { jobs: o.jobs, logDir: join(dir, 'logs'), log });
-  if (ran.signal !== null) return ran.signal === 'SIGINT' ? 130 : 143;
+  if (ran.signal !== null) return signalExitCode(ran.signal);
 
   await initBackend(o.backend, { quiet: true });
   const rows: Array<AblationRun & { scores: EvaluatedModel['corpus']; trainSeconds: number | null }> = [];

@@ -6,4 +6,4 @@
  *
  * @packageDocumentation
  */
-export { runPipeline, type PipelineSummary, type RetrievalSummary } from './pipeline';
+export { pipelineEnvironment, runPipeline, type PipelineSummary, type RetrievalSummary } from './pipeline';

@@ -46,7 +46,15 @@ beforeAll(async () => {
   trainConfig = join(root, 'train.json');
   writeFileSync(
     trainConfig,
-    JSON.stringify({ epochs: 1, batchSize: 16, batchesPerEpoch: 3, warmupSteps: 0, prefixLength: 2, valImages: 4, maxLength: 10 }),
+    JSON.stringify({
+      epochs: 1,
+      batchSize: 16,
+      batchesPerEpoch: 3,
+      warmupSteps: 0,
+      prefixLength: 2,
+      valImages: 4,
+      maxLength: 10,
+    }),
   );
 });
 
@@ -144,7 +152,9 @@ describe('clipcap pipeline', () => {
     expect(existsSync(join(clipRun, 'clip.json'))).toBe(false);
     const resumed = await runCli(args);
     expect(resumed.code, resumed.output).toBe(0);
-    expect(readFileSync(join(outDir, 'logs', 'clip-en.log'), 'utf8')).toMatch(/resumed from .* at step \d+ \(epoch [1-5]\)/);
+    expect(readFileSync(join(outDir, 'logs', 'clip-en.log'), 'utf8')).toMatch(
+      /resumed from .* at step \d+ \(epoch [1-5]\)/,
+    );
     // 6 epochs of 3 batches (24 images, batch 8)
     expect(readJson<{ loop: { step: number } }>(join(clipRun, 'history.json')).loop.step).toBe(18);
     expect(readJson<Record<string, unknown>>(join(outDir, 'results.json')).clipcap).toBeDefined();
@@ -157,7 +167,15 @@ describe('clipcap pipeline', () => {
     const typo = await runCli(['pretrain', '--checkpoint-path', join(root, 'x'), '--embed-dimm', '8']);
     expect(typo.code).toBe(2);
     expect(typo.output).toMatch(/unknown option '--embed-dimm' \(did you mean --embed-dim\?\)/);
-    const language = await runCli(['pipeline', '--languages', 'fr', '--data-dir', dataDir, '--out-dir', join(root, 'y')]);
+    const language = await runCli([
+      'pipeline',
+      '--languages',
+      'fr',
+      '--data-dir',
+      dataDir,
+      '--out-dir',
+      join(root, 'y'),
+    ]);
     expect(language.code).toBe(2);
     expect(language.output).toMatch(/languages must be en and\/or zh, got "fr"/);
   });

@@ -17,7 +17,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointStore, initBackend } from '@caption/core';
+import { CheckpointStore, initBackend, signalExitCode } from '@caption/core';
 import { ExampleOptionsError, kebabCase, SCORE_KEYS, writeReport } from '@caption/example-common';
 import { type CaptionLanguage, generateShapes } from '@caption/example-shapes';
 import type { CocoScoreName } from '@caption/metrics';
@@ -184,7 +184,7 @@ export async function runPipeline(
     `\n== clipcap: ${stages.length} training runs (${languages.join(', ')}), ${o.jobs} at a time [${((performance.now() - started) / 1000).toFixed(0)} s]`,
   );
   const ran = await runStages(stages, { jobs: o.jobs, logDir: join(outDir, 'logs'), log });
-  if (ran.signal !== null) return ran.signal === 'SIGINT' ? 130 : 143;
+  if (ran.signal !== null) return signalExitCode(ran.signal);
 
   // evaluation on the test split, in this process
   const backend = await initBackend(o.backend, { quiet: true });

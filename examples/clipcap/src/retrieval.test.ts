@@ -48,7 +48,11 @@ describe('retrievalRecall', () => {
     const n = 4;
     const images = tf.tensor2d(Array.from({ length: n }, (_, i) => axis(i, n)));
     const texts = tf.tensor2d(Array.from({ length: 2 * n }, (_, t) => axis(Math.floor(t / 2), n)));
-    const r = retrievalRecall(images, texts, Int32Array.from({ length: 2 * n }, (_, t) => Math.floor(t / 2)));
+    const r = retrievalRecall(
+      images,
+      texts,
+      Int32Array.from({ length: 2 * n }, (_, t) => Math.floor(t / 2)),
+    );
     // M = 8 captions, 2 per image: R@1 = 2/8; R@5 = 1 − C(6,5)/C(8,5) = 1 − 6/56
     expect(r.chance.imageToText['R@1']).toBeCloseTo(2 / 8, 12);
     expect(r.chance.imageToText['R@5']).toBeCloseTo(1 - 6 / 56, 12);
@@ -58,7 +62,7 @@ describe('retrievalRecall', () => {
     tf.dispose([images, texts]);
   });
 
-  it('lets a caption identical to one of the image\'s own tie with it (no rank lost)', () => {
+  it("lets a caption identical to one of the image's own tie with it (no rank lost)", () => {
     const images = tf.tensor2d([axis(0, 2), axis(1, 2)]);
     // caption 1 (image 1's) has exactly the embedding of caption 0 (image 0's)
     const texts = tf.tensor2d([axis(0, 2), axis(0, 2), axis(1, 2)]);

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { signalExitCode } from '@caption/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -103,7 +104,9 @@ export async function runStages(
           seconds[stage.name] = (performance.now() - started) / 1000;
           const text = readFileSync(logFile, 'utf8');
           if (stop !== null) {
-            log(`clipcap: ${stage.name} ${code === 0 ? 'stopped, checkpoint saved' : `exited with ${code ?? signal}`}`);
+            // a stage that saved its checkpoint exits with the signal's status (130 / 143)
+            const saved = stop !== null && code === signalExitCode((stop as { signal: NodeJS.Signals }).signal);
+            log(`clipcap: ${stage.name} ${saved ? 'stopped, checkpoint saved' : `exited with ${code ?? signal}`}`);
           } else if (code !== 0) {
             failure ??= new Error(
               `clipcap: stage ${stage.name} exited with ${code ?? signal}; the end of ${logFile}:\n${text.split('\n').slice(-15).join('\n')}`,
