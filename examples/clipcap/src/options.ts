@@ -50,7 +50,7 @@ const RUN_OPTIONS = {
     'lr',
   ),
   warmupSteps: withReference(
-    intOption(50, 'linear learning-rate warm-up steps, then constant', { min: 0 }),
+    intOption(20, 'linear learning-rate warm-up steps, then constant', { min: 0 }),
     'warmup_steps',
   ),
   batchSize: withReference(intOption(64, 'pairs per batch', { min: 2 }), 'bs'),
@@ -72,7 +72,7 @@ export const PRETRAIN_OPTIONS = {
   ),
   embedDim: ours(intOption(64, "size of the joint embedding (and of the captioners' prefix input)", { min: 1 })),
   projectionHidden: ours(
-    intOption(256, "hidden size of the MLP projection heads (the seed system's); 0: OpenAI's linear projections", {
+    intOption(128, "hidden size of the MLP projection heads (the seed system's); 0: OpenAI's linear projections", {
       min: 0,
     }),
   ),
@@ -84,13 +84,13 @@ export const PRETRAIN_OPTIONS = {
     ),
   ),
   imageSize: ours(intOption(64, 'image side the tower takes (the shapes images are 64×64)', { min: 16 })),
-  visionWidth: ours(intOption(128, 'ViT width; stem width of the ResNets', { min: 4 })),
+  visionWidth: ours(intOption(64, 'ViT width; stem width of the ResNets', { min: 4 })),
   visionLayers: ours(intOption(2, 'ViT blocks; blocks per stage of the ResNets', { min: 1 })),
-  visionHeads: ours(intOption(4, 'ViT / attention-pool heads', { min: 1 })),
+  visionHeads: ours(intOption(2, 'ViT / attention-pool heads', { min: 1 })),
   patchSize: ours(intOption(8, 'ViT patch side', { min: 1 })),
-  textWidth: ours(intOption(128, "GPT-2 text tower n_embd (also the captioners' GPT-2)", { min: 8 })),
+  textWidth: ours(intOption(64, "GPT-2 text tower n_embd (also the captioners' GPT-2)", { min: 8 })),
   textLayers: ours(intOption(2, 'GPT-2 n_layer', { min: 1 })),
-  textHeads: ours(intOption(4, 'GPT-2 n_head', { min: 1 })),
+  textHeads: ours(intOption(2, 'GPT-2 n_head', { min: 1 })),
   textPositions: ours(intOption(40, "GPT-2 n_positions (a captioner's prefix and caption must fit)", { min: 8 })),
   dropout: ours(numberOption(0.1, 'GPT-2 dropout (embd, attn, resid pdrop)', { min: 0, max: 0.9 })),
 } as const;
@@ -116,7 +116,7 @@ export const TRAIN_OPTIONS = {
   trainSubsetSeed: ours(
     intOption(1, 'seed of the caption subset when trainFraction < 1 (the same for every init)', { min: 0 }),
   ),
-  epochs: withReference(intOption(4, 'epochs of batchesPerEpoch batches', { min: 1 }), 'epochs'),
+  epochs: withReference(intOption(2, 'epochs of batchesPerEpoch batches', { min: 1 }), 'epochs'),
   batchesPerEpoch: ours(
     intOption(0, 'batches per epoch (0: one pass over all training captions, also when trainFraction < 1)', { min: 0 }),
   ),
