@@ -151,3 +151,45 @@ describe('extractRegionFeatures', () => {
     );
   });
 });
+
+describe('the region CNN learns (fixed seed, held-out val images)', () => {
+  let dir: string;
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  // measured (wasm): shape 0.70, colour 1.00, size 0.98 on 66 held-out objects whose majority classes are 0.35,
+  // 0.23 and 0.59; about 20 s on 2 busy cores
+  it('classifies shape, colour and size of held-out objects well above the majority-class rate', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shapes-cnn-learns-'));
+    const set = await generateShapes({ outDir: dir, train: 200, val: 30, test: 2, seed: 3 });
+    // a small version of the default CNN and training (defaults: 4000 crops, featureDim 128, 5 epochs of 64)
+    const learned = await extractRegionFeatures({
+      dataDir: dir,
+      backend: 'wasm',
+      channels: [8, 16, 32],
+      featureDim: 128,
+      epochs: 5,
+      batchSize: 32,
+    });
+    const scenes = JSON.parse(await readFile(set.scenesPath, 'utf8')) as ScenesFile;
+    const objects = scenes.images.filter((s) => s.split === 'val').flatMap((s) => s.objects);
+    expect(learned.accuracy.crops).toBe(objects.length);
+    // what always answering the most frequent held-out class would score
+    const majority = (key: 'shape' | 'color' | 'size'): number => {
+      const counts = new Map<string, number>();
+      for (const o of objects) counts.set(o[key], (counts.get(o[key]) ?? 0) + 1);
+      return Math.max(...counts.values()) / objects.length;
+    };
+    const { shape, color, size } = learned.accuracy;
+    expect(shape, `shape accuracy ${shape} (majority class ${majority('shape')})`).toBeGreaterThanOrEqual(
+      majority('shape') + 0.25,
+    );
+    expect(color, `colour accuracy ${color} (majority class ${majority('color')})`).toBeGreaterThanOrEqual(
+      majority('color') + 0.5,
+    );
+    expect(size, `size accuracy ${size} (majority class ${majority('size')})`).toBeGreaterThanOrEqual(
+      majority('size') + 0.3,
+    );
+  });
+});

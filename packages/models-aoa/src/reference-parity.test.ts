@@ -25,14 +25,14 @@ import { AoADecoderCore } from './decoder-core';
 import { MultiHeadedDotAttention } from './multi-headed-dot-attention';
 import { AoARefiner, AoARefinerLayer } from './refiner';
 import { tidyKeep } from './tidy';
-import { expectAllClose } from '@caption/test-support';
+import { expectAllClose, type FixtureFolder } from '@caption/test-support';
 import {
-  committedVariantDirs,
+  committedVariantFolders,
   describeWithReference,
-  referenceDir,
   type Fixture,
   readFixture,
   readReferenceJson,
+  referenceFolder,
 } from './test-helpers';
 
 const LAYER_TOL = { output: { atol: 1e-5, rtol: 1e-5 }, grad: { atol: 5e-5, rtol: 1e-4 }, loss: 5e-5 };
@@ -221,7 +221,8 @@ interface ModelJson {
   results: { loss_label_smoothing: number; loss_xe: number; self_critical: { loss: number } };
 }
 
-function describeModelParity(dir: string): void {
+function describeModelParity(folder: FixtureFolder): void {
+  const dir = folder.dir;
   describeWithReference(
     `AoANet reference parity: the small model end to end (${dir})`,
     ['model-small.json', 'model-small.safetensors', 'model-small-io.safetensors'],
@@ -416,8 +417,10 @@ function describeModelParity(dir: string): void {
         }
       });
     },
+    folder,
   );
 }
 
-// The folder given by AOANET_REFERENCE_DIR (default: the shared fixtures), then the option sets committed here.
-for (const dir of [referenceDir(), ...committedVariantDirs()]) describeModelParity(dir);
+// The folder given by AOANET_REFERENCE_DIR (default: the shared fixtures), then the option sets committed here,
+// each gated on its own folder (the committed ones run without ../shared).
+for (const folder of [referenceFolder(), ...committedVariantFolders()]) describeModelParity(folder);

@@ -1,50 +1,56 @@
 /**
- * Helpers shared by this package's tests (not exported): the AoANet reference fixture folder, its
- * safetensors files as tensors (tolerance checks: `@caption/test-support`).
+ * Helpers shared by this package's tests (not exported): the AoANet reference fixture folders (the shared
+ * one and those committed here, located and gated by `@caption/test-support`), their safetensors files as
+ * tensors.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, type SafetensorsFile } from '@caption/core';
-import { sharedDataDir } from '@caption/test-support';
-import { describe } from 'vitest';
+import { describeWithFiles, type FixtureFolder, fixtureFolder } from '@caption/test-support';
 
 /** The reference fixture folder: `$AOANET_REFERENCE_DIR`, else `<shared data>/aoanet-reference`. */
+export function referenceFolder(): FixtureFolder {
+  return fixtureFolder('AOANET_REFERENCE_DIR', 'aoanet-reference');
+}
+
+/** The path of {@link referenceFolder}. */
 export function referenceDir(): string {
-  const fromEnv = process.env.AOANET_REFERENCE_DIR;
-  return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(sharedDataDir(), 'aoanet-reference');
+  return referenceFolder().dir;
 }
 
 /**
- * The reference fixture folders committed with this package (other option sets, made by `fixtures/make-fixtures.py`).
+ * The reference fixture folders committed with this package (other option sets, made by
+ * `fixtures/make-fixtures.py`): their tests need nothing outside the repository.
  */
-export function committedVariantDirs(): string[] {
+export function committedVariantFolders(): FixtureFolder[] {
   const root = fileURLToPath(new URL('../fixtures/', import.meta.url));
   return readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory() && e.name.startsWith('variant-'))
-    .map((e) => join(root, e.name));
+    .map((e) => committedFolder(e.name));
 }
 
-/** Why the fixture files are unusable, or null when they are all there. */
-export function referenceSkipReason(files: readonly string[], dir = referenceDir()): string | null {
-  const missing = files.filter((f) => !existsSync(join(dir, f)));
-  return missing.length === 0 ? null : `missing in ${dir}: ${missing.join(', ')}`;
+/** A fixture folder committed under this package's `fixtures/`. */
+export function committedFolder(name: string): FixtureFolder {
+  return {
+    dir: fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)),
+    hint: 'committed with @caption/models-aoa; see fixtures/README.md',
+    label: 'committed fixture folder',
+  };
 }
 
 /**
- * A `describe` block that runs when every listed file exists in {@link referenceDir}, and is skipped
- * with the reason in its title otherwise (never counted as passing).
+ * A `describe` block that runs when every listed file exists in `folder` (default {@link referenceFolder});
+ * otherwise skipped with the reason in its title (never counted as passing), or failing under CI.
  */
 export function describeWithReference(
   title: string,
   files: readonly string[],
   body: () => void,
-  dir = referenceDir(),
+  folder: FixtureFolder = referenceFolder(),
 ): void {
-  const reason = referenceSkipReason(files, dir);
-  if (reason === null) describe(title, body);
-  else describe.skip(`${title} [skipped: ${reason}]`, body);
+  describeWithFiles(title, folder, files, body);
 }
 
 /** A parsed safetensors fixture with typed accessors. */

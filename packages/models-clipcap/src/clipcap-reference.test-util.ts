@@ -7,19 +7,22 @@
  * Comparisons return {@link ParityResult}s instead of asserting, so that a test can also show that a perturbed copy
  * of the folder fails them.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseSafetensors, type SafetensorsEntry } from '@caption/core';
-import { sharedDataDir, toleranceReport } from '@caption/test-support';
-import { describe } from 'vitest';
+import { describeWithFiles, type FixtureFolder, fixtureFolder, toleranceReport } from '@caption/test-support';
 
 /** The environment variable naming another reference folder. */
 export const CLIPCAP_REFERENCE_ENV = 'CLIPCAP_REFERENCE_DIR';
 
 /** The reference folder in use: `$CLIPCAP_REFERENCE_DIR`, else `<shared data>/clipcap-reference`. */
+export function clipcapReferenceFolder(): FixtureFolder {
+  return fixtureFolder(CLIPCAP_REFERENCE_ENV, 'clipcap-reference');
+}
+
+/** The path of {@link clipcapReferenceFolder}. */
 export function clipcapReferenceDir(): string {
-  const fromEnv = process.env[CLIPCAP_REFERENCE_ENV];
-  return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(sharedDataDir(), 'clipcap-reference');
+  return clipcapReferenceFolder().dir;
 }
 
 /** Read access to the files of one reference folder (parsed once each). */
@@ -56,24 +59,16 @@ export class ReferenceFolder {
 }
 
 /**
- * A vitest `describe` that runs when the reference folder holds `files`, and is otherwise skipped with the reason
- * in its title.
+ * A vitest `describe` that runs when the reference folder holds `files`; otherwise skipped with the reason in its
+ * title, or, under CI, a failing test naming what is missing (`describeWithFiles` of `@caption/test-support`).
  */
 export function describeWithReference(
   title: string,
   files: readonly string[],
   body: (ref: ReferenceFolder) => void,
 ): void {
-  const dir = clipcapReferenceDir();
-  const missing = files.filter((f) => !existsSync(join(dir, f)));
-  if (missing.length > 0) {
-    const reason = existsSync(dir)
-      ? `missing in ${dir}: ${missing.join(', ')}`
-      : `reference folder ${dir} is absent (set ${CLIPCAP_REFERENCE_ENV})`;
-    describe.skip(`${title} [skipped: ${reason}]`, () => body(new ReferenceFolder(dir)));
-    return;
-  }
-  describe(title, () => body(new ReferenceFolder(dir)));
+  const folder = clipcapReferenceFolder();
+  describeWithFiles(title, folder, files, () => body(new ReferenceFolder(folder.dir)));
 }
 
 /** The outcome of one comparison with a stored reference output. */

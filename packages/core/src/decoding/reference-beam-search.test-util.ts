@@ -4,10 +4,11 @@
  * `beam-search.ts` to cross-check its batching: the image is expanded to `beamSize` identical rows before
  * the first step (as `_sample_beam` does), every group keeps its own `bdash` rows, beams are forked by
  * gathering rows, diversity is added to every row of the group, and the model is also stepped after the
- * last position (unused), as in the reference.
+ * last position (unused), as in the reference. Nothing is imported from the code under test. The outside
+ * reference (ImageCaptioning.pytorch's own decoding) is `models-aoa/src/decoding-reference.test.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyLengthPenalty, type LengthPenalty } from './beam-search';
+import type { LengthPenalty } from './beam-search';
 import type { CaptionModel } from './caption-model';
 
 export interface ReferenceBeamOptions {
@@ -25,6 +26,13 @@ export interface ReferenceBeam {
   seq: number[];
   logps: number[];
   p: number;
+}
+
+/** The reference's `misc/utils.py` `length_wu` / `length_average`, written out here rather than imported. */
+function penalised(logprob: number, length: number, penalty: LengthPenalty | null): number {
+  if (penalty === null) return logprob;
+  if (penalty.kind === 'avg') return logprob / length;
+  return logprob / (Math.pow(5 + length, penalty.alpha) / Math.pow(6, penalty.alpha));
 }
 
 function readRows(t: tf.Tensor): Float32Array[] {
@@ -126,7 +134,7 @@ export function referenceBeamSearch(
           doneTable[divm]?.push({
             seq: seq.map((r) => r[v] as number),
             logps: logps.map((r) => r[v] as number),
-            p: applyLengthPenalty(sums[v] as number, lt + 1, o.lengthPenalty),
+            p: penalised(sums[v] as number, lt + 1, o.lengthPenalty),
           });
           sums[v] = -1000;
         }

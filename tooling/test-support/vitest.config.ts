@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+    testTimeout: 60_000,
+    // lists skipped tests; under CI=true a skipped test fails the run
+    reporters: ['default', '@caption/test-support/ci-reporter'],
+  },
+});
