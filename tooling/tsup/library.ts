@@ -10,18 +10,31 @@ export interface LibraryOptions {
   readonly noExternal?: Options['noExternal'];
   /** Empty `dist` first (default true); false when a second build (a browser bundle) writes `dist` at the same time. */
   readonly clean?: boolean;
+  /** Shim `import.meta.url` in the CommonJS build (core locates tfjs-backend-wasm's binary and its thread worker). */
+  readonly shims?: boolean;
 }
 
-/** The tsup options of a published package with these entry files (`src/index.ts`, a CLI entry...). */
-export function libraryConfig(entry: readonly string[], options: LibraryOptions = {}): Options {
+function isEntryList(entry: readonly string[] | Readonly<Record<string, string>>): entry is readonly string[] {
+  return Array.isArray(entry);
+}
+
+/**
+ * The tsup options of a published package with these entry files (`src/index.ts`, a CLI entry...), given as a list
+ * or as output names (`{ 'ptb-worker': 'src/tokenizer/ptb-worker.ts' }` writes `dist/ptb-worker.js`).
+ */
+export function libraryConfig(
+  entry: readonly string[] | Readonly<Record<string, string>>,
+  options: LibraryOptions = {},
+): Options {
   return {
-    entry: [...entry],
+    entry: isEntryList(entry) ? [...entry] : { ...entry },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
     clean: options.clean ?? true,
     target: 'es2022',
     ...(options.noExternal === undefined ? {} : { noExternal: options.noExternal }),
+    ...(options.shims === true ? { shims: true } : {}),
   };
 }
 

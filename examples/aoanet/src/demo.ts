@@ -6,16 +6,21 @@
  * 3. prepro: vocabulary, labels, CIDEr-D document frequencies (cached in `out/demo/data`),
  * 4. train Show-Tell (cross-entropy) in a child process, on the machine's second core, while this process
  *    trains AoANet (cross-entropy), then AoANet self-critical from the latter's best checkpoint, with the
- *    configurations in `examples/aoanet/configs/shapes-*.yaml`; meanwhile another child runs the CLIP + GPT
- *    pipeline of `examples/clipcap` (CLIPs pre-trained from the images, captioners initialised from their text
- *    towers, English and Chinese, an ensemble of three; in `out/demo/clipcap`, two processes of its own),
+ *    configurations in `examples/aoanet/configs/shapes-*.yaml` (`--schedule concurrent`, the default: one
+ *    wasm thread per process); or, with `--schedule sequential`, the three one after the other in this
+ *    process, each on all the machine's cores (wasm threads); the CLIP + GPT pipeline of `examples/clipcap`
+ *    (CLIPs pre-trained from the images, captioners initialised from their text towers, English and Chinese,
+ *    an ensemble of three; in `out/demo/clipcap`) runs in another child: from the start beside the others with
+ *    two training processes of its own (concurrent), or after them, one training process at a time (sequential),
  * 5. evaluate the three on the test split with `@caption/metrics`, print the table with the CLIP + GPT rows
  *    and CLIP's retrieval recall, and write `out/demo/results.json` (coco-caption score names; `clip-retrieval`),
  *    `out/demo/run.json` (machine, load average, wall seconds per stage) and `out/demo/report.html`.
  *
  * Training runs resume where they stopped (SIGINT/SIGTERM save a checkpoint), and a finished run whose
  * configuration has not changed is not retrained. `--fresh` starts every run from scratch; `--seed N`
- * (default 42) seeds the three training runs (the data set and the region CNN keep theirs).
+ * (default 42) seeds the three training runs (the data set and the region CNN keep theirs). Which schedule
+ * is faster end to end depends on the machine: compare `wallSeconds` in `out/demo/run.json` after
+ * `npm run demo -- --fresh --schedule concurrent` and `npm run demo -- --fresh --schedule sequential`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +29,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CheckpointStore, GracefulStop, initBackend, signalExitCode } from '@caption/core';
-import { createProgress, type ProgressReporter, readCocoTalk } from '@caption/data-coco';
+import { readCocoTalk } from '@caption/data-coco';
 import {
   type AnyFactory,
   type CaptionResult,
@@ -32,27 +37,20 @@ import {
   evalOptionParser,
   kebabCase,
   runEval,
-  runPrepro,
   runTraining,
   SCORE_KEYS,
   trainOptionParser,
   type TrainOptions,
   writeReport,
-  preproOptionParser,
 } from '@caption/example-common';
-import { extractRegionFeatures, FEATURE_FOLDERS, generateShapes } from '@caption/example-shapes';
 import { showTellFactory } from '@caption/example-show-tell';
 import { type CocoScoreName, readReferences } from '@caption/metrics';
 import { type PipelineSummary, pipelineEnvironment, type RetrievalSummary } from '@caption/example-clipcap';
+import { DEMO_DATA, DEMO_DIRS, prepareDemoData } from './demo-data';
 import { aoaFactory } from './factory';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '..', '..', '..');
-const configDir = resolve(here, '..', 'configs');
-const outDir = join(repoRoot, 'out', 'demo');
-const shapesDir = join(repoRoot, 'out', 'shapes');
-const dataDir = join(outDir, 'data');
-const runsDir = join(outDir, 'runs');
+const { repoRoot, configs: configDir, out: outDir, runs: runsDir } = DEMO_DIRS;
 const clipcapDir = join(outDir, 'clipcap');
 /** The CLIP + GPT rows of the table and of `results.json` (the other members of the ensemble are in clipcap/). */
 const CLIPCAP_ROWS = ['clipcap', 'clipcap-zh', 'clipcap-ensemble'];
@@ -60,6 +58,7 @@ const args = parseArgs({
   options: {
     seed: { type: 'string' },
     fresh: { type: 'boolean', default: false },
+    schedule: { type: 'string', default: 'concurrent' },
   },
 }).values;
 const fresh = args.fresh === true;
@@ -70,10 +69,16 @@ if (!Number.isInteger(seed) || seed < 0) {
   process.stderr.write(`demo: --seed must be a non-negative integer, got "${args.seed}"\n`);
   process.exit(2);
 }
+const schedule = args.schedule;
+if (schedule !== 'concurrent' && schedule !== 'sequential') {
+  process.stderr.write(`demo: --schedule must be concurrent or sequential, got "${schedule}"\n`);
+  process.exit(2);
+}
+// concurrent: Show-Tell's process and this one get one core each (the child inherits the setting)
+if (schedule === 'concurrent') process.env['CAPTION_WASM_THREADS'] = '1';
 const factories: AnyFactory[] = [aoaFactory as AnyFactory, showTellFactory as AnyFactory];
 
-/** Demo data sizes (images per split), the CNN's training epochs and the seed of everything. */
-const DATA = { train: 3000, val: 250, test: 500, seed: 1, cnnEpochs: 2 };
+const DATA = DEMO_DATA;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 /** Wall seconds of each stage this process ran (a cached stage is absent). */
@@ -81,27 +86,6 @@ const stageSeconds: Record<string, number> = {};
 const started = performance.now();
 const loadAtStart = loadavg();
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
-
-/** Progress of a staged long job: one bar (or line series) per stage. */
-function stagedProgress(): { update(stage: string, done: number, total: number): void; stop(): void } {
-  let current: { stage: string; bar: ProgressReporter; done: number } | null = null;
-  return {
-    update(stage, done, total) {
-      if (current?.stage !== stage) {
-        current?.bar.stop();
-        current = { stage, bar: createProgress(stage, total), done: 0 };
-      }
-      while (current.done < done) {
-        current.bar.tick();
-        current.done += 1;
-      }
-    },
-    stop() {
-      current?.bar.stop();
-      current = null;
-    },
-  };
-}
 
 /** Reads the shared METEOR data beside the repository when nothing else was configured. */
 function meteorDataFolder(): string | null {
@@ -178,16 +162,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** Runs one training stage in this process, unless it is done already; true when it trained. */
+/** Runs one training stage in this process, unless it is done already; `trained` when it trained. */
 async function train(
   name: string,
   config: string,
   paths: Record<string, unknown>,
   upstreamTrained = false,
-): Promise<boolean> {
+): Promise<{ trained: boolean; values: TrainOptions }> {
   const stageStarted = performance.now();
   const { values, done } = planStage(name, config, paths, upstreamTrained);
-  if (done) return false;
+  if (done) return { trained: false, values };
   log(`\n== ${name}: training (${config}, seed ${values.seed}) [${elapsed()}]`);
   trainingHere = true;
   await runTraining(values, factories, { log, exitOnStop: false, stop });
@@ -195,7 +179,7 @@ async function train(
   // a stop that came during the stage (the loop saved and returned), or after its last step
   if (stopSignal !== null) await exitStopped(stopSignal.signal);
   stageSeconds[name] = (performance.now() - stageStarted) / 1000;
-  return true;
+  return { trained: true, values };
 }
 
 /**
@@ -279,119 +263,57 @@ function trainInChild(
 
 async function main(): Promise<void> {
   const backend = await initBackend('auto', { log });
-  log(`demo: ${cpus().length} CPU cores, Node ${process.version}; backend ${backend.description}`);
+  log(
+    `demo: ${cpus().length} CPU cores, Node ${process.version}; backend ${backend.description}; schedule ${schedule}`,
+  );
 
   const dataStarted = performance.now();
-  log(`\n== shapes data set (${DATA.train} / ${DATA.val} / ${DATA.test} images) [${elapsed()}]`);
-  const progress = stagedProgress();
-  const shapes = await generateShapes({
-    outDir: shapesDir,
-    train: DATA.train,
-    val: DATA.val,
-    test: DATA.test,
-    seed: DATA.seed,
-    onProgress: (p) => progress.update(p.stage, p.done, p.total),
-  });
-  // the Chinese captions of the same images (CLIP + GPT, Chinese), made now so that manifest.json is stable
-  const shapesZh = await generateShapes({
-    outDir: shapesDir,
-    train: DATA.train,
-    val: DATA.val,
-    test: DATA.test,
-    seed: DATA.seed,
-    language: 'zh',
-    onProgress: (p) => progress.update(`${p.stage} (zh)`, p.done, p.total),
-  });
-  progress.stop();
-  log(
-    `shapes: ${shapes.cached.images ? 'cached' : 'generated'} in ${shapes.outDir} (Chinese captions ${shapesZh.cached.captions ? 'cached' : 'generated'})`,
-  );
-  const features = await extractRegionFeatures({
-    dataDir: shapes.outDir,
-    backend: backend.kind,
-    epochs: DATA.cnnEpochs,
-    seed: DATA.seed,
-    onProgress: (p) => progress.update(p.stage, p.done, p.total),
-  });
-  progress.stop();
+  const {
+    shapes,
+    features,
+    cocotalk,
+    paths: dataPaths,
+  } = await prepareDemoData({ backend: backend.kind, log, elapsed });
   const acc = features.accuracy;
-  log(
-    `region CNN (held-out ` +
-      `crops: ` +
-      `shape ${(100 * acc.shape).toFixed(1)} %, colour ${(100 * acc.color).toFixed(1)} %, size ${(100 * acc.size).toFixed(1)} %); features ${features.cached ? 'cached' : 'extracted'}, ${features.featureDim}-d`,
-  );
-
-  log(`\n== prepro [${elapsed()}]`);
-  const cocotalk = join(dataDir, 'cocotalk.json');
-  const datasetStamp = `${shapes.datasetPath}:${readFileSync(join(shapes.outDir, 'manifest.json'), 'utf8').length}:${JSON.stringify(shapes.counts)}`;
-  const stampFile = join(dataDir, 'prepro-source.txt');
-  if (!existsSync(cocotalk) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== datasetStamp) {
-    const size = JSON.parse(readFileSync(join(shapes.outDir, 'scenes.json'), 'utf8')) as {
-      imageSize: number;
-      images: Array<{ id: number }>;
-    };
-    const imageSizes = new Map(
-      size.images.map((im) => [im.id, { width: size.imageSize, height: size.imageSize }] as const),
-    );
-    const { values } = preproOptionParser.parse({
-      defaults: {
-        inputJson: shapes.datasetPath,
-        outputJson: cocotalk,
-        outputH5: join(dataDir, 'cocotalk'),
-        outputPkl: join(dataDir, 'shapes-train'),
-      },
-    });
-    await runPrepro(values, { log, imageSizes });
-    writeFileSync(stampFile, datasetStamp);
-  } else {
-    log(`prepro: cached in ${dataDir}`);
-  }
-
-  const paths = {
-    inputJson: cocotalk,
-    inputLabelH5: join(dataDir, 'cocotalk_label.h5'),
-    inputAttDir: join(shapes.outDir, FEATURE_FOLDERS.att),
-    inputFcDir: join(shapes.outDir, FEATURE_FOLDERS.fc),
-    inputBoxDir: join(shapes.outDir, FEATURE_FOLDERS.box),
-    referenceJson: shapes.datasetPath,
-    cachedTokens: join(dataDir, 'shapes-train-idxs'),
-    fcFeatSize: features.featureDim,
-    attFeatSize: features.featureDim,
-    meteorData: meteorDataFolder(),
-    seed,
-  };
+  const paths = { ...dataPaths, meteorData: meteorDataFolder(), seed };
   stageSeconds.data = (performance.now() - dataStarted) / 1000;
-  // CLIP + GPT (examples/clipcap `pipeline`: two CLIPs, four captioners, its own two processes) beside the others
-  const clipcap = runInChild(
-    'clipcap',
-    join(repoRoot, 'examples', 'clipcap', 'src', 'cli.ts'),
-    [
-      'pipeline',
-      ...['--data-dir', shapesDir, '--out-dir', clipcapDir, '--seed', String(seed), '--backend', backend.kind],
-      ...[
-        '--train',
-        String(DATA.train),
-        '--val',
-        String(DATA.val),
-        '--test',
-        String(DATA.test),
-        '--fresh',
-        String(fresh),
+  // CLIP + GPT (examples/clipcap `pipeline`: two CLIPs, four captioners) in a child process: from now on, beside the
+  // others, two training processes at a time (concurrent: one wasm thread each, inherited); or after them (below)
+  const runClipcap = (jobs: number): ReturnType<typeof runInChild> =>
+    runInChild(
+      'clipcap',
+      join(repoRoot, 'examples', 'clipcap', 'src', 'cli.ts'),
+      [
+        'pipeline',
+        ...['--data-dir', DEMO_DIRS.shapes, '--out-dir', clipcapDir, '--seed', String(seed), '--jobs', String(jobs)],
+        ...['--backend', backend.kind, '--fresh', String(fresh)],
+        ...['--train', String(DATA.train), '--val', String(DATA.val), '--test', String(DATA.test)],
+        ...(paths.meteorData === null ? [] : ['--meteor-data', paths.meteorData]),
       ],
-      ...(paths.meteorData === null ? [] : ['--meteor-data', paths.meteorData]),
-    ],
-    'CLIP + GPT: CLIP pre-training (en, zh), captioners, ensemble, evaluation',
+      'CLIP + GPT: CLIP pre-training (en, zh), captioners, ensemble, evaluation',
+    );
+  const clipcapConcurrent = schedule === 'concurrent' ? runClipcap(2) : null;
+  // concurrent: Show-Tell in a second process (the machine's second core) while AoANet trains here;
+  // sequential: the three here, one after the other, on every core
+  const showTell = schedule === 'concurrent' ? trainInChild('show-tell', 'shapes-show-tell.yaml', paths) : null;
+  const xe = await train('aoanet-xe', 'shapes-aoanet-xe.yaml', paths);
+  await train(
+    'aoanet-scst',
+    'shapes-aoanet-scst.yaml',
+    { ...paths, startFrom: join(runsDir, 'aoanet-xe') },
+    xe.trained,
   );
-  // Show-Tell in a second process (the machine's second core) while AoANet trains here
-  const showTell = trainInChild('show-tell', 'shapes-show-tell.yaml', paths);
-  const xeTrained = await train('aoanet-xe', 'shapes-aoanet-xe.yaml', paths);
-  await train('aoanet-scst', 'shapes-aoanet-scst.yaml', { ...paths, startFrom: join(runsDir, 'aoanet-xe') }, xeTrained);
-  if (children.size > 0) log(`\n== waiting for show-tell [${elapsed()}]`);
-  await showTell.finished;
-  if (children.size > 0) log(`\n== waiting for clipcap (${clipcap.logFile}) [${elapsed()}]`);
-  await clipcap.finished;
+  let stShowTell: TrainOptions;
+  if (showTell === null) {
+    stShowTell = (await train('show-tell', 'shapes-show-tell.yaml', paths)).values;
+  } else {
+    if (children.size > 0) log(`\n== waiting for show-tell [${elapsed()}]`);
+    await showTell.finished;
+    stShowTell = showTell.values;
+  }
+  if (clipcapConcurrent !== null && children.size > 0) log(`\n== waiting for clipcap [${elapsed()}]`);
+  await (clipcapConcurrent ?? runClipcap(1)).finished;
   const clipcapSummary = JSON.parse(readFileSync(join(clipcapDir, 'summary.json'), 'utf8')) as PipelineSummary;
-  const stShowTell = showTell.values;
 
   const evalStarted = performance.now();
   log(`\n== evaluation on the test split [${elapsed()}]`);
@@ -456,6 +378,7 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     loadAverage: { start: loadAtStart, end: loadavg() },
     backend: backend.description,
+    schedule,
     wallSeconds: wall,
     stageSeconds,
     seed,
@@ -504,8 +427,7 @@ async function main(): Promise<void> {
       ['wall time (whole demo)', `${wall.toFixed(0)} s`],
       [
         'data',
-        `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions ` +
-          `each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
+        `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
       ],
       ['METEOR', meteorNote],
       ...pipelineEnvironment(clipcapSummary).filter(([k]) => !['date', 'machine', 'backend'].includes(k)),
@@ -526,8 +448,7 @@ async function main(): Promise<void> {
   const line = (r: string[]): string =>
     `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   process.stdout.write(
-    `\nTest split of the shapes data set (${DATA.test} images), scores from ` +
-      `@caption/metrics; backend ${backend.description}\n`,
+    `\nTest split of the shapes data set (${DATA.test} images), scores from @caption/metrics; backend ${backend.description}\n`,
   );
   process.stdout.write(
     `${line(rows[0] as string[])}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`,

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointStore, GracefulStop, parseSafetensors } from '@caption/core';
 import { DataFormatError } from '@caption/data-coco';
+import { expectSameBits } from '@caption/test-support';
 import {
   evalOptionParser,
   ExampleDataError,
@@ -38,14 +39,22 @@ interface ChildRun {
   output: string;
 }
 
-/** Runs `train` in a child process; `killAfter` sends SIGTERM once that text has been printed. */
-function trainChild(config: string, args: string[], killAfter?: RegExp): Promise<ChildRun> {
+/**
+ * Runs `train` in a child process; `killAfter` sends SIGTERM once that text has been printed; `env` is
+ * added to this process's environment.
+ */
+function trainChild(
+  config: string,
+  args: string[],
+  killAfter?: RegExp,
+  env: Record<string, string> = {},
+): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
     // node itself with tsx's loader (not the tsx CLI, which relays signals through a parent process)
     const child: ChildProcess = spawn(
       process.execPath,
       ['--import', 'tsx', cli, 'train', '--config', config, ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     let output = '';
     let killed = false;
@@ -124,6 +133,33 @@ describe('train (tiny AoANet, XE then self-critical)', () => {
     expect(b.history).toEqual(a.history);
     expect(Object.keys(b.weights).length).toBeGreaterThan(10);
     expect(b.weights).toEqual(a.weights); // bit for bit: toEqual compares the float values exactly
+  });
+
+  it('trains bit for bit the same on one wasm thread and on two (every product split), XE then self-critical', async () => {
+    const config = (name: string): string => {
+      const file = join(data.root, `${name}.yaml`);
+      writeFileSync(file, stringify(tinyTrainOptions(data, join(data.root, name))));
+      return file;
+    };
+    const one = await trainChild(config('threads-1'), [], undefined, { CAPTION_WASM_THREADS: '1' });
+    expect(one.code, one.output).toBe(0);
+    expect(one.output).toContain('backend: wasm (XNNPACK, SIMD, 1 thread)');
+    const two = await trainChild(config('threads-2'), [], undefined, {
+      CAPTION_WASM_THREADS: '2',
+      CAPTION_WASM_SPLIT_ALL: '1',
+    });
+    expect(two.code, two.output).toBe(0);
+    expect(two.output).toContain('backend: wasm (XNNPACK, SIMD, 2 threads)');
+    expect(two.output).toMatch(/validation epoch 3 \(scst/);
+    const a = finalState(join(data.root, 'threads-1'));
+    const b = finalState(join(data.root, 'threads-2'));
+    expect(b.step).toBe(a.step);
+    expect(b.validation).toEqual(a.validation);
+    expect(b.history).toEqual(a.history);
+    expect(Object.keys(b.weights).sort()).toEqual(Object.keys(a.weights).sort());
+    for (const [name, values] of Object.entries(a.weights)) {
+      expectSameBits(Float32Array.from(b.weights[name] as number[]), Float32Array.from(values), name);
+    }
   });
 
   it('a startFrom run resumed with --resume still competes with the startFrom best score (loadBestScore 1), as an uninterrupted one does', async () => {

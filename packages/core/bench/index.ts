@@ -4,8 +4,8 @@
  * achieved GFLOP/s, and that as a fraction of the same backend's 1024³ matmul rate measured in the same
  * run.
  *
- * Options: --backends=wasm,cpu (default: every available one) --steps=N (timed steps after one warm-up,
- * default 5; 2 on cpu) --cpu-batch=N (cpu runs the same model at this batch, default 5) --unfused (also
+ * Options: --backends=wasm,cpu (default: every available one) --threads=N (wasm threads; default
+ * initBackend's: the machine's cores) --steps=N (timed steps after one warm-up, default 5; 2 on cpu) --cpu-batch=N (cpu runs the same model at this batch, default 5) --unfused (also
  * time the model written with plain tfjs ops and Adam as op-by-op tfjs ops) --profile (per-kernel time
  * of one step).
  */
@@ -20,6 +20,7 @@ import { BenchCaptioner, FULL_CONFIG, stepFlops, type CaptionerConfig } from './
 
 interface Options {
   backends: ResolvedBackendKind[] | null;
+  threads: number | undefined;
   steps: number | null;
   cpuBatch: number;
   unfused: boolean;
@@ -27,11 +28,19 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { backends: null, steps: null, cpuBatch: 5, unfused: false, profile: false };
+  const options: Options = {
+    backends: null,
+    threads: undefined,
+    steps: null,
+    cpuBatch: 5,
+    unfused: false,
+    profile: false,
+  };
   for (const arg of argv) {
     const [key, value] = arg.split('=', 2) as [string, string | undefined];
     if (key === '--backends' && value) options.backends = value.split(',') as ResolvedBackendKind[];
     else if (key === '--steps' && value) options.steps = Number(value);
+    else if (key === '--threads' && value) options.threads = Number(value);
     else if (key === '--cpu-batch' && value) options.cpuBatch = Number(value);
     else if (key === '--profile') options.profile = true;
     else if (key === '--unfused') options.unfused = true;
@@ -261,12 +270,12 @@ async function main(): Promise<void> {
   const kinds = options.backends ?? (await availableBackends());
   const rows: string[] = [];
   for (const kind of kinds) {
-    await initBackend(kind);
+    const info = await initBackend(kind, { threads: options.threads });
     const config = kind === 'cpu' ? { ...FULL_CONFIG, batch: options.cpuBatch } : FULL_CONFIG;
     const steps = options.steps ?? (kind === 'cpu' ? 2 : 5);
     for (const fused of options.unfused ? [true, false] : [true]) {
       const row = formatRow(
-        `${kind}${fused ? '' : ' unfused'}`,
+        `${info.description}${fused ? '' : ' unfused'}`,
         config,
         steps,
         await trainSteps(config, steps, kind === 'cpu' ? 1 : 3, fused, options.profile),

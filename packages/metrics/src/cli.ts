@@ -13,6 +13,7 @@
  * the file, the image id and the field.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import cliProgress from 'cli-progress';
@@ -20,9 +21,22 @@ import { Command, Option } from 'commander';
 import packageJson from '../package.json';
 import { evaluateCoco, type EvaluateCocoOptions } from './coco-files';
 import { MetricsInputError } from './errors';
-import type { EmptyCandidatePolicy, EvaluationProgress, EvaluationResult, TokenizerName } from './evaluate';
+import type {
+  CaptionTokenizer,
+  EmptyCandidatePolicy,
+  EvaluationProgress,
+  EvaluationResult,
+  TokenizerName,
+} from './evaluate';
 import { METRIC_FAMILIES, METRIC_NAMES, familyUnavailableReason } from './metric-families';
+import { ptbTokenizeParallel } from './tokenizer/ptb-parallel';
 import type { MetricName } from './types';
+
+/** The PTB tokenizer on the machine's cores (same output as on one). */
+const ptbOnEveryCore: CaptionTokenizer = Object.assign(
+  (captions: Record<string, readonly string[]>) => ptbTokenizeParallel(captions, availableParallelism()),
+  { tokenizerName: 'ptb' },
+);
 
 /** Parsed command-line options. */
 interface CliOptions {
@@ -172,8 +186,10 @@ function readJsonFile(file: string): unknown {
       throw new MetricsInputError(`not valid gzip: ${(error as Error).message}`, { file }, { cause: error });
     }
   }
+  // a UTF-8 byte order mark is skipped in the bytes (not by copying the decoded text)
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   try {
-    return JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+    return JSON.parse(bytes.toString('utf8', start));
   } catch (error) {
     throw new MetricsInputError(`invalid JSON: ${(error as Error).message}`, { file }, { cause: error });
   }
@@ -256,7 +272,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const results = readJsonFile(options.results);
     const evaluateOptions: EvaluateCocoOptions = {
       metrics: parseMetrics(options.metrics),
-      tokenize: options.tokenize,
+      tokenize: options.tokenize === 'ptb' ? ptbOnEveryCore : options.tokenize,
       split: options.split,
       missingCandidates: options.requireAll === true ? 'error' : 'skip',
       emptyCandidates: options.emptyCaptions,

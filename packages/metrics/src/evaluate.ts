@@ -24,9 +24,13 @@ import { checkImageIdKey, describeType } from './validate';
 
 /**
  * A tokenizer over all captions at once: image id → captions in, image id → space-joined token strings out
- * (same ids, same number of captions each). `ptbTokenize` has this shape.
+ * (same ids, same number of captions each), or a promise of them. `ptbTokenize` has this shape. A function
+ * that computes what a named tokenizer computes (the PTB tokenizer on several threads, as `caption-eval`
+ * runs it) says so in `tokenizerName`, and messages name that tokenizer.
  */
-export type CaptionTokenizer = (captions: Record<string, readonly string[]>) => Record<string, string[]>;
+export type CaptionTokenizer = ((
+  captions: Record<string, readonly string[]>,
+) => Record<string, string[]> | Promise<Record<string, string[]>>) & { tokenizerName?: string };
 
 /**
  * Tokenizers by name: `ptb` (coco-caption's PTBTokenizer + punctuation removal), `none` (pre-tokenized), and
@@ -201,8 +205,8 @@ export async function evaluate(
   const refsToTokenize = sameKeys(referenceIds, imageIds)
     ? refs
     : mapToRecord(imageIds, (id) => refs[id] as readonly string[]);
-  const tokenizedRefs: TokenizedRefs = tokenizer(refsToTokenize);
-  const tokenizedCandLists = tokenizer(mapToRecord(imageIds, (id) => [cands[id] as string]));
+  const tokenizedRefs: TokenizedRefs = await tokenizer(refsToTokenize);
+  const tokenizedCandLists = await tokenizer(mapToRecord(imageIds, (id) => [cands[id] as string]));
   const emptyCandidateIds: string[] = [];
   // The built-in tokenizers keep ids, counts and types by construction; a tokenizer function given as an
   // option is checked, since a wrong count would shift captions between images without any error.
@@ -311,8 +315,8 @@ const SCORE_ZERO_HINT =
 /** The error for candidates that tokenize to nothing: names the first (file, id, field, text) and the count. */
 function emptyCandidateError(ids: readonly string[], cands: RawCands, options: EvaluateOptions): MetricsInputError {
   const id = ids[0] as string;
-  const tokenizer =
-    typeof options.tokenize === 'function' ? 'the tokenize function' : `tokenize: '${options.tokenize ?? 'ptb'}'`;
+  const name = typeof options.tokenize === 'function' ? options.tokenize.tokenizerName : (options.tokenize ?? 'ptb');
+  const tokenizer = name === undefined ? 'the tokenize function' : `tokenize: '${name}'`;
   const others = ids.length > 1 ? ` (${ids.length} candidates in all have no token; this is the first)` : '';
   return new MetricsInputError(
     `caption ${quoteCaption(cands[id] as string)} tokenizes to nothing (${tokenizer})${others}; ${SCORE_ZERO_HINT}`,

@@ -2,15 +2,16 @@
  * `npm run bench -w @caption/models-aoa`: AoANet at the reference's full size (train.sh: rnn 1024, 8 heads,
  * refiner, vocabulary 9,487; 10 images × 5 captions, 36 regions × 2048 features, labels of 8–16 words),
  * on the wasm backend: one XE training step, one self-critical step, greedy and beam-3 decoding per image,
- * each with its analytic matmul FLOPs and GFLOP/s, next to the PyTorch CPU timings of the same model
- * (../shared/data/aoanet-reference/timings.json, OpenBLAS 2 threads).
+ * each with its analytic matmul FLOPs and GFLOP/s. The same measurements of the PyTorch reference, run
+ * beside it on the same machine, are `npm run bench:pytorch` (bench/pytorch.ts).
  *
  * Options: --runs=N timed runs after one warm-up (default 3) --only=xe,scst,greedy,beam --backend=wasm|cpu
- * --scst-micro-batches=N (default 1; N > 1 accumulates the SCST gradients over N groups of images, for inputs
- * whose whole-batch step would not fit into the 4 GiB wasm heap, e.g. 100 regions per image)
+ * --threads=N (wasm threads; default: initBackend's, the machine's cores) --json=FILE (also write the
+ * results as JSON) --scst-micro-batches=N (default 1; N > 1 accumulates the SCST gradients over N groups of
+ * images, for inputs whose whole-batch step would not fit into the 4 GiB wasm heap, e.g. 100 regions per image)
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam,
@@ -24,10 +25,10 @@ import {
   selfCriticalLoss,
   type ResolvedBackendKind,
 } from '@caption/core';
-import { formatMs, loadAverageText, markdownTable, median, timed, type Timed } from '@caption/bench-support';
-import { sharedDataDir } from '@caption/test-support';
+import { formatMs, loadAverageText, markdownTable, median, timed } from '@caption/bench-support';
 import { type AoAFeatures, AoAModel } from '../src/index';
 import { decodeFlops, teacherForcedFlops } from './flops';
+import type { BenchResult, BenchRow, Timing } from './results';
 
 const IMAGES = 10;
 const SEQ_PER_IMG = 5;
@@ -37,9 +38,11 @@ const MAX_LENGTH = 20;
 
 interface Options {
   runs: number;
-  /**
-   * SCST gradient accumulation over this many groups of images (default 1: the whole batch peaks at ~3.3 GiB of heap).
-   */
+  /** wasm threads (undefined: initBackend's default) */
+  threads: number | undefined;
+  /** where to write the results as JSON */
+  json: string | null;
+  /** SCST gradient accumulation over this many groups of images (default 1: the whole batch peaks at ~3.3 GiB of heap). */
   scstMicroBatches: number;
   only: Set<string>;
   backend: ResolvedBackendKind;
@@ -48,6 +51,8 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const options: Options = {
     runs: 3,
+    threads: undefined,
+    json: null,
     scstMicroBatches: 1,
     only: new Set(['xe', 'scst', 'greedy', 'beam']),
     backend: 'wasm',
@@ -58,35 +63,14 @@ function parseOptions(argv: string[]): Options {
     else if (key === '--only' && value) options.only = new Set(value.split(','));
     else if (key === '--backend' && value) options.backend = value as ResolvedBackendKind;
     else if (key === '--scst-micro-batches' && value) options.scstMicroBatches = Number(value);
+    else if (key === '--threads' && value) options.threads = Number(value);
+    else if (key === '--json' && value) options.json = value;
     else
       throw new Error(
-        `unknown option ${arg} (known: --runs=N --only=xe,scst,greedy,beam ` +
-          `--backend=wasm|cpu --scst-micro-batches=1|2|5)`,
+        `unknown option ${arg} (known: --runs=N --only=xe,scst,greedy,beam --backend=wasm|cpu --threads=N --json=FILE --scst-micro-batches=1|2|5)`,
       );
   }
   return options;
-}
-
-/** Wall-clock and CPU milliseconds of one run. */
-type Timing = Pick<Timed<unknown>, 'wallMs' | 'cpuMs'>;
-
-interface Row {
-  name: string;
-  /** per run, already divided by `divisor` */
-  runs: Timing[];
-  flops: number;
-  referenceMs: number | null;
-  note: string;
-}
-
-/** PyTorch timings (OpenBLAS, 2 threads) from the shared fixture folder, when present. */
-function referenceTimings(): Record<string, number> | null {
-  const path = join(sharedDataDir(), 'aoanet-reference', 'timings.json');
-  if (!existsSync(path)) return null;
-  const all = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { results: Record<string, { median: number }> }>;
-  const openblas = all['debian-python3-torch_openblas-pthread'];
-  if (openblas === undefined) return null;
-  return Object.fromEntries(Object.entries(openblas.results).map(([k, v]) => [k, v.median]));
 }
 
 /** Uniform [0, 1) region features (as the reference timing) and labels of 8–16 words, one of them 16. */
@@ -110,8 +94,8 @@ function makeInputs(rng: Random, vocab: number): { features: AoAFeatures; labels
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const info = await initBackend(options.backend, { quiet: true });
-  const reference = referenceTimings();
+  const loadAtStart = loadavg();
+  const info = await initBackend(options.backend, { quiet: true, threads: options.threads });
   const rng = new Random(2024);
   const built = timed(() => AoAModel.fromReferenceOptions({ vocabSize: 9487 }, { rng }));
   const model = built.value;
@@ -131,7 +115,7 @@ async function main(): Promise<void> {
   const target = tf.slice(labels, [0, 1], [rows, LABEL_WIDTH - 1]);
   const targetMask = tf.slice(masks, [0, 1], [rows, LABEL_WIDTH - 1]);
   const optimizer = new Adam(model, { learningRate: 2e-4 });
-  const results: Row[] = [];
+  const results: BenchRow[] = [];
   const steps = LABEL_WIDTH - 1; // the longest caption has 16 words: 17 steps run
   const memory = () => {
     const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength;
@@ -170,10 +154,10 @@ async function main(): Promise<void> {
     };
     const f = teacherForcedFlops(c, { images: IMAGES, rows, steps, regions: REGIONS });
     results.push({
+      key: 'xe_train_step_ms',
       name: 'XE step (label smoothing 0.2, fwd + bwd, clip 0.1, Adam)',
       runs: repeat('XE step', xeStep),
       flops: f.forward + f.backward,
-      referenceMs: reference?.xe_train_step_ms ?? null,
       note: `${rows} captions, ${steps} steps`,
     });
   }
@@ -232,12 +216,10 @@ async function main(): Promise<void> {
       sampled.forward +
       sampled.backward;
     results.push({
-      name:
-        `SCST step (greedy baseline + ` +
-        `5 samples/image + fwd/bwd${parts > 1 ? ` in ${parts} micro-batches` : ''}, clip, Adam)`,
+      key: 'self_critical_step_ms',
+      name: `SCST step (greedy baseline + 5 samples/image + fwd/bwd${parts > 1 ? ` in ${parts} micro-batches` : ''}, clip, Adam)`,
       runs,
       flops,
-      referenceMs: reference?.self_critical_step_ms ?? null,
       note: `greedy ${greedySteps} steps, samples ${sampledSteps} steps`,
     });
   }
@@ -249,10 +231,10 @@ async function main(): Promise<void> {
       greedySteps = stepsRun(greedyDecode(model, features, { maxLength: MAX_LENGTH }).tokens, IMAGES, MAX_LENGTH);
     });
     results.push({
+      key: 'greedy_decode_ms_per_image_batch10',
       name: 'greedy decode, per image (batch of 10)',
       runs: runs.map((t) => ({ wallMs: t.wallMs / IMAGES, cpuMs: t.cpuMs / IMAGES })),
       flops: decodeFlops(c, { images: IMAGES, rows: IMAGES, steps: greedySteps, regions: REGIONS }) / IMAGES,
-      referenceMs: reference?.greedy_decode_ms_per_image_batch10 ?? null,
       note: `${greedySteps} steps`,
     });
   }
@@ -261,10 +243,10 @@ async function main(): Promise<void> {
     model.eval();
     const runs = repeat('beam-3', () => void beamSearch(model, features, { beamSize: 3, maxLength: MAX_LENGTH }));
     results.push({
+      key: 'beam3_decode_ms_per_image_batch10',
       name: 'beam search (3), per image (batch of 10)',
       runs: runs.map((t) => ({ wallMs: t.wallMs / IMAGES, cpuMs: t.cpuMs / IMAGES })),
       flops: decodeFlops(c, { images: IMAGES, rows: 3 * IMAGES, steps: MAX_LENGTH, regions: REGIONS }) / IMAGES,
-      referenceMs: reference?.beam3_decode_ms_per_image_batch10 ?? null,
       note: `${MAX_LENGTH} steps`,
     });
   }
@@ -280,17 +262,12 @@ async function main(): Promise<void> {
     'GFLOP (analytic)',
     'GFLOP/s wall',
     'GFLOP/s cpu',
-    'PyTorch CPU (OpenBLAS, 2 thr.)',
-    'PyTorch / this (wall)',
-    'PyTorch / this (cpu)',
     'notes',
   ];
   const rowsOut = results.map((r) => {
     const wall = median(r.runs.map((t) => t.wallMs));
     const cpu = median(r.runs.map((t) => t.cpuMs));
     const gflop = r.flops / 1e9;
-    const ref = r.referenceMs === null ? '–' : formatMs(r.referenceMs);
-    const ratio = (ms: number) => (r.referenceMs === null ? '–' : `${(r.referenceMs / ms).toFixed(2)}×`);
     return [
       r.name,
       formatMs(wall),
@@ -298,13 +275,21 @@ async function main(): Promise<void> {
       gflop.toFixed(1),
       (gflop / (wall / 1000)).toFixed(1),
       (gflop / (cpu / 1000)).toFixed(1),
-      ref,
-      ratio(wall),
-      ratio(cpu),
       r.note,
     ];
   });
   console.log(markdownTable(header, rowsOut));
+  if (options.json !== null) {
+    const out: BenchResult = {
+      date: new Date().toISOString(),
+      backend: info.description,
+      threads: info.threads,
+      runs: options.runs,
+      loadAverage: { start: loadAtStart, end: loadavg() },
+      rows: results,
+    };
+    writeFileSync(options.json, `${JSON.stringify(out, null, 2)}\n`);
+  }
   tf.dispose([features.att, labels, masks, target, targetMask]);
   optimizer.dispose?.();
   model.dispose();

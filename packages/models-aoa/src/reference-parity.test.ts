@@ -6,19 +6,22 @@
  * - the small model end to end (`model-small.*`), built from the options recorded in its JSON: the
  *   prepared features, teacher-forced log-probs, the label-smoothed and plain XE losses and gradients,
  *   the self-critical loss and gradients, greedy and beam-3 decodes through core's decoders.
- * Any folder of the same layout (another option set) is checked the same way.
+ * Any folder of the same layout (another option set) is checked the same way. Every check runs on two wasm
+ * threads with every product split over them (the small model's products are below the size that is split
+ * otherwise), then on one thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   beamSearch,
   greedyDecode,
+  initBackend,
   labelSmoothingLoss,
   type Module,
   selfCriticalLoss,
   sequenceCrossEntropy,
   tokenLogprobs,
 } from '@caption/core';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AoAModel, type AoAFeatures } from './aoa-model';
 import { camelCaseOptions } from './config';
 import { AoADecoderCore } from './decoder-core';
@@ -109,110 +112,112 @@ function ctorArgs(ctor: string): Record<string, number> {
   return Object.fromEntries([...ctor.matchAll(/(\w+)=([\d.]+)/g)].map((m) => [m[1] as string, Number(m[2])]));
 }
 
-describeWithReference(
-  'AoANet reference parity: AoA layers (layers.safetensors)',
-  ['layers.safetensors', 'layers.json'],
-  () => {
-    let fx: Fixture;
-    let json: LayersJson;
-    beforeAll(() => {
-      fx = readFixture('layers.safetensors');
-      json = readReferenceJson<LayersJson>('layers.json');
-    });
-    const refinerOptions = (name: string) => {
-      const o = json.cases[name]?.config.opt as Record<string, number>;
-      return {
-        modelDim: o.rnn_size as number,
-        numHeads: o.num_heads as number,
-        scale: o.multi_head_scale as number,
-        refineAoa: o.refine_aoa === 1,
-        useFf: o.use_ff === 1,
-        dropoutAoa: o.dropout_aoa as number,
+function describeLayerParity(): void {
+  describeWithReference(
+    'AoANet reference parity: AoA layers (layers.safetensors)',
+    ['layers.safetensors', 'layers.json'],
+    () => {
+      let fx: Fixture;
+      let json: LayersJson;
+      beforeAll(() => {
+        fx = readFixture('layers.safetensors');
+        json = readReferenceJson<LayersJson>('layers.json');
+      });
+      const refinerOptions = (name: string) => {
+        const o = json.cases[name]?.config.opt as Record<string, number>;
+        return {
+          modelDim: o.rnn_size as number,
+          numHeads: o.num_heads as number,
+          scale: o.multi_head_scale as number,
+          refineAoa: o.refine_aoa === 1,
+          useFf: o.use_ff === 1,
+          dropoutAoa: o.dropout_aoa as number,
+        };
       };
-    };
 
-    it('mhda_refiner: projected q/k/v, AoA gate on [v̂; q], masks 6/4/2', () => {
-      const a = ctorArgs(json.cases.mhda_refiner?.config.ctor as string);
-      const att = new MultiHeadedDotAttention({
-        modelDim: a.d_model as number,
-        numHeads: a.h as number,
-        scale: a.scale as number,
-        projectKeyValue: a.project_k_v === 1,
-        doAoa: a.do_aoa === 1,
-        queryNorm: a.norm_q === 1 ? 'annotated' : 'none',
-        dropoutAoa: a.dropout_aoa as number,
+      it('mhda_refiner: projected q/k/v, AoA gate on [v̂; q], masks 6/4/2', () => {
+        const a = ctorArgs(json.cases.mhda_refiner?.config.ctor as string);
+        const att = new MultiHeadedDotAttention({
+          modelDim: a.d_model as number,
+          numHeads: a.h as number,
+          scale: a.scale as number,
+          projectKeyValue: a.project_k_v === 1,
+          doAoa: a.do_aoa === 1,
+          queryNorm: a.norm_q === 1 ? 'annotated' : 'none',
+          dropoutAoa: a.dropout_aoa as number,
+        });
+        const result = runLayerCase(
+          fx,
+          'mhda_refiner',
+          att,
+          ['query', 'key', 'value'],
+          ({ query, key, value, mask }) => ({
+            y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask),
+          }),
+        );
+        expectLayerCase(fx, json, 'mhda_refiner', result);
       });
-      const result = runLayerCase(
-        fx,
-        'mhda_refiner',
-        att,
-        ['query', 'key', 'value'],
-        ({ query, key, value, mask }) => ({
-          y: att.apply(query as tf.Tensor, key as tf.Tensor, value as tf.Tensor, mask),
-        }),
-      );
-      expectLayerCase(fx, json, 'mhda_refiner', result);
-    });
 
-    it('refiner_layer: x + AoA-MHA(LN(x)) (pre-norm residual)', () => {
-      const layer = new AoARefinerLayer(refinerOptions('refiner_layer'));
-      const result = runLayerCase(fx, 'refiner_layer', layer, ['x'], ({ x, mask }) => ({
-        y: layer.apply(x as tf.Tensor, mask),
-      }));
-      expectLayerCase(fx, json, 'refiner_layer', result);
-    });
-
-    it('refiner: 6 layers with independent weights, then LayerNorm', () => {
-      const refiner = new AoARefiner(refinerOptions('refiner'));
-      const result = runLayerCase(fx, 'refiner', refiner, ['x'], ({ x, mask }) => ({
-        y: refiner.apply(x as tf.Tensor, mask),
-      }));
-      expectLayerCase(fx, json, 'refiner', result);
-    });
-
-    it('decoder_core: LSTM over [xt; mean + ctx], LN query attention, AoA on raw h, state stacking', () => {
-      const o = json.cases.decoder_core?.config.opt as Record<string, number | string>;
-      const core = new AoADecoderCore({
-        inputEncodingSize: o.input_encoding_size as number,
-        rnnSize: o.rnn_size as number,
-        numHeads: o.num_heads as number,
-        multiHeadScale: o.multi_head_scale as number,
-        useMultiHead: o.use_multi_head as number,
-        attHidSize: 512,
-        decoderType: o.decoder_type as 'AoA',
-        dropProbLm: o.drop_prob_lm as number,
-        ctxDrop: o.ctx_drop === 1,
-        outRes: false,
+      it('refiner_layer: x + AoA-MHA(LN(x)) (pre-norm residual)', () => {
+        const layer = new AoARefinerLayer(refinerOptions('refiner_layer'));
+        const result = runLayerCase(fx, 'refiner_layer', layer, ['x'], ({ x, mask }) => ({
+          y: layer.apply(x as tf.Tensor, mask),
+        }));
+        expectLayerCase(fx, json, 'refiner_layer', result);
       });
-      const width = (o.rnn_size as number) * (o.multi_head_scale as number);
-      const result = runLayerCase(
-        fx,
-        'decoder_core',
-        core,
-        ['xt', 'mean_feats', 'p_att_feats', 'h_prev', 'c_prev'],
-        ({ xt, mean_feats, p_att_feats, h_prev, c_prev, mask }) => {
-          const [h0, ctx] = tf.unstack(h_prev as tf.Tensor) as [tf.Tensor, tf.Tensor];
-          const [c0, c1] = tf.unstack(c_prev as tf.Tensor) as [tf.Tensor, tf.Tensor];
-          const p = p_att_feats as tf.Tensor;
-          const [rows, regions] = p.shape as [number, number, number];
-          const memory = {
-            meanFeats: mean_feats as tf.Tensor,
-            values: tf.slice(p, [0, 0, 0], [rows, regions, width]),
-            keys: tf.slice(p, [0, 0, width], [rows, regions, width]),
-            mask: mask ?? null,
-          };
-          const next = core.apply(xt as tf.Tensor, memory, { hidden: h0, cell: c0, context: ctx, contextCell: null });
-          return {
-            output: next.output,
-            h: tf.stack([next.state.hidden, next.state.context]),
-            c: tf.stack([next.state.cell, c1]),
-          };
-        },
-      );
-      expectLayerCase(fx, json, 'decoder_core', result);
-    });
-  },
-);
+
+      it('refiner: 6 layers with independent weights, then LayerNorm', () => {
+        const refiner = new AoARefiner(refinerOptions('refiner'));
+        const result = runLayerCase(fx, 'refiner', refiner, ['x'], ({ x, mask }) => ({
+          y: refiner.apply(x as tf.Tensor, mask),
+        }));
+        expectLayerCase(fx, json, 'refiner', result);
+      });
+
+      it('decoder_core: LSTM over [xt; mean + ctx], LN query attention, AoA on raw h, state stacking', () => {
+        const o = json.cases.decoder_core?.config.opt as Record<string, number | string>;
+        const core = new AoADecoderCore({
+          inputEncodingSize: o.input_encoding_size as number,
+          rnnSize: o.rnn_size as number,
+          numHeads: o.num_heads as number,
+          multiHeadScale: o.multi_head_scale as number,
+          useMultiHead: o.use_multi_head as number,
+          attHidSize: 512,
+          decoderType: o.decoder_type as 'AoA',
+          dropProbLm: o.drop_prob_lm as number,
+          ctxDrop: o.ctx_drop === 1,
+          outRes: false,
+        });
+        const width = (o.rnn_size as number) * (o.multi_head_scale as number);
+        const result = runLayerCase(
+          fx,
+          'decoder_core',
+          core,
+          ['xt', 'mean_feats', 'p_att_feats', 'h_prev', 'c_prev'],
+          ({ xt, mean_feats, p_att_feats, h_prev, c_prev, mask }) => {
+            const [h0, ctx] = tf.unstack(h_prev as tf.Tensor) as [tf.Tensor, tf.Tensor];
+            const [c0, c1] = tf.unstack(c_prev as tf.Tensor) as [tf.Tensor, tf.Tensor];
+            const p = p_att_feats as tf.Tensor;
+            const [rows, regions] = p.shape as [number, number, number];
+            const memory = {
+              meanFeats: mean_feats as tf.Tensor,
+              values: tf.slice(p, [0, 0, 0], [rows, regions, width]),
+              keys: tf.slice(p, [0, 0, width], [rows, regions, width]),
+              mask: mask ?? null,
+            };
+            const next = core.apply(xt as tf.Tensor, memory, { hidden: h0, cell: c0, context: ctx, contextCell: null });
+            return {
+              output: next.output,
+              h: tf.stack([next.state.hidden, next.state.context]),
+              c: tf.stack([next.state.cell, c1]),
+            };
+          },
+        );
+        expectLayerCase(fx, json, 'decoder_core', result);
+      });
+    },
+  );
+}
 
 interface ModelJson {
   options: Record<string, unknown>;
@@ -421,6 +426,15 @@ function describeModelParity(folder: FixtureFolder): void {
   );
 }
 
-// The folder given by AOANET_REFERENCE_DIR (default: the shared fixtures), then the option sets committed here,
-// each gated on its own folder (the committed ones run without ../shared).
-for (const folder of [referenceFolder(), ...committedVariantFolders()]) describeModelParity(folder);
+for (const threads of [2, 1]) {
+  describe(`on ${threads} wasm thread${threads === 1 ? '' : 's'}`, () => {
+    beforeAll(async () => {
+      const info = await initBackend('wasm', { quiet: true, threads, splitAll: threads > 1 });
+      expect(info.threads).toBe(threads);
+    });
+    describeLayerParity();
+    // The folder given by AOANET_REFERENCE_DIR (default: the shared fixtures), then the option sets committed here,
+    // each gated on its own folder (the committed ones run without ../shared).
+    for (const folder of [referenceFolder(), ...committedVariantFolders()]) describeModelParity(folder);
+  });
+}

@@ -6,8 +6,8 @@
  * /usr/bin/python3 with torch) when torch and the reference sources (`--clipcap-src DIR` or `$CLIPCAP_SRC`, see that
  * script) are there; otherwise ours alone, saying what is missing. Medians; the load average before and after.
  *
- * Options: --runs=N (2) --tokens=N (20) --batches=1,32 --threads=1 (ours: wasm threads, one process each; the value
- * is passed to initBackend, the backend's own description says what ran) --torch-threads=1,2 --clipcap-src=DIR
+ * Options: --runs=N (2) --tokens=N (20) --batches=1,32 --threads=1,2 (ours: wasm threads, one process each; the
+ * value is passed to initBackend, the backend's own description says what ran) --torch-threads=1 --clipcap-src=DIR
  * --uncached=1,32 (batches timed without the cache) --python=/usr/bin/python3
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type InitBackendOptions, Random } from '@caption/core';
+import { initBackend, Random } from '@caption/core';
 import { formatMs, loadAverageText, markdownTable, median } from '@caption/bench-support';
 import { ClipCapDecoder, ClipCapModel, generateGreedy, GPT2_SMALL_CONFIG, VisionTransformer } from '../src/index';
 
@@ -45,7 +45,7 @@ interface Row {
 
 /** Our side, in this process (`--worker`): prints one JSON line. */
 async function worker(threads: number): Promise<void> {
-  const info = await initBackend('wasm', { quiet: true, threads } as InitBackendOptions & { threads: number });
+  const info = await initBackend('wasm', { quiet: true, threads });
   const rng = new Random(0);
   const visual = new VisionTransformer(
     { inputResolution: 224, patchSize: 32, width: 768, layers: 12, heads: 12, outputDim: 512 },
@@ -94,7 +94,7 @@ function lastJson<T>(stdout: string): T {
 async function main(): Promise<void> {
   const loadBefore = loadAverageText();
   const rows: Row[] = [];
-  for (const threads of numbers('threads', '1')) {
+  for (const threads of numbers('threads', '1,2')) {
     const child = spawnSync(
       process.execPath,
       [
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   )
     missing = `the reference sources are not given: --clipcap-src=DIR (or CLIPCAP_SRC) with CLIP_prefix_caption/, CLIP/, nanoGPT/ (rmokady/CLIP_prefix_caption, openai/CLIP, karpathy/nanoGPT)`;
   if (missing === null) {
-    for (const threads of numbers('torch-threads', '1,2')) {
+    for (const threads of numbers('torch-threads', '1')) {
       const py = spawnSync(
         python,
         [

@@ -165,6 +165,7 @@ export { isCi } from './ci';
 export {
   expectAllClose,
   maxAbsDiff,
+  expectSameBits,
   toleranceExcess,
   toleranceReport,
   type AllCloseOptions,

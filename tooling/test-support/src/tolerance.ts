@@ -132,3 +132,25 @@ export function expectAllClose(
     `${label}: element ${worst.index} is ${worst.actual}, expected ${worst.expected} (atol ${atol}, rtol ${rtol}; excess ${worst.excess})`,
   ).toBeLessThanOrEqual(0);
 }
+
+/**
+ * Asserts (vitest `expect`) that two float arrays hold the same bits (so `-0` ≠ `0`, and NaNs compare by
+ * payload); a failure names the first differing element and how many differ.
+ */
+export function expectSameBits(actual: Float32Array, expected: Float32Array, label = 'values'): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  expect(
+    count,
+    `${label}: ${count} of ${a.length} elements differ, first at ${first}: ${actual[first]} vs ${expected[first]}`,
+  ).toBe(0);
+}

@@ -129,13 +129,17 @@ describe('native backend detection', () => {
 describe('output of a fresh process', () => {
   it('names each backend once on stderr and never prints the "install tfjs-node" banner', () => {
     const script = fileURLToPath(new URL('./fixtures/fresh-process.ts', import.meta.url));
-    const run = spawnSync(process.execPath, [...SOURCE_CHILD_NODE_ARGS, script], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [...SOURCE_CHILD_NODE_ARGS, script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, CAPTION_WASM_THREADS: '2' },
+    });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('done cpu');
     const output = run.stdout + run.stderr;
     expect(output).not.toContain('Hi, looks like you are running TensorFlow.js in Node.js');
     expect(run.stderr.trim().split('\n')).toEqual([
-      '[@caption/core] backend: wasm (XNNPACK, SIMD, 1 thread)',
+      '[@caption/core] backend: wasm (XNNPACK, SIMD, 2 threads)',
       '[@caption/core] backend: cpu (pure JavaScript; slow, reference only)',
     ]);
   });

@@ -10,6 +10,9 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { simdKernels } from '../simd/simd-module';
+import { threadPool } from '../threads/backend-threads';
+import type { KernelCall } from '../threads/worker-pool';
+import { copyThreads } from './matmul/cost-model';
 import { asWasmBackend, heapF32, sizeOf } from './wasm-internals';
 
 /** Kernel name of the fused Adam update. */
@@ -112,25 +115,20 @@ const wasmKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   if (simd != null) {
     const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId).memoryOffset;
     const s = scalarsOf(a);
-    simd.adam(
-      at(p),
-      at(g),
-      at(m),
-      at(v),
-      at(outs[0]!),
-      at(outs[1]!),
-      at(outs[2]!),
-      sizeOf(p.shape),
-      s.stepSize,
-      s.bias2Sqrt,
-      s.epsilon,
-      s.beta1,
-      s.c1,
-      s.beta2,
-      s.c2,
-      s.keep,
-      s.l2,
-    );
+    const scalars = [s.stepSize, s.bias2Sqrt, s.epsilon, s.beta1, s.c1, s.beta2, s.c2, s.keep, s.l2];
+    const buffers = [p, g, m, v, outs[0]!, outs[1]!, outs[2]!].map(at);
+    const n = sizeOf(p.shape);
+    // elementwise: any split gives the same bits; on the backend's threads when large
+    const pool = threadPool(wasm);
+    const threads = pool == null ? 1 : copyThreads(n, Math.ceil(n / 1024), pool.size);
+    const calls: KernelCall[] = [];
+    for (let t = 0; t < threads; t++) {
+      const i0 = Math.floor((t * n) / threads / 4) * 4;
+      const i1 = t === threads - 1 ? n : Math.floor(((t + 1) * n) / threads / 4) * 4;
+      calls.push({ fn: 'adam', args: [...buffers.map((b) => b + 4 * i0), i1 - i0, ...scalars] });
+    }
+    if (pool != null && threads > 1) pool.run(calls, simd);
+    else (simd.adam as (...args: number[]) => void)(...calls[0]!.args);
     return outs;
   }
   const [outP, outM, outV] = outs.map((info) => heapF32(wasm, info)) as [Float32Array, Float32Array, Float32Array];

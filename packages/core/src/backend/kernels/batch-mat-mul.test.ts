@@ -1,7 +1,13 @@
 import * as tfc from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../random';
-import { DEFAULT_PACK_BUDGET, setPackBudget, transposedCopyCount } from './batch-mat-mul';
+import {
+  DEFAULT_PACK_BUDGET,
+  setGemmEngine,
+  setPackBudget,
+  transposedCopyCount,
+  type GemmEngine,
+} from './batch-mat-mul';
 import { isCaptionKernel } from './register';
 import { hostTidy, maxAbsDiff, runWithStockKernels, type HostTensor } from './reference';
 
@@ -60,6 +66,12 @@ async function compare(aBatch: number[], bBatch: number[], m: number, k: number,
   for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i]!, reference[i]!)).toBeLessThan(tolerance);
 }
 
+/** Runs the enclosing describe's tests with products on one engine (the kernel's choice is restored after). */
+function onEngine(engine: GemmEngine): void {
+  beforeAll(() => setGemmEngine(engine));
+  afterAll(() => setGemmEngine('auto'));
+}
+
 describe('wasm BatchMatMul', () => {
   it('is ours on wasm', () => {
     expect(tfc.getBackend()).toBe('wasm');
@@ -80,23 +92,29 @@ describe('wasm BatchMatMul', () => {
     ['rank-4 broadcast', [2, 1], [1, 3]],
     ['rank-4 × rank-3 broadcast', [2, 3], [3]],
   ];
-  for (const [label, aBatch, bBatch] of layouts) {
-    for (const [tA, tB] of flags) {
-      it(`${label}, transposeA=${tA}, transposeB=${tB}: equals cpu, with gradients (small, large, m=1, k=1, tails)`, async () => {
-        await compare(aBatch, bBatch, 3, 5, 4, tA, tB);
-        await compare(aBatch, bBatch, 37, 64, 29, tA, tB);
-        await compare(aBatch, bBatch, 1, 64, 36, tA, tB); // one query against regions
-        await compare(aBatch, bBatch, 36, 1, 64, tA, tB); // outer products (its gradients)
-        await compare(aBatch, bBatch, 2, 9, 7, tA, tB); // SIMD loop tails
-        if (aBatch.length > 0 && bBatch.length > 0) {
-          await compare(aBatch, bBatch, 160, 180, 150, tA, tB); // slices above the SIMD-loop size: XNNPACK per slice
+  for (const engine of ['ours', 'xnnpack'] as const) {
+    describe(`products on ${engine === 'ours' ? 'our GEMM' : 'XNNPACK'}`, () => {
+      onEngine(engine);
+      for (const [label, aBatch, bBatch] of layouts) {
+        for (const [tA, tB] of flags) {
+          it(`${label}, transposeA=${tA}, transposeB=${tB}: equals cpu, with gradients (small, large, m=1, k=1, tails)`, async () => {
+            await compare(aBatch, bBatch, 3, 5, 4, tA, tB);
+            await compare(aBatch, bBatch, 37, 64, 29, tA, tB);
+            await compare(aBatch, bBatch, 1, 64, 36, tA, tB); // one query against regions
+            await compare(aBatch, bBatch, 36, 1, 64, tA, tB); // outer products (its gradients)
+            await compare(aBatch, bBatch, 2, 9, 7, tA, tB); // SIMD loop tails
+            if (aBatch.length > 0 && bBatch.length > 0) {
+              await compare(aBatch, bBatch, 160, 180, 150, tA, tB); // slices above the SIMD-loop size: XNNPACK per slice
+            }
+          });
         }
-      });
-    }
+      }
+    });
   }
 });
 
-describe('wasm BatchMatMul caches', () => {
+describe("wasm BatchMatMul caches (XNNPACK's)", () => {
+  onEngine('xnnpack');
   it('keeps one transposed copy of a b used transposed, and frees it with b', () => {
     const backend = tfc.engine().backend;
     // tall enough that transposing and packing w beats the transposed form of the product
@@ -156,6 +174,7 @@ describe('wasm BatchMatMul caches', () => {
 });
 
 describe('wasm BatchMatMul blocking (b larger than the L2 budget)', () => {
+  onEngine('xnnpack');
   const cases: Array<[string, number, number, number]> = [
     ['column blocks of a wide b', 300, 8, 500],
     ['row blocks of a tall, narrow b', 300, 70, 20],
@@ -175,6 +194,7 @@ describe('wasm BatchMatMul blocking (b larger than the L2 budget)', () => {
 });
 
 describe('wasm BatchMatMul row-padded copies (b rows of a multiple of 256 floats)', () => {
+  onEngine('xnnpack');
   it('gives the cpu result for x·W and x·Wᵀ, reuses the copies, and frees them with W', async () => {
     const backend = tfc.engine().backend;
     const buffers = backend.numDataIds();
@@ -198,6 +218,7 @@ describe('wasm BatchMatMul row-padded copies (b rows of a multiple of 256 floats
 });
 
 describe('wasm BatchMatMul untransposed products with few rows (x·W through Wᵀ)', () => {
+  onEngine('xnnpack');
   it('gives the cpu result through a kept Wᵀ (made here, or a row-padded one kept from x·Wᵀ), freed with W', async () => {
     const backend = tfc.engine().backend;
     const buffers = backend.numDataIds();

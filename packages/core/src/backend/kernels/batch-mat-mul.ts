@@ -1,5 +1,5 @@
 /**
- * A `BatchMatMul` for the wasm backend that keeps every product on XNNPACK's fast path.
+ * A `BatchMatMul` for the wasm backend that keeps every product on a fast path, on one thread or several.
  *
  * tfjs-backend-wasm 4.22 sends a product to XNNPACK's fully-connected operator (~30 GFLOP/s on one
  * SIMD thread here) only when neither operand is transposed and neither is batched. Everything else,
@@ -8,9 +8,9 @@
  * first sees `b`'s tensor id and caches the packed operator on that id until the tensor is disposed.
  * Packing a fresh `b` costs a few ns per element, which matters when `a` has few rows.
  *
- * This kernel rewrites every product into non-transposed, non-batched XNNPACK calls:
- * - a transposed operand is transposed in JS (cache-blocked, 2-4x faster than the backend's
- *   `Transpose` on power-of-two shapes);
+ * This kernel rewrites every product into non-transposed, non-batched products (the forms and blockings
+ * are chosen in matmul/cost-model.ts; the heap helpers are in matmul/heap.ts):
+ * - a transposed operand is transposed on the heap (SIMD, cache-blocked);
  * - of the two equivalent forms `C = op(A)·op(B)` and `Cᵀ = op(B)ᵀ·op(A)ᵀ` it picks the one that
  *   moves and packs fewer elements;
  * - the transposed copy of a 2-D `b` is kept until `b` is disposed, so that a weight used transposed
@@ -19,7 +19,10 @@
  * - a batched `a` against a shared `b` is folded into one tall product; a shared `a` against a batched
  *   `b` is folded through the transposed form; truly batched products loop over the batch with views
  *   into the heap (no copies), except small ones (attention), which run in SIMD loops.
- * The result equals the cpu backend's within float32 rounding (tested).
+ * Each resulting 2-D product runs as one XNNPACK call, or, when the backend has worker threads and the
+ * product is large enough, as our GEMM split over the threads (matmul/gemm.ts), which gives XNNPACK's
+ * bits: results do not depend on the thread count. They equal the cpu backend's within float32 rounding
+ * (tested).
  */
 import {
   BatchMatMul,
@@ -33,21 +36,45 @@ import {
 } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { simdKernels } from '../simd/simd-module';
+import { threadPool } from '../threads/backend-threads';
+import type { KernelCall } from '../threads/worker-pool';
+import {
+  gemmThreads,
+  productLayout,
+  threadsFor,
+  ROW_PAD,
+  SMALL_SLICE_MACS,
+  transposedForm,
+  untransposedForm,
+  useOurGemm,
+  worthPadding,
+} from './matmul/cost-model';
+import { parallelGemm } from './matmul/gemm';
+import {
+  addRows,
+  copyRows,
+  heap,
+  idOf,
+  offsetOf,
+  padRows,
+  Scratch,
+  shapeBytes,
+  transposedCopy,
+  transposeOnHeap,
+  whole,
+  type CachedCopy,
+  type HeapMatrix,
+} from './matmul/heap';
 import { asWasmBackend, sizeOf, type WasmBackendInternals } from './wasm-internals';
 
-/**
- * Cost weights, in units of one element transposed in JS (~2.5 ns here): XNNPACK's packing of a fresh
- * `b` (a strided gather, as it asks for transposed weights) measured 1.5-3x a JS transpose.
- */
-const PACK_COST = 2.5;
-const TRANSPOSE_COST = 1;
-/**
- * Up to this many multiply-adds per batch slice, batched products run in our SIMD loops (measured: 2–4x
- * faster than per-slice XNNPACK calls up to ~1 M per slice, slower at 16 M).
- */
-const SMALL_SLICE_MACS = 4 * 1024 * 1024;
-/** Block edge of the JS transpose. */
-const BLOCK = 16;
+export {
+  DEFAULT_PACK_BUDGET,
+  setGemmEngine,
+  setPackBudget,
+  setProductForm,
+  type GemmEngine,
+  type ProductForm,
+} from './matmul/cost-model';
 
 type CBatchMatMul = (
   aId: number,
@@ -68,7 +95,11 @@ interface MatMulState {
   transposed: Map<DataId, CachedCopy>;
   /** row-padded copies of 2-D `b` operands whose rows are a multiple of 256 floats, by the source's dataId */
   padded: Map<DataId, CachedCopy>;
-  /** `K,N` under which each tensor id was handed to XNNPACK as `b` (its operator cache ignores shape) */
+  /**
+   * `K,N` under which each tensor id was handed to XNNPACK as `b` (its operator cache ignores shape).
+   * Products run by our GEMM record their `b` here too, so that the decisions that read it (and with
+   * them the bits of depth-blocked products) are the same on any number of threads.
+   */
   packedAs: Map<number, string>;
 }
 
@@ -122,156 +153,16 @@ function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): 
   };
 }
 
-/** How 2-D transposed products choose their form: by the cost model, or forced (for benchmarks). */
-export type ProductForm = 'auto' | 'direct' | 'swapped';
-let forcedForm: ProductForm = 'auto';
-
-/** Forces the form of transposed 2-D products (benchmarks only; `'auto'` restores the cost model). */
-export function setProductForm(form: ProductForm): void {
-  forcedForm = form;
-}
-
 /** Number of transposed weight copies currently held by the kernel (for tests and diagnostics). */
 export function transposedCopyCount(backend: unknown): number {
   return states.get(asWasmBackend(backend))?.transposed.size ?? 0;
-}
-
-/** A row-major matrix (or a stack of them) somewhere in the wasm heap. */
-interface HeapMatrix {
-  /** C-side tensor id (a real tensor or a registered view) */
-  id: number;
-  /** byte offset in the heap */
-  offset: number;
-  rows: number;
-  /** floats per row as stored */
-  cols: number;
-  /** the meaningful columns of a row-padded `b` (the rest is padding); default `cols` */
-  validCols?: number;
-  /** a view registered for this call only (never in XNNPACK's cache after the call) */
-  ephemeral?: boolean;
-}
-
-/** A copy of an operand that the kernel keeps until the operand is disposed. */
-interface CachedCopy {
-  info: TensorInfo;
-  matrix: HeapMatrix;
-}
-
-/**
- * Floats added to each row of a `b` whose rows are a multiple of 256 floats: XNNPACK packs such a `b`
- * 2–2.5x slower (its column walk hits the same cache sets); from a padded copy it packs at the normal
- * rate, and the product's extra columns are dropped.
- */
-const ROW_PAD = 16;
-
-/** Whether a `b` of `cols` columns, multiplied with `m` rows of `a`, is worth a row-padded copy. */
-function worthPadding(m: number, rows: number, cols: number): boolean {
-  return m < BLOCK_MIN_ROWS && cols % 256 === 0 && rows * cols >= 64 * 1024;
-}
-
-/** Temporaries and views created during one kernel call, released at its end. */
-class Scratch {
-  private readonly temps: TensorInfo[] = [];
-  private readonly views: number[] = [];
-
-  constructor(private readonly backend: WasmBackendInternals) {}
-
-  /** Allocates a float32 buffer of `size` elements. Heap views taken before this may be detached. */
-  alloc(size: number): TensorInfo {
-    const info = this.backend.makeOutput([size], 'float32');
-    this.temps.push(info);
-    return info;
-  }
-
-  /** Registers a C-side tensor id over `size` floats at `offset` bytes, without owning the memory. */
-  view(offset: number, size: number): number {
-    const id = this.backend.dataIdNextNumber++;
-    this.backend.wasm.tfjs.registerTensor(id, size, offset);
-    this.views.push(id);
-    return id;
-  }
-
-  release(): void {
-    for (const id of this.views) this.backend.wasm.tfjs.disposeData(id);
-    for (const info of this.temps) this.backend.disposeData(info.dataId, true);
-  }
-}
-
-function offsetOf(backend: WasmBackendInternals, info: TensorInfo): number {
-  return backend.dataIdMap.get(info.dataId).memoryOffset;
-}
-
-function idOf(backend: WasmBackendInternals, info: TensorInfo): number {
-  return backend.dataIdMap.get(info.dataId).id;
-}
-
-function heap(backend: WasmBackendInternals): Float32Array {
-  const u8 = backend.wasm.HEAPU8;
-  return new Float32Array(u8.buffer, 0, u8.byteLength >>> 2);
-}
-
-/**
- * Transposes `batch` row-major `rows × cols` matrices at float index `src` into `dst` (cache-blocked).
- */
-export function transposeBatched(
-  h: Float32Array,
-  src: number,
-  dst: number,
-  batch: number,
-  rows: number,
-  cols: number,
-): void {
-  const size = rows * cols;
-  for (let b = 0; b < batch; b++) {
-    const s = src + b * size;
-    const d = dst + b * size;
-    if (rows === 1 || cols === 1) {
-      h.copyWithin(d, s, s + size);
-      continue;
-    }
-    for (let i0 = 0; i0 < rows; i0 += BLOCK) {
-      const i1 = Math.min(rows, i0 + BLOCK);
-      for (let j0 = 0; j0 < cols; j0 += BLOCK) {
-        const j1 = Math.min(cols, j0 + BLOCK);
-        for (let i = i0; i < i1; i++) {
-          const row = s + i * cols;
-          for (let j = j0; j < j1; j++) h[d + j * rows + i] = h[row + j]!;
-        }
-      }
-    }
-  }
-}
-
-/**
- * Transposes `batch` stacked `rows × cols` float32 matrices from byte offset `src` to `dst`: with the
- * SIMD kernel (kernels.wat) when available, else in JS.
- */
-function transposeOnHeap(
-  backend: WasmBackendInternals,
-  src: number,
-  dst: number,
-  batch: number,
-  rows: number,
-  cols: number,
-): void {
-  const simd = simdKernels(backend);
-  if (simd == null) {
-    transposeBatched(heap(backend), src >>> 2, dst >>> 2, batch, rows, cols);
-    return;
-  }
-  const bytes = rows * cols * 4;
-  for (let b = 0; b < batch; b++) simd.transpose(src + b * bytes, dst + b * bytes, rows, cols);
-}
-
-function shapeBytes(batch: number, rows: number, cols: number): Uint8Array {
-  return new Uint8Array(new Int32Array([batch, rows, cols]).buffer);
 }
 
 /**
  * Makes sure XNNPACK's operator cache cannot confuse two interpretations of one tensor id: if `m.id`
  * was packed before under another `K,N`, a fresh view id over the same memory is used instead.
  */
-function packableId(backend: WasmBackendInternals, state: MatMulState, scratch: Scratch, m: HeapMatrix): number {
+function packableId(state: MatMulState, scratch: Scratch, m: HeapMatrix): number {
   const key = `${m.rows},${m.cols}`;
   const previous = state.packedAs.get(m.id);
   if (previous === undefined) {
@@ -282,72 +173,38 @@ function packableId(backend: WasmBackendInternals, state: MatMulState, scratch: 
   return scratch.view(m.offset, m.rows * m.cols);
 }
 
-/**
- * Packed size of `b` (bytes) above which a tall product is cut into blocks. XNNPACK's fully-connected
- * operator streams all of packed `b` once per few rows of `a`; when that is larger than the core's L2
- * cache, the product becomes memory-bound (a [800,512]·[512,9487] logit layer ran at ~79% of the
- * 1024³ rate, at ~105% in column blocks of 2048).
- */
-export const DEFAULT_PACK_BUDGET = 2 * 1024 * 1024;
-let packBudgetBytes = DEFAULT_PACK_BUDGET;
-/** Products with fewer rows than this are not blocked (the copies would not pay off). */
-const BLOCK_MIN_ROWS = 256;
-
-/**
- * Sets the packed-size threshold of blocking (benchmarks and tests only; `Infinity` disables blocking,
- * {@link DEFAULT_PACK_BUDGET} restores it).
- */
-export function setPackBudget(bytes: number): void {
-  packBudgetBytes = bytes;
-}
-
-/** Copies `rows` rows of `width` floats between row strides (all in floats) of the heap. */
-function copyRows(
-  backend: WasmBackendInternals,
-  src: number,
-  srcStride: number,
-  dst: number,
-  dstStride: number,
-  rows: number,
-  width: number,
-): void {
-  const simd = simdKernels(backend);
-  if (simd != null) {
-    simd.copy2d(src * 4, srcStride * 4, dst * 4, dstStride * 4, rows, width * 4);
-    return;
-  }
-  const h = heap(backend);
-  for (let r = 0; r < rows; r++) h.copyWithin(dst + r * dstStride, src + r * srcStride, src + r * srcStride + width);
-}
-
-/** `heap[dst + i] += heap[src + i]` for `count` floats (float indices). */
-function addRows(backend: WasmBackendInternals, src: number, dst: number, count: number): void {
-  const simd = simdKernels(backend);
-  if (simd != null) {
-    simd.add_into(src * 4, dst * 4, count);
-    return;
-  }
-  const h = heap(backend);
-  for (let i = 0; i < count; i++) h[dst + i]! += h[src + i]!;
+/** Whether XNNPACK holds `m` packed (as a `b` of its current shape) from an earlier call. */
+function isPacked(state: MatMulState, m: HeapMatrix): boolean {
+  return m.ephemeral !== true && state.packedAs.get(m.id) === `${m.rows},${m.cols}`;
 }
 
 /** One XNNPACK call `out = a · b`. */
-function xnnProduct(
-  backend: WasmBackendInternals,
-  state: MatMulState,
-  scratch: Scratch,
-  a: HeapMatrix,
-  b: HeapMatrix,
-  outId: number,
-): void {
-  const bId = b.ephemeral === true ? b.id : packableId(backend, state, scratch, b);
+function xnnProduct(state: MatMulState, scratch: Scratch, a: HeapMatrix, b: HeapMatrix, outId: number): void {
+  const bId = b.ephemeral === true ? b.id : packableId(state, scratch, b);
   state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
 }
 
+/** Whether our GEMM (else XNNPACK) runs `[m,k]·[k,n]` with this `b`, and on how many threads. */
+function engineFor(
+  backend: WasmBackendInternals,
+  state: MatMulState,
+  m: number,
+  k: number,
+  n: number,
+  b: HeapMatrix,
+): { ours: boolean; threads: number } {
+  const pool = threadPool(backend);
+  const threads = pool == null ? 1 : gemmThreads(m, k, n, pool.size);
+  const ours = simdKernels(backend) != null && useOurGemm(m, threads, isPacked(state, b));
+  return { ours, threads: ours ? threads : 1 };
+}
+
 /**
- * `out[M,N] = a[M,K] · b[K,N]` on XNNPACK (no transposes, no batch). A tall product whose packed `b`
- * would not fit the L2 budget (and is not already packed) runs in column blocks of `b` (or, when `b` is
- * narrow, in row blocks of `b` with the partial products summed), each block packed on its own.
+ * `out[M,N] = a[M,K] · b[K,N]` (no transposes, no batch; `b` maybe row-padded), as one XNNPACK call or
+ * our GEMM on the backend's threads. For XNNPACK, a tall
+ * product whose packed `b` would not fit the L2 budget (and is not already packed) runs in column blocks
+ * of `b`; when `b` is narrow, in row blocks of `b` with the partial products summed in order, whichever
+ * engine runs them (so the bits do not depend on the engine).
  */
 function fastProduct(
   backend: WasmBackendInternals,
@@ -359,79 +216,80 @@ function fastProduct(
 ): void {
   const m = a.rows;
   const k = a.cols;
-  const n = b.cols;
+  const n = b.validCols ?? b.cols;
+  const { ours, threads } = engineFor(backend, state, m, k, n, b);
+  const gemm = (aOffset: number, right: HeapMatrix, target: number, depth: number): void =>
+    parallelGemm(
+      backend,
+      threadPool(backend),
+      { a: aOffset, lda: k, b: right.offset, ldb: right.cols, c: target, ldc: n, m, k: depth, n },
+      threads,
+    );
   if (b.validCols !== undefined && b.validCols < b.cols) {
-    // A row-padded b: the product has b.cols columns; keep the first validCols.
+    // A row-padded b: the XNNPACK product has b.cols columns; keep the first validCols.
+    if (ours) {
+      packableId(state, scratch, b);
+      gemm(a.offset, b, out.offset, k);
+      return;
+    }
     const wide = scratch.alloc(m * b.cols);
-    xnnProduct(backend, state, scratch, a, b, idOf(backend, wide));
+    xnnProduct(state, scratch, a, b, idOf(backend, wide));
     copyRows(backend, offsetOf(backend, wide) >>> 2, b.cols, out.offset >>> 2, b.validCols, m, b.validCols);
     return;
   }
-  const alreadyPacked = b.ephemeral !== true && state.packedAs.get(b.id) === `${b.rows},${b.cols}`;
-  if (m < BLOCK_MIN_ROWS || k * n * 4 <= packBudgetBytes || alreadyPacked) {
-    xnnProduct(backend, state, scratch, a, b, out.id);
-    return;
-  }
-  let wide = Math.floor(packBudgetBytes / (4 * k) / 16) * 16;
-  // A row stride of a multiple of 256 floats makes XNNPACK's packing 2-2.5x slower (cache-set aliasing).
-  if (wide % 256 === 0) wide -= 16;
-  if (wide >= 64) {
-    // Column blocks: out[:, j0:j1] = a · b[:, j0:j1].
-    const width = Math.min(wide, n);
-    const bBlock = scratch.alloc(k * width);
-    const outBlock = scratch.alloc(m * width);
-    const bOffset = offsetOf(backend, bBlock);
-    const outOffset = offsetOf(backend, outBlock);
-    for (let j0 = 0; j0 < n; j0 += width) {
-      const w = Math.min(width, n - j0);
-      copyRows(backend, (b.offset >>> 2) + j0, n, bOffset >>> 2, w, k, w);
-      const right: HeapMatrix = {
-        id: scratch.view(bOffset, k * w),
-        offset: bOffset,
-        rows: k,
-        cols: w,
-        ephemeral: true,
-      };
-      xnnProduct(backend, state, scratch, a, right, scratch.view(outOffset, m * w));
-      copyRows(backend, outOffset >>> 2, w, (out.offset >>> 2) + j0, n, m, w);
+  const layout = productLayout(m, k, n, isPacked(state, b));
+  if (layout.kind === 'depth') {
+    // Row blocks of b (a narrow, tall b): out = Σ a[:, k0:k1] · b[k0:k1, :], partial sums added in order.
+    const { depth } = layout;
+    const partial = scratch.alloc(m * n);
+    const partialOffset = offsetOf(backend, partial);
+    const aBlock = ours ? null : scratch.alloc(m * depth);
+    for (let k0 = 0; k0 < k; k0 += depth) {
+      const d = Math.min(depth, k - k0);
+      const rowsOffset = b.offset + k0 * n * 4;
+      const right: HeapMatrix = { id: -1, offset: rowsOffset, rows: d, cols: n, ephemeral: true };
+      if (aBlock == null) {
+        gemm(a.offset + 4 * k0, right, k0 === 0 ? out.offset : partialOffset, d);
+      } else {
+        const aOffset = offsetOf(backend, aBlock);
+        copyRows(backend, (a.offset >>> 2) + k0, k, aOffset >>> 2, d, m, d);
+        const left: HeapMatrix = {
+          id: scratch.view(aOffset, m * d),
+          offset: aOffset,
+          rows: m,
+          cols: d,
+          ephemeral: true,
+        };
+        right.id = scratch.view(rowsOffset, d * n);
+        xnnProduct(state, scratch, left, right, k0 === 0 ? out.id : scratch.view(partialOffset, m * n));
+      }
+      if (k0 > 0) addRows(backend, partialOffset >>> 2, out.offset >>> 2, m * n);
     }
     return;
   }
-  // Row blocks of b (a narrow, tall b): out = Σ a[:, k0:k1] · b[k0:k1, :].
-  const depth = Math.max(16, Math.floor(packBudgetBytes / (4 * n) / 16) * 16);
-  const aBlock = scratch.alloc(m * depth);
-  const partial = scratch.alloc(m * n);
-  const aOffset = offsetOf(backend, aBlock);
-  const partialOffset = offsetOf(backend, partial);
-  for (let k0 = 0; k0 < k; k0 += depth) {
-    const d = Math.min(depth, k - k0);
-    copyRows(backend, (a.offset >>> 2) + k0, k, aOffset >>> 2, d, m, d);
-    const left: HeapMatrix = { id: scratch.view(aOffset, m * d), offset: aOffset, rows: m, cols: d, ephemeral: true };
-    const rowsOffset = b.offset + k0 * n * 4;
-    const right: HeapMatrix = {
-      id: scratch.view(rowsOffset, d * n),
-      offset: rowsOffset,
-      rows: d,
-      cols: n,
-      ephemeral: true,
-    };
-    if (k0 === 0) {
-      xnnProduct(backend, state, scratch, left, right, out.id);
-    } else {
-      xnnProduct(backend, state, scratch, left, right, scratch.view(partialOffset, m * n));
-      addRows(backend, partialOffset >>> 2, out.offset >>> 2, m * n);
-    }
+  if (ours) {
+    // keep XNNPACK's bookkeeping as if it had packed b: later decisions read it
+    if (layout.kind === 'whole' && b.ephemeral !== true) packableId(state, scratch, b);
+    gemm(a.offset, b, out.offset, k);
+    return;
   }
-}
-
-/** A new tensor holding `m` with every row followed by {@link ROW_PAD} unused floats. */
-function padRows(backend: WasmBackendInternals, m: HeapMatrix): CachedCopy {
-  const cols = m.cols + ROW_PAD;
-  const info = backend.makeOutput([m.rows, cols], 'float32');
-  const offset = offsetOf(backend, info);
-  heap(backend).fill(0, offset >>> 2, (offset >>> 2) + m.rows * cols);
-  copyRows(backend, m.offset >>> 2, m.cols, offset >>> 2, cols, m.rows, m.cols);
-  return { info, matrix: { id: idOf(backend, info), offset, rows: m.rows, cols, validCols: m.cols } };
+  if (layout.kind === 'whole') {
+    xnnProduct(state, scratch, a, b, out.id);
+    return;
+  }
+  // Column blocks: out[:, j0:j1] = a · b[:, j0:j1], each block packed on its own.
+  const width = layout.width;
+  const bBlock = scratch.alloc(k * width);
+  const outBlock = scratch.alloc(m * width);
+  const bOffset = offsetOf(backend, bBlock);
+  const outOffset = offsetOf(backend, outBlock);
+  for (let j0 = 0; j0 < n; j0 += width) {
+    const w = Math.min(width, n - j0);
+    copyRows(backend, (b.offset >>> 2) + j0, n, bOffset >>> 2, w, k, w);
+    const right: HeapMatrix = { id: scratch.view(bOffset, k * w), offset: bOffset, rows: k, cols: w, ephemeral: true };
+    xnnProduct(state, scratch, a, right, scratch.view(outOffset, m * w));
+    copyRows(backend, outOffset >>> 2, w, (out.offset >>> 2) + j0, n, m, w);
+  }
 }
 
 /**
@@ -450,33 +308,9 @@ function paddedCopy(
   if (known != null) return known.matrix.rows === b.rows && known.matrix.validCols === b.cols ? known.matrix : b;
   // the whole tensor must be this matrix (not a reinterpretation of part of it)
   if (backend.dataIdMap.get(bDataId).memoryOffset !== b.offset) return b;
-  const copy = padRows(backend, b);
+  const copy = padRows(backend, b, ROW_PAD);
   state.padded.set(bDataId, copy);
   return copy.matrix;
-}
-
-/** A heap matrix for the whole of a tensor viewed as `rows × cols`. */
-function whole(backend: WasmBackendInternals, info: TensorInfo, rows: number, cols: number): HeapMatrix {
-  return { id: idOf(backend, info), offset: offsetOf(backend, info), rows, cols };
-}
-
-/** A fresh heap matrix holding the transpose of `m` (`batch` stacked matrices). */
-function transposedCopy(
-  backend: WasmBackendInternals,
-  scratch: Scratch | null,
-  m: HeapMatrix,
-  batch = 1,
-): { matrix: HeapMatrix; info: TensorInfo } {
-  const size = batch * m.rows * m.cols;
-  const info = scratch != null ? scratch.alloc(size) : backend.makeOutput([m.cols, m.rows], 'float32');
-  const offset = offsetOf(backend, info);
-  transposeOnHeap(backend, m.offset, offset, batch, m.rows, m.cols);
-  return { matrix: { id: idOf(backend, info), offset, rows: m.cols, cols: m.rows }, info };
-}
-
-/** Whether XNNPACK holds `m` packed (as a `b` of its current shape) from an earlier call. */
-function isPacked(state: MatMulState, m: HeapMatrix): boolean {
-  return m.ephemeral !== true && state.packedAs.get(m.id) === `${m.rows},${m.cols}`;
 }
 
 /**
@@ -500,11 +334,9 @@ function untransposedProduct(
   const [m, k, n] = [a.rows, a.cols, b.cols];
   const padded = bDataId != null ? state.padded.get(bDataId) : undefined;
   const packed = isPacked(state, b) || (padded != null && isPacked(state, padded.matrix));
-  const direct = packed ? 0 : k * n * PACK_COST + (worthPadding(m, k, n) ? k * n * TRANSPOSE_COST : 0);
-  const swapped =
-    (cachedB != null ? 0 : k * n * TRANSPOSE_COST) + k * m * (TRANSPOSE_COST + PACK_COST) + n * m * TRANSPOSE_COST;
-  if (forcedForm === 'direct' || (forcedForm === 'auto' && direct <= swapped)) {
-    fastProduct(backend, state, scratch, a, paddedCopy(backend, state, b, bDataId, m), out);
+  const ours = engineFor(backend, state, m, k, n, b).ours;
+  if (untransposedForm(m, k, n, ours, packed, cachedB != null) === 'direct') {
+    fastProduct(backend, state, scratch, a, ours ? b : paddedCopy(backend, state, b, bDataId, m), out);
     return;
   }
   let left: HeapMatrix;
@@ -568,14 +400,8 @@ function product2d(
     untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
     return;
   }
-  const direct =
-    (transposeA ? m * k * TRANSPOSE_COST : 0) +
-    (transposeB ? (cachedB != null ? 0 : k * n * (TRANSPOSE_COST + PACK_COST)) : k * n * PACK_COST);
-  const swapped =
-    (transposeB ? 0 : n * k * TRANSPOSE_COST) +
-    (transposeA ? k * m * PACK_COST : k * m * (TRANSPOSE_COST + PACK_COST)) +
-    n * m * TRANSPOSE_COST;
-  if (forcedForm === 'direct' || (forcedForm === 'auto' && direct <= swapped)) {
+  const ours = engineFor(backend, state, m, k, n, b).ours;
+  if (transposedForm(m, k, n, ours, transposeA, transposeB, cachedB != null) === 'direct') {
     const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
     let right = b;
     if (transposeB) {
@@ -584,7 +410,7 @@ function product2d(
       } else if (bDataId != null) {
         const copy = transposedCopy(backend, null, b);
         if (worthPadding(m, copy.matrix.rows, copy.matrix.cols)) {
-          const padded = padRows(backend, copy.matrix);
+          const padded = padRows(backend, copy.matrix, ROW_PAD);
           backend.disposeData(copy.info.dataId, true);
           state.transposed.set(bDataId, padded);
           right = padded.matrix;
@@ -804,10 +630,29 @@ function batchedProducts(
     const simd = simdKernels(backend);
     if (sameBatch && simd != null && !(transposeA && transposeB)) {
       // Small slices (attention over a few dozen regions): SIMD loops, 3-4x the backend's own loop and
-      // up to 3x per-slice XNNPACK calls, whose operator setup costs more than these products.
+      // up to 3x per-slice XNNPACK calls, whose operator setup costs more than these products. With
+      // threads, each takes a range of slices (each slice computed as on one thread).
       const [aAt, bAt, outAt] = [offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out)];
-      if (transposeB) simd.bmm_nt(aAt, bAt, outAt, batch, m, k, n);
-      else simd.bmm_nn(aAt, bAt, outAt, batch, m, k, n, transposeA ? 1 : k, transposeA ? m : 1);
+      const pool = threadPool(backend);
+      const threads = pool == null ? 1 : threadsFor(batch * m * k * n, batch, pool.size);
+      const slices = (o0: number, count: number): KernelCall => {
+        const [aSlice, bSlice, outSlice] = [aAt + 4 * o0 * m * k, bAt + 4 * o0 * k * n, outAt + 4 * o0 * m * n];
+        return transposeB
+          ? { fn: 'bmm_nt', args: [aSlice, bSlice, outSlice, count, m, k, n] }
+          : { fn: 'bmm_nn', args: [aSlice, bSlice, outSlice, count, m, k, n, transposeA ? 1 : k, transposeA ? m : 1] };
+      };
+      if (pool != null && threads > 1) {
+        const calls: KernelCall[] = [];
+        for (let t = 0; t < threads; t++) {
+          const o0 = Math.floor((t * batch) / threads);
+          calls.push(slices(o0, Math.floor(((t + 1) * batch) / threads) - o0));
+        }
+        pool.run(calls, simd);
+      } else if (transposeB) {
+        simd.bmm_nt(aAt, bAt, outAt, batch, m, k, n);
+      } else {
+        simd.bmm_nn(aAt, bAt, outAt, batch, m, k, n, transposeA ? 1 : k, transposeA ? m : 1);
+      }
     } else if (sameBatch) {
       // The backend's own loop (~1 ns per multiply-add here).
       state.call(

@@ -84,18 +84,32 @@
         (br $tail)))
   )
 
-  ;; dst[cols, rows] = transpose(src[rows, cols]) (float32, row-major), in 32×32 tiles of 4×4 SIMD
-  ;; blocks (four loads, eight shuffles, four stores); the rows and columns beyond a multiple of 4 are
-  ;; copied one by one.
-  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+;; `batch` stacked row-major rows × cols matrices at src, each transposed into the same place of dst.
+  (func (export "transpose_batch") (param $src i32) (param $dst i32) (param $batch i32) (param $rows i32) (param $cols i32)
+    (local $b i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (i32.mul (local.get $rows) (local.get $cols)) (i32.const 2)))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $b) (local.get $batch)))
+      (call $transpose (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols) (local.get $cols) (local.get $rows))
+      (local.set $src (i32.add (local.get $src) (local.get $bytes)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $bytes)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $loop)))
+  )
+
+  ;; dst[cols, rows] = transpose(src[rows, cols]) (float32, row-major; row strides srcStride and dstStride
+  ;; floats, so that a range of rows can be transposed on its own), in 32×32 tiles of 4×4 SIMD blocks (four
+  ;; loads, eight shuffles, four stores); the rows and columns beyond a multiple of 4 are copied one by one.
+  (func $transpose (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (param $srcStride i32) (param $dstStride i32)
     (local $r4 i32) (local $c4 i32) (local $ti i32) (local $tj i32) (local $tiEnd i32) (local $tjEnd i32)
     (local $i i32) (local $j i32) (local $s i32) (local $d i32) (local $srcRow i32) (local $dstRow i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $r4 (i32.and (local.get $rows) (i32.const -4)))
     (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
-    (local.set $srcRow (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $dstRow (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $srcRow (i32.shl (local.get $srcStride) (i32.const 2)))
+    (local.set $dstRow (i32.shl (local.get $dstStride) (i32.const 2)))
     (local.set $ti (i32.const 0))
     (block $tiDone (loop $tiLoop
       (br_if $tiDone (i32.ge_u (local.get $ti) (local.get $r4)))
@@ -113,7 +127,7 @@
           (block $jDone (loop $jLoop
             (br_if $jDone (i32.ge_u (local.get $j) (local.get $tjEnd)))
             (local.set $s (i32.add (local.get $src)
-              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2))))
             (local.set $r0 (v128.load align=4 (local.get $s)))
             (local.set $r1 (v128.load align=4 (i32.add (local.get $s) (local.get $srcRow))))
             (local.set $r2 (v128.load align=4 (i32.add (local.get $s) (i32.shl (local.get $srcRow) (i32.const 1)))))
@@ -123,7 +137,7 @@
             (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
             (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
             (local.set $d (i32.add (local.get $dst)
-              (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+              (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2))))
             (v128.store align=4 (local.get $d)
               (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
             (v128.store align=4 (i32.add (local.get $d) (local.get $dstRow))
@@ -148,9 +162,9 @@
       (block $ecDone (loop $ecLoop
         (br_if $ecDone (i32.ge_u (local.get $j) (local.get $cols)))
         (f32.store align=4
-          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2)))
           (f32.load align=4
-            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $ecLoop)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -162,9 +176,9 @@
       (block $gDone (loop $gLoop
         (br_if $gDone (i32.ge_u (local.get $j) (local.get $cols)))
         (f32.store align=4
-          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+          (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $dstStride)) (local.get $i)) (i32.const 2)))
           (f32.load align=4
-            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+            (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $srcStride)) (local.get $j)) (i32.const 2)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $gLoop)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -443,5 +457,160 @@
         (br $tLoop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rLoop)))
+  )
+
+  ;; ---- GEMM (threaded matmul of @caption/core's BatchMatMul) ----
+  ;; C[i, j] = Σ_p A[i, p]·B[p, j], the sum taken in order p = 0, 1, …, k−1 from +0 with one float32 rounding
+  ;; per multiply and per add: exactly what XNNPACK's f32 GEMM computes (its wasm SIMD "splat" kernels add
+  ;; a·b into a zero bias in the same order), so a product gives the same bits whether XNNPACK or this
+  ;; kernel computes it, and whichever thread computes each output element.
+  ;;
+  ;; Per column block of `nc` columns (its packed panels sized to stay in L2): B[:, block] is copied into
+  ;; `pk` as 8-column panels of k × 8 contiguous floats (the last one zero-padded), then every 4 rows of A
+  ;; run against every panel in a 4 × 8 register tile (8 accumulators; A's values splatted, B's panel
+  ;; rows loaded as two vectors). Unpacked B rows at power-of-two strides alias in the caches (measured:
+  ;; 3x slower at k = 2048). A, B and C are row-major with row strides lda, ldb and ldc (floats); pointers
+  ;; are in bytes.
+  (func (export "gemm")
+    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
+    (param $lda i32) (param $ldb i32) (param $ldc i32) (param $nc i32) (param $pk i32)
+    (local $ldaB i32) (local $ldcB i32) (local $jb i32) (local $w i32) (local $i i32) (local $j i32)
+    (local $rows i32) (local $aRow i32) (local $cRow i32) (local $panel i32) (local $panelBytes i32)
+    (local.set $ldaB (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldcB (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
+    (block $jbDone (loop $jbLoop
+      (br_if $jbDone (i32.ge_u (local.get $jb) (local.get $n)))
+      (local.set $w (select (i32.sub (local.get $n) (local.get $jb)) (local.get $nc)
+        (i32.gt_u (i32.add (local.get $jb) (local.get $nc)) (local.get $n))))
+      (call $gemm_pack (i32.add (local.get $b) (i32.shl (local.get $jb) (i32.const 2)))
+        (i32.shl (local.get $ldb) (i32.const 2)) (local.get $k) (local.get $w) (local.get $pk))
+      (local.set $i (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $rows (select (i32.const 4) (i32.sub (local.get $m) (local.get $i))
+          (i32.ge_u (i32.sub (local.get $m) (local.get $i)) (i32.const 4))))
+        (local.set $aRow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ldaB))))
+        (local.set $cRow (i32.add (local.get $c)
+          (i32.add (i32.mul (local.get $i) (local.get $ldcB)) (i32.shl (local.get $jb) (i32.const 2)))))
+        (local.set $j (i32.const 0))
+        (local.set $panel (local.get $pk))
+        (block $jDone (loop $jLoop
+          (br_if $jDone (i32.ge_u (local.get $j) (local.get $w)))
+          (call $gemm_tile (local.get $aRow) (local.get $ldaB) (local.get $panel)
+            (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))) (local.get $ldcB) (local.get $k) (local.get $rows)
+            (select (i32.const 8) (i32.sub (local.get $w) (local.get $j))
+              (i32.ge_u (i32.sub (local.get $w) (local.get $j)) (i32.const 8))))
+          (local.set $panel (i32.add (local.get $panel) (local.get $panelBytes)))
+          (local.set $j (i32.add (local.get $j) (i32.const 8)))
+          (br $jLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iLoop)))
+      (local.set $jb (i32.add (local.get $jb) (local.get $w)))
+      (br $jbLoop)))
+  )
+
+  ;; Copies B[0:k, 0:w] (row stride ldbB bytes) into 8-column panels of k × 8 floats at pk; the columns of
+  ;; the last panel beyond w are zeros.
+  (func $gemm_pack (param $b i32) (param $ldbB i32) (param $k i32) (param $w i32) (param $pk i32)
+    (local $j i32) (local $p i32) (local $src i32) (local $rem i32) (local $q i32)
+    (block $jDone (loop $jLoop
+      (br_if $jDone (i32.ge_u (local.get $j) (local.get $w)))
+      (local.set $rem (i32.sub (local.get $w) (local.get $j)))
+      (local.set $src (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $p (local.get $k))
+      (if (i32.ge_u (local.get $rem) (i32.const 8))
+        (then
+          (block $pDone (loop $pLoop
+            (br_if $pDone (i32.eqz (local.get $p)))
+            (v128.store align=4 (local.get $pk) (v128.load align=4 (local.get $src)))
+            (v128.store offset=16 align=4 (local.get $pk) (v128.load offset=16 align=4 (local.get $src)))
+            (local.set $pk (i32.add (local.get $pk) (i32.const 32)))
+            (local.set $src (i32.add (local.get $src) (local.get $ldbB)))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $pLoop))))
+        (else
+          (block $tDone (loop $tLoop
+            (br_if $tDone (i32.eqz (local.get $p)))
+            (v128.store align=4 (local.get $pk) (v128.const i32x4 0 0 0 0))
+            (v128.store offset=16 align=4 (local.get $pk) (v128.const i32x4 0 0 0 0))
+            (local.set $q (i32.const 0))
+            (block $qDone (loop $qLoop
+              (br_if $qDone (i32.ge_u (local.get $q) (local.get $rem)))
+              (f32.store align=4 (i32.add (local.get $pk) (i32.shl (local.get $q) (i32.const 2)))
+                (f32.load align=4 (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2)))))
+              (local.set $q (i32.add (local.get $q) (i32.const 1)))
+              (br $qLoop)))
+            (local.set $pk (i32.add (local.get $pk) (i32.const 32)))
+            (local.set $src (i32.add (local.get $src) (local.get $ldbB)))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $tLoop)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $jLoop)))
+  )
+
+  ;; One 4 × 8 tile: C[0:rows, 0:cols] = A[0:rows, 0:k] · panel (rows ≤ 4, cols ≤ 8; A's rows ldaB bytes
+  ;; apart). Rows beyond `rows` re-read the last valid row of A (no out-of-range loads) and are not stored.
+  (func $gemm_tile (param $a i32) (param $ldaB i32) (param $pb i32) (param $c i32) (param $ldcB i32) (param $k i32)
+    (param $rows i32) (param $cols i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $p i32)
+    (local $va v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $a0 (local.get $a))
+    (local.set $a1 (select (i32.add (local.get $a0) (local.get $ldaB)) (local.get $a0) (i32.gt_u (local.get $rows) (i32.const 1))))
+    (local.set $a2 (select (i32.add (local.get $a1) (local.get $ldaB)) (local.get $a1) (i32.gt_u (local.get $rows) (i32.const 2))))
+    (local.set $a3 (select (i32.add (local.get $a2) (local.get $ldaB)) (local.get $a2) (i32.gt_u (local.get $rows) (i32.const 3))))
+    (local.set $p (local.get $k))
+    (block $done (loop $loop
+      (br_if $done (i32.eqz (local.get $p)))
+      (local.set $b0 (v128.load align=4 (local.get $pb)))
+      (local.set $b1 (v128.load offset=16 align=4 (local.get $pb)))
+      (local.set $va (v128.load32_splat align=4 (local.get $a0)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $va) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $va) (local.get $b1))))
+      (local.set $va (v128.load32_splat align=4 (local.get $a1)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $va) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $va) (local.get $b1))))
+      (local.set $va (v128.load32_splat align=4 (local.get $a2)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $va) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $va) (local.get $b1))))
+      (local.set $va (v128.load32_splat align=4 (local.get $a3)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $va) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $va) (local.get $b1))))
+      (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+      (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+      (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+      (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+      (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (br $loop)))
+    (call $gemm_store_row (local.get $c) (local.get $c00) (local.get $c01) (local.get $cols))
+    (if (i32.gt_u (local.get $rows) (i32.const 1))
+      (then (call $gemm_store_row (i32.add (local.get $c) (local.get $ldcB)) (local.get $c10) (local.get $c11) (local.get $cols))))
+    (if (i32.gt_u (local.get $rows) (i32.const 2))
+      (then (call $gemm_store_row (i32.add (local.get $c) (i32.shl (local.get $ldcB) (i32.const 1)))
+        (local.get $c20) (local.get $c21) (local.get $cols))))
+    (if (i32.gt_u (local.get $rows) (i32.const 3))
+      (then (call $gemm_store_row (i32.add (local.get $c) (i32.mul (local.get $ldcB) (i32.const 3)))
+        (local.get $c30) (local.get $c31) (local.get $cols))))
+  )
+
+  ;; Stores the first `cols` (≤ 8) floats of [v0 | v1] at c.
+  (func $gemm_store_row (param $c i32) (param $v0 v128) (param $v1 v128) (param $cols i32)
+    (if (i32.eq (local.get $cols) (i32.const 8))
+      (then
+        (v128.store align=4 (local.get $c) (local.get $v0))
+        (v128.store offset=16 align=4 (local.get $c) (local.get $v1))
+        (return)))
+    (if (i32.ge_u (local.get $cols) (i32.const 4))
+      (then
+        (v128.store align=4 (local.get $c) (local.get $v0))
+        (local.set $v0 (local.get $v1))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (local.set $cols (i32.sub (local.get $cols) (i32.const 4)))))
+    (if (i32.ge_u (local.get $cols) (i32.const 1)) (then (f32.store align=4 (local.get $c) (f32x4.extract_lane 0 (local.get $v0)))))
+    (if (i32.ge_u (local.get $cols) (i32.const 2)) (then (f32.store offset=4 align=4 (local.get $c) (f32x4.extract_lane 1 (local.get $v0)))))
+    (if (i32.ge_u (local.get $cols) (i32.const 3)) (then (f32.store offset=8 align=4 (local.get $c) (f32x4.extract_lane 2 (local.get $v0)))))
   )
 )

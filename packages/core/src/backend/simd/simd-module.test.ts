@@ -1,6 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { transposeBatched } from '../kernels/batch-mat-mul';
+import { transposeBatched } from '../kernels/matmul/heap';
 import { rowSumsAndMaxes, smoothedGradient } from '../kernels/label-smoothing';
 import { sumMiddleAxis } from '../kernels/reduce';
 import { asWasmBackend } from '../kernels/wasm-internals';
@@ -27,7 +27,7 @@ describe('SIMD kernels module', () => {
       const src = tfc.tensor(values, [rows, cols]);
       const dst = tfc.zeros([cols, rows]);
       const at = (t: tfc.Tensor) => backend.dataIdMap.get(t.dataId).memoryOffset;
-      simd.transpose(at(src), at(dst), rows, cols);
+      simd.transpose(at(src), at(dst), rows, cols, cols, rows);
       const expected = new Float32Array(rows * cols + rows * cols);
       expected.set(values);
       transposeBatched(expected, 0, rows * cols, 1, rows, cols);

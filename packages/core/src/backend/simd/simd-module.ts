@@ -6,6 +6,7 @@
  * the memory is unavailable, {@link simdKernels} returns null and callers use their JS loops.
  */
 import type { WasmBackendInternals } from '../kernels/wasm-internals';
+import { withSharedMemory } from '../threads/shared-memory';
 import { SIMD_KERNELS_WASM_BASE64 } from './kernels-wasm';
 
 /** The exported functions of kernels.wat (pointers are byte offsets into the backend's heap). */
@@ -29,8 +30,10 @@ export interface SimdKernels {
     keep: number,
     l2: number,
   ): void;
-  /** `dst[cols, rows] = transpose(src[rows, cols])`, float32 */
-  transpose(src: number, dst: number, rows: number, cols: number): void;
+  /** `dst[cols, rows] = transpose(src[rows, cols])`, float32, row strides `srcStride`, `dstStride` (floats) */
+  transpose(src: number, dst: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
+  /** `batch` stacked `rows × cols` matrices at `src`, each transposed into the same place of `dst` */
+  transpose_batch(src: number, dst: number, batch: number, rows: number, cols: number): void;
   /** `out[b] = A[b]·B[b]` for contiguous batches; A's (i, p) at `i·aRow + p·aCol` elements, B `k×n` */
   bmm_nn(
     a: number,
@@ -55,6 +58,24 @@ export interface SimdKernels {
   row_sum_max(x: number, rows: number, cols: number, sums: number, maxes: number): void;
   /** `dst[r, j] = (src[r, j] − c) · scales[r]` for `src [rows, cols]`, float32 `scales [rows]` */
   sub_scale_rows(src: number, dst: number, rows: number, cols: number, c: number, scales: number): void;
+  /**
+   * `C[i, j] = Σ_p A[i, p]·B[p, j]` for `m × k` A and `k × n` B, summed in order from +0 (the bits of
+   * XNNPACK's product); row-major, row strides `lda`, `ldb`, `ldc` in floats; B is packed per block of
+   * `nc` columns into `pk` (`k · ⌈min(nc, n)/8⌉·8` floats)
+   */
+  gemm(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    nc: number,
+    pk: number,
+  ): void;
 }
 
 /** The parts of the WebAssembly JS API used here (the package compiles without DOM typings). */
@@ -67,7 +88,7 @@ interface WebAssemblyApi {
 
 const webAssembly = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
 
-let compiled: object | null | undefined;
+const compiled = new Map<boolean, object | null>();
 const instances = new WeakMap<WasmBackendInternals, SimdKernels | null>();
 
 function decodeBase64(text: string): Uint8Array {
@@ -76,12 +97,25 @@ function decodeBase64(text: string): Uint8Array {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
-function compile(): object | null {
-  if (compiled === undefined) {
-    const bytes = decodeBase64(SIMD_KERNELS_WASM_BASE64);
-    compiled = webAssembly != null && webAssembly.validate(bytes) ? new webAssembly.Module(bytes) : null;
+/**
+ * The compiled kernels module, for an ordinary or a shared memory (the import's declared sharedness must
+ * match the memory's), or null where WebAssembly SIMD is unavailable.
+ */
+export function simdKernelsModule(shared: boolean): object | null {
+  let module = compiled.get(shared);
+  if (module === undefined) {
+    let bytes = decodeBase64(SIMD_KERNELS_WASM_BASE64);
+    if (shared) bytes = withSharedMemory(bytes);
+    module = webAssembly != null && webAssembly.validate(bytes) ? new webAssembly.Module(bytes) : null;
+    compiled.set(shared, module);
   }
-  return compiled;
+  return module;
+}
+
+/** Whether a `WebAssembly.Memory` is backed by a `SharedArrayBuffer`. */
+export function isSharedMemory(memory: unknown): boolean {
+  const buffer = (memory as { buffer?: unknown } | null)?.buffer;
+  return typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
 }
 
 /** The SIMD kernels bound to this backend's memory, or null where they cannot run. */
@@ -90,7 +124,7 @@ export function simdKernels(backend: WasmBackendInternals): SimdKernels | null {
   if (known !== undefined) return known;
   let kernels: SimdKernels | null = null;
   const memory = backend.wasm.asm?.memory;
-  const module = compile();
+  const module = simdKernelsModule(isSharedMemory(memory));
   if (webAssembly != null && module != null && memory instanceof webAssembly.Memory) {
     const instance = new webAssembly.Instance(module, { env: { memory } });
     kernels = instance.exports as unknown as SimdKernels;
