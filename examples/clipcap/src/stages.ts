@@ -1,12 +1,14 @@
 /**
  * Training stages as child processes (`cli.ts pretrain|train ...`), run `jobs` at a time once their dependencies are
- * done, each with its log file. SIGINT / SIGTERM: the first is passed on to every running stage (each finishes its
+ * done, each with its log file and the machine's cores divided among them as wasm threads (`CAPTION_WASM_THREADS`,
+ * unless already set). SIGINT / SIGTERM: the first is passed on to every running stage (each finishes its
  * step, saves a checkpoint and exits), no stage starts after it, and {@link runStages} resolves with the signal once
  * all have exited; the next run resumes them. A repeat of the signal within 2 s is the same request (one Ctrl-C
  * reaches a process once per `npm run` above it); a later one is passed on again (the stages exit at once, unsaved).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signalExitCode } from '@caption/core';
@@ -48,6 +50,9 @@ export async function runStages(
   options: { jobs: number; logDir: string; log: (line: string) => void },
 ): Promise<StagesResult> {
   const { jobs, logDir, log } = options;
+  // the cores shared out among the stages running at once, unless the caller chose (the demo: 1 each)
+  const wasmThreads =
+    process.env.CAPTION_WASM_THREADS || String(Math.max(1, Math.floor(availableParallelism() / jobs)));
   mkdirSync(logDir, { recursive: true });
   const done = new Set<string>();
   const seconds: Record<string, number> = {};
@@ -94,6 +99,7 @@ export async function runStages(
           cwd: resolve(here, '..'),
           stdio: ['ignore', out, out],
           detached: true,
+          env: { ...process.env, CAPTION_WASM_THREADS: wasmThreads },
         });
         closeSync(out);
         const started = performance.now();
