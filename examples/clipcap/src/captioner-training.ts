@@ -11,15 +11,7 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  AdamW,
-  CheckpointStore,
-  initBackend,
-  linearWarmupLearningRate,
-  Random,
-  trainLoop,
-  type ProgressMode,
-} from '@caption/core';
+import { AdamW, CheckpointStore, initBackend, Random, trainLoop, type ProgressMode } from '@caption/core';
 import { ExampleDataError, ExampleOptionsError } from '@caption/example-common';
 import { deriveSeed, shuffled } from '@caption/example-shapes';
 import {
@@ -43,7 +35,15 @@ import { clipRunFiles, type ClipRunModel, readImageEmbeddings } from './clip-pre
 import { readShapesCaptions } from './data';
 import { captionEmbeddings, captionModelOf, scoreCaptions } from './evaluation';
 import type { TrainOptions } from './options';
-import { HistoryComponent, loadBestWeights, readRunJson, resolvePath, writeHistoryFile, writeJson } from './run-files';
+import {
+  HistoryComponent,
+  loadBestWeights,
+  readRunJson,
+  resolvePath,
+  warmupLearningRate,
+  writeHistoryFile,
+  writeJson,
+} from './run-files';
 
 /** `captioner.json`: what rebuilds a trained captioner. */
 export interface CaptionerRunModel {
@@ -200,10 +200,7 @@ export async function runCaptionerTraining(
       });
       return model.loss(tf.tensor2d(prefix, [items.length, dim]), tf.tensor2d(tokens, [items.length, t], 'int32'));
     },
-    learningRate:
-      o.warmupSteps > 0
-        ? ({ step }) => linearWarmupLearningRate({ learningRate: o.learningRate, warmup: o.warmupSteps }, step)
-        : o.learningRate,
+    learningRate: warmupLearningRate(o),
     maxEpochs: o.epochs,
     components: { history },
     checkpoints: runDir,

@@ -7,10 +7,7 @@
  *
  * `--help` after a command lists its options. Exit status: 0 ok, 1 data or runtime error, 2 bad options.
  */
-import { ExampleDataError, ExampleOptionsError } from '@caption/example-common';
-import { CheckpointError, NonFiniteLossError, StateDictError } from '@caption/core';
-import { DataFormatError } from '@caption/data-coco';
-import { MetricsInputError } from '@caption/metrics';
+import { ExampleDataError, ExampleOptionsError, isUserFacingError } from '@caption/example-common';
 import {
   ClipCapConfigError,
   ClipConfigError,
@@ -75,12 +72,8 @@ function help(text: string): number {
 /** Errors that describe the user's data, options or files (the message is the whole story: no stack). */
 function isUserFacing(e: unknown): e is Error {
   return (
-    DataFormatError.isInstance(e) ||
-    MetricsInputError.isInstance(e) ||
+    isUserFacingError(e) ||
     e instanceof ExampleDataError ||
-    e instanceof CheckpointError ||
-    e instanceof StateDictError ||
-    e instanceof NonFiniteLossError ||
     e instanceof ImageDecodeError ||
     e instanceof TokenizerVocabularyError
   );

@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   AdamW,
   initBackend,
-  linearWarmupLearningRate,
   parseSafetensors,
   Random,
   serializeSafetensors,
@@ -31,7 +30,15 @@ import { buildCaptionTokenizer, type CaptionTokenizer, encodeCaptionRows } from 
 import { loadClipImages, readShapesCaptions, SPLITS, type Split, type SplitCaptions } from './data';
 import type { PretrainOptions } from './options';
 import { meanRecall, retrievalRecall, type RetrievalResult } from './retrieval';
-import { HistoryComponent, loadBestWeights, readRunJson, resolvePath, writeHistoryFile, writeJson } from './run-files';
+import {
+  HistoryComponent,
+  loadBestWeights,
+  readRunJson,
+  resolvePath,
+  warmupLearningRate,
+  writeHistoryFile,
+  writeJson,
+} from './run-files';
 
 /** The GPT-2 text tower of a pretrain configuration (also every captioner's GPT-2). */
 export function textTowerConfig(o: PretrainOptions, vocabSize: number): GPT2Config {
@@ -278,10 +285,7 @@ export async function runPretraining(
       });
       return model.loss(imageBatch(pixels.train, items, size), textBatch(train, captionsOf));
     },
-    learningRate:
-      o.warmupSteps > 0
-        ? ({ step }) => linearWarmupLearningRate({ learningRate: o.learningRate, warmup: o.warmupSteps }, step)
-        : o.learningRate,
+    learningRate: warmupLearningRate(o),
     maxEpochs: o.epochs,
     components: { history },
     checkpoints: runDir,

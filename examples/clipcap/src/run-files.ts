@@ -7,10 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   CheckpointStore,
+  linearWarmupLearningRate,
   loadModelWeights,
   type LoadedCheckpoint,
   type Stateful,
   type TrainableModel,
+  type TrainLoopOptions,
   type TrainLoopResult,
   writeFileAtomic,
 } from '@caption/core';
@@ -96,4 +98,14 @@ export function readRunJson<T>(file: string, writtenBy: string): T {
 /** Writes a JSON file atomically (temp file + rename). */
 export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, `${JSON.stringify(value, null, 1)}\n`);
+}
+
+/** The learning rate of both training commands: linear warm-up over `warmupSteps`, then constant. */
+export function warmupLearningRate(o: {
+  learningRate: number;
+  warmupSteps: number;
+}): TrainLoopOptions<unknown>['learningRate'] {
+  return o.warmupSteps > 0
+    ? ({ step }) => linearWarmupLearningRate({ learningRate: o.learningRate, warmup: o.warmupSteps }, step)
+    : o.learningRate;
 }
