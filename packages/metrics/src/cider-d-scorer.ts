@@ -13,7 +13,8 @@
  * 6e-15 relative on the expected cases.
  */
 import { tokenizeCaption, type ChineseSegmentation } from './chinese-tokenizer';
-import { DocumentFrequencyCounter } from './document-frequency';
+import { countReferenceSet } from './document-frequency';
+import { DocumentFrequencyCounter } from './internal/document-frequency';
 import { MetricsInputError } from './errors';
 import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { numpyMean } from './internal/python-compat';
@@ -227,15 +228,16 @@ export class CiderDScorer {
           field: `corpus[${index}]`,
         });
       }
+      const previousEndId = vocab.endId;
       store.clear();
       refs.forEach((ref: CaptionTokens, i: number) => {
         vocab.encode(captionText(ref, settings, `corpus[${index}][${i}]`), store);
       });
-      counter.add(store, 0, store.count, vocab.endId);
+      countReferenceSet(counter, index, store, 0, store.count, previousEndId, vocab.endId);
     });
-    if (counter.sets === 0)
+    if (entries.length === 0)
       throw new MetricsInputError('CIDEr-D: the corpus has no reference sets', { field: 'corpus' });
-    return new CiderDScorer(vocab, counter.result(vocab.endId), counter.sets, settings);
+    return new CiderDScorer(vocab, counter.frequencies(vocab.endId), entries.length, settings);
   }
 
   /**

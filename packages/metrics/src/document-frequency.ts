@@ -1,49 +1,38 @@
 /**
  * Document frequencies as CIDEr counts them (`CiderScorer.compute_doc_freq`): for each n-gram of order 1..n,
- * the number of reference sets (images) holding it, each set counting once. `CiderDScorer.fromCorpus` counts
- * this way, and `@caption/data-coco` writes `prepro_ngrams.py`'s caches from {@link documentFrequencies}.
- * (Scoring an evaluation's own references, `cider`, counts the same thing on its per-image n-gram encoding,
- * see `internal/document-frequency.ts`.)
+ * the number of reference sets (images) holding it, each set counting once. The counting is the repository's
+ * one counter (`DocumentFrequencyCounter`, internal/document-frequency.ts, which `cider()` uses on an
+ * evaluation too); here a corpus of reference sets is encoded with one corpus-wide n-gram table and counted set
+ * by set, for `CiderDScorer.fromCorpus` (which keeps the table to score with) and for
+ * {@link documentFrequencies} (with which `@caption/data-coco` writes `prepro_ngrams.py`'s caches).
  */
+import { DocumentFrequencyCounter } from './internal/document-frequency';
 import { NgramVocabulary } from './internal/ngram-vocabulary';
 import { ROOT } from './internal/ngram-table';
 import { SentenceStore } from './internal/sentence-store';
-import { grown } from './internal/typed-arrays';
 import { positiveIntegerOption } from './validate';
 
-/** Counts, per n-gram id, the reference sets (images) holding it, each set counting once. */
-export class DocumentFrequencyCounter {
-  /** Reference sets counted. */
-  sets = 0;
-  private counts: Int32Array = new Int32Array(4096);
-  private lastSet: Int32Array = new Int32Array(4096);
-
-  /** Counts one reference set: sentences `first .. end` of `sentences`, whose n-gram ids are below `endId`. */
-  add(sentences: SentenceStore, first: number, end: number, endId: number): void {
-    if (this.counts.length < endId) {
-      this.counts = grown(this.counts, endId);
-      this.lastSet = grown(this.lastSet, endId);
-    }
-    this.sets += 1;
-    const { counts, lastSet } = this;
-    const stamp = this.sets;
-    const ngrams = sentences.ngrams;
-    const from = sentences.starts[first] as number;
-    const to = sentences.starts[end] as number;
-    for (let i = from; i < to; i++) {
-      const id = ngrams[i] as number;
-      if (lastSet[id] !== stamp) {
-        lastSet[id] = stamp;
-        counts[id] = (counts[id] as number) + 1;
-      }
-    }
-  }
-
-  /** The frequency of every id below `endId`. */
-  result(endId: number): Int32Array {
-    return this.counts.slice(0, endId);
-  }
+/**
+ * @internal Counts reference set number `set`: sentences `first .. end` of `sentences`, whose n-gram ids (of one
+ * corpus-wide {@link NgramVocabulary}) are below `endId`, the vocabulary's end before this set was encoded being
+ * `previousEndId` (ids from there on are new to the counter).
+ */
+export function countReferenceSet(
+  counter: DocumentFrequencyCounter,
+  set: number,
+  sentences: SentenceStore,
+  first: number,
+  end: number,
+  previousEndId: number,
+  endId: number,
+): void {
+  counter.clear(previousEndId, endId);
+  setNumber[0] = set;
+  const from = sentences.starts[first] as number;
+  counter.count(sentences.ngrams, from, 1, setNumber, 0, 0, (sentences.starts[end] as number) - from);
 }
+
+const setNumber = new Int32Array(1);
 
 /** What {@link documentFrequencies} counts. */
 export interface DocumentFrequencies {
@@ -72,12 +61,14 @@ export function documentFrequencies(
   const vocab = new NgramVocabulary(n);
   const store = new SentenceStore(16, 1024);
   const counter = new DocumentFrequencyCounter();
+  let sets = 0;
   for (const refs of corpus) {
+    const previousEndId = vocab.endId;
     store.clear();
     for (const ref of refs) vocab.encode(ref, store);
-    counter.add(store, 0, store.count, vocab.endId);
+    countReferenceSet(counter, sets++, store, 0, store.count, previousEndId, vocab.endId);
   }
-  const counts = counter.result(vocab.endId);
+  const counts = counter.frequencies(vocab.endId);
   const texts: string[] = new Array<string>(vocab.endId);
   const documentFrequency = new Map<string, number>();
   for (let id = 0; id < vocab.endId; id++) {
@@ -87,5 +78,5 @@ export function documentFrequencies(
     texts[id] = text;
     documentFrequency.set(text, counts[id] as number);
   }
-  return { documentFrequency, referenceSetCount: counter.sets };
+  return { documentFrequency, referenceSetCount: sets };
 }

@@ -1,15 +1,20 @@
 /**
- * Document frequencies of an evaluation's n-grams, as coco-caption's CIDEr counts them: the number of images
- * whose references hold the n-gram (each image counting once; candidates do not count).
+ * The one document-frequency counter of the repository ({@link DocumentFrequencyCounter}: per n-gram id, the
+ * number of reference sets (images) holding it, each set counting once), and its use on an evaluation
+ * ({@link documentFrequencies}: coco-caption's CIDEr counts, for `cider()` in `cider.ts`). The counter's other
+ * users number their n-grams with a corpus-wide table first and count set by set: `CiderDScorer.fromCorpus`,
+ * and the public `documentFrequencies` of `../document-frequency.ts`, with which `@caption/data-coco` writes
+ * `prepro_ngrams.py`'s caches.
  *
- * Input: each image's distinct n-grams (`EncodedCorpus.entries`), an n-gram being (its prefix, its last
- * token). They get corpus-wide ids one order at a time: unigrams are their token ids; a k-gram is keyed by
- * (corpus id of its (k−1)-gram prefix, last token). Instead of one hash table of every n-gram (1.6 M for the
- * 40,504-image val2014 case: a cache miss per look-up, 0.55 s there), the entries of an order are scattered by
- * a hash of their key into up to 2,048 partitions (few enough write positions to stay in cache), and each
- * partition, a few hundred entries, is grouped with a small hash table that stays in L1/L2. An image's n-grams
- * are distinct within the image, so each reference n-gram adds 1 to its frequency with no "already counted
- * for this image" check. N-grams found only in candidates get ids too, with frequency 0.
+ * An evaluation's n-grams: each image's distinct n-grams (`EncodedCorpus.entries`), an n-gram being (its
+ * prefix, its last token). They get corpus-wide ids one order at a time: unigrams are their token ids; a k-gram
+ * is keyed by (corpus id of its (k−1)-gram prefix, last token). Instead of one hash table of every n-gram
+ * (1.6 M for the 40,504-image val2014 case: a cache miss per look-up, 0.55 s there), the entries of an order
+ * are scattered by a hash of their key into up to 2,048 partitions (few enough write positions to stay in
+ * cache), and each partition, a few hundred entries, is numbered with a small hash table that stays in L1/L2,
+ * then counted: all the entries of a key are in its partition, so the counter's look-ups stay among a few
+ * hundred ids, in cache (counting order by order after numbering cost 0.15 s more on val2014). Only entries
+ * found in references count. N-grams found only in candidates get ids too, with frequency 0.
  *
  * The results overwrite the entries (no second array of 5.8 M pairs for the val2014 case: fresh memory costs
  * page faults and garbage-collection work here).
@@ -18,6 +23,65 @@
  */
 import type { EncodedCorpus } from './encoded-corpus';
 import { hashPair } from './ngram-table';
+import { grown } from './typed-arrays';
+
+/**
+ * Counts, per n-gram id (dense, from 0), the reference sets holding it, each set counting once: the one place
+ * that does. Ids come with the number of their set (any integer ≥ 0; a set's ids need not be consecutive, but
+ * two sets that share an id must have different numbers until the id is cleared).
+ */
+export class DocumentFrequencyCounter {
+  /**
+   * Per id, two ints: 1 + the number of the last set that counted it (0: none), and its frequency. One cache
+   * line per look-up where two arrays would take two.
+   */
+  private state: Int32Array = new Int32Array(8192);
+
+  /**
+   * Counts `n` ids: the i-th is `ids[idAt + i · idStep]`, in set `sets[setAt + i · setStep]` (a `setStep` of 0:
+   * all in one set); each id once per set. Negative ids and sets are skipped. Ids must be below the `to` of an
+   * earlier {@link clear}.
+   */
+  count(
+    ids: Int32Array,
+    idAt: number,
+    idStep: number,
+    sets: Int32Array,
+    setAt: number,
+    setStep: number,
+    n: number,
+  ): void {
+    const state = this.state;
+    for (let i = 0; i < n; i++) {
+      const id = ids[idAt + i * idStep] as number;
+      const set = sets[setAt + i * setStep] as number;
+      if (id < 0 || set < 0) continue;
+      const at = 2 * id;
+      if (state[at] !== set + 1) {
+        state[at] = set + 1;
+        state[at + 1] = (state[at + 1] as number) + 1;
+      }
+    }
+  }
+
+  /** The frequency of `id`. */
+  frequency(id: number): number {
+    return this.state[2 * id + 1] as number;
+  }
+
+  /** The frequencies of the ids below `endId`. */
+  frequencies(endId: number): Int32Array {
+    const out = new Int32Array(endId);
+    for (let id = 0; id < endId; id++) out[id] = this.state[2 * id + 1] as number;
+    return out;
+  }
+
+  /** Makes ids `from .. to` countable, each with frequency 0 and counted by no set (ids counted a range at a time). */
+  clear(from: number, to: number): void {
+    if (this.state.length < 2 * to) this.state = grown(this.state, 2 * to);
+    this.state.fill(0, 2 * from, 2 * to);
+  }
+}
 
 /** At most 2^11 partitions: their write positions (one cache line each) stay in L1/L2 while scattering. */
 const MAX_PARTITION_BITS = 11;
@@ -38,13 +102,14 @@ function partitionOf(prefix: number, token: number, bits: number): number {
 export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
   if (corpus.frequenciesResolved) return corpus.entries;
   const { entries, maxOrder } = corpus;
-  resolveUnigrams(corpus);
+  const counter = new DocumentFrequencyCounter();
+  resolveUnigrams(corpus, counter);
   let largest = 0;
   for (let k = 2; k <= maxOrder; k++) largest = Math.max(largest, orderEntries(corpus, k));
-  // Order k's entries as (prefix corpus id, last token · 2 + 1 if in a reference, entry number) triples,
-  // grouped by partition; sized once for the largest order.
+  // Order k's entries as (prefix corpus id, last token, entry number e, or ~e = −e − 1 for an entry found only in
+  // the candidate) triples, grouped by partition; sized once for the largest order.
   const partitioned = new Int32Array(Math.max(16, largest * 3));
-  const grouping = new PartitionGrouping();
+  const grouping = new PartitionCounting();
   for (let k = 2; k <= maxOrder; k++) {
     const bits = Math.min(
       MAX_PARTITION_BITS,
@@ -55,12 +120,13 @@ export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
     // Ids restart at 0 for each order: they only need to be unique among the keys of the next order.
     let nextId = 0;
     for (let p = 0; p < partitionStarts.length - 1; p++) {
-      nextId = grouping.group(
+      nextId = grouping.count(
         partitioned,
         partitionStarts[p] as number,
         partitionStarts[p + 1] as number,
         nextId,
         entries,
+        counter,
       );
     }
   }
@@ -77,17 +143,18 @@ export function documentFrequencies(corpus: EncodedCorpus): Int32Array {
  */
 
 /** Order 1: the token id is the corpus id; the frequency counts the images whose references hold the token. */
-function resolveUnigrams(corpus: EncodedCorpus): void {
+function resolveUnigrams(corpus: EncodedCorpus, counter: DocumentFrequencyCounter): void {
   const { ngramStarts, entries, orderBounds, maxOrder } = corpus;
   const images = ngramStarts.length - 1;
-  const counts = new Int32Array(Math.max(16, corpus.captions.vocabulary.size));
+  const tokens = corpus.captions.vocabulary.size;
+  counter.clear(0, tokens);
+  const image = new Int32Array(1);
   for (let j = 0; j < images; j++) {
     const base = ngramStarts[j] as number;
-    const references = base + (orderBounds[j * maxOrder * 2 + 1] as number);
-    for (let e = base; e < references; e++) {
-      const token = entries[2 * e + 1] as number;
-      counts[token] = (counts[token] as number) + 1;
-    }
+    const references = orderBounds[j * maxOrder * 2 + 1] as number;
+    image[0] = j;
+    // A unigram entry is (−1, token).
+    counter.count(entries, 2 * base + 1, 2, image, 0, 0, references);
   }
   for (let j = 0; j < images; j++) {
     const base = ngramStarts[j] as number;
@@ -95,7 +162,7 @@ function resolveUnigrams(corpus: EncodedCorpus): void {
     for (let e = base; e < end; e++) {
       const token = entries[2 * e + 1] as number;
       entries[2 * e] = token;
-      entries[2 * e + 1] = counts[token] as number;
+      entries[2 * e + 1] = counter.frequency(token);
     }
   }
 }
@@ -178,75 +245,83 @@ function scatterEntries(
       const to = (cursor[p] as number) * 3;
       cursor[p] = (cursor[p] as number) + 1;
       partitioned[to] = prefixId;
-      partitioned[to + 1] = (token << 1) | (e < references ? 1 : 0);
-      partitioned[to + 2] = e;
+      partitioned[to + 1] = token;
+      partitioned[to + 2] = e < references ? e : ~e;
     }
   }
 }
 
-/** Groups the triples of one partition by key, with an open-addressing table reused across partitions. */
-class PartitionGrouping {
-  /** Slots of 4 ints: stamp (partition number + 1 when in use), prefix, token, index into `counts`. */
+/**
+ * Numbers and counts the keys of one partition's triples, with an open-addressing table reused across
+ * partitions. Every triple of a key is in the partition, so its frequency is final once the partition is
+ * counted, and the counter's look-ups stay within the partition's few hundred ids (in cache).
+ */
+class PartitionCounting {
+  /** Slots of 4 ints: stamp (partition number + 1 when in use), prefix, token, id. */
   private table: Int32Array = new Int32Array(4 * 1024);
   private mask = 1023;
   private stamp = 0;
-  /** Per key of the current partition: its references count; and per triple, the key's index. */
-  private counts: Int32Array = new Int32Array(512);
-  private keyOf: Int32Array = new Int32Array(512);
-
   /**
-   * Numbers the distinct keys of triples `from .. to` of `partitioned` from `firstId`, writes each entry's id and
-   * frequency over it in `entries`, and returns the next free id.
+   * Numbers the distinct keys of triples `from .. to` of `partitioned` from `firstId`, counts them image by
+   * image with `counter` (reset here for the ids from `firstId` on), writes each entry's id and frequency over
+   * it in `entries`, and returns the next free id.
    */
-  group(partitioned: Int32Array, from: number, to: number, firstId: number, entries: Int32Array): number {
+  count(
+    partitioned: Int32Array,
+    from: number,
+    to: number,
+    firstId: number,
+    entries: Int32Array,
+    counter: DocumentFrequencyCounter,
+  ): number {
     const size = to - from;
     if (size === 0) return firstId;
     this.reserve(size);
-    const { table, mask, counts, keyOf } = this;
+    const { table, mask } = this;
     const stamp = ++this.stamp;
-    let keys = 0;
+    let nextId = firstId;
     for (let t = 0; t < size; t++) {
       const i = (from + t) * 3;
       const prefix = partitioned[i] as number;
-      const tokenAndFlag = partitioned[i + 1] as number;
-      const token = tokenAndFlag >>> 1;
+      const token = partitioned[i + 1] as number;
       let slot = hashPair(prefix, token) & mask;
-      let key: number;
+      let id: number;
       for (;;) {
         const at = slot * 4;
         if (table[at] !== stamp) {
-          key = keys++;
+          id = nextId++;
           table[at] = stamp;
           table[at + 1] = prefix;
           table[at + 2] = token;
-          table[at + 3] = key;
-          counts[key] = 0;
+          table[at + 3] = id;
           break;
         }
         if (table[at + 1] === prefix && table[at + 2] === token) {
-          key = table[at + 3] as number;
+          id = table[at + 3] as number;
           break;
         }
         slot = (slot + 1) & mask;
       }
-      counts[key] = (counts[key] as number) + (tokenAndFlag & 1);
-      keyOf[t] = key;
+      partitioned[i] = id;
     }
+    counter.clear(firstId, nextId);
+    // Triples are now (id, token, entry or ~entry). An image's entries are distinct n-grams, so each reference
+    // entry can be a set of its own (numbered by its entry number); entries found only in the candidate
+    // (negative) are skipped.
+    counter.count(partitioned, from * 3, 3, partitioned, from * 3 + 2, 3, size);
     for (let t = 0; t < size; t++) {
-      const entry = partitioned[(from + t) * 3 + 2] as number;
-      const key = keyOf[t] as number;
-      entries[2 * entry] = firstId + key;
-      entries[2 * entry + 1] = counts[key] as number;
+      const i = (from + t) * 3;
+      const tagged = partitioned[i + 2] as number;
+      const entry = tagged < 0 ? ~tagged : tagged;
+      const id = partitioned[i] as number;
+      entries[2 * entry] = id;
+      entries[2 * entry + 1] = counter.frequency(id);
     }
-    return firstId + keys;
+    return nextId;
   }
 
   /** Makes room for a partition of `size` triples (a table at most half full). */
   private reserve(size: number): void {
-    if (this.counts.length < size) {
-      this.counts = new Int32Array(size * 2);
-      this.keyOf = new Int32Array(size * 2);
-    }
     let capacity = this.mask + 1;
     if (capacity >= size * 2) return;
     while (capacity < size * 2) capacity *= 2;
