@@ -77,8 +77,21 @@ export async function prepareDemoData(options: DemoDataOptions) {
     seed: DEMO_DATA.seed,
     onProgress: (p) => progress.update(p.stage, p.done, p.total),
   });
+  // the Chinese captions of the same images (the CLIP + GPT rows), made here so that manifest.json is stable
+  const shapesZh = await generateShapes({
+    outDir: DEMO_DIRS.shapes,
+    train: DEMO_DATA.train,
+    val: DEMO_DATA.val,
+    test: DEMO_DATA.test,
+    seed: DEMO_DATA.seed,
+    language: 'zh',
+    onProgress: (p) => progress.update(`${p.stage} (zh)`, p.done, p.total),
+  });
   progress.stop();
-  log(`shapes: ${shapes.cached.images ? 'cached' : 'generated'} in ${shapes.outDir}`);
+  log(
+    `shapes: ${shapes.cached.images ? 'cached' : 'generated'} in ${shapes.outDir} ` +
+      `(Chinese captions ${shapesZh.cached.captions ? 'cached' : 'generated'})`,
+  );
   const features = await extractRegionFeatures({
     dataDir: shapes.outDir,
     backend: options.backend,

@@ -1,17 +1,20 @@
 /**
  * `npm run demo` (root): the whole pipeline on the shapes data set, from nothing, on the CPU:
  *
- * 1. generate the shapes images and captions (cached in `out/shapes`),
+ * 1. generate the shapes images and captions, English and Chinese (cached in `out/shapes`),
  * 2. train the small region CNN and extract bottom-up-style region features (cached),
  * 3. prepro: vocabulary, labels, CIDEr-D document frequencies (cached in `out/demo/data`),
  * 4. train Show-Tell (cross-entropy) in a child process, on the machine's second core, while this process
  *    trains AoANet (cross-entropy), then AoANet self-critical from the latter's best checkpoint, with the
  *    configurations in `examples/aoanet/configs/shapes-*.yaml` (`--schedule concurrent`, the default: one
  *    wasm thread per process); or, with `--schedule sequential`, the three one after the other in this
- *    process, each on all the machine's cores (wasm threads),
- * 5. evaluate the three on the test split with `@caption/metrics`, print the table, and write
- *    `out/demo/results.json` (coco-caption score names), `out/demo/run.json` (machine, load average, wall
- *    seconds per stage) and `out/demo/report.html`.
+ *    process, each on all the machine's cores (wasm threads); the CLIP + GPT pipeline of `examples/clipcap`
+ *    (CLIPs pre-trained from the images, captioners initialised from their text towers, English and Chinese,
+ *    an ensemble of three; in `out/demo/clipcap`) runs in another child: from the start beside the others with
+ *    two training processes of its own (concurrent), or after them, one training process at a time (sequential),
+ * 5. evaluate the three on the test split with `@caption/metrics`, print the table with the CLIP + GPT rows
+ *    and CLIP's retrieval recall, and write `out/demo/results.json` (coco-caption score names; `clip-retrieval`),
+ *    `out/demo/run.json` (machine, load average, wall seconds per stage) and `out/demo/report.html`.
  *
  * Training runs resume where they stopped (SIGINT/SIGTERM save a checkpoint), and a finished run whose
  * configuration has not changed is not retrained. `--fresh` starts every run from scratch; `--seed N`
@@ -42,11 +45,15 @@ import {
 } from '@caption/example-common';
 import { showTellFactory } from '@caption/example-show-tell';
 import { type CocoScoreName, readReferences } from '@caption/metrics';
+import { type PipelineSummary, pipelineEnvironment, type RetrievalSummary } from '@caption/example-clipcap';
 import { DEMO_DATA, DEMO_DIRS, prepareDemoData } from './demo-data';
 import { aoaFactory } from './factory';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { repoRoot, configs: configDir, out: outDir, runs: runsDir } = DEMO_DIRS;
+const clipcapDir = join(outDir, 'clipcap');
+/** The CLIP + GPT rows of the table and of `results.json` (the other members of the ensemble are in clipcap/). */
+const CLIPCAP_ROWS = ['clipcap', 'clipcap-zh', 'clipcap-ensemble'];
 const args = parseArgs({
   options: {
     seed: { type: 'string' },
@@ -176,39 +183,30 @@ async function train(
 }
 
 /**
- * Runs one training stage in a child process (`cli.ts train` with the same options), so that it uses the
- * machine's second core while this process trains another model; its output goes to `out/demo/logs/<name>.log`.
- * SIGINT / SIGTERM received here are passed on: the child saves a checkpoint and the next demo run resumes it.
+ * Runs a command in a child process (`node --import tsx <script> ...args`, its own process group) whose output goes
+ * to `out/demo/logs/<name>.log`. SIGINT / SIGTERM received here are passed on: the child saves its checkpoints and
+ * exits, and the next demo run resumes it. `finished` rejects (quoting the log's end) when it fails.
  */
-function trainInChild(
+function runInChild(
   name: string,
-  config: string,
-  paths: Record<string, unknown>,
-): { values: TrainOptions; finished: Promise<void> } {
+  script: string,
+  args: readonly string[],
+  what: string,
+): { finished: Promise<void>; logFile: string } {
   const stageStarted = performance.now();
-  const stagePaths = { ...paths, progress: 'lines' };
-  const { values, done } = planStage(name, config, stagePaths);
-  if (done) return { values, finished: Promise.resolve() };
   const logFile = join(outDir, 'logs', `${name}.log`);
   mkdirSync(dirname(logFile), { recursive: true });
-  const flags = Object.entries({ ...stagePaths, checkpointPath: join(runsDir, name) })
-    .filter(([, v]) => v !== null && v !== undefined)
-    .flatMap(([k, v]) => [`--${kebabCase(k)}`, String(v)]);
   const out = openSync(logFile, 'w');
   // node itself with tsx's loader (the tsx CLI relays signals through a process of its own and kills a child
   // that is busy in a training step before it can save; the demo script runs `node --import tsx` too); its own
   // process group, so that a Ctrl-C reaches it once, through this process
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(here, 'cli.ts'), 'train', '--config', join(configDir, config), ...flags, '--resume'],
-    {
-      cwd: resolve(here, '..'),
-      stdio: ['ignore', out, out],
-      detached: true,
-    },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: dirname(dirname(script)),
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   closeSync(out);
-  log(`\n== ${name}: training in a second process (${config}, seed ${values.seed}; log: ${logFile}) [${elapsed()}]`);
+  log(`\n== ${name}: ${what} in a second process (log: ${logFile}) [${elapsed()}]`);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolveExit({ code, signal }));
@@ -225,18 +223,41 @@ function trainInChild(
     const output = readFileSync(logFile, 'utf8');
     if (stopSignal !== null) {
       log(
-        `${name}: ${code === signalExitCode(stopSignal.signal) ? `stopped, checkpoint saved in ${join(runsDir, name)}` : `exited with ${code ?? signal}`} (${logFile})`,
+        `${name}: ${code === signalExitCode(stopSignal.signal) ? 'stopped, checkpoints saved' : `exited with ${code ?? signal}`} ` +
+          `(${logFile})`,
       );
       return new Promise<void>(() => undefined); // the demo exits (exitStopped) and goes no further
     }
     if (code !== 0)
       throw new Error(
-        `${name}: training exited with ${code ?? signal}; the end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
+        `${name}: exited with ${code ?? signal}; the ` +
+          `end of ${logFile}:\n${output.split('\n').slice(-15).join('\n')}`,
       );
     log(`${name}: finished in ${stageSeconds[name]?.toFixed(0)} s (${logFile})`);
     for (const line of output.split('\n')) if (line.startsWith('validation ')) log(`  ${line}`);
   });
   finished.catch(() => undefined); // reported when the demo waits for it, not as an unhandled rejection now
+  return { finished, logFile };
+}
+
+/** Runs one training stage in a child process (`cli.ts train` with the same options), unless it is done already. */
+function trainInChild(
+  name: string,
+  config: string,
+  paths: Record<string, unknown>,
+): { values: TrainOptions; finished: Promise<void> } {
+  const stagePaths = { ...paths, progress: 'lines' };
+  const { values, done } = planStage(name, config, stagePaths);
+  if (done) return { values, finished: Promise.resolve() };
+  const flags = Object.entries({ ...stagePaths, checkpointPath: join(runsDir, name) })
+    .filter(([, v]) => v !== null && v !== undefined)
+    .flatMap(([k, v]) => [`--${kebabCase(k)}`, String(v)]);
+  const { finished } = runInChild(
+    name,
+    join(here, 'cli.ts'),
+    ['train', '--config', join(configDir, config), ...flags, '--resume'],
+    `training (${config}, seed ${values.seed})`,
+  );
   return { values, finished };
 }
 
@@ -256,6 +277,22 @@ async function main(): Promise<void> {
   const acc = features.accuracy;
   const paths = { ...dataPaths, meteorData: meteorDataFolder(), seed };
   stageSeconds.data = (performance.now() - dataStarted) / 1000;
+  // CLIP + GPT (examples/clipcap `pipeline`: two CLIPs, four captioners) in a child process: from now on, beside the
+  // others, two training processes at a time (concurrent: one wasm thread each, inherited); or after them (below)
+  const runClipcap = (jobs: number): ReturnType<typeof runInChild> =>
+    runInChild(
+      'clipcap',
+      join(repoRoot, 'examples', 'clipcap', 'src', 'cli.ts'),
+      [
+        'pipeline',
+        ...['--data-dir', DEMO_DIRS.shapes, '--out-dir', clipcapDir, '--seed', String(seed), '--jobs', String(jobs)],
+        ...['--backend', backend.kind, '--fresh', String(fresh)],
+        ...['--train', String(DATA.train), '--val', String(DATA.val), '--test', String(DATA.test)],
+        ...(paths.meteorData === null ? [] : ['--meteor-data', paths.meteorData]),
+      ],
+      'CLIP + GPT: CLIP pre-training (en, zh), captioners, ensemble, evaluation',
+    );
+  const clipcapConcurrent = schedule === 'concurrent' ? runClipcap(2) : null;
   // concurrent: Show-Tell in a second process (the machine's second core) while AoANet trains here;
   // sequential: the three here, one after the other, on every core
   const showTell = schedule === 'concurrent' ? trainInChild('show-tell', 'shapes-show-tell.yaml', paths) : null;
@@ -274,6 +311,9 @@ async function main(): Promise<void> {
     await showTell.finished;
     stShowTell = showTell.values;
   }
+  if (clipcapConcurrent !== null && children.size > 0) log(`\n== waiting for clipcap [${elapsed()}]`);
+  await (clipcapConcurrent ?? runClipcap(1)).finished;
+  const clipcapSummary = JSON.parse(readFileSync(join(clipcapDir, 'summary.json'), 'utf8')) as PipelineSummary;
 
   const evalStarted = performance.now();
   log(`\n== evaluation on the test split [${elapsed()}]`);
@@ -320,7 +360,16 @@ async function main(): Promise<void> {
     results[name] = Object.fromEntries(
       SCORE_KEYS.filter((k) => e.corpus[k] !== undefined).map((k) => [k, e.corpus[k]]),
     );
-  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const clipcapModels = clipcapSummary.models.filter((m) => CLIPCAP_ROWS.includes(m.name));
+  for (const m of clipcapModels)
+    results[m.name] = Object.fromEntries(
+      SCORE_KEYS.filter((k) => m.corpus[k] !== undefined).map((k) => [k, m.corpus[k]]),
+    );
+  const retrieval = clipcapSummary.results['clip-retrieval'] as RetrievalSummary;
+  writeFileSync(
+    join(outDir, 'results.json'),
+    `${JSON.stringify({ ...results, 'clip-retrieval': retrieval }, null, 2)}\n`,
+  );
   const meteorNote = Object.values(evals)[0]?.meteor ?? chooseMeteor(paths.meteorData, null).note;
   const wall = (performance.now() - started) / 1000;
   const meta = {
@@ -336,6 +385,13 @@ async function main(): Promise<void> {
     data: DATA,
     meteor: meteorNote,
     showTellRnnSize: stShowTell.rnnSize,
+    clipcap: {
+      wallSeconds: clipcapSummary.wallSeconds,
+      stageSeconds: clipcapSummary.stageSeconds,
+      cachedStages: clipcapSummary.cachedStages,
+      loadAverage: clipcapSummary.loadAverage,
+      msPerImage: Object.fromEntries(clipcapSummary.models.map((m) => [m.name, m.msPerImage])),
+    },
   };
   writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
 
@@ -353,7 +409,14 @@ async function main(): Promise<void> {
   const report = writeReport({
     title: 'caption demo: Show-Tell and AoANet on the shapes data set',
     out: join(outDir, 'report.html'),
-    models: Object.entries(evals).map(([name, e]) => ({ name, runDirs: e.runDirs, evalDir: e.evalDir })),
+    models: [
+      ...Object.entries(evals).map(([name, e]) => ({ name, runDirs: e.runDirs, evalDir: e.evalDir })),
+      ...clipcapModels.map((m) => ({
+        name: m.name,
+        runDirs: m.runDirs.length === 1 ? m.runDirs : [],
+        evalDir: m.evalDir,
+      })),
+    ],
     references: refs,
     images,
     numImages: 24,
@@ -367,6 +430,7 @@ async function main(): Promise<void> {
         `shapes: ${DATA.train} train / ${DATA.val} val / ${DATA.test} test images, 5 captions each; region CNN ${(100 * acc.shape).toFixed(1)} % shape accuracy`,
       ],
       ['METEOR', meteorNote],
+      ...pipelineEnvironment(clipcapSummary).filter(([k]) => !['date', 'machine', 'backend'].includes(k)),
       ['references', `raw captions of ${shapes.datasetPath} (PTB-tokenized by @caption/metrics)`],
     ],
   });
@@ -394,13 +458,26 @@ async function main(): Promise<void> {
     `${meteorNote}\nresults: ${join(outDir, 'results.json')}\nreport:  ${report}\nwall time: ${wall.toFixed(0)} s\n`,
   );
   const c = (name: string): number => results[name]?.CIDEr ?? Number.NaN;
-  const checks = [
+  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+  process.stdout.write(
+    `CLIP retrieval (test, ${retrieval.images} images / ${retrieval.captions} captions, mean of image→text and text→image): R@1 ${pct(retrieval['R@1'])} (chance ${pct(retrieval.chance['R@1'])}), R@5 ${pct(retrieval['R@5'])} (chance ${pct(retrieval.chance['R@5'])})\n`,
+  );
+  process.stdout.write(`clipcap-zh: ${clipcapModels.find((m) => m.name === 'clipcap-zh')?.scoring ?? '–'}\n`);
+  const members = clipcapSummary.models.filter((m) => m.runDirs.length === 1 && !m.name.includes('zh'));
+  const checks: Array<readonly [string, boolean]> = [
     ['AoANet after SCST has a higher CIDEr than after XE alone', c('aoanet-scst') > c('aoanet-xe')],
     [
       'AoANet beats Show-Tell (CIDEr)',
       Math.max(c('aoanet-xe'), c('aoanet-scst')) > c('show-tell') && c('aoanet-xe') > c('show-tell'),
     ],
-  ] as const;
+  ];
+  checks.push(
+    ['CLIP recall@1 is more than 10 times chance', retrieval['R@1'] > 10 * retrieval.chance['R@1']],
+    [
+      `the CLIP+GPT ensemble has a higher CIDEr than each of its ${members.length} members`,
+      members.every((m) => c('clipcap-ensemble') > (m.corpus.CIDEr ?? Number.NaN)),
+    ],
+  );
   for (const [what, ok] of checks) process.stdout.write(`${ok ? 'yes' : 'NO '}  ${what}\n`);
 }
 

@@ -93,7 +93,7 @@ export async function runExampleCli(argv: readonly string[], cli: ExampleCliOpti
  * Errors of the libraries that describe a problem of the user's data, checkpoints or machine (not a bug): printed
  * without a stack.
  */
-function isUserFacingError(e: unknown): e is Error {
+export function isUserFacingError(e: unknown): e is Error {
   return (
     DataFormatError.isInstance(e) ||
     MetricsInputError.isInstance(e) ||

@@ -97,4 +97,4 @@ export {
   type ReportOptions,
   type ReportSpec,
 } from './report';
-export { runExampleCli, type ExampleCliOptions } from './cli';
+export { isUserFacingError, runExampleCli, type ExampleCliOptions } from './cli';

@@ -59,6 +59,7 @@ export { renderScene, signedDistance } from './rasterise';
 export {
   sampleCaptions,
   sceneFacts,
+  shuffled,
   type Caption,
   type CaptionGrammar,
   type CaptionLanguage,
