@@ -17,7 +17,8 @@ import { parseBackboneSpec } from './backbone';
 import { loadCaptioner, resolveCheckpoint } from './checkpoints';
 import { EndToEndError } from './errors';
 import { captionImageFile, evaluateSplit } from './evaluate';
-import { runEndToEndTraining } from './train';
+import type { TransformOptions } from './data';
+import { type EndToEndTrainOptions, runEndToEndTraining } from './train';
 
 const int =
   (name: string, min = 1) =>
@@ -34,30 +35,12 @@ const num = (name: string) => (value: string) => {
 const backendOption = () =>
   new Option('--backend <kind>', 'tfjs backend').choices(['auto', 'wasm', 'cpu']).default('wasm');
 
-interface TrainCli {
-  inputJson: string;
-  imageDir: string;
-  modelPath: string;
-  backbone: string;
-  resize: number;
-  cropSize: number;
-  flip: number;
-  mean: [number, number, number];
-  std: [number, number, number];
-  threshold: number;
-  maxLength: number;
-  embedSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  dropProbLm: number;
-  numEpochs: number;
-  batchSize: number;
-  learningRate: number;
-  logStep: number;
-  seed: number;
-  resume?: boolean;
-  backend: BackendKind;
-}
+/**
+ * What commander parses for `train`: {@link EndToEndTrainOptions} with the image folder and backbone as typed, the
+ * transforms flat and the flip as 0/1 (each option is described once, in the library's options).
+ */
+type TrainCli = Omit<EndToEndTrainOptions, 'imagesRoot' | 'backbone' | 'transforms' | 'resume' | 'log'> &
+  Omit<TransformOptions, 'flip'> & { imageDir: string; backbone: string; flip: number; resume?: boolean };
 
 /** The command line, writing to the given streams. */
 export function createEndToEndProgram(io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Command {
@@ -93,25 +76,15 @@ export function createEndToEndProgram(io: { stdout: NodeJS.WritableStream; stder
     .option('--resume', 'continue the run in --model-path')
     .addOption(backendOption())
     .action(async (o: TrainCli) => {
+      const { imageDir, backbone, resize, cropSize, flip, mean, std, resume, ...options } = o;
       const result = await runEndToEndTraining({
-        inputJson: resolve(o.inputJson),
-        imagesRoot: resolve(o.imageDir),
-        modelPath: resolve(o.modelPath),
-        backbone: absoluteSpec(parseBackboneSpec(o.backbone)),
-        transforms: { resize: o.resize, cropSize: o.cropSize, flip: o.flip === 1, mean: o.mean, std: o.std },
-        threshold: o.threshold,
-        maxLength: o.maxLength,
-        embedSize: o.embedSize,
-        hiddenSize: o.hiddenSize,
-        numLayers: o.numLayers,
-        dropProbLm: o.dropProbLm,
-        numEpochs: o.numEpochs,
-        batchSize: o.batchSize,
-        learningRate: o.learningRate,
-        logStep: o.logStep,
-        seed: o.seed,
-        resume: o.resume === true,
-        backend: o.backend,
+        ...options,
+        inputJson: resolve(options.inputJson),
+        imagesRoot: resolve(imageDir),
+        modelPath: resolve(options.modelPath),
+        backbone: absoluteSpec(parseBackboneSpec(backbone)),
+        transforms: { resize, cropSize, flip: flip === 1, mean, std },
+        resume: resume === true,
         log,
       });
       log(JSON.stringify({ ...result, seconds: Number(result.seconds.toFixed(1)) }));
