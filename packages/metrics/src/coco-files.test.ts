@@ -53,6 +53,35 @@ describe('COCO and Karpathy readers', () => {
       readReferences({ annotations: [{ image_id: '__proto__', caption: 'x' }] }, { file: 'a.json' }),
     ).toThrow('file a.json, image id __proto__, field "image_id": "__proto__" cannot be an image id');
   });
+
+  it('accepts and rejects exactly what the zod schemas do (the files are checked by hand first)', () => {
+    const annotations = (annotation: unknown, images?: unknown) => () =>
+      readReferences({ annotations: [annotation], ...(images === undefined ? {} : { images }) }, { file: 'a.json' });
+    // accepted: integral ids past 2^53 in annotation files (AI Challenger), extra fields, images without names
+    expect(annotations({ image_id: 2 ** 60, caption: 'x', id: 3 }, [{ id: 2 ** 60 }])()).toMatchObject({
+      refs: { [String(2 ** 60)]: ['x'] },
+    });
+    expect(annotations({ image_id: 'img-1', caption: '' }, [{ id: 'img-1', file_name: 'a.jpg' }])().refs).toEqual({
+      'img-1': [''],
+    });
+    // rejected, each worded by the schema
+    expect(annotations({ image_id: 1, caption: 7 })).toThrow(/field "caption": COCO captions annotations at/);
+    expect(annotations({ image_id: '', caption: 'x' })).toThrow(/field "image_id"/);
+    expect(annotations(null)).toThrow(/COCO captions annotations at annotations\[0\]/);
+    expect(annotations([1, 'x'])).toThrow(/COCO captions annotations at annotations\[0\]/);
+    expect(annotations({ image_id: 1, caption: 'x' }, [{ id: 1, file_name: null }])).toThrow(/field "file_name"/);
+    expect(annotations({ image_id: 1, caption: 'x' }, [{ id: 1.5 }])).toThrow(/field "id"/);
+    expect(annotations({ image_id: 1, caption: 'x' }, { id: 1 })).toThrow(/field "images"/);
+    expect(() => readReferences({ annotations: {} })).toThrow(/field "annotations"/);
+    // results: ids must be safe integers (zod's int()) or non-empty strings
+    expect(candidatesFromCocoResults([{ image_id: 2 ** 53 - 1, caption: 'x', score: 1 }])).toEqual({
+      [String(2 ** 53 - 1)]: 'x',
+    });
+    expect(() => candidatesFromCocoResults([{ image_id: 2 ** 60, caption: 'x' }])).toThrow(/field "image_id"/);
+    expect(() => candidatesFromCocoResults([{ image_id: 1 }])).toThrow(/field "caption": COCO results at \[0\]/);
+    expect(() => candidatesFromCocoResults([[1, 'x']])).toThrow(/COCO results at \[0\]/);
+    expect(() => candidatesFromCocoResults({ image_id: 1, caption: 'x' })).toThrow(/COCO results/);
+  });
 });
 
 describe('evaluateCoco', () => {
