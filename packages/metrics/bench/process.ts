@@ -64,6 +64,8 @@ function hyperfine(commands: readonly string[], runs: string, warmup: string, ex
   return results;
 }
 
+const cpuOf = (r: Timing): number => r.user + r.system;
+
 const describe = (label: string, r: Timing): string =>
   `${label}: median ${r.median.toFixed(3)} s wall (min ${Math.min(...r.times).toFixed(3)}, max ${Math.max(...r.times).toFixed(3)}; ${r.times.length} runs), mean user ${r.user.toFixed(3)} s + system ${r.system.toFixed(3)} s`;
 
@@ -157,6 +159,7 @@ function main(): void {
         `load average after it: ${loadAfterReference}`,
         describe('this build, again', again),
         `coco-caption / caption-eval, median wall (caption-eval: mean of its two medians, ${ours.toFixed(3)} s): ${(referenceResult.median / ours).toFixed(1)}x`,
+        `coco-caption / caption-eval, mean CPU (user + system): ${(cpuOf(referenceResult) / ((cpuOf(result) + cpuOf(again)) / 2)).toFixed(1)}x`,
       ];
     }
     const loadAfter = load();

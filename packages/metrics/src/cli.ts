@@ -12,6 +12,7 @@
  * plain lines otherwise), warnings and errors go to stderr. Any problem exits non-zero with a message naming
  * the file, the image id and the field.
  */
+import { isAscii } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
@@ -189,7 +190,8 @@ function readJsonFile(file: string): unknown {
   // a UTF-8 byte order mark is skipped in the bytes (not by copying the decoded text)
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   try {
-    return JSON.parse(bytes.toString('utf8', start));
+    // ASCII (most caption files) is decoded as latin1, the same text without UTF-8's decoding work
+    return JSON.parse(bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8', start));
   } catch (error) {
     throw new MetricsInputError(`invalid JSON: ${(error as Error).message}`, { file }, { cause: error });
   }

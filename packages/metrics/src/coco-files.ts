@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MetricsInputError } from './errors';
 import { evaluate, type EvaluateOptions, type EvaluationResult } from './evaluate';
+import { recordFromMap } from './internal/records';
 import type { RawCands, RawRefs } from './types';
 import { checkImageIdKey, describeType } from './validate';
 
@@ -57,12 +58,15 @@ export function referencesFromCocoAnnotations(json: unknown, file?: string): Ref
   const data = isCocoAnnotations(json)
     ? json
     : parseWith(cocoAnnotationsSchema, json, file, 'COCO captions annotations');
-  const refs: Record<string, string[]> = {};
+  const grouped = new Map<string, string[]>();
   for (const annotation of data.annotations) {
     const id = String(annotation.image_id);
     checkImageIdKey(id, { file, imageId: id, field: 'image_id' });
-    (refs[id] ??= []).push(annotation.caption);
+    const captions = grouped.get(id);
+    if (captions === undefined) grouped.set(id, [annotation.caption]);
+    else captions.push(annotation.caption);
   }
+  const refs = recordFromMap(grouped);
   const declaredImageIds = data.images === undefined ? null : new Set(data.images.map((image) => String(image.id)));
   let imageIdsByFileName: Map<string, string> | null = null;
   const nameOfId = new Map<string, string>();
@@ -159,8 +163,8 @@ export function readReferences(json: unknown, options: { split?: string; file?: 
 export function candidatesFromCocoResults(json: unknown, file?: string): RawCands {
   const data = isCocoResults(json) ? json : parseWith(cocoResultsSchema, json, file, 'COCO results');
   if (data.length === 0) throw new MetricsInputError('the results array is empty', { file });
-  const cands: Record<string, string> = {};
   const firstIndex = new Map<string, number>();
+  const captions = new Map<string, string>();
   data.forEach((result, index) => {
     const id = String(result.image_id);
     checkImageIdKey(id, { file, imageId: id, field: 'image_id' });
@@ -173,9 +177,9 @@ export function candidatesFromCocoResults(json: unknown, file?: string): RawCand
       });
     }
     firstIndex.set(id, index);
-    cands[id] = result.caption;
+    captions.set(id, result.caption);
   });
-  return cands;
+  return recordFromMap(captions);
 }
 
 /** Options of {@link evaluateCoco}: those of {@link evaluate}, plus the file names for messages. */

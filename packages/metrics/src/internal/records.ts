@@ -41,3 +41,21 @@ export function recordInKeyOrder<T>(keys: readonly string[], values: ArrayLike<T
 export function mapToRecord<T>(keys: readonly string[], f: (key: string, index: number) => T): Record<string, T> {
   return recordInKeyOrder(keys, keys.map(f));
 }
+
+/**
+ * The record of `map`'s entries, enumerating as a record filled in the map's insertion order would (array-index
+ * keys ascending, then the others in insertion order), built as {@link recordInKeyOrder} builds it. Grouping in a
+ * `Map` first and building the record once avoids inserting COCO's integer ids into a growing object in file
+ * order (40,504 results: ~0.2 s against a few ms).
+ */
+export function recordFromMap<T>(map: ReadonlyMap<string, T>): Record<string, T> {
+  const indexKeys: string[] = [];
+  const otherKeys: string[] = [];
+  for (const key of map.keys()) (isArrayIndex(key) ? indexKeys : otherKeys).push(key);
+  indexKeys.sort((a, b) => Number(a) - Number(b));
+  const keys = indexKeys.concat(otherKeys);
+  return recordInKeyOrder(
+    keys,
+    keys.map((key) => map.get(key) as T),
+  );
+}
