@@ -13,7 +13,7 @@
  * the file, the image id and the field.
  */
 import { isAscii } from 'node:buffer';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -30,7 +30,7 @@ import type {
   TokenizerName,
 } from './evaluate';
 import { METRIC_FAMILIES, METRIC_NAMES, familyUnavailableReason } from './metric-families';
-import { ptbTokenizeParallel } from './tokenizer/ptb-parallel';
+import { MIN_CAPTIONS_PER_THREAD, ptbTokenizeParallel, startPtbWorkers } from './tokenizer/ptb-parallel';
 import type { MetricName } from './types';
 
 /** The PTB tokenizer on the machine's cores (same output as on one). */
@@ -172,6 +172,17 @@ function reportSkippedDefaults(options: EvaluateCocoOptions, askedFor: ReadonlyM
   }
 }
 
+/** Fewer bytes than a COCO annotation file spends per caption (`{"image_id": 1, "id": 1, "caption": "..."}`). */
+const MIN_BYTES_PER_CAPTION = 40;
+
+const fileSize = (file: string): number => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // readJsonFile says what is wrong
+  }
+};
+
 /** Reads a JSON file, gunzipping `.gz` (or gzip-magic) content. */
 function readJsonFile(file: string): unknown {
   let bytes: Buffer;
@@ -270,6 +281,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = program.opts<CliOptions>();
   const progress = progressReporter();
   try {
+    // the tokenizer threads load while this thread reads the files, when there will be enough captions for them
+    if (options.tokenize === 'ptb' && fileSize(options.refs) >= 2 * MIN_CAPTIONS_PER_THREAD * MIN_BYTES_PER_CAPTION) {
+      startPtbWorkers(availableParallelism());
+    }
     const references = readJsonFile(options.refs);
     const results = readJsonFile(options.results);
     const evaluateOptions: EvaluateCocoOptions = {

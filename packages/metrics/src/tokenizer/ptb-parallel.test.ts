@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describeWithShared } from '@caption/test-support';
 import { describe, expect, it } from 'vitest';
 import { ptbTokenize } from './ptb-tokenizer';
-import { ptbTokenizeParallel, tokenizeChunk, tokenizeInChunks } from './ptb-parallel';
+import { captionChunks, ptbTokenizeParallel, startPtbWorkers, tokenizeChunk, tokenizeInChunks } from './ptb-parallel';
 
 /** Captions whose tokens depend on their neighbours' (abbreviations before capitals, quotes, ellipses). */
 const TRICKY = [
@@ -32,7 +32,7 @@ describe('PTB tokenizer in chunks', () => {
     const expected = flat(ptbTokenize({ '0': texts }));
     for (let parts = 2; parts <= 9; parts++) {
       expect(
-        await tokenizeInChunks(texts, parts, (_, text, trim) => tokenizeChunk(text, trim)),
+        await tokenizeInChunks(captionChunks(texts, parts), (_, text, trim) => tokenizeChunk(text, trim)),
         `${parts} parts`,
       ).toEqual(expected);
     }
@@ -53,7 +53,7 @@ describeWithShared(
   ['coco-caption/captions_val2014_reconstructed.json.gz'],
   (data) => {
     it.skipIf(!existsSync(builtWorker))(
-      'equals the one-text tokens on 30,000 real COCO captions, on 2 and 3 threads',
+      'equals the one-text tokens on 30,000 real COCO captions, on 2 and 3 threads (workers started early, reused)',
       async () => {
         const annotations = data
           .readJson<{ annotations: Array<{ image_id: number; caption: string }> }>(
@@ -62,8 +62,9 @@ describeWithShared(
           .annotations.slice(0, 30_000);
         const captions: Record<string, string[]> = {};
         for (const a of annotations) (captions[a.image_id] ??= []).push(a.caption);
+        startPtbWorkers(2, { workerFile: builtWorker });
         const expected = ptbTokenize(captions);
-        for (const threads of [2, 3]) {
+        for (const threads of [2, 3, 3]) {
           const got = await ptbTokenizeParallel(captions, threads, {
             minCaptionsPerThread: 5000,
             workerFile: builtWorker,

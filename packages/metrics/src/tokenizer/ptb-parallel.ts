@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { recordInKeyOrder } from '../internal/records';
 import { ptbTokenize } from './ptb-tokenizer';
 
 /** Captions below which a chunk is not worth a worker (starting one and loading the tokenizer: ~30–50 ms). */
@@ -41,30 +42,50 @@ export function chunkRanges(total: number, parts: number): Array<[number, number
   ]);
 }
 
-/**
- * The captions' tokenized lines, computed in chunks by `run` (called for the last chunk first and chunk 0
- * last, so that workers started for the others run while the caller computes chunk 0): the assembly shared
- * by the threaded tokenizer and its in-process test.
- */
-export async function tokenizeInChunks(
-  texts: readonly string[],
-  parts: number,
-  run: (chunk: number, text: string, trim: { first: boolean; last: boolean }) => string | Promise<string>,
-): Promise<string[]> {
-  const ranges = chunkRanges(texts.length, parts);
-  const pieces = new Array<string | Promise<string>>(parts);
-  for (let t = parts - 1; t >= 0; t--) {
-    const [start, end] = ranges[t] as [number, number];
+/** One chunk of captions joined by `\n`, with a caption of context on each side that has a neighbour there. */
+export interface CaptionChunk {
+  /** the captions `[start, end)` (and their context) joined by `\n` */
+  text: string;
+  /** whether the first / last line is context, to be dropped from the tokenized lines */
+  trim: { first: boolean; last: boolean };
+  start: number;
+  end: number;
+}
+
+/** `texts` cut into `parts` contiguous chunks (see the top of this file for the context lines). */
+export function captionChunks(texts: readonly string[], parts: number): CaptionChunk[] {
+  return chunkRanges(texts.length, parts).map(([start, end]) => {
     const first = start > 0;
     const last = end < texts.length;
-    pieces[t] = run(t, texts.slice(first ? start - 1 : start, last ? end + 1 : end).join('\n'), { first, last });
+    return {
+      text: texts.slice(first ? start - 1 : start, last ? end + 1 : end).join('\n'),
+      trim: { first, last },
+      start,
+      end,
+    };
+  });
+}
+
+/**
+ * The captions' tokenized lines, computed chunk by chunk by `run` (called for the last chunk first and chunk 0
+ * last, so that workers given the others run while the caller computes chunk 0): the assembly shared by the
+ * threaded tokenizer and its in-process test.
+ */
+export async function tokenizeInChunks(
+  chunks: readonly CaptionChunk[],
+  run: (chunk: number, text: string, trim: { first: boolean; last: boolean }) => string | Promise<string>,
+): Promise<string[]> {
+  const pieces = new Array<string | Promise<string>>(chunks.length);
+  for (let t = chunks.length - 1; t >= 0; t--) {
+    const { text, trim } = chunks[t] as CaptionChunk;
+    pieces[t] = run(t, text, trim);
   }
-  const lines: string[] = [];
+  const lines = new Array<string>((chunks[chunks.length - 1] as CaptionChunk | undefined)?.end ?? 0);
   for (const [t, piece] of pieces.entries()) {
-    const [start, end] = ranges[t] as [number, number];
+    const { start, end } = chunks[t] as CaptionChunk;
     const chunk = (await piece).split('\n');
     // an empty chunk joins to '' (one empty line): keep exactly end − start lines
-    for (let i = 0; i < end - start; i++) lines.push(chunk[i] as string);
+    for (let i = 0; i < end - start; i++) lines[start + i] = chunk[i] as string;
   }
   return lines;
 }
@@ -81,16 +102,80 @@ function workerFile(): string | null {
   }
 }
 
-/** Runs one chunk in a worker thread. */
-function inWorker(file: string, text: string, trim: { first: boolean; last: boolean }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(file, { workerData: { text, trim } });
-    worker.once('message', (lines: string) => resolve(lines));
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the tokenizer worker exited with ${code}`));
+/** A message to a tokenizer worker, and its answer (the kept lines joined by `\n`). */
+interface WorkerJob {
+  job: number;
+  text: string;
+  trim: { first: boolean; last: boolean };
+}
+interface WorkerAnswer {
+  job: number;
+  lines: string;
+}
+
+/**
+ * Tokenizer workers that live as long as the process and serve every call (caption-eval tokenizes references
+ * and results in two calls): each loads the tokenizer and builds its lexer's states once. They hold the event
+ * loop only while a job is pending, so an idle pool does not keep the process alive.
+ */
+class PtbWorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: (lines: string) => void; reject: (error: Error) => void }>();
+  private nextJob = 0;
+
+  constructor(private readonly file: string) {}
+
+  /** Starts workers until there are `count` (they load the tokenizer meanwhile). */
+  grow(count: number): void {
+    while (this.workers.length < count) {
+      const worker = new Worker(this.file);
+      worker.on('message', ({ job, lines }: WorkerAnswer) => {
+        const waiting = this.pending.get(job);
+        this.pending.delete(job);
+        if (this.pending.size === 0) for (const w of this.workers) w.unref();
+        waiting?.resolve(lines);
+      });
+      const fail = (error: Error): void => {
+        const index = this.workers.indexOf(worker);
+        if (index >= 0) this.workers.splice(index, 1);
+        for (const waiting of this.pending.values()) waiting.reject(error);
+        this.pending.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`the tokenizer worker exited with ${code}`)));
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  /** Tokenizes one chunk on worker `index` (started if needed). */
+  run(index: number, text: string, trim: { first: boolean; last: boolean }): Promise<string> {
+    this.grow(index + 1);
+    const worker = this.workers[index] as Worker;
+    const job = this.nextJob++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(job, { resolve, reject });
+      for (const w of this.workers) w.ref();
+      worker.postMessage({ job, text, trim } satisfies WorkerJob);
     });
-  });
+  }
+}
+
+const pools = new Map<string, PtbWorkerPool>();
+const poolOf = (file: string): PtbWorkerPool => {
+  let pool = pools.get(file);
+  if (pool === undefined) pools.set(file, (pool = new PtbWorkerPool(file)));
+  return pool;
+};
+
+/**
+ * Starts the worker threads a later {@link ptbTokenizeParallel} call with `threads` threads would use, so that
+ * they load the tokenizer while the caller does other work (caption-eval: while it reads the JSON files).
+ * Nothing happens when no built worker program is found or `threads` < 2.
+ */
+export function startPtbWorkers(threads: number, options: Pick<PtbParallelOptions, 'workerFile'> = {}): void {
+  const file = options.workerFile === undefined ? workerFile() : options.workerFile;
+  if (file !== null && threads >= 2) poolOf(file).grow(threads - 1);
 }
 
 /** Options of {@link ptbTokenizeParallel} (tests). */
@@ -113,19 +198,15 @@ export async function ptbTokenizeParallel(
 ): Promise<Record<string, string[]>> {
   const ids = Object.keys(captions);
   let total = 0;
-  let shifting = false;
   for (const id of ids) {
     const list = captions[id];
     if (!Array.isArray(list)) return ptbTokenize(captions); // its error names the id
     total += list.length;
-    for (const caption of list) {
-      if (typeof caption !== 'string') return ptbTokenize(captions);
-      if (!shifting && SHIFTING_BREAK.test(caption)) shifting = true;
-    }
+    for (const caption of list) if (typeof caption !== 'string') return ptbTokenize(captions);
   }
   const parts = Math.min(threads, Math.floor(total / (options.minCaptionsPerThread ?? MIN_CAPTIONS_PER_THREAD)));
   const file = options.workerFile === undefined ? workerFile() : options.workerFile;
-  if (parts < 2 || shifting || file === null) return ptbTokenize(captions);
+  if (parts < 2 || file === null) return ptbTokenize(captions);
   const texts = new Array<string>(total);
   let t = 0;
   for (const id of ids) {
@@ -133,15 +214,19 @@ export async function ptbTokenizeParallel(
       texts[t++] = caption.indexOf('\n') < 0 ? caption : caption.replace(/\n/g, ' ');
     }
   }
-  const lines = await tokenizeInChunks(texts, parts, (chunk, text, trim) =>
-    chunk === 0 ? tokenizeChunk(text, trim) : inWorker(file, text, trim),
+  const chunks = captionChunks(texts, parts);
+  // one scan per chunk (not a test per caption) for the line breaks that make the reference shift lines
+  if (chunks.some((chunk) => SHIFTING_BREAK.test(chunk.text))) return ptbTokenize(captions);
+  const lines = await tokenizeInChunks(chunks, (chunk, text, trim) =>
+    chunk === 0 ? tokenizeChunk(text, trim) : poolOf(file).run(chunk - 1, text, trim),
   );
-  const out: Record<string, string[]> = {};
   let at = 0;
-  for (const id of ids) {
-    const count = (captions[id] as readonly string[]).length;
-    out[id] = lines.slice(at, at + count);
-    at += count;
-  }
-  return out;
+  return recordInKeyOrder(
+    ids,
+    ids.map((id) => {
+      const count = (captions[id] as readonly string[]).length;
+      at += count;
+      return lines.slice(at - count, at);
+    }),
+  );
 }
