@@ -47,9 +47,10 @@ import {
   transposedForm,
   untransposedForm,
   useOurGemm,
+  useRowsKernel,
   worthPadding,
 } from './matmul/cost-model';
-import { parallelGemm } from './matmul/gemm';
+import { parallelGemm, parallelGemmRows } from './matmul/gemm';
 import {
   addRows,
   copyRows,
@@ -184,7 +185,10 @@ function xnnProduct(state: MatMulState, scratch: Scratch, a: HeapMatrix, b: Heap
   state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
 }
 
-/** Whether our GEMM (else XNNPACK) runs `[m,k]·[k,n]` with this `b`, and on how many threads. */
+/**
+ * Which engine runs `[m,k]·[k,n]` with this `b`, and on how many threads: `gemm_rows` (few rows, `b` read in
+ * place), our packing GEMM, or XNNPACK. `ours` is true for both of our kernels (neither keeps `b` packed).
+ */
 function engineFor(
   backend: WasmBackendInternals,
   state: MatMulState,
@@ -192,11 +196,15 @@ function engineFor(
   k: number,
   n: number,
   b: HeapMatrix,
-): { ours: boolean; threads: number } {
+): { ours: boolean; rows: boolean; threads: number } {
   const pool = threadPool(backend);
+  const simd = simdKernels(backend) != null;
+  if (simd && useRowsKernel(m)) {
+    return { ours: true, rows: true, threads: pool == null ? 1 : threadsFor(m * k * n, Math.ceil(n / 4), pool.size) };
+  }
   const threads = pool == null ? 1 : gemmThreads(m, k, n, pool.size);
-  const ours = simdKernels(backend) != null && useOurGemm(m, threads, isPacked(state, b));
-  return { ours, threads: ours ? threads : 1 };
+  const ours = simd && useOurGemm(m, threads, isPacked(state, b));
+  return { ours, rows: false, threads: ours ? threads : 1 };
 }
 
 /**
@@ -217,7 +225,13 @@ function fastProduct(
   const m = a.rows;
   const k = a.cols;
   const n = b.validCols ?? b.cols;
-  const { ours, threads } = engineFor(backend, state, m, k, n, b);
+  const { ours, rows, threads } = engineFor(backend, state, m, k, n, b);
+  if (rows) {
+    // few rows: b read in place (no packing, so nothing to record for XNNPACK's bookkeeping)
+    const g = { a: a.offset, lda: k, b: b.offset, ldb: b.cols, c: out.offset, ldc: n, m, k, n };
+    parallelGemmRows(backend, threadPool(backend), g, threads);
+    return;
+  }
   const gemm = (aOffset: number, right: HeapMatrix, target: number, depth: number): void =>
     parallelGemm(
       backend,
@@ -400,8 +414,15 @@ function product2d(
     untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
     return;
   }
-  const ours = engineFor(backend, state, m, k, n, b).ours;
-  if (transposedForm(m, k, n, ours, transposeA, transposeB, cachedB != null) === 'direct') {
+  const engine = engineFor(backend, state, m, k, n, b);
+  // For few rows, the swapped form would be a product only m columns wide, which our GEMM pads to 8 (a
+  // [1,768]·[50257,768]ᵀ logit layer: 8× the work); gemm_rows on a kept bᵀ streams it once per call instead,
+  // after one transpose.
+  const keepTransposed = engine.rows && transposeB && bDataId != null;
+  if (
+    keepTransposed ||
+    transposedForm(m, k, n, engine.ours, transposeA, transposeB, cachedB != null) === 'direct'
+  ) {
     const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
     let right = b;
     if (transposeB) {
@@ -409,7 +430,7 @@ function product2d(
         right = cachedB.matrix;
       } else if (bDataId != null) {
         const copy = transposedCopy(backend, null, b);
-        if (worthPadding(m, copy.matrix.rows, copy.matrix.cols)) {
+        if (!engine.rows && worthPadding(m, copy.matrix.rows, copy.matrix.cols)) {
           const padded = padRows(backend, copy.matrix, ROW_PAD);
           backend.disposeData(copy.info.dataId, true);
           state.transposed.set(bDataId, padded);

@@ -190,6 +190,21 @@ export function setGemmEngine(engine: GemmEngine): void {
   forcedEngine = engine;
 }
 
+/**
+ * Rows of `a` up to which our `gemm_rows` (B read in place, not packed) runs a product, on any number of
+ * threads: a decoding step's `[1, 768]·[768, 3072]` took 11–16 ms on two threads through the packing GEMM
+ * (packing all of B for one row) against ~0.5 ms through XNNPACK's held packing on one.
+ */
+export const ROWS_KERNEL_MAX_ROWS = 15;
+
+/**
+ * Whether `gemm_rows` runs a product of `m` rows: few rows, unless XNNPACK is forced (benchmarks, tests).
+ * The same on any thread count, so it changes no decision that depends on the thread count.
+ */
+export function useRowsKernel(m: number): boolean {
+  return forcedEngine !== 'xnnpack' && m <= ROWS_KERNEL_MAX_ROWS;
+}
+
 /** Rows below which XNNPACK, holding `b` packed from an earlier call, beats our GEMM (which packs per call). */
 const XNNPACK_MAX_ROWS = 16;
 
