@@ -191,11 +191,9 @@ function xnnProduct(state: MatMulState, scratch: Scratch, a: HeapMatrix, b: Heap
  */
 function engineFor(
   backend: WasmBackendInternals,
-  state: MatMulState,
   m: number,
   k: number,
   n: number,
-  b: HeapMatrix,
 ): { ours: boolean; rows: boolean; threads: number } {
   const pool = threadPool(backend);
   const simd = simdKernels(backend) != null;
@@ -203,7 +201,7 @@ function engineFor(
     return { ours: true, rows: true, threads: pool == null ? 1 : threadsFor(m * k * n, Math.ceil(n / 4), pool.size) };
   }
   const threads = pool == null ? 1 : gemmThreads(m, k, n, pool.size);
-  const ours = simd && useOurGemm(m, threads, isPacked(state, b));
+  const ours = simd && useOurGemm();
   return { ours, rows: false, threads: ours ? threads : 1 };
 }
 
@@ -225,7 +223,7 @@ function fastProduct(
   const m = a.rows;
   const k = a.cols;
   const n = b.validCols ?? b.cols;
-  const { ours, rows, threads } = engineFor(backend, state, m, k, n, b);
+  const { ours, rows, threads } = engineFor(backend, m, k, n);
   if (rows) {
     // few rows: b read in place (no packing, so nothing to record for XNNPACK's bookkeeping)
     const g = { a: a.offset, lda: k, b: b.offset, ldb: b.cols, c: out.offset, ldc: n, m, k, n };
@@ -348,7 +346,7 @@ function untransposedProduct(
   const [m, k, n] = [a.rows, a.cols, b.cols];
   const padded = bDataId != null ? state.padded.get(bDataId) : undefined;
   const packed = isPacked(state, b) || (padded != null && isPacked(state, padded.matrix));
-  const ours = engineFor(backend, state, m, k, n, b).ours;
+  const ours = engineFor(backend, m, k, n).ours;
   if (untransposedForm(m, k, n, ours, packed, cachedB != null) === 'direct') {
     fastProduct(backend, state, scratch, a, ours ? b : paddedCopy(backend, state, b, bDataId, m), out);
     return;
@@ -414,7 +412,7 @@ function product2d(
     untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
     return;
   }
-  const engine = engineFor(backend, state, m, k, n, b);
+  const engine = engineFor(backend, m, k, n);
   // For few rows, the swapped form would be a product only m columns wide, which our GEMM pads to 8 (a
   // [1,768]·[50257,768]ᵀ logit layer: 8× the work); gemm_rows on a kept bᵀ streams it once per call instead,
   // after one transpose.

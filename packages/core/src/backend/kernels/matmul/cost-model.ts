@@ -205,16 +205,12 @@ export function useRowsKernel(m: number): boolean {
   return forcedEngine !== 'xnnpack' && m <= ROWS_KERNEL_MAX_ROWS;
 }
 
-/** Rows below which XNNPACK, holding `b` packed from an earlier call, beats our GEMM (which packs per call). */
-const XNNPACK_MAX_ROWS = 16;
-
 /**
- * Whether our GEMM (rather than XNNPACK) runs a product of `m` rows: always when it is split over threads
- * (XNNPACK cannot run on our workers); on one thread too (measured 1.0–1.9x XNNPACK's rate: tall
- * products do not outgrow the L2 cache), except for a few rows against a `b` that XNNPACK holds packed
- * (a decoding step's weights), where XNNPACK saves our per-call packing.
+ * Whether our GEMM (rather than XNNPACK) runs a product too tall for {@link useRowsKernel}: unless XNNPACK is
+ * forced, always (measured 1.0–1.9x XNNPACK's rate on one thread: tall products do not outgrow the L2 cache;
+ * XNNPACK cannot run on our workers). XNNPACK's one remaining edge, reusing its packing of a decoding step's
+ * weights for a few rows, went to `gemm_rows`, which needs no packing at all.
  */
-export function useOurGemm(m: number, threads: number, bPacked: boolean): boolean {
-  if (forcedEngine !== 'auto') return forcedEngine === 'ours';
-  return threads > 1 || !(m < XNNPACK_MAX_ROWS && bPacked);
+export function useOurGemm(): boolean {
+  return forcedEngine !== 'xnnpack';
 }
