@@ -94,6 +94,11 @@ interface MatMulState {
   call: CBatchMatMul;
   /** transposed copies of 2-D `b` operands (maybe row-padded), by the source's dataId */
   transposed: Map<DataId, CachedCopy>;
+  /**
+   * transposed copies of 2-D `b` operands used transposed by `gemm_rows` (few rows), by the source's dataId:
+   * apart from `transposed`, so that these copies change no decision of taller products
+   */
+  rowsTransposed: Map<DataId, CachedCopy>;
   /** row-padded copies of 2-D `b` operands whose rows are a multiple of 256 floats, by the source's dataId */
   padded: Map<DataId, CachedCopy>;
   /**
@@ -123,6 +128,7 @@ function stateOf(backend: WasmBackendInternals): MatMulState {
   state = {
     call: raw as unknown as CBatchMatMul,
     transposed: new Map(),
+    rowsTransposed: new Map(),
     padded: new Map(),
     packedAs: new Map(),
   };
@@ -142,7 +148,7 @@ function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): 
     const released = original(dataId, force);
     if (released) {
       if (id !== undefined) state.packedAs.delete(id);
-      for (const cache of [state.transposed, state.padded]) {
+      for (const cache of [state.transposed, state.rowsTransposed, state.padded]) {
         const copy = cache.get(dataId);
         if (copy == null) continue;
         cache.delete(dataId);
@@ -156,7 +162,8 @@ function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): 
 
 /** Number of transposed weight copies currently held by the kernel (for tests and diagnostics). */
 export function transposedCopyCount(backend: unknown): number {
-  return states.get(asWasmBackend(backend))?.transposed.size ?? 0;
+  const state = states.get(asWasmBackend(backend));
+  return state == null ? 0 : state.transposed.size + state.rowsTransposed.size;
 }
 
 /**
@@ -399,7 +406,9 @@ function product2d(
   const m = transposeA ? a.cols : a.rows;
   const k = transposeA ? a.rows : a.cols;
   const n = transposeB ? b.rows : b.cols;
-  let cachedB = bDataId != null ? state.transposed.get(bDataId) : undefined;
+  const engine = engineFor(backend, m, k, n);
+  const copies = engine.rows ? state.rowsTransposed : state.transposed;
+  let cachedB = bDataId != null ? copies.get(bDataId) : undefined;
   // the cache is keyed by buffer: a reshaped view of the same buffer must not reuse another shape's copy
   if (
     cachedB != null &&
@@ -412,7 +421,6 @@ function product2d(
     untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
     return;
   }
-  const engine = engineFor(backend, m, k, n);
   // For few rows, the swapped form would be a product only m columns wide, which our GEMM pads to 8 (a
   // [1,768]·[50257,768]ᵀ logit layer: 8× the work); gemm_rows on a kept bᵀ streams it once per call instead,
   // after one transpose.
@@ -434,7 +442,7 @@ function product2d(
           state.transposed.set(bDataId, padded);
           right = padded.matrix;
         } else {
-          state.transposed.set(bDataId, copy);
+          copies.set(bDataId, copy);
           right = copy.matrix;
         }
       } else {
