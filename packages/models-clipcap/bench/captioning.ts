@@ -179,7 +179,16 @@ async function main(): Promise<void> {
   );
   console.log(
     markdownTable(
-      ['implementation', 'threads', 'batch', 'KV cache', 'image tower', 'total', 'PyTorch (fastest) / this', 'load at start'],
+      [
+        'implementation',
+        'threads',
+        'batch',
+        'KV cache',
+        'image tower',
+        'total',
+        'PyTorch (fastest) / this',
+        'load at start',
+      ],
       rows.map((r) => [
         r.impl,
         r.threads,

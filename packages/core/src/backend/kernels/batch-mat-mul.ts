@@ -425,10 +425,7 @@ function product2d(
   // [1,768]·[50257,768]ᵀ logit layer: 8× the work); gemm_rows on a kept bᵀ streams it once per call instead,
   // after one transpose.
   const keepTransposed = engine.rows && transposeB && bDataId != null;
-  if (
-    keepTransposed ||
-    transposedForm(m, k, n, engine.ours, transposeA, transposeB, cachedB != null) === 'direct'
-  ) {
+  if (keepTransposed || transposedForm(m, k, n, engine.ours, transposeA, transposeB, cachedB != null) === 'direct') {
     const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
     let right = b;
     if (transposeB) {

@@ -68,7 +68,17 @@ export interface SimdKernels {
    * place, not packed: for products with few rows of A (a decoding step), where packing B costs more than the
    * product; row strides `lda`, `ldb`, `ldc` in floats
    */
-  gemm_rows(a: number, b: number, c: number, m: number, k: number, n: number, lda: number, ldb: number, ldc: number): void;
+  gemm_rows(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+  ): void;
   gemm(
     a: number,
     b: number,
