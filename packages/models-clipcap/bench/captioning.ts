@@ -41,6 +41,8 @@ interface Row {
   cache: string;
   encodeMs: number;
   totalMs: number;
+  /** the load average (1, 5, 15 min) when this implementation's process started: the machine is shared */
+  load?: string;
 }
 
 /** Our side, in this process (`--worker`): prints one JSON line. */
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
   const loadBefore = loadAverageText();
   const rows: Row[] = [];
   for (const threads of numbers('threads', '1,2')) {
+    const load = loadAverageText();
     const child = spawnSync(
       process.execPath,
       [
@@ -113,7 +116,7 @@ async function main(): Promise<void> {
     );
     if (child.status !== 0)
       throw new Error(`bench worker (threads ${threads}) exited with ${child.status ?? child.signal}`);
-    rows.push(...lastJson<Row[]>(child.stdout));
+    rows.push(...lastJson<Row[]>(child.stdout).map((r) => ({ ...r, load })));
   }
 
   const python = args.get('python') ?? '/usr/bin/python3';
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
     missing = `the reference sources are not given: --clipcap-src=DIR (or CLIPCAP_SRC) with CLIP_prefix_caption/, CLIP/, nanoGPT/ (rmokady/CLIP_prefix_caption, openai/CLIP, karpathy/nanoGPT)`;
   if (missing === null) {
     for (const threads of numbers('torch-threads', '1')) {
+      const load = loadAverageText();
       const py = spawnSync(
         python,
         [
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
           cache: 'no (generate2)',
           encodeMs: r.encodeMsPerImage,
           totalMs: r.msPerImage,
+          load,
         });
     }
   }
@@ -174,7 +179,16 @@ async function main(): Promise<void> {
   );
   console.log(
     markdownTable(
-      ['implementation', 'threads', 'batch', 'KV cache', 'image tower', 'total', 'PyTorch (fastest) / this'],
+      [
+        'implementation',
+        'threads',
+        'batch',
+        'KV cache',
+        'image tower',
+        'total',
+        'PyTorch (fastest) / this',
+        'load at start',
+      ],
       rows.map((r) => [
         r.impl,
         r.threads,
@@ -183,6 +197,7 @@ async function main(): Promise<void> {
         formatMs(r.encodeMs),
         formatMs(r.totalMs),
         torchRows.length === 0 ? '–' : `${(fastestTorch(r.batch) / r.totalMs).toFixed(2)}×`,
+        r.load ?? '',
       ]),
     ),
   );

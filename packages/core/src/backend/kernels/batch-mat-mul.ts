@@ -47,9 +47,10 @@ import {
   transposedForm,
   untransposedForm,
   useOurGemm,
+  useRowsKernel,
   worthPadding,
 } from './matmul/cost-model';
-import { parallelGemm } from './matmul/gemm';
+import { parallelGemm, parallelGemmRows } from './matmul/gemm';
 import {
   addRows,
   copyRows,
@@ -93,6 +94,11 @@ interface MatMulState {
   call: CBatchMatMul;
   /** transposed copies of 2-D `b` operands (maybe row-padded), by the source's dataId */
   transposed: Map<DataId, CachedCopy>;
+  /**
+   * transposed copies of 2-D `b` operands used transposed by `gemm_rows` (few rows), by the source's dataId:
+   * apart from `transposed`, so that these copies change no decision of taller products
+   */
+  rowsTransposed: Map<DataId, CachedCopy>;
   /** row-padded copies of 2-D `b` operands whose rows are a multiple of 256 floats, by the source's dataId */
   padded: Map<DataId, CachedCopy>;
   /**
@@ -122,6 +128,7 @@ function stateOf(backend: WasmBackendInternals): MatMulState {
   state = {
     call: raw as unknown as CBatchMatMul,
     transposed: new Map(),
+    rowsTransposed: new Map(),
     padded: new Map(),
     packedAs: new Map(),
   };
@@ -141,7 +148,7 @@ function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): 
     const released = original(dataId, force);
     if (released) {
       if (id !== undefined) state.packedAs.delete(id);
-      for (const cache of [state.transposed, state.padded]) {
+      for (const cache of [state.transposed, state.rowsTransposed, state.padded]) {
         const copy = cache.get(dataId);
         if (copy == null) continue;
         cache.delete(dataId);
@@ -155,7 +162,8 @@ function installDisposeHook(backend: WasmBackendInternals, state: MatMulState): 
 
 /** Number of transposed weight copies currently held by the kernel (for tests and diagnostics). */
 export function transposedCopyCount(backend: unknown): number {
-  return states.get(asWasmBackend(backend))?.transposed.size ?? 0;
+  const state = states.get(asWasmBackend(backend));
+  return state == null ? 0 : state.transposed.size + state.rowsTransposed.size;
 }
 
 /**
@@ -184,19 +192,24 @@ function xnnProduct(state: MatMulState, scratch: Scratch, a: HeapMatrix, b: Heap
   state.call(a.id, shapeBytes(1, a.rows, a.cols), 3, bId, shapeBytes(1, b.rows, b.cols), 3, false, false, outId);
 }
 
-/** Whether our GEMM (else XNNPACK) runs `[m,k]·[k,n]` with this `b`, and on how many threads. */
+/**
+ * Which engine runs `[m,k]·[k,n]` with this `b`, and on how many threads: `gemm_rows` (few rows, `b` read in
+ * place), our packing GEMM, or XNNPACK. `ours` is true for both of our kernels (neither keeps `b` packed).
+ */
 function engineFor(
   backend: WasmBackendInternals,
-  state: MatMulState,
   m: number,
   k: number,
   n: number,
-  b: HeapMatrix,
-): { ours: boolean; threads: number } {
+): { ours: boolean; rows: boolean; threads: number } {
   const pool = threadPool(backend);
+  const simd = simdKernels(backend) != null;
+  if (simd && useRowsKernel(m)) {
+    return { ours: true, rows: true, threads: pool == null ? 1 : threadsFor(m * k * n, Math.ceil(n / 4), pool.size) };
+  }
   const threads = pool == null ? 1 : gemmThreads(m, k, n, pool.size);
-  const ours = simdKernels(backend) != null && useOurGemm(m, threads, isPacked(state, b));
-  return { ours, threads: ours ? threads : 1 };
+  const ours = simd && useOurGemm();
+  return { ours, rows: false, threads: ours ? threads : 1 };
 }
 
 /**
@@ -217,7 +230,13 @@ function fastProduct(
   const m = a.rows;
   const k = a.cols;
   const n = b.validCols ?? b.cols;
-  const { ours, threads } = engineFor(backend, state, m, k, n, b);
+  const { ours, rows, threads } = engineFor(backend, m, k, n);
+  if (rows) {
+    // few rows: b read in place (no packing, so nothing to record for XNNPACK's bookkeeping)
+    const g = { a: a.offset, lda: k, b: b.offset, ldb: b.cols, c: out.offset, ldc: n, m, k, n };
+    parallelGemmRows(backend, threadPool(backend), g, threads);
+    return;
+  }
   const gemm = (aOffset: number, right: HeapMatrix, target: number, depth: number): void =>
     parallelGemm(
       backend,
@@ -334,7 +353,7 @@ function untransposedProduct(
   const [m, k, n] = [a.rows, a.cols, b.cols];
   const padded = bDataId != null ? state.padded.get(bDataId) : undefined;
   const packed = isPacked(state, b) || (padded != null && isPacked(state, padded.matrix));
-  const ours = engineFor(backend, state, m, k, n, b).ours;
+  const ours = engineFor(backend, m, k, n).ours;
   if (untransposedForm(m, k, n, ours, packed, cachedB != null) === 'direct') {
     fastProduct(backend, state, scratch, a, ours ? b : paddedCopy(backend, state, b, bDataId, m), out);
     return;
@@ -387,7 +406,9 @@ function product2d(
   const m = transposeA ? a.cols : a.rows;
   const k = transposeA ? a.rows : a.cols;
   const n = transposeB ? b.rows : b.cols;
-  let cachedB = bDataId != null ? state.transposed.get(bDataId) : undefined;
+  const engine = engineFor(backend, m, k, n);
+  const copies = engine.rows ? state.rowsTransposed : state.transposed;
+  let cachedB = bDataId != null ? copies.get(bDataId) : undefined;
   // the cache is keyed by buffer: a reshaped view of the same buffer must not reuse another shape's copy
   if (
     cachedB != null &&
@@ -400,8 +421,11 @@ function product2d(
     untransposedProduct(backend, state, scratch, a, b, bDataId, cachedB, out);
     return;
   }
-  const ours = engineFor(backend, state, m, k, n, b).ours;
-  if (transposedForm(m, k, n, ours, transposeA, transposeB, cachedB != null) === 'direct') {
+  // For few rows, the swapped form would be a product only m columns wide, which our GEMM pads to 8 (a
+  // [1,768]·[50257,768]ᵀ logit layer: 8× the work); gemm_rows on a kept bᵀ streams it once per call instead,
+  // after one transpose.
+  const keepTransposed = engine.rows && transposeB && bDataId != null;
+  if (keepTransposed || transposedForm(m, k, n, engine.ours, transposeA, transposeB, cachedB != null) === 'direct') {
     const left = transposeA ? transposedCopy(backend, scratch, a).matrix : a;
     let right = b;
     if (transposeB) {
@@ -409,13 +433,13 @@ function product2d(
         right = cachedB.matrix;
       } else if (bDataId != null) {
         const copy = transposedCopy(backend, null, b);
-        if (worthPadding(m, copy.matrix.rows, copy.matrix.cols)) {
+        if (!engine.rows && worthPadding(m, copy.matrix.rows, copy.matrix.cols)) {
           const padded = padRows(backend, copy.matrix, ROW_PAD);
           backend.disposeData(copy.info.dataId, true);
           state.transposed.set(bDataId, padded);
           right = padded.matrix;
         } else {
-          state.transposed.set(bDataId, copy);
+          copies.set(bDataId, copy);
           right = copy.matrix;
         }
       } else {

@@ -63,6 +63,22 @@ export interface SimdKernels {
    * XNNPACK's product); row-major, row strides `lda`, `ldb`, `ldc` in floats; B is packed per block of
    * `nc` columns into `pk` (`k · ⌈min(nc, n)/8⌉·8` floats)
    */
+  /**
+   * `C[i, j] = Σ_p A[i, p]·B[p, j]` summed in order from +0 (the bits of {@link SimdKernels.gemm}) with B read in
+   * place, not packed: for products with few rows of A (a decoding step), where packing B costs more than the
+   * product; row strides `lda`, `ldb`, `ldc` in floats
+   */
+  gemm_rows(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+  ): void;
   gemm(
     a: number,
     b: number,

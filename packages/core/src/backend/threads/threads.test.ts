@@ -82,6 +82,10 @@ const CASES: ProductCase[] = [
   { a: [400, 1, 64], b: [400, 64, 36] },
   { a: [400, 1, 36], b: [400, 64, 36], transposeB: true },
   { a: [400, 36, 1], b: [400, 36, 64], transposeA: true },
+  // few rows (gemm_rows, b read in place; a transposed b kept transposed): tails in k and n
+  { a: [1, 770], b: [1003, 770], transposeB: true },
+  { a: [15, 301], b: [301, 203] },
+  { a: [2, 3], b: [3, 2] },
 ];
 
 function randomTensor(rng: Random, shape: number[]): tfc.Tensor {

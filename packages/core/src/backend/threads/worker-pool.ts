@@ -14,7 +14,15 @@ import { BackendError } from '../errors';
 import type { SimdKernels } from '../simd/simd-module';
 
 /** The kernels a pool can run (exports of kernels.wat that are safe to run on parts of a tensor). */
-export const POOL_FUNCTIONS = ['gemm', 'bmm_nn', 'bmm_nt', 'transpose', 'transpose_batch', 'adam'] as const;
+export const POOL_FUNCTIONS = [
+  'gemm',
+  'gemm_rows',
+  'bmm_nn',
+  'bmm_nt',
+  'transpose',
+  'transpose_batch',
+  'adam',
+] as const;
 
 /** The name of a kernel a pool can run. */
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];

@@ -190,16 +190,27 @@ export function setGemmEngine(engine: GemmEngine): void {
   forcedEngine = engine;
 }
 
-/** Rows below which XNNPACK, holding `b` packed from an earlier call, beats our GEMM (which packs per call). */
-const XNNPACK_MAX_ROWS = 16;
+/**
+ * Rows of `a` up to which our `gemm_rows` (B read in place, not packed) runs a product, on any number of
+ * threads: a decoding step's `[1, 768]·[768, 3072]` took 11–16 ms on two threads through the packing GEMM
+ * (packing all of B for one row) against ~0.5 ms through XNNPACK's held packing on one.
+ */
+export const ROWS_KERNEL_MAX_ROWS = 15;
 
 /**
- * Whether our GEMM (rather than XNNPACK) runs a product of `m` rows: always when it is split over threads
- * (XNNPACK cannot run on our workers); on one thread too (measured 1.0–1.9x XNNPACK's rate: tall
- * products do not outgrow the L2 cache), except for a few rows against a `b` that XNNPACK holds packed
- * (a decoding step's weights), where XNNPACK saves our per-call packing.
+ * Whether `gemm_rows` runs a product of `m` rows: few rows, unless XNNPACK is forced (benchmarks, tests).
+ * The same on any thread count, so it changes no decision that depends on the thread count.
  */
-export function useOurGemm(m: number, threads: number, bPacked: boolean): boolean {
-  if (forcedEngine !== 'auto') return forcedEngine === 'ours';
-  return threads > 1 || !(m < XNNPACK_MAX_ROWS && bPacked);
+export function useRowsKernel(m: number): boolean {
+  return forcedEngine !== 'xnnpack' && m <= ROWS_KERNEL_MAX_ROWS;
+}
+
+/**
+ * Whether our GEMM (rather than XNNPACK) runs a product too tall for {@link useRowsKernel}: unless XNNPACK is
+ * forced, always (measured 1.0–1.9x XNNPACK's rate on one thread: tall products do not outgrow the L2 cache;
+ * XNNPACK cannot run on our workers). XNNPACK's one remaining edge, reusing its packing of a decoding step's
+ * weights for a few rows, went to `gemm_rows`, which needs no packing at all.
+ */
+export function useOurGemm(): boolean {
+  return forcedEngine !== 'xnnpack';
 }

@@ -48,6 +48,37 @@ function packFloats(k: number, width: number): number {
   return k * Math.ceil(Math.min(gemmBlockColumns(k), width) / 8) * 8;
 }
 
+/**
+ * Runs `C = A·B` for few rows of A with B read in place (kernels.wat `gemm_rows`, no packing), on `threads`
+ * threads of `pool`, each taking a range of columns (a multiple of 4, so every thread runs whole SIMD lanes).
+ */
+export function parallelGemmRows(
+  backend: WasmBackendInternals,
+  pool: WorkerPool | null,
+  g: GemmOperands,
+  threads: number,
+): void {
+  const simd = simdKernels(backend);
+  if (simd == null) throw new BackendError('gemm_rows: the SIMD kernels module is not available');
+  if (pool == null || threads <= 1) {
+    simd.gemm_rows(g.a, g.b, g.c, g.m, g.k, g.n, g.lda, g.ldb, g.ldc);
+    return;
+  }
+  const quads = Math.ceil(g.n / 4);
+  const calls: KernelCall[] = [];
+  for (let t = 0; t < threads; t++) {
+    const j0 = Math.floor((t * quads) / threads) * 4;
+    const j1 = Math.min(g.n, Math.floor(((t + 1) * quads) / threads) * 4);
+    if (j1 > j0) {
+      calls.push({
+        fn: 'gemm_rows',
+        args: [g.a, g.b + 4 * j0, g.c + 4 * j0, g.m, g.k, j1 - j0, g.lda, g.ldb, g.ldc],
+      });
+    }
+  }
+  pool.run(calls, simd);
+}
+
 /** Runs `C = A·B` on `threads` threads of `pool` (the calling thread included; no pool: 1 thread). */
 export function parallelGemm(
   backend: WasmBackendInternals,
