@@ -19,6 +19,13 @@ function isEntryList(entry: readonly string[] | Readonly<Record<string, string>>
 }
 
 /**
+ * `CAPTION_BUILD_JS_ONLY=1` (what `npm run demo` builds with): ESM + CJS without the `.d.ts`, whose type-checked
+ * build costs most of the build's time and which running the examples does not need. turbo hashes the variable
+ * (`turbo.json`), so a full build never replays such an output.
+ */
+const jsOnly = process.env['CAPTION_BUILD_JS_ONLY'] === '1';
+
+/**
  * The tsup options of a published package with these entry files (`src/index.ts`, a CLI entry...), given as a list
  * or as output names (`{ 'ptb-worker': 'src/tokenizer/ptb-worker.ts' }` writes `dist/ptb-worker.js`).
  */
@@ -29,7 +36,7 @@ export function libraryConfig(
   return {
     entry: isEntryList(entry) ? [...entry] : { ...entry },
     format: ['esm', 'cjs'],
-    dts: true,
+    dts: !jsOnly,
     sourcemap: true,
     clean: options.clean ?? true,
     target: 'es2022',

@@ -59,6 +59,8 @@ export interface DemoDataOptions {
   log: (line: string) => void;
   /** the time since the caller started, for the stage headers */
   elapsed: () => string;
+  /** called once the images and both languages' captions are there, before the region CNN (work that needs only them can start) */
+  onShapesReady?: () => void;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function prepareDemoData(options: DemoDataOptions) {
     `shapes: ${shapes.cached.images ? 'cached' : 'generated'} in ${shapes.outDir} ` +
       `(Chinese captions ${shapesZh.cached.captions ? 'cached' : 'generated'})`,
   );
+  options.onShapesReady?.();
   const features = await extractRegionFeatures({
     dataDir: shapes.outDir,
     backend: options.backend,

@@ -10,8 +10,9 @@
  *    wasm thread per process); or, with `--schedule sequential`, the three one after the other in this
  *    process, each on all the machine's cores (wasm threads); the CLIP + GPT pipeline of `examples/clipcap`
  *    (CLIPs pre-trained from the images, captioners initialised from their text towers, English and Chinese,
- *    an ensemble of three; in `out/demo/clipcap`) runs in another child: from the start beside the others with
- *    two training processes of its own (concurrent), or after them, one training process at a time (sequential),
+ *    an ensemble of three; in `out/demo/clipcap`) runs in another child: as soon as the shapes images and captions
+ *    exist (during the region CNN and prepro), beside the others, with two training processes of its own
+ *    (concurrent), or after them, one training process at a time (sequential),
  * 5. evaluate the three on the test split with `@caption/metrics`, print the table with the CLIP + GPT rows
  *    and CLIP's retrieval recall, and write `out/demo/results.json` (coco-caption score names; `clip-retrieval`),
  *    `out/demo/run.json` (machine, load average, wall seconds per stage) and `out/demo/report.html`.
@@ -267,18 +268,10 @@ async function main(): Promise<void> {
     `demo: ${cpus().length} CPU cores, Node ${process.version}; backend ${backend.description}; schedule ${schedule}`,
   );
 
-  const dataStarted = performance.now();
-  const {
-    shapes,
-    features,
-    cocotalk,
-    paths: dataPaths,
-  } = await prepareDemoData({ backend: backend.kind, log, elapsed });
-  const acc = features.accuracy;
-  const paths = { ...dataPaths, meteorData: meteorDataFolder(), seed };
-  stageSeconds.data = (performance.now() - dataStarted) / 1000;
-  // CLIP + GPT (examples/clipcap `pipeline`: two CLIPs, four captioners) in a child process: from now on, beside the
-  // others, two training processes at a time (concurrent: one wasm thread each, inherited); or after them (below)
+  const meteorData = meteorDataFolder();
+  // CLIP + GPT (examples/clipcap `pipeline`: two CLIPs, four captioners) in a child process: concurrent, as soon as
+  // the shapes images and captions exist (it needs neither the region features nor prepro), beside the others, two
+  // training processes at a time (one wasm thread each, inherited); sequential, after the others (below)
   const runClipcap = (jobs: number): ReturnType<typeof runInChild> =>
     runInChild(
       'clipcap',
@@ -288,11 +281,29 @@ async function main(): Promise<void> {
         ...['--data-dir', DEMO_DIRS.shapes, '--out-dir', clipcapDir, '--seed', String(seed), '--jobs', String(jobs)],
         ...['--backend', backend.kind, '--fresh', String(fresh)],
         ...['--train', String(DATA.train), '--val', String(DATA.val), '--test', String(DATA.test)],
-        ...(paths.meteorData === null ? [] : ['--meteor-data', paths.meteorData]),
+        ...(meteorData === null ? [] : ['--meteor-data', meteorData]),
       ],
       'CLIP + GPT: CLIP pre-training (en, zh), captioners, ensemble, evaluation',
     );
-  const clipcapConcurrent = schedule === 'concurrent' ? runClipcap(2) : null;
+  let clipcapConcurrent: ReturnType<typeof runInChild> | null = null;
+
+  const dataStarted = performance.now();
+  const {
+    shapes,
+    features,
+    cocotalk,
+    paths: dataPaths,
+  } = await prepareDemoData({
+    backend: backend.kind,
+    log,
+    elapsed,
+    onShapesReady: () => {
+      if (schedule === 'concurrent') clipcapConcurrent = runClipcap(2);
+    },
+  });
+  const acc = features.accuracy;
+  const paths = { ...dataPaths, meteorData, seed };
+  stageSeconds.data = (performance.now() - dataStarted) / 1000;
   // concurrent: Show-Tell in a second process (the machine's second core) while AoANet trains here;
   // sequential: the three here, one after the other, on every core
   const showTell = schedule === 'concurrent' ? trainInChild('show-tell', 'shapes-show-tell.yaml', paths) : null;

@@ -18,6 +18,10 @@ describe('activations and GLU', () => {
     ).toBeLessThan(1e-6);
     const tanhGelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
     expect(maxAbsDiff(values('gelu_tanh'), [-1, 0, 1, 2].map(tanhGelu))).toBeLessThan(1e-6);
+    // computed as x·σ(2u) (the same function): equal to the tanh form also far from 0
+    const wide = [-9, -5, -3.5, -0.25, 0.125, 3.5, 6, 10];
+    const wideValues = Array.from(activation('gelu_tanh')(tf.tensor1d(wide)).dataSync());
+    expect(maxAbsDiff(wideValues, wide.map(tanhGelu))).toBeLessThan(1e-6);
     expect(values('relu')).toEqual([0, 0, 1, 2]);
     expect(
       maxAbsDiff(
