@@ -48,6 +48,19 @@ function packFloats(k: number, width: number): number {
   return k * Math.ceil(Math.min(gemmBlockColumns(k), width) / 8) * 8;
 }
 
+/** Our SIMD kernels module, or a {@link BackendError} naming the kernel that needed it. */
+function requireSimd(backend: WasmBackendInternals, kernel: string): NonNullable<ReturnType<typeof simdKernels>> {
+  const simd = simdKernels(backend);
+  if (simd == null) throw new BackendError(`${kernel}: the SIMD kernels module is not available`);
+  return simd;
+}
+
+/** Thread `t`'s columns `[j0, j1)` of `n`, split into whole groups of `unit` columns (the kernel's lanes or panels). */
+function columnShare(t: number, threads: number, n: number, unit: number): [number, number] {
+  const groups = Math.ceil(n / unit);
+  return [Math.floor((t * groups) / threads) * unit, Math.min(n, Math.floor(((t + 1) * groups) / threads) * unit)];
+}
+
 /**
  * Runs `C = A·B` for few rows of A with B read in place (kernels.wat `gemm_rows`, no packing), on `threads`
  * threads of `pool`, each taking a range of columns (a multiple of 4, so every thread runs whole SIMD lanes).
@@ -58,17 +71,14 @@ export function parallelGemmRows(
   g: GemmOperands,
   threads: number,
 ): void {
-  const simd = simdKernels(backend);
-  if (simd == null) throw new BackendError('gemm_rows: the SIMD kernels module is not available');
+  const simd = requireSimd(backend, 'gemm_rows');
   if (pool == null || threads <= 1) {
     simd.gemm_rows(g.a, g.b, g.c, g.m, g.k, g.n, g.lda, g.ldb, g.ldc);
     return;
   }
-  const quads = Math.ceil(g.n / 4);
   const calls: KernelCall[] = [];
   for (let t = 0; t < threads; t++) {
-    const j0 = Math.floor((t * quads) / threads) * 4;
-    const j1 = Math.min(g.n, Math.floor(((t + 1) * quads) / threads) * 4);
+    const [j0, j1] = columnShare(t, threads, g.n, 4);
     if (j1 > j0) {
       calls.push({
         fn: 'gemm_rows',
@@ -86,8 +96,7 @@ export function parallelGemm(
   g: GemmOperands,
   threads: number,
 ): void {
-  const simd = simdKernels(backend);
-  if (simd == null) throw new BackendError('gemm: the SIMD kernels module is not available');
+  const simd = requireSimd(backend, 'gemm');
   const nc = gemmBlockColumns(g.k);
   if (pool == null || threads <= 1) {
     const pk = packBuffer(backend, 0, 4 * packFloats(g.k, g.n));
@@ -98,8 +107,7 @@ export function parallelGemm(
   const panels = Math.ceil(g.n / 8);
   if (panels >= threads) {
     for (let t = 0; t < threads; t++) {
-      const j0 = Math.floor((t * panels) / threads) * 8;
-      const j1 = Math.min(g.n, Math.floor(((t + 1) * panels) / threads) * 8);
+      const [j0, j1] = columnShare(t, threads, g.n, 8);
       const pk = packBuffer(backend, t, 4 * packFloats(g.k, j1 - j0));
       calls.push({
         fn: 'gemm',
