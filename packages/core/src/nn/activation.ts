@@ -1,5 +1,6 @@
 /** Parameter-free element-wise activations and the gated linear unit, as functions and as modules. */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedGluLastAxis, hasFusedGateKernels } from '../backend/ops/gates';
 import { ModuleError } from './errors';
 import { Module, type ModuleOptions } from './module';
 
@@ -74,7 +75,8 @@ export class Activation extends Module<ActivationConfig> {
 /**
  * Gated linear unit (PyTorch `F.glu`): splits `x` in two halves `a | b` along `axis` and returns
  * `a · sigmoid(b)`. AoANet's attention-on-attention gate is a linear layer followed by this (first half
- * = information, second half = gate).
+ * = information, second half = gate). Over the last axis of a float32 tensor on wasm and cpu it is one fused
+ * kernel forward and one backward (`backend/kernels/gates.ts`); otherwise stock ops.
  */
 export function glu(x: tf.Tensor, axis = -1): tf.Tensor {
   const ax = axis < 0 ? x.rank + axis : axis;
@@ -82,6 +84,7 @@ export function glu(x: tf.Tensor, axis = -1): tf.Tensor {
   if (size === undefined || size % 2 !== 0) {
     throw new ModuleError(`glu: axis ${axis} of shape [${x.shape.join(', ')}] must have an even size`);
   }
+  if (ax === x.rank - 1 && x.dtype === 'float32' && hasFusedGateKernels()) return fusedGluLastAxis(x);
   return tf.tidy(() => {
     const [a, b] = tf.split(x, 2, ax) as [tf.Tensor, tf.Tensor];
     return tf.mul(a, tf.sigmoid(b));

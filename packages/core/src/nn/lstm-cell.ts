@@ -1,5 +1,6 @@
 /** `LSTMCell` with PyTorch's parameter names, layouts, gate order and initialisation. */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedLstmGates, hasFusedGateKernels } from '../backend/ops/gates';
 import { ModuleError } from './errors';
 import { uniformInit } from './init';
 import { Module, type ModuleOptions } from './module';
@@ -113,9 +114,11 @@ export class LSTMCell extends Module<Required<LSTMCellConfig>> {
  * The LSTM update from the pre-activations `gates` `[batch, 4·hidden]` (PyTorch's order i, f, g, o):
  * `c' = σ(f) c + σ(i) tanh(g)`, `h' = σ(o) tanh(c')`; `cell` null is the zero state (its product is skipped).
  * {@link LSTMCell} and models that compute the pre-activations their own way (e.g. with weights shared
- * across steps) share it.
+ * across steps) share it. On wasm and cpu it runs as one fused kernel forward and one backward
+ * (`backend/kernels/gates.ts`); elsewhere as stock ops.
  */
 export function lstmGates(gates: tf.Tensor, cell: tf.Tensor | null): LSTMState {
+  if (hasFusedGateKernels()) return fusedLstmGates(gates, cell);
   const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
   const written = tf.mul(tf.sigmoid(i), tf.tanh(g));
   const c = cell === null ? written : tf.add(tf.mul(tf.sigmoid(f), cell), written);

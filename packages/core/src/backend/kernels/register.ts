@@ -11,12 +11,14 @@ import {
   type KernelConfig,
 } from '@tensorflow/tfjs-core';
 import { batchMatMulGradConfig } from '../gradients/batch-mat-mul-grad';
+import { gluLastAxisGradConfig, lstmGatesGradConfig, lstmGatesZeroStateGradConfig } from '../ops/gates';
 import { wasmBatchMatMulConfig } from './batch-mat-mul';
 import { cpuBatchMatMulConfig } from './cpu-batch-mat-mul';
 import { adamUpdateKernel } from './adam-update';
 import { wasmConv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
+import { gateKernels } from './gates';
 import { labelSmoothingKernels } from './label-smoothing';
 import { keepStockReduceKernels, wasmReduceKernelConfigs } from './reduce';
 import { keepStockSliceKernels, wasmSliceKernelConfigs } from './slice';
@@ -38,6 +40,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
         ...labelSmoothingKernels('wasm'),
+        ...gateKernels('wasm'),
         adamUpdateKernel('wasm'),
       ];
     case 'cpu':
@@ -46,6 +49,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         cpuUnsortedSegmentSumConfig,
         ...sparseSoftmaxCrossEntropyKernels('cpu'),
         ...labelSmoothingKernels('cpu'),
+        ...gateKernels('cpu'),
         adamUpdateKernel('cpu'),
       ];
     default:
@@ -91,8 +95,15 @@ export function isCaptionKernel(kernelName: string, backendName: string): boolea
 }
 
 /**
- * Registers our gradients (backend-independent): a broadcast-aware `BatchMatMul` gradient. Idempotent.
+ * Registers our gradients (backend-independent): a broadcast-aware `BatchMatMul` gradient, and those of the fused
+ * LSTM-gate and GLU kernels. Idempotent.
  */
 export function registerCaptionGradients(): void {
-  if (getGradient(batchMatMulGradConfig.kernelName) !== batchMatMulGradConfig) registerGradient(batchMatMulGradConfig);
+  for (const config of [
+    batchMatMulGradConfig,
+    lstmGatesGradConfig,
+    lstmGatesZeroStateGradConfig,
+    gluLastAxisGradConfig,
+  ])
+    if (getGradient(config.kernelName) !== config) registerGradient(config);
 }
