@@ -18,6 +18,7 @@ import { wasmConv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
 import { labelSmoothingKernels } from './label-smoothing';
+import { layerNormKernels } from './layer-norm';
 import { keepStockReduceKernels, wasmReduceKernelConfigs } from './reduce';
 import { keepStockSliceKernels, wasmSliceKernelConfigs } from './slice';
 import { sparseSoftmaxCrossEntropyKernels } from './sparse-softmax-cross-entropy';
@@ -38,6 +39,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         ...CPU_FALLBACK_KERNELS.map((name) => cpuFallbackFor(name)),
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
         ...labelSmoothingKernels('wasm'),
+        ...layerNormKernels('wasm'),
         adamUpdateKernel('wasm'),
       ];
     case 'cpu':
@@ -46,6 +48,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         cpuUnsortedSegmentSumConfig,
         ...sparseSoftmaxCrossEntropyKernels('cpu'),
         ...labelSmoothingKernels('cpu'),
+        ...layerNormKernels('cpu'),
         adamUpdateKernel('cpu'),
       ];
     default:
