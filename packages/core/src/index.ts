@@ -139,6 +139,7 @@ export {
 } from './training/train-loop';
 export { sparseSoftmaxCrossEntropy } from './backend/ops/sparse-softmax-cross-entropy';
 export { labelSmoothingCrossEntropy } from './backend/ops/label-smoothing-cross-entropy';
+export { layerNorm, type LayerNormOptions } from './backend/ops/layer-norm';
 export { Linear, type LinearConfig } from './nn/linear';
 export { Embedding, gatherRows, type EmbeddingConfig } from './nn/embedding';
 export { LayerNorm, sqrtWithZeroGradientAtZero, type LayerNormConfig, type LayerNormVariant } from './nn/layer-norm';

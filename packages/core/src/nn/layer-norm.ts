@@ -1,19 +1,11 @@
 /** `LayerNorm` in two flavours: PyTorch's `nn.LayerNorm` and the annotated-transformer/AoANet one. */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LayerNormVariant } from '../backend/kernels/layer-norm';
+import { layerNorm } from '../backend/ops/layer-norm';
 import { ModuleError } from './errors';
 import { constantInit } from './init';
 import { Module, type ModuleOptions } from './module';
 import { assertLastDim, assertPositiveInteger, assertPositiveNumber } from './validate';
-
-/**
- * Which normalisation {@link LayerNorm} computes.
- * - `'standard'`: `nn.LayerNorm`: `(x − μ) / sqrt(var + eps) · weight + bias`, biased variance, eps 1e-5,
- *   parameters `weight`, `bias`.
- * - `'annotated'`: the annotated transformer's, used everywhere in AoANet (`models/TransformerModel.py`):
- *   `a_2 · (x − μ) / (std + eps) + b_2` with the UNBIASED std (divides by N − 1) and eps (1e-6) added to
- *   the std, parameters `a_2`, `b_2`. It differs from the standard one by 0.045 on the reference fixture.
- */
-export type LayerNormVariant = 'standard' | 'annotated';
 
 /** Configuration of {@link LayerNorm}. */
 export interface LayerNormConfig {
@@ -75,38 +67,9 @@ export class LayerNorm extends Module<Required<LayerNormConfig>> {
     this.assertUsable();
     const { features, variant, eps } = this.config;
     assertLastDim(`LayerNorm(${features}, ${variant}).apply`, 'x', x, features);
-    return tf.tidy(() => {
-      const mean = tf.mean(x, -1, true);
-      const centered = tf.sub(x, mean);
-      const sumSquares = tf.sum(tf.square(centered), -1, true);
-      let normalised: tf.Tensor;
-      if (variant === 'standard') {
-        normalised = tf.mul(centered, tf.rsqrt(tf.add(tf.div(sumSquares, features), eps)));
-      } else {
-        const std = sqrtWithZeroGradientAtZero(tf.div(sumSquares, features - 1));
-        normalised = tf.div(centered, tf.add(std, eps));
-      }
-      return tf.add(tf.mul(normalised, this.gain), this.shift);
-    });
+    return layerNorm(x, this.gain, this.shift, { variant, eps });
   }
 }
 
-/**
- * `sqrt(v)` for `v >= 0` whose gradient is `dy / (2 sqrt(v))` where `v > 0` and 0 where `v == 0`
- * (PyTorch's convention for `std`), so constant rows give no NaN in the backward pass.
- */
-export function sqrtWithZeroGradientAtZero(v: tf.Tensor): tf.Tensor {
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [variance, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    const root = tf.sqrt(variance);
-    save([root]);
-    return {
-      value: root,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedRoot] = saved as [tf.Tensor];
-        return tf.divNoNan(tf.mul(dy, 0.5), savedRoot);
-      },
-    };
-  });
-  return op(v);
-}
+export type { LayerNormVariant } from '../backend/kernels/layer-norm';
+export { sqrtWithZeroGradientAtZero } from '../backend/ops/layer-norm';

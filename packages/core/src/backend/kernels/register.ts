@@ -20,6 +20,7 @@ import { CPU_FALLBACK_KERNELS, cpuFallbackFor } from './cpu-fallback';
 import { wasmIdentityConfig } from './identity';
 import { gateKernels } from './gates';
 import { labelSmoothingKernels } from './label-smoothing';
+import { layerNormKernels } from './layer-norm';
 import { keepStockReduceKernels, wasmReduceKernelConfigs } from './reduce';
 import { keepStockSliceKernels, wasmSliceKernelConfigs } from './slice';
 import { sparseSoftmaxCrossEntropyKernels } from './sparse-softmax-cross-entropy';
@@ -41,6 +42,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         ...sparseSoftmaxCrossEntropyKernels('wasm'),
         ...labelSmoothingKernels('wasm'),
         ...gateKernels('wasm'),
+        ...layerNormKernels('wasm'),
         adamUpdateKernel('wasm'),
       ];
     case 'cpu':
@@ -50,6 +52,7 @@ export function captionKernelsFor(backendName: string): KernelConfig[] {
         ...sparseSoftmaxCrossEntropyKernels('cpu'),
         ...labelSmoothingKernels('cpu'),
         ...gateKernels('cpu'),
+        ...layerNormKernels('cpu'),
         adamUpdateKernel('cpu'),
       ];
     default:
