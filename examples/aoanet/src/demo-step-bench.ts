@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import type { CaptionBatch } from '@caption/data-coco';
 import { Adam, computeGradients, initBackend, Random } from '@caption/core';
 import { loadAverageText, median } from '@caption/bench-support';
 import {
@@ -91,6 +92,13 @@ async function measure(name: string, step: () => Promise<tf.Tensor>): Promise<vo
   }
 }
 
+/** The next training batch (the train loader wraps around: never null). */
+async function nextBatch(loader: ReturnType<typeof makeLoader>): Promise<CaptionBatch> {
+  const batch = await loader.next();
+  if (batch === null) throw new Error('bench:demo-step: the training loader ended');
+  return batch;
+}
+
 /** One training step of `model` with `loss` (computed inside the gradient scope), Adam included. */
 function trainer(config: typeof xeOptions) {
   const model = aoaFactory.create(config, data.shape, new Random(1));
@@ -103,7 +111,7 @@ const rng = new Random(3);
 if (args.only === undefined || args.only === 'xe') {
   const { model, optimizer, loader } = trainer(xeOptions);
   await measure('XE step', async () => {
-    const batch = await loader.next();
+    const batch = await nextBatch(loader);
     model.train();
     const { loss, grads } = computeGradients(model, () =>
       crossEntropyLoss(model, aoaFactory, batch, { labelSmoothing: xeOptions.labelSmoothing, ssProb: 0, rng }),
@@ -124,7 +132,7 @@ if (args.only === undefined || args.only === 'scst') {
     ciderRewardWeight: scstOptions.ciderRewardWeight,
   };
   await measure('SCST step', async () => {
-    const batch = await loader.next();
+    const batch = await nextBatch(loader);
     const decoded = selfCriticalBaseline(model, aoaFactory, batch, scst);
     model.train();
     const { loss, grads } = computeGradients(

@@ -5,6 +5,7 @@
  * pass ({@link CaptionModel.samplingSteps}) and the loop, the draws and the bookkeeping stay here.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sparseSoftmaxCrossEntropy } from '../backend/ops/sparse-softmax-cross-entropy';
 import type { Random } from '../random';
 import {
   type CaptionModel,
@@ -130,7 +131,7 @@ function sampleLoop<F>(
     }
     const values = scores.dataSync() as Float32Array;
     // fresh arrays each step: a tensor made from a typed array may share its memory, and the tape keeps it
-    const flatIndex = new Int32Array(rows);
+    const drawn = new Int32Array(rows);
     const next = new Int32Array(rows);
     let open = 0;
     for (let r = 0; r < rows; r++) {
@@ -142,15 +143,16 @@ function sampleLoop<F>(
         for (let i = 0; i < classes; i++) tempered[i] = (row[i] as number) / temperature;
         word = drawCategorical(tempered, rng as Random, scratch);
       }
-      flatIndex[r] = r * classes + word;
+      drawn[r] = word;
       const token = unfinished[r] === 1 ? word : pad;
       if (token === eos) unfinished[r] = 0;
       tokens[r * maxLength + t] = token;
       next[r] = token;
       open += unfinished[r] as number;
     }
-    // log p(w) = score_w − logsumexp(scores): exact for logits and for log-probs alike
-    picked.push(tf.sub(tf.gather(tf.reshape(scores, [-1]), tf.tensor1d(flatIndex, 'int32')), tf.logSumExp(scores, 1)));
+    // log p(w) = score_w − logsumexp(scores), exact for logits and for log-probs alike: the negated fused
+    // softmax cross-entropy (one kernel each way instead of a gather and logsumexp's chain)
+    picked.push(tf.neg(sparseSoftmaxCrossEntropy(scores as tf.Tensor2D, tf.tensor1d(drawn, 'int32'))));
     input = next;
     if (open === 0) break;
   }
