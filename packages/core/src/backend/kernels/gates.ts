@@ -30,6 +30,15 @@ export const GLU_LAST_AXIS = 'CaptionGluLastAxis';
 /** Kernel: `dx` of {@link GLU_LAST_AXIS} from `x` and `dy`. */
 export const GLU_LAST_AXIS_GRAD = 'CaptionGluLastAxisGrad';
 
+/** The names of the five gate kernels. */
+export const GATE_KERNEL_NAMES = [
+  LSTM_GATES,
+  LSTM_GATES_ZERO_STATE,
+  LSTM_GATES_GRAD,
+  GLU_LAST_AXIS,
+  GLU_LAST_AXIS_GRAD,
+];
+
 /**
  * Where a kernel keeps its float32 buffers and how it takes their sigmoid: the wasm heap and XNNPACK's kernel,
  * or JS arrays and a JS loop. A view is valid until the next `make` or `sigmoid` (the wasm heap may grow).

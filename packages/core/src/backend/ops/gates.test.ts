@@ -4,13 +4,7 @@ import { glu } from '../../nn/activation';
 import { lstmGates } from '../../nn/lstm-cell';
 import { Random } from '../../random';
 import { BackendError } from '../errors';
-import {
-  GLU_LAST_AXIS,
-  GLU_LAST_AXIS_GRAD,
-  LSTM_GATES,
-  LSTM_GATES_GRAD,
-  LSTM_GATES_ZERO_STATE,
-} from '../kernels/gates';
+import { GATE_KERNEL_NAMES, LSTM_GATES, LSTM_GATES_GRAD } from '../kernels/gates';
 import { registerCaptionKernels } from '../kernels/register';
 import { hostTidy, maxAbsDiff, type HostTensor } from '../kernels/reference';
 import { hasFusedGateKernels } from './gates';
@@ -44,8 +38,7 @@ function gluOutputs(x: tfc.Tensor, w: tfc.Tensor): tfc.Tensor[] {
 /** Runs `fn` on the current backend with the four gate kernels unregistered (the stock-op path). */
 function withoutGateKernels(fn: () => HostTensor[]): HostTensor[] {
   const backend = tfc.getBackend();
-  const names = [LSTM_GATES, LSTM_GATES_ZERO_STATE, LSTM_GATES_GRAD, GLU_LAST_AXIS, GLU_LAST_AXIS_GRAD];
-  for (const name of names) tfc.unregisterKernel(name, backend);
+  for (const name of GATE_KERNEL_NAMES) tfc.unregisterKernel(name, backend);
   try {
     expect(hasFusedGateKernels()).toBe(false);
     return fn();
