@@ -10,7 +10,7 @@
  * random lengths, so compare SCST figures only between runs of this script.
  *
  * Options: --steps N (timed steps of each kind after 3 warm-up steps; default 20) --only xe|scst
- * --profile (also the per-kernel table of one step, `tf.profile`)
+ * --batch-size N (images per batch instead of the configs') --profile (also the per-kernel table of one step, `tf.profile`)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,12 @@ import { DEMO_DIRS } from './demo-data';
 import { aoaFactory } from './factory';
 
 const args = parseArgs({
-  options: { steps: { type: 'string', default: '20' }, only: { type: 'string' }, profile: { type: 'boolean' } },
+  options: {
+    steps: { type: 'string', default: '20' },
+    only: { type: 'string' },
+    'batch-size': { type: 'string' },
+    profile: { type: 'boolean' },
+  },
 }).values;
 const steps = Number(args.steps);
 const shapesDir = join(DEMO_DIRS.out, '..', 'shapes');
@@ -51,15 +56,18 @@ const paths = {
   attFeatSize: 128,
   checkpointPath: join(DEMO_DIRS.out, 'bench-demo-step'),
 };
+const argv = args['batch-size'] === undefined ? [] : ['--batch-size', args['batch-size']];
 const options = (config: string) =>
-  trainOptionParser.parse({ configFile: join(DEMO_DIRS.configs, config), defaults: paths }).values;
+  trainOptionParser.parse({ argv, configFile: join(DEMO_DIRS.configs, config), defaults: paths }).values;
 
 const backend = await initBackend('wasm', { quiet: true, threads: 1 });
 const xeOptions = options('shapes-aoanet-xe.yaml');
 const scstOptions = options('shapes-aoanet-scst.yaml');
 const data = await openRunData(xeOptions, aoaFactory.uses, { splits: ['train'], cachedTokens: null, preload: true });
 const scorer = await readRewardScorer(paths.cachedTokens);
-console.log(`AoANet at the demo's size; ${backend.description}; ${loadAverageText()}`);
+console.log(
+  `AoANet at the demo's size, ${xeOptions.batchSize} images per batch; ${backend.description}; ${loadAverageText()}`,
+);
 
 /** Runs `step` 3 times untimed, then `steps` times: wall and CPU milliseconds per step, and the kernels of one step. */
 async function measure(name: string, step: () => Promise<tf.Tensor>): Promise<void> {
